@@ -1,0 +1,7 @@
+"""``python -m transcribe`` runs the ``transcribe`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

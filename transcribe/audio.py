@@ -1,0 +1,111 @@
+"""Decode a dictation file into 16 kHz mono samples, through PyAV (FFmpeg).
+
+Anything FFmpeg reads is accepted: WAV, MP3, M4A/AAC, OGG/Opus, FLAC, AIFF,
+AMR, WMA and Olympus DSS. Olympus/Philips DS2 is encrypted or proprietary
+and FFmpeg cannot decode it; it is recognised and refused with a hint.
+"""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from .errors import AudioUnreadable, UnsupportedFormat
+
+SAMPLE_RATE = 16000
+
+#: Extensions the inbox takes as dictations. Others are decoded too if dropped,
+#: but these are the formats recorders and phones produce.
+AUDIO_EXTENSIONS = frozenset({
+    ".wav", ".mp3", ".m4a", ".aac", ".mp4", ".ogg", ".oga", ".opus", ".flac",
+    ".aif", ".aiff", ".amr", ".3gp", ".wma", ".dss", ".ds2", ".webm",
+})
+
+_DS2_MAGIC = b"\x03ds2"
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    """A dictation's samples at 16 kHz mono, and what the file held."""
+
+    samples: np.ndarray
+    duration_s: float
+    source_rate: int
+    source_channels: int
+    codec: str
+
+
+def decode_dictation(path: Path) -> DecodedAudio:
+    """Decode a dictation file, or raise an ``InputError`` that says what is wrong with it."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as stream:
+            head = stream.read(4)
+    except OSError as e:
+        raise AudioUnreadable(f"{path.name}: cannot be read ({e.strerror})") from e
+    if size == 0:
+        raise AudioUnreadable(f"{path.name}: the file is empty (0 bytes)", hint="copy the dictation again from the recorder")
+    if head == _DS2_MAGIC or path.suffix.lower() == ".ds2":
+        raise UnsupportedFormat(
+            f"{path.name}: DS2 dictations (Olympus/Philips) cannot be decoded here",
+            hint="convert it to DSS, WAV or MP3 with the recorder's software (ODMS or SpeechExec) and drop it again",
+        )
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except (av.FFmpegError, UnicodeDecodeError, ValueError) as e:
+        raise AudioUnreadable(f"{path.name}: not an audio file that can be read ({_reason(e)})") from e
+    try:
+        return _decode(container, path)
+    finally:
+        container.close()
+
+
+def _decode(container: av.container.InputContainer, path: Path) -> DecodedAudio:
+    if not container.streams.audio:
+        raise AudioUnreadable(f"{path.name}: the file holds no audio stream", hint="check that the right file was sent")
+    stream = container.streams.audio[0]
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    chunks: list[np.ndarray] = []
+    try:
+        for frame in container.decode(stream):
+            for resampled in resampler.resample(frame):
+                chunks.append(resampled.to_ndarray().reshape(-1))
+        for resampled in resampler.resample(None):
+            chunks.append(resampled.to_ndarray().reshape(-1))
+    except (av.FFmpegError, ValueError) as e:
+        decoded_s = sum(len(c) for c in chunks) / SAMPLE_RATE
+        raise AudioUnreadable(
+            f"{path.name}: the audio is damaged after {decoded_s:.1f} s ({_reason(e)}); the file may be truncated"
+        ) from e
+    finally:
+        gc.collect()  # PyAV frames hold native buffers; free them before the engine runs
+    pcm = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+    if pcm.size == 0:
+        raise AudioUnreadable(f"{path.name}: no audio could be decoded from the file")
+    samples = pcm.astype(np.float32) / 32768.0
+    duration_s = samples.size / SAMPLE_RATE
+    declared_s = _declared_duration(container, stream)
+    if declared_s is not None and declared_s > 2.0 and duration_s < 0.9 * declared_s - 1.0:
+        raise AudioUnreadable(
+            f"{path.name}: only {duration_s:.1f} s of the declared {declared_s:.1f} s could be decoded; "
+            "the file is truncated"
+        )
+    codec = stream.codec_context.name if stream.codec_context else "unknown"
+    return DecodedAudio(samples, duration_s, stream.rate or 0, stream.channels or 0, codec)
+
+
+def _declared_duration(container: av.container.InputContainer, stream: av.audio.stream.AudioStream) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return None
+
+
+def _reason(error: Exception) -> str:
+    text = getattr(error, "strerror", None) or str(error)
+    return text.split(":")[0].strip() if text else type(error).__name__

@@ -1,0 +1,277 @@
+"""The ``transcribe`` command. Only this module turns errors into messages and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import ConfigurationError, TranscribeError
+from .records import JobState
+from .settings import LoadedSettings, Settings, describe, load_settings
+from .store import JobStore, open_store
+
+log = logging.getLogger("transcribe")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``transcribe`` command."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    os.umask(0o077)  # everything the pipeline writes holds patient data: private to its user
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        loaded = load_settings(args.config, flags=_flags(args))
+        _configure_logging(loaded.settings, args)
+        return int(args.handler(args, loaded))
+    except ConfigurationError as e:
+        print(f"transcribe: configuration error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except TranscribeError as e:
+        print(f"transcribe: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # output piped into head or less, closed early
+        sys.stderr.close()
+        return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="transcribe",
+        description="Medical dictation: inbox -> transcription -> draft report -> review -> patient record.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--config", type=Path, help="settings file (default: ./transcribe.toml if present)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more (DEBUG)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="log only warnings and errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="watch the inbox and transcribe what arrives")
+    _model_options(serve)
+    serve.set_defaults(handler=_serve)
+
+    run = commands.add_parser("run", help="transcribe the given files now and print the text")
+    run.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    run.add_argument("--author", help="author of the dictations (default: intake.default_author)")
+    run.add_argument("--json", action="store_true", help="print the whole transcript as JSON")
+    _model_options(run)
+    run.set_defaults(handler=_run)
+
+    jobs = commands.add_parser("jobs", help="list jobs with their state, author, duration and age")
+    jobs.add_argument("--state", choices=[s.value for s in JobState], help="only jobs in this state")
+    jobs.add_argument("--limit", type=int, default=50, help="how many of the newest jobs (default 50)")
+    jobs.add_argument("--json", action="store_true", help="print JSON lines")
+    jobs.set_defaults(handler=_jobs)
+
+    requeue = commands.add_parser("requeue", help="send a quarantined job back to the queue")
+    requeue.add_argument("job_ids", nargs="+", type=int, metavar="ID")
+    requeue.set_defaults(handler=_requeue)
+
+    models = commands.add_parser("models", help="show the models available and the default")
+    models.set_defaults(handler=_models)
+
+    config = commands.add_parser("config", help="print every setting and where its value came from")
+    config.set_defaults(handler=_config)
+    return parser
+
+
+def _model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="model: bundled-base, a folder under models/, a path, or a size name")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where the model runs")
+    parser.add_argument("--language", help="language code (fr, en...) or auto")
+
+
+def _flags(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "asr.model": getattr(args, "model", None),
+        "asr.device": getattr(args, "device", None),
+        "asr.language": getattr(args, "language", None),
+    }
+
+
+def _configure_logging(settings: Settings, args: argparse.Namespace) -> None:
+    level = "DEBUG" if args.verbose else "WARNING" if args.quiet else settings.log_level.upper()
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("faster_whisper", "watchdog", "httpx", "huggingface_hub"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def _open(settings: Settings) -> JobStore:
+    return open_store(settings.store_url)
+
+
+# --- commands -------------------------------------------------------------------------
+def _serve(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from .service import serve
+
+    store = _open(loaded.settings)
+    try:
+        serve(loaded.settings, store)
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from dataclasses import replace
+
+    from .inbox import Intake
+    from .service import prepare_folders
+    from .worker import Worker, load_recognizer
+
+    settings = loaded.settings
+    if args.author:
+        settings = replace(settings, intake=replace(settings.intake, default_author=args.author))
+    missing = [str(f) for f in args.files if not f.is_file()]
+    if missing:
+        print(f"transcribe: no such file: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    prepare_folders(settings)
+    store = _open(settings)
+    worker = Worker(settings, store, lambda: load_recognizer(settings))
+    intake = Intake(settings, store)
+    status = EXIT_OK
+    try:
+        for number, path in enumerate(args.files):
+            job = intake.take(path.resolve(), keep_original=True)
+            if job is None:  # the file changed while it was read
+                print(f"transcribe: {path}: the file is still being written; try again", file=sys.stderr)
+                status = EXIT_FAILED
+                continue
+            if job.state is JobState.QUEUED:
+                claimed = store.claim(job.id, worker.identity, settings.worker.lease_s)
+                if claimed is not None:
+                    worker.process(claimed)
+                job = store.get(job.id)
+            elif job.state is JobState.DRAFTED:
+                print(f"(job {job.id}: already transcribed, shown from the store)", file=sys.stderr)
+            if len(args.files) > 1 and not args.json:
+                print(("\n" if number else "") + f"== {path} ==")
+            if job.state is JobState.DRAFTED:
+                _print_result(store, job.id, as_json=args.json)
+            else:
+                status = EXIT_FAILED
+                print(f"transcribe: {path}: not transcribed: job {job.id} is {job.state.value}"
+                      + (f": {job.error}" if job.error else ""), file=sys.stderr)
+    finally:
+        store.close()
+    return status
+
+
+def _print_result(store: JobStore, job_id: int, *, as_json: bool) -> None:
+    outputs = store.results_of(job_id)
+    if as_json:
+        print(outputs["transcript"].read_text())
+    else:
+        print(outputs["text"].read_text().rstrip("\n"))
+
+
+def _jobs(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    store = _open(loaded.settings)
+    try:
+        state = JobState(args.state) if args.state else None
+        listed = store.list_jobs(state=state, limit=args.limit)
+        counts = store.count_by_state()
+    finally:
+        store.close()
+    now = datetime.now(timezone.utc)
+    if args.json:
+        for job in listed:
+            print(json.dumps({
+                "id": job.id, "state": job.state.value, "author": job.author, "name": job.original_name,
+                "duration_s": job.duration_s, "created_at": job.created_at.isoformat(),
+                "attempts": job.attempts, "error": job.error,
+            }, ensure_ascii=False))
+        return EXIT_OK
+    rows = [("ID", "STATE", "AUTHOR", "DURATION", "AGE", "NAME")]
+    for job in listed:
+        rows.append((
+            str(job.id), job.state.value, job.author,
+            _duration(job.duration_s), _age((now - job.created_at).total_seconds()), job.original_name,
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
+    for job in listed:
+        if job.state is JobState.QUARANTINED and job.error:
+            print(f"  job {job.id}: {job.error}")
+    summary = ", ".join(f"{count} {state.value}" for state, count in sorted(counts.items(), key=lambda kv: kv[0].value))
+    print(f"\n{summary or 'no jobs yet'}")
+    return EXIT_OK
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+def _requeue(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from .worker import requeue
+
+    store = _open(loaded.settings)
+    status = EXIT_OK
+    try:
+        for job_id in args.job_ids:
+            try:
+                job = requeue(loaded.settings, store, job_id)
+                print(f"job {job.id}: queued again")
+            except TranscribeError as e:
+                print(f"transcribe: {e}", file=sys.stderr)
+                status = EXIT_FAILED
+    finally:
+        store.close()
+    return status
+
+
+def _models(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from .models import list_models
+
+    settings = loaded.settings
+    print(f"default: {settings.asr.model}  (asr.model, from {loaded.sources['asr.model']})\n")
+    listings = list_models(settings.paths.models)
+    width = max(len(m.name) for m in listings)
+    for listing in listings:
+        marker = "*" if listing.name == settings.asr.model else " "
+        print(f"{marker} {listing.name.ljust(width)}  {listing.kind:<7}  {listing.available}")
+    print(f"\nlocal model folders go in {settings.paths.models}/<name>/ (CTranslate2 format)")
+    return EXIT_OK
+
+
+def _config(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    values = describe(loaded.settings)
+    width = max(len(key) for key in values)
+    print(f"# settings file: {loaded.config_file or 'none (defaults, environment and flags only)'}")
+    for key, value in values.items():
+        shown = str(value) if not isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        print(f"{key.ljust(width)} = {shown}  # {loaded.sources.get(key, 'default')}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,312 @@
+"""Intake: take complete dictations out of ``inbox/`` into the archive and the job store.
+
+A file is taken only when it is complete: its writer closed it (inotify's
+close-write) and it stayed unchanged for a moment, or, where no close event
+comes (polling, network shares), its size and mtime stayed the same for
+``intake.settle_s``. Temporary names (``.part``, ``.tmp``, ``~``, dotfiles)
+and sidecar ``.json`` files are never taken as dictations.
+
+The watchdog handler only enqueues; every decision is made by ``Intake.step``
+in the intake thread. Files already in the inbox at start-up are swept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from .atomic import FILE_MODE, copy_file, ensure_folder, move_file
+from .quarantine import ERROR_SUFFIX, quarantine_file
+from .records import Job, JobState
+from .settings import Settings
+from .store import JobStore
+
+log = logging.getLogger(__name__)
+
+TEMPORARY_SUFFIXES = (".part", ".partial", ".tmp", ".temp", ".crdownload", ".download", ".swp", "~")
+#: Once its writer closed it, a file must stay unchanged this long before it is taken.
+CLOSE_GRACE_S = 0.3
+#: An empty file waits this many settle times: its writer may not have started yet.
+EMPTY_FILE_PATIENCE = 5
+RESWEEP_S = 30.0
+
+
+def is_dictation_name(relative: Path) -> bool:
+    """Whether a path inside the inbox names a dictation to take (not a temporary or a sidecar)."""
+    if not relative.parts or any(part.startswith(".") for part in relative.parts):
+        return False
+    name = relative.name.lower()
+    if name.endswith(TEMPORARY_SUFFIXES) or name.endswith(".json") or name.endswith(ERROR_SUFFIX):
+        return False
+    return True
+
+
+_AUTHOR_UNSAFE = re.compile(r"[^\w.@-]+")
+
+
+def author_of(relative: Path, default: str) -> str:
+    """The author of a dictation: the first folder under the inbox, or the default."""
+    if len(relative.parts) < 2:
+        return default
+    author = _AUTHOR_UNSAFE.sub("-", relative.parts[0]).strip("-.")
+    return author[:100] or default
+
+
+def archive_path(archive: Path, audio_sha256: str, original_name: str) -> Path:
+    """Where a dictation is kept: named by the hash of its audio, with its original extension."""
+    suffix = Path(original_name).suffix.lower()
+    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,6}", suffix) else ""
+    return archive / audio_sha256[:2] / f"{audio_sha256}{suffix}"
+
+
+def hash_file(path: Path) -> str:
+    """The sha256 of a file's content."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class _Watched:
+    size: int
+    mtime_ns: int
+    unchanged_since: float
+    closed_at: float | None = None
+
+
+class SettleTracker:
+    """Decides when a file in the inbox is complete, from what was seen of it and when."""
+
+    def __init__(self, settle_s: float) -> None:
+        self.settle_s = settle_s
+        self._files: dict[Path, _Watched] = {}
+
+    def __contains__(self, path: Path) -> bool:
+        return path in self._files
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def paths(self) -> list[Path]:
+        """The files being watched."""
+        return list(self._files)
+
+    def observe(self, path: Path, size: int, mtime_ns: int, now: float, *, closed: bool = False) -> None:
+        """Record what a file looks like now; a change restarts its settle time."""
+        seen = self._files.get(path)
+        if seen is None or (seen.size, seen.mtime_ns) != (size, mtime_ns):
+            seen = _Watched(size, mtime_ns, now, closed_at=None)
+            self._files[path] = seen
+        if closed:
+            seen.closed_at = now
+
+    def is_ready(self, path: Path, now: float) -> bool:
+        """Whether the file has been left alone long enough to be complete."""
+        seen = self._files[path]
+        quiet_s = now - seen.unchanged_since
+        if seen.size == 0:
+            return quiet_s >= max(self.settle_s, CLOSE_GRACE_S) * EMPTY_FILE_PATIENCE
+        if seen.closed_at is not None and now - seen.closed_at >= CLOSE_GRACE_S:
+            return True
+        return quiet_s >= self.settle_s
+
+    def forget(self, path: Path) -> None:
+        """Stop watching a file (taken, gone, or renamed)."""
+        self._files.pop(path, None)
+
+
+class _InboxEvents(FileSystemEventHandler):
+    """Watchdog handler: puts paths on a queue and nothing else. It must never raise."""
+
+    def __init__(self, events: queue.SimpleQueue[tuple[str, bool]]) -> None:
+        self._events = events
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        try:
+            if event.is_directory:
+                if event.event_type in ("created", "moved"):
+                    self._events.put(("", False))  # a new author folder: sweep it
+                return
+            closed = event.event_type == "closed"
+            path = event.dest_path if event.event_type == "moved" else event.src_path
+            self._events.put((os.fsdecode(path), closed))
+        except Exception:  # noqa: BLE001 - an exception here would stop the observer thread
+            pass
+
+
+class Intake:
+    """Takes dictations from the inbox into the archive and the job store."""
+
+    def __init__(self, settings: Settings, store: JobStore, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.settings = settings
+        self.store = store
+        self.inbox = settings.paths.inbox
+        self._clock = clock
+        self._tracker = SettleTracker(settings.intake.settle_s)
+        self._events: queue.SimpleQueue[tuple[str, bool]] = queue.SimpleQueue()
+        self._last_sweep = float("-inf")
+
+    # --- the intake loop --------------------------------------------------------------
+    def run(self, stop: threading.Event) -> None:
+        """Watch the inbox and take complete files until ``stop`` is set."""
+        ensure_folder(self.inbox)
+        observer = self._observer()
+        observer.start()
+        try:
+            self.recover()
+            while not stop.is_set():
+                self.step()
+                stop.wait(0.1)
+        finally:
+            observer.stop()
+            observer.join(timeout=5)
+
+    def _observer(self) -> Observer:
+        if self.settings.intake.polling:
+            observer = PollingObserver(timeout=self.settings.intake.poll_interval_s)
+        else:
+            observer = Observer()
+        observer.schedule(_InboxEvents(self._events), str(self.inbox), recursive=True)
+        return observer
+
+    def recover(self) -> None:
+        """Finish what a crash interrupted: received jobs whose audio already lies in the archive."""
+        for job in self.store.list_jobs(state=JobState.RECEIVED, limit=10_000):
+            if job.audio_path.exists():
+                self.store.mark_queued(job.id)
+                log.info("job %d: archived before a stop; queued now", job.id)
+
+    def step(self) -> list[Job]:
+        """Look at what changed, and take every file that is complete; return the new jobs."""
+        now = self._clock()
+        if now - self._last_sweep >= RESWEEP_S:
+            self.sweep()
+        while True:
+            try:
+                path, closed = self._events.get_nowait()
+            except queue.Empty:
+                break
+            if path == "":
+                self.sweep()
+            else:
+                self._look_at(Path(path), now, closed=closed)
+        taken: list[Job] = []
+        for path in self._tracker.paths():
+            self._look_at(path, now)
+            if path in self._tracker and self._tracker.is_ready(path, now):
+                self._tracker.forget(path)
+                job = self._take_safely(path)
+                if job is not None:
+                    taken.append(job)
+        return taken
+
+    def sweep(self) -> None:
+        """Watch every dictation already in the inbox (events only cover what happens later)."""
+        self._last_sweep = self._clock()
+        if not self.inbox.is_dir():
+            return
+        for root, folders, files in os.walk(self.inbox):
+            folders[:] = [f for f in folders if not f.startswith(".")]
+            for name in files:
+                self._look_at(Path(root) / name, self._last_sweep)
+
+    def _look_at(self, path: Path, now: float, *, closed: bool = False) -> None:
+        try:
+            relative = path.relative_to(self.inbox)
+        except ValueError:
+            return
+        if not is_dictation_name(relative):
+            return
+        try:
+            stat = path.lstat()
+        except OSError:
+            self._tracker.forget(path)  # gone or renamed: its new name brings its own event
+            return
+        if not _is_regular(stat.st_mode):
+            return
+        self._tracker.observe(path, stat.st_size, stat.st_mtime_ns, now, closed=closed)
+
+    def _take_safely(self, path: Path) -> Job | None:
+        try:
+            return self.take(path)
+        except FileNotFoundError:
+            return None  # renamed or removed while being taken: seen again under its new name
+        except OSError as e:
+            log.error("could not take a file from the inbox (%s); it stays there and will be tried again", e.strerror)
+            self._last_sweep = float("-inf")
+            return None
+
+    # --- taking one file --------------------------------------------------------------
+    def take(self, path: Path, *, keep_original: bool = False) -> Job | None:
+        """Archive one complete dictation and record its job; None if it is a duplicate.
+
+        With ``keep_original`` the file is copied, not moved (``transcribe run``).
+        """
+        before = path.stat()
+        audio_sha256 = hash_file(path)
+        after = path.stat()
+        if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
+            self._look_at(path, self._clock())  # still being written: wait again
+            return None
+        relative = _relative_or_name(path, self.inbox)
+        author = author_of(relative, self.settings.intake.default_author)
+        target = archive_path(self.settings.paths.archive, audio_sha256, path.name)
+        job, new = self.store.receive(
+            audio_sha256=audio_sha256, author=author, original_name=path.name, audio_path=target
+        )
+        if not new and not (job.state is JobState.RECEIVED and not job.audio_path.exists()):
+            if not keep_original:
+                self._quarantine_duplicate(path, job)
+            return job if keep_original else None
+        self._archive(path, job.audio_path, keep_original=keep_original)
+        job = self.store.mark_queued(job.id)
+        log.info("job %d received (author %s, %d bytes)", job.id, author, after.st_size)
+        return job
+
+    def _archive(self, path: Path, target: Path, *, keep_original: bool) -> None:
+        if target.exists():
+            return  # the same audio, already archived before a crash
+        placed = copy_file(path, target) if keep_original else move_file(path, target)
+        os.chmod(placed, FILE_MODE)
+
+    def _quarantine_duplicate(self, path: Path, job: Job) -> None:
+        quarantine_file(
+            path,
+            self.settings.paths.quarantine,
+            original_name=path.name,
+            job_id=None,
+            kind="duplicate",
+            error=(
+                f"{path.name}: the same recording was already received as job {job.id} "
+                f"on {job.created_at:%Y-%m-%d %H:%M} UTC (now {job.state.value}); it is not transcribed twice"
+            ),
+            what_to_do="nothing, unless this is another dictation: then check that the right file was exported",
+        )
+        log.warning("a duplicate of job %d was dropped in the inbox; moved to quarantine", job.id)
+
+
+def _relative_or_name(path: Path, inbox: Path) -> Path:
+    try:
+        return path.relative_to(inbox)
+    except ValueError:
+        return Path(path.name)
+
+
+def _is_regular(mode: int) -> bool:
+    import stat
+
+    return stat.S_ISREG(mode)

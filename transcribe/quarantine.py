@@ -1,0 +1,82 @@
+"""Quarantine: where a file the pipeline cannot use is kept, with the reason beside it.
+
+Nothing is ever deleted: a bad dictation is moved to ``quarantine/`` and a
+``<name>.error.json`` next to it says what failed, why, and what to do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .atomic import FILE_MODE, move_file, write_atomic
+
+ERROR_SUFFIX = ".error.json"
+
+
+@dataclass(frozen=True)
+class QuarantineRecord:
+    """The reason a file was quarantined, as written to its ``.error.json``."""
+
+    file: str
+    original_name: str
+    job_id: int | None
+    kind: str
+    error: str
+    what_to_do: str
+    quarantined_at: str
+    attempts: int = 0
+
+
+def safe_file_name(name: str) -> str:
+    """A file name that is safe on every disk: no folders, no leading dots or dashes."""
+    name = Path(name).name
+    name = re.sub(r"[\x00-\x1f/\\:*?\"<>|]", "_", name).strip()
+    name = name.lstrip(".-") or "dictation"
+    return name[:150]
+
+
+def quarantine_file(
+    source: Path,
+    folder: Path,
+    *,
+    original_name: str,
+    job_id: int | None,
+    kind: str,
+    error: str,
+    what_to_do: str,
+    attempts: int = 0,
+) -> Path:
+    """Move ``source`` into the quarantine folder with its ``.error.json``; return the new path."""
+    prefix = f"job{job_id}_" if job_id is not None else time.strftime("%Y%m%d-%H%M%S_")
+    target = move_file(source, folder / (prefix + safe_file_name(original_name)))
+    os.chmod(target, FILE_MODE)
+    record = QuarantineRecord(
+        file=target.name,
+        original_name=original_name,
+        job_id=job_id,
+        kind=kind,
+        error=error,
+        what_to_do=what_to_do,
+        quarantined_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        attempts=attempts,
+    )
+    write_atomic(error_record_path(target), json.dumps(asdict(record), ensure_ascii=False, indent=2).encode())
+    return target
+
+
+def error_record_path(quarantined: Path) -> Path:
+    """Where the ``.error.json`` of a quarantined file lies."""
+    return quarantined.with_name(quarantined.name + ERROR_SUFFIX)
+
+
+def read_error_record(quarantined: Path) -> QuarantineRecord | None:
+    """The reason a file was quarantined, or None when its record is missing or unreadable."""
+    try:
+        return QuarantineRecord(**json.loads(error_record_path(quarantined).read_text()))
+    except (OSError, ValueError, TypeError):
+        return None

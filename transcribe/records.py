@@ -1,0 +1,128 @@
+"""The records that flow between stages: frozen dataclasses, no behaviour beyond conversion."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+
+class JobState(str, enum.Enum):
+    """Where a dictation is in the pipeline."""
+
+    RECEIVED = "received"
+    QUEUED = "queued"
+    TRANSCRIBING = "transcribing"
+    DRAFTED = "drafted"
+    QUARANTINED = "quarantined"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised word with its place in the audio and the engine's confidence."""
+
+    text: str
+    start_s: float
+    end_s: float
+    probability: float
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of speech as the engine cut it."""
+
+    text: str
+    start_s: float
+    end_s: float
+    words: tuple[Word, ...] = ()
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+    compression_ratio: float = 0.0
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What the ASR engine heard in one dictation, and how it was made."""
+
+    segments: tuple[Segment, ...]
+    language: str
+    language_probability: float
+    duration_s: float
+    model: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The engine's raw text, segments joined by spaces."""
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+    @property
+    def words(self) -> tuple[Word, ...]:
+        """Every word of every segment, in order."""
+        return tuple(w for s in self.segments for w in s.words)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping; ``transcript_from_json`` reads it back."""
+        data = asdict(self)
+        data["text"] = self.text
+        return data
+
+
+def transcript_from_json(data: dict[str, Any]) -> Transcript:
+    """Rebuild a transcript from the mapping written by ``Transcript.to_json``."""
+    segments = tuple(
+        Segment(
+            text=s["text"],
+            start_s=float(s["start_s"]),
+            end_s=float(s["end_s"]),
+            words=tuple(Word(**w) for w in s.get("words", ())),
+            avg_logprob=float(s.get("avg_logprob", 0.0)),
+            no_speech_prob=float(s.get("no_speech_prob", 0.0)),
+            compression_ratio=float(s.get("compression_ratio", 0.0)),
+        )
+        for s in data["segments"]
+    )
+    return Transcript(
+        segments=segments,
+        language=data["language"],
+        language_probability=float(data.get("language_probability", 1.0)),
+        duration_s=float(data["duration_s"]),
+        model=data.get("model", ""),
+        options=dict(data.get("options", {})),
+    )
+
+
+@dataclass(frozen=True)
+class Job:
+    """One dictation and its progress through the pipeline."""
+
+    id: int
+    audio_sha256: str
+    author: str
+    original_name: str
+    audio_path: Path
+    state: JobState
+    attempts: int
+    error: str | None
+    duration_s: float | None
+    language: str | None
+    model: str | None
+    options: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+    claimed_by: str | None = None
+    lease_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DraftPaths:
+    """The files a drafted job produced."""
+
+    transcript_json: Path
+    text: Path
+    docx: Path

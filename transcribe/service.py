@@ -1,0 +1,66 @@
+"""``transcribe serve``: the intake thread and the worker, until asked to stop."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+from .atomic import ensure_folder
+from .inbox import Intake
+from .settings import Settings
+from .store import JobStore
+from .worker import Worker, load_recognizer
+
+log = logging.getLogger(__name__)
+
+
+def prepare_folders(settings: Settings) -> None:
+    """Create the site's folders, private to the service's user."""
+    for folder in (
+        settings.paths.inbox,
+        settings.paths.outbox,
+        settings.paths.quarantine,
+        settings.paths.archive,
+        settings.paths.drafts,
+    ):
+        ensure_folder(folder)
+
+
+def serve(settings: Settings, store: JobStore, stop: threading.Event | None = None) -> None:
+    """Watch the inbox and transcribe what arrives until SIGTERM, Ctrl-C or ``stop``."""
+    stop = stop or threading.Event()
+    prepare_folders(settings)
+    recognizer = load_recognizer(settings)  # fail now, not on the first dictation
+    _stop_on_signals(stop)
+    intake = Intake(settings, store)
+    intake_thread = threading.Thread(target=_guarded, args=(intake.run, stop), name="intake", daemon=True)
+    intake_thread.start()
+    log.info("watching %s; drafts go to %s", settings.paths.inbox, settings.paths.drafts)
+    try:
+        Worker(settings, store, recognizer).run(stop)
+    finally:
+        stop.set()
+        intake_thread.join(timeout=10)
+        log.info("stopped")
+
+
+def _guarded(run: object, stop: threading.Event) -> None:
+    try:
+        run(stop)  # type: ignore[operator]
+    except Exception:
+        log.exception("the inbox watcher stopped on an error; stopping the service so that it is restarted")
+        stop.set()
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %d received: finishing the current job, then stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)

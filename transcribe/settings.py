@@ -1,0 +1,379 @@
+"""One typed settings object, loaded once at start-up and passed down.
+
+Precedence, highest first: command-line flag > ``TRANSCRIBE_*`` environment
+variable > ``transcribe.toml`` > built-in default. Every value remembers where
+it came from, for ``transcribe config``. Unknown keys, in the file or in the
+environment, are an error: a typo must not silently fall back to a default.
+
+Environment variables are named ``TRANSCRIBE_<SECTION>_<KEY>`` in capitals,
+for example ``TRANSCRIBE_ASR_MODEL=small`` or ``TRANSCRIBE_INTAKE_SETTLE_S=2``.
+``TRANSCRIBE_CONFIG`` names the settings file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigurationError
+
+CONFIG_FILE_NAME = "transcribe.toml"
+ENV_PREFIX = "TRANSCRIBE_"
+CONFIG_ENV = "TRANSCRIBE_CONFIG"
+
+DEVICES = ("auto", "cpu", "cuda")
+COMPUTE_TYPES = (
+    "auto", "default", "int8", "int8_float16", "int8_bfloat16", "int8_float32",
+    "int16", "float16", "bfloat16", "float32",
+)
+
+
+def _default_model_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "transcribe" / "models"
+
+
+@dataclass(frozen=True)
+class PathSettings:
+    """Where the pipeline reads and writes; relative paths start at the site folder."""
+
+    inbox: Path = Path("inbox")
+    outbox: Path = Path("outbox")
+    quarantine: Path = Path("quarantine")
+    data: Path = Path("data")
+    models: Path = Path("models")
+    vocab: Path = Path("vocab")
+
+    @property
+    def archive(self) -> Path:
+        """Folder holding every received dictation, as it was received."""
+        return self.data / "archive"
+
+    @property
+    def drafts(self) -> Path:
+        """Folder holding one sub-folder of draft outputs per job."""
+        return self.data / "drafts"
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """The job store. An empty URL means SQLite in the data folder."""
+
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class IntakeSettings:
+    """How the inbox is watched."""
+
+    settle_s: float = 1.0
+    polling: bool = False
+    poll_interval_s: float = 1.0
+    default_author: str = "unknown"
+
+
+@dataclass(frozen=True)
+class AsrSettings:
+    """The speech recognition engine (faster-whisper)."""
+
+    model: str = "bundled-base"
+    device: str = "auto"
+    compute_type: str = "auto"
+    cpu_threads: int = 0
+    language: str = "auto"
+    beam_size: int = 5
+    vad_filter: bool = True
+    model_cache: Path = field(default_factory=_default_model_cache)
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """How jobs are run, retried and leased."""
+
+    max_attempts: int = 3
+    lease_s: float = 120.0
+    poll_s: float = 0.5
+
+
+@dataclass(frozen=True)
+class AuthorSettings:
+    """What is known of one author (a doctor who dictates)."""
+
+    language: str = "auto"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the pipeline."""
+
+    site: Path = Path(".")
+    log_level: str = "INFO"
+    paths: PathSettings = field(default_factory=PathSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
+    intake: IntakeSettings = field(default_factory=IntakeSettings)
+    asr: AsrSettings = field(default_factory=AsrSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
+    authors: dict[str, AuthorSettings] = field(default_factory=dict)
+
+    @property
+    def store_url(self) -> str:
+        """The store URL, with the embedded SQLite default filled in."""
+        return self.store.url or f"sqlite:///{self.paths.data / 'store.sqlite3'}"
+
+    def language_for(self, author: str) -> str | None:
+        """The language to transcribe this author in, or None to detect it."""
+        chosen = self.authors.get(author, AuthorSettings()).language
+        if chosen == "auto":
+            chosen = self.asr.language
+        return None if chosen == "auto" else chosen
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    """The settings with, for each dotted key, where its value came from."""
+
+    settings: Settings
+    sources: dict[str, str]
+    config_file: Path | None
+
+
+def load_settings(
+    config_file: Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+    cwd: Path | None = None,
+) -> LoadedSettings:
+    """Build the settings from defaults, the TOML file, the environment and flags."""
+    environ = os.environ if environ is None else environ
+    cwd = Path.cwd() if cwd is None else cwd
+    config_file = _find_config_file(config_file, environ, cwd)
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    if config_file is not None:
+        for key, value in _flatten(_read_toml(config_file)).items():
+            values[key] = value
+            sources[key] = f"file {config_file}"
+    for key, value in _environment_values(environ).items():
+        values[key] = value
+        sources[key] = f"env {ENV_PREFIX}{key.replace('.', '_').upper()}"
+    for key, value in (flags or {}).items():
+        if value is not None:
+            values[key] = value
+            sources[key] = "flag"
+
+    site = config_file.parent if config_file is not None else cwd
+    settings = _build(values, site.resolve())
+    _check(settings)
+    all_sources = {key: sources.get(key, "default") for key in describe(settings)}
+    return LoadedSettings(settings, all_sources, config_file)
+
+
+def describe(settings: Settings) -> dict[str, Any]:
+    """Every setting as a flat mapping of dotted keys to values."""
+    flat: dict[str, Any] = {}
+    for f in dataclasses.fields(settings):
+        value = getattr(settings, f.name)
+        if dataclasses.is_dataclass(value):
+            for sub in dataclasses.fields(value):
+                flat[f"{f.name}.{sub.name}"] = getattr(value, sub.name)
+        elif isinstance(value, dict):
+            for name, author in value.items():
+                for sub in dataclasses.fields(author):
+                    flat[f"{f.name}.{name}.{sub.name}"] = getattr(author, sub.name)
+        else:
+            flat[f.name] = value
+    flat["store.url"] = settings.store_url
+    return flat
+
+
+def _find_config_file(explicit: Path | None, environ: Mapping[str, str], cwd: Path) -> Path | None:
+    if explicit is None and environ.get(CONFIG_ENV):
+        explicit = Path(environ[CONFIG_ENV])
+    if explicit is not None:
+        explicit = explicit if explicit.is_absolute() else cwd / explicit
+        if not explicit.is_file():
+            raise ConfigurationError(f"{explicit}: settings file not found")
+        return explicit
+    candidate = cwd / CONFIG_FILE_NAME
+    return candidate if candidate.is_file() else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as stream:
+            return tomllib.load(stream)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigurationError(f"{path}: not valid TOML ({e}); fix the file and start again") from e
+    except OSError as e:
+        raise ConfigurationError(f"{path}: cannot read the settings file ({e.strerror})") from e
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, dotted + "."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def _section_fields() -> dict[str, dict[str, Any]]:
+    hints = typing.get_type_hints(Settings)
+    sections: dict[str, dict[str, Any]] = {}
+    for f in dataclasses.fields(Settings):
+        kind = hints[f.name]
+        if dataclasses.is_dataclass(kind):
+            sections[f.name] = typing.get_type_hints(kind)
+    return sections
+
+
+def _environment_values(environ: Mapping[str, str]) -> dict[str, str]:
+    sections = _section_fields()
+    top = {name for name in typing.get_type_hints(Settings) if name not in sections and name != "authors"}
+    found: dict[str, str] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV:
+            continue
+        rest = name[len(ENV_PREFIX):].lower()
+        key = _match_env_key(rest, sections, top)
+        if key is None:
+            raise ConfigurationError(
+                f"environment variable {name} is not a setting; "
+                "run 'transcribe config' to list the settings and their names"
+            )
+        found[key] = value
+    return found
+
+
+def _match_env_key(rest: str, sections: dict[str, dict[str, Any]], top: set[str]) -> str | None:
+    if rest in top:
+        return rest
+    for section, fields in sections.items():
+        if rest.startswith(section + "_") and rest[len(section) + 1:] in fields:
+            return f"{section}.{rest[len(section) + 1:]}"
+    return None
+
+
+def _build(values: dict[str, Any], site: Path) -> Settings:
+    sections = _section_fields()
+    top_hints = typing.get_type_hints(Settings)
+    section_values: dict[str, dict[str, Any]] = {name: {} for name in sections}
+    authors: dict[str, dict[str, Any]] = {}
+    top: dict[str, Any] = {}
+    for key, raw in values.items():
+        parts = key.split(".")
+        if parts[0] == "authors" and len(parts) == 3:
+            author_hints = typing.get_type_hints(AuthorSettings)
+            if parts[2] not in author_hints:
+                raise _unknown(key)
+            authors.setdefault(parts[1], {})[parts[2]] = _coerce(key, raw, author_hints[parts[2]])
+        elif len(parts) == 2 and parts[0] in sections and parts[1] in sections[parts[0]]:
+            section_values[parts[0]][parts[1]] = _coerce(key, raw, sections[parts[0]][parts[1]])
+        elif len(parts) == 1 and parts[0] in top_hints and parts[0] not in sections and parts[0] != "authors":
+            top[parts[0]] = _coerce(key, raw, top_hints[parts[0]])
+        else:
+            raise _unknown(key)
+
+    site = (site / top["site"]).resolve() if "site" in top else site
+    top["site"] = site
+    paths = PathSettings(**section_values["paths"])
+    paths = PathSettings(**{f.name: _under(site, getattr(paths, f.name)) for f in dataclasses.fields(paths)})
+    asr = AsrSettings(**section_values["asr"])
+    asr = dataclasses.replace(asr, model_cache=_under(site, asr.model_cache.expanduser()))
+    return Settings(
+        **top,
+        paths=paths,
+        store=StoreSettings(**section_values["store"]),
+        intake=IntakeSettings(**section_values["intake"]),
+        asr=asr,
+        worker=WorkerSettings(**section_values["worker"]),
+        authors={name: AuthorSettings(**fields) for name, fields in authors.items()},
+    )
+
+
+def _under(site: Path, path: Path) -> Path:
+    return path if path.is_absolute() else site / path
+
+
+def _unknown(key: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"unknown setting '{key}'; run 'transcribe config' to list the settings"
+    )
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _coerce(key: str, raw: Any, kind: Any) -> Any:
+    """Turn a value from TOML or the environment into the field's type, or refuse it."""
+    if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
+        kind = next(k for k in typing.get_args(kind) if k is not type(None))
+    try:
+        if kind is bool:
+            if isinstance(raw, bool):
+                return raw
+            if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
+                return raw.strip().lower() in _TRUE
+            raise ValueError
+        if kind is int:
+            if isinstance(raw, bool) or isinstance(raw, float):
+                raise ValueError
+            return int(raw)
+        if kind is float:
+            if isinstance(raw, bool):
+                raise ValueError
+            return float(raw)
+        if kind is Path:
+            if not isinstance(raw, (str, Path)) or str(raw) == "":
+                raise ValueError
+            return Path(raw)
+        if kind is str:
+            if not isinstance(raw, str):
+                raise ValueError
+            return raw
+    except (TypeError, ValueError):
+        pass
+    else:
+        raise ConfigurationError(f"setting '{key}' has an unsupported type")
+    raise ConfigurationError(
+        f"setting '{key}' must be {getattr(kind, '__name__', kind)}, got {raw!r}"
+    )
+
+
+_LANGUAGE = re.compile(r"^(auto|[a-z]{2,3})$")
+
+
+def _check(settings: Settings) -> None:
+    asr = settings.asr
+    if asr.device not in DEVICES:
+        raise ConfigurationError(f"asr.device '{asr.device}' must be one of: {', '.join(DEVICES)}")
+    if asr.compute_type not in COMPUTE_TYPES:
+        raise ConfigurationError(
+            f"asr.compute_type '{asr.compute_type}' must be one of: {', '.join(COMPUTE_TYPES)}"
+        )
+    if asr.cpu_threads < 0 or asr.beam_size < 1:
+        raise ConfigurationError("asr.cpu_threads must be 0 (all cores) or more, and asr.beam_size 1 or more")
+    languages = [("asr.language", asr.language)]
+    languages += [(f"authors.{name}.language", a.language) for name, a in settings.authors.items()]
+    for key, language in languages:
+        if not _LANGUAGE.match(language):
+            raise ConfigurationError(f"{key} '{language}' must be 'auto' or a language code such as 'fr' or 'en'")
+    if settings.intake.settle_s < 0 or settings.intake.poll_interval_s <= 0:
+        raise ConfigurationError("intake.settle_s must be 0 or more and intake.poll_interval_s more than 0")
+    if settings.worker.max_attempts < 1 or settings.worker.lease_s <= 0 or settings.worker.poll_s <= 0:
+        raise ConfigurationError("worker.max_attempts must be 1 or more; worker.lease_s and worker.poll_s more than 0")
+    if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigurationError("log_level must be DEBUG, INFO, WARNING or ERROR")

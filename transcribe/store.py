@@ -1,0 +1,494 @@
+"""The job store: one row per dictation, state moves as atomic transactions.
+
+SQLite (WAL) is the embedded default; the schema is written with SQLAlchemy
+Core so that the same migrations serve other engines. A job is claimed by a
+worker for a lease; a worker that dies leaves a lease that runs out, and a
+worker that died on this very host is recognised at once by its process id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from .errors import JobNotFound, StoreError
+from .records import Job, JobState
+
+log = logging.getLogger(__name__)
+
+metadata = sa.MetaData()
+
+schema_migrations = sa.Table(
+    "schema_migrations",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("applied_at", sa.Float, nullable=False),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("audio_sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("original_name", sa.Text, nullable=False),
+    sa.Column("audio_path", sa.Text, nullable=False),
+    sa.Column("state", sa.String(20), nullable=False, index=True),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("error", sa.Text),
+    sa.Column("duration_s", sa.Float),
+    sa.Column("language", sa.String(10)),
+    sa.Column("model", sa.Text),
+    sa.Column("options_json", sa.Text),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("claimed_by", sa.String(200)),
+    sa.Column("lease_until", sa.Float),
+)
+
+job_events = sa.Table(
+    "job_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False, index=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("event", sa.String(40), nullable=False),
+    sa.Column("actor", sa.String(200)),
+    sa.Column("detail", sa.Text),
+)
+
+results = sa.Table(
+    "results",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("model", sa.Text),
+    sa.Column("options_json", sa.Text),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+
+def _migration_1(conn: Connection) -> None:
+    for table in (jobs, job_events, results):
+        table.create(conn, checkfirst=True)
+
+
+#: Ordered schema migrations. Append, never edit: a site's store has run the earlier ones.
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
+    (1, _migration_1),
+]
+
+
+@dataclass(frozen=True)
+class WorkerIdentity:
+    """Who holds a claim: host, process id and a token unique to this process start."""
+
+    host: str
+    pid: int
+    token: str
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.pid}:{self.token}"
+
+    @classmethod
+    def parse(cls, text: str) -> WorkerIdentity | None:
+        """Read back an identity written by ``str``; None if it is not one."""
+        parts = text.rsplit(":", 2)
+        if len(parts) != 3 or not parts[1].isdigit():
+            return None
+        return cls(parts[0], int(parts[1]), parts[2])
+
+
+def this_worker() -> WorkerIdentity:
+    """A fresh identity for a worker in this process."""
+    return WorkerIdentity(socket.gethostname(), os.getpid(), uuid.uuid4().hex[:8])
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class JobStore:
+    """Jobs and their history in a SQL database."""
+
+    def __init__(self, url: str, *, clock: Callable[[], float] = time.time) -> None:
+        self.url = url
+        self._clock = clock
+        self.engine = _create_engine(url)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    # --- schema -----------------------------------------------------------------
+    def migrate(self) -> list[int]:
+        """Bring the schema up to date; return the versions applied now."""
+        applied: list[int] = []
+        with self._transaction() as conn:
+            schema_migrations.create(conn, checkfirst=True)
+            done = set(conn.scalars(sa.select(schema_migrations.c.version)))
+            for version, step in MIGRATIONS:
+                if version in done:
+                    continue
+                step(conn)
+                conn.execute(schema_migrations.insert().values(version=version, applied_at=self._clock()))
+                applied.append(version)
+        if applied:
+            log.info("job store migrated to schema version %d", applied[-1])
+        return applied
+
+    def schema_version(self) -> int:
+        """The newest migration applied to this store."""
+        with self._reading() as conn:
+            return conn.scalar(sa.select(sa.func.max(schema_migrations.c.version))) or 0
+
+    # --- intake -----------------------------------------------------------------
+    def receive(self, *, audio_sha256: str, author: str, original_name: str, audio_path: Path) -> tuple[Job, bool]:
+        """Record a received dictation; return its job and whether it is new.
+
+        A new job waits in ``received`` until ``mark_queued`` says its audio is in
+        the archive. The same audio (same hash) received again returns the
+        existing job.
+        """
+        now = self._clock()
+        with self._transaction() as conn:
+            existing = conn.execute(sa.select(jobs).where(jobs.c.audio_sha256 == audio_sha256)).first()
+            if existing is not None:
+                self._event(conn, existing.id, "duplicate-received", None, None)
+                return _job(existing), False
+            job_id = conn.execute(
+                jobs.insert().values(
+                    audio_sha256=audio_sha256,
+                    author=author,
+                    original_name=original_name,
+                    audio_path=str(audio_path),
+                    state=JobState.RECEIVED.value,
+                    attempts=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            ).inserted_primary_key[0]
+            self._event(conn, job_id, "received", None, None)
+            return self._get(conn, job_id), True
+
+    def mark_queued(self, job_id: int) -> Job:
+        """Make a received job, whose audio is now archived, available to workers."""
+        with self._transaction() as conn:
+            conn.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id, jobs.c.state == JobState.RECEIVED.value)
+                .values(state=JobState.QUEUED.value, updated_at=self._clock())
+            )
+            return self._get(conn, job_id)
+
+    def find_by_hash(self, audio_sha256: str) -> Job | None:
+        """The job of this audio, if it was received before."""
+        with self._reading() as conn:
+            row = conn.execute(sa.select(jobs).where(jobs.c.audio_sha256 == audio_sha256)).first()
+            return _job(row) if row is not None else None
+
+    # --- claiming ---------------------------------------------------------------
+    def claim_next(self, worker: WorkerIdentity, lease_s: float) -> Job | None:
+        """Take the oldest queued job for this worker, or None when there is none."""
+        candidate = (
+            sa.select(jobs.c.id)
+            .where(jobs.c.state == JobState.QUEUED.value)
+            .order_by(jobs.c.created_at, jobs.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        with self._transaction() as conn:
+            job_id = conn.scalar(candidate)
+            return None if job_id is None else self._claim(conn, job_id, worker, lease_s)
+
+    def claim(self, job_id: int, worker: WorkerIdentity, lease_s: float) -> Job | None:
+        """Take this queued job for this worker; None if it is not queued any more."""
+        with self._transaction() as conn:
+            return self._claim(conn, job_id, worker, lease_s)
+
+    def _claim(self, conn: Connection, job_id: int, worker: WorkerIdentity, lease_s: float) -> Job | None:
+        now = self._clock()
+        claimed = conn.execute(
+            jobs.update()
+            .where(jobs.c.id == job_id, jobs.c.state == JobState.QUEUED.value)
+            .values(
+                state=JobState.TRANSCRIBING.value,
+                claimed_by=str(worker),
+                lease_until=now + lease_s,
+                attempts=jobs.c.attempts + 1,
+                updated_at=now,
+            )
+        ).rowcount
+        if claimed != 1:
+            return None
+        self._event(conn, job_id, "claimed", str(worker), None)
+        return self._get(conn, job_id)
+
+    def renew_lease(self, job_id: int, worker: WorkerIdentity, lease_s: float) -> bool:
+        """Extend this worker's claim; False if the job is no longer ours."""
+        with self._transaction() as conn:
+            return (
+                conn.execute(
+                    jobs.update()
+                    .where(jobs.c.id == job_id, jobs.c.claimed_by == str(worker),
+                           jobs.c.state == JobState.TRANSCRIBING.value)
+                    .values(lease_until=self._clock() + lease_s)
+                ).rowcount
+                == 1
+            )
+
+    def release_abandoned(self) -> list[int]:
+        """Send back to the queue the jobs whose worker died; return their ids.
+
+        A claim is abandoned when its lease ran out, or when it was made on this
+        host by a process that no longer runs.
+        """
+        now = self._clock()
+        host = socket.gethostname()
+        released: list[int] = []
+        with self._transaction() as conn:
+            rows = conn.execute(
+                sa.select(jobs.c.id, jobs.c.claimed_by, jobs.c.lease_until).where(
+                    jobs.c.state == JobState.TRANSCRIBING.value
+                )
+            ).all()
+            for row in rows:
+                holder = WorkerIdentity.parse(row.claimed_by or "")
+                dead_here = holder is not None and holder.host == host and not _process_alive(holder.pid)
+                expired = row.lease_until is None or row.lease_until < now
+                if not (dead_here or expired):
+                    continue
+                conn.execute(
+                    jobs.update()
+                    .where(jobs.c.id == row.id, jobs.c.state == JobState.TRANSCRIBING.value)
+                    .values(state=JobState.QUEUED.value, claimed_by=None, lease_until=None, updated_at=now)
+                )
+                self._event(conn, row.id, "released", row.claimed_by,
+                            "worker died" if dead_here else "lease expired")
+                released.append(row.id)
+        for job_id in released:
+            log.warning("job %d was left mid-transcription by a stopped worker; queued again", job_id)
+        return released
+
+    # --- outcomes ---------------------------------------------------------------
+    def mark_drafted(
+        self,
+        job_id: int,
+        worker: WorkerIdentity,
+        *,
+        duration_s: float,
+        language: str,
+        model: str,
+        options: dict[str, Any],
+        outputs: dict[str, Path],
+    ) -> bool:
+        """Record a finished transcription and its outputs; False if the claim was lost."""
+        now = self._clock()
+        options_json = json.dumps(options, sort_keys=True, default=str)
+        with self._transaction() as conn:
+            done = conn.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id, jobs.c.claimed_by == str(worker),
+                       jobs.c.state == JobState.TRANSCRIBING.value)
+                .values(
+                    state=JobState.DRAFTED.value,
+                    error=None,
+                    duration_s=duration_s,
+                    language=language,
+                    model=model,
+                    options_json=options_json,
+                    claimed_by=None,
+                    lease_until=None,
+                    updated_at=now,
+                )
+            ).rowcount
+            if done != 1:
+                return False
+            for kind, path in outputs.items():
+                conn.execute(results.insert().values(
+                    job_id=job_id, kind=kind, path=str(path), model=model,
+                    options_json=options_json, created_at=now,
+                ))
+            self._event(conn, job_id, "drafted", str(worker), None)
+            return True
+
+    def mark_failed(self, job_id: int, worker: WorkerIdentity, error: str) -> Job:
+        """Send a job that failed a stage back to the queue, keeping the error."""
+        now = self._clock()
+        with self._transaction() as conn:
+            conn.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id, jobs.c.claimed_by == str(worker))
+                .values(state=JobState.QUEUED.value, error=error, claimed_by=None,
+                        lease_until=None, updated_at=now)
+            )
+            self._event(conn, job_id, "failed", str(worker), error)
+            return self._get(conn, job_id)
+
+    def quarantine(self, job_id: int, *, error: str, audio_path: Path, actor: str | None = None) -> Job:
+        """Mark a job quarantined, with the reason and where its audio now lies."""
+        now = self._clock()
+        with self._transaction() as conn:
+            conn.execute(
+                jobs.update().where(jobs.c.id == job_id).values(
+                    state=JobState.QUARANTINED.value, error=error, audio_path=str(audio_path),
+                    claimed_by=None, lease_until=None, updated_at=now,
+                )
+            )
+            self._event(conn, job_id, "quarantined", actor, error)
+            return self._get(conn, job_id)
+
+    def requeue(self, job_id: int, *, audio_path: Path) -> Job:
+        """Send a quarantined job back to the queue with fresh attempts."""
+        now = self._clock()
+        with self._transaction() as conn:
+            job = self._get(conn, job_id)
+            if job.state is not JobState.QUARANTINED:
+                raise StoreError(
+                    f"job {job_id} is {job.state.value}, not quarantined: only a quarantined job can be requeued"
+                )
+            conn.execute(
+                jobs.update().where(jobs.c.id == job_id).values(
+                    state=JobState.QUEUED.value, attempts=0, audio_path=str(audio_path), updated_at=now,
+                )
+            )
+            self._event(conn, job_id, "requeued", None, None)
+            return self._get(conn, job_id)
+
+    # --- reading ----------------------------------------------------------------
+    def get(self, job_id: int) -> Job:
+        """The job with this id."""
+        with self._reading() as conn:
+            return self._get(conn, job_id)
+
+    def list_jobs(self, *, state: JobState | None = None, limit: int = 100) -> list[Job]:
+        """The newest jobs first, optionally in one state."""
+        query = sa.select(jobs).order_by(jobs.c.id.desc()).limit(limit)
+        if state is not None:
+            query = query.where(jobs.c.state == state.value)
+        with self._reading() as conn:
+            return [_job(row) for row in conn.execute(query)]
+
+    def count_by_state(self) -> dict[JobState, int]:
+        """How many jobs are in each state."""
+        with self._reading() as conn:
+            rows = conn.execute(sa.select(jobs.c.state, sa.func.count()).group_by(jobs.c.state))
+            return {JobState(state): count for state, count in rows}
+
+    def events(self, job_id: int) -> list[tuple[float, str, str | None, str | None]]:
+        """The history of one job: (time, event, actor, detail), oldest first."""
+        with self._reading() as conn:
+            rows = conn.execute(
+                sa.select(job_events.c.at, job_events.c.event, job_events.c.actor, job_events.c.detail)
+                .where(job_events.c.job_id == job_id)
+                .order_by(job_events.c.id)
+            )
+            return [tuple(row) for row in rows]  # type: ignore[misc]
+
+    def results_of(self, job_id: int) -> dict[str, Path]:
+        """The newest output of each kind for one job."""
+        with self._reading() as conn:
+            rows = conn.execute(
+                sa.select(results.c.kind, results.c.path).where(results.c.job_id == job_id).order_by(results.c.id)
+            )
+            return {kind: Path(path) for kind, path in rows}
+
+    # --- internals --------------------------------------------------------------
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except sa.exc.OperationalError as e:
+            raise StoreError(f"the job store at {self.url} is unavailable ({e.orig}); check the disk and its permissions") from e
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        with self.engine.connect().execution_options(store_read=True) as conn:
+            yield conn
+
+    def _get(self, conn: Connection, job_id: int) -> Job:
+        row = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).first()
+        if row is None:
+            raise JobNotFound(f"no job {job_id}; 'transcribe jobs' lists the jobs")
+        return _job(row)
+
+    def _event(self, conn: Connection, job_id: int, event: str, actor: str | None, detail: str | None) -> None:
+        conn.execute(job_events.insert().values(job_id=job_id, at=self._clock(), event=event, actor=actor, detail=detail))
+
+
+def open_store(url: str) -> JobStore:
+    """Open the store at this URL and bring its schema up to date."""
+    store = JobStore(url)
+    store.migrate()
+    return store
+
+
+def _create_engine(url: str) -> Engine:
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url, pool_pre_ping=True)
+    database = sa.engine.make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" hook below issue BEGIN, so that every transaction
+        # takes the write lock at once and two workers never deadlock on an upgrade.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        read_only = conn.get_execution_options().get("store_read", False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _job(row: Any) -> Job:
+    return Job(
+        id=row.id,
+        audio_sha256=row.audio_sha256,
+        author=row.author,
+        original_name=row.original_name,
+        audio_path=Path(row.audio_path),
+        state=JobState(row.state),
+        attempts=row.attempts,
+        error=row.error,
+        duration_s=row.duration_s,
+        language=row.language,
+        model=row.model,
+        options=json.loads(row.options_json) if row.options_json else None,
+        created_at=datetime.fromtimestamp(row.created_at, timezone.utc),
+        updated_at=datetime.fromtimestamp(row.updated_at, timezone.utc),
+        claimed_by=row.claimed_by,
+        lease_until=datetime.fromtimestamp(row.lease_until, timezone.utc) if row.lease_until else None,
+    )

@@ -1,0 +1,209 @@
+"""The worker: the only place that knows the order of the stages.
+
+claim a job -> decode audio -> transcribe -> text -> draft files -> mark drafted
+
+An input error quarantines the job at once; a stage error sends it back to the
+queue until ``worker.max_attempts`` is reached, then quarantines it. While a
+job runs, a heartbeat renews the worker's lease so that a worker that dies is
+noticed and its job taken up again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .asr import DecodeOptions, EngineOptions, SpeechRecognizer
+from .atomic import move_file
+from .audio import decode_dictation
+from .errors import InputError, StageError, TranscribeError
+from .inbox import archive_path
+from .models import resolve_model
+from .quarantine import error_record_path, quarantine_file
+from .records import Job, JobState, Transcript
+from .report import DraftReport, paragraphs_of, write_draft
+from .settings import Settings
+from .store import JobStore, WorkerIdentity, this_worker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one job in one attempt."""
+
+    job_id: int
+    state: JobState
+    text: str | None = None
+    error: str | None = None
+
+
+def load_recognizer(settings: Settings) -> SpeechRecognizer:
+    """Resolve and load the configured model (once per worker process)."""
+    model = resolve_model(settings.asr.model, models_dir=settings.paths.models, cache_dir=settings.asr.model_cache)
+    return SpeechRecognizer(
+        model,
+        EngineOptions(settings.asr.device, settings.asr.compute_type, settings.asr.cpu_threads),
+    )
+
+
+class Worker:
+    """Runs claimed jobs through the stages, one at a time."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: JobStore,
+        recognizer: SpeechRecognizer | Callable[[], SpeechRecognizer],
+        *,
+        identity: WorkerIdentity | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self._recognizer = recognizer
+        self.identity = identity or this_worker()
+
+    @property
+    def recognizer(self) -> SpeechRecognizer:
+        """The loaded engine; loaded on first use when given a loader."""
+        if not isinstance(self._recognizer, SpeechRecognizer):
+            self._recognizer = self._recognizer()
+        return self._recognizer
+
+    def run(self, stop: threading.Event) -> None:
+        """Process queued jobs until ``stop`` is set."""
+        self.store.release_abandoned()
+        while not stop.is_set():
+            if self.run_next() is None:
+                stop.wait(self.settings.worker.poll_s)
+
+    def run_next(self) -> Outcome | None:
+        """Claim and process the next queued job; None when the queue is empty."""
+        job = self.store.claim_next(self.identity, self.settings.worker.lease_s)
+        if job is None:
+            return None
+        return self.process(job)
+
+    def process(self, job: Job) -> Outcome:
+        """Run one claimed job through every stage; never raises for a bad dictation."""
+        with _Heartbeat(self.store, job.id, self.identity, self.settings.worker.lease_s):
+            try:
+                return self._draft(job)
+            except InputError as e:
+                return self._quarantine(job, e.kind, str(e), e.hint)
+            except StageError as e:
+                return self._fail(job, e.kind, str(e), e.hint)
+            except TranscribeError:
+                raise  # configuration and store errors stop the worker: they concern every job
+            except Exception as e:  # a bug must not stop the service; the job is retried, then kept aside
+                log.error("job %d: unexpected %s\n%s", job.id, type(e).__name__, traceback.format_exc(limit=8))
+                return self._fail(job, "internal-error", f"internal error ({type(e).__name__})",
+                                  "report it to the person who runs the service; the dictation is kept")
+
+    def _draft(self, job: Job) -> Outcome:
+        audio = decode_dictation(job.audio_path)
+        transcript = self.recognizer.transcribe(audio, self._decode_options(job))
+        text = draft_text(transcript)
+        report = DraftReport(
+            title="Draft report",
+            author=job.author,
+            dictated_at=job.created_at.astimezone(),
+            paragraphs=paragraphs_of(text),
+        )
+        paths = write_draft(self.settings.paths.drafts / str(job.id), transcript, text, report)
+        done = self.store.mark_drafted(
+            job.id,
+            self.identity,
+            duration_s=transcript.duration_s,
+            language=transcript.language,
+            model=transcript.model,
+            options=transcript.options,
+            outputs={"transcript": paths.transcript_json, "text": paths.text, "docx": paths.docx},
+        )
+        if not done:
+            log.warning("job %d: the claim was lost while transcribing; another worker owns it now", job.id)
+            return Outcome(job.id, self.store.get(job.id).state)
+        log.info("job %d drafted (%.1f s of audio, %s)", job.id, transcript.duration_s, transcript.language)
+        return Outcome(job.id, JobState.DRAFTED, text=text)
+
+    def _decode_options(self, job: Job) -> DecodeOptions:
+        return DecodeOptions(
+            language=self.settings.language_for(job.author),
+            beam_size=self.settings.asr.beam_size,
+            vad_filter=self.settings.asr.vad_filter,
+        )
+
+    def _fail(self, job: Job, kind: str, message: str, hint: str) -> Outcome:
+        if job.attempts >= self.settings.worker.max_attempts:
+            return self._quarantine(job, kind, f"{message} (after {job.attempts} attempts)", hint)
+        self.store.mark_failed(job.id, self.identity, message)
+        log.warning("job %d failed (%s), attempt %d of %d; queued again", job.id, kind, job.attempts,
+                    self.settings.worker.max_attempts)
+        return Outcome(job.id, JobState.QUEUED, error=message)
+
+    def _quarantine(self, job: Job, kind: str, message: str, hint: str) -> Outcome:
+        audio_path = job.audio_path
+        try:
+            audio_path = quarantine_file(
+                job.audio_path,
+                self.settings.paths.quarantine,
+                original_name=job.original_name,
+                job_id=job.id,
+                kind=kind,
+                error=message,
+                what_to_do=hint,
+                attempts=job.attempts,
+            )
+        except OSError as e:
+            log.error("job %d: could not move the audio to quarantine (%s); it stays in the archive", job.id, e.strerror)
+        self.store.quarantine(job.id, error=f"{message}. What to do: {hint}", audio_path=audio_path,
+                              actor=str(self.identity))
+        log.warning("job %d quarantined (%s)", job.id, kind)
+        return Outcome(job.id, JobState.QUARANTINED, error=message)
+
+
+def draft_text(transcript: Transcript) -> str:
+    """The text of the draft: for now the engine's text, a paragraph per segment pause."""
+    return transcript.text
+
+
+def requeue(settings: Settings, store: JobStore, job_id: int) -> Job:
+    """Bring a quarantined job back: its audio returns to the archive and it is queued again."""
+    job = store.get(job_id)
+    if job.state is not JobState.QUARANTINED:
+        return store.requeue(job_id, audio_path=job.audio_path)  # raises with a clear message
+    target = archive_path(settings.paths.archive, job.audio_sha256, job.original_name)
+    if job.audio_path != target and job.audio_path.exists():
+        record = error_record_path(job.audio_path)
+        target = move_file(job.audio_path, target)
+        record.unlink(missing_ok=True)
+    elif not job.audio_path.exists() and not target.exists():
+        raise InputError(f"job {job_id}: its audio is no longer at {job.audio_path}; put it back there and requeue again")
+    return store.requeue(job_id, audio_path=target if target.exists() else job.audio_path)
+
+
+class _Heartbeat:
+    """Renews a job's lease in the background while a worker holds it."""
+
+    def __init__(self, store: JobStore, job_id: int, worker: WorkerIdentity, lease_s: float) -> None:
+        self._store, self._job_id, self._worker, self._lease_s = store, job_id, worker, lease_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{job_id}", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self._lease_s / 3):
+            try:
+                self._store.renew_lease(self._job_id, self._worker, self._lease_s)
+            except TranscribeError as e:
+                log.warning("job %d: lease not renewed (%s)", self._job_id, e)
