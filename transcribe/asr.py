@@ -101,12 +101,13 @@ class SpeechRecognizer:
             language_probability=float(info.language_probability),
             duration_s=audio.samples.size / SAMPLE_RATE,
             model=self.model.name,
-            options=self.describe(info),
+            options=self.describe(info, options),
         )
 
-    def describe(self, info: Any) -> dict[str, Any]:
+    def describe(self, info: Any, decode: DecodeOptions) -> dict[str, Any]:
         """The options a result was made with, for the job store and the transcript file."""
         options: dict[str, Any] = {
+            "language": decode.language or "detect",
             "model": self.model.name,
             "model_source": self.model.source,
             "device": self.device,

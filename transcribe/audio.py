@@ -54,6 +54,8 @@ def decode_dictation(path: Path) -> DecodedAudio:
             f"{path.name}: DS2 dictations (Olympus/Philips) cannot be decoded here",
             hint="convert it to DSS, WAV or MP3 with the recorder's software (ODMS or SpeechExec) and drop it again",
         )
+    if head == b"RIFF":
+        _check_wav_length(path, size)
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as e:
@@ -96,6 +98,28 @@ def _decode(container: av.container.InputContainer, path: Path) -> DecodedAudio:
         )
     codec = stream.codec_context.name if stream.codec_context else "unknown"
     return DecodedAudio(samples, duration_s, stream.rate or 0, stream.channels or 0, codec)
+
+
+def _check_wav_length(path: Path, size: int) -> None:
+    """Refuse a WAV file whose data chunk is shorter than its header says (a cut copy).
+
+    FFmpeg quietly decodes what is there; a dictation missing its end must not.
+    """
+    with path.open("rb") as stream:
+        header = stream.read(min(size, 1 << 16))
+    offset = 12
+    while offset + 8 <= len(header):
+        chunk, length = header[offset:offset + 4], int.from_bytes(header[offset + 4:offset + 8], "little")
+        if chunk == b"data":
+            present = size - offset - 8
+            if length not in (0, 0xFFFFFFFF) and present < length - 1:
+                raise AudioUnreadable(
+                    f"{path.name}: the file is truncated: it holds {present} of the {length} bytes of audio "
+                    "its header announces",
+                    hint="copy the dictation again from the recorder; the copy was cut short",
+                )
+            return
+        offset += 8 + length + (length & 1)
 
 
 def _declared_duration(container: av.container.InputContainer, stream: av.audio.stream.AudioStream) -> float | None:

@@ -125,10 +125,10 @@ def _package_data(package: str) -> Traversable | None:
         return None
 
 
-def assemble_bundled_model(cache_dir: Path) -> ResolvedModel:
+def assemble_bundled_model(cache_dir: Path, sources: tuple[BundledSource, ...] = BUNDLED_SOURCES) -> ResolvedModel:
     """Reassemble the bundled model once into the cache, verify it, and return where it lies."""
     tried: list[str] = []
-    for source in BUNDLED_SOURCES:
+    for source in sources:
         first, second = _package_data(source.first), _package_data(source.second)
         if first is None or second is None:
             tried.append(f"{source.label}: not installed")
@@ -214,6 +214,9 @@ def list_models(models_dir: Path) -> list[ModelListing]:
             except ModelUnavailable as e:
                 state = f"incomplete: {e}"
             listings.append(ModelListing(folder.name, "local", state))
+    local_names = {listing.name for listing in listings}
     for size in HUB_SIZES:
+        if size in local_names:
+            continue  # a local folder of that name takes precedence
         listings.append(ModelListing(size, "hub", "downloaded on first use; needs the network"))
     return listings

@@ -1,0 +1,186 @@
+"""Shared fixtures: a site in a temporary folder, the real bundled model, real audio clips."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from transcribe.asr import SpeechRecognizer
+from transcribe.settings import Settings, load_settings
+from transcribe.store import JobStore, open_store
+from transcribe.worker import load_recognizer
+
+ROOT = Path(__file__).resolve().parent.parent
+DICTATIONS = ROOT / "tests" / "dictations"
+SHARED_AUDIO = ROOT.parent / "shared" / "audio"
+
+
+def make_settings(site: Path, values: dict[str, object] | None = None) -> Settings:
+    """Settings for a site folder, from a transcribe.toml written with these dotted values."""
+    write_config(site, {"intake.settle_s": 0.3, "worker.poll_s": 0.1, **(values or {})})
+    return load_settings(cwd=site, environ={}).settings
+
+
+def write_config(site: Path, values: dict[str, object]) -> Path:
+    """Write a transcribe.toml holding these dotted keys (``section.key`` or ``authors.name.key``)."""
+    sections: dict[str, list[str]] = {}
+    for key, value in values.items():
+        section, _, name = key.rpartition(".")
+        sections.setdefault(section, []).append(f"{name} = {_toml_value(value)}")
+    lines = sections.pop("", [])
+    for section, entries in sections.items():
+        lines += [f"[{section}]", *entries]
+    path = site / "transcribe.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(str(value))
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """An empty site folder (where transcribe.toml, inbox/ and data/ live)."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def settings(site: Path) -> Settings:
+    """Settings for the temporary site, with short settle and poll times."""
+    return make_settings(site)
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[JobStore]:
+    """A real SQLite job store in the temporary site."""
+    job_store = open_store(settings.store_url)
+    yield job_store
+    job_store.close()
+
+
+@pytest.fixture(scope="session")
+def recognizer() -> SpeechRecognizer:
+    """The real bundled model, loaded once for the whole test session."""
+    return load_recognizer(Settings())
+
+
+@pytest.fixture(scope="session")
+def shared_audio() -> Path:
+    """The real speech clips of ../shared/audio; tests skip where they are absent."""
+    if not SHARED_AUDIO.is_dir():
+        pytest.skip(f"real speech clips not found at {SHARED_AUDIO} (see ../shared/audio/README.md)")
+    return SHARED_AUDIO
+
+
+def dictation(name: str) -> Path:
+    """A committed synthetic dictation clip."""
+    return DICTATIONS / "audio" / f"{name}.opus"
+
+
+def wait_for(condition: Callable[[], object], timeout_s: float = 60.0, step_s: float = 0.1) -> object:
+    """Poll ``condition`` until it returns something true; fail the test after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(step_s)
+    raise AssertionError(f"condition not met within {timeout_s} s")
+
+
+class Service:
+    """``transcribe serve`` as a real child process on a site folder."""
+
+    def __init__(self, site: Path) -> None:
+        self.site = site
+        self.log = site / "serve.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TRANSCRIBE_")}
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "transcribe", "serve"], cwd=self.site, env=env,
+                stdout=log, stderr=subprocess.STDOUT,
+            )
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def stop(self) -> int | None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                return self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        return self.process.returncode if self.process else None
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+@pytest.fixture
+def service(site: Path) -> Iterator[Callable[[], Service]]:
+    """Start ``transcribe serve`` in the site folder; every started service is stopped afterwards."""
+    started: list[Service] = []
+
+    def start() -> Service:
+        s = Service(site)
+        s.start()
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        s.kill()
+
+
+@pytest.fixture
+def no_leaked_threads() -> Iterator[None]:
+    """Fail a test that leaves threads running (watchdog observers, heartbeats)."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        if not leaked:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"threads left running: {[t.name for t in leaked]}")
+
+
+def copy_slowly(source: Path, target: Path, chunks: int = 8, pause_s: float = 0.2) -> None:
+    """Write a file in chunks with pauses, as a slow network copy or a recorder does."""
+    data = source.read_bytes()
+    size = -(-len(data) // chunks)
+    with target.open("wb") as stream:
+        for start in range(0, len(data), size):
+            stream.write(data[start:start + size])
+            stream.flush()
+            time.sleep(pause_s)
+
+
+def copy_into(source: Path, folder: Path, name: str | None = None) -> Path:
+    """Copy a file into a folder the way a user does (cp)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copyfile(source, folder / (name or source.name)))
