@@ -70,8 +70,10 @@ def test_the_author_language_setting_is_used(site: Path, recognizer: SpeechRecog
 
     settings = make_settings(site, {"authors.dr-fr.language": "fr"})
     store = open_store(settings.store_url)
-    job, _ = _drop_and_run(settings, store, recognizer, dictation("en-gp-001"), author="dr-fr")
-    assert job.language == "fr" and job.options["language"] == "fr"
+    job, _ = _drop_and_run(settings, store, recognizer, dictation("fr-mg-001"), author="dr-fr")
+    assert job.language == "fr" and job.options["language"] == "fr"  # asked for, not detected
+    other, _ = _drop_and_run(settings, store, recognizer, dictation("en-gp-001"), author="dr-other")
+    assert other.options["language"] == "detect"
     store.close()
 
 

@@ -144,8 +144,9 @@ def _run(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         print(f"transcribe: no such file: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
     prepare_folders(settings)
+    recognizer = load_recognizer(settings)  # a wrong model stops here, before any job is claimed
     store = _open(settings)
-    worker = Worker(settings, store, lambda: load_recognizer(settings))
+    worker = Worker(settings, store, recognizer)
     intake = Intake(settings, store)
     status = EXIT_OK
     try:

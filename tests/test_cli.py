@@ -1,0 +1,70 @@
+"""The ``transcribe`` command as a user types it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import dictation, write_config
+
+
+def transcribe(site: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TRANSCRIBE_")}
+    return subprocess.run([sys.executable, "-m", "transcribe", *args], cwd=site, env={**clean, **(env or {})},
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_run_prints_the_transcript_and_keeps_the_file(site: Path, shared_audio: Path, tmp_path: Path) -> None:
+    clip = tmp_path / "jfk.flac"
+    clip.write_bytes((shared_audio / "en" / "fw_jfk.flac").read_bytes())
+    result = transcribe(site, "run", str(clip), str(dictation("fr-mg-001")))
+    assert result.returncode == 0, result.stderr
+    assert "fellow Americans" in result.stdout and "artérielle" in result.stdout
+    assert clip.exists()  # `run` copies, it does not take the user's file
+    again = transcribe(site, "run", str(clip))
+    assert again.returncode == 0 and "already transcribed" in again.stderr and "fellow Americans" in again.stdout
+    jobs = transcribe(site, "jobs")
+    assert jobs.returncode == 0
+    assert "drafted" in jobs.stdout and "jfk.flac" in jobs.stdout and "0:11" in jobs.stdout
+
+
+def test_run_reports_a_bad_file_and_requeue_brings_it_back(site: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "broken.m4a"
+    bad.write_bytes(b"\x00" * 1000)
+    result = transcribe(site, "run", str(bad))
+    assert result.returncode == 1 and "quarantined" in result.stderr
+    listed = transcribe(site, "jobs", "--state", "quarantined")
+    assert "broken.m4a" in listed.stdout and "What to do" in listed.stdout
+    requeued = transcribe(site, "requeue", "1")
+    assert requeued.returncode == 0 and "queued again" in requeued.stdout
+    assert transcribe(site, "requeue", "1").returncode == 1  # not quarantined any more
+    assert "no job 42" in transcribe(site, "requeue", "42").stderr
+
+
+def test_config_shows_values_and_their_sources(site: Path) -> None:
+    write_config(site, {"asr.beam_size": 2})
+    result = transcribe(site, "config", env={"TRANSCRIBE_ASR_LANGUAGE": "fr"})
+    assert result.returncode == 0
+    lines = {line.split("=")[0].strip(): line for line in result.stdout.splitlines() if "=" in line}
+    assert "# file" in lines["asr.beam_size"] and "# env TRANSCRIBE_ASR_LANGUAGE" in lines["asr.language"]
+    assert "# default" in lines["asr.model"]
+
+
+def test_a_configuration_error_is_a_clear_message(site: Path) -> None:
+    write_config(site, {"asr.devise": "cuda"})
+    result = transcribe(site, "jobs")
+    assert result.returncode == 2 and "unknown setting 'asr.devise'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_models_lists_the_bundled_default(site: Path) -> None:
+    result = transcribe(site, "models")
+    assert result.returncode == 0
+    assert "default: bundled-base" in result.stdout and "* bundled-base" in result.stdout and "installed" in result.stdout
+
+
+def test_an_unknown_model_refuses_to_start(site: Path) -> None:
+    result = transcribe(site, "run", "--model", "whisper-huge", str(dictation("fr-mg-001")))
+    assert result.returncode == 2 and "'whisper-huge' is not a model" in result.stderr
