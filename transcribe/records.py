@@ -126,3 +126,61 @@ class DraftPaths:
     transcript_json: Path
     text: Path
     docx: Path
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One change the text layer made: ``source[start:end]`` (``before``) became ``after``.
+
+    Offsets are in the transcript's source text (``CleanText.source``). Edits never
+    overlap, so each can be shown, and undone, on its own.
+    """
+
+    start: int
+    end: int
+    before: str
+    after: str
+    rule: str
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A span a person must check before the report is validated, and why."""
+
+    start: int
+    end: int
+    text_start: int
+    text_end: int
+    kind: str
+    reason: str
+    suggestion: str | None = None
+
+
+@dataclass(frozen=True)
+class CleanText:
+    """The text layer's result: clean text, the edits that made it, and what to check."""
+
+    source: str
+    text: str
+    edits: tuple[Edit, ...]
+    flags: tuple[Flag, ...]
+    language: str
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping of the text, edits and flags."""
+        return asdict(self)
+
+
+def apply_edits(source: str, edits: tuple[Edit, ...] | list[Edit]) -> str:
+    """The text obtained by applying these (non-overlapping) edits to ``source``."""
+    parts: list[str] = []
+    position = 0
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        if edit.start < position:
+            raise ValueError(f"edits overlap at {edit.start}")
+        parts.append(source[position:edit.start])
+        parts.append(edit.after)
+        position = edit.end
+    parts.append(source[position:])
+    return "".join(parts)

@@ -1,0 +1,9 @@
+"""The medical text layer: pure, string in, clean text plus edits and flags out.
+
+``TextLayer(vocabulary).clean(transcript)`` returns a ``CleanText``. The
+vocabulary is loaded at the edge by ``transcribe.vocabulary.load_vocabulary``.
+"""
+
+from .pipeline import TextLayer, TextOptions
+
+__all__ = ["TextLayer", "TextOptions"]

@@ -1,0 +1,113 @@
+"""Numbers in words become digits where clinical writing uses digits; blood pressure, decimals.
+
+Number words are parsed by text2num (``alpha2digit``), never by a hand-written
+grammar. Small numbers stay words in prose ("deux enfants" is kept when text2num
+keeps it) and become digits before a dose form, a unit or a duration
+("un comprimé" -> "1 comprimé"). "tension à douze huit" becomes "12/8" only
+after a blood-pressure word, and only when the pair is a plausible pressure.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from text_to_num import alpha2digit
+
+from ..vocabulary import LanguageVocabulary
+from .rewriting import Replacement
+
+RULE = "number"
+_SPACE_TOKEN = re.compile(r"\S+")
+_SMALL = {"fr": {"un": "1", "une": "1", "deux": "2", "zéro": "0"}, "en": {"one": "1", "two": "2", "zero": "0"}}
+_STRIP = ".,;:!?()«»\"'"
+
+
+def find_number_words(text: str, vocab: LanguageVocabulary, unit_words: frozenset[str]) -> list[Replacement]:
+    """Replacements of number words by digits (text2num), kept only where digits are clinical style."""
+    converted = alpha2digit(text, vocab.language, threshold=3)
+    replacements = _token_diff(text, converted)
+    tokens = [m for m in _SPACE_TOKEN.finditer(text)]
+    kept: list[Replacement] = []
+    for rep in replacements:
+        words = text[rep.start:rep.end].split()
+        next_word = _next_word(tokens, rep.end)
+        if len(words) == 1 and words[0].lower().strip(_STRIP) in vocab.ambiguous_numbers:
+            if next_word not in unit_words and next_word not in vocab.counted_words:
+                continue  # "un bilan neuf": an ordinary word, not a number
+        kept.append(rep)
+    kept += _small_counted_numbers(text, tokens, vocab, unit_words)
+    return kept
+
+
+def _token_diff(before: str, after: str) -> list[Replacement]:
+    """The replacements that turn ``before`` into ``after``, token by token."""
+    old = [(m.group(), m.start(), m.end()) for m in _SPACE_TOKEN.finditer(before)]
+    new = after.split()
+    matcher = difflib.SequenceMatcher(a=[t for t, _, _ in old], b=new, autojunk=False)
+    replacements = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal" or i1 == i2:
+            continue
+        start, end = old[i1][1], old[i2 - 1][2]
+        replacements.append(Replacement(start, end, " ".join(new[j1:j2]), RULE, 0.95))
+    return replacements
+
+
+def _next_word(tokens: list[re.Match[str]], offset: int) -> str:
+    for token in tokens:
+        if token.start() >= offset:
+            return token.group().lower().strip(_STRIP)
+    return ""
+
+
+def _small_counted_numbers(text: str, tokens: list[re.Match[str]], vocab: LanguageVocabulary,
+                           unit_words: frozenset[str]) -> list[Replacement]:
+    small = _SMALL.get(vocab.language, {})
+    found = []
+    for token, following in zip(tokens, tokens[1:]):
+        word = token.group()
+        if word.lower() in small and word == word.rstrip(_STRIP):
+            after = following.group().lower().strip(_STRIP)
+            if after in vocab.counted_words or after in unit_words:
+                found.append(Replacement(token.start(), token.end(), small[word.lower()], RULE, 0.9))
+    return found
+
+
+def find_decimals(text: str, vocab: LanguageVocabulary) -> list[Replacement]:
+    """"8 virgule 2" -> "8,2" (French), "8 point 2" -> "8.2" (English), when digits stand on both sides."""
+    word = "virgules?|virule" if vocab.language == "fr" else "point"
+    pattern = re.compile(rf"\b(\d+) (?:{word}) (\d+)\b", re.IGNORECASE)
+    return [
+        Replacement(m.start(), m.end(), f"{m.group(1)}{vocab.decimal_separator}{m.group(2)}", RULE, 0.9)
+        for m in pattern.finditer(text)
+    ]
+
+
+_PAIR = {
+    "fr": re.compile(r"\b(\d{1,3}) (?:sur |/ ?)?(\d{1,3})\b(?![,.]\d)"),
+    "en": re.compile(r"\b(\d{1,3}) (?:over |/ ?)?(\d{1,3})\b(?![,.]\d)"),
+}
+
+
+def find_blood_pressures(text: str, vocab: LanguageVocabulary) -> list[Replacement]:
+    """"tension à 12 8" -> "12/8", "130 over 80" -> "130/80", after a blood-pressure word only."""
+    pattern = _PAIR.get(vocab.language)
+    if pattern is None:
+        return []
+    found = []
+    for m in pattern.finditer(text):
+        high, low = int(m.group(1)), int(m.group(2))
+        if not _plausible_pressure(high, low):
+            continue
+        window = re.findall(r"[^\W\d_]+", text[max(0, m.start() - 40):m.start()].lower())[-4:]
+        if not set(window) & vocab.blood_pressure_words:
+            continue
+        found.append(Replacement(m.start(), m.end(), f"{high}/{low}", "blood-pressure", 0.9))
+    return found
+
+
+def _plausible_pressure(high: int, low: int) -> bool:
+    if high <= low:
+        return False
+    return (5 <= high <= 30 and 3 <= low <= 20) or (50 <= high <= 300 and 20 <= low <= 200)

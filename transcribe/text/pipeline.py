@@ -1,0 +1,134 @@
+"""The text layer: transcript in, clean medical text plus every edit and flag out.
+
+Pure: no files, clock or network. The order of the passes matters and lives
+only here: numbers (so that "huit virgule deux" is a decimal, not a comma),
+dictated commands, units and doses, terminology, abbreviations, then spacing
+and capitals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import spacy
+
+from ..records import CleanText, Flag, Transcript
+from ..vocabulary import LanguageVocabulary, Vocabulary
+from . import abbreviations, layout, numbers
+from .commands import CommandFinder
+from .rewriting import Rewriting
+from .terms import TermIndex, find_terms, term_replacements
+from .tokens import SourceText, source_of, tokenize
+from .units import UnitFinder
+
+
+@dataclass(frozen=True)
+class TextOptions:
+    """Site choices for the text layer."""
+
+    abbreviations: str = "keep"  # keep | expand | first-use
+    correct_terms: bool = True
+
+    def __post_init__(self) -> None:
+        if self.abbreviations not in abbreviations.POLICIES:
+            raise ValueError(f"abbreviation policy must be one of {', '.join(abbreviations.POLICIES)}")
+
+
+class _LanguageLayer:
+    """Everything built once for one language: tokenizer, matchers, indexes."""
+
+    def __init__(self, vocab: LanguageVocabulary) -> None:
+        self.vocab = vocab
+        self.nlp = spacy.blank(vocab.language)
+        self.commands = CommandFinder(self.nlp, vocab.commands, language=vocab.language, score_words=vocab.score_words)
+        self.units = UnitFinder(vocab)
+        self.terms = TermIndex(vocab)
+        self.letters = abbreviations.LetterReader(vocab.letters)
+
+
+class TextLayer:
+    """Turns dictation transcripts into clean medical text, recording every change."""
+
+    def __init__(self, vocabulary: Vocabulary, options: TextOptions = TextOptions()) -> None:
+        self.vocabulary = vocabulary
+        self.options = options
+        self._layers: dict[str, _LanguageLayer] = {}
+
+    def warm_up(self) -> None:
+        """Build every language now (a service does it at start, not on its first dictation)."""
+        for language in self.vocabulary.languages:
+            self._layer(language)
+
+    def _layer(self, language: str) -> _LanguageLayer | None:
+        if language not in self._layers:
+            vocab = self.vocabulary.for_language(language)
+            if vocab is None:
+                return None
+            self._layers[language] = _LanguageLayer(vocab)
+        return self._layers[language]
+
+    def clean(self, transcript: Transcript, author: str | None = None) -> CleanText:
+        """The clean text of a transcript, with its edits and flags."""
+        return self._clean(source_of(transcript), transcript.language)
+
+    def clean_text(self, text: str, language: str) -> CleanText:
+        """The clean text of plain text (no engine confidences: every word counts as certain)."""
+        return self._clean(SourceText(text, (), ()), language)
+
+    def _clean(self, source: SourceText, language: str) -> CleanText:
+        rw = Rewriting(source.text)
+        layer = self._layer(language)
+        if layer is not None and source.text.strip():
+            self._run(rw, layer, source)
+        edits = tuple(rw.edits())
+        flags = tuple(
+            Flag(f.start, f.end, *rw.text_span(f.start, f.end), f.kind, f.reason, f.suggestion)
+            for f in sorted(rw.flags, key=lambda f: (f.start, f.end))
+        )
+        return CleanText(source.text, rw.text, edits, flags, language)
+
+    def _run(self, rw: Rewriting, layer: _LanguageLayer, source: SourceText) -> None:
+        vocab = layer.vocab
+        rw.apply(numbers.find_number_words(rw.text, vocab, layer.units.spoken_words))
+        rw.apply(numbers.find_decimals(rw.text, vocab))
+        rw.apply(numbers.find_blood_pressures(rw.text, vocab))
+        rw.apply(layer.commands.find(rw.text))
+        unit_replacements, dose_flags = layer.units.find(rw.text)
+        for flag in dose_flags:
+            rw.flag(flag.start, flag.end, "dose", flag.reason)
+        rw.apply(unit_replacements)
+        rw.apply(abbreviations.find_spelled(tokenize(rw.text), vocab, layer.letters))
+        if self.options.correct_terms:
+            self._correct_terms(rw, layer, source)
+        expansions, ambiguous = abbreviations.find_expansions(rw.text, vocab, self.options.abbreviations)
+        for flag in ambiguous:
+            rw.flag(flag.start, flag.end, "abbreviation", flag.reason)
+        rw.apply(expansions)
+        rw.apply(layout.find_spacing(rw.text))
+        rw.apply(layout.find_casing(rw.text, vocab, rw.is_changed))
+
+    def _correct_terms(self, rw: Rewriting, layer: _LanguageLayer, source: SourceText) -> None:
+        text = rw.text
+        tokens = tokenize(text)
+        starts = _sentence_starts(text)
+
+        def probability(start: int, end: int) -> float:
+            src_start, src_end = rw.source_span(start, end)
+            return source.probability_at(src_start, src_end)
+
+        findings = find_terms(tokens, layer.vocab, layer.terms, probability, starts)
+        for finding in findings:
+            if not finding.change:
+                rw.flag(finding.start, finding.end, "term", finding.reason, finding.term.text)
+        rw.apply(term_replacements([f for f in findings if not rw.is_changed(f.start, f.end)]))
+
+
+def _sentence_starts(text: str) -> set[int]:
+    starts = {0}
+    for i, char in enumerate(text):
+        if char in ".?!\n":
+            j = i + 1
+            while j < len(text) and text[j] in " \n":
+                j += 1
+            starts.add(j)
+    return starts

@@ -1,0 +1,201 @@
+"""Medical terminology correction: words the engine misheard, matched to the lexicon.
+
+A word is a candidate when it is not an ordinary word of the language (nor a
+known term or abbreviation): "pharctus", "ferrosémie", "metapural". It is
+compared with the lexicon on a phonetic key and on its spelling (rapidfuzz).
+
+Guardrails: a word that is itself a valid drug or medical term is never
+replaced; an ordinary word is never replaced (a doubtful one is flagged); a
+word close to two different drugs (hydroxyzine/hydralazine) is flagged, never
+changed; a weak match is flagged with a suggestion, not applied.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jellyfish
+from rapidfuzz import fuzz, process
+
+from ..vocabulary import LanguageVocabulary, Term, fold
+from .rewriting import Replacement
+from .tokens import Token
+
+RULE = "term"
+#: At or above this score a candidate is replaced; between FLAG and CHANGE it is flagged.
+CHANGE_SCORE = 82.0
+FLAG_SCORE = 70.0
+#: Two different drugs closer than this are look-alikes: flag, never choose.
+LOOKALIKE_MARGIN = 6.0
+#: An ordinary word below this engine confidence, close to a term, is flagged.
+DOUBTFUL_PROBABILITY = 0.35
+
+
+@dataclass(frozen=True)
+class TermFinding:
+    """What the terminology pass proposes for one word (or two joined words)."""
+
+    start: int
+    end: int
+    word: str
+    term: Term
+    score: float
+    change: bool
+    reason: str
+
+
+def french_key(word: str) -> str:
+    """A rough French phonetic key: words that sound alike share it ("miocard", "myocarde")."""
+    w = re.sub(r"[^a-z]", "", fold(word))
+    for pattern, replacement in _FRENCH_RULES:
+        w = pattern.sub(replacement, w)
+    w = re.sub(r"(.)\1+", r"\1", w)
+    return w
+
+
+_FRENCH_RULES = [(re.compile(p), r) for p, r in [
+    (r"ph", "f"), (r"th", "t"), (r"rh", "r"), (r"ch(?=[rl])", "k"), (r"ch", "S"), (r"qu|q|ck", "k"),
+    (r"sc(?=[eiy])", "s"), (r"c(?=[eiy])", "s"), (r"c", "k"), (r"gu(?=[eiy])", "g"), (r"g(?=[eiy])", "j"),
+    (r"gn", "n"), (r"x", "ks"), (r"y", "i"), (r"w", "v"), (r"h", ""), (r"eau|au", "o"), (r"ai|ei", "e"),
+    (r"ou", "u"), (r"(?<=[aeiou])s(?=[aeiou])", "z"), (r"(?:an|en|am|em)(?![aeiou])", "A"),
+    (r"(?:ain|ein|in|im|un)(?![aeiou])", "I"), (r"(?:er|ez|et)$", "e"), (r"e$", ""), (r"(?<=.)[sxtdz]$", ""),
+]]
+
+
+def english_key(word: str) -> str:
+    """An English phonetic key (metaphone)."""
+    letters = re.sub(r"[^a-z]", "", fold(word))
+    return jellyfish.metaphone(letters) if letters else ""
+
+
+class TermIndex:
+    """The single-word terms of a language, indexed for fuzzy and phonetic lookup."""
+
+    def __init__(self, vocab: LanguageVocabulary) -> None:
+        self._vocab = vocab
+        self._key = french_key if vocab.language == "fr" else english_key
+        self._terms: list[Term] = []
+        self._spellings: list[str] = []
+        self._keys: list[str] = []
+        for folded, term in vocab.terms.items():
+            if " " in folded or len(folded) < 4:
+                continue
+            self._terms.append(term)
+            self._spellings.append(folded)
+            self._keys.append(self._key(folded))
+        self.lookup = lru_cache(maxsize=50_000)(self._lookup)
+
+    def _lookup(self, word: str) -> tuple[tuple[Term, float], ...]:
+        """The best lexicon terms for a word, with a score out of 100, best first."""
+        folded = fold(word)
+        key = self._key(folded)
+        if len(key) < 3:
+            return ()
+        by_spelling = process.extract(folded, self._spellings, scorer=fuzz.ratio, limit=5, score_cutoff=55)
+        by_sound = process.extract(key, self._keys, scorer=fuzz.ratio, limit=5, score_cutoff=70)
+        scores: dict[int, float] = {}
+        for _, _, index in by_spelling + by_sound:
+            spelling = fuzz.ratio(folded, self._spellings[index])
+            sound = fuzz.ratio(key, self._keys[index])
+            scores[index] = max(scores.get(index, 0.0), 0.45 * spelling + 0.55 * sound)
+        ranked = sorted(scores.items(), key=lambda item: -item[1])
+        return tuple((self._terms[i], round(s, 1)) for i, s in ranked[:5])
+
+
+def find_terms(tokens: list[Token], vocab: LanguageVocabulary, index: TermIndex,
+               probability: "callable[[int, int], float]", sentence_starts: set[int]) -> list[TermFinding]:
+    """Propose corrections (or flags) for the misheard medical words of a text."""
+    findings: list[TermFinding] = []
+    words = [t for t in tokens if not t.is_punct]
+    skip_next = False
+    for number, token in enumerate(words):
+        if skip_next:
+            skip_next = False
+            continue
+        if not _is_candidate_shape(token):
+            continue
+        if _is_known(token.text, vocab):
+            continue
+        ordinary = token.lower in vocab.ordinary_words
+        if ordinary:
+            finding = _doubtful_ordinary(token, index, probability(token.start, token.end))
+            if finding:
+                findings.append(finding)
+            continue
+        finding = _best(token.start, token.end, token.text, index, capitalised=token.start not in sentence_starts
+                        and token.text[:1].isupper())
+        if (finding is None or not finding.change) and number + 1 < len(words):
+            joined = _joined(token, words[number + 1], vocab, index)
+            if joined is not None and joined.change:
+                findings.append(joined)
+                skip_next = True
+                continue
+        if finding is not None:
+            findings.append(finding)
+    return findings
+
+
+def _is_candidate_shape(token: Token) -> bool:
+    text = token.text
+    return len(text) >= 4 and text.replace("-", "").replace("'", "").isalpha() and not text.isupper()
+
+
+def _is_known(word: str, vocab: LanguageVocabulary) -> bool:
+    return vocab.term(word) is not None or word in vocab.known_abbreviations or word.upper() in vocab.abbreviations
+
+
+def _doubtful_ordinary(token: Token, index: TermIndex, probability: float) -> TermFinding | None:
+    if probability >= DOUBTFUL_PROBABILITY:
+        return None
+    ranked = index.lookup(token.text)
+    if not ranked or ranked[0][1] < 88:
+        return None
+    term, score = ranked[0]
+    return TermFinding(token.start, token.end, token.text, term, score, False,
+                       f"'{token.text}' was heard with low confidence; perhaps '{term.text}'")
+
+
+def _best(start: int, end: int, word: str, index: TermIndex, *, capitalised: bool) -> TermFinding | None:
+    ranked = index.lookup(word)
+    if not ranked:
+        return None
+    term, score = ranked[0]
+    if score < FLAG_SCORE:
+        return None
+    rivals = [t for t, s in ranked[1:] if s >= score - LOOKALIKE_MARGIN and not _same_word(t.text, term.text)]
+    drug_rivals = [t for t in rivals if t.is_drug] if term.is_drug else []
+    close_rivals = [t for t, s in ranked[1:] if s >= score - 2 and not _same_word(t.text, term.text)]
+    threshold = CHANGE_SCORE + (6 if capitalised else 0) + (8 if len(word) <= 6 else 0)
+    if drug_rivals:
+        names = ", ".join([term.text] + [t.text for t in drug_rivals])
+        return TermFinding(start, end, word, term, score, False,
+                           f"'{word}' sounds like several drugs ({names}): check which one was said")
+    if score >= threshold and not close_rivals:
+        return TermFinding(start, end, word, term, score, True, f"'{word}' corrected to the {term.kind} '{term.text}'")
+    return TermFinding(start, end, word, term, score, False, f"'{word}' is not a known word; perhaps '{term.text}'")
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Whether two terms are inflections of one word (singular and plural, masculine and feminine)."""
+    a, b = fold(a), fold(b)
+    stem = re.compile(r"(?:es|s|x|e)$")
+    return stem.sub("", a) == stem.sub("", b)
+
+
+def _joined(first: Token, second: Token, vocab: LanguageVocabulary, index: TermIndex) -> TermFinding | None:
+    """Two pieces of one word the engine split ("ferro sémide")."""
+    if not second.text.isalpha() or second.text.isupper() or _is_known(second.text, vocab):
+        return None
+    word = first.text + second.text
+    finding = _best(first.start, second.end, word, index, capitalised=False)
+    if finding is None or not finding.change:
+        return None
+    return TermFinding(first.start, second.end, f"{first.text} {second.text}", finding.term, finding.score, True,
+                       f"'{first.text} {second.text}' corrected to the {finding.term.kind} '{finding.term.text}'")
+
+
+def term_replacements(findings: list[TermFinding]) -> list[Replacement]:
+    """The changes among the findings."""
+    return [Replacement(f.start, f.end, f.term.text, RULE, round(f.score / 100, 3)) for f in findings if f.change]

@@ -1,0 +1,88 @@
+"""The source text of a transcript, and the words of a text with their places."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..records import Transcript
+
+_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*'?|\d+(?:[.,/]\d+)*|[^\w\s]", re.UNICODE)
+_NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
+
+
+@dataclass(frozen=True)
+class Token:
+    """A word, number or punctuation mark of the current text, with its span."""
+
+    text: str
+    start: int
+    end: int
+
+    @property
+    def lower(self) -> str:
+        """The token in lower case."""
+        return self.text.lower()
+
+    @property
+    def is_punct(self) -> bool:
+        """Whether the token is punctuation (no letter, no digit)."""
+        return not any(c.isalnum() for c in self.text)
+
+    @property
+    def is_number(self) -> bool:
+        """Whether the token is a number written in digits (12, 8,2, 0.5)."""
+        return bool(_NUMBER.match(self.text))
+
+
+def tokenize(text: str) -> list[Token]:
+    """Words, numbers and punctuation marks of a text, in order."""
+    return [Token(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def words_only(tokens: Sequence[Token]) -> list[Token]:
+    """The tokens that are not punctuation."""
+    return [t for t in tokens if not t.is_punct]
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """The engine's text of a transcript, and for each word its span and confidence."""
+
+    text: str
+    word_spans: tuple[tuple[int, int], ...]
+    probabilities: tuple[float, ...]
+
+    def probability_at(self, start: int, end: int) -> float:
+        """The lowest engine confidence of the words that overlap this span (1.0 where unknown)."""
+        lowest = 1.0
+        for (a, b), p in zip(self.word_spans, self.probabilities):
+            if a >= end:
+                break
+            if b > start:
+                lowest = min(lowest, p)
+        return lowest
+
+
+def source_of(transcript: Transcript) -> SourceText:
+    """The source text the edits refer to: the engine's words joined as it spaced them."""
+    spans: list[tuple[int, int]] = []
+    probabilities: list[float] = []
+    parts: list[str] = []
+    position = 0
+    if not transcript.words:
+        return SourceText(transcript.text, (), ())
+    for segment in transcript.segments:
+        for number, word in enumerate(segment.words):
+            piece = re.sub(r"\s+", " ", word.text)
+            if not parts:
+                piece = piece.lstrip()
+            elif number == 0 and not piece[:1].isspace():
+                piece = " " + piece  # a new segment starts a new word
+            leading = len(piece) - len(piece.lstrip())
+            spans.append((position + leading, position + len(piece)))
+            probabilities.append(word.probability)
+            parts.append(piece)
+            position += len(piece)
+    return SourceText("".join(parts), tuple(spans), tuple(probabilities))

@@ -1,0 +1,102 @@
+"""Units written the clinical way after a number, and doses checked against a plausible range.
+
+"80 milligrammes" -> "80 mg", "5000g" -> "5000 g", "trente-huit degrés" -> "38 °C"
+(after a temperature word). A value outside the plausible range of its unit
+("80 000 grammes") is flagged for a person to check; it is never changed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..vocabulary import LanguageVocabulary, Unit
+from .rewriting import Replacement
+
+RULE = "unit"
+_NUMBER = r"\d{1,3}(?:[  .]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
+
+
+@dataclass(frozen=True)
+class ValueFlag:
+    """A value to check, on the current text."""
+
+    start: int
+    end: int
+    reason: str
+
+
+class UnitFinder:
+    """Finds "<number> <unit>" in a text, for one language."""
+
+    def __init__(self, vocab: LanguageVocabulary) -> None:
+        self._vocab = vocab
+        self._by_spoken: dict[str, Unit] = {}
+        for unit in vocab.units:
+            for spoken in unit.spoken:
+                self._by_spoken[spoken.lower()] = unit
+        degrees = "degrés?|degré" if vocab.language == "fr" else "degrees?"
+        alternatives = sorted(self._by_spoken, key=len, reverse=True)
+        words = "|".join(re.escape(a) for a in alternatives)
+        self._pattern = re.compile(
+            rf"(?<![\w,.])(?P<number>{_NUMBER})(?P<space>\s?)(?P<unit>{words}|{degrees}|°)(?![\w/])",
+            re.IGNORECASE,
+        )
+        self.spoken_words = frozenset(w for spoken in self._by_spoken for w in spoken.split()) | {
+            "degré", "degrés", "degree", "degrees"
+        }
+
+    def find(self, text: str) -> tuple[list[Replacement], list[ValueFlag]]:
+        """Replacements that write units the clinical way, and the values outside a plausible range."""
+        replacements: list[Replacement] = []
+        flags: list[ValueFlag] = []
+        for m in self._pattern.finditer(text):
+            spoken = m.group("unit").lower()
+            unit = self._by_spoken.get(spoken)
+            if unit is None:  # degrees
+                written = "°C" if self._near_temperature(text, m.start()) else "°"
+                space = self._vocab.unit_space if written == "°C" else ""
+                minimum, maximum = (30.0, 45.0) if written == "°C" else (None, None)
+            else:
+                written, space = unit.written, self._vocab.unit_space
+                minimum, maximum = unit.minimum, unit.maximum
+            wanted = f"{space}{written}"
+            current = m.group("space") + m.group("unit")
+            tenths = re.match(r" (\d)\b(?![.,]\d)", text[m.end():]) if written == "°C" else None
+            if tenths is not None:  # "38 degrés 5": 38,5 °C
+                decimal = f"{self._vocab.decimal_separator}{tenths.group(1)}"
+                replacements.append(Replacement(m.end("number"), m.end() + tenths.end(), f"{decimal}{wanted}", RULE, 0.9))
+            elif current != wanted:
+                replacements.append(Replacement(m.end("number"), m.end(), wanted, RULE, 0.95))
+            value = parse_number(m.group("number"), self._vocab.decimal_separator)
+            if value is not None and minimum is not None and maximum is not None and not minimum <= value <= maximum:
+                flags.append(ValueFlag(m.start(), m.end(), (
+                    f"{m.group('number')} {written} is outside the plausible range for {written} "
+                    f"({_short(minimum)} to {_short(maximum)}): check it against the audio"
+                )))
+        return replacements, flags
+
+    def _near_temperature(self, text: str, offset: int) -> bool:
+        window = re.findall(r"[^\W\d_]+°?", text[max(0, offset - 60):offset].lower())[-6:]
+        return bool(set(window) & self._vocab.temperature_words)
+
+
+def parse_number(text: str, decimal_separator: str) -> float | None:
+    """The value of a number as written ("80 000", "80.000", "8,2", "0.5"), or None."""
+    compact = text.replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
+    if decimal_separator == ",":
+        if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", compact):
+            compact = compact.replace(".", "")
+        compact = compact.replace(",", ".")
+    else:
+        if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", compact):
+            compact = compact.replace(",", "")
+    try:
+        return float(compact)
+    except ValueError:
+        return None
+
+
+def _short(value: float) -> str:
+    return f"{value:g}"
+

@@ -1,0 +1,237 @@
+"""Load the medical vocabulary (data under ``vocab/``) into records the text layer uses.
+
+This is the I/O edge of the text layer: files are read here, once at start-up,
+and the pure functions of ``transcribe.text`` receive the loaded ``Vocabulary``.
+
+Layout (see ``vocab/README.md``)::
+
+    vocab/<lang>/commands.tsv  dictated punctuation and layout
+    vocab/<lang>/units.tsv     units, written forms, plausible dose ranges
+    vocab/<lang>/abbreviations.tsv
+    vocab/<lang>/rules.toml    context words and letter names
+    vocab/<lang>/drugs.tsv, terms.tsv (generated), curated.tsv (hand-written)
+    vocab/site/<lang>/terms.tsv, vocab/site/<lang>/abbreviations.tsv   the site's own additions
+    vocab/site/authors/<author>.tsv                                     an author's own terms
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigurationError
+
+LANGUAGES = ("fr", "en")
+#: Lexicon kinds that name a medicine: never replaced by another one.
+DRUG_KINDS = frozenset({"drug", "inn", "brand"})
+
+
+def fold(text: str) -> str:
+    """Lower-case, accents removed: the key under which terms are compared."""
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("œ", "oe").replace("æ", "ae"))
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
+@dataclass(frozen=True)
+class CommandPhrase:
+    """A dictated command ("virgule", "new paragraph") and when it is taken literally."""
+
+    words: tuple[str, ...]
+    mark: str
+    literal_after: frozenset[str] = frozenset()
+    literal_before: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit as dictated, as written, and the plausible range of a value in it."""
+
+    spoken: tuple[str, ...]
+    written: str
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass(frozen=True)
+class AbbreviationSense:
+    """One meaning of an abbreviation, with the words that point to it."""
+
+    abbreviation: str
+    expansion: str
+    context: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Term:
+    """A lexicon entry: a medical word or phrase and what kind of thing it names."""
+
+    text: str
+    kind: str
+    source: str
+
+    @property
+    def is_drug(self) -> bool:
+        """Whether this term names a medicine."""
+        return self.kind in DRUG_KINDS
+
+
+@dataclass(frozen=True)
+class LanguageVocabulary:
+    """Everything the text layer knows about one language."""
+
+    language: str
+    commands: tuple[CommandPhrase, ...]
+    units: tuple[Unit, ...]
+    abbreviations: dict[str, tuple[AbbreviationSense, ...]]
+    known_abbreviations: frozenset[str]
+    terms: dict[str, Term]
+    ordinary_words: frozenset[str]
+    letters: dict[str, tuple[str, ...]]
+    blood_pressure_words: frozenset[str]
+    temperature_words: frozenset[str]
+    score_words: frozenset[str]
+    counted_words: frozenset[str]
+    ambiguous_numbers: frozenset[str]
+    decimal_separator: str
+    unit_space: str
+    author_terms: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def term(self, word: str) -> Term | None:
+        """The lexicon entry of this word or phrase, whatever its case and accents."""
+        return self.terms.get(fold(word))
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The vocabularies of every language, and a version that changes with any file."""
+
+    languages: dict[str, LanguageVocabulary]
+    version: str
+
+    def for_language(self, language: str) -> LanguageVocabulary | None:
+        """The vocabulary of a language, or None where there is none."""
+        return self.languages.get(language)
+
+
+def load_vocabulary(folder: Path, *, site_folder: Path | None = None) -> Vocabulary:
+    """Read ``vocab/`` (and the site's additions) into a ``Vocabulary``."""
+    site_folder = site_folder if site_folder is not None else folder / "site"
+    if not folder.is_dir():
+        raise ConfigurationError(f"vocabulary folder {folder} not found; set paths.vocab to the project's vocab/ folder")
+    digest = hashlib.sha256()
+    languages = {}
+    for language in LANGUAGES:
+        if (folder / language).is_dir():
+            languages[language] = _load_language(folder / language, site_folder, language, digest)
+    return Vocabulary(languages, digest.hexdigest()[:12])
+
+
+def _read(path: Path, digest: hashlib._Hash) -> list[list[str]]:
+    """The rows of a TSV file, comments and blank lines left out; the content goes into the digest."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigurationError(f"{path}: cannot be read as UTF-8 text ({e})") from e
+    digest.update(path.name.encode() + b"\0" + text.encode())
+    return [line.rstrip("\n").split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def _words(cell: str) -> frozenset[str]:
+    return frozenset(w.strip().lower() for w in cell.split(",") if w.strip())
+
+
+def _load_language(folder: Path, site: Path, language: str, digest: hashlib._Hash) -> LanguageVocabulary:
+    rules = _rules(folder / "rules.toml", digest)
+    commands = tuple(
+        CommandPhrase(
+            tuple(row[0].lower().split()),
+            row[1],
+            _words(row[2]) if len(row) > 2 else frozenset(),
+            _words(row[3]) if len(row) > 3 else frozenset(),
+        )
+        for row in _read(folder / "commands.tsv", digest)
+    )
+    units = tuple(
+        Unit(
+            tuple(s.strip().lower() for s in row[0].split(",")),
+            row[1],
+            float(row[2]) if len(row) > 2 and row[2] else None,
+            float(row[3]) if len(row) > 3 and row[3] else None,
+        )
+        for row in _read(folder / "units.tsv", digest)
+    )
+    senses: dict[str, list[AbbreviationSense]] = {}
+    for path in (folder / "abbreviations.tsv", site / language / "abbreviations.tsv"):
+        for row in _read(path, digest):
+            if len(row) >= 2:
+                senses.setdefault(row[0], []).append(
+                    AbbreviationSense(row[0], row[1], _words(row[2]) if len(row) > 2 else frozenset())
+                )
+    known = {a for a in senses}
+    known |= {row[0] for row in _read(folder / "known-abbreviations.txt", digest)}
+
+    terms: dict[str, Term] = {}
+    # later files win: curated spellings (accents) over generated ones, the site's over both
+    for path, default_kind in (
+        (folder / "terms.tsv", "term"),
+        (folder / "drugs.tsv", "drug"),
+        (folder / "curated.tsv", "term"),
+        (site / language / "terms.tsv", "term"),
+    ):
+        for row in _read(path, digest):
+            kind = row[1] if len(row) > 1 and row[1] in DRUG_KINDS | {"term", "anatomy", "exam", "specialty", "clinical"} else default_kind
+            if path.name == "drugs.tsv" and kind == "term":
+                kind = "drug"
+            kind = "brand" if kind == "brand" else "drug" if kind in DRUG_KINDS else kind
+            text = row[0].title() if kind == "brand" and row[0].islower() else row[0]
+            terms[fold(row[0])] = Term(text, kind, path.parent.name + "/" + path.name)
+    author_terms: dict[str, frozenset[str]] = {}
+    authors = site / "authors"
+    if authors.is_dir():
+        for path in sorted(authors.glob("*.tsv")):
+            rows = _read(path, digest)
+            author_terms[path.stem] = frozenset(row[0] for row in rows)
+            for row in rows:
+                terms.setdefault(fold(row[0]), Term(row[0], row[1] if len(row) > 1 else "term", f"authors/{path.name}"))
+    return LanguageVocabulary(
+        language=language,
+        commands=commands,
+        units=units,
+        abbreviations={k: tuple(v) for k, v in senses.items()},
+        known_abbreviations=frozenset(known),
+        terms=terms,
+        ordinary_words=_ordinary_words(language, terms),
+        letters={k: tuple(v) for k, v in rules.get("letters", {}).items()},
+        blood_pressure_words=frozenset(rules.get("blood_pressure", ())),
+        temperature_words=frozenset(rules.get("temperature", ())),
+        score_words=frozenset(rules.get("score", ())),
+        counted_words=frozenset(rules.get("counted", ())),
+        ambiguous_numbers=frozenset(rules.get("ambiguous_numbers", ())),
+        decimal_separator=rules.get("decimal_separator", "."),
+        unit_space=rules.get("unit_space", " "),
+        author_terms=author_terms,
+    )
+
+
+def _rules(path: Path, digest: hashlib._Hash) -> dict:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    digest.update(data)
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigurationError(f"{path}: not valid TOML ({e})") from e
+
+
+def _ordinary_words(language: str, terms: dict[str, Term]) -> frozenset[str]:
+    """The common words of the language (wordfreq's 100,000 most frequent), medical terms left out."""
+    import wordfreq
+
+    return frozenset(w for w in wordfreq.top_n_list(language, 100_000) if fold(w) not in terms or len(w) <= 3)
