@@ -30,7 +30,7 @@ from transcribe.audio import decode_dictation  # noqa: E402
 from transcribe.inbox import Intake  # noqa: E402
 from transcribe.settings import load_settings  # noqa: E402
 from transcribe.store import open_store  # noqa: E402
-from transcribe.worker import Worker, load_recognizer  # noqa: E402
+from transcribe.worker import Worker, load_recognizer, load_text_layer  # noqa: E402
 
 
 def default_clips() -> list[Path]:
@@ -54,6 +54,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     settings = load_settings(cwd=work, environ={}).settings
     recognizer = load_recognizer(settings)
+    text_layer = load_text_layer(settings)
     raw = WhisperModel(recognizer.model.load_from, device=recognizer.device,
                        compute_type=recognizer.compute_type, cpu_threads=recognizer.cpu_threads)
     options = dict(beam_size=settings.asr.beam_size, vad_filter=settings.asr.vad_filter, word_timestamps=True)
@@ -71,7 +72,7 @@ def main() -> int:
         job = Intake(s, store).take(clip, keep_original=True)
         if job is None:
             raise SystemExit(f"{clip}: not taken")
-        Worker(s, store, recognizer).run_next()
+        Worker(s, store, recognizer, text_layer).run_next()
         store.close()
 
     run_raw(clips[0])  # warm both paths (caches, lazy imports) before timing

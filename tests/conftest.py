@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from transcribe.asr import SpeechRecognizer
-from transcribe.settings import Settings, load_settings
+from transcribe.settings import PathSettings, Settings, load_settings
 from transcribe.store import JobStore, open_store
-from transcribe.worker import load_recognizer
+from transcribe.text import TextLayer
+from transcribe.worker import load_recognizer, load_text_layer
 
 ROOT = Path(__file__).resolve().parent.parent
 DICTATIONS = ROOT / "tests" / "dictations"
@@ -78,6 +79,13 @@ def store(settings: Settings) -> Iterator[JobStore]:
 def recognizer() -> SpeechRecognizer:
     """The real bundled model, loaded once for the whole test session."""
     return load_recognizer(Settings())
+
+
+@pytest.fixture(scope="session")
+def text_layer() -> TextLayer:
+    """The text layer on the project's vocabulary, built once for the whole test session."""
+    paths = PathSettings(vocab=ROOT / "vocab", site_vocab=ROOT / "vocab" / "site")
+    return load_text_layer(Settings(paths=paths))
 
 
 @pytest.fixture(scope="session")

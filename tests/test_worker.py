@@ -18,18 +18,18 @@ from transcribe.worker import Worker, requeue
 from .conftest import copy_into, dictation
 
 
-def _drop_and_run(settings: Settings, store: JobStore, recognizer: SpeechRecognizer, source: Path,
+def _drop_and_run(settings: Settings, store: JobStore, recognizer: SpeechRecognizer, text_layer, source: Path,
                   author: str = "dr-test", name: str | None = None):
     job = Intake(settings, store).take(copy_into(source, settings.paths.inbox / author, name))
     assert job is not None
-    outcome = Worker(settings, store, recognizer).run_next()
+    outcome = Worker(settings, store, recognizer, text_layer).run_next()
     assert outcome is not None and outcome.job_id == job.id
     return store.get(job.id), outcome
 
 
-def test_a_real_english_clip_becomes_a_draft(settings: Settings, store: JobStore, recognizer: SpeechRecognizer,
+def test_a_real_english_clip_becomes_a_draft(settings: Settings, store: JobStore, recognizer: SpeechRecognizer, text_layer,
                                              shared_audio: Path) -> None:
-    job, outcome = _drop_and_run(settings, store, recognizer, shared_audio / "en" / "fw_jfk.flac")
+    job, outcome = _drop_and_run(settings, store, recognizer, text_layer, shared_audio / "en" / "fw_jfk.flac")
     assert job.state is JobState.DRAFTED and outcome.text
     text = outcome.text.lower()
     assert "fellow americans" in text and "country" in text
@@ -51,58 +51,58 @@ def test_a_real_english_clip_becomes_a_draft(settings: Settings, store: JobStore
 
 
 def test_a_real_french_clip_is_detected_as_french(settings: Settings, store: JobStore,
-                                                  recognizer: SpeechRecognizer, shared_audio: Path) -> None:
-    job, outcome = _drop_and_run(settings, store, recognizer, shared_audio / "fr" / "sr_french.aiff")
+                                                  recognizer: SpeechRecognizer, text_layer, shared_audio: Path) -> None:
+    job, outcome = _drop_and_run(settings, store, recognizer, text_layer, shared_audio / "fr" / "sr_french.aiff")
     assert job.language == "fr" and "dictée" in (outcome.text or "").lower()
 
 
-def test_a_synthetic_french_dictation(settings: Settings, store: JobStore, recognizer: SpeechRecognizer) -> None:
-    job, outcome = _drop_and_run(settings, store, recognizer, dictation("fr-mg-001"))
+def test_a_synthetic_french_dictation(settings: Settings, store: JobStore, recognizer: SpeechRecognizer, text_layer) -> None:
+    job, outcome = _drop_and_run(settings, store, recognizer, text_layer, dictation("fr-mg-001"))
     text = (outcome.text or "").lower()
     assert job.language == "fr"
     assert "ans" in text and "artérielle" in text
 
 
-def test_the_author_language_setting_is_used(site: Path, recognizer: SpeechRecognizer) -> None:
+def test_the_author_language_setting_is_used(site: Path, recognizer: SpeechRecognizer, text_layer) -> None:
     from transcribe.store import open_store
 
     from .conftest import make_settings
 
     settings = make_settings(site, {"authors.dr-fr.language": "fr"})
     store = open_store(settings.store_url)
-    job, _ = _drop_and_run(settings, store, recognizer, dictation("fr-mg-001"), author="dr-fr")
+    job, _ = _drop_and_run(settings, store, recognizer, text_layer, dictation("fr-mg-001"), author="dr-fr")
     assert job.language == "fr" and job.options["language"] == "fr"  # asked for, not detected
-    other, _ = _drop_and_run(settings, store, recognizer, dictation("en-gp-001"), author="dr-other")
+    other, _ = _drop_and_run(settings, store, recognizer, text_layer, dictation("en-gp-001"), author="dr-other")
     assert other.options["language"] == "detect"
     store.close()
 
 
 def test_a_bad_file_is_quarantined_with_a_reason_and_the_next_one_still_runs(
-    settings: Settings, store: JobStore, recognizer: SpeechRecognizer, tmp_path: Path
+    settings: Settings, store: JobStore, recognizer: SpeechRecognizer, text_layer, tmp_path: Path
 ) -> None:
     notes = tmp_path / "notes.wav"
     notes.write_text("ceci n'est pas un enregistrement\n" * 20)
-    bad, outcome = _drop_and_run(settings, store, recognizer, notes)
+    bad, outcome = _drop_and_run(settings, store, recognizer, text_layer, notes)
     assert bad.state is JobState.QUARANTINED and outcome.state is JobState.QUARANTINED
     assert "not an audio file" in (bad.error or "") and "What to do" in (bad.error or "")
     kept = settings.paths.quarantine / f"job{bad.id}_notes.wav"
     assert kept.read_bytes() == notes.read_bytes()  # the original is kept, unchanged
     record = json.loads(kept.with_name(kept.name + ".error.json").read_text())
     assert record["kind"] == "audio-unreadable" and record["job_id"] == bad.id and record["what_to_do"]
-    good, _ = _drop_and_run(settings, store, recognizer, dictation("fr-mg-001"))
+    good, _ = _drop_and_run(settings, store, recognizer, text_layer, dictation("fr-mg-001"))
     assert good.state is JobState.DRAFTED
 
 
 def test_requeue_brings_a_quarantined_job_back(settings: Settings, store: JobStore,
-                                               recognizer: SpeechRecognizer, tmp_path: Path) -> None:
+                                               recognizer: SpeechRecognizer, text_layer, tmp_path: Path) -> None:
     notes = tmp_path / "bad.wav"
     notes.write_text("not audio")
-    bad, _ = _drop_and_run(settings, store, recognizer, notes)
+    bad, _ = _drop_and_run(settings, store, recognizer, text_layer, notes)
     job = requeue(settings, store, bad.id)
     assert job.state is JobState.QUEUED and job.audio_path.exists()
     assert job.audio_path.parent.parent == settings.paths.archive
     assert not list(settings.paths.quarantine.glob(f"job{bad.id}_*"))
-    outcome = Worker(settings, store, recognizer).run_next()
+    outcome = Worker(settings, store, recognizer, text_layer).run_next()
     assert outcome is not None and outcome.state is JobState.QUARANTINED  # still not audio
     with pytest.raises(Exception, match="not quarantined"):
         requeue(settings, store, Intake(settings, store).take(
@@ -124,9 +124,9 @@ class _FailingEngine:
 
 
 def test_a_failing_stage_is_retried_then_quarantined(settings: Settings, store: JobStore,
-                                                     recognizer: SpeechRecognizer) -> None:
+                                                     recognizer: SpeechRecognizer, text_layer) -> None:
     engine = _FailingEngine(recognizer)
-    worker = Worker(settings, store, engine)  # type: ignore[arg-type]
+    worker = Worker(settings, store, engine, text_layer)  # type: ignore[arg-type]
     job = Intake(settings, store).take(copy_into(dictation("fr-mg-001"), settings.paths.inbox))
     assert job is not None
     states = [worker.run_next().state for _ in range(settings.worker.max_attempts)]  # type: ignore[union-attr]

@@ -67,8 +67,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("files", nargs="+", type=Path, metavar="FILE")
     run.add_argument("--author", help="author of the dictations (default: intake.default_author)")
     run.add_argument("--json", action="store_true", help="print the whole transcript as JSON")
+    run.add_argument("--raw", action="store_true", help="print the engine's raw text, before the text layer")
     _model_options(run)
     run.set_defaults(handler=_run)
+
+    text = commands.add_parser("text", help="run the medical text layer on plain text or a transcript JSON")
+    text.add_argument("file", nargs="?", type=Path, metavar="FILE", help="text or transcript.json (default: stdin)")
+    text.add_argument("--lang", choices=["fr", "en"], help="language of plain text (a transcript names its own)")
+    text.add_argument("--json", action="store_true", help="print the text, the edits and the flags as JSON")
+    text.set_defaults(handler=_text)
 
     jobs = commands.add_parser("jobs", help="list jobs with their state, author, duration and age")
     jobs.add_argument("--state", choices=[s.value for s in JobState], help="only jobs in this state")
@@ -134,7 +141,7 @@ def _run(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
     from .inbox import Intake
     from .service import prepare_folders
-    from .worker import Worker, load_recognizer
+    from .worker import Worker, load_recognizer, load_text_layer
 
     settings = loaded.settings
     if args.author:
@@ -145,8 +152,9 @@ def _run(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         return EXIT_USAGE
     prepare_folders(settings)
     recognizer = load_recognizer(settings)  # a wrong model stops here, before any job is claimed
+    text_layer = load_text_layer(settings)
     store = _open(settings)
-    worker = Worker(settings, store, recognizer)
+    worker = Worker(settings, store, recognizer, text_layer)
     intake = Intake(settings, store)
     status = EXIT_OK
     try:
@@ -166,7 +174,7 @@ def _run(args: argparse.Namespace, loaded: LoadedSettings) -> int:
             if len(args.files) > 1 and not args.json:
                 print(("\n" if number else "") + f"== {path} ==")
             if job.state is JobState.DRAFTED:
-                _print_result(store, job.id, as_json=args.json)
+                _print_result(store, job.id, as_json=args.json, raw=args.raw)
             else:
                 status = EXIT_FAILED
                 print(f"transcribe: {path}: not transcribed: job {job.id} is {job.state.value}"
@@ -176,12 +184,55 @@ def _run(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     return status
 
 
-def _print_result(store: JobStore, job_id: int, *, as_json: bool) -> None:
+def _print_result(store: JobStore, job_id: int, *, as_json: bool, raw: bool) -> None:
+    from .records import transcript_from_json
+
     outputs = store.results_of(job_id)
     if as_json:
         print(outputs["transcript"].read_text())
+    elif raw:
+        print(transcript_from_json(json.loads(outputs["transcript"].read_text())).text)
     else:
         print(outputs["text"].read_text().rstrip("\n"))
+
+
+def _text(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from .records import transcript_from_json
+    from .worker import load_text_layer
+
+    try:
+        content = args.file.read_text(encoding="utf-8") if args.file else sys.stdin.read()
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"transcribe: {args.file}: cannot be read as UTF-8 text ({e})", file=sys.stderr)
+        return EXIT_USAGE
+    transcript = None
+    if content.lstrip().startswith("{"):
+        try:
+            transcript = transcript_from_json(json.loads(content))
+        except (ValueError, KeyError, TypeError) as e:
+            print(f"transcribe: not a transcript JSON ({e}); give plain text or a transcript.json", file=sys.stderr)
+            return EXIT_USAGE
+    language = args.lang or (transcript.language if transcript else None)
+    if language is None and loaded.settings.asr.language != "auto":
+        language = loaded.settings.asr.language
+    if language is None:
+        print("transcribe: say which language the text is in: --lang fr or --lang en", file=sys.stderr)
+        return EXIT_USAGE
+    layer = load_text_layer(loaded.settings, warm=False)
+    if transcript is not None:
+        if args.lang:
+            from dataclasses import replace
+
+            transcript = replace(transcript, language=args.lang)
+        result = layer.clean(transcript)
+    else:
+        result = layer.clean_text(content.strip(), language)
+    if args.json:
+        print(json.dumps({**result.to_json(), "vocabulary_version": layer.vocabulary.version},
+                         ensure_ascii=False, indent=2))
+    else:
+        print(result.text)
+    return EXIT_OK
 
 
 def _jobs(args: argparse.Namespace, loaded: LoadedSettings) -> int:

@@ -117,6 +117,8 @@ class Job:
     updated_at: datetime
     claimed_by: str | None = None
     lease_until: datetime | None = None
+    vocabulary_version: str | None = None
+    flag_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ class DraftPaths:
     """The files a drafted job produced."""
 
     transcript_json: Path
+    edits_json: Path
     text: Path
     docx: Path
 

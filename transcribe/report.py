@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .atomic import write_atomic
-from .records import DraftPaths, Transcript
+from .records import CleanText, DraftPaths, Transcript
 
 
 @dataclass(frozen=True)
@@ -49,14 +49,22 @@ def render_docx(report: DraftReport) -> bytes:
     return buffer.getvalue()
 
 
-def write_draft(folder: Path, transcript: Transcript, text: str, report: DraftReport) -> DraftPaths:
-    """Write the three draft files of a job into its folder, each atomically."""
+def write_draft(folder: Path, transcript: Transcript, clean: CleanText, report: DraftReport,
+                vocabulary_version: str) -> DraftPaths:
+    """Write the draft files of a job into its folder, each atomically.
+
+    ``transcript.json`` is the engine's output; ``edits.json`` the text layer's result (source text,
+    clean text, every edit and flag, vocabulary version); ``draft.txt`` and ``draft.docx`` the clean text.
+    """
     paths = DraftPaths(
         transcript_json=folder / "transcript.json",
+        edits_json=folder / "edits.json",
         text=folder / "draft.txt",
         docx=folder / "draft.docx",
     )
     write_atomic(paths.transcript_json, json.dumps(transcript.to_json(), ensure_ascii=False, indent=2).encode())
-    write_atomic(paths.text, (text.rstrip("\n") + "\n").encode())
+    layer = {**clean.to_json(), "vocabulary_version": vocabulary_version}
+    write_atomic(paths.edits_json, json.dumps(layer, ensure_ascii=False, indent=2).encode())
+    write_atomic(paths.text, (clean.text.rstrip("\n") + "\n").encode())
     write_atomic(paths.docx, render_docx(report))
     return paths

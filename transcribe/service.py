@@ -11,7 +11,7 @@ from .atomic import ensure_folder
 from .inbox import Intake
 from .settings import Settings
 from .store import JobStore
-from .worker import Worker, load_recognizer
+from .worker import Worker, load_recognizer, load_text_layer
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +33,14 @@ def serve(settings: Settings, store: JobStore, stop: threading.Event | None = No
     stop = stop or threading.Event()
     prepare_folders(settings)
     recognizer = load_recognizer(settings)  # fail now, not on the first dictation
+    text_layer = load_text_layer(settings)
     _stop_on_signals(stop)
     intake = Intake(settings, store)
     intake_thread = threading.Thread(target=_guarded, args=(intake.run, stop), name="intake", daemon=True)
     intake_thread.start()
     log.info("watching %s; drafts go to %s", settings.paths.inbox, settings.paths.drafts)
     try:
-        Worker(settings, store, recognizer).run(stop)
+        Worker(settings, store, recognizer, text_layer).run(stop)
     finally:
         stop.set()
         intake_thread.join(timeout=10)

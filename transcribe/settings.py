@@ -51,6 +51,7 @@ class PathSettings:
     data: Path = Path("data")
     models: Path = Path("models")
     vocab: Path = Path("vocab")
+    site_vocab: Path = Path("vocab/site")
 
     @property
     def archive(self) -> Path:
@@ -95,6 +96,14 @@ class AsrSettings:
 
 
 @dataclass(frozen=True)
+class TextSettings:
+    """The medical text layer: site policies."""
+
+    abbreviations: str = "keep"
+    correct_terms: bool = True
+
+
+@dataclass(frozen=True)
 class WorkerSettings:
     """How jobs are run, retried and leased."""
 
@@ -120,6 +129,7 @@ class Settings:
     store: StoreSettings = field(default_factory=StoreSettings)
     intake: IntakeSettings = field(default_factory=IntakeSettings)
     asr: AsrSettings = field(default_factory=AsrSettings)
+    text: TextSettings = field(default_factory=TextSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     authors: dict[str, AuthorSettings] = field(default_factory=dict)
 
@@ -298,6 +308,7 @@ def _build(values: dict[str, Any], site: Path) -> Settings:
         store=StoreSettings(**section_values["store"]),
         intake=IntakeSettings(**section_values["intake"]),
         asr=asr,
+        text=TextSettings(**section_values["text"]),
         worker=WorkerSettings(**section_values["worker"]),
         authors={name: AuthorSettings(**fields) for name, fields in authors.items()},
     )
@@ -375,5 +386,7 @@ def _check(settings: Settings) -> None:
         raise ConfigurationError("intake.settle_s must be 0 or more and intake.poll_interval_s more than 0")
     if settings.worker.max_attempts < 1 or settings.worker.lease_s <= 0 or settings.worker.poll_s <= 0:
         raise ConfigurationError("worker.max_attempts must be 1 or more; worker.lease_s and worker.poll_s more than 0")
+    if settings.text.abbreviations not in ("keep", "expand", "first-use"):
+        raise ConfigurationError("text.abbreviations must be keep, expand or first-use")
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigurationError("log_level must be DEBUG, INFO, WARNING or ERROR")

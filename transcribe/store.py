@@ -57,6 +57,8 @@ jobs = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.Column("claimed_by", sa.String(200)),
     sa.Column("lease_until", sa.Float),
+    sa.Column("vocabulary_version", sa.String(40)),
+    sa.Column("flag_count", sa.Integer),
 )
 
 job_events = sa.Table(
@@ -88,9 +90,26 @@ def _migration_1(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _add_column(conn: Connection, table: sa.Table, column: str) -> None:
+    """Add a column of the current table definition, unless the store already has it."""
+    present = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+    if column in present:
+        return
+    definition = table.c[column]
+    kind = definition.type.compile(dialect=conn.dialect)
+    conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column} {kind}")
+
+
+def _migration_2(conn: Connection) -> None:
+    """The text layer: which vocabulary made the draft, and how many flags it left to check."""
+    _add_column(conn, jobs, "vocabulary_version")
+    _add_column(conn, jobs, "flag_count")
+
+
 #: Ordered schema migrations. Append, never edit: a site's store has run the earlier ones.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _migration_1),
+    (2, _migration_2),
 ]
 
 
@@ -302,6 +321,8 @@ class JobStore:
         model: str,
         options: dict[str, Any],
         outputs: dict[str, Path],
+        vocabulary_version: str | None = None,
+        flag_count: int = 0,
     ) -> bool:
         """Record a finished transcription and its outputs; False if the claim was lost."""
         now = self._clock()
@@ -318,6 +339,8 @@ class JobStore:
                     language=language,
                     model=model,
                     options_json=options_json,
+                    vocabulary_version=vocabulary_version,
+                    flag_count=flag_count,
                     claimed_by=None,
                     lease_until=None,
                     updated_at=now,
@@ -491,4 +514,6 @@ def _job(row: Any) -> Job:
         updated_at=datetime.fromtimestamp(row.updated_at, timezone.utc),
         claimed_by=row.claimed_by,
         lease_until=datetime.fromtimestamp(row.lease_until, timezone.utc) if row.lease_until else None,
+        vocabulary_version=row.vocabulary_version,
+        flag_count=row.flag_count or 0,
     )

@@ -116,6 +116,19 @@ class Vocabulary:
         return self.languages.get(language)
 
 
+def vocabulary_folder(configured: Path) -> Path:
+    """The site's vocabulary folder, or the copy installed with the package when the site has none."""
+    if configured.is_dir():
+        return configured
+    import importlib.resources
+
+    try:
+        installed = Path(str(importlib.resources.files("transcribe_vocab")))
+    except ModuleNotFoundError:
+        return configured
+    return installed if (installed / "fr").is_dir() else configured
+
+
 def load_vocabulary(folder: Path, *, site_folder: Path | None = None) -> Vocabulary:
     """Read ``vocab/`` (and the site's additions) into a ``Vocabulary``."""
     site_folder = site_folder if site_folder is not None else folder / "site"
@@ -231,7 +244,11 @@ def _rules(path: Path, digest: hashlib._Hash) -> dict:
 
 
 def _ordinary_words(language: str, terms: dict[str, Term]) -> frozenset[str]:
-    """The common words of the language (wordfreq's 100,000 most frequent), medical terms left out."""
+    """The common words of the language (wordfreq's 200,000 most frequent), medical terms left out.
+
+    200,000 keeps rarer real words ("cardiologique") out of the correction's reach, while
+    the engine's misspellings ("ferrosémie", "miocard") have no frequency at all.
+    """
     import wordfreq
 
-    return frozenset(w for w in wordfreq.top_n_list(language, 100_000) if fold(w) not in terms or len(w) <= 3)
+    return frozenset(w for w in wordfreq.top_n_list(language, 200_000) if fold(w) not in terms or len(w) <= 3)

@@ -23,10 +23,12 @@ from .errors import InputError, StageError, TranscribeError
 from .inbox import archive_path
 from .models import resolve_model
 from .quarantine import error_record_path, quarantine_file
-from .records import Job, JobState, Transcript
+from .records import Job, JobState
 from .report import DraftReport, paragraphs_of, write_draft
 from .settings import Settings
 from .store import JobStore, WorkerIdentity, this_worker
+from .text import TextLayer, TextOptions
+from .vocabulary import load_vocabulary, vocabulary_folder
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,17 @@ class Outcome:
     state: JobState
     text: str | None = None
     error: str | None = None
+
+
+def load_text_layer(settings: Settings, *, warm: bool = True) -> TextLayer:
+    """Load the vocabulary and build the text layer (once per worker process; ``warm``: every language now)."""
+    folder = vocabulary_folder(settings.paths.vocab)
+    vocabulary = load_vocabulary(folder, site_folder=settings.paths.site_vocab)
+    layer = TextLayer(vocabulary, TextOptions(settings.text.abbreviations, settings.text.correct_terms))
+    if warm:
+        layer.warm_up()
+    log.info("vocabulary %s loaded from %s", vocabulary.version, folder)
+    return layer
 
 
 def load_recognizer(settings: Settings) -> SpeechRecognizer:
@@ -58,12 +71,14 @@ class Worker:
         settings: Settings,
         store: JobStore,
         recognizer: SpeechRecognizer | Callable[[], SpeechRecognizer],
+        text_layer: TextLayer,
         *,
         identity: WorkerIdentity | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self._recognizer = recognizer
+        self.text_layer = text_layer
         self.identity = identity or this_worker()
 
     @property
@@ -106,14 +121,15 @@ class Worker:
     def _draft(self, job: Job) -> Outcome:
         audio = decode_dictation(job.audio_path)
         transcript = self.recognizer.transcribe(audio, self._decode_options(job))
-        text = draft_text(transcript)
+        clean = self.text_layer.clean(transcript, job.author)
         report = DraftReport(
             title="Draft report",
             author=job.author,
             dictated_at=job.created_at.astimezone(),
-            paragraphs=paragraphs_of(text),
+            paragraphs=paragraphs_of(clean.text),
         )
-        paths = write_draft(self.settings.paths.drafts / str(job.id), transcript, text, report)
+        version = self.text_layer.vocabulary.version
+        paths = write_draft(self.settings.paths.drafts / str(job.id), transcript, clean, report, version)
         done = self.store.mark_drafted(
             job.id,
             self.identity,
@@ -121,13 +137,16 @@ class Worker:
             language=transcript.language,
             model=transcript.model,
             options=transcript.options,
-            outputs={"transcript": paths.transcript_json, "text": paths.text, "docx": paths.docx},
+            outputs={"transcript": paths.transcript_json, "edits": paths.edits_json, "text": paths.text,
+                     "docx": paths.docx},
+            vocabulary_version=version,
+            flag_count=len(clean.flags),
         )
         if not done:
             log.warning("job %d: the claim was lost while transcribing; another worker owns it now", job.id)
             return Outcome(job.id, self.store.get(job.id).state)
         log.info("job %d drafted (%.1f s of audio, %s)", job.id, transcript.duration_s, transcript.language)
-        return Outcome(job.id, JobState.DRAFTED, text=text)
+        return Outcome(job.id, JobState.DRAFTED, text=clean.text)
 
     def _decode_options(self, job: Job) -> DecodeOptions:
         return DecodeOptions(
@@ -163,11 +182,6 @@ class Worker:
                               actor=str(self.identity))
         log.warning("job %d quarantined (%s)", job.id, kind)
         return Outcome(job.id, JobState.QUARANTINED, error=message)
-
-
-def draft_text(transcript: Transcript) -> str:
-    """The text of the draft: for now the engine's text, a paragraph per segment pause."""
-    return transcript.text
 
 
 def requeue(settings: Settings, store: JobStore, job_id: int) -> Job:

@@ -87,11 +87,19 @@ def find_spelled(tokens: list[Token], vocab: LanguageVocabulary, reader: LetterR
             if letters in vocab.abbreviations and (j > i or single_lower_word) and (capitals or single_lower_word):
                 best_end, best_abbreviation = j, letters
         if best_end >= 0:
-            found.append(Replacement(words[i].start, words[best_end].end, best_abbreviation, "abbreviation-letters", 0.85))
+            end = words[best_end].end
+            if text_after_is_dot(tokens, end) and text_after_is_dot(tokens, words[i].end):
+                end += 1  # "H.T.A.": the last dot belongs to the abbreviation
+            found.append(Replacement(words[i].start, end, best_abbreviation, "abbreviation-letters", 0.85))
             i = best_end + 1
         else:
             i += 1
     return found
+
+
+def text_after_is_dot(tokens: list[Token], offset: int) -> bool:
+    """Whether a dot stands right after ``offset``, with no space."""
+    return any(t.start == offset and t.text == "." for t in tokens)
 
 
 def choose_sense(senses: tuple[AbbreviationSense, ...], context: set[str]) -> AbbreviationSense | None:

@@ -32,6 +32,8 @@ def find_number_words(text: str, vocab: LanguageVocabulary, unit_words: frozense
     for rep in replacements:
         words = text[rep.start:rep.end].split()
         next_word = _next_word(tokens, rep.end)
+        if words and words[0].lower().strip(_STRIP) == "cent" and _previous_word(text, rep.start) in ("pour", "per"):
+            continue  # "pour cent" is a unit (%), not a hundred
         if len(words) == 1 and words[0].lower().strip(_STRIP) in vocab.ambiguous_numbers:
             if next_word not in unit_words and next_word not in vocab.counted_words:
                 continue  # "un bilan neuf": an ordinary word, not a number
@@ -59,6 +61,11 @@ def _next_word(tokens: list[re.Match[str]], offset: int) -> str:
         if token.start() >= offset:
             return token.group().lower().strip(_STRIP)
     return ""
+
+
+def _previous_word(text: str, offset: int) -> str:
+    words = text[:offset].split()
+    return words[-1].lower().strip(_STRIP) if words else ""
 
 
 def _small_counted_numbers(text: str, tokens: list[re.Match[str]], vocab: LanguageVocabulary,

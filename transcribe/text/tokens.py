@@ -8,7 +8,11 @@ from dataclasses import dataclass
 
 from ..records import Transcript
 
-_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*'?|\d+(?:[.,/]\d+)*|[^\w\s]", re.UNICODE)
+_WORD = re.compile(
+    r"(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’](?=[^\W\d_])"  # French elision: d'|HTA, l'|examen
+    r"|[^\W_]+(?:[-'’][^\W_]+)*'?|\d+(?:[.,/]\d+)*|[^\w\s]",
+    re.UNICODE | re.IGNORECASE,
+)
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
 
 

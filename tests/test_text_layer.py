@@ -1,0 +1,297 @@
+"""The medical text layer: table tests per rule and language, and properties that must always hold."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from transcribe.records import apply_edits
+from transcribe.text import TextLayer, TextOptions
+
+
+def clean(layer: TextLayer, text: str, lang: str) -> str:
+    return layer.clean_text(text, lang).text
+
+
+# --- dictated commands ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("lang", "dictated", "expected"),
+    [
+        ("fr", "hypertension artérielle virgule traitée par amlodipine point", "Hypertension artérielle, traitée par amlodipine."),
+        ("fr", "bon état général point à la ligne Examen clinique normal", "Bon état général.\nExamen clinique normal"),
+        ("fr", "conclusion deux points infarctus ancien point nouveau paragraphe traitement", "Conclusion : infarctus ancien.\n\nTraitement"),
+        ("fr", "allergie point-virgule asthme point d'interrogation", "Allergie ; asthme ?"),
+        ("fr", "ouvrez la parenthèse à jeun fermez la parenthèse", "(à jeun)"),
+        ("fr", "il dit ouvrez les guillemets j'ai mal fermez les guillemets point", "Il dit « j'ai mal ».") ,
+        ("fr", "antécédents à la ligne tiret diabète à la ligne tiret asthme", "Antécédents\n- Diabète\n- Asthme"),
+        # the engine's own marks around a command are not doubled
+        ("fr", "douleur thoracique, virgule, dyspnée. Point. Fièvre", "Douleur thoracique, dyspnée. Fièvre"),
+        ("fr", "tension normale virule pouls régulier", "Tension normale, pouls régulier"),
+        # literal uses stay words
+        ("fr", "du point de vue cardiologique le point de ponction est propre", "Du point de vue cardiologique le point de ponction est propre"),
+        ("fr", "faire le point sur la mise au point", "Faire le point sur la mise au point"),
+        ("fr", "score de Glasgow à 15 points", "Score de Glasgow à 15 points"),
+        ("fr", "trois points de suture", "3 points de suture"),
+        ("en", "history colon hypertension comma diabetes period", "History: hypertension, diabetes."),
+        ("en", "plan colon aspirin new paragraph follow up in two weeks full stop", "Plan: aspirin\n\nFollow up in 2 weeks."),
+        ("en", "allergies open bracket penicillin close bracket semicolon asthma question mark", "Allergies (penicillin); asthma?"),
+        ("en", "she said quote I feel dizzy unquote period", "She said \"I feel dizzy\"."),
+        ("en", "the sigmoid colon was normal", "The sigmoid colon was normal"),
+        ("en", "colon resection in 2019", "Colon resection in 2019"),
+        ("en", "a period of three weeks", "A period of 3 weeks"),
+        ("en", "this brought a full stop to treatment", "This brought a full stop to treatment"),
+    ],
+)
+def test_dictated_commands(text_layer: TextLayer, lang: str, dictated: str, expected: str) -> None:
+    assert clean(text_layer, dictated, lang) == expected
+
+
+# --- numbers, units, doses ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("lang", "dictated", "expected"),
+    [
+        ("fr", "patient de soixante-cinq ans", "Patient de 65 ans"),
+        ("fr", "furosémide quatre-vingts milligrammes", "Furosémide 80 mg"),
+        ("fr", "hémoglobine à huit virgule deux grammes par décilitre", "Hémoglobine à 8,2 g/dL"),
+        ("fr", "potassium à 4 virgule 2", "Potassium à 4,2"),
+        ("fr", "tension à douze huit", "Tension à 12/8"),
+        ("fr", "tension artérielle à cent trente sur quatre-vingts millimètres de mercure", "Tension artérielle à 130/80 mmHg"),
+        ("fr", "douze huit", "12 8"),  # no blood-pressure word: not a pressure
+        ("fr", "température à trente-huit degrés cinq", "Température à 38,5 °C"),
+        ("fr", "un comprimé deux fois par jour", "1 comprimé 2 fois par jour"),
+        ("fr", "il a deux enfants et un chien", "Il a deux enfants et un chien"),
+        ("fr", "un bilan neuf", "Un bilan neuf"),
+        ("fr", "lévothyroxine cent microgrammes et insuline vingt unités", "Lévothyroxine 100 µg et insuline 20 UI"),
+        ("fr", "saturation à quatre-vingt-treize pour cent", "Saturation à 93 %"),
+        ("fr", "5000g de paracétamol", "5000 g de paracétamol"),
+        ("fr", "tabagisme à trente paquets années", "Tabagisme à 30 paquets-années"),
+        ("en", "sixty five year old man", "65 year old man"),
+        ("en", "metoprolol twenty five milligrams", "Metoprolol 25 mg"),
+        ("en", "potassium four point two", "Potassium 4.2"),
+        ("en", "blood pressure one hundred and thirty over eighty", "Blood pressure 130/80"),
+        ("en", "levothyroxine one hundred micrograms", "Levothyroxine 100 mcg"),
+        ("en", "temperature thirty eight point five degrees", "Temperature 38.5 °C"),
+        ("en", "one tablet twice daily", "1 tablet twice daily"),
+        ("en", "a second opinion", "A second opinion"),
+    ],
+)
+def test_numbers_units_and_pressures(text_layer: TextLayer, lang: str, dictated: str, expected: str) -> None:
+    assert clean(text_layer, dictated, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "dictated", "value"),
+    [
+        ("fr", "furosémide quatre-vingt mille grammes par jour", "80000 g"),
+        ("fr", "furosémide 80.000 grammes par jour", "80.000 g"),
+        ("fr", "quatre millions de grammes", None),
+        ("fr", "sertraline 50 000 grammes", "50 000 g"),
+        ("en", "metformin five thousand grams", "5000 g"),
+        ("en", "temperature fifty degrees", None),
+    ],
+)
+def test_implausible_doses_are_flagged_never_changed(text_layer: TextLayer, lang: str, dictated: str, value: str | None) -> None:
+    result = text_layer.clean_text(dictated, lang)
+    if value is None:
+        return
+    assert value in result.text  # the value is kept as heard
+    flags = [f for f in result.flags if f.kind == "dose"]
+    assert flags and value in result.text[flags[0].text_start:flags[0].text_end]
+    assert "outside the plausible range" in flags[0].reason
+
+
+def test_plausible_doses_are_not_flagged(text_layer: TextLayer) -> None:
+    result = text_layer.clean_text("amoxicilline un gramme trois fois par jour, paracétamol cinq cents milligrammes", "fr")
+    assert not [f for f in result.flags if f.kind == "dose"]
+
+
+# --- terminology -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("lang", "heard", "expected"),
+    [
+        ("fr", "traitement par ferrosémie", "Traitement par furosémide"),
+        ("fr", "antécédent de pharctus", "Antécédent de infarctus"),
+        ("fr", "infarctus du miocard", "Infarctus du myocarde"),
+        ("fr", "une bronchopneumopatie chronique", "Une bronchopneumopathie chronique"),
+        ("fr", "hydroxyzyne le soir", "Hydroxyzine le soir"),
+        ("en", "start metformine", "Start metformin"),
+        ("en", "atrial fibrilation", "Atrial fibrillation"),
+    ],
+)
+def test_misheard_terms_are_corrected_with_an_edit(text_layer: TextLayer, lang: str, heard: str, expected: str) -> None:
+    result = text_layer.clean_text(heard, lang)
+    assert result.text == expected
+    assert any("term" in e.rule for e in result.edits)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "hydroxyzine 25 mg at night"),  # a valid drug is never replaced...
+        ("en", "hydralazine 25 mg three times daily"),  # ...by its look-alike
+        ("fr", "Lamictal 100 mg"),
+        ("fr", "Lamisil crème"),
+        ("en", "amlodipine and atenolol"),
+        ("fr", "furosémide et amlodipine"),
+    ],
+)
+def test_valid_drug_names_are_never_replaced(text_layer: TextLayer, lang: str, text: str) -> None:
+    result = text_layer.clean_text(text, lang)
+    assert not any("term" in e.rule for e in result.edits)
+    for word in re.findall(r"[A-Za-zé]{6,}", text):
+        assert word in result.text or word.capitalize() in result.text
+
+
+def test_a_word_between_two_drugs_is_flagged_not_chosen(text_layer: TextLayer) -> None:
+    result = text_layer.clean_text("hydrazyne 25 mg", "en")
+    assert not any("term" in e.rule for e in result.edits)
+    assert any(f.kind == "term" for f in result.flags)
+
+
+def test_ordinary_words_are_not_corrected(text_layer: TextLayer) -> None:
+    text = "Le patient habite à Lyon avec sa femme et travaille dans une boulangerie."
+    assert text_layer.clean_text(text, "fr").text == text
+
+
+# --- abbreviations -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("lang", "heard", "expected"),
+    [
+        ("fr", "antécédent d'H T A", "Antécédent d'HTA"),
+        ("fr", "antécédent de H.T.A.", "Antécédent de HTA"),
+        ("fr", "une BPC au stade 3", "Une BPCO stade 3"),
+        ("fr", "achetéa ancienne", "HTA ancienne"),
+        ("en", "history of H T N", "History of HTN"),
+        ("en", "known C O P D", "Known COPD"),
+    ],
+)
+def test_spelled_letters_are_joined(text_layer: TextLayer, lang: str, heard: str, expected: str) -> None:
+    assert clean(text_layer, heard, lang) == expected
+
+
+def test_abbreviation_policies(text_layer: TextLayer) -> None:
+    text = "HTA et BPCO. HTA ancienne."
+    vocabulary = text_layer.vocabulary
+    keep = TextLayer(vocabulary, TextOptions("keep")).clean_text(text, "fr").text
+    expand = TextLayer(vocabulary, TextOptions("expand")).clean_text(text, "fr").text
+    first = TextLayer(vocabulary, TextOptions("first-use")).clean_text(text, "fr").text
+    assert keep == text
+    assert expand == ("Hypertension artérielle et bronchopneumopathie chronique obstructive. "
+                      "Hypertension artérielle ancienne.")
+    assert first == ("Hypertension artérielle (HTA) et bronchopneumopathie chronique obstructive (BPCO). "
+                     "HTA ancienne.")
+    again = TextLayer(vocabulary, TextOptions("first-use")).clean_text(first, "fr").text
+    assert again == first  # idempotent
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expansion"),
+    [
+        ("fr", "IR sur créatinine à 200 et dialyse", "insuffisance rénale"),
+        ("fr", "IR sous oxygène, saturation basse", "insuffisance respiratoire"),
+        ("fr", "PA à 14/8 mmHg", "pression artérielle"),
+        ("fr", "tabagisme à 30 PA, sevré", "paquets-années"),
+        ("en", "MS with new lesions on MRI", "multiple sclerosis"),
+        ("en", "PE on CT angiogram, started apixaban", "pulmonary embolism"),
+    ],
+)
+def test_ambiguous_abbreviations_resolved_by_context(text_layer: TextLayer, lang: str, text: str, expansion: str) -> None:
+    layer = TextLayer(text_layer.vocabulary, TextOptions("expand"))
+    assert expansion in layer.clean_text(text, lang).text.lower()
+
+
+def test_ambiguous_abbreviation_without_context_is_flagged(text_layer: TextLayer) -> None:
+    layer = TextLayer(text_layer.vocabulary, TextOptions("expand"))
+    result = layer.clean_text("Patient vu pour IR.", "fr")
+    assert "IR" in result.text
+    assert [f for f in result.flags if f.kind == "abbreviation"]
+
+
+# --- the contract: edits reproduce the text, each can be undone alone ---------------------
+def test_edits_reproduce_the_text_and_undo_one_by_one(text_layer: TextLayer) -> None:
+    result = text_layer.clean_text(
+        "patient de soixante ans virgule HTA point à la ligne ferrosémie quarante milligrammes point", "fr")
+    assert apply_edits(result.source, result.edits) == result.text
+    for dropped in result.edits:
+        rest = [e for e in result.edits if e is not dropped]
+        undone = apply_edits(result.source, rest)
+        assert dropped.before in undone or dropped.before.strip() in undone
+
+
+def test_a_transcript_keeps_word_confidences(text_layer: TextLayer) -> None:
+    from transcribe.records import Segment, Transcript, Word
+
+    words = (Word(" Traitement", 0.0, 0.5, 0.9), Word(" par", 0.5, 0.7, 0.9), Word(" ferrosémie", 0.7, 1.2, 0.3),
+             Word(" virgule", 1.2, 1.6, 0.8), Word(" suivi", 1.6, 2.0, 0.9))
+    transcript = Transcript((Segment(" Traitement par ferrosémie virgule suivi", 0, 2, words),), "fr", 1.0, 2.0, "m")
+    result = text_layer.clean(transcript)
+    assert result.text == "Traitement par furosémide, suivi"
+    assert result.source == "Traitement par ferrosémie virgule suivi"
+
+
+def test_unknown_language_is_left_alone(text_layer: TextLayer) -> None:
+    result = text_layer.clean_text("el paciente tiene fiebre coma", "es")
+    assert result.text == "el paciente tiene fiebre coma" and not result.edits
+
+
+# --- properties ----------------------------------------------------------------------------
+FR_WORDS = ["patient", "de", "soixante", "cinq", "ans", "virgule", "point", "à", "la", "ligne", "deux", "points",
+            "furosémide", "quatre-vingts", "milligrammes", "grammes", "tension", "douze", "huit", "HTA", "H", "T", "A",
+            "ferrosémie", "nouveau", "paragraphe", "le", "vue", "un", "comprimé", "fois", "par", "jour", "8", "12",
+            "80.000", ",", ".", "Point.", "virgule,", "ouvrez", "parenthèse", "fermez", "tiret", "degrés", "IR",
+            "hydroxyzine", "Lamictal", "trente-huit", "neuf", "pharctus", "au", "BPC", "sur", "cent", "%"]
+EN_WORDS = ["patient", "sixty", "five", "years", "comma", "period", "new", "line", "paragraph", "colon", "the",
+            "sigmoid", "metformin", "milligrams", "grams", "blood", "pressure", "one", "hundred", "over", "eighty",
+            "H", "T", "N", "hydralazine", "hydroxyzine", "full", "stop", "a", "of", "point", "two", "4", "MS", "PE",
+            "open", "bracket", "close", "quote", "unquote", "degrees", "temperature", ",", ".", "Period."]
+
+
+def _dictation(words: list[str]) -> st.SearchStrategy[str]:
+    return st.lists(st.sampled_from(words), min_size=0, max_size=25).map(" ".join)
+
+
+PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@PROPERTY
+@given(text=st.text(max_size=200), lang=st.sampled_from(["fr", "en"]))
+def test_never_raises_and_edits_reproduce_any_text(text_layer: TextLayer, text: str, lang: str) -> None:
+    result = text_layer.clean_text(text, lang)
+    assert apply_edits(result.source, result.edits) == result.text
+
+
+@PROPERTY
+@given(data=st.data(), lang=st.sampled_from(["fr", "en"]))
+def test_properties_on_dictation_like_text(text_layer: TextLayer, data: st.DataObject, lang: str) -> None:
+    text = data.draw(_dictation(FR_WORDS if lang == "fr" else EN_WORDS))
+    result = text_layer.clean_text(text, lang)
+    # applying the edits to the source reproduces the text
+    assert apply_edits(result.source, result.edits) == result.text
+    # edits never overlap, and each says what it replaced
+    spans = sorted((e.start, e.end) for e in result.edits)
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+    assert all(result.source[e.start:e.end] == e.before and e.rule for e in result.edits)
+    # idempotent: the clean text is clean
+    assert text_layer.clean_text(result.text, lang).text == result.text
+    # numbers and drug names never change without an edit
+    covered = [(e.start, e.end) for e in result.edits]
+    for m in re.finditer(r"\d+(?:[.,]\d+)*|[A-Za-zéè-]+", result.source):
+        inside = any(a <= m.start() and m.end() <= b for a, b in covered)
+        is_drug = (term := text_layer.vocabulary.for_language(lang).term(m.group())) is not None and term.is_drug
+        if m.group()[0].isdigit() or is_drug:
+            assert inside or m.group().lower() in result.text.lower()
+
+
+@PROPERTY
+@given(data=st.data(), lang=st.sampled_from(["fr", "en"]))
+def test_dropping_one_edit_changes_only_its_span(text_layer: TextLayer, data: st.DataObject, lang: str) -> None:
+    text = data.draw(_dictation(FR_WORDS if lang == "fr" else EN_WORDS))
+    result = text_layer.clean_text(text, lang)
+    for dropped in result.edits:
+        rest = [e for e in result.edits if e is not dropped]
+        undone = apply_edits(result.source, rest)
+        before = apply_edits(result.source[:dropped.start], [e for e in rest if e.end <= dropped.start])
+        assert undone.startswith(before + dropped.before)

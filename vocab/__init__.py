@@ -1,0 +1,1 @@
+"""Medical vocabulary data (lexicons, abbreviations, commands, units); installed as ``transcribe_vocab``."""
