@@ -33,6 +33,7 @@ class DecodeOptions:
     beam_size: int = 5
     vad_filter: bool = True
     initial_prompt: str | None = None
+    prompt_terms: tuple[str, ...] = ()
     hotwords: str | None = None
 
 
@@ -114,6 +115,9 @@ class SpeechRecognizer:
             "compute_type": self.compute_type,
             "cpu_threads": self.cpu_threads,
         }
+        if decode.initial_prompt:
+            options["initial_prompt"] = decode.initial_prompt
+            options["prompt_terms"] = list(decode.prompt_terms)
         if info is not None:
             options["transcription"] = _jsonable(dataclasses.asdict(info.transcription_options))
             options["vad"] = _jsonable(dataclasses.asdict(info.vad_options)) if info.vad_options else None

@@ -92,6 +92,7 @@ class AsrSettings:
     language: str = "auto"
     beam_size: int = 5
     vad_filter: bool = True
+    prompt: str = "author"
     model_cache: Path = field(default_factory=_default_model_cache)
 
 
@@ -375,6 +376,8 @@ def _check(settings: Settings) -> None:
         raise ConfigurationError(
             f"asr.compute_type '{asr.compute_type}' must be one of: {', '.join(COMPUTE_TYPES)}"
         )
+    if asr.prompt not in ("off", "author"):
+        raise ConfigurationError(f"asr.prompt '{asr.prompt}' must be 'off' or 'author'")
     if asr.cpu_threads < 0 or asr.beam_size < 1:
         raise ConfigurationError("asr.cpu_threads must be 0 (all cores) or more, and asr.beam_size 1 or more")
     languages = [("asr.language", asr.language)]

@@ -97,7 +97,6 @@ class LanguageVocabulary:
     ambiguous_numbers: frozenset[str]
     decimal_separator: str
     unit_space: str
-    author_terms: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def term(self, word: str) -> Term | None:
         """The lexicon entry of this word or phrase, whatever its case and accents."""
@@ -110,6 +109,7 @@ class Vocabulary:
 
     languages: dict[str, LanguageVocabulary]
     version: str
+    author_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def for_language(self, language: str) -> LanguageVocabulary | None:
         """The vocabulary of a language, or None where there is none."""
@@ -139,7 +139,11 @@ def load_vocabulary(folder: Path, *, site_folder: Path | None = None) -> Vocabul
     for language in LANGUAGES:
         if (folder / language).is_dir():
             languages[language] = _load_language(folder / language, site_folder, language, digest)
-    return Vocabulary(languages, digest.hexdigest()[:12])
+    authors = {}
+    if (site_folder / "authors").is_dir():
+        for path in sorted((site_folder / "authors").glob("*.tsv")):
+            authors[path.stem] = tuple(row[0] for row in _read(path, hashlib.sha256()))
+    return Vocabulary(languages, digest.hexdigest()[:12], authors)
 
 
 def _read(path: Path, digest: hashlib._Hash) -> list[list[str]]:
@@ -203,14 +207,12 @@ def _load_language(folder: Path, site: Path, language: str, digest: hashlib._Has
             kind = "brand" if kind == "brand" else "drug" if kind in DRUG_KINDS else kind
             text = row[0].title() if kind == "brand" and row[0].islower() else row[0]
             terms[fold(row[0])] = Term(text, kind, path.parent.name + "/" + path.name)
-    author_terms: dict[str, frozenset[str]] = {}
     authors = site / "authors"
     if authors.is_dir():
         for path in sorted(authors.glob("*.tsv")):
-            rows = _read(path, digest)
-            author_terms[path.stem] = frozenset(row[0] for row in rows)
-            for row in rows:
-                terms.setdefault(fold(row[0]), Term(row[0], row[1] if len(row) > 1 else "term", f"authors/{path.name}"))
+            for row in _read(path, digest):
+                kind = row[1] if len(row) > 1 and row[1] in DRUG_KINDS | {"term", "anatomy", "exam", "clinical"} else "term"
+                terms.setdefault(fold(row[0]), Term(row[0], "drug" if kind in DRUG_KINDS else kind, f"authors/{path.name}"))
     return LanguageVocabulary(
         language=language,
         commands=commands,
@@ -227,7 +229,6 @@ def _load_language(folder: Path, site: Path, language: str, digest: hashlib._Has
         ambiguous_numbers=frozenset(rules.get("ambiguous_numbers", ())),
         decimal_separator=rules.get("decimal_separator", "."),
         unit_space=rules.get("unit_space", " "),
-        author_terms=author_terms,
     )
 
 

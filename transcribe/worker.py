@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from .asr import DecodeOptions, EngineOptions, SpeechRecognizer
 from .atomic import move_file
 from .audio import decode_dictation
+from .biasing import build_prompt
 from .errors import InputError, StageError, TranscribeError
 from .inbox import archive_path
 from .models import resolve_model
@@ -149,10 +150,16 @@ class Worker:
         return Outcome(job.id, JobState.DRAFTED, text=clean.text)
 
     def _decode_options(self, job: Job) -> DecodeOptions:
+        language = self.settings.language_for(job.author)
+        prompt = None
+        if self.settings.asr.prompt == "author":
+            prompt = build_prompt(self.text_layer.vocabulary.author_terms.get(job.author, ()), language)
         return DecodeOptions(
-            language=self.settings.language_for(job.author),
+            language=language,
             beam_size=self.settings.asr.beam_size,
             vad_filter=self.settings.asr.vad_filter,
+            initial_prompt=prompt.text if prompt else None,
+            prompt_terms=prompt.terms if prompt else (),
         )
 
     def _fail(self, job: Job, kind: str, message: str, hint: str) -> Outcome:

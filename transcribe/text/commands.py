@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from spacy.language import Language
 from spacy.matcher import Matcher
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 from spacy.util import filter_spans
 
 from ..vocabulary import CommandPhrase
@@ -48,12 +48,16 @@ class CommandFinder:
         self._phrases: dict[str, CommandPhrase] = {}
         self._matcher = Matcher(nlp.vocab)
         for number, phrase in enumerate(commands):
-            words = [t.lower_ for t in nlp.make_doc(" ".join(phrase.words))]
+            words = [w for word in phrase.words
+                     for w in ([word] if word.startswith("~") else [t.lower_ for t in nlp.make_doc(word)])]
             pattern: list[dict[str, object]] = []
             for position, word in enumerate(words):
                 if position:
                     pattern.append({"IS_PUNCT": True, "OP": "*"})
-                pattern.append({"LOWER": word})
+                if word.startswith("~") and len(word) > 1:  # "~align" in the table: a word starting so
+                    pattern.append({"LOWER": {"REGEX": "^" + word[1:]}})
+                else:
+                    pattern.append({"LOWER": word})
             key = f"command-{number}"
             self._phrases[key] = phrase
             self._matcher.add(key, [pattern])
@@ -100,16 +104,24 @@ class CommandFinder:
         return Replacement(start, end, rendered, RULE, 0.9)
 
 
+_ENGINE_MARKS = frozenset(".,;:!?…")
+
+
+def _is_mark(token: Token) -> bool:
+    """Sentence punctuation the engine may have put around a command (not %, ), °...)."""
+    return token.text in _ENGINE_MARKS or (token.is_punct and set(token.text) <= _ENGINE_MARKS)
+
+
 def _word_before(doc: Doc, index: int) -> int | None:
     i = index - 1
-    while i >= 0 and doc[i].is_punct:
+    while i >= 0 and _is_mark(doc[i]):
         i -= 1
     return i if i >= 0 else None
 
 
 def _word_after(doc: Doc, index: int) -> int | None:
     i = index + 1
-    while i < len(doc) and doc[i].is_punct:
+    while i < len(doc) and _is_mark(doc[i]):
         i += 1
     return i if i < len(doc) else None
 
@@ -121,7 +133,7 @@ def _groups(doc: Doc, matches: list[_Match]) -> list[list[_Match]]:
         if groups:
             previous = groups[-1][-1]
             between = doc[previous.last + 1:match.first]
-            if all(t.is_punct for t in between):
+            if all(_is_mark(t) for t in between):
                 groups[-1].append(match)
                 continue
         groups.append([match])

@@ -81,6 +81,19 @@ def _small_counted_numbers(text: str, tokens: list[re.Match[str]], vocab: Langua
     return found
 
 
+_HUNDREDS_AND = re.compile(r"\b([1-9])00 and ([1-9]?\d)\b(?![.,]\d)")
+
+
+def find_spoken_compounds(text: str, vocab: LanguageVocabulary) -> list[Replacement]:
+    """English "100 and 40" (the engine's digits for "one hundred and forty") -> "140"."""
+    if vocab.language != "en":
+        return []
+    return [
+        Replacement(m.start(), m.end(), str(int(m.group(1)) * 100 + int(m.group(2))), RULE, 0.8)
+        for m in _HUNDREDS_AND.finditer(text)
+    ]
+
+
 def find_decimals(text: str, vocab: LanguageVocabulary) -> list[Replacement]:
     """"8 virgule 2" -> "8,2" (French), "8 point 2" -> "8.2" (English), when digits stand on both sides."""
     word = "virgules?|virule" if vocab.language == "fr" else "point"

@@ -16,7 +16,8 @@ from ..records import CleanText, Flag, Transcript
 from ..vocabulary import LanguageVocabulary, Vocabulary
 from . import abbreviations, layout, numbers
 from .commands import CommandFinder
-from .rewriting import Rewriting
+from .prompt_copies import find_prompt_copies
+from .rewriting import PendingFlag, Rewriting
 from .terms import TermIndex, find_terms, term_replacements
 from .tokens import SourceText, source_of, tokenize
 from .units import UnitFinder
@@ -69,14 +70,17 @@ class TextLayer:
 
     def clean(self, transcript: Transcript, author: str | None = None) -> CleanText:
         """The clean text of a transcript, with its edits and flags."""
-        return self._clean(source_of(transcript), transcript.language)
+        prompt_terms = tuple(transcript.options.get("prompt_terms") or ())
+        return self._clean(source_of(transcript), transcript.language, prompt_terms)
 
     def clean_text(self, text: str, language: str) -> CleanText:
         """The clean text of plain text (no engine confidences: every word counts as certain)."""
-        return self._clean(SourceText(text, (), ()), language)
+        return self._clean(SourceText(text, (), ()), language, ())
 
-    def _clean(self, source: SourceText, language: str) -> CleanText:
+    def _clean(self, source: SourceText, language: str, prompt_terms: tuple[str, ...]) -> CleanText:
         rw = Rewriting(source.text)
+        for copy in find_prompt_copies(source, prompt_terms):
+            rw.flags.append(PendingFlag(copy.start, copy.end, "prompt-copy", copy.reason, None))
         layer = self._layer(language)
         if layer is not None and source.text.strip():
             self._run(rw, layer, source)
@@ -90,6 +94,7 @@ class TextLayer:
     def _run(self, rw: Rewriting, layer: _LanguageLayer, source: SourceText) -> None:
         vocab = layer.vocab
         rw.apply(numbers.find_number_words(rw.text, vocab, layer.units.spoken_words))
+        rw.apply(numbers.find_spoken_compounds(rw.text, vocab))
         rw.apply(numbers.find_decimals(rw.text, vocab))
         rw.apply(numbers.find_blood_pressures(rw.text, vocab))
         rw.apply(layer.commands.find(rw.text))

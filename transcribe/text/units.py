@@ -14,6 +14,7 @@ from ..vocabulary import LanguageVocabulary, Unit
 from .rewriting import Replacement
 
 RULE = "unit"
+_THOUSANDS_LOOK = re.compile(r"\d{1,3}[.,]000")
 _NUMBER = r"\d{1,3}(?:[  .]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
 
 
@@ -69,10 +70,18 @@ class UnitFinder:
             elif current != wanted:
                 replacements.append(Replacement(m.end("number"), m.end(), wanted, RULE, 0.95))
             value = parse_number(m.group("number"), self._vocab.decimal_separator)
-            if value is not None and minimum is not None and maximum is not None and not minimum <= value <= maximum:
+            if value is None or minimum is None or maximum is None:
+                continue
+            number = m.group("number")
+            if not minimum <= value <= maximum:
                 flags.append(ValueFlag(m.start(), m.end(), (
-                    f"{m.group('number')} {written} is outside the plausible range for {written} "
+                    f"{number} {written} is outside the plausible range for {written} "
                     f"({_short(minimum)} to {_short(maximum)}): check it against the audio"
+                )))
+            elif _THOUSANDS_LOOK.fullmatch(number):
+                flags.append(ValueFlag(m.start(), m.end(), (
+                    f"{number} {written} can be read as {number[:-4]} or as {number[:-4]} 000: the engine often "
+                    "hears 'milli' as 'mille' (thousand); check the dose against the audio"
                 )))
         return replacements, flags
 
