@@ -118,9 +118,22 @@ def engine_transcripts() -> list[tuple[str, str]]:
     return out
 
 
+_UNITS: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+
+
 def normalised_words(text: str, lang: str) -> list[str]:
-    """Words compared for "wrongly changed": numbers in digits on both sides, no punctuation, lower case."""
-    return words_of(alpha2digit(text, lang, threshold=0))
+    """Words compared for "wrongly changed": numbers in digits and units in symbols on both sides.
+
+    Writing "80 pourcent" as "80 %" is the layer's job, not a wrong change; changing a word is.
+    """
+    text = alpha2digit(text, lang, threshold=0)
+    if lang not in _UNITS:
+        vocab = load_vocabulary(ROOT / "vocab").languages[lang]
+        forms = sorted(((spoken, unit.written) for unit in vocab.units for spoken in unit.spoken), key=lambda f: -len(f[0]))
+        _UNITS[lang] = [(re.compile(rf"(\d)\s?{re.escape(spoken)}\b", re.IGNORECASE), written) for spoken, written in forms]
+    for pattern, written in _UNITS[lang]:
+        text = pattern.sub(lambda m: f"{m.group(1)} {written}", text)
+    return words_of(text)
 
 
 def wrong_changes(layer: TextLayer, texts: list[tuple[str, str]], details: bool) -> tuple[int, int]:

@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import dictation, write_config
+import json
+
+from .conftest import DICTATIONS, dictation, write_config
 
 
 def transcribe(site: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -22,6 +24,9 @@ def test_run_prints_the_transcript_and_keeps_the_file(site: Path, shared_audio: 
     result = transcribe(site, "run", str(clip), str(dictation("fr-mg-001")))
     assert result.returncode == 0, result.stderr
     assert "fellow Americans" in result.stdout and "artérielle" in result.stdout
+    assert "65 ans" in result.stdout  # the text layer ran
+    raw = transcribe(site, "run", "--raw", str(dictation("fr-mg-001")))
+    assert raw.returncode == 0 and "jour point" in raw.stdout.lower()  # the engine's words, before the layer
     assert clip.exists()  # `run` copies, it does not take the user's file
     again = transcribe(site, "run", str(clip))
     assert again.returncode == 0 and "already transcribed" in again.stderr and "fellow Americans" in again.stdout
@@ -68,3 +73,24 @@ def test_models_lists_the_bundled_default(site: Path) -> None:
 def test_an_unknown_model_refuses_to_start(site: Path) -> None:
     result = transcribe(site, "run", "--model", "whisper-huge", str(dictation("fr-mg-001")))
     assert result.returncode == 2 and "'whisper-huge' is not a model" in result.stderr
+
+
+def test_text_cleans_plain_text_and_transcripts(site: Path, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "transcribe", "text", "--lang", "fr"], cwd=site, capture_output=True, text=True,
+        input="patient de soixante ans virgule traité par ferrosémie quarante milligrammes point", timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Patient de 60 ans, traité par furosémide 40 mg."
+    transcript = DICTATIONS / "transcripts" / "fr-mg-001.json"
+    as_json = transcribe(site, "text", "--json", str(transcript))
+    data = json.loads(as_json.stdout)
+    assert {"source", "text", "edits", "flags", "vocabulary_version"} <= set(data)
+    assert any(f["kind"] == "dose" for f in data["flags"])
+
+
+def test_text_asks_for_the_language_of_plain_text(site: Path, tmp_path: Path) -> None:
+    plain = tmp_path / "note.txt"
+    plain.write_text("hello")
+    result = transcribe(site, "text", str(plain))
+    assert result.returncode == 2 and "--lang" in result.stderr

@@ -11,7 +11,7 @@ import pytest
 
 from transcribe.errors import JobNotFound, StoreError
 from transcribe.records import JobState
-from transcribe.store import JobStore, WorkerIdentity, open_store, this_worker
+from transcribe.store import MIGRATIONS, JobStore, WorkerIdentity, open_store, this_worker
 
 
 def _receive(store: JobStore, n: int) -> int:
@@ -24,14 +24,39 @@ def _receive(store: JobStore, n: int) -> int:
 
 def test_migrations_run_once(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    latest = MIGRATIONS[-1][0]
     first = JobStore(url)
-    assert first.migrate() == [1]
+    assert first.migrate() == [version for version, _ in MIGRATIONS]
     assert first.migrate() == []
-    assert first.schema_version() == 1
+    assert first.schema_version() == latest
     first.close()
     second = open_store(url)
-    assert second.schema_version() == 1
+    assert second.schema_version() == latest
     second.close()
+
+
+def test_a_store_made_by_an_older_version_is_migrated(tmp_path: Path) -> None:
+    """A site's store at schema 1 gains the later columns and keeps its jobs."""
+    from transcribe import store as store_module
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    old = JobStore(url)
+    with old.engine.begin() as conn:
+        store_module.schema_migrations.create(conn)
+        conn.exec_driver_sql(
+            "CREATE TABLE jobs (id INTEGER PRIMARY KEY, audio_sha256 VARCHAR(64) NOT NULL UNIQUE, author VARCHAR(200) NOT NULL,"
+            " original_name TEXT NOT NULL, audio_path TEXT NOT NULL, state VARCHAR(20) NOT NULL, attempts INTEGER NOT NULL,"
+            " error TEXT, duration_s FLOAT, language VARCHAR(10), model TEXT, options_json TEXT, created_at FLOAT NOT NULL,"
+            " updated_at FLOAT NOT NULL, claimed_by VARCHAR(200), lease_until FLOAT)")
+        conn.exec_driver_sql("INSERT INTO jobs VALUES (1, 'ab', 'dr', 'a.wav', '/a', 'queued', 0, NULL, NULL, NULL,"
+                             " NULL, NULL, 1.0, 1.0, NULL, NULL)")
+        conn.exec_driver_sql("INSERT INTO schema_migrations VALUES (1, 1.0)")
+    old.close()
+    migrated = open_store(url)
+    assert migrated.schema_version() == MIGRATIONS[-1][0]
+    job = migrated.get(1)
+    assert job.author == "dr" and job.vocabulary_version is None and job.flag_count == 0
+    migrated.close()
 
 
 def test_sqlite_runs_in_wal_mode(store: JobStore) -> None:

@@ -253,7 +253,7 @@ def _dictation(words: list[str]) -> st.SearchStrategy[str]:
     return st.lists(st.sampled_from(words), min_size=0, max_size=25).map(" ".join)
 
 
-PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY = settings(max_examples=int(__import__("os").environ.get("TEXT_PROPERTY_EXAMPLES", "200")), deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @PROPERTY

@@ -56,11 +56,21 @@ def test_a_real_french_clip_is_detected_as_french(settings: Settings, store: Job
     assert job.language == "fr" and "dictée" in (outcome.text or "").lower()
 
 
-def test_a_synthetic_french_dictation(settings: Settings, store: JobStore, recognizer: SpeechRecognizer, text_layer) -> None:
+def test_a_synthetic_french_dictation_goes_through_the_text_layer(settings: Settings, store: JobStore,
+                                                                   recognizer: SpeechRecognizer, text_layer) -> None:
     job, outcome = _drop_and_run(settings, store, recognizer, text_layer, dictation("fr-mg-001"))
-    text = (outcome.text or "").lower()
+    text = outcome.text or ""
     assert job.language == "fr"
-    assert "ans" in text and "artérielle" in text
+    assert "65 ans" in text and "artérielle" in text
+    assert " virgule" not in text.lower() and not text.rstrip().lower().endswith("point")  # commands applied
+    outputs = store.results_of(job.id)
+    layer = json.loads(outputs["edits"].read_text())
+    transcript = transcript_from_json(json.loads(outputs["transcript"].read_text()))
+    assert layer["text"] == outputs["text"].read_text().strip() == text
+    assert layer["source"].split() == transcript.text.split()
+    assert any(e["rule"] == "command" for e in layer["edits"])
+    assert layer["vocabulary_version"] == job.vocabulary_version == text_layer.vocabulary.version
+    assert job.flag_count == len(layer["flags"])
 
 
 def test_the_author_language_setting_is_used(site: Path, recognizer: SpeechRecognizer, text_layer) -> None:

@@ -152,7 +152,7 @@ def _run(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         return EXIT_USAGE
     prepare_folders(settings)
     recognizer = load_recognizer(settings)  # a wrong model stops here, before any job is claimed
-    text_layer = load_text_layer(settings)
+    text_layer = load_text_layer(settings, warm=False)  # only the languages heard get built
     store = _open(settings)
     worker = Worker(settings, store, recognizer, text_layer)
     intake = Intake(settings, store)

@@ -52,8 +52,8 @@ class CommandFinder:
                      for w in ([word] if word.startswith("~") else [t.lower_ for t in nlp.make_doc(word)])]
             pattern: list[dict[str, object]] = []
             for position, word in enumerate(words):
-                if position:
-                    pattern.append({"IS_PUNCT": True, "OP": "*"})
+                if position:  # the engine may put a comma inside a command, not a sentence end
+                    pattern.append({"ORTH": {"IN": [",", ";"]}, "OP": "*"})
                 if word.startswith("~") and len(word) > 1:  # "~align" in the table: a word starting so
                     pattern.append({"LOWER": {"REGEX": "^" + word[1:]}})
                 else:
@@ -79,6 +79,8 @@ class CommandFinder:
         before = _word_before(doc, match.first)
         after = _word_after(doc, match.last)
         phrase = match.phrase
+        if before is None and phrase.mark in _SYMBOLS:
+            return True  # a mark cannot open the text: "Points à revoir", "Comma-separated"
         if before is not None and doc[before].lower_ in phrase.literal_after:
             return True
         if after is not None and doc[after].lower_ in phrase.literal_before:

@@ -31,10 +31,11 @@ def find_number_words(text: str, vocab: LanguageVocabulary, unit_words: frozense
     kept: list[Replacement] = []
     for rep in replacements:
         words = text[rep.start:rep.end].split()
-        next_word = _next_word(tokens, rep.end)
+        # a unit after a mark does not belong to the number ("un, milligrammes")
+        next_word = "" if text[rep.start:rep.end].rstrip()[-1:] in ",;:.!?" else _next_word(tokens, rep.end)
         if words and words[0].lower().strip(_STRIP) == "cent" and _previous_word(text, rep.start) in ("pour", "per"):
             continue  # "pour cent" is a unit (%), not a hundred
-        if len(words) == 1 and words[0].lower().strip(_STRIP) in vocab.ambiguous_numbers:
+        if words and all(w.lower().strip(_STRIP) in vocab.ambiguous_numbers for w in words):
             if next_word not in unit_words and next_word not in vocab.counted_words:
                 continue  # "un bilan neuf": an ordinary word, not a number
         kept.append(rep)

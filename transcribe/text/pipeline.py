@@ -109,7 +109,9 @@ class TextLayer:
         for flag in ambiguous:
             rw.flag(flag.start, flag.end, "abbreviation", flag.reason)
         rw.apply(expansions)
-        rw.apply(layout.find_spacing(rw.text))
+        for _ in range(3):  # one fix can reveal another (". ." -> ".." -> ".")
+            if not rw.apply(layout.find_spacing(rw.text)):
+                break
         rw.apply(layout.find_casing(rw.text, vocab, rw.is_changed))
 
     def _correct_terms(self, rw: Rewriting, layer: _LanguageLayer, source: SourceText) -> None:

@@ -43,7 +43,8 @@ class UnitFinder:
             rf"(?<![\w,.])(?P<number>{_NUMBER})(?P<space>\s?)(?P<unit>{words}|{degrees}|°)(?![\w/])",
             re.IGNORECASE,
         )
-        self.spoken_words = frozenset(w for spoken in self._by_spoken for w in spoken.split()) | {
+        # the first word of each unit: "milligrammes" (par kilo), "millimètres" (de mercure)
+        self.spoken_words = frozenset(spoken.split()[0] for spoken in self._by_spoken) | {
             "degré", "degrés", "degree", "degrees"
         }
 
