@@ -4,10 +4,10 @@
 set -eu
 packages=""
 need() { dpkg -s "$1" >/dev/null 2>&1 || packages="$packages $1"; }
-# (none yet beyond Python's own: later stages add chromium, libreoffice-writer, postgresql)
-for p in ${TRANSCRIBE_TEST_DEBIAN_PACKAGES:-}; do need "$p"; done
+# libreoffice-writer: reports must open without repair in LibreOffice (and PDF copies are made with it)
+for p in libreoffice-writer ${TRANSCRIBE_TEST_DEBIAN_PACKAGES:-}; do need "$p"; done
 [ -z "$packages" ] && exit 0
 command -v apt-get >/dev/null 2>&1 || { echo "apt-get not found: install$packages by hand" >&2; exit 1; }
 as_root=""; [ "$(id -u)" -eq 0 ] || as_root="sudo"
 $as_root apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends $packages
+DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends $packages >/dev/null

@@ -94,3 +94,24 @@ def test_text_asks_for_the_language_of_plain_text(site: Path, tmp_path: Path) ->
     plain.write_text("hello")
     result = transcribe(site, "text", str(plain))
     assert result.returncode == 2 and "--lang" in result.stderr
+
+
+def test_patients_validate_and_file_from_the_command_line(site: Path, tmp_path: Path) -> None:
+    index = tmp_path / "patients.csv"
+    index.write_text("IPP;Nom;Prénom;Date de naissance\n100001;Dupont;Jean;12/03/1950\n200;Sans;Date;pas une date\n")
+    imported = transcribe(site, "patients", "import", str(index))
+    assert imported.returncode == 1 and "1 patients added" in imported.stdout and "line 3" in imported.stdout
+    assert "100001" in transcribe(site, "patients", "find", "dupont").stdout
+    clip = tmp_path / "consultation_IPP100001.opus"  # the file name names the patient
+    clip.write_bytes(dictation("fr-mg-001").read_bytes())
+    assert transcribe(site, "run", str(clip)).returncode == 0
+    listed = transcribe(site, "jobs")
+    assert "100001" in listed.stdout and "consultation" in listed.stdout
+    refused = transcribe(site, "validate", "1")
+    assert refused.returncode == 1 and "flagged" in refused.stderr
+    validated = transcribe(site, "validate", "1", "--by", "anne", "--flags-checked", "--file")
+    assert validated.returncode == 0, validated.stderr
+    assert "validated (version 1) for patient 100001" in validated.stdout and "100001_DUPONT/" in validated.stdout
+    assert list((site / "outbox" / "100001_DUPONT").glob("*_consultation_1.docx"))
+    assert "already filed" in transcribe(site, "file", "1").stdout
+    assert "nothing waits" in transcribe(site, "file").stdout

@@ -149,3 +149,33 @@ def test_take_can_keep_the_original(settings: Settings, store: JobStore, tmp_pat
     outside = copy_into(dictation("en-gp-001"), tmp_path / "desk")
     job = Intake(settings, store).take(outside, keep_original=True)
     assert job is not None and outside.exists() and job.audio_path.exists()
+
+
+def test_a_sidecar_travels_with_its_dictation_and_a_bad_one_is_quarantined(settings: Settings, store: JobStore) -> None:
+    folder = settings.paths.inbox / "dr-a"
+    good = copy_into(dictation("fr-mg-001"), folder, "one.opus")
+    good.with_suffix(".json").write_text(json.dumps({"author": "dr-b", "priority": "urgent", "worktype": "letter",
+                                                     "patient": {"id": "100001"}}))
+    bad = copy_into(dictation("en-gp-001"), folder, "two.opus")
+    bad.with_suffix(".json").write_text("{ this is not json")
+    intake = Intake(settings, store)
+    first, second = intake.take(good), intake.take(bad)
+    assert first is not None and second is not None
+    assert (first.author, first.priority, first.worktype) == ("dr-b", "urgent", "letter")
+    assert first.metadata["identity"]["patient_id"] == "100001"
+    assert first.audio_path.with_suffix(".json").is_file() and not good.with_suffix(".json").exists()
+    assert second.metadata is None and second.author == "dr-a"
+    kept = list(settings.paths.quarantine.glob("*two.json"))
+    assert kept and "not valid JSON" in json.loads(kept[0].with_name(kept[0].name + ".error.json").read_text())["error"]
+
+
+def test_urgent_dictations_are_taken_first(settings: Settings, store: JobStore) -> None:
+    from transcribe.store import this_worker
+
+    folder = settings.paths.inbox
+    Intake(settings, store).take(copy_into(dictation("fr-mg-001"), folder, "routine.opus"))
+    urgent = copy_into(dictation("en-gp-001"), folder, "urgent.opus")
+    urgent.with_suffix(".json").write_text(json.dumps({"priority": "urgent"}))
+    Intake(settings, store).take(urgent)
+    claimed = store.claim_next(this_worker(), 60)
+    assert claimed is not None and claimed.original_name == "urgent.opus"

@@ -87,6 +87,32 @@ def _parser() -> argparse.ArgumentParser:
     requeue.add_argument("job_ids", nargs="+", type=int, metavar="ID")
     requeue.set_defaults(handler=_requeue)
 
+    validate = commands.add_parser("validate", help="validate a draft as the report of a patient (the secretary's step)")
+    validate.add_argument("job_id", type=int, metavar="ID")
+    validate.add_argument("--patient", help="patient id in the index (default: the one proposed)")
+    validate.add_argument("--by", dest="validator", default=os.environ.get("USER", "secretary"),
+                          help="who validates (default: the login name)")
+    validate.add_argument("--text", type=Path, help="the corrected report text (default: the draft text)")
+    validate.add_argument("--worktype", choices=["consultation", "letter", "hospital", "operative", "examination", "note"])
+    validate.add_argument("--confirm-identity", action="store_true",
+                          help="the dictated identity disagrees with the patient, and you checked it is right")
+    validate.add_argument("--flags-checked", action="store_true", help="the flagged doses and terms were checked")
+    validate.add_argument("--file", dest="file_now", action="store_true", help="file the report at once")
+    validate.set_defaults(handler=_validate)
+
+    file = commands.add_parser("file", help="file validated reports into the patients' records (outbox/)")
+    file.add_argument("job_ids", nargs="*", type=int, metavar="ID", help="jobs to file (default: every one waiting)")
+    file.set_defaults(handler=_file)
+
+    patients = commands.add_parser("patients", help="the patient index: import a CSV, find a patient")
+    patient_commands = patients.add_subparsers(dest="patients_command", metavar="ACTION", required=True)
+    patients_import = patient_commands.add_parser("import", help="add or update patients from a CSV file")
+    patients_import.add_argument("csv", type=Path, metavar="FILE.csv")
+    patients_import.set_defaults(handler=_patients_import)
+    patients_find = patient_commands.add_parser("find", help="search the index by name or id")
+    patients_find.add_argument("query")
+    patients_find.set_defaults(handler=_patients_find)
+
     models = commands.add_parser("models", help="show the models available and the default")
     models.set_defaults(handler=_models)
 
@@ -252,10 +278,11 @@ def _jobs(args: argparse.Namespace, loaded: LoadedSettings) -> int:
                 "attempts": job.attempts, "error": job.error,
             }, ensure_ascii=False))
         return EXIT_OK
-    rows = [("ID", "STATE", "AUTHOR", "DURATION", "AGE", "NAME")]
+    rows = [("ID", "STATE", "AUTHOR", "TYPE", "PATIENT", "DURATION", "AGE", "NAME")]
     for job in listed:
         rows.append((
-            str(job.id), job.state.value, job.author,
+            str(job.id), job.state.value + ("!" if job.priority == "urgent" else ""), job.author,
+            job.worktype or "-", job.patient_id or "-",
             _duration(job.duration_s), _age((now - job.created_at).total_seconds()), job.original_name,
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
@@ -264,6 +291,8 @@ def _jobs(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     for job in listed:
         if job.state is JobState.QUARANTINED and job.error:
             print(f"  job {job.id}: {job.error}")
+        if job.filing_error:
+            print(f"  job {job.id}: waiting to be filed: {job.filing_error}")
     summary = ", ".join(f"{count} {state.value}" for state, count in sorted(counts.items(), key=lambda kv: kv[0].value))
     print(f"\n{summary or 'no jobs yet'}")
     return EXIT_OK
@@ -299,6 +328,96 @@ def _requeue(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     finally:
         store.close()
     return status
+
+
+def _validate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from .validation import validate_report
+
+    text = None
+    if args.text:
+        try:
+            text = args.text.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as e:
+            print(f"transcribe: {args.text}: cannot be read ({e})", file=sys.stderr)
+            return EXIT_USAGE
+    store = _open(loaded.settings)
+    try:
+        job = validate_report(loaded.settings, store, args.job_id, validator=args.validator, patient_id=args.patient,
+                              text=text, worktype=args.worktype, confirm_identity=args.confirm_identity,
+                              flags_checked=args.flags_checked)
+        print(f"job {job.id}: validated (version {job.report_version}) for patient {job.patient_id}")
+        if args.file_now:
+            return _file_jobs(loaded, store, [job.id])
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def _file(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    store = _open(loaded.settings)
+    try:
+        ids = args.job_ids or [job.id for job in store.waiting_to_be_filed()]
+        if not ids:
+            print("nothing waits to be filed")
+            return EXIT_OK
+        return _file_jobs(loaded, store, ids)
+    finally:
+        store.close()
+
+
+def _file_jobs(loaded: LoadedSettings, store: JobStore, ids: list[int]) -> int:
+    from .filing import file_report
+    from .vocabulary import load_vocabulary, vocabulary_folder
+
+    settings = loaded.settings
+    vocabulary = load_vocabulary(vocabulary_folder(settings.paths.vocab), site_folder=settings.paths.site_vocab)
+    status = EXIT_OK
+    for job_id in ids:
+        try:
+            filed = file_report(settings, store, vocabulary, job_id)
+        except TranscribeError as e:
+            print(f"transcribe: {e}", file=sys.stderr)
+            status = EXIT_FAILED
+            continue
+        where = filed.docx.relative_to(settings.paths.outbox) if filed.docx.is_relative_to(settings.paths.outbox) else filed.docx
+        print(f"job {job_id}: {'already filed' if filed.already_filed else 'filed'} as {where}")
+    return status
+
+
+def _patients_import(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from .patients import parse_patient_csv
+
+    try:
+        content = args.csv.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        content = args.csv.read_bytes().decode("cp1252")  # spreadsheets on Windows save in this code page
+    except OSError as e:
+        print(f"transcribe: {args.csv}: cannot be read ({e.strerror})", file=sys.stderr)
+        return EXIT_USAGE
+    records, problems = parse_patient_csv(content)
+    store = _open(loaded.settings)
+    try:
+        added, updated = store.import_patients(records)
+    finally:
+        store.close()
+    print(f"{added} patients added, {updated} updated, {len(problems)} rows refused")
+    for problem in problems[:50]:
+        print(f"  line {problem.line}: {problem.reason}")
+    return EXIT_OK if not problems else EXIT_FAILED
+
+
+def _patients_find(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    store = _open(loaded.settings)
+    try:
+        found = store.search_patients(args.query)
+    finally:
+        store.close()
+    for patient in found:
+        born = patient.birth_date.isoformat() if patient.birth_date else "-"
+        print(f"{patient.patient_id:<12} {patient.display_name:<40} {born}  {patient.sex}")
+    if not found:
+        print("no patient found")
+    return EXIT_OK
 
 
 def _models(args: argparse.Namespace, loaded: LoadedSettings) -> int:

@@ -10,8 +10,12 @@ Every error the pipeline raises on purpose derives from ``TranscribeError``::
     │   └── UnsupportedFormat     a format FFmpeg cannot decode (DS2)
     ├── StageError                a stage failed on good input: retry, then quarantine
     │   └── TranscriptionFailed   the ASR engine failed
-    └── StoreError                the job store refused an operation
-        └── JobNotFound           no job has that id
+    ├── StoreError                the job store refused an operation
+    │   └── JobNotFound           no job has that id
+    ├── ReviewError               a report cannot be validated as asked
+    │   ├── IdentityMismatch      the dictated identity disagrees with the chosen patient
+    │   └── PatientUnknown        no such patient in the index
+    └── FilingError               a validated report could not be filed (it waits, nothing is lost)
 
 Messages say what failed, on which file, and what to do about it; they are
 written for the secretary or the person who runs the service.
@@ -79,3 +83,19 @@ class StoreError(TranscribeError):
 
 class JobNotFound(StoreError):
     """No job has the id that was asked for."""
+
+
+class ReviewError(TranscribeError):
+    """A report cannot be validated as asked; the message says what to do."""
+
+
+class IdentityMismatch(ReviewError):
+    """The identity dictated or given with the audio disagrees with the chosen patient."""
+
+
+class PatientUnknown(ReviewError):
+    """The patient asked for is not in the patient index."""
+
+
+class FilingError(TranscribeError):
+    """A validated report could not be filed; it stays validated and waits."""

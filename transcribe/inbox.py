@@ -28,6 +28,7 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from .atomic import FILE_MODE, copy_file, ensure_folder, move_file
+from .metadata import MAX_SIDECAR_BYTES, DictationMetadata, SidecarInvalid, parse_sidecar
 from .quarantine import ERROR_SUFFIX, quarantine_file
 from .records import Job, JobState
 from .settings import Settings
@@ -263,19 +264,42 @@ class Intake:
             self._look_at(path, self._clock())  # still being written: wait again
             return None
         relative = _relative_or_name(path, self.inbox)
-        author = author_of(relative, self.settings.intake.default_author)
+        metadata, sidecar = self._sidecar(path, keep_original=keep_original)
+        author = (metadata.author if metadata and metadata.author else None) or author_of(
+            relative, self.settings.intake.default_author)
         target = archive_path(self.settings.paths.archive, audio_sha256, path.name)
         job, new = self.store.receive(
-            audio_sha256=audio_sha256, author=author, original_name=path.name, audio_path=target
+            audio_sha256=audio_sha256, author=author, original_name=path.name, audio_path=target,
+            metadata=metadata.to_json() if metadata else None,
         )
         if not new and not (job.state is JobState.RECEIVED and not job.audio_path.exists()):
             if not keep_original:
                 self._quarantine_duplicate(path, job)
             return job if keep_original else None
         self._archive(path, job.audio_path, keep_original=keep_original)
+        if sidecar is not None and new:
+            self._archive(sidecar, job.audio_path.with_suffix(".json"), keep_original=keep_original)
         job = self.store.mark_queued(job.id)
         log.info("job %d received (author %s, %d bytes)", job.id, author, after.st_size)
         return job
+
+    def _sidecar(self, path: Path, *, keep_original: bool) -> tuple[DictationMetadata | None, Path | None]:
+        """The metadata in ``<name>.json`` beside the audio; a bad sidecar is quarantined, the audio goes on."""
+        sidecar = path.with_suffix(".json")
+        try:
+            if not sidecar.is_file() or sidecar.is_symlink():
+                return None, None
+            with sidecar.open("rb") as stream:
+                data = stream.read(MAX_SIDECAR_BYTES + 1)
+            return parse_sidecar(data, sidecar.name), sidecar
+        except OSError:
+            return None, None
+        except SidecarInvalid as e:
+            if not keep_original:
+                quarantine_file(sidecar, self.settings.paths.quarantine, original_name=sidecar.name, job_id=None,
+                                kind=e.kind, error=str(e), what_to_do=e.hint)
+            log.warning("a sidecar file could not be used (%s); the dictation goes on without it", e.kind)
+            return None, None
 
     def _archive(self, path: Path, target: Path, *, keep_original: bool) -> None:
         if target.exists():

@@ -16,6 +16,8 @@ class JobState(str, enum.Enum):
     QUEUED = "queued"
     TRANSCRIBING = "transcribing"
     DRAFTED = "drafted"
+    VALIDATED = "validated"
+    FILED = "filed"
     QUARANTINED = "quarantined"
 
     def __str__(self) -> str:
@@ -119,6 +121,14 @@ class Job:
     lease_until: datetime | None = None
     vocabulary_version: str | None = None
     flag_count: int = 0
+    worktype: str | None = None
+    priority: str = "normal"
+    due_date: str | None = None
+    metadata: dict[str, Any] | None = None
+    patient_id: str | None = None
+    identity: dict[str, Any] | None = None
+    report_version: int = 0
+    filing_error: str | None = None
 
 
 @dataclass(frozen=True)

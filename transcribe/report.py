@@ -1,25 +1,72 @@
-"""Draft outputs of a transcribed dictation: transcript JSON, plain text and DOCX."""
+"""Reports: worktype, sections from dictated headings, DOCX from the practice's templates.
+
+The pure core finds the worktype and the sections in the clean text; the edges
+render a template with docxtpl and convert to PDF with LibreOffice. Headings
+that were not dictated are not invented: text before the first heading is the
+body of the report.
+"""
 
 from __future__ import annotations
 
+import importlib.resources
 import io
 import json
-from dataclasses import dataclass
-from datetime import datetime
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from .atomic import write_atomic
+from .errors import StageError
 from .records import CleanText, DraftPaths, Transcript
+from .vocabulary import LanguageVocabulary, fold
+
+WORKTYPES = ("consultation", "letter", "hospital", "operative", "examination", "note")
+DEFAULT_WORKTYPE = "consultation"
+_LABELS = {
+    "fr": {"patient": "Patient", "born": "né(e) le", "copies": "Copie à", "draft": "BROUILLON — à valider",
+           "months": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+                      "octobre", "novembre", "décembre"]},
+    "en": {"patient": "Patient", "born": "born", "copies": "Copies to", "draft": "DRAFT — not validated",
+           "months": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+                      "October", "November", "December"]},
+}
+
+
+class RenderFailed(StageError):
+    """A report document could not be made from its template."""
+
+    kind = "render-failed"
+    hint = "check the template in the templates folder (open it in Word), or remove it to use the default"
 
 
 @dataclass(frozen=True)
-class DraftReport:
-    """What the draft document shows."""
+class Section:
+    """One section of a report: its heading as written, and its paragraphs."""
 
-    title: str
-    author: str
-    dictated_at: datetime
+    section: str
+    heading: str
     paragraphs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    """What a report says, organised: worktype and title, body, sections, recipient."""
+
+    worktype: str
+    worktype_source: str
+    title: str
+    body: tuple[str, ...]
+    sections: tuple[Section, ...] = ()
+    recipient: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping."""
+        return asdict(self)
 
 
 def paragraphs_of(text: str) -> tuple[str, ...]:
@@ -28,33 +75,195 @@ def paragraphs_of(text: str) -> tuple[str, ...]:
     return tuple(block for block in blocks if block)
 
 
-def render_docx(report: DraftReport) -> bytes:
-    """A plain DOCX draft: title, author and date, then the paragraphs."""
-    from docx import Document
+# --- worktype --------------------------------------------------------------------------------
+def detect_worktype(text: str, vocab: LanguageVocabulary | None) -> str | None:
+    """The worktype a dictation announces in its opening words ("compte rendu opératoire"), if any."""
+    if vocab is None:
+        return None
+    opening = fold(" ".join(text.split()[:12]))
+    opening = re.sub(r"[^\w' ]+", " ", opening)
+    best: tuple[int, str] | None = None
+    for entry in vocab.worktypes:
+        for phrase in entry.openings:
+            key = fold(phrase)
+            if re.match(rf"\s*{re.escape(key)}\b", opening) and (best is None or len(key) > best[0]):
+                best = (len(key), entry.worktype)
+    return best[1] if best else None
 
-    document = Document()
-    document.core_properties.title = report.title
-    document.core_properties.author = report.author
-    document.add_heading(report.title, level=1)
-    document.add_paragraph(f"{report.author} — {report.dictated_at:%Y-%m-%d %H:%M}")
-    for text in report.paragraphs:
-        paragraph = document.add_paragraph()
-        lines = text.split("\n")
-        for number, line in enumerate(lines):
-            run = paragraph.add_run(line)
-            if number < len(lines) - 1:
-                run.add_break()
-    buffer = io.BytesIO()
-    document.save(buffer)
+
+def choose_worktype(
+    clean_text: str, vocab: LanguageVocabulary | None, *, metadata: str | None, author_default: str | None
+) -> tuple[str, str]:
+    """The worktype and where it came from: sidecar, dictated opening, author's default, or the default."""
+    if metadata:
+        return metadata, "sidecar"
+    dictated = detect_worktype(clean_text, vocab)
+    if dictated:
+        return dictated, "dictated"
+    if author_default:
+        return author_default, "author"
+    return DEFAULT_WORKTYPE, "default"
+
+
+def worktype_title(worktype: str, vocab: LanguageVocabulary | None) -> str:
+    """The report title of a worktype in the report's language."""
+    for entry in vocab.worktypes if vocab else ():
+        if entry.worktype == worktype:
+            return entry.title
+    return worktype.capitalize()
+
+
+_RECIPIENT = re.compile(
+    r"(?:courrier|lettre)\s+(?:au|pour le|à l'attention du|pour la|à la)\s+"
+    r"(?P<who>(?:docteur|dr|professeur|pr)\.?\s+[^\W\d_][\w'-]*(?:\s+[A-ZÀ-Ý][\w'-]*)?)"
+    r"|^dear\s+(?P<dear>(?:doctor|dr|professor|prof)\.?\s+[^\W\d_][\w'-]*)",
+    re.IGNORECASE,
+)
+
+
+def find_recipient(text: str) -> str | None:
+    """The colleague a letter is for ("courrier au docteur Leroy", "Dear Dr Smith")."""
+    m = _RECIPIENT.search(" ".join(text.split()[:20]))
+    if not m:
+        return None
+    who = (m.group("who") or m.group("dear")).strip()
+    return re.sub(r"^(docteur|dr)\.?\s", "Docteur ", who, flags=re.IGNORECASE) if m.group("who") else who
+
+
+# --- sections --------------------------------------------------------------------------------
+def split_sections(text: str, vocab: LanguageVocabulary | None) -> tuple[tuple[str, ...], tuple[Section, ...]]:
+    """The body (text before the first dictated heading) and the sections that follow."""
+    if vocab is None or not vocab.sections:
+        return paragraphs_of(text), ()
+    headings = sorted(((fold(spoken), entry) for entry in vocab.sections for spoken in entry.spoken),
+                      key=lambda item: -len(item[0]))
+    folded = fold(text)
+    found: list[tuple[int, int, Any]] = []  # start of heading, start of its text, entry
+    for m in re.finditer(r"(?:^|(?<=\n)|(?<=[.!?] ))", folded):
+        start = m.end()
+        for key, entry in headings:
+            after = start + len(key)
+            if folded.startswith(key, start) and (after == len(folded) or not folded[after].isalnum()):
+                rest = re.match(r"\s*(?::|\.|\n)\s*", folded[after:])
+                if rest:
+                    found.append((start, after + rest.end(), entry))
+                break
+    if not found:
+        return paragraphs_of(text), ()
+    body = paragraphs_of(text[:found[0][0]])
+    sections: list[Section] = []
+    for index, (_, content_start, entry) in enumerate(found):
+        end = found[index + 1][0] if index + 1 < len(found) else len(text)
+        paragraphs = paragraphs_of(text[content_start:end])
+        if sections and sections[-1].section == entry.section:
+            previous = sections.pop()
+            paragraphs = previous.paragraphs + paragraphs
+        sections.append(Section(entry.section, entry.heading, tuple(_capitalise(p) for p in paragraphs)))
+    return body, tuple(sections)
+
+
+def _capitalise(paragraph: str) -> str:
+    return paragraph[:1].upper() + paragraph[1:]
+
+
+def organise(clean_text: str, vocab: LanguageVocabulary | None, *, metadata_worktype: str | None = None,
+             author_default: str | None = None) -> ReportContent:
+    """Organise a clean text into a report: worktype, title, body, sections, recipient."""
+    worktype, source = choose_worktype(clean_text, vocab, metadata=metadata_worktype, author_default=author_default)
+    body, sections = split_sections(clean_text, vocab)
+    recipient = find_recipient(clean_text) if worktype == "letter" else None
+    return ReportContent(worktype, source, worktype_title(worktype, vocab), body, sections, recipient)
+
+
+# --- documents -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReportPeople:
+    """Who the document names: practice, author, patient, copies."""
+
+    practice: dict[str, str]
+    author_name: str
+    patient: dict[str, str] = field(default_factory=dict)
+    copies: tuple[str, ...] = ()
+
+
+def format_date(day: date, language: str) -> str:
+    """A date as a letter writes it ("23 novembre 2026", "23 November 2026")."""
+    months = _LABELS.get(language, _LABELS["en"])["months"]
+    return f"{day.day} {months[day.month - 1]} {day.year}"
+
+
+def template_path(worktype: str, site_templates: Path) -> Path:
+    """The practice's template for a worktype, or the default one shipped with the project."""
+    own = site_templates / f"{worktype}.docx"
+    if own.is_file():
+        return own
+    return Path(str(importlib.resources.files("transcribe") / "templates" / f"{worktype}.docx"))
+
+
+def render_docx(template: Path, content: ReportContent, people: ReportPeople, *, language: str,
+                day: date, draft: bool) -> bytes:
+    """The report as DOCX bytes, from a docxtpl template."""
+    from docxtpl import DocxTemplate
+
+    labels = _LABELS.get(language, _LABELS["en"])
+    city = people.practice.get("city", "")
+    context = {
+        "practice": people.practice,
+        "author": {"name": people.author_name},
+        "patient": people.patient or {"display_name": "", "id": "", "birth_date": "", "sex": ""},
+        "title": content.title,
+        "worktype": content.worktype,
+        "date": format_date(day, language),
+        "place_and_date": f"{city}, {format_date(day, language)}" if city else format_date(day, language),
+        "body": list(content.body),
+        "sections": [{"heading": s.heading, "paragraphs": list(s.paragraphs)} for s in content.sections],
+        "copies": list(people.copies),
+        "recipient": content.recipient or "",
+        "draft": draft,
+        "draft_label": labels["draft"],
+        "patient_label": labels["patient"],
+        "born_label": labels["born"],
+        "copies_label": labels["copies"],
+    }
+    try:
+        document = DocxTemplate(str(template))
+        document.render(context, autoescape=True)
+        buffer = io.BytesIO()
+        document.save(buffer)
+    except Exception as e:  # docxtpl and jinja raise many kinds on a broken template
+        raise RenderFailed(f"the template {template.name} could not be filled ({type(e).__name__}: {e})") from e
     return buffer.getvalue()
 
 
-def write_draft(folder: Path, transcript: Transcript, clean: CleanText, report: DraftReport,
-                vocabulary_version: str) -> DraftPaths:
+def convert_to_pdf(docx: bytes, name: str) -> bytes:
+    """A PDF of a DOCX, made by LibreOffice (``soffice --headless --convert-to pdf``)."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        raise RenderFailed("LibreOffice (soffice) is not installed: it is needed to make PDF copies "
+                           "(apt-get install libreoffice-writer), or set filing.pdf = false")
+    with tempfile.TemporaryDirectory(prefix="transcribe-pdf-") as folder:
+        source = Path(folder) / f"{name}.docx"
+        source.write_bytes(docx)
+        profile = Path(folder) / "profile"
+        result = subprocess.run(
+            [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+             "--outdir", folder, str(source)],
+            capture_output=True, timeout=180,
+        )
+        pdf = Path(folder) / f"{name}.pdf"
+        if result.returncode != 0 or not pdf.is_file():
+            raise RenderFailed(f"LibreOffice could not convert {name}.docx to PDF ({result.stderr[-200:]!r})")
+        return pdf.read_bytes()
+
+
+# --- drafts ----------------------------------------------------------------------------------
+def write_draft(folder: Path, transcript: Transcript, clean: CleanText, content: ReportContent,
+                document: bytes, vocabulary_version: str) -> DraftPaths:
     """Write the draft files of a job into its folder, each atomically.
 
     ``transcript.json`` is the engine's output; ``edits.json`` the text layer's result (source text,
-    clean text, every edit and flag, vocabulary version); ``draft.txt`` and ``draft.docx`` the clean text.
+    clean text, every edit and flag, vocabulary version) and the report's organisation;
+    ``draft.txt`` and ``draft.docx`` the clean text and the draft document.
     """
     paths = DraftPaths(
         transcript_json=folder / "transcript.json",
@@ -63,8 +272,8 @@ def write_draft(folder: Path, transcript: Transcript, clean: CleanText, report: 
         docx=folder / "draft.docx",
     )
     write_atomic(paths.transcript_json, json.dumps(transcript.to_json(), ensure_ascii=False, indent=2).encode())
-    layer = {**clean.to_json(), "vocabulary_version": vocabulary_version}
+    layer = {**clean.to_json(), "vocabulary_version": vocabulary_version, "report": content.to_json()}
     write_atomic(paths.edits_json, json.dumps(layer, ensure_ascii=False, indent=2).encode())
     write_atomic(paths.text, (clean.text.rstrip("\n") + "\n").encode())
-    write_atomic(paths.docx, render_docx(report))
+    write_atomic(paths.docx, document)
     return paths

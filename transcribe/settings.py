@@ -52,6 +52,7 @@ class PathSettings:
     models: Path = Path("models")
     vocab: Path = Path("vocab")
     site_vocab: Path = Path("vocab/site")
+    templates: Path = Path("templates")
 
     @property
     def archive(self) -> Path:
@@ -114,10 +115,30 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True)
+class PracticeSettings:
+    """The practice or department, as the letterhead shows it."""
+
+    name: str = ""
+    address: str = ""
+    phone: str = ""
+    city: str = ""
+
+
+@dataclass(frozen=True)
+class FilingSettings:
+    """Where and how validated reports are filed into patient records."""
+
+    path: str = "{patient_id}_{FAMILY}/{date}_{worktype}_{job}"
+    pdf: bool = False
+
+
+@dataclass(frozen=True)
 class AuthorSettings:
     """What is known of one author (a doctor who dictates)."""
 
     language: str = "auto"
+    name: str = ""
+    worktype: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,6 +152,8 @@ class Settings:
     intake: IntakeSettings = field(default_factory=IntakeSettings)
     asr: AsrSettings = field(default_factory=AsrSettings)
     text: TextSettings = field(default_factory=TextSettings)
+    practice: PracticeSettings = field(default_factory=PracticeSettings)
+    filing: FilingSettings = field(default_factory=FilingSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     authors: dict[str, AuthorSettings] = field(default_factory=dict)
 
@@ -310,6 +333,8 @@ def _build(values: dict[str, Any], site: Path) -> Settings:
         intake=IntakeSettings(**section_values["intake"]),
         asr=asr,
         text=TextSettings(**section_values["text"]),
+        practice=PracticeSettings(**section_values["practice"]),
+        filing=FilingSettings(**section_values["filing"]),
         worker=WorkerSettings(**section_values["worker"]),
         authors={name: AuthorSettings(**fields) for name, fields in authors.items()},
     )
@@ -368,6 +393,24 @@ def _coerce(key: str, raw: Any, kind: Any) -> Any:
 _LANGUAGE = re.compile(r"^(auto|[a-z]{2,3})$")
 
 
+FILING_FIELDS = ("patient_id", "FAMILY", "family", "given", "date", "worktype", "job", "author")
+
+
+def _check_filing_path(template: str) -> None:
+    """The filing path may only use the documented fields, and must stay inside the outbox."""
+    import string
+
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as e:
+        raise ConfigurationError(f"filing.path '{template}' is not a valid pattern ({e})") from e
+    unknown = [f for f in fields if f not in FILING_FIELDS]
+    if unknown:
+        raise ConfigurationError(f"filing.path uses unknown field(s) {', '.join(unknown)}; known: {', '.join(FILING_FIELDS)}")
+    if "job" not in fields or template.startswith("/") or ".." in template.split("/"):
+        raise ConfigurationError("filing.path must contain {job} (so no two reports share a name) and stay inside the outbox")
+
+
 def _check(settings: Settings) -> None:
     asr = settings.asr
     if asr.device not in DEVICES:
@@ -389,6 +432,10 @@ def _check(settings: Settings) -> None:
         raise ConfigurationError("intake.settle_s must be 0 or more and intake.poll_interval_s more than 0")
     if settings.worker.max_attempts < 1 or settings.worker.lease_s <= 0 or settings.worker.poll_s <= 0:
         raise ConfigurationError("worker.max_attempts must be 1 or more; worker.lease_s and worker.poll_s more than 0")
+    for name, author in settings.authors.items():
+        if author.worktype and author.worktype not in ("consultation", "letter", "hospital", "operative", "examination", "note"):
+            raise ConfigurationError(f"authors.{name}.worktype '{author.worktype}' is not a worktype")
+    _check_filing_path(settings.filing.path)
     if settings.text.abbreviations not in ("keep", "expand", "first-use"):
         raise ConfigurationError("text.abbreviations must be keep, expand or first-use")
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .errors import JobNotFound, StoreError
+from .patients import DictatedIdentity, PatientRecord, name_key
 from .records import Job, JobState
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,57 @@ jobs = sa.Table(
     sa.Column("lease_until", sa.Float),
     sa.Column("vocabulary_version", sa.String(40)),
     sa.Column("flag_count", sa.Integer),
+    sa.Column("worktype", sa.String(20)),
+    sa.Column("priority", sa.String(10)),
+    sa.Column("due_date", sa.String(10)),
+    sa.Column("metadata_json", sa.Text),
+    sa.Column("patient_id", sa.String(64)),
+    sa.Column("identity_json", sa.Text),
+    sa.Column("report_version", sa.Integer),
+    sa.Column("filing_error", sa.Text),
+)
+
+patients = sa.Table(
+    "patients",
+    metadata,
+    sa.Column("patient_id", sa.String(64), primary_key=True),
+    sa.Column("family_name", sa.String(200), nullable=False),
+    sa.Column("given_names", sa.String(200), nullable=False),
+    sa.Column("birth_date", sa.String(10)),
+    sa.Column("sex", sa.String(10)),
+    sa.Column("family_key", sa.String(200), nullable=False, index=True),
+    sa.Column("imported_at", sa.Float, nullable=False),
+)
+
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False, index=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("worktype", sa.String(20), nullable=False),
+    sa.Column("language", sa.String(10)),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("patient_id", sa.String(64), nullable=False),
+    sa.Column("validated_by", sa.String(200), nullable=False),
+    sa.Column("validated_at", sa.Float, nullable=False),
+    sa.Column("identity_confirmed_by", sa.String(200)),
+    sa.Column("copies_json", sa.Text),
+    sa.UniqueConstraint("job_id", "version"),
+)
+
+filings = sa.Table(
+    "filings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False, index=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("patient_id", sa.String(64), nullable=False),
+    sa.Column("docx_path", sa.Text, nullable=False),
+    sa.Column("pdf_path", sa.Text),
+    sa.Column("sidecar_path", sa.Text, nullable=False),
+    sa.Column("filed_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("job_id", "version"),
 )
 
 job_events = sa.Table(
@@ -87,7 +139,7 @@ results = sa.Table(
 
 def _migration_1(conn: Connection) -> None:
     for table in (jobs, job_events, results):
-        table.create(conn, checkfirst=True)
+        table.create(conn, checkfirst=True)  # later columns come with later migrations (_add_column)
 
 
 def _add_column(conn: Connection, table: sa.Table, column: str) -> None:
@@ -106,10 +158,20 @@ def _migration_2(conn: Connection) -> None:
     _add_column(conn, jobs, "flag_count")
 
 
+def _migration_3(conn: Connection) -> None:
+    """Reports and patient records: metadata, identity, the patient index, validated reports, filings."""
+    for column in ("worktype", "priority", "due_date", "metadata_json", "patient_id", "identity_json",
+                   "report_version", "filing_error"):
+        _add_column(conn, jobs, column)
+    for table in (patients, reports, filings):
+        table.create(conn, checkfirst=True)
+
+
 #: Ordered schema migrations. Append, never edit: a site's store has run the earlier ones.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _migration_1),
     (2, _migration_2),
+    (3, _migration_3),
 ]
 
 
@@ -183,7 +245,8 @@ class JobStore:
             return conn.scalar(sa.select(sa.func.max(schema_migrations.c.version))) or 0
 
     # --- intake -----------------------------------------------------------------
-    def receive(self, *, audio_sha256: str, author: str, original_name: str, audio_path: Path) -> tuple[Job, bool]:
+    def receive(self, *, audio_sha256: str, author: str, original_name: str, audio_path: Path,
+                metadata: dict[str, Any] | None = None) -> tuple[Job, bool]:
         """Record a received dictation; return its job and whether it is new.
 
         A new job waits in ``received`` until ``mark_queued`` says its audio is in
@@ -206,6 +269,11 @@ class JobStore:
                     attempts=0,
                     created_at=now,
                     updated_at=now,
+                    metadata_json=json.dumps(metadata, ensure_ascii=False) if metadata else None,
+                    worktype=(metadata or {}).get("worktype"),
+                    priority=(metadata or {}).get("priority") or "normal",
+                    due_date=(metadata or {}).get("due_date"),
+                    report_version=0,
                 )
             ).inserted_primary_key[0]
             self._event(conn, job_id, "received", None, None)
@@ -233,7 +301,7 @@ class JobStore:
         candidate = (
             sa.select(jobs.c.id)
             .where(jobs.c.state == JobState.QUEUED.value)
-            .order_by(jobs.c.created_at, jobs.c.id)
+            .order_by(*urgent_first())
             .limit(1)
             .with_for_update(skip_locked=True)
         )
@@ -323,6 +391,9 @@ class JobStore:
         outputs: dict[str, Path],
         vocabulary_version: str | None = None,
         flag_count: int = 0,
+        worktype: str | None = None,
+        identity: dict[str, Any] | None = None,
+        patient_id: str | None = None,
     ) -> bool:
         """Record a finished transcription and its outputs; False if the claim was lost."""
         now = self._clock()
@@ -341,6 +412,9 @@ class JobStore:
                     options_json=options_json,
                     vocabulary_version=vocabulary_version,
                     flag_count=flag_count,
+                    worktype=worktype,
+                    identity_json=json.dumps(identity, ensure_ascii=False) if identity else None,
+                    patient_id=patient_id,
                     claimed_by=None,
                     lease_until=None,
                     updated_at=now,
@@ -398,6 +472,131 @@ class JobStore:
             )
             self._event(conn, job_id, "requeued", None, None)
             return self._get(conn, job_id)
+
+    # --- reports and filing ----------------------------------------------------
+    def validate(self, job_id: int, *, text: str, patient_id: str, validated_by: str, worktype: str,
+                 language: str | None, identity_confirmed_by: str | None, copies: list[str]) -> Job:
+        """Record a validated report (a new version if the job was validated before); the job waits to be filed."""
+        now = self._clock()
+        with self._transaction() as conn:
+            job = self._get(conn, job_id)
+            if job.state not in (JobState.DRAFTED, JobState.VALIDATED, JobState.FILED):
+                raise StoreError(f"job {job_id} is {job.state.value}: only a drafted report can be validated")
+            version = job.report_version + 1
+            conn.execute(reports.insert().values(
+                job_id=job_id, version=version, worktype=worktype, language=language, text=text,
+                patient_id=patient_id, validated_by=validated_by, validated_at=now,
+                identity_confirmed_by=identity_confirmed_by, copies_json=json.dumps(copies, ensure_ascii=False),
+            ))
+            conn.execute(jobs.update().where(jobs.c.id == job_id).values(
+                state=JobState.VALIDATED.value, report_version=version, patient_id=patient_id, worktype=worktype,
+                filing_error=None, updated_at=now,
+            ))
+            self._event(conn, job_id, "validated", validated_by, f"version {version}")
+            return self._get(conn, job_id)
+
+    def report(self, job_id: int, version: int | None = None) -> dict[str, Any] | None:
+        """A validated report of a job (the newest when no version is given)."""
+        query = sa.select(reports).where(reports.c.job_id == job_id)
+        query = query.where(reports.c.version == version) if version else query.order_by(reports.c.version.desc())
+        with self._reading() as conn:
+            row = conn.execute(query.limit(1)).first()
+        if row is None:
+            return None
+        data = dict(row._mapping)
+        data["copies"] = json.loads(data.pop("copies_json") or "[]")
+        return data
+
+    def filing(self, job_id: int, version: int) -> dict[str, Any] | None:
+        """Where a report version was filed, if it was."""
+        with self._reading() as conn:
+            row = conn.execute(sa.select(filings).where(filings.c.job_id == job_id, filings.c.version == version)).first()
+        return dict(row._mapping) if row else None
+
+    def record_filing(self, job_id: int, version: int, *, patient_id: str, docx_path: Path, pdf_path: Path | None,
+                      sidecar_path: Path) -> Job:
+        """Record that a report version lies in the patient's record; the job is filed."""
+        now = self._clock()
+        with self._transaction() as conn:
+            conn.execute(filings.insert().values(
+                job_id=job_id, version=version, patient_id=patient_id, docx_path=str(docx_path),
+                pdf_path=str(pdf_path) if pdf_path else None, sidecar_path=str(sidecar_path), filed_at=now,
+            ))
+            conn.execute(jobs.update().where(jobs.c.id == job_id, jobs.c.report_version == version).values(
+                state=JobState.FILED.value, filing_error=None, updated_at=now))
+            self._event(conn, job_id, "filed", None, f"version {version}")
+            return self._get(conn, job_id)
+
+    def record_filing_error(self, job_id: int, error: str) -> None:
+        """Keep why filing failed; the report stays validated and waits."""
+        with self._transaction() as conn:
+            conn.execute(jobs.update().where(jobs.c.id == job_id).values(filing_error=error, updated_at=self._clock()))
+            self._event(conn, job_id, "filing-failed", None, error)
+
+    def waiting_to_be_filed(self) -> list[Job]:
+        """Validated reports not filed yet (a filing that failed is tried again)."""
+        with self._reading() as conn:
+            rows = conn.execute(sa.select(jobs).where(jobs.c.state == JobState.VALIDATED.value).order_by(jobs.c.id))
+            return [_job(row) for row in rows]
+
+    # --- the patient index -------------------------------------------------------
+    def import_patients(self, records: list[PatientRecord]) -> tuple[int, int]:
+        """Add or update patients of the index; return (added, updated)."""
+        now = self._clock()
+        added = updated = 0
+        with self._transaction() as conn:
+            existing = set(conn.scalars(sa.select(patients.c.patient_id)))
+            for record in records:
+                values = dict(
+                    family_name=record.family_name, given_names=record.given_names,
+                    birth_date=record.birth_date.isoformat() if record.birth_date else None, sex=record.sex,
+                    family_key=name_key(record.family_name), imported_at=now,
+                )
+                if record.patient_id in existing:
+                    conn.execute(patients.update().where(patients.c.patient_id == record.patient_id).values(**values))
+                    updated += 1
+                else:
+                    conn.execute(patients.insert().values(patient_id=record.patient_id, **values))
+                    existing.add(record.patient_id)
+                    added += 1
+        return added, updated
+
+    def patient(self, patient_id: str) -> PatientRecord | None:
+        """One patient of the index."""
+        with self._reading() as conn:
+            row = conn.execute(sa.select(patients).where(patients.c.patient_id == patient_id)).first()
+        return _patient(row) if row else None
+
+    def patient_candidates(self, identity: DictatedIdentity) -> list[PatientRecord]:
+        """The patients worth comparing with an identity: same id, same birth date, or a close family name."""
+        conditions = []
+        if identity.patient_id:
+            conditions.append(sa.func.lower(patients.c.patient_id) == identity.patient_id.lower())
+        if identity.birth_date:
+            conditions.append(patients.c.birth_date == identity.birth_date.isoformat())
+        for name in (identity.family_name, identity.given_names):
+            key = name_key(name or "")
+            for part in key.split():
+                if len(part) >= 3:
+                    conditions.append(patients.c.family_key.like(part[:3] + "%"))
+        if not conditions:
+            return []
+        with self._reading() as conn:
+            rows = conn.execute(sa.select(patients).where(sa.or_(*conditions)).limit(2000))
+            return [_patient(row) for row in rows]
+
+    def search_patients(self, query: str, limit: int = 20) -> list[PatientRecord]:
+        """Patients whose id, family name or given names contain the query (accents and case ignored)."""
+        key = name_key(query)
+        if not key:
+            return []
+        pattern = f"%{key.split()[0]}%"
+        with self._reading() as conn:
+            rows = conn.execute(sa.select(patients).where(sa.or_(
+                patients.c.family_key.like(pattern), patients.c.patient_id == query.strip(),
+                sa.func.lower(patients.c.given_names).like(f"%{query.strip().lower()}%"),
+            )).order_by(patients.c.family_key).limit(limit))
+            return [_patient(row) for row in rows]
 
     # --- reading ----------------------------------------------------------------
     def get(self, job_id: int) -> Job:
@@ -516,4 +715,28 @@ def _job(row: Any) -> Job:
         lease_until=datetime.fromtimestamp(row.lease_until, timezone.utc) if row.lease_until else None,
         vocabulary_version=row.vocabulary_version,
         flag_count=row.flag_count or 0,
+        worktype=row.worktype,
+        priority=row.priority or "normal",
+        due_date=row.due_date,
+        metadata=json.loads(row.metadata_json) if row.metadata_json else None,
+        patient_id=row.patient_id,
+        identity=json.loads(row.identity_json) if row.identity_json else None,
+        report_version=row.report_version or 0,
+        filing_error=row.filing_error,
+    )
+
+
+def _patient(row: Any) -> PatientRecord:
+    return PatientRecord(row.patient_id, row.family_name, row.given_names,
+                         date.fromisoformat(row.birth_date) if row.birth_date else None, row.sex or "")
+
+
+def urgent_first() -> tuple[Any, ...]:
+    """The order in which waiting dictations are taken: urgent first, then by due date, then oldest."""
+    return (
+        sa.case((jobs.c.priority == "urgent", 0), else_=1),
+        sa.case((jobs.c.due_date.is_(None), 1), else_=0),
+        jobs.c.due_date,
+        jobs.c.created_at,
+        jobs.c.id,
     )

@@ -65,6 +65,24 @@ class AbbreviationSense:
 
 
 @dataclass(frozen=True)
+class SectionHeading:
+    """A report section and the dictated headings that open it."""
+
+    section: str
+    heading: str
+    spoken: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WorktypeOpening:
+    """A worktype, its report title, and the dictated openings that announce it."""
+
+    worktype: str
+    title: str
+    openings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Term:
     """A lexicon entry: a medical word or phrase and what kind of thing it names."""
 
@@ -97,6 +115,8 @@ class LanguageVocabulary:
     ambiguous_numbers: frozenset[str]
     decimal_separator: str
     unit_space: str
+    sections: tuple[SectionHeading, ...] = ()
+    worktypes: tuple[WorktypeOpening, ...] = ()
 
     def term(self, word: str) -> Term | None:
         """The lexicon entry of this word or phrase, whatever its case and accents."""
@@ -229,6 +249,14 @@ def _load_language(folder: Path, site: Path, language: str, digest: hashlib._Has
         ambiguous_numbers=frozenset(rules.get("ambiguous_numbers", ())),
         decimal_separator=rules.get("decimal_separator", "."),
         unit_space=rules.get("unit_space", " "),
+        sections=tuple(
+            SectionHeading(row[0], row[1], tuple(w.strip().lower() for w in row[2].split(",") if w.strip()))
+            for row in _read(folder / "sections.tsv", digest) if len(row) >= 3
+        ),
+        worktypes=tuple(
+            WorktypeOpening(row[0], row[1], tuple(w.strip() for w in row[2].split(",") if w.strip()))
+            for row in _read(folder / "worktypes.tsv", digest) if len(row) >= 3
+        ),
     )
 
 

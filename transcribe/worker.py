@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,17 +22,22 @@ from .atomic import move_file
 from .audio import decode_dictation
 from .biasing import build_prompt
 from .errors import InputError, StageError, TranscribeError
+from .filing import file_waiting_reports
 from .inbox import archive_path
 from .models import resolve_model
 from .quarantine import error_record_path, quarantine_file
 from .records import Job, JobState
-from .report import DraftReport, paragraphs_of, write_draft
+from .patients import PatientRecord, identity_from_json, propose_patient
+from .report import ReportPeople, organise, render_docx, template_path, write_draft
 from .settings import Settings
 from .store import JobStore, WorkerIdentity, this_worker
 from .text import TextLayer, TextOptions
 from .vocabulary import load_vocabulary, vocabulary_folder
 
 log = logging.getLogger(__name__)
+
+#: How often an idle worker files the validated reports still waiting (a failed filing is retried).
+FILING_RETRY_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -90,10 +96,14 @@ class Worker:
         return self._recognizer
 
     def run(self, stop: threading.Event) -> None:
-        """Process queued jobs until ``stop`` is set."""
+        """Process queued jobs until ``stop`` is set; when idle, file the validated reports still waiting."""
         self.store.release_abandoned()
+        last_filing = 0.0
         while not stop.is_set():
             if self.run_next() is None:
+                if time.monotonic() - last_filing >= FILING_RETRY_S:
+                    last_filing = time.monotonic()
+                    file_waiting_reports(self.settings, self.store, self.text_layer.vocabulary)
                 stop.wait(self.settings.worker.poll_s)
 
     def run_next(self) -> Outcome | None:
@@ -123,14 +133,20 @@ class Worker:
         audio = decode_dictation(job.audio_path)
         transcript = self.recognizer.transcribe(audio, self._decode_options(job))
         clean = self.text_layer.clean(transcript, job.author)
-        report = DraftReport(
-            title="Draft report",
-            author=job.author,
-            dictated_at=job.created_at.astimezone(),
-            paragraphs=paragraphs_of(clean.text),
+        vocab = self.text_layer.vocabulary.for_language(transcript.language)
+        author = self.settings.authors.get(job.author)
+        content = organise(clean.text, vocab, metadata_worktype=job.worktype,
+                           author_default=author.worktype if author and author.worktype else None)
+        sidecar_identity = identity_from_json((job.metadata or {}).get("identity"))
+        proposal = propose_patient(sidecar_identity, job.original_name, clean.text, self.store.patient_candidates)
+        patient = self.store.patient(proposal.proposed) if proposal.proposed else None
+        document = render_docx(
+            template_path(content.worktype, self.settings.paths.templates), content,
+            report_people(self.settings, job, patient), language=transcript.language,
+            day=job.created_at.astimezone().date(), draft=True,
         )
         version = self.text_layer.vocabulary.version
-        paths = write_draft(self.settings.paths.drafts / str(job.id), transcript, clean, report, version)
+        paths = write_draft(self.settings.paths.drafts / str(job.id), transcript, clean, content, document, version)
         done = self.store.mark_drafted(
             job.id,
             self.identity,
@@ -142,6 +158,9 @@ class Worker:
                      "docx": paths.docx},
             vocabulary_version=version,
             flag_count=len(clean.flags),
+            worktype=content.worktype,
+            identity=proposal.to_json(),
+            patient_id=proposal.proposed,
         )
         if not done:
             log.warning("job %d: the claim was lost while transcribing; another worker owns it now", job.id)
@@ -189,6 +208,20 @@ class Worker:
                               actor=str(self.identity))
         log.warning("job %d quarantined (%s)", job.id, kind)
         return Outcome(job.id, JobState.QUARANTINED, error=message)
+
+
+def report_people(settings: Settings, job: Job, patient: PatientRecord | None) -> ReportPeople:
+    """Who a report names: the practice, the author, the patient (when chosen) and the copies."""
+    author = settings.authors.get(job.author)
+    practice = {"name": settings.practice.name, "address": settings.practice.address,
+                "phone": settings.practice.phone, "city": settings.practice.city}
+    shown = {}
+    if patient is not None:
+        shown = {"display_name": patient.display_name, "id": patient.patient_id,
+                 "birth_date": patient.birth_date.strftime("%d/%m/%Y") if patient.birth_date else "",
+                 "sex": patient.sex}
+    copies = tuple((job.metadata or {}).get("copies") or ())
+    return ReportPeople(practice, (author.name if author and author.name else job.author), shown, copies)
 
 
 def requeue(settings: Settings, store: JobStore, job_id: int) -> Job:

@@ -1,0 +1,173 @@
+"""From the inbox to a filed report in the right patient folder: validation, identity checks, safe filing."""
+
+from __future__ import annotations
+
+import errno
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from transcribe.errors import FilingError, IdentityMismatch, ReviewError
+from transcribe.filing import _place, file_report
+from transcribe.inbox import Intake
+from transcribe.patients import parse_patient_csv
+from transcribe.records import JobState
+from transcribe.settings import Settings
+from transcribe.store import JobStore, open_store
+from transcribe.validation import validate_report
+from transcribe.worker import Worker
+
+from .conftest import copy_into, dictation, make_settings
+
+# invented patients only
+PATIENTS_CSV = """id,family_name,given_names,birth_date,sex
+100001,Dupont,Jean,1950-03-12,M
+100002,Dupont,Jean,1972-08-01,M
+100003,Durand,Marie-Claire,1962-04-03,F
+"""
+
+
+@pytest.fixture
+def site_store(site: Path):
+    settings = make_settings(site, {"practice.name": "Cabinet du Parc", "practice.city": "Lyon",
+                                    "authors.dr-martin.name": "Dr Anne Martin"})
+    store = open_store(settings.store_url)
+    store.import_patients(parse_patient_csv(PATIENTS_CSV)[0])
+    yield settings, store
+    store.close()
+
+
+def _dictate(settings: Settings, store: JobStore, recognizer, text_layer, sidecar: dict | None,
+             clip: str = "fr-mg-001", name: str = "consultation.opus"):
+    folder = settings.paths.inbox / "dr-martin"
+    path = copy_into(dictation(clip), folder, name)
+    if sidecar is not None:
+        path.with_suffix(".json").write_text(json.dumps(sidecar))
+    job = Intake(settings, store).take(path)
+    assert job is not None
+    Worker(settings, store, recognizer, text_layer).run_next()
+    return store.get(job.id)
+
+
+def test_a_dictation_becomes_a_filed_report_in_its_patient_folder(site_store, recognizer, text_layer) -> None:
+    settings, store = site_store
+    job = _dictate(settings, store, recognizer, text_layer,
+                   {"patient": {"id": "100001"}, "worktype": "consultation", "copies": ["Dr Leroy"]})
+    assert job.state is JobState.DRAFTED and job.patient_id == "100001" and job.worktype == "consultation"
+    assert (settings.paths.archive / job.audio_sha256[:2] / f"{job.audio_sha256}.json").exists()  # sidecar kept
+    with pytest.raises(FilingError, match="only a validated report is filed"):
+        file_report(settings, store, text_layer.vocabulary, job.id)
+    job = validate_report(settings, store, job.id, validator="secretary-anne", flags_checked=True)
+    assert job.state is JobState.VALIDATED
+    filed = file_report(settings, store, text_layer.vocabulary, job.id)
+    expected = settings.paths.outbox / "100001_DUPONT" / f"{job.created_at.astimezone().date()}_consultation_{job.id}.docx"
+    assert filed.docx == expected and expected.is_file()
+    document = Document(str(expected))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "DUPONT Jean" in text and "Dr Anne Martin" in text and "Dr Leroy" in text and "BROUILLON" not in text
+    assert "65 ans" in text
+    sidecar = json.loads(filed.sidecar.read_text())
+    assert sidecar["patient_id"] == "100001" and sidecar["validator"] == "secretary-anne"
+    assert sidecar["audio_sha256"] == job.audio_sha256 and sidecar["vocabulary_version"] and sidecar["model"]
+    assert store.get(job.id).state is JobState.FILED
+    # idempotent: filing again does nothing
+    again = file_report(settings, store, text_layer.vocabulary, job.id)
+    assert again.already_filed and again.docx == expected
+    assert len(list(expected.parent.iterdir())) == 2
+    # a corrected report becomes version 2 beside version 1, which is never overwritten
+    first = expected.read_bytes()
+    validate_report(settings, store, job.id, validator="secretary-anne", text="Texte corrigé. Conclusion : RAS.")
+    second = file_report(settings, store, text_layer.vocabulary, job.id)
+    assert second.version == 2 and second.docx.name.endswith("_v2.docx") and expected.read_bytes() == first
+    assert "Texte corrigé." in "\n".join(p.text for p in Document(str(second.docx)).paragraphs)
+
+
+def test_a_disagreeing_identity_blocks_validation_until_confirmed(site_store, recognizer, text_layer) -> None:
+    settings, store = site_store
+    job = _dictate(settings, store, recognizer, text_layer,
+                   {"patient": {"family_name": "Dupont", "given_names": "Jean", "birth_date": "1950-03-12"}})
+    assert job.patient_id == "100001"  # name and birth date: the right Jean Dupont
+    candidates = job.identity["candidates"]
+    assert candidates[0]["patient_id"] == "100001" and any("birth date matches" in e for e in candidates[0]["evidence"])
+    with pytest.raises(IdentityMismatch, match="1950-03-12"):
+        validate_report(settings, store, job.id, validator="s", patient_id="100002", flags_checked=True)
+    with pytest.raises(IdentityMismatch):
+        validate_report(settings, store, job.id, validator="s", patient_id="100003", flags_checked=True)
+    assert store.get(job.id).state is JobState.DRAFTED
+    confirmed = validate_report(settings, store, job.id, validator="s", patient_id="100002", flags_checked=True,
+                                confirm_identity=True)
+    assert store.report(confirmed.id)["identity_confirmed_by"] == "s"
+    filed = file_report(settings, store, text_layer.vocabulary, job.id)
+    assert filed.docx.parent.name == "100002_DUPONT"
+
+
+def test_no_patient_no_validation_and_flags_must_be_checked(site_store, recognizer, text_layer) -> None:
+    settings, store = site_store
+    job = _dictate(settings, store, recognizer, text_layer, None)
+    assert job.patient_id is None
+    with pytest.raises(ReviewError, match="choose the patient"):
+        validate_report(settings, store, job.id, validator="s")
+    if job.flag_count:
+        with pytest.raises(ReviewError, match="flagged"):
+            validate_report(settings, store, job.id, validator="s", patient_id="100003")
+
+
+def test_a_failed_filing_keeps_the_report_validated_and_nothing_half_written(site_store, recognizer, text_layer,
+                                                                            monkeypatch) -> None:
+    settings, store = site_store
+    job = _dictate(settings, store, recognizer, text_layer, {"patient": {"id": "100003"}})
+    validate_report(settings, store, job.id, validator="s", flags_checked=True)
+
+    def disk_full(*_args, **_kwargs):  # the disk fills up just as the finished file is given its name
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("transcribe.filing.os.link", disk_full)
+    with pytest.raises(FilingError, match="disk of the outbox is full"):
+        file_report(settings, store, text_layer.vocabulary, job.id)
+    monkeypatch.undo()
+    waiting = store.get(job.id)
+    assert waiting.state is JobState.VALIDATED and "full" in (waiting.filing_error or "")
+    assert [j.id for j in store.waiting_to_be_filed()] == [job.id]
+    folder = settings.paths.outbox / "100003_DURAND"
+    assert not list(folder.iterdir())  # no half file, no temporary left
+    filed = file_report(settings, store, text_layer.vocabulary, job.id)
+    assert filed.docx.is_file() and store.get(job.id).filing_error is None
+
+
+def test_a_crash_after_placing_the_file_is_recognised_not_duplicated(site_store, recognizer, text_layer) -> None:
+    settings, store = site_store
+    job = _dictate(settings, store, recognizer, text_layer, {"patient": {"id": "100003"}})
+    job = validate_report(settings, store, job.id, validator="s", flags_checked=True)
+    placed = _place(settings, store, text_layer.vocabulary, job, store.report(job.id), store.patient("100003"))
+    before = placed.docx.read_bytes()
+    # the process died here: the files are in place, the store does not know
+    filed = file_report(settings, store, text_layer.vocabulary, job.id)
+    assert filed.docx == placed.docx and placed.docx.read_bytes() == before
+    assert sorted(p.name for p in placed.docx.parent.iterdir()) == sorted([placed.docx.name, placed.sidecar.name])
+
+
+def test_an_outbox_that_cannot_be_written_is_a_clear_error(site_store, recognizer, text_layer) -> None:
+    settings, store = site_store
+    job = _dictate(settings, store, recognizer, text_layer, {"patient": {"id": "100001"}})
+    validate_report(settings, store, job.id, validator="s", flags_checked=True)
+    shutil.rmtree(settings.paths.outbox, ignore_errors=True)
+    settings.paths.outbox.write_text("not a folder")
+    with pytest.raises(FilingError, match="stays validated"):
+        file_report(settings, store, text_layer.vocabulary, job.id)
+    settings.paths.outbox.unlink()
+    assert file_report(settings, store, text_layer.vocabulary, job.id).docx.is_file()
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed (apt-get install libreoffice-writer)")
+def test_a_pdf_copy_when_enabled(site: Path, recognizer, text_layer) -> None:
+    settings = make_settings(site, {"filing.pdf": True})
+    store = open_store(settings.store_url)
+    store.import_patients(parse_patient_csv(PATIENTS_CSV)[0])
+    job = _dictate(settings, store, recognizer, text_layer, {"patient": {"id": "100001"}})
+    validate_report(settings, store, job.id, validator="s", flags_checked=True)
+    filed = file_report(settings, store, text_layer.vocabulary, job.id)
+    assert filed.pdf is not None and filed.pdf.read_bytes().startswith(b"%PDF")
+    store.close()

@@ -1,0 +1,358 @@
+"""Patient identification: the patient index, the identity a dictation gives, and how they match.
+
+Pure functions; the index itself lives in the job store. A dictation's identity
+comes, in this order, from its sidecar file, its file name, or its dictated
+opening ("patient Jean Dupont né le 12 mars 1950"). It is matched against the
+index allowing for accents, case, hyphenated and compound names, family and
+given names in either order, and misheard letters; the birth date weighs most.
+Every candidate comes with its evidence, for the secretary to judge.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from collections.abc import Callable
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from .vocabulary import fold
+
+MONTHS = {
+    "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
+    "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
+    "september": 9, "october": 10, "november": 11, "december": 12,
+}
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """One patient of the index."""
+
+    patient_id: str
+    family_name: str
+    given_names: str
+    birth_date: date | None
+    sex: str = ""
+
+    @property
+    def display_name(self) -> str:
+        """FAMILY Given, as reports and folders show it."""
+        return f"{self.family_name.upper()} {self.given_names}".strip()
+
+
+@dataclass(frozen=True)
+class DictatedIdentity:
+    """Who a dictation says it is about, and where that came from."""
+
+    source: str  # "sidecar", "filename" or "dictated"
+    patient_id: str | None = None
+    family_name: str | None = None
+    given_names: str | None = None
+    birth_date: date | None = None
+    evidence: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping."""
+        data = asdict(self)
+        data["birth_date"] = self.birth_date.isoformat() if self.birth_date else None
+        return data
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A patient of the index that may be the one dictated about, with the evidence."""
+
+    patient: PatientRecord
+    score: float
+    evidence: tuple[str, ...] = field(default_factory=tuple)
+
+
+# --- the index -----------------------------------------------------------------------------
+_COLUMNS = {
+    "patient_id": ("id", "patient_id", "identifier", "identifiant", "ipp", "pid", "mrn"),
+    "family_name": ("family_name", "nom", "nom_de_famille", "last_name", "surname", "family"),
+    "given_names": ("given_names", "prenom", "prénom", "prenoms", "prénoms", "first_name", "given", "first_names"),
+    "birth_date": ("birth_date", "date_de_naissance", "ddn", "dob", "date_of_birth", "naissance", "birthdate"),
+    "sex": ("sex", "sexe", "gender"),
+}
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """A row of a patient CSV that was not imported, and why."""
+
+    line: int
+    reason: str
+
+
+def parse_patient_csv(text: str) -> tuple[list[PatientRecord], list[ImportProblem]]:
+    """Read a patient index CSV (comma or semicolon, header row required) into records and problems."""
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    sample = text[:4096]
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as e:
+        return [], [ImportProblem(1, f"not a readable CSV file ({e})")]
+    if not rows:
+        return [], [ImportProblem(1, "the file is empty")]
+    header, reader = rows[0], rows[1:]
+    columns = _map_columns(header)
+    missing = [name for name in ("patient_id", "family_name", "given_names") if name not in columns]
+    if missing:
+        return [], [ImportProblem(1, f"header lacks {', '.join(missing)} (found: {', '.join(header)})")]
+    records: list[PatientRecord] = []
+    problems: list[ImportProblem] = []
+    seen: set[str] = set()
+    for line, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        cells = {name: (row[index].strip() if index < len(row) else "") for name, index in columns.items()}
+        if not cells["patient_id"] or not cells["family_name"]:
+            problems.append(ImportProblem(line, "an identifier and a family name are required"))
+            continue
+        if len(cells["patient_id"]) > 64 or not re.fullmatch(r"[\w.-]+", cells["patient_id"]):
+            problems.append(ImportProblem(line, f"identifier '{cells['patient_id'][:64]}' has characters that cannot go in a folder name"))
+            continue
+        if cells["patient_id"] in seen:
+            problems.append(ImportProblem(line, f"identifier {cells['patient_id']} appears twice in the file"))
+            continue
+        birth = None
+        if cells.get("birth_date"):
+            birth = parse_date(cells["birth_date"])
+            if birth is None:
+                problems.append(ImportProblem(line, f"birth date '{cells['birth_date'][:30]}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)"))
+                continue
+        seen.add(cells["patient_id"])
+        records.append(PatientRecord(cells["patient_id"], cells["family_name"][:200], cells["given_names"][:200],
+                                     birth, cells.get("sex", "")[:10]))
+    return records, problems
+
+
+def _map_columns(header: list[str]) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for index, name in enumerate(header):
+        key = fold(name.strip()).replace(" ", "_").replace("-", "_")
+        for column, aliases in _COLUMNS.items():
+            if key in {fold(a) for a in aliases} and column not in columns:
+                columns[column] = index
+    return columns
+
+
+def parse_date(text: str) -> date | None:
+    """A date written YYYY-MM-DD, DD/MM/YYYY, DD.MM.YYYY, "12 mars 1950" or "March 12, 1950"; None if not one."""
+    text = text.strip().lower().replace(",", " ")
+    patterns = (
+        (r"(\d{4})-(\d{1,2})-(\d{1,2})", lambda m: (int(m[1]), int(m[2]), int(m[3]))),
+        (r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})", lambda m: (int(m[3]), int(m[2]), int(m[1]))),
+        (r"(\d{4})(\d{2})(\d{2})", lambda m: (int(m[1]), int(m[2]), int(m[3]))),
+        (r"(\d{1,2})(?:er)?\s+([^\W\d_]+)\s+(\d{4})", lambda m: (int(m[3]), MONTHS.get(m[2], 0), int(m[1]))),
+        (r"([^\W\d_]+)\s+(\d{1,2})(?:st|nd|rd|th)?\s+(\d{4})", lambda m: (int(m[3]), MONTHS.get(m[1], 0), int(m[2]))),
+    )
+    for pattern, parts in patterns:
+        m = re.fullmatch(pattern, re.sub(r"\s+", " ", text))
+        if m:
+            try:
+                year, month, day = parts(m)
+                parsed = date(year, month, day)
+            except ValueError:
+                return None
+            return parsed if 1880 <= parsed.year <= 2100 else None
+    return None
+
+
+# --- where the identity comes from ---------------------------------------------------------
+_DICTATED = re.compile(
+    r"(?:patiente?|madame|monsieur|mme|mr|m\.|mademoiselle|l'enfant|enfant|mrs|ms|miss|patient)\s+"
+    r"(?P<names>(?:[^\W\d_][\w'’-]*,?\s+){1,4}?)"
+    r"[,\s]*(?:(?:née?|né\(e\))\s+le|date\s+de\s+naissance|born(?:\s+on)?|date\s+of\s+birth|dob|d\.o\.b\.)\s*:?\s*"
+    r"(?P<date>\d{1,2}(?:er)?\s+[^\W\d_]+\s+\d{4}|[^\W\d_]+\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|\d{1,2}[/.]\d{1,2}[/.]\d{4}|\d{4}-\d{2}-\d{2})",
+    re.IGNORECASE,
+)
+_NAME_ONLY = re.compile(
+    r"\b(?i:patiente?|madame|monsieur|mrs|mr|ms|patient)\s+"
+    r"(?P<names>[A-ZÀ-Ý][\w'’-]*(?:\s+(?:(?:de|du|des|le|la|van|von|di|da|del)\s+)*[A-ZÀ-Ý][\w'’-]*){1,3})",
+)
+_PARTICLES = {"de", "du", "des", "le", "la", "van", "von", "di", "da", "del", "d'"}
+
+
+def identity_from_text(text: str) -> DictatedIdentity | None:
+    """The identity dictated in the opening of a report ("patient Jean Dupont né le 12 mars 1950")."""
+    opening = " ".join(text.split()[:60])
+    m = _DICTATED.search(opening)
+    if m:
+        names = m.group("names").replace(",", " ").strip()
+        given, family = _split_names(names)
+        return DictatedIdentity("dictated", None, family, given, parse_date(m.group("date")), m.group(0).strip())
+    m = _NAME_ONLY.search(opening)
+    if m:
+        given, family = _split_names(m.group("names").strip())
+        return DictatedIdentity("dictated", None, family, given, None, m.group(0).strip())
+    return None
+
+
+def _split_names(names: str) -> tuple[str, str]:
+    """Given names and family name from dictated words: an all-capitals word is the family name, else the last."""
+    words = names.split()
+    capitals = [w for w in words if w.isupper() and len(w) > 1]
+    if capitals:
+        family = " ".join(capitals)
+        given = " ".join(w for w in words if w not in capitals)
+        return given, family
+    if not words:
+        return "", ""
+    start = len(words) - 1
+    while start > 1 and words[start - 1].lower() in _PARTICLES:
+        start -= 1  # "Anne-Sophie de la Tour": the family name is "de la Tour"
+    return " ".join(words[:start]), " ".join(words[start:])
+
+
+_FILENAME_ID = re.compile(r"(?:^|[_\s-])(?:IPP|PID|NIP|MRN)[-_]?(?P<id>[A-Za-z0-9]{2,32})(?=$|[_\s.-])", re.IGNORECASE)
+_FILENAME_NAME = re.compile(
+    r"(?:^|_)(?P<family>[A-ZÀ-Ý][A-ZÀ-Ý'-]+)_(?P<given>[A-ZÀ-Ýa-zà-ÿ][A-Za-zÀ-ÿ'-]+)_(?P<birth>\d{4}-\d{2}-\d{2}|\d{8})(?=$|[_.])"
+)
+
+
+def identity_from_filename(name: str) -> DictatedIdentity | None:
+    """The identity in a file name: ``..._IPP12345_...`` or ``DUPONT_Jean_1950-03-12...`` (see the README)."""
+    stem = name.rsplit(".", 1)[0]
+    m = _FILENAME_ID.search(stem)
+    if m:
+        return DictatedIdentity("filename", m.group("id"), evidence=f"file name {name}")
+    m = _FILENAME_NAME.search(stem)
+    if m:
+        return DictatedIdentity("filename", None, m.group("family").replace("-", " ").title().replace(" ", "-"),
+                                m.group("given"), parse_date(m.group("birth")), f"file name {name}")
+    return None
+
+
+# --- matching ------------------------------------------------------------------------------
+def name_key(name: str) -> str:
+    """A name as compared: no accents, no case, hyphens and apostrophes as spaces."""
+    return " ".join(re.sub(r"[-'’.]", " ", fold(name)).split())
+
+
+def rank_candidates(identity: DictatedIdentity, patients: list[PatientRecord], *, limit: int = 5) -> list[Candidate]:
+    """The patients of the index that may be the one identified, best first, with their evidence."""
+    ranked: list[Candidate] = []
+    for patient in patients:
+        score, evidence = _score(identity, patient)
+        if score >= 40:
+            ranked.append(Candidate(patient, round(score, 1), tuple(evidence)))
+    ranked.sort(key=lambda c: (-c.score, c.patient.patient_id))
+    return ranked[:limit]
+
+
+def _score(identity: DictatedIdentity, patient: PatientRecord) -> tuple[float, list[str]]:
+    if identity.patient_id is not None:
+        if identity.patient_id.lower() == patient.patient_id.lower():
+            return 100.0, [f"identifier {patient.patient_id} given by the {identity.source}"]
+        return 0.0, []
+    evidence: list[str] = []
+    family, given = name_key(identity.family_name or ""), name_key(identity.given_names or "")
+    p_family, p_given = name_key(patient.family_name), name_key(patient.given_names)
+    straight = (fuzz.ratio(family, p_family) + fuzz.ratio(given, p_given)) / 2 if given else fuzz.ratio(family, p_family)
+    inverted = (fuzz.ratio(family, p_given) + fuzz.ratio(given, p_family)) / 2 if given else 0.0
+    name_score = max(straight, inverted)
+    if family == p_family and (not given or given == p_given):
+        evidence.append("name matches")
+    elif inverted > straight and inverted >= 90:
+        evidence.append("name matches with family and given names inverted")
+    elif name_score >= 75:
+        evidence.append(f"name close ({name_score:.0f}%)")
+    score = name_score * (0.6 if identity.birth_date else 1.0)
+    if identity.birth_date and patient.birth_date:
+        if identity.birth_date == patient.birth_date:
+            score += 40
+            evidence.append(f"birth date matches ({patient.birth_date.isoformat()})")
+        else:
+            score -= 20
+            evidence.append(f"birth date differs: dictated {identity.birth_date.isoformat()}, "
+                            f"index {patient.birth_date.isoformat()}")
+    return score, evidence
+
+
+def identity_conflicts(identity: DictatedIdentity | None, patient: PatientRecord) -> list[str]:
+    """How the dictated identity disagrees with the chosen patient (empty: it agrees or says nothing)."""
+    if identity is None:
+        return []
+    conflicts: list[str] = []
+    if identity.patient_id and identity.patient_id.lower() != patient.patient_id.lower():
+        conflicts.append(f"the {identity.source} names patient {identity.patient_id}, not {patient.patient_id}")
+    if identity.birth_date and patient.birth_date and identity.birth_date != patient.birth_date:
+        conflicts.append(f"the {identity.source} gives the birth date {identity.birth_date.isoformat()}, "
+                         f"the patient's is {patient.birth_date.isoformat()}")
+    if identity.family_name:
+        family, given = name_key(identity.family_name), name_key(identity.given_names or "")
+        p_family, p_given = name_key(patient.family_name), name_key(patient.given_names)
+        straight = fuzz.ratio(family, p_family)
+        inverted = fuzz.ratio(family, p_given) if given else 0
+        if max(straight, inverted) < 80:
+            conflicts.append(f"the {identity.source} names {identity.given_names or ''} {identity.family_name}".replace("  ", " ")
+                             + f", the patient is {patient.display_name}")
+    return conflicts
+
+
+@dataclass(frozen=True)
+class IdentityProposal:
+    """The identity a dictation gives, the dictated one (for the mismatch check), and the candidates."""
+
+    identity: DictatedIdentity | None
+    dictated: DictatedIdentity | None
+    candidates: tuple[Candidate, ...]
+    proposed: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping, stored with the job for the secretary."""
+        return {
+            "identity": self.identity.to_json() if self.identity else None,
+            "dictated": self.dictated.to_json() if self.dictated else None,
+            "candidates": [
+                {"patient_id": c.patient.patient_id, "name": c.patient.display_name,
+                 "birth_date": c.patient.birth_date.isoformat() if c.patient.birth_date else None,
+                 "score": c.score, "evidence": list(c.evidence)}
+                for c in self.candidates
+            ],
+            "proposed": self.proposed,
+        }
+
+
+#: A candidate is proposed when it scores this much and no other comes within the margin.
+PROPOSE_SCORE = 90.0
+PROPOSE_MARGIN = 10.0
+
+
+def propose_patient(
+    sidecar: DictatedIdentity | None,
+    original_name: str,
+    clean_text: str,
+    lookup: Callable[[DictatedIdentity], list[PatientRecord]],
+) -> IdentityProposal:
+    """Find who a dictation is about: sidecar, then file name, then dictated opening; rank the index."""
+    dictated = identity_from_text(clean_text)
+    identity = sidecar or identity_from_filename(original_name) or dictated
+    if identity is None:
+        return IdentityProposal(None, dictated, (), None)
+    candidates = tuple(rank_candidates(identity, lookup(identity)))
+    proposed = None
+    if candidates and candidates[0].score >= PROPOSE_SCORE:
+        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+        if candidates[0].score - runner_up >= PROPOSE_MARGIN:
+            proposed = candidates[0].patient.patient_id
+    return IdentityProposal(identity, dictated, candidates, proposed)
+
+
+def identity_from_json(data: dict[str, Any] | None) -> DictatedIdentity | None:
+    """Read back an identity stored by ``DictatedIdentity.to_json``."""
+    if not data:
+        return None
+    birth = data.get("birth_date")
+    return DictatedIdentity(data.get("source", "dictated"), data.get("patient_id"), data.get("family_name"),
+                            data.get("given_names"), date.fromisoformat(birth) if birth else None,
+                            data.get("evidence", ""))

@@ -1,0 +1,83 @@
+"""The secretary's step: validate a draft as a report for a patient.
+
+A report is validated for one patient of the index. When the identity given
+with the dictation (sidecar, file name, dictated opening) disagrees with that
+patient, validation is refused until a person confirms it. Doubts the text
+layer flagged (doses, terms, abbreviations) must have been checked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import IdentityMismatch, PatientUnknown, ReviewError
+from .patients import identity_conflicts, identity_from_json
+from .records import Job, JobState
+from .settings import Settings
+from .store import JobStore
+
+
+def draft_text(settings: Settings, store: JobStore, job: Job) -> str:
+    """The clean text of a job's draft."""
+    path = store.results_of(job.id).get("text") or settings.paths.drafts / str(job.id) / "draft.txt"
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as e:
+        raise ReviewError(f"job {job.id}: its draft text cannot be read ({e.strerror})") from e
+
+
+def identity_problems(job: Job, patient_id: str, store: JobStore) -> list[str]:
+    """How what came with the dictation disagrees with the chosen patient."""
+    patient = store.patient(patient_id)
+    if patient is None:
+        raise PatientUnknown(f"no patient {patient_id} in the index; import the index ('transcribe patients import') "
+                             "or search it ('transcribe patients find NAME')")
+    stored = job.identity or {}
+    problems: list[str] = []
+    for key in ("identity", "dictated"):
+        for problem in identity_conflicts(identity_from_json(stored.get(key)), patient):
+            if problem not in problems:
+                problems.append(problem)
+    return problems
+
+
+def validate_report(
+    settings: Settings,
+    store: JobStore,
+    job_id: int,
+    *,
+    validator: str,
+    patient_id: str | None = None,
+    text: str | None = None,
+    worktype: str | None = None,
+    confirm_identity: bool = False,
+    flags_checked: bool = False,
+) -> Job:
+    """Validate a job's report for a patient; it then waits to be filed."""
+    job = store.get(job_id)
+    if job.state not in (JobState.DRAFTED, JobState.VALIDATED, JobState.FILED):
+        raise ReviewError(f"job {job_id} is {job.state.value}: only a transcribed report can be validated")
+    chosen = patient_id or job.patient_id
+    if not chosen:
+        candidates = ", ".join(f"{c['patient_id']} {c['name']}" for c in (job.identity or {}).get("candidates", [])[:3])
+        raise ReviewError(f"job {job_id}: choose the patient with --patient ID"
+                          + (f" (candidates: {candidates})" if candidates else " (no candidate found in the index)"))
+    problems = identity_problems(job, chosen, store)
+    if problems and not confirm_identity:
+        raise IdentityMismatch(
+            f"job {job_id} cannot be validated for patient {chosen}: " + "; ".join(problems)
+            + ". Check the audio; if the patient is right, validate again with --confirm-identity"
+        )
+    if job.flag_count and not flags_checked and job.report_version == 0:
+        raise ReviewError(f"job {job_id} has {job.flag_count} flagged passage(s) to check (doses, terms, "
+                          "abbreviations: see edits.json or the review screen); once checked, validate with --flags-checked")
+    return store.validate(
+        job_id,
+        text=text if text is not None else draft_text(settings, store, job),
+        patient_id=chosen,
+        validated_by=validator,
+        worktype=worktype or job.worktype or "consultation",
+        language=job.language,
+        identity_confirmed_by=validator if problems else None,
+        copies=list((job.metadata or {}).get("copies") or []),
+    )
