@@ -132,7 +132,7 @@ def normalised_words(text: str, lang: str) -> list[str]:
         forms = sorted(((spoken, unit.written) for unit in vocab.units for spoken in unit.spoken), key=lambda f: -len(f[0]))
         _UNITS[lang] = [(re.compile(rf"(\d)\s?{re.escape(spoken)}\b", re.IGNORECASE), written) for spoken, written in forms]
     for pattern, written in _UNITS[lang]:
-        text = pattern.sub(lambda m: f"{m.group(1)} {written}", text)
+        text = pattern.sub(lambda m, w=written: f"{m.group(1)} {w}", text)
     return words_of(text)
 
 

@@ -113,6 +113,25 @@ def _parser() -> argparse.ArgumentParser:
     patients_find.add_argument("query")
     patients_find.set_defaults(handler=_patients_find)
 
+    user = commands.add_parser("user", help="accounts of the review app")
+    user_commands = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    user_add = user_commands.add_parser("add", help="create an account (the first admin, or anyone)")
+    user_add.add_argument("username")
+    user_add.add_argument("--role", choices=["doctor", "secretary", "admin"], default="secretary")
+    user_add.add_argument("--author", help="for a doctor: the inbox folder name of his dictations")
+    user_add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    user_add.set_defaults(handler=_user_add)
+    user_list = user_commands.add_parser("list", help="list the accounts")
+    user_list.set_defaults(handler=_user_list)
+
+    audit = commands.add_parser("audit", help="the audit trail of the review app")
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    audit_verify = audit_commands.add_parser("verify", help="check that the chained audit trail was not tampered with")
+    audit_verify.set_defaults(handler=_audit_verify)
+    audit_show = audit_commands.add_parser("show", help="the newest entries")
+    audit_show.add_argument("--job", type=int)
+    audit_show.set_defaults(handler=_audit_show)
+
     models = commands.add_parser("models", help="show the models available and the default")
     models.set_defaults(handler=_models)
 
@@ -417,6 +436,70 @@ def _patients_find(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         print(f"{patient.patient_id:<12} {patient.display_name:<40} {born}  {patient.sex}")
     if not found:
         print("no patient found")
+    return EXIT_OK
+
+
+def _user_add(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    import getpass
+
+    from .audit import AuditTrail
+    from .review.accounts import Accounts
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("transcribe: the two passwords differ", file=sys.stderr)
+            return EXIT_USAGE
+    store = _open(loaded.settings)
+    try:
+        user = Accounts(store).add_user(args.username, password, args.role, author=args.author)
+        AuditTrail(store).record(None, "user-added", None, f"{user.username} ({user.role}) from the command line")
+    finally:
+        store.close()
+    print(f"user {user.username} ({user.role}) created")
+    return EXIT_OK
+
+
+def _user_list(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from .review.accounts import Accounts
+
+    store = _open(loaded.settings)
+    try:
+        for user in Accounts(store).list_users():
+            print(f"{user.username:<20} {user.role:<10} {user.author or ''}")
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def _audit_verify(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from .audit import AuditTrail
+
+    store = _open(loaded.settings)
+    try:
+        check = AuditTrail(store).verify()
+    finally:
+        store.close()
+    if check.intact:
+        print(f"audit trail intact: {check.entries} entries")
+        return EXIT_OK
+    print(f"transcribe: audit trail BROKEN at entry {check.first_broken}: {check.reason}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _audit_show(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from .audit import AuditTrail
+
+    store = _open(loaded.settings)
+    try:
+        for entry in AuditTrail(store).entries(job_id=args.job):
+            at = datetime.fromtimestamp(entry["at"]).strftime("%Y-%m-%d %H:%M:%S")
+            job = f"job {entry['job_id']}" if entry["job_id"] else ""
+            print(f"{at}  {entry['username'] or '-':<14} {entry['action']:<18} {job} {entry['detail'] or ''}")
+    finally:
+        store.close()
     return EXIT_OK
 
 

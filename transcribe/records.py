@@ -16,6 +16,7 @@ class JobState(str, enum.Enum):
     QUEUED = "queued"
     TRANSCRIBING = "transcribing"
     DRAFTED = "drafted"
+    RETURNED = "returned"
     VALIDATED = "validated"
     FILED = "filed"
     QUARANTINED = "quarantined"
@@ -129,6 +130,7 @@ class Job:
     identity: dict[str, Any] | None = None
     report_version: int = 0
     filing_error: str | None = None
+    return_comment: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from .atomic import ensure_folder
 from .inbox import Intake
 from .settings import Settings
 from .store import JobStore
+from .vocabulary import Vocabulary
 from .worker import Worker, load_recognizer, load_text_layer
 
 log = logging.getLogger(__name__)
@@ -38,13 +39,39 @@ def serve(settings: Settings, store: JobStore, stop: threading.Event | None = No
     intake = Intake(settings, store)
     intake_thread = threading.Thread(target=_guarded, args=(intake.run, stop), name="intake", daemon=True)
     intake_thread.start()
+    web = start_review_app(settings, store, text_layer.vocabulary, stop) if settings.review.enabled else None
     log.info("watching %s; drafts go to %s", settings.paths.inbox, settings.paths.drafts)
     try:
         Worker(settings, store, recognizer, text_layer).run(stop)
     finally:
         stop.set()
         intake_thread.join(timeout=10)
+        if web is not None:
+            web.join(timeout=10)
         log.info("stopped")
+
+
+def start_review_app(settings: Settings, store: JobStore, vocabulary: Vocabulary, stop: threading.Event) -> threading.Thread:
+    """Serve the review app in a thread until ``stop`` is set."""
+    import uvicorn
+
+    from .review.app import create_app
+
+    server = uvicorn.Server(uvicorn.Config(
+        create_app(settings, store, vocabulary), host=settings.review.host, port=settings.review.port,
+        log_level="warning", access_log=False, lifespan="off",
+    ))
+    server.install_signal_handlers = lambda: None  # the service's own handlers stop everything
+
+    def watch() -> None:
+        stop.wait()
+        server.should_exit = True
+
+    threading.Thread(target=watch, name="review-app-stop", daemon=True).start()
+    thread = threading.Thread(target=_guarded, args=(lambda _stop: server.run(), stop), name="review-app", daemon=True)
+    thread.start()
+    log.info("review app on http://%s:%d/", settings.review.host, settings.review.port)
+    return thread
 
 
 def _guarded(run: object, stop: threading.Event) -> None:

@@ -133,6 +133,23 @@ class FilingSettings:
 
 
 @dataclass(frozen=True)
+class ReviewSettings:
+    """The review web app started by ``transcribe serve``."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8077
+    language: str = "fr"
+    secure_cookies: bool = False
+    session_idle_minutes: int = 30
+    session_hours: int = 12
+    key_play_pause: str = "F9"
+    key_rewind: str = "F7"
+    key_forward: str = "F8"
+    rewind_s: float = 3.0
+
+
+@dataclass(frozen=True)
 class AuthorSettings:
     """What is known of one author (a doctor who dictates)."""
 
@@ -154,6 +171,7 @@ class Settings:
     text: TextSettings = field(default_factory=TextSettings)
     practice: PracticeSettings = field(default_factory=PracticeSettings)
     filing: FilingSettings = field(default_factory=FilingSettings)
+    review: ReviewSettings = field(default_factory=ReviewSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     authors: dict[str, AuthorSettings] = field(default_factory=dict)
 
@@ -335,6 +353,7 @@ def _build(values: dict[str, Any], site: Path) -> Settings:
         text=TextSettings(**section_values["text"]),
         practice=PracticeSettings(**section_values["practice"]),
         filing=FilingSettings(**section_values["filing"]),
+        review=ReviewSettings(**section_values["review"]),
         worker=WorkerSettings(**section_values["worker"]),
         authors={name: AuthorSettings(**fields) for name, fields in authors.items()},
     )
@@ -436,6 +455,8 @@ def _check(settings: Settings) -> None:
         if author.worktype and author.worktype not in ("consultation", "letter", "hospital", "operative", "examination", "note"):
             raise ConfigurationError(f"authors.{name}.worktype '{author.worktype}' is not a worktype")
     _check_filing_path(settings.filing.path)
+    if settings.review.language not in ("fr", "en") or not 0 < settings.review.port < 65536:
+        raise ConfigurationError("review.language must be 'fr' or 'en', and review.port a port number")
     if settings.text.abbreviations not in ("keep", "expand", "first-use"):
         raise ConfigurationError("text.abbreviations must be keep, expand or first-use")
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):

@@ -25,155 +25,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .errors import JobNotFound, StoreError
+from .schema import MIGRATIONS, filings, job_events, jobs, patients, reports, results, schema_migrations
 from .patients import DictatedIdentity, PatientRecord, name_key
 from .records import Job, JobState
 
 log = logging.getLogger(__name__)
-
-metadata = sa.MetaData()
-
-schema_migrations = sa.Table(
-    "schema_migrations",
-    metadata,
-    sa.Column("version", sa.Integer, primary_key=True),
-    sa.Column("applied_at", sa.Float, nullable=False),
-)
-
-jobs = sa.Table(
-    "jobs",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("audio_sha256", sa.String(64), nullable=False, unique=True),
-    sa.Column("author", sa.String(200), nullable=False),
-    sa.Column("original_name", sa.Text, nullable=False),
-    sa.Column("audio_path", sa.Text, nullable=False),
-    sa.Column("state", sa.String(20), nullable=False, index=True),
-    sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("error", sa.Text),
-    sa.Column("duration_s", sa.Float),
-    sa.Column("language", sa.String(10)),
-    sa.Column("model", sa.Text),
-    sa.Column("options_json", sa.Text),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("updated_at", sa.Float, nullable=False),
-    sa.Column("claimed_by", sa.String(200)),
-    sa.Column("lease_until", sa.Float),
-    sa.Column("vocabulary_version", sa.String(40)),
-    sa.Column("flag_count", sa.Integer),
-    sa.Column("worktype", sa.String(20)),
-    sa.Column("priority", sa.String(10)),
-    sa.Column("due_date", sa.String(10)),
-    sa.Column("metadata_json", sa.Text),
-    sa.Column("patient_id", sa.String(64)),
-    sa.Column("identity_json", sa.Text),
-    sa.Column("report_version", sa.Integer),
-    sa.Column("filing_error", sa.Text),
-)
-
-patients = sa.Table(
-    "patients",
-    metadata,
-    sa.Column("patient_id", sa.String(64), primary_key=True),
-    sa.Column("family_name", sa.String(200), nullable=False),
-    sa.Column("given_names", sa.String(200), nullable=False),
-    sa.Column("birth_date", sa.String(10)),
-    sa.Column("sex", sa.String(10)),
-    sa.Column("family_key", sa.String(200), nullable=False, index=True),
-    sa.Column("imported_at", sa.Float, nullable=False),
-)
-
-reports = sa.Table(
-    "reports",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False, index=True),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("worktype", sa.String(20), nullable=False),
-    sa.Column("language", sa.String(10)),
-    sa.Column("text", sa.Text, nullable=False),
-    sa.Column("patient_id", sa.String(64), nullable=False),
-    sa.Column("validated_by", sa.String(200), nullable=False),
-    sa.Column("validated_at", sa.Float, nullable=False),
-    sa.Column("identity_confirmed_by", sa.String(200)),
-    sa.Column("copies_json", sa.Text),
-    sa.UniqueConstraint("job_id", "version"),
-)
-
-filings = sa.Table(
-    "filings",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False, index=True),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("patient_id", sa.String(64), nullable=False),
-    sa.Column("docx_path", sa.Text, nullable=False),
-    sa.Column("pdf_path", sa.Text),
-    sa.Column("sidecar_path", sa.Text, nullable=False),
-    sa.Column("filed_at", sa.Float, nullable=False),
-    sa.UniqueConstraint("job_id", "version"),
-)
-
-job_events = sa.Table(
-    "job_events",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False, index=True),
-    sa.Column("at", sa.Float, nullable=False),
-    sa.Column("event", sa.String(40), nullable=False),
-    sa.Column("actor", sa.String(200)),
-    sa.Column("detail", sa.Text),
-)
-
-results = sa.Table(
-    "results",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False, index=True),
-    sa.Column("kind", sa.String(40), nullable=False),
-    sa.Column("path", sa.Text, nullable=False),
-    sa.Column("model", sa.Text),
-    sa.Column("options_json", sa.Text),
-    sa.Column("created_at", sa.Float, nullable=False),
-)
-
-
-def _migration_1(conn: Connection) -> None:
-    for table in (jobs, job_events, results):
-        table.create(conn, checkfirst=True)  # later columns come with later migrations (_add_column)
-
-
-def _add_column(conn: Connection, table: sa.Table, column: str) -> None:
-    """Add a column of the current table definition, unless the store already has it."""
-    present = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
-    if column in present:
-        return
-    definition = table.c[column]
-    kind = definition.type.compile(dialect=conn.dialect)
-    conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column} {kind}")
-
-
-def _migration_2(conn: Connection) -> None:
-    """The text layer: which vocabulary made the draft, and how many flags it left to check."""
-    _add_column(conn, jobs, "vocabulary_version")
-    _add_column(conn, jobs, "flag_count")
-
-
-def _migration_3(conn: Connection) -> None:
-    """Reports and patient records: metadata, identity, the patient index, validated reports, filings."""
-    for column in ("worktype", "priority", "due_date", "metadata_json", "patient_id", "identity_json",
-                   "report_version", "filing_error"):
-        _add_column(conn, jobs, column)
-    for table in (patients, reports, filings):
-        table.create(conn, checkfirst=True)
-
-
-#: Ordered schema migrations. Append, never edit: a site's store has run the earlier ones.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
-    (1, _migration_1),
-    (2, _migration_2),
-    (3, _migration_3),
-]
-
 
 @dataclass(frozen=True)
 class WorkerIdentity:
@@ -226,7 +82,7 @@ class JobStore:
     def migrate(self) -> list[int]:
         """Bring the schema up to date; return the versions applied now."""
         applied: list[int] = []
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             schema_migrations.create(conn, checkfirst=True)
             done = set(conn.scalars(sa.select(schema_migrations.c.version)))
             for version, step in MIGRATIONS:
@@ -241,7 +97,7 @@ class JobStore:
 
     def schema_version(self) -> int:
         """The newest migration applied to this store."""
-        with self._reading() as conn:
+        with self.reading() as conn:
             return conn.scalar(sa.select(sa.func.max(schema_migrations.c.version))) or 0
 
     # --- intake -----------------------------------------------------------------
@@ -254,7 +110,7 @@ class JobStore:
         existing job.
         """
         now = self._clock()
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             existing = conn.execute(sa.select(jobs).where(jobs.c.audio_sha256 == audio_sha256)).first()
             if existing is not None:
                 self._event(conn, existing.id, "duplicate-received", None, None)
@@ -281,7 +137,7 @@ class JobStore:
 
     def mark_queued(self, job_id: int) -> Job:
         """Make a received job, whose audio is now archived, available to workers."""
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             conn.execute(
                 jobs.update()
                 .where(jobs.c.id == job_id, jobs.c.state == JobState.RECEIVED.value)
@@ -291,7 +147,7 @@ class JobStore:
 
     def find_by_hash(self, audio_sha256: str) -> Job | None:
         """The job of this audio, if it was received before."""
-        with self._reading() as conn:
+        with self.reading() as conn:
             row = conn.execute(sa.select(jobs).where(jobs.c.audio_sha256 == audio_sha256)).first()
             return _job(row) if row is not None else None
 
@@ -305,13 +161,13 @@ class JobStore:
             .limit(1)
             .with_for_update(skip_locked=True)
         )
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             job_id = conn.scalar(candidate)
             return None if job_id is None else self._claim(conn, job_id, worker, lease_s)
 
     def claim(self, job_id: int, worker: WorkerIdentity, lease_s: float) -> Job | None:
         """Take this queued job for this worker; None if it is not queued any more."""
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             return self._claim(conn, job_id, worker, lease_s)
 
     def _claim(self, conn: Connection, job_id: int, worker: WorkerIdentity, lease_s: float) -> Job | None:
@@ -334,7 +190,7 @@ class JobStore:
 
     def renew_lease(self, job_id: int, worker: WorkerIdentity, lease_s: float) -> bool:
         """Extend this worker's claim; False if the job is no longer ours."""
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             return (
                 conn.execute(
                     jobs.update()
@@ -354,7 +210,7 @@ class JobStore:
         now = self._clock()
         host = socket.gethostname()
         released: list[int] = []
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             rows = conn.execute(
                 sa.select(jobs.c.id, jobs.c.claimed_by, jobs.c.lease_until).where(
                     jobs.c.state == JobState.TRANSCRIBING.value
@@ -398,7 +254,7 @@ class JobStore:
         """Record a finished transcription and its outputs; False if the claim was lost."""
         now = self._clock()
         options_json = json.dumps(options, sort_keys=True, default=str)
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             done = conn.execute(
                 jobs.update()
                 .where(jobs.c.id == job_id, jobs.c.claimed_by == str(worker),
@@ -433,7 +289,7 @@ class JobStore:
     def mark_failed(self, job_id: int, worker: WorkerIdentity, error: str) -> Job:
         """Send a job that failed a stage back to the queue, keeping the error."""
         now = self._clock()
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             conn.execute(
                 jobs.update()
                 .where(jobs.c.id == job_id, jobs.c.claimed_by == str(worker))
@@ -446,7 +302,7 @@ class JobStore:
     def quarantine(self, job_id: int, *, error: str, audio_path: Path, actor: str | None = None) -> Job:
         """Mark a job quarantined, with the reason and where its audio now lies."""
         now = self._clock()
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             conn.execute(
                 jobs.update().where(jobs.c.id == job_id).values(
                     state=JobState.QUARANTINED.value, error=error, audio_path=str(audio_path),
@@ -459,7 +315,7 @@ class JobStore:
     def requeue(self, job_id: int, *, audio_path: Path) -> Job:
         """Send a quarantined job back to the queue with fresh attempts."""
         now = self._clock()
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             job = self._get(conn, job_id)
             if job.state is not JobState.QUARANTINED:
                 raise StoreError(
@@ -474,11 +330,33 @@ class JobStore:
             return self._get(conn, job_id)
 
     # --- reports and filing ----------------------------------------------------
+    def return_to_author(self, job_id: int, comment: str, by: str) -> Job:
+        """Send a draft back to its author with a comment; it leaves the review queue."""
+        with self.transaction() as conn:
+            job = self._get(conn, job_id)
+            if job.state is not JobState.DRAFTED:
+                raise StoreError(f"job {job_id} is {job.state.value}: only a draft waiting for review can be returned")
+            conn.execute(jobs.update().where(jobs.c.id == job_id).values(
+                state=JobState.RETURNED.value, return_comment=comment, updated_at=self._clock()))
+            self._event(conn, job_id, "returned", by, None)
+            return self._get(conn, job_id)
+
+    def resubmit(self, job_id: int, by: str) -> Job:
+        """The author sends a returned report back to the review queue."""
+        with self.transaction() as conn:
+            job = self._get(conn, job_id)
+            if job.state is not JobState.RETURNED:
+                raise StoreError(f"job {job_id} is {job.state.value}, not returned")
+            conn.execute(jobs.update().where(jobs.c.id == job_id).values(
+                state=JobState.DRAFTED.value, updated_at=self._clock()))
+            self._event(conn, job_id, "resubmitted", by, None)
+            return self._get(conn, job_id)
+
     def validate(self, job_id: int, *, text: str, patient_id: str, validated_by: str, worktype: str,
                  language: str | None, identity_confirmed_by: str | None, copies: list[str]) -> Job:
         """Record a validated report (a new version if the job was validated before); the job waits to be filed."""
         now = self._clock()
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             job = self._get(conn, job_id)
             if job.state not in (JobState.DRAFTED, JobState.VALIDATED, JobState.FILED):
                 raise StoreError(f"job {job_id} is {job.state.value}: only a drafted report can be validated")
@@ -499,7 +377,7 @@ class JobStore:
         """A validated report of a job (the newest when no version is given)."""
         query = sa.select(reports).where(reports.c.job_id == job_id)
         query = query.where(reports.c.version == version) if version else query.order_by(reports.c.version.desc())
-        with self._reading() as conn:
+        with self.reading() as conn:
             row = conn.execute(query.limit(1)).first()
         if row is None:
             return None
@@ -509,7 +387,7 @@ class JobStore:
 
     def filing(self, job_id: int, version: int) -> dict[str, Any] | None:
         """Where a report version was filed, if it was."""
-        with self._reading() as conn:
+        with self.reading() as conn:
             row = conn.execute(sa.select(filings).where(filings.c.job_id == job_id, filings.c.version == version)).first()
         return dict(row._mapping) if row else None
 
@@ -517,7 +395,7 @@ class JobStore:
                       sidecar_path: Path) -> Job:
         """Record that a report version lies in the patient's record; the job is filed."""
         now = self._clock()
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             conn.execute(filings.insert().values(
                 job_id=job_id, version=version, patient_id=patient_id, docx_path=str(docx_path),
                 pdf_path=str(pdf_path) if pdf_path else None, sidecar_path=str(sidecar_path), filed_at=now,
@@ -529,13 +407,13 @@ class JobStore:
 
     def record_filing_error(self, job_id: int, error: str) -> None:
         """Keep why filing failed; the report stays validated and waits."""
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             conn.execute(jobs.update().where(jobs.c.id == job_id).values(filing_error=error, updated_at=self._clock()))
             self._event(conn, job_id, "filing-failed", None, error)
 
     def waiting_to_be_filed(self) -> list[Job]:
         """Validated reports not filed yet (a filing that failed is tried again)."""
-        with self._reading() as conn:
+        with self.reading() as conn:
             rows = conn.execute(sa.select(jobs).where(jobs.c.state == JobState.VALIDATED.value).order_by(jobs.c.id))
             return [_job(row) for row in rows]
 
@@ -544,7 +422,7 @@ class JobStore:
         """Add or update patients of the index; return (added, updated)."""
         now = self._clock()
         added = updated = 0
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             existing = set(conn.scalars(sa.select(patients.c.patient_id)))
             for record in records:
                 values = dict(
@@ -563,7 +441,7 @@ class JobStore:
 
     def patient(self, patient_id: str) -> PatientRecord | None:
         """One patient of the index."""
-        with self._reading() as conn:
+        with self.reading() as conn:
             row = conn.execute(sa.select(patients).where(patients.c.patient_id == patient_id)).first()
         return _patient(row) if row else None
 
@@ -581,7 +459,7 @@ class JobStore:
                     conditions.append(patients.c.family_key.like(part[:3] + "%"))
         if not conditions:
             return []
-        with self._reading() as conn:
+        with self.reading() as conn:
             rows = conn.execute(sa.select(patients).where(sa.or_(*conditions)).limit(2000))
             return [_patient(row) for row in rows]
 
@@ -591,7 +469,7 @@ class JobStore:
         if not key:
             return []
         pattern = f"%{key.split()[0]}%"
-        with self._reading() as conn:
+        with self.reading() as conn:
             rows = conn.execute(sa.select(patients).where(sa.or_(
                 patients.c.family_key.like(pattern), patients.c.patient_id == query.strip(),
                 sa.func.lower(patients.c.given_names).like(f"%{query.strip().lower()}%"),
@@ -601,7 +479,7 @@ class JobStore:
     # --- reading ----------------------------------------------------------------
     def get(self, job_id: int) -> Job:
         """The job with this id."""
-        with self._reading() as conn:
+        with self.reading() as conn:
             return self._get(conn, job_id)
 
     def list_jobs(self, *, state: JobState | None = None, limit: int = 100) -> list[Job]:
@@ -609,18 +487,43 @@ class JobStore:
         query = sa.select(jobs).order_by(jobs.c.id.desc()).limit(limit)
         if state is not None:
             query = query.where(jobs.c.state == state.value)
-        with self._reading() as conn:
+        with self.reading() as conn:
             return [_job(row) for row in conn.execute(query)]
+
+    def review_queue(self, *, states: tuple[JobState, ...] = (JobState.DRAFTED,), author: str | None = None,
+                     worktype: str | None = None, language: str | None = None, patient: str | None = None,
+                     limit: int = 500) -> list[Job]:
+        """Reports waiting for review: urgent first, then by due date, then oldest; with the secretary's filters."""
+        query = sa.select(jobs).where(jobs.c.state.in_([s.value for s in states])).order_by(*urgent_first()).limit(limit)
+        if author:
+            query = query.where(jobs.c.author == author)
+        if worktype:
+            query = query.where(jobs.c.worktype == worktype)
+        if language:
+            query = query.where(jobs.c.language == language)
+        if patient:
+            key = name_key(patient)
+            matching = sa.select(patients.c.patient_id).where(sa.or_(
+                patients.c.patient_id == patient.strip(), patients.c.family_key.like(f"%{key}%")))
+            query = query.where(jobs.c.patient_id.in_(matching))
+        with self.reading() as conn:
+            return [_job(row) for row in conn.execute(query)]
+
+    def jobs_of_author(self, author: str, limit: int = 200) -> list[Job]:
+        """A doctor's own dictations, newest first."""
+        with self.reading() as conn:
+            rows = conn.execute(sa.select(jobs).where(jobs.c.author == author).order_by(jobs.c.id.desc()).limit(limit))
+            return [_job(row) for row in rows]
 
     def count_by_state(self) -> dict[JobState, int]:
         """How many jobs are in each state."""
-        with self._reading() as conn:
+        with self.reading() as conn:
             rows = conn.execute(sa.select(jobs.c.state, sa.func.count()).group_by(jobs.c.state))
             return {JobState(state): count for state, count in rows}
 
     def events(self, job_id: int) -> list[tuple[float, str, str | None, str | None]]:
         """The history of one job: (time, event, actor, detail), oldest first."""
-        with self._reading() as conn:
+        with self.reading() as conn:
             rows = conn.execute(
                 sa.select(job_events.c.at, job_events.c.event, job_events.c.actor, job_events.c.detail)
                 .where(job_events.c.job_id == job_id)
@@ -630,7 +533,7 @@ class JobStore:
 
     def results_of(self, job_id: int) -> dict[str, Path]:
         """The newest output of each kind for one job."""
-        with self._reading() as conn:
+        with self.reading() as conn:
             rows = conn.execute(
                 sa.select(results.c.kind, results.c.path).where(results.c.job_id == job_id).order_by(results.c.id)
             )
@@ -638,7 +541,7 @@ class JobStore:
 
     # --- internals --------------------------------------------------------------
     @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
+    def transaction(self) -> Iterator[Connection]:
         try:
             with self.engine.begin() as conn:
                 yield conn
@@ -646,7 +549,7 @@ class JobStore:
             raise StoreError(f"the job store at {self.url} is unavailable ({e.orig}); check the disk and its permissions") from e
 
     @contextmanager
-    def _reading(self) -> Iterator[Connection]:
+    def reading(self) -> Iterator[Connection]:
         with self.engine.connect().execution_options(store_read=True) as conn:
             yield conn
 
@@ -723,6 +626,7 @@ def _job(row: Any) -> Job:
         identity=json.loads(row.identity_json) if row.identity_json else None,
         report_version=row.report_version or 0,
         filing_error=row.filing_error,
+        return_comment=row.return_comment,
     )
 
 

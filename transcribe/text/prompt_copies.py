@@ -41,7 +41,7 @@ def find_prompt_copies(source: SourceText, prompt_terms: tuple[str, ...]) -> lis
         found += [(m.start(), m.end(), order, term) for m in pattern.finditer(folded)]
     found.sort()
     copies: list[PromptCopy] = []
-    for index, (start, end, order, term) in enumerate(found):
+    for index, (start, end, _order, term) in enumerate(found):
         confidence = source.probability_at(start, end)
         in_run = any(
             _adjacent(source.text, a, b) and a[2] < b[2]

@@ -1,0 +1,314 @@
+"""The review web app in a real browser: Debian's Chromium driven by Playwright, against a real server.
+
+The dictations are real (the bundled model transcribes them); the store is real SQLite.
+Nothing is mocked. A screenshot of the review screen is kept in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+import http.client
+from pathlib import Path
+
+import pytest
+
+from transcribe.audit import AuditTrail
+from transcribe.inbox import Intake
+from transcribe.patients import parse_patient_csv
+from transcribe.records import JobState
+from transcribe.review.accounts import Accounts
+from transcribe.store import open_store
+from transcribe.worker import Worker
+
+from .conftest import ROOT, copy_into, dictation, make_settings, wait_for
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
+ARTIFACTS = ROOT / "test-artifacts"
+PASSWORD = "correct horse battery"
+PATIENTS_CSV = "id,family_name,given_names,birth_date\n100001,Dupont,Jean,1950-03-12\n100003,Durand,Marie-Claire,1962-04-03\n"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Site:
+    """A site with a running review app and real drafted dictations."""
+
+    def __init__(self, folder: Path, recognizer, text_layer) -> None:
+        import uvicorn
+
+        from transcribe.review.app import create_app
+
+        self.port = _free_port()
+        self.settings = make_settings(folder, {"review.port": self.port, "review.language": "en"})
+        self.store = open_store(self.settings.store_url)
+        self.store.import_patients(parse_patient_csv(PATIENTS_CSV)[0])
+        accounts = Accounts(self.store)
+        accounts.add_user("anne", PASSWORD, "secretary")
+        accounts.add_user("bea", PASSWORD, "secretary")
+        accounts.add_user("martin", PASSWORD, "doctor", author="dr-martin")
+        accounts.add_user("root", PASSWORD, "admin")
+        self.recognizer, self.text_layer = recognizer, text_layer
+        self.server = uvicorn.Server(uvicorn.Config(create_app(self.settings, self.store, text_layer.vocabulary),
+                                                    host="127.0.0.1", port=self.port, log_level="warning",
+                                                    lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        wait_for(lambda: self.server.started, timeout_s=20)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def dictate(self, clip: str, sidecar: dict | None = None, name: str | None = None) -> int:
+        path = copy_into(dictation(clip), self.settings.paths.inbox / "dr-martin", name or f"{clip}.opus")
+        if sidecar:
+            path.with_suffix(".json").write_text(json.dumps(sidecar))
+        job = Intake(self.settings, self.store).take(path)
+        assert job is not None
+        Worker(self.settings, self.store, self.recognizer, self.text_layer).run_next()
+        assert self.store.get(job.id).state is JobState.DRAFTED
+        return job.id
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.store.close()
+
+
+@pytest.fixture
+def app_site(site: Path, recognizer, text_layer):
+    running = Site(site, recognizer, text_layer)
+    yield running
+    running.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required",
+                  "--mute-audio"],
+        )
+        yield launched
+        launched.close()
+
+
+def _get(site: Site, path: str) -> tuple[int, str]:
+    """A request with no cookie, redirects not followed: (status, Location)."""
+    connection = http.client.HTTPConnection("127.0.0.1", site.port, timeout=10)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    connection.close()
+    return response.status, response.getheader("location") or ""
+
+
+def _login(browser, site: Site, username: str):
+    context = browser.new_context(bypass_csp=True)  # Playwright evaluates its wait conditions as script
+    page = context.new_page()
+    page.goto(f"{site.url}/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-button")
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+def _open_review(page, site: Site, job_id: int) -> None:
+    page.goto(f"{site.url}/review/{job_id}")
+    page.wait_for_selector("body[data-ready='1']", timeout=20000)
+
+
+def test_pages_and_api_refuse_anonymous_requests_and_wrong_roles(app_site: Site, browser) -> None:
+    for path in ("/", "/queue", "/review/1", "/mine", "/admin"):
+        status, location = _get(app_site, path)
+        assert status == 303 and location.startswith("/login")
+    for path in ("/api/queue", "/api/review/1", "/audio/1", "/api/patients?q=du"):
+        assert _get(app_site, path)[0] == 401
+    doctor = _login(browser, app_site, "martin")
+    assert doctor.url.endswith("/mine")
+    response = doctor.goto(f"{app_site.url}/queue")
+    assert response.status == 403
+    assert doctor.goto(f"{app_site.url}/admin").status == 403
+    secretary = _login(browser, app_site, "anne")
+    assert secretary.goto(f"{app_site.url}/admin").status == 403
+
+
+def test_login_refuses_bad_passwords_throttles_and_never_redirects_elsewhere(app_site: Site, browser) -> None:
+    page = browser.new_context().new_page()
+    page.goto(f"{app_site.url}/login?next=https://evil.example/")
+    page.fill("#username", "anne")
+    page.fill("#password", PASSWORD)
+    page.click("#login-button")
+    page.wait_for_load_state("networkidle")
+    assert page.url.startswith(app_site.url)  # no open redirect after login
+    other = browser.new_context().new_page()
+    for _ in range(5):
+        other.goto(f"{app_site.url}/login")
+        other.fill("#username", "bea")
+        other.fill("#password", "wrong password!!")
+        other.click("#login-button")
+    other.goto(f"{app_site.url}/login")
+    other.fill("#username", "bea")
+    other.fill("#password", PASSWORD)
+    other.click("#login-button")
+    assert "too many failed attempts" in other.content()
+
+
+def test_the_secretary_reviews_reverts_resolves_and_files(app_site: Site, browser) -> None:
+    job_id = app_site.dictate("fr-dose-01", {"patient": {"id": "100001"}})
+    page = _login(browser, app_site, "anne")
+    assert page.url.endswith("/queue")
+    page.wait_for_selector(f"#queue tr[data-job='{job_id}']")
+    # the queue refreshes on its own when a new draft arrives
+    second = app_site.dictate("fr-mg-001", {"patient": {"id": "100003"}, "priority": "urgent"})
+    page.wait_for_selector(f"#queue tr[data-job='{second}'].urgent", timeout=15000)
+    first_row = page.locator("#queue tbody tr").first
+    assert first_row.get_attribute("data-job") == str(second)  # urgent first
+
+    _open_review(page, app_site, job_id)
+    # click a word: the audio plays from just before it
+    word = page.locator("#words span[data-start]").nth(3)
+    start = float(word.get_attribute("data-start"))
+    word.click()
+    page.wait_for_function("document.getElementById('player').currentTime > 0")
+    assert abs(page.evaluate("document.getElementById('player').currentTime") - max(0, start - 0.3)) < 1.0
+    page.wait_for_selector("#words span.playing", timeout=10000)  # the word being played is highlighted
+    page.keyboard.press(app_site.settings.review.key_play_pause)  # the foot pedal's key pauses
+    page.wait_for_function("document.getElementById('player').paused")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "review-screen.png"), full_page=True)
+
+    # revert an automatic edit: the heard words come back in the text
+    edit = page.locator("#words span.edit").filter(has_text="hydroxyzine").first
+    heard = json.loads(app_site.store.results_of(job_id)["edits"].read_text())
+    edit.click()
+    page.click("#revert-edit")
+    page.wait_for_selector("#words span.reverted")
+    reverted = [e for e in heard["edits"] if e["after"] == "hydroxyzine"][0]["before"]
+    assert reverted in page.locator("#blocks textarea").first.input_value()
+    # put it back, then edit the text by hand: the work is saved as she goes
+    page.locator("#words span.reverted").first.click()
+    page.click("#revert-edit")
+    page.wait_for_function("document.querySelectorAll('#words span.reverted').length === 0")
+    area = page.locator("#blocks textarea").first
+    area.fill(area.input_value() + " Contrôle dans un mois.")
+    page.wait_for_function("document.getElementById('saved').textContent.length > 2")
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    assert "Contrôle dans un mois." in page.locator("#blocks textarea").first.input_value()  # nothing lost
+
+    # validation is refused while a flag is unresolved
+    flags = page.locator("#flags input[type=checkbox]")
+    if flags.count():
+        page.click("#validate")
+        page.wait_for_function("document.getElementById('message').textContent.includes('resolve')")
+        for index in range(flags.count()):
+            flags.nth(index).check()
+            page.wait_for_timeout(300)
+    page.click("#validate")
+    page.wait_for_function("document.getElementById('message').textContent.includes('100001_DUPONT')", timeout=30000)
+    filed = list((app_site.settings.paths.outbox / "100001_DUPONT").glob(f"*_{job_id}.docx"))
+    assert filed, "the DOCX landed in the patient folder"
+    from docx import Document
+
+    assert "Contrôle dans un mois." in "\n".join(p.text for p in Document(str(filed[0])).paragraphs)
+    assert app_site.store.get(job_id).state is JobState.FILED
+    actions = [e["action"] for e in AuditTrail(app_site.store).entries(job_id=job_id)]
+    assert {"opened", "edit-reverted", "changed", "validated", "filed"} <= set(actions)
+    assert AuditTrail(app_site.store).verify().intact
+
+
+def test_identity_must_be_confirmed_and_the_patient_can_be_searched(app_site: Site, browser) -> None:
+    job_id = app_site.dictate("fr-mg-001", {"patient": {"family_name": "Dupont", "given_names": "Jean",
+                                                        "birth_date": "1950-03-12"}})
+    page = _login(browser, app_site, "anne")
+    _open_review(page, app_site, job_id)
+    page.fill("#patient-query", "durand")
+    page.wait_for_selector("#patient-results button[data-patient='100003']")
+    page.click("#patient-results button[data-patient='100003']")
+    page.wait_for_selector("#identity-conflict")
+    for index in range(page.locator("#flags input[type=checkbox]").count()):
+        page.locator("#flags input[type=checkbox]").nth(index).check()
+        page.wait_for_timeout(300)
+    page.click("#validate")
+    page.wait_for_function("document.getElementById('message').textContent.includes('confirm')")
+    assert app_site.store.get(job_id).state is JobState.DRAFTED
+    page.check("#confirm-identity")
+    page.wait_for_timeout(500)
+    page.click("#validate")
+    page.wait_for_function("document.getElementById('message').textContent.includes('100003_DURAND')", timeout=30000)
+
+
+def test_return_to_author_and_the_doctor_sees_it(app_site: Site, browser) -> None:
+    job_id = app_site.dictate("fr-mg-001")
+    page = _login(browser, app_site, "anne")
+    _open_review(page, app_site, job_id)
+    page.fill("#return-comment", "Dose inaudible à 0:04, merci de redicter.")
+    page.click("#return")
+    page.wait_for_url("**/queue")
+    assert app_site.store.get(job_id).state is JobState.RETURNED
+    doctor = _login(browser, app_site, "martin")
+    doctor.wait_for_selector(f".returned li[data-job='{job_id}']")
+    assert "redicter" in doctor.locator(".returned").inner_text()
+    doctor.click(f".returned li[data-job='{job_id}'] button")
+    doctor.wait_for_load_state("networkidle")
+    assert app_site.store.get(job_id).state is JobState.DRAFTED
+
+
+def test_a_report_being_edited_is_locked_to_its_secretary(app_site: Site, browser) -> None:
+    job_id = app_site.dictate("fr-mg-001")
+    anne = _login(browser, app_site, "anne")
+    _open_review(anne, app_site, job_id)
+    bea = _login(browser, app_site, "bea")
+    bea.goto(f"{app_site.url}/queue")
+    bea.wait_for_selector(f"#queue tr[data-job='{job_id}'] .lock")
+    assert "anne" in bea.locator(f"#queue tr[data-job='{job_id}'] .lock").inner_text()
+    _open_review(bea, app_site, job_id)
+    assert "anne" in bea.locator("#lock-message").inner_text()
+    assert bea.locator("#validate").is_disabled() and bea.locator("#blocks textarea").first.is_disabled()
+
+
+def test_state_changes_without_the_csrf_token_are_refused(app_site: Site, browser) -> None:
+    job_id = app_site.dictate("fr-mg-001")
+    page = _login(browser, app_site, "anne")
+    _open_review(page, app_site, job_id)
+    request = page.context.request  # carries the session cookie, not the page's token
+    refused = request.post(f"{app_site.url}/api/review/{job_id}/save", data=json.dumps({"blocks": []}),
+                           headers={"Content-Type": "application/json"})
+    assert refused.status == 403
+    forged = request.post(f"{app_site.url}/api/review/{job_id}/validate", data="{}",
+                          headers={"Content-Type": "application/json", "X-CSRF-Token": "forged"})
+    assert forged.status == 403
+    assert app_site.store.get(job_id).state is JobState.DRAFTED
+    token = page.locator("meta[name='csrf-token']").get_attribute("content")
+    accepted = request.post(f"{app_site.url}/api/review/{job_id}/save", data="{}",
+                            headers={"Content-Type": "application/json", "X-CSRF-Token": token})
+    assert accepted.status == 200
+
+
+def test_the_admin_adds_users_and_imports_patients_and_the_interface_speaks_french(app_site: Site, browser, tmp_path: Path) -> None:
+    page = _login(browser, app_site, "root")
+    page.goto(f"{app_site.url}/admin")
+    page.fill("form[action='/admin/users'] input[name=username]", "claire")
+    page.fill("form[action='/admin/users'] input[name=password]", PASSWORD)
+    page.select_option("form[action='/admin/users'] select[name=role]", "secretary")
+    page.click("form[action='/admin/users'] button")
+    page.wait_for_selector("text=ok: claire")
+    csv = tmp_path / "index.csv"
+    csv.write_text("id;nom;prénom;ddn\n300001;Petit;Lou;01/02/2003\n")
+    page.set_input_files("form[action='/admin/patients'] input[type=file]", str(csv))
+    page.click("form[action='/admin/patients'] button")
+    page.wait_for_selector("text=1 added")
+    assert app_site.store.patient("300001") is not None
+    page.click("button[name=language][value=fr]")
+    page.wait_for_load_state("networkidle")
+    assert "Déconnexion" in page.content()

@@ -1,0 +1,229 @@
+"""The database schema of the job store, and its migrations (the same on every engine).
+
+Tables are written with SQLAlchemy Core. Migrations are appended, never edited:
+a site's store has run the earlier ones. A migration that adds a column uses
+``_add_column``, which does nothing where the column already exists (a store
+created after the column was added to the table definition).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+metadata = sa.MetaData()
+
+schema_migrations = sa.Table(
+    "schema_migrations",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("applied_at", sa.Float, nullable=False),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("audio_sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("original_name", sa.Text, nullable=False),
+    sa.Column("audio_path", sa.Text, nullable=False),
+    sa.Column("state", sa.String(20), nullable=False, index=True),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("error", sa.Text),
+    sa.Column("duration_s", sa.Float),
+    sa.Column("language", sa.String(10)),
+    sa.Column("model", sa.Text),
+    sa.Column("options_json", sa.Text),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("claimed_by", sa.String(200)),
+    sa.Column("lease_until", sa.Float),
+    sa.Column("vocabulary_version", sa.String(40)),
+    sa.Column("flag_count", sa.Integer),
+    sa.Column("worktype", sa.String(20)),
+    sa.Column("priority", sa.String(10)),
+    sa.Column("due_date", sa.String(10)),
+    sa.Column("metadata_json", sa.Text),
+    sa.Column("patient_id", sa.String(64)),
+    sa.Column("identity_json", sa.Text),
+    sa.Column("report_version", sa.Integer),
+    sa.Column("filing_error", sa.Text),
+    sa.Column("return_comment", sa.Text),
+)
+
+patients = sa.Table(
+    "patients",
+    metadata,
+    sa.Column("patient_id", sa.String(64), primary_key=True),
+    sa.Column("family_name", sa.String(200), nullable=False),
+    sa.Column("given_names", sa.String(200), nullable=False),
+    sa.Column("birth_date", sa.String(10)),
+    sa.Column("sex", sa.String(10)),
+    sa.Column("family_key", sa.String(200), nullable=False, index=True),
+    sa.Column("imported_at", sa.Float, nullable=False),
+)
+
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False, index=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("worktype", sa.String(20), nullable=False),
+    sa.Column("language", sa.String(10)),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("patient_id", sa.String(64), nullable=False),
+    sa.Column("validated_by", sa.String(200), nullable=False),
+    sa.Column("validated_at", sa.Float, nullable=False),
+    sa.Column("identity_confirmed_by", sa.String(200)),
+    sa.Column("copies_json", sa.Text),
+    sa.UniqueConstraint("job_id", "version"),
+)
+
+filings = sa.Table(
+    "filings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False, index=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("patient_id", sa.String(64), nullable=False),
+    sa.Column("docx_path", sa.Text, nullable=False),
+    sa.Column("pdf_path", sa.Text),
+    sa.Column("sidecar_path", sa.Text, nullable=False),
+    sa.Column("filed_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("job_id", "version"),
+)
+
+job_events = sa.Table(
+    "job_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False, index=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("event", sa.String(40), nullable=False),
+    sa.Column("actor", sa.String(200)),
+    sa.Column("detail", sa.Text),
+)
+
+results = sa.Table(
+    "results",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("model", sa.Text),
+    sa.Column("options_json", sa.Text),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+
+def _migration_1(conn: Connection) -> None:
+    for table in (jobs, job_events, results):
+        table.create(conn, checkfirst=True)  # later columns come with later migrations (_add_column)
+
+
+def _add_column(conn: Connection, table: sa.Table, column: str) -> None:
+    """Add a column of the current table definition, unless the store already has it."""
+    present = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+    if column in present:
+        return
+    definition = table.c[column]
+    kind = definition.type.compile(dialect=conn.dialect)
+    conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column} {kind}")
+
+
+def _migration_2(conn: Connection) -> None:
+    """The text layer: which vocabulary made the draft, and how many flags it left to check."""
+    _add_column(conn, jobs, "vocabulary_version")
+    _add_column(conn, jobs, "flag_count")
+
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(100), nullable=False, unique=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("author", sa.String(100)),  # for a doctor: the inbox folder of his dictations
+    sa.Column("language", sa.String(5)),
+    sa.Column("disabled", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("last_seen_at", sa.Float, nullable=False),
+)
+
+login_attempts = sa.Table(
+    "login_attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(200), nullable=False, index=True),
+    sa.Column("at", sa.Float, nullable=False),
+)
+
+review_locks = sa.Table(
+    "review_locks",
+    metadata,
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)
+
+review_drafts = sa.Table(
+    "review_drafts",
+    metadata,
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), primary_key=True),
+    sa.Column("state_json", sa.Text, nullable=False),
+    sa.Column("saved_by", sa.Integer, sa.ForeignKey("users.id")),
+    sa.Column("saved_at", sa.Float, nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("username", sa.String(100)),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("job_id", sa.Integer),
+    sa.Column("detail", sa.Text),
+    sa.Column("previous_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+
+def _migration_3(conn: Connection) -> None:
+    """Reports and patient records: metadata, identity, the patient index, validated reports, filings."""
+    for column in ("worktype", "priority", "due_date", "metadata_json", "patient_id", "identity_json",
+                   "report_version", "filing_error"):
+        _add_column(conn, jobs, column)
+    for table in (patients, reports, filings):
+        table.create(conn, checkfirst=True)
+
+
+def _migration_4(conn: Connection) -> None:
+    """The review app: accounts, sessions, locks, work in progress, the audit trail, returned reports."""
+    _add_column(conn, jobs, "return_comment")
+    for table in (users, sessions, login_attempts, review_locks, review_drafts, audit_log):
+        table.create(conn, checkfirst=True)
+
+
+#: Ordered schema migrations. Append, never edit: a site's store has run the earlier ones.
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
+    (1, _migration_1),
+    (2, _migration_2),
+    (3, _migration_3),
+    (4, _migration_4),
+]
