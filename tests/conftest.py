@@ -27,7 +27,7 @@ SHARED_AUDIO = ROOT.parent / "shared" / "audio"
 
 def make_settings(site: Path, values: dict[str, object] | None = None) -> Settings:
     """Settings for a site folder, from a transcribe.toml written with these dotted values."""
-    write_config(site, {"intake.settle_s": 0.3, "worker.poll_s": 0.1, **(values or {})})
+    write_config(site, {"intake.settle_s": 0.3, "worker.poll_s": 0.1, "review.enabled": False, **(values or {})})
     return load_settings(cwd=site, environ={}).settings
 
 

@@ -47,7 +47,7 @@ class Site:
         from transcribe.review.app import create_app
 
         self.port = _free_port()
-        self.settings = make_settings(folder, {"review.port": self.port, "review.language": "en"})
+        self.settings = make_settings(folder, {"review.port": self.port, "review.language": "en", "review.enabled": True})
         self.store = open_store(self.settings.store_url)
         self.store.import_patients(parse_patient_csv(PATIENTS_CSV)[0])
         accounts = Accounts(self.store)

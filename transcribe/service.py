@@ -68,7 +68,14 @@ def start_review_app(settings: Settings, store: JobStore, vocabulary: Vocabulary
         server.should_exit = True
 
     threading.Thread(target=watch, name="review-app-stop", daemon=True).start()
-    thread = threading.Thread(target=_guarded, args=(lambda _stop: server.run(), stop), name="review-app", daemon=True)
+    def run() -> None:
+        try:
+            server.run()
+        except BaseException as e:  # uvicorn exits the thread when it cannot bind its port
+            log.error("the review app could not run on %s:%d (%s); the pipeline goes on without it",
+                      settings.review.host, settings.review.port, type(e).__name__)
+
+    thread = threading.Thread(target=run, name="review-app", daemon=True)
     thread.start()
     log.info("review app on http://%s:%d/", settings.review.host, settings.review.port)
     return thread
