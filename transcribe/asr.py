@@ -8,6 +8,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .audio import SAMPLE_RATE, DecodedAudio
 from .errors import ConfigurationError, ModelUnavailable, TranscriptionFailed
 from .models import ResolvedModel
@@ -65,6 +67,7 @@ class SpeechRecognizer:
         from faster_whisper import WhisperModel
 
         self.model = model
+        self._batched: Any = None
         self.device, self.compute_type, self.cpu_threads = choose_device(options)
         try:
             self._whisper = WhisperModel(
@@ -105,6 +108,76 @@ class SpeechRecognizer:
             options=self.describe(info, options),
         )
 
+    def transcribe_batch(self, items: list[tuple[DecodedAudio, DecodeOptions]], batch_size: int
+                         ) -> list[Transcript | TranscriptionFailed]:
+        """Transcribe several dictations together: their speech clips share the engine's batches.
+
+        Dictations are short (30 s to 3 min), so batching inside one file leaves the batches
+        half empty. Here the speech clips (at most 30 s, found by VAD in each file) of every
+        dictation with the same language and prompt go through faster-whisper's batched
+        pipeline in one call, and each result is put back into its own transcript.
+        """
+        from faster_whisper import BatchedInferencePipeline
+
+        if self._batched is None:
+            self._batched = BatchedInferencePipeline(self._whisper)
+        results: list[Transcript | TranscriptionFailed | None] = [None] * len(items)
+        groups: dict[tuple[str, str | None, int], list[tuple[int, DecodedAudio, DecodeOptions, float]]] = {}
+        for index, (audio, options) in enumerate(items):
+            try:
+                language, probability = options.language, 1.0
+                if language is None:
+                    language, probability, _ = self._whisper.detect_language(audio=audio.samples[: 30 * SAMPLE_RATE])
+                _check_language(language)
+            except Exception as e:  # noqa: BLE001 - one bad file must not stop the others
+                results[index] = TranscriptionFailed(f"the speech engine failed ({type(e).__name__}: {e})")
+                continue
+            key = (language, options.initial_prompt, options.beam_size)
+            groups.setdefault(key, []).append((index, audio, options, probability))
+        for (language, prompt, beam_size), members in groups.items():
+            try:
+                for index, transcript in self._transcribe_group(language, prompt, beam_size, members, batch_size):
+                    results[index] = transcript
+            except Exception as e:  # noqa: BLE001 - the group failed; each of its jobs is retried alone
+                for index, *_ in members:
+                    results[index] = TranscriptionFailed(f"the speech engine failed ({type(e).__name__}: {e})")
+        return [r if r is not None else TranscriptionFailed("not transcribed") for r in results]
+
+    def _transcribe_group(self, language: str, prompt: str | None, beam_size: int,
+                          members: list[tuple[int, DecodedAudio, DecodeOptions, float]], batch_size: int
+                          ) -> list[tuple[int, Transcript]]:
+        clips: list[dict[str, float]] = []
+        spans: list[tuple[float, float]] = []  # where each file lies in the joined audio, in seconds
+        pieces = []
+        offset = 0
+        for _, audio, options, _ in members:
+            for start, end in speech_clips(audio.samples, vad=options.vad_filter):
+                clips.append({"start": (offset + start) / SAMPLE_RATE, "end": (offset + end) / SAMPLE_RATE})
+            spans.append((offset / SAMPLE_RATE, (offset + audio.samples.size) / SAMPLE_RATE))
+            pieces.append(audio.samples)
+            offset += audio.samples.size
+        per_file: list[list[Segment]] = [[] for _ in members]
+        info = None
+        if clips:
+            joined = np.concatenate(pieces)
+            segments, info = self._batched.transcribe(
+                joined, language=language, clip_timestamps=clips, batch_size=batch_size, beam_size=beam_size,
+                word_timestamps=True, initial_prompt=prompt, vad_filter=False,
+            )
+            for segment in segments:
+                middle = (segment.start + segment.end) / 2
+                number = next((i for i, (a, b) in enumerate(spans) if a <= middle < b), len(spans) - 1)
+                per_file[number].append(_segment(segment, shift_s=-spans[number][0]))
+        out = []
+        for number, (index, audio, options, probability) in enumerate(members):
+            decode = DecodeOptions(language=language, beam_size=beam_size, vad_filter=options.vad_filter,
+                                   initial_prompt=prompt, prompt_terms=options.prompt_terms)
+            described = self.describe(info, decode)
+            described["batched"] = {"batch_size": batch_size, "files_in_group": len(members)}
+            out.append((index, Transcript(tuple(per_file[number]), language, float(probability),
+                                          audio.samples.size / SAMPLE_RATE, self.model.name, described)))
+        return out
+
     def describe(self, info: Any, decode: DecodeOptions) -> dict[str, Any]:
         """The options a result was made with, for the job store and the transcript file."""
         options: dict[str, Any] = {
@@ -124,16 +197,33 @@ class SpeechRecognizer:
         return options
 
 
-def _segment(s: Any) -> Segment:
+def speech_clips(samples: np.ndarray, *, vad: bool, max_s: float = 30.0) -> list[tuple[int, int]]:
+    """Where the speech is, as clips of at most ``max_s`` seconds (sample indexes)."""
+    limit = int(max_s * SAMPLE_RATE)
+    if not vad:
+        return [(start, min(start + limit, samples.size)) for start in range(0, samples.size, limit)]
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    speech = get_speech_timestamps(samples, VadOptions(max_speech_duration_s=max_s, min_silence_duration_ms=160))
+    clips: list[tuple[int, int]] = []
+    for part in speech:
+        if clips and part["end"] - clips[-1][0] <= limit:
+            clips[-1] = (clips[-1][0], part["end"])
+        else:
+            clips.append((part["start"], part["end"]))
+    return clips
+
+
+def _segment(s: Any, shift_s: float = 0.0) -> Segment:
     words = tuple(
-        Word(text=w.word, start_s=round(float(w.start), 3), end_s=round(float(w.end), 3),
+        Word(text=w.word, start_s=round(float(w.start) + shift_s, 3), end_s=round(float(w.end) + shift_s, 3),
              probability=round(float(w.probability), 4))
         for w in (s.words or ())
     )
     return Segment(
         text=s.text,
-        start_s=round(float(s.start), 3),
-        end_s=round(float(s.end), 3),
+        start_s=round(float(s.start) + shift_s, 3),
+        end_s=round(float(s.end) + shift_s, 3),
         words=words,
         avg_logprob=float(s.avg_logprob),
         no_speech_prob=float(s.no_speech_prob),

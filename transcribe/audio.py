@@ -14,7 +14,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from .errors import AudioUnreadable, UnsupportedFormat
+from .errors import AudioUnreadable, InputError, UnsupportedFormat
 
 SAMPLE_RATE = 16000
 
@@ -39,8 +39,20 @@ class DecodedAudio:
     codec: str
 
 
-def decode_dictation(path: Path) -> DecodedAudio:
-    """Decode a dictation file, or raise an ``InputError`` that says what is wrong with it."""
+def decode_dictation(path: Path, name: str | None = None) -> DecodedAudio:
+    """Decode a dictation file, or raise an ``InputError`` that says what is wrong with it.
+
+    ``name`` is how messages call the file (its original name, not the archive's).
+    """
+    try:
+        return _decode_file(path)
+    except InputError as e:
+        if name is None or name == path.name:
+            raise
+        raise type(e)(str(e).replace(path.name, name, 1), hint=e.hint) from e
+
+
+def _decode_file(path: Path) -> DecodedAudio:
     try:
         size = path.stat().st_size
         with path.open("rb") as stream:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -70,6 +71,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--raw", action="store_true", help="print the engine's raw text, before the text layer")
     _model_options(run)
     run.set_defaults(handler=_run)
+
+    batch = commands.add_parser("batch", help="transcribe every waiting dictation now, as fast as possible, then exit")
+    batch.add_argument("--quiet", dest="quiet_batch", action="store_true", help="no progress display (for cron)")
+    batch.add_argument("--batch-size", type=int, help="speech clips per engine batch (default: batch.batch_size)")
+    batch.add_argument("--window", type=int, help="dictations transcribed together (default: batch.window_files)")
+    batch.add_argument("--processes", type=int, help="engine processes (default: batch.processes; 0 = best measured)")
+    batch.add_argument("--helper", type=Path, help=argparse.SUPPRESS)  # one of the processes a batch starts
+    _model_options(batch)
+    batch.set_defaults(handler=_batch)
 
     text = commands.add_parser("text", help="run the medical text layer on plain text or a transcript JSON")
     text.add_argument("file", nargs="?", type=Path, metavar="FILE", help="text or transcript.json (default: stdin)")
@@ -227,6 +237,161 @@ def _run(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     finally:
         store.close()
     return status
+
+
+def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    import signal
+    import threading
+
+    from .batch import NightlyBatch, batch_lock, write_summary
+    from .service import prepare_folders
+    from .worker import load_recognizer, load_text_layer
+
+    settings = loaded.settings
+    prepare_folders(settings)
+    stop = threading.Event()
+
+    def interrupted(signum: int, _frame: object) -> None:
+        if not args.helper:
+            print("\ninterrupted: finishing the dictations in hand, then stopping", file=sys.stderr)
+        stop.set()
+
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
+    if args.helper is None:
+        from .inbox import Intake
+
+        intake_store = _open(settings)
+        try:
+            Intake(settings, intake_store).take_settled()  # what lies in the inbox waits too
+        finally:
+            intake_store.close()
+    processes = batch_processes(settings, args.processes)
+    if args.helper is None and processes > 1:
+        with batch_lock(settings.paths.data):
+            summary = run_helpers(args, loaded, processes, stop, quiet=args.quiet or args.quiet_batch)
+        return _batch_report(settings, summary)
+    with batch_lock(settings.paths.data) if args.helper is None else contextlib.nullcontext():
+        recognizer = load_recognizer(settings)
+        text_layer = load_text_layer(settings)
+        store = _open(settings)
+        try:
+            display = None if args.quiet or args.quiet_batch or args.helper else _BatchDisplay()
+            batch = NightlyBatch(settings, store, recognizer, text_layer,
+                                 window=args.window or settings.batch.window_files,
+                                 batch_size=args.batch_size or settings.batch.batch_size,
+                                 on_progress=display.update if display else None)
+            try:
+                summary = batch.run(stop)
+            finally:
+                if display:
+                    display.close()
+        finally:
+            store.close()
+    if args.helper is not None:
+        args.helper.write_text(json.dumps(summary.to_json()))
+        return EXIT_OK
+    return _batch_report(settings, summary)
+
+
+def _batch_report(settings: Settings, summary: Any) -> int:
+    from .batch import write_summary
+
+    report = write_summary(summary, settings.paths.data / "batch-reports")
+    data = summary.to_json()
+    print(f"batch: {summary.files_done} dictations transcribed, {summary.files_failed} failed; "
+          f"{summary.audio_s / 60:.1f} min of audio in {summary.wall_s / 60:.1f} min "
+          f"({data['audio_hours_per_hour']} audio-hours per hour){'; interrupted' if summary.interrupted else ''}")
+    for failure in summary.failures:
+        print(f"  job {failure['job']}: {failure['state']}: {failure['reason']}")
+    print(f"summary: {report}")
+    return EXIT_FAILED if summary.failures else EXIT_OK
+
+
+def batch_processes(settings: Settings, asked: int | None) -> int:
+    """How many engine processes the batch runs: measured best on a CPU is one per core, one thread each."""
+    wanted = asked if asked is not None else settings.batch.processes
+    if wanted > 0:
+        return wanted
+    from .asr import EngineOptions, choose_device
+
+    device, _, _ = choose_device(EngineOptions(settings.asr.device, settings.asr.compute_type, settings.asr.cpu_threads))
+    return 1 if device == "cuda" else max(1, min(8, len(os.sched_getaffinity(0))))
+
+
+def run_helpers(args: argparse.Namespace, loaded: LoadedSettings, processes: int, stop: Any, *, quiet: bool) -> Any:
+    """Start the batch's engine processes, show their joint progress, and add up their summaries."""
+    import subprocess
+    import tempfile
+    import time as clock
+
+    from .batch import BatchSummary, Progress
+
+    settings = loaded.settings
+    store = _open(settings)
+    start_queued = store.count_by_state().get(JobState.QUEUED, 0)
+    environment = dict(os.environ)
+    if loaded.sources.get("asr.cpu_threads") == "default":
+        environment["TRANSCRIBE_ASR_CPU_THREADS"] = "1"
+    folder = Path(tempfile.mkdtemp(prefix="transcribe-batch-"))
+    command = [sys.executable, "-m", "transcribe"] + (["--config", str(loaded.config_file)] if loaded.config_file else [])
+    helpers = []
+    for number in range(processes):
+        extra = [f"--{k}={v}" for k, v in (("batch-size", args.batch_size), ("window", args.window), ("model", args.model),
+                                            ("device", args.device), ("language", args.language)) if v]
+        helpers.append((folder / f"{number}.json", subprocess.Popen(
+            command + ["-q", "batch", "--quiet", "--helper", str(folder / f"{number}.json")] + extra, env=environment)))
+    display = None if quiet else _BatchDisplay()
+    began = clock.monotonic()
+    try:
+        while any(p.poll() is None for _, p in helpers):
+            if stop.is_set():
+                for _, p in helpers:
+                    if p.poll() is None:
+                        p.terminate()
+            if display:
+                left = store.count_by_state().get(JobState.QUEUED, 0)
+                display.update(Progress(total_files=start_queued, files_done=max(0, start_queued - left), started=began))
+            clock.sleep(1)
+    finally:
+        if display:
+            display.close()
+        store.close()
+    total = BatchSummary(started_at=datetime.now().astimezone().isoformat(timespec="seconds"))
+    for path, process in helpers:
+        try:
+            part = json.loads(path.read_text())
+        except (OSError, ValueError):
+            total.failures.append({"job": None, "state": "helper-failed", "reason": f"an engine process ended with {process.returncode}"})
+            continue
+        total.files_done += part["files_done"]
+        total.files_failed += part["files_failed"]
+        total.audio_s += part["audio_s"]
+        total.failures += part["failures"]
+        total.interrupted = total.interrupted or part["interrupted"]
+    total.wall_s = round(clock.monotonic() - began, 3)
+    return total
+
+
+class _BatchDisplay:
+    """The batch's progress bar: files, audio hours, speed, time left."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._progress = Progress(TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
+                                  TextColumn("{task.fields[audio]}"), TextColumn("{task.fields[speed]}"),
+                                  TimeRemainingColumn(), transient=False)
+        self._task = self._progress.add_task("batch", total=None, audio="", speed="")
+        self._progress.start()
+
+    def update(self, progress: object) -> None:
+        self._progress.update(self._task, total=progress.total_files, completed=progress.files_done,  # type: ignore[attr-defined]
+                              audio=f"{progress.audio_done_s / 3600:.2f} h audio",  # type: ignore[attr-defined]
+                              speed=f"{progress.speed:.1f} audio-min/min")  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        self._progress.stop()
 
 
 def _print_result(store: JobStore, job_id: int, *, as_json: bool, raw: bool) -> None:

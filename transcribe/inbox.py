@@ -225,6 +225,32 @@ class Intake:
             for name in files:
                 self._look_at(Path(root) / name, self._last_sweep)
 
+    def take_settled(self) -> list[Job]:
+        """Take every complete file in the inbox now (for the batch, which runs without the watcher).
+
+        A file modified less than ``intake.settle_s`` ago may still be being written: it is left
+        for the watcher or the next batch.
+        """
+        taken: list[Job] = []
+        if not self.inbox.is_dir():
+            return taken
+        for root, folders, files in os.walk(self.inbox):
+            folders[:] = [f for f in folders if not f.startswith(".")]
+            for name in sorted(files):
+                path = Path(root) / name
+                if not is_dictation_name(path.relative_to(self.inbox)):
+                    continue
+                try:
+                    stat = path.lstat()
+                except OSError:
+                    continue
+                if not _is_regular(stat.st_mode) or time.time() - stat.st_mtime < max(self.settings.intake.settle_s, 1.0):
+                    continue
+                job = self._take_safely(path)
+                if job is not None:
+                    taken.append(job)
+        return taken
+
     def _look_at(self, path: Path, now: float, *, closed: bool = False) -> None:
         try:
             relative = path.relative_to(self.inbox)

@@ -106,6 +106,15 @@ class TextSettings:
 
 
 @dataclass(frozen=True)
+class BatchSettings:
+    """The nightly batch (``transcribe batch``)."""
+
+    window_files: int = 16
+    batch_size: int = 8
+    processes: int = 0  # 0: on a CPU one process per core (at most 8) with one thread each; on a GPU one
+
+
+@dataclass(frozen=True)
 class WorkerSettings:
     """How jobs are run, retried and leased."""
 
@@ -172,6 +181,7 @@ class Settings:
     practice: PracticeSettings = field(default_factory=PracticeSettings)
     filing: FilingSettings = field(default_factory=FilingSettings)
     review: ReviewSettings = field(default_factory=ReviewSettings)
+    batch: BatchSettings = field(default_factory=BatchSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     authors: dict[str, AuthorSettings] = field(default_factory=dict)
 
@@ -354,6 +364,7 @@ def _build(values: dict[str, Any], site: Path) -> Settings:
         practice=PracticeSettings(**section_values["practice"]),
         filing=FilingSettings(**section_values["filing"]),
         review=ReviewSettings(**section_values["review"]),
+        batch=BatchSettings(**section_values["batch"]),
         worker=WorkerSettings(**section_values["worker"]),
         authors={name: AuthorSettings(**fields) for name, fields in authors.items()},
     )
@@ -455,6 +466,8 @@ def _check(settings: Settings) -> None:
         if author.worktype and author.worktype not in ("consultation", "letter", "hospital", "operative", "examination", "note"):
             raise ConfigurationError(f"authors.{name}.worktype '{author.worktype}' is not a worktype")
     _check_filing_path(settings.filing.path)
+    if settings.batch.window_files < 1 or settings.batch.batch_size < 1 or settings.batch.processes < 0:
+        raise ConfigurationError("batch.window_files and batch.batch_size must be 1 or more")
     if settings.review.language not in ("fr", "en") or not 0 < settings.review.port < 65536:
         raise ConfigurationError("review.language must be 'fr' or 'en', and review.port a port number")
     if settings.text.abbreviations not in ("keep", "expand", "first-use"):

@@ -26,7 +26,7 @@ from .filing import file_waiting_reports
 from .inbox import archive_path
 from .models import resolve_model
 from .quarantine import error_record_path, quarantine_file
-from .records import Job, JobState
+from .records import Job, JobState, Transcript
 from .patients import PatientRecord, identity_from_json, propose_patient
 from .report import ReportPeople, organise, render_docx, template_path, write_draft
 from .settings import Settings
@@ -115,23 +115,31 @@ class Worker:
 
     def process(self, job: Job) -> Outcome:
         """Run one claimed job through every stage; never raises for a bad dictation."""
-        with _Heartbeat(self.store, job.id, self.identity, self.settings.worker.lease_s):
-            try:
-                return self._draft(job)
-            except InputError as e:
-                return self._quarantine(job, e.kind, str(e), e.hint)
-            except StageError as e:
-                return self._fail(job, e.kind, str(e), e.hint)
-            except TranscribeError:
-                raise  # configuration and store errors stop the worker: they concern every job
-            except Exception as e:  # a bug must not stop the service; the job is retried, then kept aside
-                log.error("job %d: unexpected %s\n%s", job.id, type(e).__name__, traceback.format_exc(limit=8))
-                return self._fail(job, "internal-error", f"internal error ({type(e).__name__})",
-                                  "report it to the person who runs the service; the dictation is kept")
+        with Heartbeat(self.store, [job.id], self.identity, self.settings.worker.lease_s):
+            return self.guarded(job, lambda: self._draft(job))
+
+    def guarded(self, job: Job, step: Callable[[], Outcome]) -> Outcome:
+        """Run a step of a claimed job: a bad dictation is quarantined, a failing stage retried, never raised."""
+        try:
+            return step()
+        except InputError as e:
+            return self._quarantine(job, e.kind, str(e), e.hint)
+        except StageError as e:
+            return self._fail(job, e.kind, str(e), e.hint)
+        except TranscribeError:
+            raise  # configuration and store errors stop the worker: they concern every job
+        except Exception as e:  # a bug must not stop the service; the job is retried, then kept aside
+            log.error("job %d: unexpected %s\n%s", job.id, type(e).__name__, traceback.format_exc(limit=8))
+            return self._fail(job, "internal-error", f"internal error ({type(e).__name__})",
+                              "report it to the person who runs the service; the dictation is kept")
 
     def _draft(self, job: Job) -> Outcome:
-        audio = decode_dictation(job.audio_path)
-        transcript = self.recognizer.transcribe(audio, self._decode_options(job))
+        audio = decode_dictation(job.audio_path, job.original_name)
+        transcript = self.recognizer.transcribe(audio, self.decode_options(job))
+        return self.finish(job, transcript)
+
+    def finish(self, job: Job, transcript: Transcript) -> Outcome:
+        """Everything after the engine: text layer, report, patient proposal, draft files, the store."""
         clean = self.text_layer.clean(transcript, job.author)
         vocab = self.text_layer.vocabulary.for_language(transcript.language)
         author = self.settings.authors.get(job.author)
@@ -168,7 +176,8 @@ class Worker:
         log.info("job %d drafted (%.1f s of audio, %s)", job.id, transcript.duration_s, transcript.language)
         return Outcome(job.id, JobState.DRAFTED, text=clean.text)
 
-    def _decode_options(self, job: Job) -> DecodeOptions:
+    def decode_options(self, job: Job) -> DecodeOptions:
+        """How this job's dictation is transcribed: language and prompt of its author."""
         language = self.settings.language_for(job.author)
         prompt = None
         if self.settings.asr.prompt == "author":
@@ -180,6 +189,10 @@ class Worker:
             initial_prompt=prompt.text if prompt else None,
             prompt_terms=prompt.terms if prompt else (),
         )
+
+    def quarantine(self, job: Job, error: InputError) -> Outcome:
+        """Keep a bad dictation aside with its reason."""
+        return self._quarantine(job, error.kind, str(error), error.hint)
 
     def _fail(self, job: Job, kind: str, message: str, hint: str) -> Outcome:
         if job.attempts >= self.settings.worker.max_attempts:
@@ -239,15 +252,20 @@ def requeue(settings: Settings, store: JobStore, job_id: int) -> Job:
     return store.requeue(job_id, audio_path=target if target.exists() else job.audio_path)
 
 
-class _Heartbeat:
-    """Renews a job's lease in the background while a worker holds it."""
+class Heartbeat:
+    """Renews the leases of claimed jobs in the background while a worker holds them."""
 
-    def __init__(self, store: JobStore, job_id: int, worker: WorkerIdentity, lease_s: float) -> None:
-        self._store, self._job_id, self._worker, self._lease_s = store, job_id, worker, lease_s
+    def __init__(self, store: JobStore, job_ids: list[int], worker: WorkerIdentity, lease_s: float) -> None:
+        self._store, self._job_ids, self._worker, self._lease_s = store, list(job_ids), worker, lease_s
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{job_id}", daemon=True)
+        self._thread = threading.Thread(target=self._beat, name="heartbeat", daemon=True)
 
-    def __enter__(self) -> _Heartbeat:
+    def forget(self, job_id: int) -> None:
+        """Stop renewing a job that is done."""
+        if job_id in self._job_ids:
+            self._job_ids.remove(job_id)
+
+    def __enter__(self) -> Heartbeat:
         self._thread.start()
         return self
 
@@ -257,7 +275,8 @@ class _Heartbeat:
 
     def _beat(self) -> None:
         while not self._stop.wait(self._lease_s / 3):
-            try:
-                self._store.renew_lease(self._job_id, self._worker, self._lease_s)
-            except TranscribeError as e:
-                log.warning("job %d: lease not renewed (%s)", self._job_id, e)
+            for job_id in list(self._job_ids):
+                try:
+                    self._store.renew_lease(job_id, self._worker, self._lease_s)
+                except TranscribeError as e:
+                    log.warning("job %d: lease not renewed (%s)", job_id, type(e).__name__)

@@ -1,0 +1,185 @@
+"""``transcribe batch``: the nightly batch. Transcribe every waiting dictation as fast as the machine allows, then exit.
+
+Dictations are claimed from the store like any worker does (urgent first, then
+by due date), a window at a time; their speech clips go through the engine
+together (``SpeechRecognizer.transcribe_batch``), and each result is finished
+by the same code as ``serve`` (text layer, report, drafts). Only one batch runs
+at a time (a lock file); a batch and ``serve`` never take the same job (the
+store's claims). Interrupted, it finishes the window in hand, gives back what it
+did not start, and the next run resumes; killed, its claims are released at the
+next start.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from .asr import SpeechRecognizer
+from .atomic import ensure_folder, write_atomic
+from .audio import decode_dictation
+from .errors import ConfigurationError, InputError, TranscribeError, TranscriptionFailed
+from .records import Job, JobState
+from .settings import Settings
+from .store import JobStore
+from .text import TextLayer
+from .worker import Heartbeat, Outcome, Worker
+
+log = logging.getLogger(__name__)
+
+
+class BatchAlreadyRunning(ConfigurationError):
+    """Another batch holds the lock."""
+
+
+@dataclass
+class BatchSummary:
+    """What a batch did: files, audio, time, speed, failures with their reasons."""
+
+    started_at: str
+    files_done: int = 0
+    files_failed: int = 0
+    audio_s: float = 0.0
+    wall_s: float = 0.0
+    failures: list[dict[str, object]] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def real_time_factor(self) -> float:
+        """Wall time per second of audio (lower is faster)."""
+        return self.wall_s / self.audio_s if self.audio_s else 0.0
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready mapping, with the derived figures."""
+        data = asdict(self)
+        data["real_time_factor"] = round(self.real_time_factor, 4)
+        data["audio_hours_per_hour"] = round(self.audio_s / self.wall_s, 2) if self.wall_s else 0.0
+        return data
+
+
+@dataclass
+class Progress:
+    """What the progress display shows."""
+
+    total_files: int
+    files_done: int = 0
+    audio_done_s: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def speed(self) -> float:
+        """Audio minutes transcribed per wall minute."""
+        elapsed = time.monotonic() - self.started
+        return self.audio_done_s / elapsed if elapsed > 0 else 0.0
+
+
+@contextmanager
+def batch_lock(folder: Path) -> Iterator[None]:
+    """Hold the site's batch lock, or refuse: only one batch runs at a time."""
+    ensure_folder(folder)
+    path = folder / "batch.lock"
+    handle = open(path, "a+")  # noqa: SIM115 - held for the whole batch
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as e:
+            raise BatchAlreadyRunning(f"another batch is running (lock {path}); wait for it to finish") from e
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+class NightlyBatch:
+    """Runs windows of waiting dictations through the engine together."""
+
+    def __init__(self, settings: Settings, store: JobStore, recognizer: SpeechRecognizer, text_layer: TextLayer,
+                 *, window: int, batch_size: int, on_progress: Callable[[Progress], None] | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.worker = Worker(settings, store, recognizer, text_layer)
+        self.recognizer = recognizer
+        self.window = window
+        self.batch_size = batch_size
+        self.on_progress = on_progress or (lambda _p: None)
+
+    def run(self, stop: threading.Event) -> BatchSummary:
+        """Transcribe until nothing waits (or ``stop`` is set); return the summary."""
+        summary = BatchSummary(started_at=datetime.now().astimezone().isoformat(timespec="seconds"))
+        self.store.release_abandoned()
+        counts = self.store.count_by_state()
+        progress = Progress(total_files=counts.get(JobState.QUEUED, 0))
+        started = time.monotonic()
+        self.on_progress(progress)
+        while not stop.is_set():
+            claimed = self._claim_window()
+            if not claimed:
+                break
+            progress.total_files = max(progress.total_files, progress.files_done + len(claimed))
+            with Heartbeat(self.store, [j.id for j in claimed], self.worker.identity, self.settings.worker.lease_s):
+                for job, outcome in self._run_window(claimed):
+                    progress.files_done += 1
+                    if outcome.state is JobState.DRAFTED:
+                        summary.files_done += 1
+                        duration = self.store.get(job.id).duration_s or 0.0
+                        summary.audio_s += duration
+                        progress.audio_done_s += duration
+                    else:
+                        summary.files_failed += 1
+                        summary.failures.append({"job": job.id, "state": outcome.state.value, "reason": outcome.error})
+                    self.on_progress(progress)
+        summary.interrupted = stop.is_set()
+        summary.wall_s = round(time.monotonic() - started, 3)
+        summary.audio_s = round(summary.audio_s, 3)
+        return summary
+
+    def _claim_window(self) -> list[Job]:
+        claimed = []
+        for _ in range(self.window):
+            job = self.store.claim_next(self.worker.identity, self.settings.worker.lease_s)
+            if job is None:
+                break
+            claimed.append(job)
+        return claimed
+
+    def _run_window(self, jobs: list[Job]) -> Iterator[tuple[Job, Outcome]]:
+        ready = []
+        for job in jobs:
+            try:
+                ready.append((job, decode_dictation(job.audio_path, job.original_name)))
+            except InputError as e:
+                yield job, self.worker.quarantine(job, e)
+        if not ready:
+            return
+        try:
+            transcripts = self.recognizer.transcribe_batch(
+                [(audio, self.worker.decode_options(job)) for job, audio in ready], self.batch_size)
+        except Exception as e:  # noqa: BLE001 - the whole window failed: every job gets its retry
+            transcripts = [TranscriptionFailed(f"the speech engine failed ({type(e).__name__})")] * len(ready)
+        for (job, _), transcript in zip(ready, transcripts):
+            if isinstance(transcript, TranscribeError):
+                yield job, self.worker.guarded(job, lambda failure=transcript: _raise(failure))
+            else:
+                yield job, self.worker.guarded(job, lambda job=job, transcript=transcript: self.worker.finish(job, transcript))
+
+
+def _raise(error: TranscribeError) -> Outcome:
+    raise error
+
+
+def write_summary(summary: BatchSummary, folder: Path) -> Path:
+    """Keep the summary as JSON beside the store (``data/batch-reports/<time>.json``)."""
+    name = summary.started_at.replace(":", "").replace("+", "_")
+    return write_atomic(folder / f"{name}.json", json.dumps(summary.to_json(), indent=2).encode())
