@@ -81,6 +81,17 @@ def _parser() -> argparse.ArgumentParser:
     _model_options(batch)
     batch.set_defaults(handler=_batch)
 
+    dictate = commands.add_parser("dictate", help="record a dictation from the microphone into the inbox")
+    dictate.add_argument("--list-devices", action="store_true", help="list the sound inputs and exit")
+    dictate.add_argument("--device", type=int, help="sound input number (see --list-devices)")
+    dictate.add_argument("--author", help="who dictates (default: asked, or intake.default_author)")
+    dictate.add_argument("--patient", help="patient id in the index")
+    dictate.add_argument("--worktype", choices=["consultation", "letter", "hospital", "operative", "examination", "note"])
+    dictate.add_argument("--urgent", action="store_true")
+    dictate.add_argument("--language", choices=["fr", "en"])
+    dictate.add_argument("--format", dest="audio_format", choices=["flac", "wav"], default="flac")
+    dictate.set_defaults(handler=_dictate)
+
     text = commands.add_parser("text", help="run the medical text layer on plain text or a transcript JSON")
     text.add_argument("file", nargs="?", type=Path, metavar="FILE", help="text or transcript.json (default: stdin)")
     text.add_argument("--lang", choices=["fr", "en"], help="language of plain text (a transcript names its own)")
@@ -392,6 +403,33 @@ class _BatchDisplay:
 
     def close(self) -> None:
         self._progress.stop()
+
+
+def _dictate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from .dictate import DictationDetails, input_devices, record, terminal_keys
+
+    if args.list_devices:
+        devices = input_devices()
+        for index, name, rate in devices:
+            print(f"{index:>3}  {name}  ({rate} Hz)")
+        if not devices:
+            print("no sound input found on this machine")
+        return EXIT_OK
+    author = args.author
+    if not author and sys.stdin.isatty():
+        author = input(f"author [{loaded.settings.intake.default_author}]: ").strip()
+    details = DictationDetails(author or loaded.settings.intake.default_author, args.patient, args.worktype,
+                               args.urgent, args.language)
+    keys, restore = terminal_keys()
+    try:
+        path = record(details, loaded.settings.paths.inbox, device=args.device, audio_format=args.audio_format,
+                      keys=keys, show=lambda text: (sys.stdout.write(text), sys.stdout.flush()))
+    finally:
+        restore()
+    if path is None:
+        return EXIT_OK
+    print(f"dictation sent: {path}")
+    return EXIT_OK
 
 
 def _print_result(store: JobStore, job_id: int, *, as_json: bool, raw: bool) -> None:
