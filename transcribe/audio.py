@@ -39,20 +39,27 @@ class DecodedAudio:
     codec: str
 
 
-def decode_dictation(path: Path, name: str | None = None) -> DecodedAudio:
+#: A dictation longer than this is refused (a recorder left running, or not a dictation).
+MAX_DURATION_S = 2 * 3600
+#: Speech quieter than this (peak, full scale 1.0) is raised, so that the engine and the VAD hear it.
+QUIET_PEAK = 0.1
+TARGET_PEAK = 0.5
+
+
+def decode_dictation(path: Path, name: str | None = None, *, max_duration_s: float = MAX_DURATION_S) -> DecodedAudio:
     """Decode a dictation file, or raise an ``InputError`` that says what is wrong with it.
 
     ``name`` is how messages call the file (its original name, not the archive's).
     """
     try:
-        return _decode_file(path)
+        return _decode_file(path, max_duration_s)
     except InputError as e:
         if name is None or name == path.name:
             raise
         raise type(e)(str(e).replace(path.name, name, 1), hint=e.hint) from e
 
 
-def _decode_file(path: Path) -> DecodedAudio:
+def _decode_file(path: Path, max_duration_s: float = MAX_DURATION_S) -> DecodedAudio:
     try:
         size = path.stat().st_size
         with path.open("rb") as stream:
@@ -73,21 +80,29 @@ def _decode_file(path: Path) -> DecodedAudio:
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as e:
         raise AudioUnreadable(f"{path.name}: not an audio file that can be read ({_reason(e)})") from e
     try:
-        return _decode(container, path)
+        return _decode(container, path, max_duration_s)
     finally:
         container.close()
 
 
-def _decode(container: av.container.InputContainer, path: Path) -> DecodedAudio:
+def _decode(container: av.container.InputContainer, path: Path, max_duration_s: float) -> DecodedAudio:
     if not container.streams.audio:
         raise AudioUnreadable(f"{path.name}: the file holds no audio stream", hint="check that the right file was sent")
     stream = container.streams.audio[0]
+    declared = _declared_duration(container, stream)
+    if declared is not None and declared > max_duration_s:
+        raise _too_long(path.name, declared, max_duration_s)
+    limit = int(max_duration_s * SAMPLE_RATE)
+    kept = 0
     resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
     chunks: list[np.ndarray] = []
     try:
         for frame in container.decode(stream):
             for resampled in resampler.resample(frame):
                 chunks.append(resampled.to_ndarray().reshape(-1))
+                kept += chunks[-1].size
+            if kept > limit:
+                raise _too_long(path.name, kept / SAMPLE_RATE, max_duration_s)
         for resampled in resampler.resample(None):
             chunks.append(resampled.to_ndarray().reshape(-1))
     except (av.FFmpegError, ValueError) as e:
@@ -100,7 +115,7 @@ def _decode(container: av.container.InputContainer, path: Path) -> DecodedAudio:
     pcm = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
     if pcm.size == 0:
         raise AudioUnreadable(f"{path.name}: no audio could be decoded from the file")
-    samples = pcm.astype(np.float32) / 32768.0
+    samples = _raise_quiet_speech(pcm.astype(np.float32) / 32768.0)
     duration_s = samples.size / SAMPLE_RATE
     declared_s = _declared_duration(container, stream)
     if declared_s is not None and declared_s > 2.0 and duration_s < 0.9 * declared_s - 1.0:
@@ -110,6 +125,26 @@ def _decode(container: av.container.InputContainer, path: Path) -> DecodedAudio:
         )
     codec = stream.codec_context.name if stream.codec_context else "unknown"
     return DecodedAudio(samples, duration_s, stream.rate or 0, stream.channels or 0, codec)
+
+
+def _raise_quiet_speech(samples: np.ndarray) -> np.ndarray:
+    """Very quiet speech (a recorder far from the mouth) is raised to a level the engine hears; silence stays silent."""
+    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    if 0.002 < peak < QUIET_PEAK:
+        return samples * (TARGET_PEAK / peak)
+    return samples
+
+
+class TooLong(AudioUnreadable):
+    """A recording too long to be a dictation."""
+
+    kind = "too-long"
+    hint = "split the recording into dictations of less than two hours (a recorder left running?)"
+
+
+def _too_long(name: str, duration_s: float, limit_s: float) -> TooLong:
+    return TooLong(f"{name}: {duration_s / 3600:.1f} hours of audio is too long for a dictation "
+                   f"(at most {limit_s / 3600:.0f} hours)")
 
 
 def _check_wav_length(path: Path, size: int) -> None:

@@ -13,6 +13,7 @@ in the intake thread. Files already in the inbox at start-up are swept.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import queue
@@ -20,16 +21,16 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from .atomic import FILE_MODE, copy_file, ensure_folder, move_file
+from .atomic import FILE_MODE, copy_file, ensure_folder, free_name, move_file, write_atomic
 from .metadata import MAX_SIDECAR_BYTES, DictationMetadata, SidecarInvalid, parse_sidecar
-from .quarantine import ERROR_SUFFIX, quarantine_file
+from .quarantine import ERROR_SUFFIX, QuarantineRecord, error_record_path, quarantine_file, safe_file_name
 from .records import Job, JobState
 from .settings import Settings
 from .store import JobStore
@@ -263,9 +264,30 @@ class Intake:
         except OSError:
             self._tracker.forget(path)  # gone or renamed: its new name brings its own event
             return
+        if os.path.islink(path):
+            self._quarantine_link(path)
+            return
         if not _is_regular(stat.st_mode):
             return
         self._tracker.observe(path, stat.st_size, stat.st_mtime_ns, now, closed=closed)
+
+    def _quarantine_link(self, path: Path) -> None:
+        """A link is never followed (it may point anywhere on the machine): the link itself is set aside."""
+        self._tracker.forget(path)
+        folder = ensure_folder(self.settings.paths.quarantine)
+        target = free_name(folder / (time.strftime("%Y%m%d-%H%M%S_") + safe_file_name(path.name)))
+        try:
+            os.rename(path, target)  # moves the link, never what it points to
+        except OSError as e:
+            log.error("a link in the inbox could not be set aside (%s); it is left there and never read", e.strerror)
+            return
+        record = QuarantineRecord(
+            file=target.name, original_name=path.name, job_id=None, kind="link",
+            error=f"{path.name} is a link to another place, not a dictation file; it was not read",
+            what_to_do="copy the dictation file itself into the inbox", quarantined_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        )
+        write_atomic(error_record_path(target), json.dumps(asdict(record), ensure_ascii=False, indent=2).encode())
+        log.warning("a link was dropped in the inbox; set aside in quarantine without reading it")
 
     def _take_safely(self, path: Path) -> Job | None:
         try:

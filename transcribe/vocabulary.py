@@ -117,6 +117,7 @@ class LanguageVocabulary:
     unit_space: str
     sections: tuple[SectionHeading, ...] = ()
     worktypes: tuple[WorktypeOpening, ...] = ()
+    hallucinations: tuple[str, ...] = ()
 
     def term(self, word: str) -> Term | None:
         """The lexicon entry of this word or phrase, whatever its case and accents."""
@@ -257,6 +258,7 @@ def _load_language(folder: Path, site: Path, language: str, digest: hashlib._Has
             WorktypeOpening(row[0], row[1], tuple(w.strip() for w in row[2].split(",") if w.strip()))
             for row in _read(folder / "worktypes.tsv", digest) if len(row) >= 3
         ),
+        hallucinations=tuple(row[0].strip() for row in _read(folder / "hallucinations.txt", digest) if row[0].strip()),
     )
 
 

@@ -50,6 +50,13 @@ class Outcome:
     error: str | None = None
 
 
+class NoSpeech(InputError):
+    """The recording holds no speech: nothing to transcribe."""
+
+    kind = "no-speech"
+    hint = "check the recorder's microphone and that the right file was sent; the recording is kept"
+
+
 def load_text_layer(settings: Settings, *, warm: bool = True) -> TextLayer:
     """Load the vocabulary and build the text layer (once per worker process; ``warm``: every language now)."""
     folder = vocabulary_folder(settings.paths.vocab)
@@ -140,6 +147,9 @@ class Worker:
 
     def finish(self, job: Job, transcript: Transcript) -> Outcome:
         """Everything after the engine: text layer, report, patient proposal, draft files, the store."""
+        if not transcript.words:
+            raise NoSpeech(f"{job.original_name}: no speech was found in the recording "
+                           f"({transcript.duration_s:.0f} s of silence, noise or music)")
         clean = self.text_layer.clean(transcript, job.author)
         vocab = self.text_layer.vocabulary.for_language(transcript.language)
         author = self.settings.authors.get(job.author)

@@ -16,6 +16,7 @@ from ..records import CleanText, Flag, Transcript
 from ..vocabulary import LanguageVocabulary, Vocabulary
 from . import abbreviations, layout, numbers
 from .commands import CommandFinder
+from .hallucinations import as_replacements, find_hallucinations
 from .prompt_copies import find_prompt_copies
 from .rewriting import PendingFlag, Rewriting
 from .terms import TermIndex, find_terms, term_replacements
@@ -93,6 +94,10 @@ class TextLayer:
 
     def _run(self, rw: Rewriting, layer: _LanguageLayer, source: SourceText) -> None:
         vocab = layer.vocab
+        removals = find_hallucinations(source, vocab.hallucinations)  # on the source: nothing changed yet
+        for removal in removals:
+            rw.flag(removal.start, removal.end, removal.kind, removal.reason)
+        rw.apply(as_replacements(rw.text, removals))
         rw.apply(numbers.find_number_words(rw.text, vocab, layer.units.spoken_words))
         rw.apply(numbers.find_spoken_compounds(rw.text, vocab))
         rw.apply(numbers.find_decimals(rw.text, vocab))

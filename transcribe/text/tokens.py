@@ -57,6 +57,8 @@ class SourceText:
     text: str
     word_spans: tuple[tuple[int, int], ...]
     probabilities: tuple[float, ...]
+    #: each segment of the engine: span in the text, no-speech probability, mean log-probability, compression ratio
+    segments: tuple[tuple[int, int, float, float, float], ...] = ()
 
     def probability_at(self, start: int, end: int) -> float:
         """The lowest engine confidence of the words that overlap this span (1.0 where unknown)."""
@@ -77,7 +79,9 @@ def source_of(transcript: Transcript) -> SourceText:
     position = 0
     if not transcript.words:
         return SourceText(transcript.text, (), ())
+    segments: list[tuple[int, int, float, float, float]] = []
     for segment in transcript.segments:
+        segment_start = position
         for number, word in enumerate(segment.words):
             piece = re.sub(r"\s+", " ", word.text)
             if not parts:
@@ -89,4 +93,8 @@ def source_of(transcript: Transcript) -> SourceText:
             probabilities.append(word.probability)
             parts.append(piece)
             position += len(piece)
-    return SourceText("".join(parts), tuple(spans), tuple(probabilities))
+        if segment.words:
+            text_so_far = "".join(parts)
+            start = segment_start + (len(text_so_far[segment_start:]) - len(text_so_far[segment_start:].lstrip()))
+            segments.append((start, position, segment.no_speech_prob, segment.avg_logprob, segment.compression_ratio))
+    return SourceText("".join(parts), tuple(spans), tuple(probabilities), tuple(segments))

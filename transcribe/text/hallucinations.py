@@ -1,0 +1,134 @@
+"""What the engine wrote without hearing it: subtitle credits, repetition loops, text over silence.
+
+Whisper was trained on subtitles: on silence, noise or music it may write
+"Sous-titres réalisés par la communauté d'Amara.org" or "Thanks for watching",
+and on poor audio it may loop, writing the same words again and again. Such
+text is removed, as an edit the secretary can undo, and flagged.
+
+- a segment the engine itself doubts (no-speech probability above 0.6 with a
+  mean log-probability below -1, Whisper's own rule), or whose text compresses
+  too well (ratio above 2.4: a loop), is removed;
+- a known phrase of ``vocab/<lang>/hallucinations.txt`` is removed;
+- words repeated back to back (a run of 3 or more words, 2 more times) keep
+  only their first occurrence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..vocabulary import fold
+from .rewriting import Replacement
+from .tokens import SourceText
+
+NO_SPEECH_PROBABILITY = 0.6
+LOW_LOG_PROBABILITY = -1.0
+LOOP_COMPRESSION_RATIO = 2.4
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A span of the source to remove, and why."""
+
+    start: int
+    end: int
+    kind: str
+    reason: str
+
+
+def find_hallucinations(source: SourceText, phrases: tuple[str, ...]) -> list[Removal]:
+    """Spans of the engine's text that were not dictated, with the reason (on the source text)."""
+    removals = _doubtful_segments(source) + _known_phrases(source.text, phrases) + _loops(source.text)
+    removals.sort(key=lambda r: (r.start, -(r.end - r.start)))
+    kept: list[Removal] = []
+    for removal in removals:
+        if kept and removal.start < kept[-1].end:
+            continue
+        kept.append(removal)
+    return kept
+
+
+def as_replacements(text: str, removals: list[Removal]) -> list[Replacement]:
+    """Replacements that cut the removals out, spaces included."""
+    out = []
+    for r in removals:
+        start, end = r.start, r.end
+        while start > 0 and text[start - 1] == " ":
+            start -= 1
+        out.append(Replacement(start, end, "", "hallucination", 0.8))
+    return out
+
+
+def _doubtful_segments(source: SourceText) -> list[Removal]:
+    found = []
+    folded = fold(source.text)
+    for start, end, no_speech, log_probability, ratio in source.segments:
+        words = re.findall(r"\w+", folded[start:end])
+        earlier = " ".join(re.findall(r"\w+", folded[:start]))
+        if no_speech > 0.5 and len(words) >= 4 and " ".join(words) in earlier:
+            found.append(Removal(start, end, "repetition",
+                                 f"the engine heard no speech here (no-speech {no_speech:.0%}) and wrote again an "
+                                 "earlier passage; it was removed: listen, and undo if it was dictated"))
+        elif no_speech > NO_SPEECH_PROBABILITY and log_probability < LOW_LOG_PROBABILITY:
+            found.append(Removal(start, end, "hallucination",
+                                 f"the engine heard no speech here (no-speech {no_speech:.0%}); the text was removed: "
+                                 "listen, and undo if it was dictated"))
+        elif ratio > LOOP_COMPRESSION_RATIO:
+            found.append(Removal(start, end, "repetition",
+                                 f"the engine repeated itself here (compression ratio {ratio:.1f}); the passage was "
+                                 "removed: listen, and undo if it was dictated"))
+    return found
+
+
+def _known_phrases(text: str, phrases: tuple[str, ...]) -> list[Removal]:
+    folded = fold(text)
+    if len(folded) != len(text):
+        return []
+    found = []
+    for phrase in phrases:
+        words = re.findall(r"\w+", fold(phrase))
+        if not words:
+            continue
+        pattern = re.compile(r"(?<!\w)" + r"[\W_]*".join(re.escape(w) for w in words) + r"(?!\w)[.!…]*")
+        for m in pattern.finditer(folded):
+            found.append(Removal(m.start(), m.end(), "hallucination",
+                                 f"'{text[m.start():m.end()]}' is a phrase the engine writes on silence or music "
+                                 "(subtitle credits); it was removed"))
+    return found
+
+
+_WORD = re.compile(r"\S+")
+
+
+def _loops(text: str, min_words: int = 3, max_words: int = 12) -> list[Removal]:
+    words = [(m.start(), m.end(), re.sub(r"[^\w]", "", fold(m.group()))) for m in _WORD.finditer(text)]
+    keys = [w[2] for w in words]
+    found: list[Removal] = []
+    i = 0
+    while i < len(words):
+        best = None
+        for size in range(min_words, max_words + 1):
+            if i + 2 * size > len(words):
+                break
+            unit = keys[i:i + size]
+            if not all(unit):
+                continue
+            repeats = 1
+            while keys[i + repeats * size:i + (repeats + 1) * size] == unit:
+                repeats += 1
+            if (repeats >= 3 or (repeats >= 2 and size >= 5)) and (best is None or size * repeats > best[0] * best[1]):
+                best = (size, repeats)
+        if best is None:
+            i += 1
+            continue
+        size, repeats = best
+        first_end = words[i + size - 1][1]
+        last_start, last_end = words[i + repeats * size - 1][:2]
+        trailing = len(text[last_start:last_end]) - len(text[last_start:last_end].rstrip(".,;:!?…"))
+        last_end -= trailing  # the mark that ends the last repeat ends the sentence: keep it
+        found.append(Removal(first_end, last_end, "repetition",
+                             f"the same {size} words came {repeats} times in a row (an engine loop); the repeats "
+                             "were removed: listen, and undo if they were dictated"))
+        i += repeats * size
+    return found
