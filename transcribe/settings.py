@@ -121,6 +121,7 @@ class WorkerSettings:
     max_attempts: int = 3
     lease_s: float = 120.0
     poll_s: float = 0.5
+    filing_retry_s: float = 30.0
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,6 @@ from .vocabulary import load_vocabulary, vocabulary_folder
 
 log = logging.getLogger(__name__)
 
-#: How often an idle worker files the validated reports still waiting (a failed filing is retried).
-FILING_RETRY_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -108,7 +106,7 @@ class Worker:
         last_filing = 0.0
         while not stop.is_set():
             if self.run_next() is None:
-                if time.monotonic() - last_filing >= FILING_RETRY_S:
+                if time.monotonic() - last_filing >= self.settings.worker.filing_retry_s:
                     last_filing = time.monotonic()
                     file_waiting_reports(self.settings, self.store, self.text_layer.vocabulary)
                 stop.wait(self.settings.worker.poll_s)

@@ -1,0 +1,16 @@
+"""A lighter run of bench/chaos.py: dictations dropped while serve is killed and restarted; nothing lost or doubled."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from .conftest import ROOT
+
+
+def test_chaos_light(tmp_path) -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "chaos.py"), "--dictations", "12", "--kills", "3",
+                             "--keep", str(tmp_path / "chaos"), "--timeout", "600"],
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "every promise kept" in result.stdout and "3 kills survived" in result.stdout
