@@ -75,6 +75,47 @@ def store(settings: Settings) -> Iterator[JobStore]:
     job_store.close()
 
 
+POSTGRES_URL = os.environ.get("TRANSCRIBE_TEST_POSTGRES_URL",
+                              "postgresql+psycopg://transcribe_test:transcribe_test@127.0.0.1:5432/transcribe_test")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL store in a schema of its own (created by tests/install-system-packages.sh)."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    try:
+        admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            schema = f"t_{uuid.uuid4().hex[:12]}"
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    except Exception as e:  # noqa: BLE001 - no server here: say why and skip
+        pytest.skip(f"no PostgreSQL at {POSTGRES_URL.rsplit('@', 1)[-1]} ({type(e).__name__}); "
+                    "tests/install-system-packages.sh sets it up")
+    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store URL on each engine the pipeline supports."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def engine_store(store_url: str) -> Iterator[JobStore]:
+    """A migrated job store on each engine."""
+    job_store = open_store(store_url)
+    yield job_store
+    job_store.close()
+
+
 @pytest.fixture(scope="session")
 def recognizer() -> SpeechRecognizer:
     """The real bundled model, loaded once for the whole test session."""

@@ -22,8 +22,8 @@ def _receive(store: JobStore, n: int) -> int:
     return job.id
 
 
-def test_migrations_run_once(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+def test_migrations_run_once(store_url: str) -> None:
+    url = store_url
     latest = MIGRATIONS[-1][0]
     first = JobStore(url)
     assert first.migrate() == [version for version, _ in MIGRATIONS]
@@ -59,12 +59,13 @@ def test_a_store_made_by_an_older_version_is_migrated(tmp_path: Path) -> None:
     migrated.close()
 
 
-def test_sqlite_runs_in_wal_mode(store: JobStore) -> None:
+def test_sqlite_runs_in_wal_mode(store: JobStore) -> None:  # the embedded default
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
-def test_same_audio_is_one_job(store: JobStore) -> None:
+def test_same_audio_is_one_job(engine_store: JobStore) -> None:
+    store = engine_store
     job, new = store.receive(audio_sha256="a" * 64, author="dr-a", original_name="x.wav", audio_path=Path("/a/x.wav"))
     again, new_again = store.receive(audio_sha256="a" * 64, author="dr-b", original_name="y.wav", audio_path=Path("/a/y.wav"))
     assert new and not new_again
@@ -72,7 +73,8 @@ def test_same_audio_is_one_job(store: JobStore) -> None:
     assert [e[1] for e in store.events(job.id)] == ["received", "duplicate-received"]
 
 
-def test_received_job_is_not_claimable_until_queued(store: JobStore) -> None:
+def test_received_job_is_not_claimable_until_queued(engine_store: JobStore) -> None:
+    store = engine_store
     job, _ = store.receive(audio_sha256="b" * 64, author="dr", original_name="x.wav", audio_path=Path("/a/x.wav"))
     assert job.state is JobState.RECEIVED
     assert store.claim_next(this_worker(), 60) is None
@@ -81,7 +83,8 @@ def test_received_job_is_not_claimable_until_queued(store: JobStore) -> None:
     assert claimed is not None and claimed.id == job.id and claimed.attempts == 1
 
 
-def test_each_job_is_claimed_by_exactly_one_of_many_threads(store: JobStore) -> None:
+def test_each_job_is_claimed_by_exactly_one_of_many_threads(engine_store: JobStore) -> None:
+    store = engine_store
     ids = {_receive(store, n) for n in range(40)}
     claims: list[tuple[str, int]] = []
     lock = threading.Lock()
@@ -101,7 +104,8 @@ def test_each_job_is_claimed_by_exactly_one_of_many_threads(store: JobStore) -> 
     assert sorted(claimed_ids) == sorted(ids)  # every job once, none twice
 
 
-def test_each_job_is_claimed_once_across_processes(store: JobStore) -> None:
+def test_each_job_is_claimed_once_across_processes(engine_store: JobStore) -> None:
+    store = engine_store
     ids = {_receive(store, n) for n in range(30)}
     script = (
         "import sys; from transcribe.store import JobStore, this_worker\n"
@@ -114,9 +118,9 @@ def test_each_job_is_claimed_once_across_processes(store: JobStore) -> None:
     assert sorted(claimed) == sorted(ids)
 
 
-def test_lease_expiry_returns_the_job_to_the_queue(tmp_path: Path) -> None:
+def test_lease_expiry_returns_the_job_to_the_queue(store_url: str) -> None:
     now = [1000.0]
-    store = JobStore(f"sqlite:///{tmp_path / 's.sqlite3'}", clock=lambda: now[0])
+    store = JobStore(store_url, clock=lambda: now[0])
     store.migrate()
     job_id = _receive(store, 1)
     remote = WorkerIdentity("another-host", 4242, "abcd")
@@ -133,7 +137,8 @@ def test_lease_expiry_returns_the_job_to_the_queue(tmp_path: Path) -> None:
     store.close()
 
 
-def test_a_dead_worker_on_this_host_is_noticed_at_once(store: JobStore) -> None:
+def test_a_dead_worker_on_this_host_is_noticed_at_once(engine_store: JobStore) -> None:
+    store = engine_store
     job_id = _receive(store, 1)
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
@@ -145,7 +150,8 @@ def test_a_dead_worker_on_this_host_is_noticed_at_once(store: JobStore) -> None:
     assert store.release_abandoned() == []  # our own process is alive
 
 
-def test_drafted_only_by_the_claim_holder(store: JobStore) -> None:
+def test_drafted_only_by_the_claim_holder(engine_store: JobStore) -> None:
+    store = engine_store
     job_id = _receive(store, 1)
     holder, stranger = this_worker(), this_worker()
     store.claim_next(holder, 60)
@@ -159,7 +165,8 @@ def test_drafted_only_by_the_claim_holder(store: JobStore) -> None:
     assert store.results_of(job_id) == outputs
 
 
-def test_requeue_only_a_quarantined_job(store: JobStore) -> None:
+def test_requeue_only_a_quarantined_job(engine_store: JobStore) -> None:
+    store = engine_store
     job_id = _receive(store, 1)
     with pytest.raises(StoreError, match="not quarantined"):
         store.requeue(job_id, audio_path=Path("/a"))
@@ -170,6 +177,7 @@ def test_requeue_only_a_quarantined_job(store: JobStore) -> None:
     assert (job.state, job.attempts, job.audio_path) == (JobState.QUEUED, 0, Path("/archive/x.wav"))
 
 
-def test_unknown_job(store: JobStore) -> None:
+def test_unknown_job(engine_store: JobStore) -> None:
+    store = engine_store
     with pytest.raises(JobNotFound, match="no job 99"):
         store.get(99)

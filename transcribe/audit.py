@@ -49,6 +49,8 @@ class AuditTrail:
         """Append an entry (in the same transaction as reading the last hash, so two writers cannot fork the chain)."""
         at = self._clock()
         with self._store.transaction() as conn:
+            if conn.dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE already serialises writers
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(7372657)"))
             previous = conn.scalar(sa.select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)) or GENESIS
             conn.execute(audit_log.insert().values(
                 at=at, username=username, action=action, job_id=job_id, detail=detail, previous_hash=previous,

@@ -64,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     _model_options(serve)
     serve.set_defaults(handler=_serve)
 
+    worker = commands.add_parser("worker", help="only transcribe queued jobs (no watcher, no web app): a worker host")
+    _model_options(worker)
+    worker.set_defaults(handler=_worker)
+
     run = commands.add_parser("run", help="transcribe the given files now and print the text")
     run.add_argument("files", nargs="+", type=Path, metavar="FILE")
     run.add_argument("--author", help="author of the dictations (default: intake.default_author)")
@@ -197,6 +201,27 @@ def _serve(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     store = _open(loaded.settings)
     try:
         serve(loaded.settings, store)
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def _worker(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    import signal
+    import threading
+
+    from .worker import Worker, load_recognizer, load_text_layer
+
+    settings = loaded.settings
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    recognizer = load_recognizer(settings)
+    text_layer = load_text_layer(settings)
+    store = _open(settings)
+    try:
+        log.info("worker ready on store %s", store.display_url)
+        Worker(settings, store, recognizer, text_layer).run(stop)
     finally:
         store.close()
     return EXIT_OK

@@ -53,16 +53,10 @@ class PathSettings:
     vocab: Path = Path("vocab")
     site_vocab: Path = Path("vocab/site")
     templates: Path = Path("templates")
-
-    @property
-    def archive(self) -> Path:
-        """Folder holding every received dictation, as it was received."""
-        return self.data / "archive"
-
-    @property
-    def drafts(self) -> Path:
-        """Folder holding one sub-folder of draft outputs per job."""
-        return self.data / "drafts"
+    #: every received dictation as received; on several hosts, a shared folder mounted at the same path
+    archive: Path = Path("data/archive")
+    #: one sub-folder of draft outputs per job; shared like the archive
+    drafts: Path = Path("data/drafts")
 
 
 @dataclass(frozen=True)
@@ -353,6 +347,8 @@ def _build(values: dict[str, Any], site: Path) -> Settings:
     top["site"] = site
     paths = PathSettings(**section_values["paths"])
     paths = PathSettings(**{f.name: _under(site, getattr(paths, f.name)) for f in dataclasses.fields(paths)})
+    derived = {name: paths.data / name for name in ("archive", "drafts") if name not in section_values["paths"]}
+    paths = dataclasses.replace(paths, **derived)  # by default they live in the data folder
     asr = AsrSettings(**section_values["asr"])
     asr = dataclasses.replace(asr, model_cache=_under(site, asr.model_cache.expanduser()))
     return Settings(

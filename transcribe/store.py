@@ -70,9 +70,9 @@ class JobStore:
     """Jobs and their history in a SQL database."""
 
     def __init__(self, url: str, *, clock: Callable[[], float] = time.time) -> None:
-        self.url = url
+        self.url = normalise_url(url)
         self._clock = clock
-        self.engine = _create_engine(url)
+        self.engine = _create_engine(self.url)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -546,7 +546,13 @@ class JobStore:
             with self.engine.begin() as conn:
                 yield conn
         except sa.exc.OperationalError as e:
-            raise StoreError(f"the job store at {self.url} is unavailable ({e.orig}); check the disk and its permissions") from e
+            raise StoreError(f"the job store at {self.display_url} is unavailable ({type(e.orig).__name__}); "
+                             "check the disk and its permissions, or the database server") from e
+
+    @property
+    def display_url(self) -> str:
+        """The store URL without its password, for messages."""
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -570,9 +576,22 @@ def open_store(url: str) -> JobStore:
     return store
 
 
+def normalise_url(url: str) -> str:
+    """A PostgreSQL URL uses psycopg 3 ("postgresql://..." is taken as "postgresql+psycopg://...")."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
 def _create_engine(url: str) -> Engine:
+    url = normalise_url(url)
     if not url.startswith("sqlite"):
-        return sa.create_engine(url, pool_pre_ping=True)
+        try:
+            return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        except (ImportError, sa.exc.ArgumentError) as e:
+            raise StoreError(f"the store URL cannot be used ({e}); for PostgreSQL install the driver: "
+                             "pip install 'transcribe[postgres]'") from e
     database = sa.engine.make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)

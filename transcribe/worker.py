@@ -103,8 +103,11 @@ class Worker:
     def run(self, stop: threading.Event) -> None:
         """Process queued jobs until ``stop`` is set; when idle, file the validated reports still waiting."""
         self.store.release_abandoned()
-        last_filing = 0.0
+        last_filing = last_release = time.monotonic()
         while not stop.is_set():
+            if time.monotonic() - last_release >= min(30.0, self.settings.worker.lease_s / 2):
+                last_release = time.monotonic()
+                self.store.release_abandoned()  # a worker that died elsewhere: its jobs come back
             if self.run_next() is None:
                 if time.monotonic() - last_filing >= self.settings.worker.filing_retry_s:
                     last_filing = time.monotonic()

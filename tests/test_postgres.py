@@ -1,0 +1,100 @@
+"""PostgreSQL as the shared store: several worker processes, a worker killed mid-job, the rest of the store."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from transcribe.audit import AuditTrail
+from transcribe.inbox import Intake
+from transcribe.patients import parse_patient_csv
+from transcribe.records import JobState
+from transcribe.review.accounts import Accounts
+from transcribe.review.workspace import Workspace, WorkState
+from transcribe.store import open_store
+
+from .audio_files import clip_samples, write_audio
+from .conftest import dictation, make_settings, wait_for
+
+
+def test_four_workers_do_fifty_jobs_exactly_once_even_when_one_is_killed(site: Path, postgres_url: str,
+                                                                        tmp_path: Path) -> None:
+    settings = make_settings(site, {"store.url": postgres_url, "worker.lease_s": 10.0})
+    store = open_store(settings.store_url)
+    speech = clip_samples(dictation("en-gp-001"))[: 16000]
+    intake = Intake(settings, store)
+    for number in range(50):
+        varied = (speech.astype(np.int32) + np.random.default_rng(number).integers(-30, 30, speech.size))
+        path = write_audio(varied.clip(-32767, 32767).astype(np.int16), tmp_path / f"j{number:02d}.opus")
+        assert intake.take(path) is not None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRANSCRIBE_")}
+    env["TRANSCRIBE_ASR_CPU_THREADS"] = "1"
+    workers = [subprocess.Popen([sys.executable, "-m", "transcribe", "-q", "worker"], cwd=site, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(4)]
+    try:
+        victim = workers[0]
+
+        def victim_busy() -> bool:
+            return any(j.claimed_by and f":{victim.pid}:" in j.claimed_by
+                       for j in store.list_jobs(state=JobState.TRANSCRIBING, limit=100))
+
+        wait_for(victim_busy, timeout_s=180, step_s=0.05)
+        victim.send_signal(signal.SIGKILL)  # killed mid-job
+        victim.wait()
+
+        def all_done() -> bool:
+            return store.count_by_state() == {JobState.DRAFTED: 50}
+
+        wait_for(all_done, timeout_s=600, step_s=0.5)
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.terminate()
+                worker.wait(timeout=60)
+    released = 0
+    for job in store.list_jobs(limit=100):
+        events = [e[1] for e in store.events(job.id)]
+        assert events.count("drafted") == 1, events  # done exactly once
+        released += events.count("released")
+    assert released >= 1  # the killed worker's job came back and was done by another
+    store.close()
+
+
+def test_the_audit_chain_holds_with_concurrent_writers(postgres_url: str) -> None:
+    store = open_store(postgres_url)
+    trail = AuditTrail(store)
+
+    def write(who: str) -> None:
+        for number in range(40):
+            trail.record(who, "changed", number)
+
+    threads = [threading.Thread(target=write, args=(f"user{i}",)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check = trail.verify()
+    assert check.intact and check.entries == 120
+    store.close()
+
+
+def test_accounts_patients_and_work_in_progress_on_postgresql(postgres_url: str) -> None:
+    store = open_store(postgres_url)
+    accounts = Accounts(store)
+    user = accounts.add_user("anne", "correct horse battery", "secretary")
+    token, session = accounts.login("anne", "correct horse battery", "127.0.0.1")
+    assert accounts.session(token).user.username == "anne" and session.csrf_token
+    added, _ = store.import_patients(parse_patient_csv("id,nom,prénom,ddn\n1,Dupont,Jean,1950-03-12\n")[0])
+    assert added == 1 and store.search_patients("dupont")[0].patient_id == "1"
+    job, _ = store.receive(audio_sha256="c" * 64, author="dr", original_name="a.wav", audio_path=Path("/a"))
+    workspace = Workspace(store)
+    workspace.save(job.id, user.id, WorkState(resolved=[1, 2], patient_id="1"))
+    assert workspace.load(job.id).resolved == [1, 2] and workspace.holder(job.id) == "anne"
+    store.close()
