@@ -91,13 +91,14 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it")
+    parser.add_argument("--fast", action="store_true", help="greedy decoding (beam 1): the promises, not accuracy")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     site = args.keep or Path(tempfile.mkdtemp(prefix="chaos-"))
     site.mkdir(parents=True, exist_ok=True)
     (site / "transcribe.toml").write_text(
         "[intake]\nsettle_s = 0.3\n[worker]\npoll_s = 0.1\nlease_s = 60.0\nfiling_retry_s = 1.0\n"
-        "[review]\nenabled = false\n")
+        "[review]\nenabled = false\n" + ("[asr]\nbeam_size = 1\n" if args.fast else ""))
     staging = site / "staging"
     staging.mkdir(exist_ok=True)
     dictations = make_dictations(staging, args.dictations, rng)

@@ -10,7 +10,7 @@ from .conftest import ROOT
 
 def test_chaos_light(tmp_path) -> None:
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "chaos.py"), "--dictations", "12", "--kills", "3",
-                             "--keep", str(tmp_path / "chaos"), "--timeout", "600"],
+                             "--keep", str(tmp_path / "chaos"), "--timeout", "600", "--fast"],
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "every promise kept" in result.stdout and "3 kills survived" in result.stdout
