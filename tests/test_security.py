@@ -36,6 +36,9 @@ ACCESS = {
     ("POST", "/admin/users"): {"admin"},
     ("POST", "/admin/patients"): {"admin"},
     ("POST", "/admin/vocabulary"): {"admin"},
+    ("GET", "/stats"): {"doctor", "admin"},
+    ("GET", "/admin/proposals"): {"admin"},
+    ("POST", "/admin/proposals/{proposal_id}/{action}"): {"admin"},
     ("POST", "/logout"): {"doctor", "secretary", "admin"},
     ("POST", "/language"): {"doctor", "secretary", "admin"},
 }
@@ -104,7 +107,7 @@ def test_every_route_refuses_anonymous_requests_and_wrong_roles(app_site: Site) 
     job_id = app_site.dictate("fr-mg-001")
     anonymous = Client(app_site)
     for (method, path) in ACCESS:
-        concrete = path.replace("{job_id}", str(job_id))
+        concrete = path.replace("{job_id}", str(job_id)).replace("{proposal_id}", "1").replace("{action}", "replay")
         status, headers, _ = anonymous.request(method, concrete, b"{}" if method == "POST" else None,
                                                {"Content-Type": "application/json"} if method == "POST" else {})
         assert status in (401, 303), (method, path, status)
@@ -117,7 +120,7 @@ def test_every_route_refuses_anonymous_requests_and_wrong_roles(app_site: Site) 
         for (method, path), allowed in ACCESS.items():
             if path in ("/logout",) or path.endswith(("/validate", "/return", "/resubmit")):
                 continue  # would end the session or the job; their refusal is checked by role below
-            concrete = path.replace("{job_id}", str(job_id))
+            concrete = path.replace("{job_id}", str(job_id)).replace("{proposal_id}", "1").replace("{action}", "replay")
             if method == "GET":
                 status, _, _ = client.request("GET", concrete)
             else:
@@ -143,7 +146,7 @@ def test_csrf_is_required_on_every_state_change(app_site: Site) -> None:
     for (method, path) in ACCESS:
         if method != "POST":
             continue
-        concrete = path.replace("{job_id}", str(job_id))
+        concrete = path.replace("{job_id}", str(job_id)).replace("{proposal_id}", "1").replace("{action}", "reject")
         assert client.post_json(concrete, {}, csrf="")[0] == 403, path
         assert client.post_json(concrete, {}, csrf="a-forged-token")[0] == 403, path
     status, _, _ = client.request("POST", "/login", b"username=anne&password=x&login_csrf=forged",

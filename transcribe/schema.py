@@ -204,6 +204,25 @@ audit_log = sa.Table(
 )
 
 
+proposals = sa.Table(
+    "proposals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("language", sa.String(10), nullable=False),
+    sa.Column("author", sa.String(100), nullable=False),
+    sa.Column("target", sa.String(200), nullable=False),
+    sa.Column("wrong_forms_json", sa.Text, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("effect_json", sa.Text),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("decided_by", sa.String(100)),
+    sa.Column("decided_at", sa.Float),
+    sa.UniqueConstraint("kind", "language", "author", "target"),
+)
+
+
 def _migration_3(conn: Connection) -> None:
     """Reports and patient records: metadata, identity, the patient index, validated reports, filings."""
     for column in ("worktype", "priority", "due_date", "metadata_json", "patient_id", "identity_json",
@@ -220,10 +239,16 @@ def _migration_4(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _migration_5(conn: Connection) -> None:
+    """Learning from the secretary: vocabulary proposals waiting for an admin."""
+    proposals.create(conn, checkfirst=True)
+
+
 #: Ordered schema migrations. Append, never edit: a site's store has run the earlier ones.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _migration_1),
     (2, _migration_2),
     (3, _migration_3),
     (4, _migration_4),
+    (5, _migration_5),
 ]

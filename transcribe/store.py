@@ -330,6 +330,17 @@ class JobStore:
             return self._get(conn, job_id)
 
     # --- reports and filing ----------------------------------------------------
+    def queue_again(self, job_id: int, by: str | None, reason: str) -> Job:
+        """Send a drafted (not yet validated) job back to the engine: a re-run after the vocabulary or model changed."""
+        with self.transaction() as conn:
+            job = self._get(conn, job_id)
+            if job.state not in (JobState.DRAFTED, JobState.RETURNED):
+                raise StoreError(f"job {job_id} is {job.state.value}: only a draft not yet validated is run again")
+            conn.execute(jobs.update().where(jobs.c.id == job_id).values(
+                state=JobState.QUEUED.value, attempts=0, updated_at=self._clock()))
+            self._event(conn, job_id, "rerun", by, reason)
+            return self._get(conn, job_id)
+
     def return_to_author(self, job_id: int, comment: str, by: str) -> Job:
         """Send a draft back to its author with a comment; it leaves the review queue."""
         with self.transaction() as conn:

@@ -118,6 +118,8 @@ class LanguageVocabulary:
     sections: tuple[SectionHeading, ...] = ()
     worktypes: tuple[WorktypeOpening, ...] = ()
     hallucinations: tuple[str, ...] = ()
+    #: accepted correction rules: (as the engine writes it, as it must be written)
+    corrections: tuple[tuple[str, str], ...] = ()
 
     def term(self, word: str) -> Term | None:
         """The lexicon entry of this word or phrase, whatever its case and accents."""
@@ -259,6 +261,11 @@ def _load_language(folder: Path, site: Path, language: str, digest: hashlib._Has
             for row in _read(folder / "worktypes.tsv", digest) if len(row) >= 3
         ),
         hallucinations=tuple(row[0].strip() for row in _read(folder / "hallucinations.txt", digest) if row[0].strip()),
+        corrections=tuple(
+            (row[0].strip(), row[1].strip())
+            for path in (folder / "corrections.tsv", site / language / "corrections.tsv")
+            for row in _read(path, digest) if len(row) >= 2 and row[0].strip() and row[1].strip()
+        ),
     )
 
 
@@ -283,3 +290,20 @@ def _ordinary_words(language: str, terms: dict[str, Term]) -> frozenset[str]:
     import wordfreq
 
     return frozenset(w for w in wordfreq.top_n_list(language, 200_000) if fold(w) not in terms or len(w) <= 3)
+
+
+def with_addition(vocabulary: Vocabulary, language: str, kind: str, target: str,
+                  wrong_forms: tuple[str, ...] = ()) -> Vocabulary:
+    """The vocabulary with one more site term or correction rule (to replay a proposal before accepting it)."""
+    import dataclasses
+
+    current = vocabulary.languages[language]
+    if kind == "term":
+        terms = dict(current.terms)
+        terms[fold(target)] = Term(target, "term", "proposal")
+        changed = dataclasses.replace(current, terms=terms,
+                                      ordinary_words=current.ordinary_words - {target.lower()})
+    else:
+        changed = dataclasses.replace(current, corrections=current.corrections + tuple((w, target) for w in wrong_forms))
+    return dataclasses.replace(vocabulary, languages={**vocabulary.languages, language: changed},
+                               version=vocabulary.version + "+proposal")

@@ -476,6 +476,48 @@ def create_app(settings: Settings, store: JobStore, vocabulary: Vocabulary) -> F
         audit.record(session.user.username, "vocabulary-added", None, f"{language} {kind}")
         return RedirectResponse(f"/admin?message={quote('ok')}", status_code=303)
 
+    # --- learning from the secretary ---------------------------------------------------------------
+    @app.get("/stats", response_class=HTMLResponse)
+    async def stats(request: Request, by: str = "author") -> Response:
+        session = session_of(request, "doctor")
+        from ..accuracy import GROUPS, accuracy, validated_cases
+
+        by = by if by in GROUPS else "author"
+        own = session.user.author if session.user.role == "doctor" else None
+        if session.user.role == "doctor" and not own:
+            raise HTTPException(403, "no dictations are linked to your account")
+        cases = validated_cases(store, author=own)
+        weekly = accuracy(cases, vocabulary, "week")
+        return page(request, "stats.html", session, by=by, groups=GROUPS, figures=accuracy(cases, vocabulary, by),
+                    chart=_chart([(k, v["word_error_rate"]) for k, v in weekly.items() if k != "all"]))
+
+    @app.get("/admin/proposals", response_class=HTMLResponse)
+    async def proposals_page(request: Request, message: str = "") -> Response:
+        session = session_of(request, "admin")
+        from ..accuracy import list_proposals, refresh_proposals
+
+        refresh_proposals(store, vocabulary)
+        return page(request, "proposals.html", session, proposals=list_proposals(store), message=message[:300])
+
+    @app.post("/admin/proposals/{proposal_id}/{action}")
+    async def decide_proposal(request: Request, proposal_id: int, action: str) -> Response:
+        session, _ = await checked(request, "admin")
+        from ..accuracy import decide, replay
+
+        try:
+            if action == "replay":
+                effect = replay(store, vocabulary, proposal_id)
+                message = f"#{proposal_id}: {effect['errors_fixed']} errors fixed, {effect['errors_introduced']} introduced"
+            elif action in ("accept", "reject"):
+                decide(store, settings, proposal_id, accept=action == "accept", by=session.user.username)
+                audit.record(session.user.username, f"proposal-{action}ed", None, f"proposal {proposal_id}")
+                message = f"#{proposal_id}: {action}ed" + (" (used from the next start)" if action == "accept" else "")
+            else:
+                raise HTTPException(404, "no such action")
+        except ReviewError as e:
+            message = str(e)
+        return RedirectResponse(f"/admin/proposals?message={quote(message)}", status_code=303)
+
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if request.url.path.startswith("/api/") or request.method != "GET":
@@ -495,6 +537,18 @@ def _local(target: str, *, same_origin: bool = False) -> str:
     if not target.startswith("/") or target.startswith("//") or "\\" in target or "\n" in target or "\r" in target:
         return "/"
     return target
+
+
+def _chart(points: list[tuple[str, float | None]]) -> dict[str, Any]:
+    """Bars of the word error rate per week, as SVG geometry (drawn by the template, no script)."""
+    width, height = 40, 120
+    bars = []
+    for index, (week, rate) in enumerate(points[-26:]):
+        value = rate or 0.0
+        bar = max(1, int(value * height))
+        bars.append({"x": index * width + 10, "y": height - bar + 10, "height": bar, "week": week,
+                     "label": f"{value:.0%}" if rate is not None else "-"})
+    return {"bars": bars, "width": max(1, len(bars)) * width + 20, "height": height + 40}
 
 
 def _duration(seconds: float | None) -> str:

@@ -8,6 +8,7 @@ and capitals.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import spacy
@@ -18,7 +19,7 @@ from . import abbreviations, layout, numbers
 from .commands import CommandFinder
 from .hallucinations import as_replacements, find_hallucinations
 from .prompt_copies import find_prompt_copies
-from .rewriting import PendingFlag, Rewriting
+from .rewriting import PendingFlag, Replacement, Rewriting
 from .terms import TermIndex, find_terms, term_replacements
 from .tokens import SourceText, source_of, tokenize
 from .units import UnitFinder
@@ -110,6 +111,7 @@ class TextLayer:
         rw.apply(abbreviations.find_spelled(tokenize(rw.text), vocab, layer.letters))
         if self.options.correct_terms:
             self._correct_terms(rw, layer, source)
+        rw.apply(find_site_corrections(rw.text, vocab.corrections))
         expansions, ambiguous = abbreviations.find_expansions(rw.text, vocab, self.options.abbreviations)
         for flag in ambiguous:
             rw.flag(flag.start, flag.end, "abbreviation", flag.reason)
@@ -133,6 +135,15 @@ class TextLayer:
             if not finding.change:
                 rw.flag(finding.start, finding.end, "term", finding.reason, finding.term.text)
         rw.apply(term_replacements([f for f in findings if not rw.is_changed(f.start, f.end)]))
+
+
+def find_site_corrections(text: str, corrections: tuple[tuple[str, str], ...]) -> list[Replacement]:
+    """The site's accepted correction rules: a form the engine keeps writing, replaced by the right term."""
+    found: list[Replacement] = []
+    for wrong, right in corrections:
+        pattern = re.compile(r"(?<!\w)" + r"\s+".join(re.escape(w) for w in wrong.split()) + r"(?!\w)", re.IGNORECASE)
+        found += [Replacement(m.start(), m.end(), right, "site-correction", 0.9) for m in pattern.finditer(text)]
+    return found
 
 
 def _sentence_starts(text: str) -> set[int]:

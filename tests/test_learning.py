@@ -1,0 +1,181 @@
+"""Learning from the secretary: figures from real validated reports, proposals, replay, re-runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from transcribe.accuracy import accuracy, decide, list_proposals, refresh_proposals, replay, validated_cases
+from transcribe.audit import AuditTrail
+from transcribe.inbox import Intake
+from transcribe.learning import compare, propose, words_of
+from transcribe.patients import parse_patient_csv
+from transcribe.records import JobState, transcript_from_json
+from transcribe.rerun import choose_jobs, rerun
+from transcribe.review.workspace import Workspace, WorkState
+from transcribe.schema import audit_log
+from transcribe.settings import Settings
+from transcribe.store import JobStore
+from transcribe.text import TextLayer
+from transcribe.validation import validate_report
+from transcribe.vocabulary import load_vocabulary
+from transcribe.worker import Worker
+
+from .audio_files import clip_samples, write_audio
+from .conftest import ROOT, dictation
+from .test_review_app import app_site, browser  # noqa: F401
+
+
+def _levenshtein(a: list[str], b: list[str]) -> int:
+    """Word edit distance, written out here so that the figures are checked independently."""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (x != y))
+    return row[-1]
+
+
+def test_a_hand_computed_comparison(text_layer: TextLayer) -> None:
+    vocab = text_layer.vocabulary.for_language("fr")
+    is_term = lambda w: vocab.term(w) is not None or w.upper() in vocab.abbreviations  # noqa: E731
+    result = compare("Patient sous ferrosémie 40 mg, HTA ancienne.", "Patient sous furosémide 40 mg, HTA ancienne.", is_term)
+    assert (result.words, result.errors, result.terms, result.term_errors) == (7, 1, 2, 1)
+    assert result.word_error_rate == pytest.approx(1 / 7)
+    assert result.substitutions == (("ferrosémie", "furosémide"),)
+
+
+def test_proposals_need_repetition_and_never_touch_a_drug() -> None:
+    seen = [("fr", "dr-a", "fures aux emmides", "furosémide")] * 2 + [("fr", "dr-a", "hydroxyzine", "hydralazine")] * 3 \
+        + [("fr", "dr-a", "zolmi", "zolmitriptan")] * 2 + [("fr", "dr-a", "une", "un")] * 5
+    drafts = propose(seen, is_term=lambda lang, w: w in {"furosémide", "hydralazine", "hydroxyzine"},
+                     is_ordinary=lambda lang, w: w in {"un", "une"}, is_drug=lambda lang, w: w == "hydroxyzine")
+    by_target = {d.target: d for d in drafts}
+    assert by_target["furosémide"].kind == "correction" and by_target["furosémide"].wrong_forms == (("fures aux emmides", 2),)
+    assert by_target["zolmitriptan"].kind == "term"
+    assert "hydralazine" not in by_target  # a drug heard as another drug is never a rule
+    assert "un" not in by_target  # ordinary words are not vocabulary
+
+
+@pytest.fixture
+def validated(settings: Settings, store: JobStore, recognizer, text_layer):
+    """Two dictations transcribed by the pipeline and validated with the secretary's corrections."""
+    store.import_patients(parse_patient_csv("id,family_name,given_names,birth_date\n1,Dupont,Jean,1950-03-12\n")[0])
+    speech = clip_samples(dictation("fr-dose-01"))
+    (settings.paths.inbox / "dr-martin").mkdir(parents=True, exist_ok=True)
+    jobs = []
+    for number in range(2):
+        varied = (speech.astype(np.int32) + np.random.default_rng(number).integers(-20, 20, speech.size))
+        path = write_audio(varied.clip(-32767, 32767).astype(np.int16),
+                           settings.paths.inbox / "dr-martin" / f"dose{number}.opus")
+        job = Intake(settings, store).take(path)
+        Worker(settings, store, recognizer, text_layer).run_next()
+        jobs.append(store.get(job.id))
+    trail = AuditTrail(store)
+    corrected = []
+    reference = next(json.loads(line)["reference"] for line in (ROOT / "tests" / "dictations" / "scripts.jsonl")
+                     .read_text().splitlines() if '"fr-dose-01"' in line)
+    for job in jobs:
+        draft = store.results_of(job.id)["text"].read_text().strip()
+        fixed = reference  # what the doctor said, as the secretary types it
+        trail.record("anne", "opened", job.id)
+        validate_report(settings, store, job.id, validator="anne", patient_id="1", text=fixed, flags_checked=True)
+        trail.record("anne", "validated", job.id)
+        corrected.append((draft, fixed))
+    with store.transaction() as conn:  # the secretary spent exactly one minute on each
+        for job in jobs:
+            rows = conn.execute(audit_log.select().where(audit_log.c.job_id == job.id).order_by(audit_log.c.id)).all()
+            conn.execute(audit_log.update().where(audit_log.c.id == rows[1].id).values(at=rows[0].at + 60))
+    from transcribe.review.accounts import Accounts
+
+    anne = Accounts(store).add_user("anne", "correct horse battery", "secretary")
+    Workspace(store).save(jobs[0].id, anne.id, WorkState(reverted=[0]))
+    return jobs, corrected
+
+
+def test_figures_match_a_hand_computed_case(settings: Settings, store: JobStore, text_layer, validated) -> None:
+    jobs, corrected = validated
+    figures = accuracy(validated_cases(store), text_layer.vocabulary, "author")
+    words = sum(len(words_of(fixed)) for _, fixed in corrected)
+    errors = sum(_levenshtein(words_of(draft), words_of(fixed)) for draft, fixed in corrected)
+    edits = sum(len(json.loads(store.results_of(j.id)["edits"].read_text())["edits"]) for j in jobs)
+    audio = sum(store.get(j.id).duration_s for j in jobs)
+    mine = figures["dr-martin"]
+    assert mine["reports"] == 2 and mine["words"] == words
+    assert mine["word_error_rate"] == pytest.approx(errors / words, abs=1e-4)
+    assert mine["edits_reverted"] == pytest.approx(1 / edits, abs=1e-4)
+    assert mine["review_minutes_per_audio_minute"] == pytest.approx(120 / audio, abs=0.01)
+    assert mine["term_error_rate"] > 0  # kaliémie was misheard in the drafts
+    assert figures["all"]["reports"] == 2
+    assert set(accuracy(validated_cases(store), text_layer.vocabulary, "week")) >= {"all"}
+
+
+def test_a_proposal_is_replayed_then_accepted_by_an_admin(settings: Settings, store: JobStore, text_layer,
+                                                          validated, tmp_path: Path) -> None:
+    jobs, _ = validated
+    assert refresh_proposals(store, text_layer.vocabulary) >= 1
+    proposal = next(p for p in list_proposals(store) if p["target"] == "kaliémie")
+    assert proposal["kind"] == "correction" and proposal["count"] == 2 and proposal["author"] == "dr-martin"
+    wrong = proposal["wrong_forms"][0][0]
+    effect = replay(store, text_layer.vocabulary, proposal["id"])
+    assert effect["dictations"] == 2 and effect["errors_fixed"] >= 2 and effect["errors_introduced"] == 0
+    transcript = transcript_from_json(json.loads(store.results_of(jobs[0].id)["transcript"].read_text()))
+    assert "aliémie" not in text_layer.clean(transcript).text  # nothing changed by itself
+    site_vocab = tmp_path / "site"
+    settings = Settings(paths=type(settings.paths)(**{**settings.paths.__dict__, "site_vocab": site_vocab}))
+    decide(store, settings, proposal["id"], accept=True, by="root")
+    assert list_proposals(store, "accepted")[0]["decided_by"] == "root"
+    reloaded = TextLayer(load_vocabulary(ROOT / "vocab", site_folder=site_vocab))
+    assert "kaliémie" in reloaded.clean(transcript).text.lower() and wrong not in reloaded.clean(transcript).text.lower()
+    with pytest.raises(Exception, match="already accepted"):
+        decide(store, settings, proposal["id"], accept=False, by="root")
+
+
+def test_rerun_keeps_the_earlier_draft_and_transcribes_again(settings: Settings, store: JobStore, recognizer,
+                                                             text_layer) -> None:
+    from datetime import datetime, timezone
+
+    from .conftest import copy_into
+
+    job = Intake(settings, store).take(copy_into(dictation("en-gp-001"), settings.paths.inbox, "x.opus"))
+    Worker(settings, store, recognizer, text_layer).run_next()
+    first = store.results_of(job.id)["text"].read_text()
+    choice = choose_jobs(store, datetime(2000, 1, 1, tzinfo=timezone.utc))
+    assert [j.id for j in choice.again] == [job.id]
+    rerun(settings, store, choice.again, "root", "vocabulary changed")
+    assert store.get(job.id).state is JobState.QUEUED
+    assert (settings.paths.drafts / str(job.id) / "previous-1" / "draft.txt").read_text() == first
+    Worker(settings, store, recognizer, text_layer).run_next()
+    assert store.get(job.id).state is JobState.DRAFTED
+    assert "rerun" in [e[1] for e in store.events(job.id)]
+
+
+def test_stats_and_proposals_commands(site: Path, settings: Settings, store: JobStore, validated) -> None:
+    stats = subprocess.run([sys.executable, "-m", "transcribe", "stats", "--json"], cwd=site, capture_output=True,
+                           text=True, timeout=120)
+    assert stats.returncode == 0 and json.loads(stats.stdout)["dr-martin"]["reports"] == 2
+    listed = subprocess.run([sys.executable, "-m", "transcribe", "proposals"], cwd=site, capture_output=True,
+                            text=True, timeout=120)
+    assert listed.returncode == 0 and "kaliémie" in listed.stdout
+
+
+def test_the_dashboard_and_the_proposals_pages(app_site) -> None:
+    from .test_security import Client
+
+    job_id = app_site.dictate("fr-dose-01", {"patient": {"id": "100001"}})
+    validate_report(app_site.settings, app_site.store, job_id, validator="anne", flags_checked=True,
+                    text="Furosémide 80 mg par jour et hydroxyzine 25 mg le soir. Kaliémie à 4,2.")
+    admin = Client(app_site)
+    admin.login("root")
+    status, _, page = admin.request("GET", "/stats?by=worktype")
+    assert status == 200 and b'data-group="all"' in page and b"<svg" in page and b"<script" not in page.split(b"</main>")[0]
+    status, _, page = admin.request("GET", "/admin/proposals")
+    assert status == 200 and b'id="proposals"' in page
+    doctor = Client(app_site)
+    doctor.login("martin")
+    assert doctor.request("GET", "/stats")[0] == 200
