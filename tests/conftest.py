@@ -233,3 +233,31 @@ def copy_into(source: Path, folder: Path, name: str | None = None) -> Path:
     """Copy a file into a folder the way a user does (cp)."""
     folder.mkdir(parents=True, exist_ok=True)
     return Path(shutil.copyfile(source, folder / (name or source.name)))
+
+
+@pytest.fixture
+def app_site(site: Path, recognizer, text_layer):
+    from .web_site import Site
+
+    running = Site(site, recognizer, text_layer)
+    yield running
+    running.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    from .web_site import CHROMIUM
+
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required",
+                  "--mute-audio"],
+        )
+        yield launched
+        launched.close()

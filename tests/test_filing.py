@@ -124,7 +124,7 @@ def test_a_failed_filing_keeps_the_report_validated_and_nothing_half_written(sit
     def disk_full(*_args, **_kwargs):  # the disk fills up just as the finished file is given its name
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("transcribe.filing.os.link", disk_full)
+    monkeypatch.setattr("transcribe.atomic.os.link", disk_full)
     with pytest.raises(FilingError, match="disk of the outbox is full"):
         file_report(settings, store, text_layer.vocabulary, job.id)
     monkeypatch.undo()

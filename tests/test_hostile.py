@@ -11,7 +11,6 @@ import errno
 import json
 import os
 import stat
-import time
 from pathlib import Path
 
 import numpy as np

@@ -28,7 +28,6 @@ from transcribe.worker import Worker
 
 from .audio_files import clip_samples, write_audio
 from .conftest import ROOT, dictation
-from .test_review_app import app_site, browser  # noqa: F401
 
 
 def _levenshtein(a: list[str], b: list[str]) -> int:

@@ -7,124 +7,16 @@ Nothing is mocked. A screenshot of the review screen is kept in test-artifacts/.
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import threading
-import http.client
 from pathlib import Path
 
 import pytest
 
 from transcribe.audit import AuditTrail
-from transcribe.inbox import Intake
-from transcribe.patients import parse_patient_csv
 from transcribe.records import JobState
-from transcribe.review.accounts import Accounts
-from transcribe.store import open_store
-from transcribe.worker import Worker
 
-from .conftest import ROOT, copy_into, dictation, make_settings, wait_for
+from .web_site import ARTIFACTS, CHROMIUM, PASSWORD, Site, _get, _login, _open_review
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
-ARTIFACTS = ROOT / "test-artifacts"
-PASSWORD = "correct horse battery"
-PATIENTS_CSV = "id,family_name,given_names,birth_date\n100001,Dupont,Jean,1950-03-12\n100003,Durand,Marie-Claire,1962-04-03\n"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Site:
-    """A site with a running review app and real drafted dictations."""
-
-    def __init__(self, folder: Path, recognizer, text_layer) -> None:
-        import uvicorn
-
-        from transcribe.review.app import create_app
-
-        self.port = _free_port()
-        self.settings = make_settings(folder, {"review.port": self.port, "review.language": "en", "review.enabled": True})
-        self.store = open_store(self.settings.store_url)
-        self.store.import_patients(parse_patient_csv(PATIENTS_CSV)[0])
-        accounts = Accounts(self.store)
-        accounts.add_user("anne", PASSWORD, "secretary")
-        accounts.add_user("bea", PASSWORD, "secretary")
-        accounts.add_user("martin", PASSWORD, "doctor", author="dr-martin")
-        accounts.add_user("root", PASSWORD, "admin")
-        self.recognizer, self.text_layer = recognizer, text_layer
-        self.server = uvicorn.Server(uvicorn.Config(create_app(self.settings, self.store, text_layer.vocabulary),
-                                                    host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        wait_for(lambda: self.server.started, timeout_s=20)
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def dictate(self, clip: str, sidecar: dict | None = None, name: str | None = None) -> int:
-        path = copy_into(dictation(clip), self.settings.paths.inbox / "dr-martin", name or f"{clip}.opus")
-        if sidecar:
-            path.with_suffix(".json").write_text(json.dumps(sidecar))
-        job = Intake(self.settings, self.store).take(path)
-        assert job is not None
-        Worker(self.settings, self.store, self.recognizer, self.text_layer).run_next()
-        assert self.store.get(job.id).state is JobState.DRAFTED
-        return job.id
-
-    def close(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.store.close()
-
-
-@pytest.fixture
-def app_site(site: Path, recognizer, text_layer):
-    running = Site(site, recognizer, text_layer)
-    yield running
-    running.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required",
-                  "--mute-audio"],
-        )
-        yield launched
-        launched.close()
-
-
-def _get(site: Site, path: str) -> tuple[int, str]:
-    """A request with no cookie, redirects not followed: (status, Location)."""
-    connection = http.client.HTTPConnection("127.0.0.1", site.port, timeout=10)
-    connection.request("GET", path)
-    response = connection.getresponse()
-    connection.close()
-    return response.status, response.getheader("location") or ""
-
-
-def _login(browser, site: Site, username: str):
-    context = browser.new_context(bypass_csp=True)  # Playwright evaluates its wait conditions as script
-    page = context.new_page()
-    page.goto(f"{site.url}/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#login-button")
-    page.wait_for_load_state("networkidle")
-    return page
-
-
-def _open_review(page, site: Site, job_id: int) -> None:
-    page.goto(f"{site.url}/review/{job_id}")
-    page.wait_for_selector("body[data-ready='1']", timeout=20000)
 
 
 def test_pages_and_api_refuse_anonymous_requests_and_wrong_roles(app_site: Site, browser) -> None:

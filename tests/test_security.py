@@ -7,13 +7,12 @@ import http.client
 import json
 import re
 import urllib.parse
-from pathlib import Path
 
 import pytest
 
 from transcribe.records import JobState
 
-from .test_review_app import CHROMIUM, PASSWORD, Site, _login, _open_review, app_site, browser  # noqa: F401
+from .web_site import PASSWORD, Site, _login, _open_review
 
 # For each route: which roles may use it. "any" = every logged-in user; a new route must be added here.
 ACCESS = {
@@ -193,7 +192,7 @@ def test_no_path_traversal_in_file_routes(app_site: Site, path: str) -> None:
     assert b"root:" not in body and b"[asr]" not in body and b"import" not in body
 
 
-def test_transcript_text_and_file_names_cannot_inject_html(app_site: Site, browser) -> None:  # noqa: F811
+def test_transcript_text_and_file_names_cannot_inject_html(app_site: Site, browser) -> None:
     job_id = app_site.dictate("fr-mg-001", name='<img src=x onerror="window.pwned=1">.opus')
     page = _login(browser, app_site, "anne")
     page.goto(f"{app_site.url}/queue")

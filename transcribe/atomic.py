@@ -25,7 +25,16 @@ def ensure_folder(path: Path) -> Path:
 
 
 def write_atomic(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    """Write ``data`` to ``path`` through a temporary file and a rename (replacing any earlier version)."""
+    return _place(path, data, replace=True)
+
+
+def write_new(path: Path, data: bytes) -> Path:
+    """Write ``data`` to a new file ``path``, whole or not at all; fails if the name is taken (never replaces)."""
+    return _place(path, data, replace=False)
+
+
+def _place(path: Path, data: bytes, *, replace: bool) -> Path:
     ensure_folder(path.parent)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -34,10 +43,12 @@ def write_atomic(path: Path, data: bytes) -> Path:
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, FILE_MODE)
-        os.replace(temporary, path)
-    except BaseException:
+        if replace:
+            os.replace(temporary, path)
+        else:
+            os.link(temporary, path)  # fails if the name is taken: nothing is overwritten
+    finally:
         Path(temporary).unlink(missing_ok=True)
-        raise
     _sync_folder(path.parent)
     return path
 

@@ -242,7 +242,7 @@ def _worker(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     recognizer = load_recognizer(settings)
-    text_layer = load_text_layer(settings)
+    text_layer = load_text_layer(settings, warm=False)  # each language is built when first heard
     store = _open(settings)
     try:
         log.info("worker ready on store %s", store.display_url)
@@ -304,7 +304,7 @@ def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     import signal
     import threading
 
-    from .batch import NightlyBatch, batch_lock, write_summary
+    from .batch import NightlyBatch, batch_lock
     from .service import prepare_folders
     from .worker import load_recognizer, load_text_layer
 
@@ -639,10 +639,9 @@ def _file(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 def _file_jobs(loaded: LoadedSettings, store: JobStore, ids: list[int]) -> int:
     from .filing import file_report
-    from .vocabulary import load_vocabulary, vocabulary_folder
 
     settings = loaded.settings
-    vocabulary = load_vocabulary(vocabulary_folder(settings.paths.vocab), site_folder=settings.paths.site_vocab)
+    vocabulary = _vocabulary(settings)
     status = EXIT_OK
     for job_id in ids:
         try:
@@ -759,7 +758,8 @@ def _audit_show(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 def _vocabulary(settings: Settings) -> Any:
     from .vocabulary import load_vocabulary, vocabulary_folder
 
-    return load_vocabulary(vocabulary_folder(settings.paths.vocab), site_folder=settings.paths.site_vocab)
+    return load_vocabulary(vocabulary_folder(settings.paths.vocab), site_folder=settings.paths.site_vocab,
+                           cache_dir=settings.asr.model_cache.parent / "vocabulary")
 
 
 def _stats(args: argparse.Namespace, loaded: LoadedSettings) -> int:

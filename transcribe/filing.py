@@ -18,15 +18,13 @@ from __future__ import annotations
 import errno
 import json
 import logging
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .atomic import FILE_MODE, ensure_folder
+from .atomic import ensure_folder, write_new
 from .errors import FilingError, IdentityMismatch
 from .patients import PatientRecord
 from .records import Job, JobState
@@ -135,11 +133,11 @@ def _place(settings: Settings, store: JobStore, vocabulary: Vocabulary, job: Job
     if not docx_path.exists():  # present: placed by an attempt that stopped before the store knew
         document = render_docx(template_path(report["worktype"], settings.paths.templates), content, people,
                                language=language, day=validated_at.date(), draft=False)
-        place_new(docx_path, document)
+        write_new(docx_path, document)
     if pdf_path is not None and not pdf_path.exists():
-        place_new(pdf_path, convert_to_pdf(document or docx_path.read_bytes(), base.name))
+        write_new(pdf_path, convert_to_pdf(document or docx_path.read_bytes(), base.name))
     if not sidecar_path.exists():
-        place_new(sidecar_path, json.dumps(_sidecar(job, report, patient, validated_at), ensure_ascii=False,
+        write_new(sidecar_path, json.dumps(_sidecar(job, report, patient, validated_at), ensure_ascii=False,
                                            indent=2).encode())
     return FiledReport(job.id, report["version"], docx_path, pdf_path, sidecar_path)
 
@@ -169,25 +167,6 @@ def _sidecar(job: Job, report: dict[str, Any], patient: PatientRecord, validated
         "original_name": job.original_name,
         "duration_s": job.duration_s,
     }
-
-
-def place_new(target: Path, data: bytes) -> None:
-    """Write a file whole under a temporary name, then give it its final name; never replace a file."""
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, FILE_MODE)
-        os.link(temporary, target)  # fails if the name is taken: nothing is overwritten
-    finally:
-        Path(temporary).unlink(missing_ok=True)
-    folder = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
 
 
 def _disk_reason(error: OSError) -> str:

@@ -58,7 +58,8 @@ class NoSpeech(InputError):
 def load_text_layer(settings: Settings, *, warm: bool = True) -> TextLayer:
     """Load the vocabulary and build the text layer (once per worker process; ``warm``: every language now)."""
     folder = vocabulary_folder(settings.paths.vocab)
-    vocabulary = load_vocabulary(folder, site_folder=settings.paths.site_vocab)
+    vocabulary = load_vocabulary(folder, site_folder=settings.paths.site_vocab,
+                                 cache_dir=settings.asr.model_cache.parent / "vocabulary")
     layer = TextLayer(vocabulary, TextOptions(settings.text.abbreviations, settings.text.correct_terms))
     if warm:
         layer.warm_up()
