@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from transcribe.errors import ConfigurationError
@@ -106,3 +106,25 @@ def test_environment_parser_never_crashes(environ: dict[str, str]) -> None:
         load_settings(cwd=Path("/nonexistent-site"), environ=environ)
     except ConfigurationError:
         pass
+
+
+@given(st.dictionaries(
+    st.sampled_from(["asr.model", "asr.beam_size", "asr.device", "intake.settle_s", "worker.lease_s", "review.port",
+                     "paths.inbox", "authors.dr-x.language", "filing.path", "batch.processes", "nonsense.key"]),
+    st.one_of(st.text(max_size=12), st.integers(-5, 70000), st.floats(allow_nan=False, allow_infinity=False),
+              st.booleans()),
+    max_size=5))
+@settings(deadline=None, max_examples=200)
+def test_any_settings_file_loads_or_is_refused_clearly(values: dict[str, object]) -> None:
+    """Whatever a settings file holds, it either loads or is refused with a ConfigurationError."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            write_config(Path(folder), values)
+        except (TypeError, ValueError):
+            return
+        try:
+            load_settings(cwd=Path(folder), environ={})
+        except ConfigurationError:
+            pass
