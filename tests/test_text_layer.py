@@ -30,6 +30,13 @@ def clean(layer: TextLayer, text: str, lang: str) -> str:
         # the engine's own marks around a command are not doubled
         ("fr", "douleur thoracique, virgule, dyspnée. Point. Fièvre", "Douleur thoracique, dyspnée. Fièvre"),
         ("fr", "tension normale virule pouls régulier", "Tension normale, pouls régulier"),
+        # "à la ligne" misheard, with either apostrophe; a longer word is not cut
+        ("fr", "traitement point à l'aligne oméprazole", "Traitement.\nOméprazole"),
+        ("fr", "traitement point à l’alignement suite", "Traitement.\nSuite"),
+        ("fr", "sorti le 12 mars point à l'alignafarctus", "Sorti le 12 mars. À l'alignafarctus"),
+        # sentences the engine glued together are parted; addresses and decimals are not
+        ("fr", "insuffisance cardiaque.intention normale", "Insuffisance cardiaque. Intention normale"),
+        ("fr", "voir amara.org et 3.5", "Voir amara.org et 3.5"),
         # literal uses stay words
         ("fr", "du point de vue cardiologique le point de ponction est propre", "Du point de vue cardiologique le point de ponction est propre"),
         ("fr", "faire le point sur la mise au point", "Faire le point sur la mise au point"),
@@ -64,18 +71,28 @@ def test_dictated_commands(text_layer: TextLayer, lang: str, dictated: str, expe
         ("fr", "un comprimé deux fois par jour", "1 comprimé 2 fois par jour"),
         ("fr", "il a deux enfants et un chien", "Il a deux enfants et un chien"),
         ("fr", "un bilan neuf", "Un bilan neuf"),
+        ("fr", "diabète de type deux virgule BPCO stade un", "Diabète de type 2, BPCO stade 1"),
+        ("fr", "diabète de type deux deux points insuline", "Diabète de type 2 : insuline"),
+        ("fr", "dyspnée classe deux de la NYHA", "Dyspnée classe 2 de la NYHA"),
         ("fr", "lévothyroxine cent microgrammes et insuline vingt unités", "Lévothyroxine 100 µg et insuline 20 UI"),
         ("fr", "saturation à quatre-vingt-treize pour cent", "Saturation à 93 %"),
         ("fr", "5000g de paracétamol", "5000 g de paracétamol"),
         ("fr", "tabagisme à trente paquets années", "Tabagisme à 30 paquets-années"),
+        ("fr", "créatinine à quatre-vingt-dix micromôles par litre", "Créatinine à 90 µmol/L"),
+        ("fr", "glycémie à 1,40g par litre et PSA à 2,3 nanogrammes par millilitre", "Glycémie à 1,40 g/L et PSA à 2,3 ng/mL"),
+        ("en", "creatinine is 150 micro moles per liter and CRP 12mg per liter", "Creatinine is 150 µmol/L and CRP 12 mg/L"),
         ("en", "sixty five year old man", "65 year old man"),
         ("en", "metoprolol twenty five milligrams", "Metoprolol 25 mg"),
         ("en", "potassium four point two", "Potassium 4.2"),
         ("en", "blood pressure one hundred and thirty over eighty", "Blood pressure 130/80"),
+        ("en", "blood pressure one thirty over eighty", "Blood pressure 130/80"),
+        ("en", "BP one forty five over ninety", "BP 145/90"),
+        ("en", "one mile over two hours", "One mile over 2 hours"),
         ("en", "levothyroxine one hundred micrograms", "Levothyroxine 100 mcg"),
         ("en", "temperature thirty eight point five degrees", "Temperature 38.5 °C"),
         ("en", "one tablet twice daily", "1 tablet twice daily"),
         ("en", "a second opinion", "A second opinion"),
+        ("en", "type two diabetes comma stage one", "Type 2 diabetes, stage 1"),
     ],
 )
 def test_numbers_units_and_pressures(text_layer: TextLayer, lang: str, dictated: str, expected: str) -> None:

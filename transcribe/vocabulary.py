@@ -113,6 +113,8 @@ class LanguageVocabulary:
     temperature_words: frozenset[str]
     score_words: frozenset[str]
     counted_words: frozenset[str]
+    #: words after which a small number is an index in digits ("type 2", "stade 1")
+    numbered_words: frozenset[str]
     ambiguous_numbers: frozenset[str]
     decimal_separator: str
     unit_space: str
@@ -183,10 +185,11 @@ def load_vocabulary(folder: Path, *, site_folder: Path | None = None, cache_dir:
 
 
 def _cache_path(folder: Path, site_folder: Path, cache_dir: Path) -> Path:
-    """The cache file of this exact vocabulary: every file's name, size and content, and wordfreq's version."""
+    """The cache file of this exact vocabulary: every file's content, this loader's code, wordfreq's version."""
     import wordfreq
 
     digest = hashlib.sha256(f"{getattr(wordfreq, '__version__', '')}|{pickle.HIGHEST_PROTOCOL}".encode())
+    digest.update(Path(__file__).read_bytes())  # a changed loader or record shape makes older caches unused
     for root in (folder, site_folder):
         if root.is_dir():
             for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".tsv", ".txt", ".toml")):
@@ -287,6 +290,7 @@ def _load_language(folder: Path, site: Path, language: str, digest: hashlib._Has
         temperature_words=frozenset(rules.get("temperature", ())),
         score_words=frozenset(rules.get("score", ())),
         counted_words=frozenset(rules.get("counted", ())),
+        numbered_words=frozenset(rules.get("numbered", ())),
         ambiguous_numbers=frozenset(rules.get("ambiguous_numbers", ())),
         decimal_separator=rules.get("decimal_separator", "."),
         unit_space=rules.get("unit_space", " "),

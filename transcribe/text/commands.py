@@ -48,14 +48,17 @@ class CommandFinder:
         self._phrases: dict[str, CommandPhrase] = {}
         self._matcher = Matcher(nlp.vocab)
         for number, phrase in enumerate(commands):
-            words = [w for word in phrase.words
-                     for w in ([word] if word.startswith("~") else [t.lower_ for t in nlp.make_doc(word)])]
+            words = [w for word in phrase.words  # an elided article ("l'") stays one token, as in running text
+                     for w in ([word] if word.startswith("~") or word.endswith("'")
+                               else [t.lower_ for t in nlp.make_doc(word)])]
             pattern: list[dict[str, object]] = []
             for position, word in enumerate(words):
                 if position:  # the engine may put a comma inside a command, not a sentence end
                     pattern.append({"ORTH": {"IN": [",", ";"]}, "OP": "*"})
-                if word.startswith("~") and len(word) > 1:  # "~align" in the table: a word starting so
+                if word.startswith("~") and len(word) > 1:  # "~align(?:e|é)$" in the table: a word so written
                     pattern.append({"LOWER": {"REGEX": "^" + word[1:]}})
+                elif "'" in word:  # the engine writes either apostrophe
+                    pattern.append({"LOWER": {"IN": [word, word.replace("'", "’")]}})
                 else:
                     pattern.append({"LOWER": word})
             key = f"command-{number}"

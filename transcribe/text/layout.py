@@ -17,6 +17,8 @@ _SPACING = [
     (re.compile(r"([,;:])(?:\s*\1)+"), None),  # doubled mark
     (re.compile(r"[,;:] *(?=[.?!])"), ""),  # a weaker mark just before a stronger one
     (re.compile(r"(?<![.])\.\.(?!\.)"), "."),
+    # the engine glues sentences: "cardiaque.intention" (not "amara.org", "e.g.", "3.5")
+    (re.compile(r"(?<=[^\W\d_]{3})([.?!])(?=(?!(?:com|org|net|fr|html|pdf|docx)\b)[^\W\d_]{2,}\b)"), None),
 ]
 _SENTENCE_START = re.compile(r"(?:^|[.?!…]\s+|\n\s*|^- |\n- )([^\W\d_])", re.UNICODE)
 _AFTER_WEAK_MARK = re.compile(r"[,;:] (\w[\w'-]*)", re.UNICODE)
@@ -27,7 +29,9 @@ def find_spacing(text: str) -> list[Replacement]:
     found: list[Replacement] = []
     for pattern, replacement in _SPACING:
         for m in pattern.finditer(text):
-            if replacement is None:
+            if replacement is None and m.group() in ".?!":
+                after = m.group() + " "
+            elif replacement is None:
                 after = m.group().strip(" ") if "\n" in m.group() else m.group(1)
             else:
                 after = replacement

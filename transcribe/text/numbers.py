@@ -71,14 +71,21 @@ def _previous_word(text: str, offset: int) -> str:
 
 def _small_counted_numbers(text: str, tokens: list[re.Match[str]], vocab: LanguageVocabulary,
                            unit_words: frozenset[str]) -> list[Replacement]:
+    """Small number words text2num leaves alone: digits before a counted word, or after an index word."""
     small = _SMALL.get(vocab.language, {})
+    command_starts = {c.words[:2] for c in vocab.commands if len(c.words) >= 2}
     found = []
-    for token, following in zip(tokens, tokens[1:]):
+    for before, token, following in zip([None, *tokens], tokens, [*tokens[1:], None]):
         word = token.group()
-        if word.lower() in small and word == word.rstrip(_STRIP):
-            after = following.group().lower().strip(_STRIP)
-            if after in vocab.counted_words or after in unit_words:
-                found.append(Replacement(token.start(), token.end(), small[word.lower()], RULE, 0.9))
+        bare = word.rstrip(_STRIP)
+        if bare.lower() not in small or bare != bare.lstrip(_STRIP):
+            continue
+        after = following.group().lower().strip(_STRIP) if following is not None else ""
+        if bare == word and (after in vocab.counted_words or after in unit_words):
+            found.append(Replacement(token.start(), token.end(), small[bare.lower()], RULE, 0.9))
+        elif (before is not None and before.group().lower() in vocab.numbered_words
+              and (bare != word or (bare.lower(), after) not in command_starts)):  # "deux points" is a colon
+            found.append(Replacement(token.start(), token.start() + len(bare), small[bare.lower()], RULE, 0.9))
     return found
 
 
@@ -107,7 +114,8 @@ def find_decimals(text: str, vocab: LanguageVocabulary) -> list[Replacement]:
 
 _PAIR = {
     "fr": re.compile(r"\b(\d{1,3}) (?:sur |/ ?)?(\d{1,3})\b(?![,.]\d)"),
-    "en": re.compile(r"\b(\d{1,3}) (?:over |/ ?)?(\d{1,3})\b(?![,.]\d)"),
+    # "1 30 over 80": the colloquial "one thirty over eighty" read as 1 hundred and 30
+    "en": re.compile(r"\b(?:([12]) (?=\d\d over ))?(\d{1,3}) (?:over |/ ?)?(\d{1,3})\b(?![,.]\d)"),
 }
 
 
@@ -118,7 +126,9 @@ def find_blood_pressures(text: str, vocab: LanguageVocabulary) -> list[Replaceme
         return []
     found = []
     for m in pattern.finditer(text):
-        high, low = int(m.group(1)), int(m.group(2))
+        *hundreds, high_text, low_text = m.groups()
+        high = int(high_text) + (100 * int(hundreds[0]) if hundreds and hundreds[0] else 0)
+        low = int(low_text)
         if not _plausible_pressure(high, low):
             continue
         window = re.findall(r"[^\W\d_]+", text[max(0, m.start() - 40):m.start()].lower())[-4:]
