@@ -130,6 +130,7 @@ def test_plausible_doses_are_not_flagged(text_layer: TextLayer) -> None:
     ("lang", "heard", "expected"),
     [
         ("fr", "traitement par ferrosémie", "Traitement par furosémide"),
+        ("fr", "augmentation de la mètre formine", "Augmentation de la metformine"),  # first piece an ordinary word
         ("fr", "antécédent de pharctus", "Antécédent de infarctus"),
         ("fr", "infarctus du miocard", "Infarctus du myocarde"),
         ("fr", "une bronchopneumopatie chronique", "Une bronchopneumopathie chronique"),

@@ -132,6 +132,15 @@ def find_terms(tokens: list[Token], vocab: LanguageVocabulary, index: TermIndex,
                 findings.append(joined)
                 skip_next = True
                 continue
+        if (finding is None or not finding.change) and number > 0:
+            # the first piece may be an ordinary word: "mètre formine" (metformine)
+            previous = words[number - 1]
+            free = not findings or findings[-1].end <= previous.start
+            if free and len(previous.text) >= 3 and previous.text.isalpha() and not _is_known(previous.text, vocab):
+                joined = _joined(previous, token, vocab, index)
+                if joined is not None and joined.change:
+                    findings.append(joined)
+                    continue
         if finding is not None:
             findings.append(finding)
     return findings
