@@ -255,6 +255,46 @@ def test_unknown_language_is_left_alone(text_layer: TextLayer) -> None:
     assert result.text == "el paciente tiene fiebre coma" and not result.edits
 
 
+# --- hallucinations -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("lang", "heard", "expected"),
+    [
+        ("fr", "Examen normal. Sous-titres réalisés par la communauté d'Amara.org", "Examen normal."),
+        ("fr", "Bon état général. Merci d'avoir regardé cette vidéo !", "Bon état général."),
+        ("en", "No acute distress. Thanks for watching!", "No acute distress."),
+        ("en", "Plan: review in 2 weeks. Subtitles by the Amara.org community", "Plan: review in 2 weeks."),
+    ],
+)
+def test_known_hallucination_phrases_are_removed_and_flagged(text_layer: TextLayer, lang: str, heard: str,
+                                                            expected: str) -> None:
+    result = text_layer.clean_text(heard, lang)
+    assert result.text == expected
+    assert [f for f in result.flags if f.kind == "hallucination"]
+    assert apply_edits(result.source, result.edits) == result.text  # undoable like any other edit
+
+
+def test_a_repetition_loop_is_cut_to_its_first_occurrence_and_flagged(text_layer: TextLayer) -> None:
+    looped = "Pas de douleur thoracique. " + "le patient va bien " * 5 + "et il rentre chez lui."
+    result = text_layer.clean_text(looped, "fr")
+    assert result.text.lower().count("le patient va bien") == 1
+    assert result.text.endswith("et il rentre chez lui.")
+    assert [f for f in result.flags if f.kind == "repetition"]
+    plain = "Le patient va bien. Il dit que le patient va bien."  # said twice on purpose: kept
+    assert text_layer.clean_text(plain, "fr").text == plain
+
+
+def test_text_over_silence_is_removed_and_flagged(text_layer: TextLayer) -> None:
+    from transcribe.records import Segment, Transcript, Word
+
+    spoken = Segment(" Examen normal.", 0.0, 1.5, (Word(" Examen", 0.0, 0.7, 0.9), Word(" normal.", 0.7, 1.5, 0.9)),
+                     avg_logprob=-0.3, no_speech_prob=0.05, compression_ratio=1.1)
+    invented = Segment(" Au revoir.", 1.5, 9.0, (Word(" Au", 1.5, 2.0, 0.2), Word(" revoir.", 2.0, 3.0, 0.2)),
+                       avg_logprob=-1.4, no_speech_prob=0.9, compression_ratio=1.0)
+    result = text_layer.clean(Transcript((spoken, invented), "fr", 1.0, 9.0, "m"))
+    assert result.text == "Examen normal."
+    assert [f for f in result.flags if f.kind == "hallucination"]
+
+
 # --- properties ----------------------------------------------------------------------------
 FR_WORDS = ["patient", "de", "soixante", "cinq", "ans", "virgule", "point", "à", "la", "ligne", "deux", "points",
             "furosémide", "quatre-vingts", "milligrammes", "grammes", "tension", "douze", "huit", "HTA", "H", "T", "A",

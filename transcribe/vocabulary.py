@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .errors import ConfigurationError
@@ -32,8 +34,15 @@ DRUG_KINDS = frozenset({"drug", "inn", "brand"})
 
 def fold(text: str) -> str:
     """Lower-case, accents removed: the key under which terms are compared."""
-    decomposed = unicodedata.normalize("NFD", text.lower().replace("œ", "oe").replace("æ", "ae"))
-    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    decomposed = unicodedata.normalize("NFD", lowered.replace("œ", "oe").replace("æ", "ae"))
+    return _COMBINING_MARKS.sub("", decomposed)
+
+
+#: the combining diacritics that NFD separates from Latin, Greek and Cyrillic letters
+_COMBINING_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,11 @@ class LanguageVocabulary:
     hallucinations: tuple[str, ...] = ()
     #: accepted correction rules: (as the engine writes it, as it must be written)
     corrections: tuple[tuple[str, str], ...] = ()
+
+    @cached_property
+    def command_starts(self) -> frozenset[tuple[str, ...]]:
+        """The first two words of each command of two words or more ("deux points")."""
+        return frozenset(c.words[:2] for c in self.commands if len(c.words) >= 2)
 
     def term(self, word: str) -> Term | None:
         """The lexicon entry of this word or phrase, whatever its case and accents."""

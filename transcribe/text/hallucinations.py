@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..vocabulary import fold
 from .rewriting import Replacement
@@ -85,24 +86,36 @@ def _known_phrases(text: str, phrases: tuple[str, ...]) -> list[Removal]:
     folded = fold(text)
     if len(folded) != len(text):
         return []
-    found = []
-    for phrase in phrases:
+    pattern = _phrase_pattern(phrases)
+    if pattern is None:
+        return []
+    return [
+        Removal(m.start(), m.end(), "hallucination",
+                f"'{text[m.start():m.end()]}' is a phrase the engine writes on silence or music "
+                "(subtitle credits); it was removed")
+        for m in pattern.finditer(folded)
+    ]
+
+
+@lru_cache(maxsize=8)
+def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One expression for every known phrase (folded, any punctuation between the words)."""
+    alternatives = []
+    for phrase in sorted(phrases, key=len, reverse=True):
         words = re.findall(r"\w+", fold(phrase))
-        if not words:
-            continue
-        pattern = re.compile(r"(?<!\w)" + r"[\W_]*".join(re.escape(w) for w in words) + r"(?!\w)[.!…]*")
-        for m in pattern.finditer(folded):
-            found.append(Removal(m.start(), m.end(), "hallucination",
-                                 f"'{text[m.start():m.end()]}' is a phrase the engine writes on silence or music "
-                                 "(subtitle credits); it was removed"))
-    return found
+        if words:
+            alternatives.append(r"[\W_]*".join(re.escape(w) for w in words))
+    if not alternatives:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)(?:[ \u00a0\u202f]?[.!…])*")  # its own end marks, French-spaced or not
 
 
 _WORD = re.compile(r"\S+")
+_NON_WORD = re.compile(r"[^\w]")
 
 
 def _loops(text: str, min_words: int = 3, max_words: int = 12) -> list[Removal]:
-    words = [(m.start(), m.end(), re.sub(r"[^\w]", "", fold(m.group()))) for m in _WORD.finditer(text)]
+    words = [(m.start(), m.end(), _NON_WORD.sub("", fold(m.group()))) for m in _WORD.finditer(text)]
     keys = [w[2] for w in words]
     found: list[Removal] = []
     i = 0
@@ -111,6 +124,8 @@ def _loops(text: str, min_words: int = 3, max_words: int = 12) -> list[Removal]:
         for size in range(min_words, max_words + 1):
             if i + 2 * size > len(words):
                 break
+            if keys[i] != keys[i + size]:
+                continue  # no repeat of this size starts here
             unit = keys[i:i + size]
             if not all(unit):
                 continue

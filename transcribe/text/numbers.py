@@ -73,7 +73,7 @@ def _small_counted_numbers(text: str, tokens: list[re.Match[str]], vocab: Langua
                            unit_words: frozenset[str]) -> list[Replacement]:
     """Small number words text2num leaves alone: digits before a counted word, or after an index word."""
     small = _SMALL.get(vocab.language, {})
-    command_starts = {c.words[:2] for c in vocab.commands if len(c.words) >= 2}
+    command_starts = vocab.command_starts
     found = []
     for before, token, following in zip([None, *tokens], tokens, [*tokens[1:], None]):
         word = token.group()

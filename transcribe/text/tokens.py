@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..records import Transcript
 
@@ -14,11 +15,11 @@ _WORD = re.compile(
     re.UNICODE | re.IGNORECASE,
 )
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 
 
-@dataclass(frozen=True)
-class Token:
-    """A word, number or punctuation mark of the current text, with its span."""
+class Token(NamedTuple):
+    """A word, number or punctuation mark of the current text, with its span (a tuple: made by the thousand)."""
 
     text: str
     start: int
@@ -32,7 +33,7 @@ class Token:
     @property
     def is_punct(self) -> bool:
         """Whether the token is punctuation (no letter, no digit)."""
-        return not any(c.isalnum() for c in self.text)
+        return _LETTER_OR_DIGIT.search(self.text) is None
 
     @property
     def is_number(self) -> bool:
