@@ -69,3 +69,25 @@ def test_a_worker_killed_mid_job_finishes_it_exactly_once_after_restart(settings
     assert len(_jobs(settings)) == 1
     leftovers = [p for p in settings.paths.drafts.rglob("*") if p.name.endswith(".tmp")]
     assert not leftovers, "no half-written file"
+
+
+def test_a_stop_signal_arriving_inside_the_wait_does_not_hang_the_process() -> None:
+    """A signal handler runs in the main thread, maybe while it holds the stop event's own lock.
+
+    Reproduced exactly: the signal is raised while the main thread holds that lock. Setting the
+    event from the handler itself would wait for the lock forever (a worker that never stops).
+    """
+    import subprocess
+    import sys
+
+    script = (
+        "import os, signal, threading\n"
+        "from transcribe.service import stop_on_signals\n"
+        "stop = threading.Event()\n"
+        "stop_on_signals(stop)\n"
+        "with stop._cond:\n"  # what stop.wait() holds at its start and end
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "print('stopped' if stop.wait(10) else 'not stopped')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "stopped", result.stderr

@@ -232,15 +232,14 @@ def _serve(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 
 def _worker(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    import signal
     import threading
 
+    from .service import stop_on_signals
     from .worker import Worker, load_recognizer, load_text_layer
 
     settings = loaded.settings
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop_on_signals(stop)
     recognizer = load_recognizer(settings)
     text_layer = load_text_layer(settings, warm=False)  # each language is built when first heard
     store = _open(settings)
@@ -301,24 +300,21 @@ def _run(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 
 def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    import signal
     import threading
 
     from .batch import NightlyBatch, batch_lock
-    from .service import prepare_folders
+    from .service import prepare_folders, stop_on_signals
     from .worker import load_recognizer, load_text_layer
 
     settings = loaded.settings
     prepare_folders(settings)
     stop = threading.Event()
 
-    def interrupted(signum: int, _frame: object) -> None:
+    def announce() -> None:
         if not args.helper:
             print("\ninterrupted: finishing the dictations in hand, then stopping", file=sys.stderr)
-        stop.set()
 
-    signal.signal(signal.SIGINT, interrupted)
-    signal.signal(signal.SIGTERM, interrupted)
+    stop_on_signals(stop, announce)
     if args.helper is None:
         from .inbox import Intake
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 
 from .atomic import ensure_folder
@@ -35,7 +36,7 @@ def serve(settings: Settings, store: JobStore, stop: threading.Event | None = No
     prepare_folders(settings)
     recognizer = load_recognizer(settings)  # fail now, not on the first dictation
     text_layer = load_text_layer(settings)
-    _stop_on_signals(stop)
+    stop_on_signals(stop, lambda: log.info("signal received: finishing the current job, then stopping"))
     intake = Intake(settings, store)
     intake_thread = threading.Thread(target=_guarded, args=(intake.run, stop), name="intake", daemon=True)
     intake_thread.start()
@@ -89,13 +90,23 @@ def _guarded(run: object, stop: threading.Event) -> None:
         stop.set()
 
 
-def _stop_on_signals(stop: threading.Event) -> None:
+def stop_on_signals(stop: threading.Event, announce: Callable[[], None] | None = None) -> None:
+    """SIGTERM and SIGINT set ``stop`` (after ``announce``), so that the work in hand is finished first.
+
+    The handler only starts a thread that does it: a handler runs in the main thread between two
+    bytecodes, possibly while that thread holds the event's own lock inside ``stop.wait()``;
+    setting the event there would wait for that lock forever.
+    """
     if threading.current_thread() is not threading.main_thread():
         return
 
-    def handle(signum: int, _frame: FrameType | None) -> None:
-        log.info("signal %d received: finishing the current job, then stopping", signum)
+    def set_stop() -> None:
+        if announce is not None:
+            announce()
         stop.set()
+
+    def handle(_signum: int, _frame: FrameType | None) -> None:
+        threading.Thread(target=set_stop, name="stop-on-signal", daemon=True).start()
 
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
