@@ -74,23 +74,21 @@ def score(night: list[dict], texts: list[str]) -> float:
 
 
 def run_sequential(recognizer, night: list[dict]) -> list[str]:
-    model = recognizer._whisper
-    out = []
-    for item in night:
-        segments, _ = model.transcribe(np.load(item["path"]), language=item["language"], beam_size=5,
-                                       vad_filter=True, word_timestamps=True)
-        out.append(" ".join(s.text.strip() for s in segments))
-    return out
+    return _file_by_file(recognizer._whisper.transcribe, night, vad_filter=True)
 
 
 def run_batched_per_file(recognizer, night: list[dict], batch_size: int) -> list[str]:
     from faster_whisper import BatchedInferencePipeline
 
-    pipeline = BatchedInferencePipeline(recognizer._whisper)
+    return _file_by_file(BatchedInferencePipeline(recognizer._whisper).transcribe, night, batch_size=batch_size)
+
+
+def _file_by_file(transcribe, night: list[dict], **options) -> list[str]:
+    """Raw faster-whisper, one file at a time, beam 5 with word times (as the pipeline decodes)."""
     out = []
     for item in night:
-        segments, _ = pipeline.transcribe(np.load(item["path"]), language=item["language"], beam_size=5,
-                                          batch_size=batch_size, word_timestamps=True)
+        segments, _ = transcribe(np.load(item["path"]), language=item["language"], beam_size=5,
+                                 word_timestamps=True, **options)
         out.append(" ".join(s.text.strip() for s in segments))
     return out
 

@@ -66,8 +66,7 @@ def _doubtful_segments(source: SourceText) -> list[Removal]:
     folded = fold(source.text)
     for start, end, no_speech, log_probability, ratio in source.segments:
         words = re.findall(r"\w+", folded[start:end])
-        earlier = " ".join(re.findall(r"\w+", folded[:start]))
-        if no_speech > 0.5 and len(words) >= 4 and " ".join(words) in earlier:
+        if no_speech > 0.5 and len(words) >= 4 and " ".join(words) in " ".join(re.findall(r"\w+", folded[:start])):
             found.append(Removal(start, end, "repetition",
                                  f"the engine heard no speech here (no-speech {no_speech:.0%}) and wrote again an "
                                  "earlier passage; it was removed: listen, and undo if it was dictated"))
