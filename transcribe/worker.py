@@ -268,14 +268,9 @@ class Heartbeat:
     """Renews the leases of claimed jobs in the background while a worker holds them."""
 
     def __init__(self, store: JobStore, job_ids: list[int], worker: WorkerIdentity, lease_s: float) -> None:
-        self._store, self._job_ids, self._worker, self._lease_s = store, list(job_ids), worker, lease_s
+        self._store, self._job_ids, self._worker, self._lease_s = store, tuple(job_ids), worker, lease_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name="heartbeat", daemon=True)
-
-    def forget(self, job_id: int) -> None:
-        """Stop renewing a job that is done."""
-        if job_id in self._job_ids:
-            self._job_ids.remove(job_id)
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()
@@ -287,7 +282,7 @@ class Heartbeat:
 
     def _beat(self) -> None:
         while not self._stop.wait(self._lease_s / 3):
-            for job_id in list(self._job_ids):
+            for job_id in self._job_ids:
                 try:
                     self._store.renew_lease(job_id, self._worker, self._lease_s)
                 except TranscribeError as e:
