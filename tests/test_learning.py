@@ -17,7 +17,7 @@ from transcribe.learning import compare, propose, words_of
 from transcribe.patients import parse_patient_csv
 from transcribe.records import JobState, transcript_from_json
 from transcribe.rerun import choose_jobs, rerun
-from transcribe.review.workspace import Workspace, WorkState
+from transcribe.review_state import Workspace, WorkState
 from transcribe.schema import audit_log
 from transcribe.settings import Settings
 from transcribe.store import JobStore

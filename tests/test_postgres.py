@@ -16,7 +16,7 @@ from transcribe.inbox import Intake
 from transcribe.patients import parse_patient_csv
 from transcribe.records import JobState
 from transcribe.review.accounts import Accounts
-from transcribe.review.workspace import Workspace, WorkState
+from transcribe.review_state import Workspace, WorkState
 from transcribe.store import open_store
 
 from .audio_files import clip_samples, write_audio

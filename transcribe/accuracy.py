@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from .atomic import write_atomic
 from .learning import Comparison, Totals, compare, propose
 from .records import Job, JobState, transcript_from_json
-from .review.workspace import Workspace
+from .review_state import Workspace
 from .schema import audit_log, proposals
 from .settings import Settings
 from .store import JobStore

@@ -170,6 +170,9 @@ class Flag:
     kind: str
     reason: str
     suggestion: str | None = None
+    #: the readings a person chooses between (a doubtful dose: "5 g" or "5000 g"); the flag cannot be
+    #: ticked while the text still holds the doubtful form
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from typing import Any
 from .atomic import write_atomic
 from .errors import StageError
 from .records import CleanText, DraftPaths, Transcript
-from .vocabulary import LanguageVocabulary, fold
+from .folding import fold, fold_with_map
+from .vocabulary import LanguageVocabulary
 
 WORKTYPES = ("consultation", "letter", "hospital", "operative", "examination", "note")
 DEFAULT_WORKTYPE = "consultation"
@@ -131,39 +132,84 @@ def find_recipient(text: str) -> str | None:
 
 
 # --- sections --------------------------------------------------------------------------------
-def split_sections(text: str, vocab: LanguageVocabulary | None) -> tuple[tuple[str, ...], tuple[Section, ...]]:
-    """The body (text before the first dictated heading) and the sections that follow."""
+@dataclass(frozen=True)
+class SectionSpan:
+    """Where a dictated heading and its section's text lie in a text (offsets in that text)."""
+
+    section: str
+    heading: str
+    heading_start: int
+    content_start: int
+    content_end: int
+
+
+def find_section_spans(text: str, vocab: LanguageVocabulary | None) -> tuple[int, tuple[SectionSpan, ...]]:
+    """Where the body ends and each dictated section lies, as offsets in ``text`` itself.
+
+    Headings are looked for in a folded copy of the text; every offset found there goes back
+    through the copy's position map, so that a ligature or a combining accent before a heading
+    never shifts a cut.
+    """
     if vocab is None or not vocab.sections:
-        return paragraphs_of(text), ()
-    headings = sorted(((fold(spoken), entry) for entry in vocab.sections for spoken in entry.spoken),
-                      key=lambda item: -len(item[0]))
-    folded = fold(text)
-    found: list[tuple[int, int, Any]] = []  # start of heading, start of its text, entry
-    for m in re.finditer(r"(?:^|(?<=\n)|(?<=[.!?] ))", folded):
+        return len(text), ()
+    headings = _heading_keys(vocab)
+    folded = fold_with_map(text)
+    key_text = folded.text
+    found: list[tuple[int, int, Any]] = []  # start of heading, start of its text (folded offsets), entry
+    for m in _LINE_OR_SENTENCE_START.finditer(key_text):
         start = m.end()
         for key, entry in headings:
             after = start + len(key)
-            if folded.startswith(key, start) and (after == len(folded) or not folded[after].isalnum()):
-                rest = re.match(r"\s*(?::|\.|\n)\s*", folded[after:])
+            if key_text.startswith(key, start) and (after == len(key_text) or not key_text[after].isalnum()):
+                rest = _HEADING_END.match(key_text, after)
                 if rest:
-                    found.append((start, after + rest.end(), entry))
+                    found.append((start, rest.end(), entry))
                 break
-    if not found:
-        return paragraphs_of(text), ()
-    body = paragraphs_of(text[:found[0][0]])
+    spans: list[SectionSpan] = []
+    for index, (heading_start, content_start, entry) in enumerate(found):
+        a = folded.original(heading_start, heading_start)[0]
+        b = folded.original(content_start, content_start)[0]
+        spans.append(SectionSpan(entry.section, entry.heading, a, b, len(text)))
+        if index:
+            previous = spans[index - 1]
+            spans[index - 1] = SectionSpan(previous.section, previous.heading, previous.heading_start,
+                                           previous.content_start, a)
+    body_end = spans[0].heading_start if spans else len(text)
+    return body_end, tuple(spans)
+
+
+_LINE_OR_SENTENCE_START = re.compile(r"(?:^|(?<=\n)|(?<=[.!?] ))")
+_HEADING_END = re.compile(r"\s*(?::|\.|\n)\s*")
+
+
+def _heading_keys(vocab: LanguageVocabulary) -> list[tuple[str, Any]]:
+    return sorted(((fold(spoken), entry) for entry in vocab.sections for spoken in entry.spoken),
+                  key=lambda item: -len(item[0]))
+
+
+def split_sections(text: str, vocab: LanguageVocabulary | None) -> tuple[tuple[str, ...], tuple[Section, ...]]:
+    """The body (text before the first dictated heading) and the sections that follow.
+
+    Every character of ``text`` outside the dictated headings is in the body or a section, as it
+    was written; only blank lines between paragraphs and spaces around them are layout.
+    """
+    body_end, spans = find_section_spans(text, vocab)
+    body = paragraphs_of(text[:body_end])
     sections: list[Section] = []
-    for index, (_, content_start, entry) in enumerate(found):
-        end = found[index + 1][0] if index + 1 < len(found) else len(text)
-        paragraphs = paragraphs_of(text[content_start:end])
-        if sections and sections[-1].section == entry.section:
+    for span in spans:
+        paragraphs = paragraphs_of(text[span.content_start:span.content_end])
+        if sections and sections[-1].section == span.section:
             previous = sections.pop()
             paragraphs = previous.paragraphs + paragraphs
-        sections.append(Section(entry.section, entry.heading, tuple(_capitalise(p) for p in paragraphs)))
+        sections.append(Section(span.section, span.heading, paragraphs))
     return body, tuple(sections)
 
 
-def _capitalise(paragraph: str) -> str:
-    return paragraph[:1].upper() + paragraph[1:]
+def capitalise_first(paragraph: str) -> str:
+    """A paragraph as a report shows it: its first letter in capitals, when that is one letter."""
+    first = paragraph[:1]
+    upper = first.upper()
+    return (upper if len(upper) == 1 else first) + paragraph[1:]
 
 
 def organise(clean_text: str, vocab: LanguageVocabulary | None, *, metadata_worktype: str | None = None,
@@ -216,7 +262,8 @@ def render_docx(template: Path, content: ReportContent, people: ReportPeople, *,
         "date": format_date(day, language),
         "place_and_date": f"{city}, {format_date(day, language)}" if city else format_date(day, language),
         "body": list(content.body),
-        "sections": [{"heading": s.heading, "paragraphs": list(s.paragraphs)} for s in content.sections],
+        "sections": [{"heading": s.heading, "paragraphs": [capitalise_first(p) for p in s.paragraphs]}
+                     for s in content.sections],
         "copies": list(people.copies),
         "recipient": content.recipient or "",
         "draft": draft,

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from .atomic import ensure_folder
 from .records import Job, JobState
-from .review.workspace import Workspace
+from .review_state import Workspace
 from .settings import Settings
 from .store import JobStore
 

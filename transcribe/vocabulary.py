@@ -20,29 +20,16 @@ import hashlib
 import pickle
 import re
 import tomllib
-import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from .errors import ConfigurationError
+from .folding import fold
 
 LANGUAGES = ("fr", "en")
 #: Lexicon kinds that name a medicine: never replaced by another one.
 DRUG_KINDS = frozenset({"drug", "inn", "brand"})
-
-
-def fold(text: str) -> str:
-    """Lower-case, accents removed: the key under which terms are compared."""
-    lowered = text.lower()
-    if lowered.isascii():
-        return lowered
-    decomposed = unicodedata.normalize("NFD", lowered.replace("œ", "oe").replace("æ", "ae"))
-    return _COMBINING_MARKS.sub("", decomposed)
-
-
-#: the combining diacritics that NFD separates from Latin, Greek and Cyrillic letters
-_COMBINING_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
 @dataclass(frozen=True)
@@ -107,6 +94,25 @@ class Term:
 
 
 @dataclass(frozen=True)
+class DoseRange:
+    """The highest usual adult dose of a medicine, per take and per day, in one unit."""
+
+    unit: str
+    per_take: float
+    per_day: float
+
+
+@dataclass(frozen=True)
+class DoNotUse:
+    """An abbreviation that must not be used in a medical record, and what to write instead."""
+
+    abbreviation: str
+    write_instead: str
+    reason: str
+    context: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class LanguageVocabulary:
     """Everything the text layer knows about one language."""
 
@@ -132,6 +138,25 @@ class LanguageVocabulary:
     hallucinations: tuple[str, ...] = ()
     #: accepted correction rules: (as the engine writes it, as it must be written)
     corrections: tuple[tuple[str, str], ...] = ()
+    #: INN endings ("-sartan", "-mab"): an unknown word with one is a medicine we do not list
+    drug_stems: tuple[str, ...] = ()
+    #: medicines of the other languages' lexicons (folded): never corrected here either
+    foreign_drugs: frozenset[str] = frozenset()
+    #: brand (folded) -> its generic names (folded)
+    brand_generics: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: generic name (folded) -> its plausible adult dose
+    dose_ranges: dict[str, DoseRange] = field(default_factory=dict)
+    do_not_use: dict[str, DoNotUse] = field(default_factory=dict)
+    #: words that announce a medicine ("sous", "on", "started"): the next word is in drug position
+    drug_context_words: frozenset[str] = frozenset()
+    #: words after which "one ten" is a rate of 110 ("heart rate", "pulse")
+    rate_words: frozenset[str] = frozenset()
+    #: words after which "19 58" or "1.958" is a year ("en", "in", "since")
+    year_words: frozenset[str] = frozenset()
+    #: words after which "par jour"-like frequencies are read ("par jour", "daily"): per-day doses
+    per_day_words: tuple[str, ...] = ()
+    #: frequency words after a dose -> takes a day (0: the number said before them, "3 fois par jour")
+    times_per_day: dict[str, int] = field(default_factory=dict)
 
     @cached_property
     def command_starts(self) -> frozenset[tuple[str, ...]]:
@@ -141,6 +166,22 @@ class LanguageVocabulary:
     def term(self, word: str) -> Term | None:
         """The lexicon entry of this word or phrase, whatever its case and accents."""
         return self.terms.get(fold(word))
+
+    def has_drug_stem(self, word: str) -> bool:
+        """Whether a word ends like an INN ("vériciguat": -ciguat), so names a medicine."""
+        folded = fold(word).rstrip("s")
+        bare = folded[:-1] if folded.endswith("e") else folded
+        return len(folded) >= 6 and any(bare.endswith(stem) and len(bare) > len(stem) + 2 for stem in self.drug_stems)
+
+    def is_foreign_drug(self, word: str) -> bool:
+        """Whether a word is a medicine of another language's lexicon, spelled either way ("-ine"/"-in")."""
+        folded = fold(word)
+        return any(form in self.foreign_drugs for form in (folded, folded.removesuffix("e"), folded + "e"))
+
+    def generics_of(self, word: str) -> tuple[str, ...]:
+        """The generic names (folded) a drug name stands for: itself, or a brand's generics."""
+        folded = fold(word)
+        return self.brand_generics.get(folded, (folded,))
 
 
 @dataclass(frozen=True)
@@ -204,6 +245,7 @@ def _cache_path(folder: Path, site_folder: Path, cache_dir: Path) -> Path:
 
     digest = hashlib.sha256(f"{getattr(wordfreq, '__version__', '')}|{pickle.HIGHEST_PROTOCOL}".encode())
     digest.update(Path(__file__).read_bytes())  # a changed loader or record shape makes older caches unused
+    digest.update((Path(__file__).parent / "folding.py").read_bytes())  # the keys terms are stored under
     for root in (folder, site_folder):
         if root.is_dir():
             for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".tsv", ".txt", ".toml")):
@@ -217,11 +259,27 @@ def _load(folder: Path, site_folder: Path) -> Vocabulary:
     for language in LANGUAGES:
         if (folder / language).is_dir():
             languages[language] = _load_language(folder / language, site_folder, language, digest)
+    languages = _with_foreign_drugs(languages)
     authors = {}
     if (site_folder / "authors").is_dir():
         for path in sorted((site_folder / "authors").glob("*.tsv")):
             authors[path.stem] = tuple(row[0] for row in _read(path, hashlib.sha256()))
     return Vocabulary(languages, digest.hexdigest()[:12], authors)
+
+
+def _with_foreign_drugs(languages: dict[str, LanguageVocabulary]) -> dict[str, LanguageVocabulary]:
+    """Each language learns the medicines of the others: a drug the engine heard in another
+    language's spelling ("Cordarone" in English) is a drug, never a word to correct."""
+    import dataclasses
+
+    out = {}
+    for language, vocab in languages.items():
+        foreign = frozenset(
+            key for other, theirs in languages.items() if other != language
+            for key, term in theirs.terms.items() if term.is_drug and " " not in key and key not in vocab.terms
+        )
+        out[language] = dataclasses.replace(vocab, foreign_drugs=foreign)
+    return out
 
 
 def _read(path: Path, digest: hashlib._Hash) -> list[list[str]]:
@@ -272,9 +330,17 @@ def _load_language(folder: Path, site: Path, language: str, digest: hashlib._Has
 
     terms: dict[str, Term] = {}
     # later files win: curated spellings (accents) over generated ones, the site's over both
+    brand_generics: dict[str, tuple[str, ...]] = {}
+    generics: dict[str, str] = {}
+    for row in _read(folder / "brands.tsv", digest):
+        if len(row) >= 3:
+            names = [g.strip() for g in row[2].split("+") if g.strip()]
+            brand_generics[fold(row[0])] = tuple(fold(g) for g in names)
+            generics.update({fold(g): g for g in names})
     for path, default_kind in (
         (folder / "terms.tsv", "term"),
         (folder / "drugs.tsv", "drug"),
+        (folder / "brands.tsv", "brand"),
         (folder / "curated.tsv", "term"),
         (site / language / "terms.tsv", "term"),
     ):
@@ -284,7 +350,11 @@ def _load_language(folder: Path, site: Path, language: str, digest: hashlib._Has
                 kind = "drug"
             kind = "brand" if kind == "brand" else "drug" if kind in DRUG_KINDS else kind
             text = row[0].title() if kind == "brand" and row[0].islower() else row[0]
+            if path.name == "drugs.tsv" and fold(row[0]) in brand_generics:
+                continue  # the brands file spells it as it is written (Eliquis, OxyContin)
             terms[fold(row[0])] = Term(text, kind, path.parent.name + "/" + path.name)
+    for key, generic in generics.items():  # the generic names of the brands are medicines too
+        terms.setdefault(key, Term(generic, "drug", f"{language}/brands.tsv"))
     authors = site / "authors"
     if authors.is_dir():
         for path in sorted(authors.glob("*.tsv")):
@@ -322,6 +392,21 @@ def _load_language(folder: Path, site: Path, language: str, digest: hashlib._Has
             for path in (folder / "corrections.tsv", site / language / "corrections.tsv")
             for row in _read(path, digest) if len(row) >= 2 and row[0].strip() and row[1].strip()
         ),
+        drug_stems=tuple(row[0].strip() for row in _read(folder.parent / "drug-stems.txt", digest) if row[0].strip()),
+        brand_generics=brand_generics,
+        dose_ranges={
+            fold(row[0]): DoseRange(row[1], float(row[2]), float(row[3]))
+            for row in _read(folder / "dose-ranges.tsv", digest) if len(row) >= 4
+        },
+        do_not_use={
+            row[0]: DoNotUse(row[0], row[1], row[2] if len(row) > 2 else "", _words(row[3]) if len(row) > 3 else frozenset())
+            for row in _read(folder / "do-not-use.tsv", digest) if len(row) >= 2
+        },
+        drug_context_words=frozenset(rules.get("drug_context", ())),
+        rate_words=frozenset(rules.get("rate", ())),
+        year_words=frozenset(rules.get("year", ())),
+        per_day_words=tuple(rules.get("per_day", ())),
+        times_per_day={str(k): int(v) for k, v in rules.get("times_per_day", {}).items()},
     )
 
 

@@ -32,9 +32,23 @@ from ..validation import identity_problems, validate_report
 from ..vocabulary import Vocabulary
 from .accounts import ROLES, Accounts, LoginRefused, Session
 from .i18n import translator
+from ..review_state import (
+    AnchorLost,
+    Block,
+    LockHeld,
+    Workspace,
+    WorkState,
+    blocks_of,
+    choose_reading,
+    current_text,
+    final_text,
+    load_material,
+    revert_edit,
+    still_ambiguous,
+    take_typed_blocks,
+)
+from .annotated import annotated_words
 from .listening import listening_copy
-from .workspace import Block, LockHeld, Workspace, WorkState, annotated_words, blocks_of, current_text, final_text, \
-    load_material, revert_in_blocks
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +234,8 @@ def create_app(settings: Settings, store: JobStore, vocabulary: Vocabulary) -> F
             "words": annotated_words(material, state),
             "blocks": [asdict(b) for b in blocks],
             "flags": [{"index": i, "kind": f["kind"], "reason": f["reason"], "suggestion": f.get("suggestion"),
-                       "resolved": i in state.resolved} for i, f in enumerate(material.flags)],
+                       "choices": list(f.get("choices") or ()), "resolved": i in state.resolved}
+                      for i, f in enumerate(material.flags)],
             "edits": len(material.edits),
             "identity": {"given": identity.get("identity"), "dictated": identity.get("dictated"),
                          "candidates": identity.get("candidates", [])},
@@ -254,6 +269,20 @@ def create_app(settings: Settings, store: JobStore, vocabulary: Vocabulary) -> F
             raise HTTPException(409, "this dictation has no draft yet")
         return JSONResponse(review_data(job, workspace.load(job_id), session))
 
+    def material_of(job_id: int) -> Any:
+        outputs = store.results_of(job_id)
+        return load_material(outputs["edits"], outputs["transcript"])
+
+    def take_blocks(job_id: int, state: WorkState, data: dict[str, Any]) -> None:
+        """The blocks as typed on the screen (sent with every change), anchors moved along."""
+        blocks = data.get("blocks")
+        if not isinstance(blocks, list):
+            return
+        typed = [Block(str(b.get("key", "body"))[:40], str(b.get("heading", ""))[:200],
+                       str(b.get("text", ""))[:100_000]) for b in blocks if isinstance(b, dict)]
+        material = material_of(job_id)
+        take_typed_blocks(material, state, vocabulary.for_language(material.language), typed)
+
     def change(job_id: int, session: Session, apply: Any) -> JSONResponse:
         job = job_or_404(job_id)
         if job.state is not JobState.DRAFTED:
@@ -274,10 +303,7 @@ def create_app(settings: Settings, store: JobStore, vocabulary: Vocabulary) -> F
         session, data = await checked(request, "secretary")
 
         def apply(state: WorkState, job: Job) -> None:
-            blocks = data.get("blocks")
-            if isinstance(blocks, list):
-                state.blocks = [Block(str(b.get("key", "body"))[:40], str(b.get("heading", ""))[:200],
-                                      str(b.get("text", ""))[:100_000]) for b in blocks if isinstance(b, dict)]
+            take_blocks(job_id, state, data)
             if "patient_id" in data:
                 chosen = data.get("patient_id")
                 if chosen and store.patient(str(chosen)) is None:
@@ -299,17 +325,16 @@ def create_app(settings: Settings, store: JobStore, vocabulary: Vocabulary) -> F
         index, undo = int(data.get("edit", -1)), bool(data.get("undo", False))
 
         def apply(state: WorkState, job: Job) -> None:
-            material = load_material(store.results_of(job_id)["edits"], store.results_of(job_id)["transcript"])
+            take_blocks(job_id, state, data)
+            material = material_of(job_id)
             if not 0 <= index < len(material.edits):
                 raise HTTPException(400, "no such change")
-            if undo and index in state.reverted:
-                state.reverted.remove(index)
-            elif not undo and index not in state.reverted:
-                state.reverted.append(index)
-            else:
-                return
-            if state.blocks is not None:
-                revert_in_blocks(state.blocks, material.edits[index], undo=undo)
+            if (index in state.reverted) != undo:
+                return  # already so
+            try:
+                revert_edit(material, state, index, undo=undo)
+            except AnchorLost as e:
+                raise HTTPException(409, str(e)) from e
 
         response = change(job_id, session, apply)
         audit.record(session.user.username, "edit-restored" if undo else "edit-reverted", job_id, f"edit {index}")
@@ -321,6 +346,13 @@ def create_app(settings: Settings, store: JobStore, vocabulary: Vocabulary) -> F
         index, resolved = int(data.get("flag", -1)), bool(data.get("resolved", True))
 
         def apply(state: WorkState, job: Job) -> None:
+            take_blocks(job_id, state, data)
+            material = material_of(job_id)
+            if not 0 <= index < len(material.flags):
+                raise HTTPException(400, "no such point to check")
+            if resolved and index in still_ambiguous(material, state, vocabulary.for_language(material.language)):
+                raise HTTPException(409, "this dose can be read in several ways: choose one of its readings "
+                                         "(or correct it in the text) before ticking it")
             if resolved and index not in state.resolved:
                 state.resolved.append(index)
             if not resolved and index in state.resolved:
@@ -328,6 +360,25 @@ def create_app(settings: Settings, store: JobStore, vocabulary: Vocabulary) -> F
 
         response = change(job_id, session, apply)
         audit.record(session.user.username, "flag-resolved" if resolved else "flag-reopened", job_id, f"flag {index}")
+        return response
+
+    @app.post("/api/review/{job_id}/reading")
+    async def reading(request: Request, job_id: int) -> Response:
+        session, data = await checked(request, "secretary")
+        index, chosen = int(data.get("flag", -1)), str(data.get("reading", ""))
+
+        def apply(state: WorkState, job: Job) -> None:
+            take_blocks(job_id, state, data)
+            material = material_of(job_id)
+            if not 0 <= index < len(material.flags):
+                raise HTTPException(400, "no such point to check")
+            try:
+                choose_reading(material, state, vocabulary.for_language(material.language), index, chosen)
+            except ReviewError as e:
+                raise HTTPException(409, str(e)) from e
+
+        response = change(job_id, session, apply)
+        audit.record(session.user.username, "reading-chosen", job_id, f"flag {index}")
         return response
 
     @app.post("/api/review/{job_id}/validate")
@@ -340,7 +391,11 @@ def create_app(settings: Settings, store: JobStore, vocabulary: Vocabulary) -> F
             raise HTTPException(423, str(e)) from e
         state = workspace.load(job_id)
         data = review_data(job, state, session)
+        material = material_of(job_id)
         pending = [f for f in data["flags"] if not f["resolved"]]
+        ambiguous = still_ambiguous(material, state, vocabulary.for_language(material.language))
+        if ambiguous:
+            raise HTTPException(409, f"{len(ambiguous)} dose(s) can still be read in several ways: choose a reading")
         if pending:
             raise HTTPException(409, f"{len(pending)} point(s) to check remain: resolve every flag before validating")
         patient_id = state.patient_id or job.patient_id

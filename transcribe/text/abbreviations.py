@@ -22,11 +22,12 @@ CONTEXT_WORDS = 12
 
 @dataclass(frozen=True)
 class AbbreviationFlag:
-    """An ambiguous abbreviation to check, on the current text."""
+    """An abbreviation to check (ambiguous, spelled doubtfully, or not to be used), on the current text."""
 
     start: int
     end: int
     reason: str
+    suggestion: str | None = None
 
 
 class LetterReader:
@@ -55,46 +56,83 @@ class LetterReader:
         return best[len(text)]
 
 
-def _letters_of(token: Token, reader: LetterReader, vocab: LanguageVocabulary) -> tuple[str, bool] | None:
-    """The letters a token stands for, and whether it is written as letters (capitals)."""
+@dataclass(frozen=True)
+class SpelledPiece:
+    """What one token contributes to a spelled abbreviation."""
+
+    letters: str
+    capitals: bool  # written as capital letters ("H", "HT")
+    single: bool  # one spelled letter: "H", or a letter's name that is not an ordinary word ("hache")
+
+
+def _letters_of(token: Token, reader: LetterReader, vocab: LanguageVocabulary) -> SpelledPiece | None:
+    """The letters a token stands for, if it can stand for letters at all."""
     text = token.text
     if re.fullmatch(r"(?:[A-Z]\.?){1,5}", text):
-        return text.replace(".", ""), True
+        letters = text.replace(".", "")
+        return SpelledPiece(letters, True, len(letters) == 1)
     if text.islower() and len(text) <= 12 and (text not in vocab.ordinary_words or len(text) <= 3):
         letters = reader.read(text)
         if letters:
-            return letters, False
+            return SpelledPiece(letters, False, len(letters) == 1 and text not in vocab.ordinary_words)
     return None
 
 
-def find_spelled(tokens: list[Token], vocab: LanguageVocabulary, reader: LetterReader) -> list[Replacement]:
-    """Join runs of spelled letters into a known abbreviation ("B P C O", "BPC au", "achetéa")."""
-    words = [t for t in tokens if not t.is_punct or t.text == "."]
-    words = [t for t in words if t.text != "."]
+def find_spelled(tokens: list[Token], vocab: LanguageVocabulary, reader: LetterReader
+                 ) -> tuple[list[Replacement], list[AbbreviationFlag]]:
+    """Join runs of spelled letters into a known abbreviation ("H T A", "B P C O", "achetéa").
+
+    Several tokens are joined only when every one is a single spelled letter; a run that reads
+    as an abbreviation only with an ordinary word or a written abbreviation in it ("a CS", "BPC
+    au") is flagged with the abbreviation as a suggestion, never joined.
+    """
+    words = [t for t in tokens if not t.is_punct]
     found: list[Replacement] = []
+    flags: list[AbbreviationFlag] = []
     i = 0
     while i < len(words):
         best_end, best_abbreviation = -1, ""
+        doubtful: tuple[int, str] | None = None
         letters = ""
-        capitals = False
+        all_single = True
         for j in range(i, min(len(words), i + 6)):
-            read = _letters_of(words[j], reader, vocab)
-            if read is None:
+            piece = _letters_of(words[j], reader, vocab)
+            if piece is None:
                 break
-            letters += read[0]
-            capitals = capitals or read[1]
-            single_lower_word = j == i and not read[1]
-            if letters in vocab.abbreviations and (j > i or single_lower_word) and (capitals or single_lower_word):
+            letters += piece.letters
+            all_single = all_single and piece.single
+            if letters not in vocab.abbreviations or letters in vocab.do_not_use:
+                continue
+            if j == i:
+                if not piece.capitals and not piece.single:  # one word said as letters: "achetéa"
+                    best_end, best_abbreviation = j, letters
+            elif all_single:
                 best_end, best_abbreviation = j, letters
+            else:
+                doubtful = (j, letters)
         if best_end >= 0:
             end = words[best_end].end
             if text_after_is_dot(tokens, end) and text_after_is_dot(tokens, words[i].end):
                 end += 1  # "H.T.A.": the last dot belongs to the abbreviation
             found.append(Replacement(words[i].start, end, best_abbreviation, "abbreviation-letters", 0.85))
             i = best_end + 1
-        else:
-            i += 1
-    return found
+            continue
+        if doubtful is not None and not _is_plain_abbreviation_run(words, i, doubtful[0], vocab):
+            last, abbreviation = doubtful
+            spoken = " ".join(w.text for w in words[i:last + 1])
+            flags.append(AbbreviationFlag(words[i].start, words[last].end,
+                                          f"'{spoken}' may be the abbreviation {abbreviation} spelled out: check it",
+                                          abbreviation))
+        i += 1
+    return found, flags
+
+
+def _is_plain_abbreviation_run(words: list[Token], first: int, last: int, vocab: LanguageVocabulary) -> bool:
+    """Whether the run is only written abbreviations and words ("a CS", "il a un AVC"): nothing to check."""
+    pieces = words[first:last + 1]
+    abbreviations = [w for w in pieces if w.text in vocab.abbreviations or w.text in vocab.known_abbreviations]
+    spelled = [w for w in pieces if len(w.text) == 1 and w.text.isupper()]
+    return bool(abbreviations) and not spelled
 
 
 def text_after_is_dot(tokens: list[Token], offset: int) -> bool:
@@ -103,14 +141,44 @@ def text_after_is_dot(tokens: list[Token], offset: int) -> bool:
 
 
 def choose_sense(senses: tuple[AbbreviationSense, ...], context: set[str]) -> AbbreviationSense | None:
-    """The meaning the surrounding words point to; None when they point to none or to several."""
-    if len(senses) == 1:
-        return senses[0]
+    """The meaning the surrounding words point to; None when they point to none or to several.
+
+    One meaning with no context words is unambiguous (the data says so): it is chosen. A meaning
+    that lists context words is chosen only when one of them stands near the abbreviation.
+    """
     counts = [(len({fold(w) for w in s.context} & context), s) for s in senses]
     counts.sort(key=lambda item: -item[0])
+    if len(senses) == 1:
+        return senses[0] if not senses[0].context or counts[0][0] else None
     if counts[0][0] == 0 or counts[0][0] == counts[1][0]:
         return None
     return counts[0][1]
+
+
+def find_do_not_use(text: str, vocab: LanguageVocabulary) -> list[AbbreviationFlag]:
+    """Abbreviations that must not be used in a record (QD, U, SC): flagged with what to write instead."""
+    if not vocab.do_not_use:
+        return []
+    words = [t for t in tokenize(text) if not t.is_punct]
+    folded = [fold(t.text) for t in words]
+    flags = []
+    for m in _do_not_use_pattern(tuple(vocab.do_not_use)).finditer(text):
+        entry = vocab.do_not_use[m.group()]
+        if entry.context:
+            number = next((n for n, t in enumerate(words) if t.start >= m.start()), len(words))
+            near = set(folded[max(0, number - CONTEXT_WORDS):number] + folded[number + 1:number + 1 + CONTEXT_WORDS])
+            if not {fold(w) for w in entry.context} & near:
+                continue
+        flags.append(AbbreviationFlag(m.start(), m.end(),
+                                      f"{entry.abbreviation} must not be used in a medical record ({entry.reason}): "
+                                      f"write '{entry.write_instead}'", entry.write_instead))
+    return flags
+
+
+@lru_cache(maxsize=8)
+def _do_not_use_pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+    return re.compile(rf"(?<![\w.])(?:{alternatives})(?!\w|\.\w)")
 
 
 def find_expansions(text: str, vocab: LanguageVocabulary, policy: str) -> tuple[list[Replacement], list[AbbreviationFlag]]:
@@ -125,7 +193,7 @@ def find_expansions(text: str, vocab: LanguageVocabulary, policy: str) -> tuple[
     seen: set[str] = set()
     for number, token in enumerate(words):
         senses = vocab.abbreviations.get(token.text)
-        if not senses:
+        if not senses or token.text in vocab.do_not_use:
             continue
         context = set(folded[max(0, number - CONTEXT_WORDS):number] + folded[number + 1:number + 1 + CONTEXT_WORDS])
         sense = choose_sense(senses, context)

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..vocabulary import fold
+from ..folding import fold, fold_with_map
 from .rewriting import Replacement
 from .tokens import SourceText
 
@@ -63,10 +63,9 @@ def as_replacements(text: str, removals: list[Removal]) -> list[Replacement]:
 
 def _doubtful_segments(source: SourceText) -> list[Removal]:
     found = []
-    folded = fold(source.text)
     for start, end, no_speech, log_probability, ratio in source.segments:
-        words = re.findall(r"\w+", folded[start:end])
-        if no_speech > 0.5 and len(words) >= 4 and " ".join(words) in " ".join(re.findall(r"\w+", folded[:start])):
+        words = re.findall(r"\w+", fold(source.text[start:end]))  # folded slice by slice: no offset moves
+        if no_speech > 0.5 and len(words) >= 4 and " ".join(words) in " ".join(re.findall(r"\w+", fold(source.text[:start]))):
             found.append(Removal(start, end, "repetition",
                                  f"the engine heard no speech here (no-speech {no_speech:.0%}) and wrote again an "
                                  "earlier passage; it was removed: listen, and undo if it was dictated"))
@@ -82,18 +81,17 @@ def _doubtful_segments(source: SourceText) -> list[Removal]:
 
 
 def _known_phrases(text: str, phrases: tuple[str, ...]) -> list[Removal]:
-    folded = fold(text)
-    if len(folded) != len(text):
-        return []
     pattern = _phrase_pattern(phrases)
     if pattern is None:
         return []
-    return [
-        Removal(m.start(), m.end(), "hallucination",
-                f"'{text[m.start():m.end()]}' is a phrase the engine writes on silence or music "
-                "(subtitle credits); it was removed")
-        for m in pattern.finditer(folded)
-    ]
+    folded = fold_with_map(text)  # matched on the folded copy, cut on the text through its map
+    removals = []
+    for m in pattern.finditer(folded.text):
+        start, end = folded.original(m.start(), m.end())
+        removals.append(Removal(start, end, "hallucination",
+                                f"'{text[start:end]}' is a phrase the engine writes on silence or music "
+                                "(subtitle credits); it was removed"))
+    return removals
 
 
 @lru_cache(maxsize=8)

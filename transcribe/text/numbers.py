@@ -81,12 +81,21 @@ def _small_counted_numbers(text: str, tokens: list[re.Match[str]], vocab: Langua
         if bare.lower() not in small or bare != bare.lstrip(_STRIP):
             continue
         after = following.group().lower().strip(_STRIP) if following is not None else ""
+        if after in ("fois", "time") and _idiom_after(text, following):
+            continue  # "une fois que", "une fois qu'il", "one time or another": not a count
         if bare == word and (after in vocab.counted_words or after in unit_words):
             found.append(Replacement(token.start(), token.end(), small[bare.lower()], RULE, 0.9))
         elif (before is not None and before.group().lower() in vocab.numbered_words
               and (bare != word or (bare.lower(), after) not in command_starts)):  # "deux points" is a colon
             found.append(Replacement(token.start(), token.start() + len(bare), small[bare.lower()], RULE, 0.9))
     return found
+
+
+_IDIOM_AFTER_ONCE = re.compile(r"\s*(?:que\b|qu['’]|encore\b|pour toutes\b|de plus\b|or another\b)", re.IGNORECASE)
+
+
+def _idiom_after(text: str, following: re.Match[str] | None) -> bool:
+    return following is not None and bool(_IDIOM_AFTER_ONCE.match(text, following.end()))
 
 
 _HUNDREDS_AND = re.compile(r"\b([1-9])00 and ([1-9]?\d)\b(?![.,]\d)")
@@ -142,3 +151,37 @@ def _plausible_pressure(high: int, low: int) -> bool:
     if high <= low:
         return False
     return (5 <= high <= 30 and 3 <= low <= 20) or (50 <= high <= 300 and 20 <= low <= 200)
+
+
+_COLLOQUIAL_HUNDREDS = re.compile(r"\b([12]) ([1-9]\d)\b(?![.,]\d| ?/| over)")
+
+
+def find_colloquial_rates(text: str, vocab: LanguageVocabulary) -> list[Replacement]:
+    """"heart rate one ten" (the engine writes "1 10") -> "110", after a rate word only."""
+    found = []
+    for m in _COLLOQUIAL_HUNDREDS.finditer(text):
+        window = re.findall(r"[^\W\d_]+", text[max(0, m.start() - 30):m.start()].lower())[-3:]
+        if not set(window) & vocab.rate_words:
+            continue
+        value = int(m.group(1)) * 100 + int(m.group(2))
+        found.append(Replacement(m.start(), m.end(), str(value), RULE, 0.85))
+    return found
+
+
+_SPLIT_YEAR = re.compile(r"\b(1[89]|20) (\d\d)\b(?![.,]\d| ?/)")
+_GROUPED_YEAR = re.compile(r"\b([12])[.,\u00a0\u202f ](\d{3})\b(?![.,]\d)")
+
+
+def find_years(text: str, vocab: LanguageVocabulary) -> list[Replacement]:
+    """Years after a year word: "in 19 58" ("nineteen fifty-eight") and "en 1.958" -> 1958."""
+    found = []
+    for pattern in (_SPLIT_YEAR, _GROUPED_YEAR):
+        for m in pattern.finditer(text):
+            year = int(m.group(1) + m.group(2)) if pattern is _SPLIT_YEAR else int(m.group(1) + m.group(2))
+            if not 1900 <= year <= 2099:
+                continue
+            before = re.findall(r"[^\W\d_]+", text[max(0, m.start() - 25):m.start()].lower())[-2:]
+            if not set(before) & vocab.year_words:
+                continue
+            found.append(Replacement(m.start(), m.end(), str(year), "year", 0.85))
+    return found

@@ -15,7 +15,7 @@ import spacy
 
 from ..records import CleanText, Flag, Transcript
 from ..vocabulary import LanguageVocabulary, Vocabulary
-from . import abbreviations, layout, numbers
+from . import abbreviations, doses, layout, numbers
 from .commands import CommandFinder
 from .hallucinations import as_replacements, find_hallucinations
 from .prompt_copies import find_prompt_copies
@@ -88,7 +88,7 @@ class TextLayer:
             self._run(rw, layer, source)
         edits = tuple(rw.edits())
         flags = tuple(
-            Flag(f.start, f.end, *rw.text_span(f.start, f.end), f.kind, f.reason, f.suggestion)
+            Flag(f.start, f.end, *rw.text_span(f.start, f.end), f.kind, f.reason, f.suggestion, f.choices)
             for f in sorted(rw.flags, key=lambda f: (f.start, f.end))
         )
         return CleanText(source.text, rw.text, edits, flags, language)
@@ -103,12 +103,19 @@ class TextLayer:
         rw.apply(numbers.find_spoken_compounds(rw.text, vocab))
         rw.apply(numbers.find_decimals(rw.text, vocab))
         rw.apply(numbers.find_blood_pressures(rw.text, vocab))
+        rw.apply(numbers.find_colloquial_rates(rw.text, vocab))
+        rw.apply(numbers.find_years(rw.text, vocab))
         rw.apply(layer.commands.find(rw.text))
         unit_replacements, dose_flags = layer.units.find(rw.text)
         for flag in dose_flags:
-            rw.flag(flag.start, flag.end, "dose", flag.reason)
+            rw.flag(flag.start, flag.end, "dose", flag.reason, choices=flag.choices)
         rw.apply(unit_replacements)
-        rw.apply(abbreviations.find_spelled(tokenize(rw.text), vocab, layer.letters))
+        for flag in doses.find_implausible_doses(rw.text, vocab):
+            rw.flag(flag.start, flag.end, "dose", flag.reason)
+        spelled, doubtful = abbreviations.find_spelled(tokenize(rw.text), vocab, layer.letters)
+        for flag in doubtful:
+            rw.flag(flag.start, flag.end, "abbreviation", flag.reason, flag.suggestion)
+        rw.apply(spelled)
         if self.options.correct_terms:
             self._correct_terms(rw, layer, source)
         rw.apply(find_site_corrections(rw.text, vocab.corrections))
@@ -116,6 +123,8 @@ class TextLayer:
         for flag in ambiguous:
             rw.flag(flag.start, flag.end, "abbreviation", flag.reason)
         rw.apply(expansions)
+        for flag in abbreviations.find_do_not_use(rw.text, vocab):
+            rw.flag(flag.start, flag.end, "abbreviation", flag.reason, flag.suggestion)
         for _ in range(3):  # one fix can reveal another (". ." -> ".." -> ".")
             if not rw.apply(layout.find_spacing(rw.text)):
                 break

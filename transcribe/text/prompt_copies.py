@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..vocabulary import fold
+from ..folding import fold, fold_with_map
 from .tokens import SourceText
 
 LOW_CONFIDENCE = 0.5
@@ -32,13 +32,11 @@ def find_prompt_copies(source: SourceText, prompt_terms: tuple[str, ...]) -> lis
     """Prompt terms in the transcript that look copied rather than heard."""
     if not prompt_terms or not source.text:
         return []
-    folded = fold(source.text)  # same length as the text for Latin scripts
-    if len(folded) != len(source.text):
-        return []
+    folded = fold_with_map(source.text)  # matched on the folded copy, placed on the text through its map
     found: list[tuple[int, int, int, str]] = []  # start, end, order in the prompt, term
     for order, term in enumerate(prompt_terms):
         pattern = re.compile(r"(?<!\w)" + re.escape(fold(term)) + r"(?!\w)")
-        found += [(m.start(), m.end(), order, term) for m in pattern.finditer(folded)]
+        found += [(*folded.original(m.start(), m.end()), order, term) for m in pattern.finditer(folded.text)]
     found.sort()
     copies: list[PromptCopy] = []
     for index, (start, end, _order, term) in enumerate(found):

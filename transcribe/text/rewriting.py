@@ -39,6 +39,7 @@ class PendingFlag:
     kind: str
     reason: str
     suggestion: str | None = None
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -150,10 +151,11 @@ class Rewriting:
         self._text = "".join(p.text for p in pieces)
 
     # --- flags and spans --------------------------------------------------------------
-    def flag(self, start: int, end: int, kind: str, reason: str, suggestion: str | None = None) -> None:
+    def flag(self, start: int, end: int, kind: str, reason: str, suggestion: str | None = None,
+             choices: tuple[str, ...] = ()) -> None:
         """Mark a span of the current text for a person to check."""
         src_start, src_end = self.source_span(start, end)
-        self.flags.append(PendingFlag(src_start, src_end, kind, reason, suggestion))
+        self.flags.append(PendingFlag(src_start, src_end, kind, reason, suggestion, choices))
 
     def source_span(self, start: int, end: int) -> tuple[int, int]:
         """The source span behind a span of the current text (whole pieces where they were replaced)."""

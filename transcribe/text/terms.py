@@ -7,19 +7,25 @@ compared with the lexicon on a phonetic key and on its spelling (rapidfuzz).
 Guardrails: a word that is itself a valid drug or medical term is never
 replaced; an ordinary word is never replaced (a doubtful one is flagged); a
 word close to two different drugs (hydroxyzine/hydralazine) is flagged, never
-changed; a weak match is flagged with a suggestion, not applied.
+changed; a weak match is flagged with a suggestion, not applied. A word that
+looks like a medicine we do not list is never replaced either, only flagged:
+one ending like an INN ("vériciguat": -ciguat, "-sartan", "-mab"), a medicine
+of another language's lexicon ("Cordarone" in English), or a capitalised word
+in drug position ("sous Trulicity", "Trulicity 1,5 mg").
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import jellyfish
 from rapidfuzz import fuzz, process
 
-from ..vocabulary import LanguageVocabulary, Term, fold
+from ..folding import fold
+from ..vocabulary import LanguageVocabulary, Term
 from .rewriting import Replacement
 from .tokens import Token
 
@@ -105,7 +111,7 @@ class TermIndex:
 
 
 def find_terms(tokens: list[Token], vocab: LanguageVocabulary, index: TermIndex,
-               probability: "callable[[int, int], float]", sentence_starts: set[int]) -> list[TermFinding]:
+               probability: Callable[[int, int], float], sentence_starts: set[int]) -> list[TermFinding]:
     """Propose corrections (or flags) for the misheard medical words of a text."""
     findings: list[TermFinding] = []
     words = [t for t in tokens if not t.is_punct]
@@ -116,7 +122,12 @@ def find_terms(tokens: list[Token], vocab: LanguageVocabulary, index: TermIndex,
             continue
         if not _is_candidate_shape(token):
             continue
-        if _is_known(token.text, vocab):
+        if _is_known(token.text, vocab) or vocab.is_foreign_drug(token.text):
+            continue
+        if looks_like_unlisted_drug(token, words, number, vocab):
+            finding = _unlisted_drug(token, index)
+            if finding is not None:
+                findings.append(finding)
             continue
         ordinary = token.lower in vocab.ordinary_words
         if ordinary:
@@ -136,7 +147,8 @@ def find_terms(tokens: list[Token], vocab: LanguageVocabulary, index: TermIndex,
             # the first piece may be an ordinary word: "mètre formine" (metformine)
             previous = words[number - 1]
             free = not findings or findings[-1].end <= previous.start
-            if free and len(previous.text) >= 3 and previous.text.isalpha() and not _is_known(previous.text, vocab):
+            if free and len(previous.text) >= 3 and previous.text.isalpha() and not _is_known(previous.text, vocab) \
+                    and not looks_like_unlisted_drug(previous, words, number - 1, vocab):
                 joined = _joined(previous, token, vocab, index)
                 if joined is not None and joined.change:
                     findings.append(joined)
@@ -144,6 +156,42 @@ def find_terms(tokens: list[Token], vocab: LanguageVocabulary, index: TermIndex,
         if finding is not None:
             findings.append(finding)
     return findings
+
+
+def looks_like_unlisted_drug(token: Token, words: list[Token], number: int, vocab: LanguageVocabulary) -> bool:
+    """Whether an unknown word looks like the name of a medicine: an INN ending, or a capital in drug position."""
+    if vocab.has_drug_stem(token.text):
+        return True
+    return token.text[:1].isupper() and in_drug_position(words, number, vocab)
+
+
+def in_drug_position(words: list[Token], number: int, vocab: LanguageVocabulary) -> bool:
+    """Whether a word stands where a medicine's name stands: after "sous", "on", "started", or before a dose."""
+    if number > 0 and fold(words[number - 1].text) in _folded(vocab.drug_context_words):
+        return True
+    following = words[number + 1:number + 3]
+    if following and following[0].is_number:
+        unit = following[1].lower if len(following) > 1 else ""
+        return unit in _DOSE_UNITS or unit in vocab.counted_words
+    return False
+
+
+_DOSE_UNITS = frozenset({"mg", "g", "µg", "mcg", "ui", "units", "unités", "ml", "mg/kg", "gouttes", "drops"})
+
+
+@lru_cache(maxsize=8)
+def _folded(words: frozenset[str]) -> frozenset[str]:
+    return frozenset(fold(w) for w in words)
+
+
+def _unlisted_drug(token: Token, index: TermIndex) -> TermFinding | None:
+    ranked = index.lookup(token.text)
+    if not ranked or ranked[0][1] < FLAG_SCORE:
+        return None
+    term, score = ranked[0]
+    return TermFinding(token.start, token.end, token.text, term, score, False,
+                       f"'{token.text}' looks like the name of a medicine the lexicon does not list; it was kept "
+                       f"as heard (close to '{term.text}'): check it against the audio")
 
 
 def _is_candidate_shape(token: Token) -> bool:
@@ -196,6 +244,8 @@ def _same_word(a: str, b: str) -> bool:
 def _joined(first: Token, second: Token, vocab: LanguageVocabulary, index: TermIndex) -> TermFinding | None:
     """Two pieces of one word the engine split ("ferro sémide")."""
     if not second.text.isalpha() or second.text.isupper() or _is_known(second.text, vocab):
+        return None
+    if vocab.has_drug_stem(second.text) or vocab.is_foreign_drug(second.text):
         return None
     word = first.text + second.text
     finding = _best(first.start, second.end, word, index, capitalised=False)

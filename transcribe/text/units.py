@@ -25,6 +25,7 @@ class ValueFlag:
     start: int
     end: int
     reason: str
+    choices: tuple[str, ...] = ()
 
 
 class UnitFinder:
@@ -43,6 +44,9 @@ class UnitFinder:
             rf"(?<![\w,.])(?P<number>{_NUMBER})(?P<space>\s?)(?P<unit>{words}|{degrees}|°)(?![\w/])",
             re.IGNORECASE,
         )
+        # "4000000 de grammes": a quantity said with "de", checked against the range, never rewritten
+        self._quantity = re.compile(
+            rf"(?<![\w,.])(?P<number>{_NUMBER}) (?:de |d'|of )(?P<unit>{words})(?![\w/])", re.IGNORECASE)
         # the first word of each unit: "milligrammes" (par kilo), "millimètres" (de mercure)
         self.spoken_words = frozenset(spoken.split()[0] for spoken in self._by_spoken) | {
             "degré", "degrés", "degree", "degrees"
@@ -64,7 +68,7 @@ class UnitFinder:
                 minimum, maximum = unit.minimum, unit.maximum
             wanted = f"{space}{written}"
             current = m.group("space") + m.group("unit")
-            tenths = re.match(r" (\d)\b(?![.,]\d)", text[m.end():]) if written == "°C" else None
+            tenths = self._tenths(text, m.end()) if written == "°C" else None
             if tenths is not None:  # "38 degrés 5": 38,5 °C
                 decimal = f"{self._vocab.decimal_separator}{tenths.group(1)}"
                 replacements.append(Replacement(m.end("number"), m.end() + tenths.end(), f"{decimal}{wanted}", RULE, 0.9))
@@ -80,11 +84,38 @@ class UnitFinder:
                     f"({_short(minimum)} to {_short(maximum)}): check it against the audio"
                 )))
             elif _THOUSANDS_LOOK.fullmatch(number):
+                whole = number[:-4]
                 flags.append(ValueFlag(m.start(), m.end(), (
-                    f"{number} {written} can be read as {number[:-4]} or as {number[:-4]} 000: the engine often "
-                    "hears 'milli' as 'mille' (thousand); check the dose against the audio"
-                )))
+                    f"{number} {written} can be read as {whole} or as {whole} 000: the engine often "
+                    "hears 'milli' as 'mille' (thousand); choose the reading that was dictated"
+                ), (f"{whole}{space}{written}", f"{whole}000{space}{written}")))
+        flags += self._quantities(text)
         return replacements, flags
+
+    def _tenths(self, text: str, offset: int) -> re.Match[str] | None:
+        """"38 degrés 5": the digit after a temperature is its tenths, unless it counts something
+        ("39 degrés 3 jours")."""
+        tenths = re.match(r" (\d)\b(?![.,]\d)", text[offset:])
+        if tenths is None:
+            return None
+        following = re.match(r"\s*([^\W\d_]+)", text[offset + tenths.end():])
+        if following and (following.group(1).lower() in self._vocab.counted_words
+                          or following.group(1).lower() in self.spoken_words):
+            return None
+        return tenths
+
+    def _quantities(self, text: str) -> list[ValueFlag]:
+        flags = []
+        for m in self._quantity.finditer(text):
+            unit = self._by_spoken.get(m.group("unit").lower())
+            value = parse_number(m.group("number"), self._vocab.decimal_separator)
+            if unit is None or value is None or unit.minimum is None or unit.maximum is None:
+                continue
+            if not unit.minimum <= value <= unit.maximum:
+                flags.append(ValueFlag(m.start(), m.end(), (
+                    f"{m.group('number')} {unit.written} is outside the plausible range for {unit.written} "
+                    f"({_short(unit.minimum)} to {_short(unit.maximum)}): check it against the audio")))
+        return flags
 
     def _near_temperature(self, text: str, offset: int) -> bool:
         window = re.findall(r"[^\W\d_]+°?", text[max(0, offset - 60):offset].lower())[-6:]

@@ -1,0 +1,444 @@
+"""The secretary's work on one report, as the core knows it: blocks, anchors, reverts, readings.
+
+The review screen shows a draft as editable blocks (the body, then one block per
+dictated section). Each block is an exact slice of the text it came from, so that
+every change the text layer made, and every flag, has an *anchor*: the place in a
+block where it stands. Anchors follow the secretary's typing (each save is diffed
+against the previous blocks); an anchor whose characters she rewrote by hand is
+dropped. Undoing a change, or choosing a reading of a doubtful dose, acts on its
+anchor only: when the anchor is gone it is refused, never applied somewhere else.
+
+Saved work lives in the job store (``Workspace``), so a reload or a crash loses
+nothing; ``transcribe.accuracy`` and ``transcribe.rerun`` read it from here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from .errors import ReviewError
+from .records import Edit, transcript_from_json
+from .report import find_section_spans
+from .schema import review_drafts, review_locks, users
+from .store import JobStore
+from .text.tokens import source_of
+from .vocabulary import LanguageVocabulary
+
+LOCK_S = 10 * 60
+
+#: an anchor: (block index, start, end) in that block's text; None once rewritten by hand
+Anchor = tuple[int, int, int] | None
+
+
+class LockHeld(ReviewError):
+    """Another secretary is working on this report."""
+
+    code = "lock-held"
+
+
+class AnchorLost(ReviewError):
+    """The place of a change or flag was rewritten by hand: it cannot be acted on automatically."""
+
+    code = "anchor-lost"
+
+
+@dataclass
+class Block:
+    """An editable part of the report: the body, or one section with its heading."""
+
+    key: str
+    heading: str
+    text: str
+
+
+@dataclass
+class WorkState:
+    """Everything the secretary decided on one report so far."""
+
+    reverted: list[int] = field(default_factory=list)
+    resolved: list[int] = field(default_factory=list)
+    blocks: list[Block] | None = None  # None: not edited by hand yet, follows the edits
+    patient_id: str | None = None
+    confirm_identity: bool = False
+    worktype: str | None = None
+    #: where each edit ("edit:<i>") and flag ("flag:<i>") stands in the blocks, once they are typed
+    anchors: dict[str, Anchor] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping."""
+        data = asdict(self)
+        data["anchors"] = {k: list(v) if v is not None else None for k, v in self.anchors.items()}
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WorkState:
+        """Read back a saved state, ignoring what it does not know."""
+        blocks = data.get("blocks")
+        anchors: dict[str, Anchor] = {}
+        for key, value in (data.get("anchors") or {}).items():
+            anchors[str(key)] = (int(value[0]), int(value[1]), int(value[2])) if value is not None else None
+        return cls(
+            reverted=[int(i) for i in data.get("reverted", [])],
+            resolved=[int(i) for i in data.get("resolved", [])],
+            blocks=[Block(str(b["key"]), str(b.get("heading", "")), str(b.get("text", ""))) for b in blocks]
+            if blocks is not None else None,
+            patient_id=data.get("patient_id"),
+            confirm_identity=bool(data.get("confirm_identity", False)),
+            worktype=data.get("worktype"),
+            anchors=anchors,
+        )
+
+
+@dataclass(frozen=True)
+class DraftMaterial:
+    """What the pipeline made for a job: the text layer's output and the engine's words."""
+
+    source: str
+    edits: tuple[Edit, ...]
+    flags: tuple[dict[str, Any], ...]
+    language: str
+    words: tuple[tuple[int, int, float, float, float], ...]  # source span, start, end, probability
+
+
+def load_material(edits_json: Path, transcript_json: Path) -> DraftMaterial:
+    """Read a job's draft files."""
+    layer = json.loads(edits_json.read_text(encoding="utf-8"))
+    transcript = transcript_from_json(json.loads(transcript_json.read_text(encoding="utf-8")))
+    source = source_of(transcript)
+    words = tuple(
+        (a, b, w.start_s, w.end_s, w.probability)
+        for (a, b), w in zip(source.word_spans, transcript.words)
+    )
+    edits = tuple(Edit(**e) for e in layer["edits"])
+    return DraftMaterial(layer["source"], edits, tuple(layer["flags"]), layer["language"], words)
+
+
+# --- the text as the edits make it ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Layout:
+    """The current text and where each edit and flag stands in it."""
+
+    text: str
+    spans: dict[str, tuple[int, int]]
+
+
+def current_layout(material: DraftMaterial, reverted: Sequence[int]) -> Layout:
+    """The text with every edit applied except the reverted ones, and the span of each edit and flag."""
+    parts: list[str] = []
+    spans: dict[str, tuple[int, int]] = {}
+    shifts: list[tuple[int, int, int, int]] = []  # source start, source end, text start, text end of each edit
+    position = source_position = 0
+    for index, edit in sorted(enumerate(material.edits), key=lambda item: (item[1].start, item[1].end)):
+        kept = material.source[source_position:edit.start]
+        parts.append(kept)
+        position += len(kept)
+        shown = edit.before if index in reverted else edit.after
+        parts.append(shown)
+        spans[f"edit:{index}"] = (position, position + len(shown))
+        shifts.append((edit.start, edit.end, position, position + len(shown)))
+        position += len(shown)
+        source_position = edit.end
+    parts.append(material.source[source_position:])
+    text = "".join(parts)
+
+    def at(offset: int, *, left: bool) -> int:
+        """Where a source offset stands in the text; inside an edit, at the edge of what it shows."""
+        moved = 0
+        for s_start, s_end, t_start, t_end in shifts:
+            if offset < s_start or (offset == s_start and not left and s_start < s_end):
+                break  # before this edit
+            if offset < s_end or (offset == s_end and (not left or s_start == s_end)):
+                return t_start if left else t_end  # on this edit
+            moved = t_end - s_end
+        return offset + moved
+
+    for index, flag in enumerate(material.flags):
+        start, end = at(int(flag["start"]), left=True), at(int(flag["end"]), left=False)
+        spans[f"flag:{index}"] = (start, max(start, end))
+    return Layout(text, spans)
+
+
+def current_text(material: DraftMaterial, state: WorkState) -> str:
+    """The text with every edit applied except those reverted."""
+    return current_layout(material, state.reverted).text
+
+
+# --- blocks ----------------------------------------------------------------------------------------
+def block_spans(text: str, vocab: LanguageVocabulary | None) -> list[tuple[Block, int]]:
+    """The editable blocks of a text, each an exact slice of it, with the offset where it starts."""
+    body_end, sections = find_section_spans(text, vocab)
+    pieces = [("body", "", 0, body_end)] + [(s.section, s.heading, s.content_start, s.content_end) for s in sections]
+    out: list[tuple[Block, int]] = []
+    seen: dict[str, int] = {}
+    for key, heading, start, end in pieces:
+        raw = text[start:end]
+        lead = len(raw) - len(raw.lstrip())
+        seen[key] = seen.get(key, 0) + 1
+        unique = key if seen[key] == 1 else f"{key}-{seen[key]}"
+        out.append((Block(unique, heading, raw.strip()), start + lead))
+    return out
+
+
+def blocks_of(text: str, vocab: LanguageVocabulary | None) -> list[Block]:
+    """The editable blocks of a text: its body, then one block per dictated section."""
+    return [block for block, _ in block_spans(text, vocab)]
+
+
+def anchors_in_blocks(text: str, vocab: LanguageVocabulary | None, spans: dict[str, tuple[int, int]]
+                      ) -> tuple[list[Block], dict[str, Anchor]]:
+    """The blocks of a text and, for each span of it, its anchor in them (None: under a heading)."""
+    placed = block_spans(text, vocab)
+    anchors: dict[str, Anchor] = {}
+    for key, (start, end) in spans.items():
+        anchors[key] = None
+        for number, (block, offset) in enumerate(placed):
+            if offset <= start and end <= offset + len(block.text):
+                anchors[key] = (number, start - offset, end - offset)
+                break
+    return [block for block, _ in placed], anchors
+
+
+def final_text(blocks: list[Block], language: str) -> str:
+    """The report text from its blocks, headings written so that the sections are found again."""
+    separator = " : " if language == "fr" else ": "
+    parts = [blocks[0].text.strip()] if blocks and blocks[0].key == "body" and blocks[0].text.strip() else []
+    for block in blocks:
+        if block.key == "body":
+            continue
+        parts.append(f"{block.heading}{separator}{block.text.strip()}")
+    return "\n".join(p for p in parts if p)
+
+
+# --- anchors follow the typing -------------------------------------------------------------------------
+def carry_anchors(old: list[Block], new: list[Block], anchors: dict[str, Anchor]) -> dict[str, Anchor]:
+    """The anchors of ``old`` blocks moved to where the same characters stand in ``new`` blocks.
+
+    An anchor whose characters were changed (or that had text typed inside it) is dropped; text
+    typed right before or after it stays outside it.
+    """
+    moved: dict[str, Anchor] = {}
+    mappers: dict[int, _TextMap | None] = {}
+    for key, anchor in anchors.items():
+        if anchor is None:
+            moved[key] = None
+            continue
+        number, start, end = anchor
+        if number not in mappers:
+            same = number < len(old) and number < len(new) and old[number].key == new[number].key
+            mappers[number] = _TextMap(old[number].text, new[number].text) if same else None
+        mapper = mappers[number]
+        moved[key] = None if mapper is None else mapper.span(number, start, end)
+    return moved
+
+
+class _TextMap:
+    """How positions of one text move when it is edited into another (a character diff)."""
+
+    def __init__(self, before: str, after: str) -> None:
+        prefix = 0
+        limit = min(len(before), len(after))
+        while prefix < limit and before[prefix] == after[prefix]:
+            prefix += 1
+        suffix = 0
+        while suffix < limit - prefix and before[-1 - suffix] == after[-1 - suffix]:
+            suffix += 1
+        middle = difflib.SequenceMatcher(None, before[prefix:len(before) - suffix], after[prefix:len(after) - suffix],
+                                         autojunk=False).get_opcodes()
+        ops: list[tuple[str, int, int, int, int]] = []
+        if prefix:
+            ops.append(("equal", 0, prefix, 0, prefix))
+        ops += [(tag, i1 + prefix, i2 + prefix, j1 + prefix, j2 + prefix) for tag, i1, i2, j1, j2 in middle]
+        if suffix:
+            ops.append(("equal", len(before) - suffix, len(before), len(after) - suffix, len(after)))
+        self._ops = ops
+        self._before_size, self._after_size = len(before), len(after)
+
+    def span(self, number: int, start: int, end: int) -> Anchor:
+        for tag, i1, i2, _, _ in self._ops:
+            if tag == "equal":
+                continue
+            if (i1 < i2 and i1 < end and i2 > start) or (i1 == i2 and start < i1 < end):
+                return None  # its characters were changed, or text was typed inside it
+        if start == end:
+            position = self._right(start)
+            return (number, position, position)
+        return (number, self._left(start), self._right(end))
+
+    def _left(self, position: int) -> int:
+        """Where a start moves: after text inserted at it."""
+        for tag, i1, i2, j1, _ in self._ops:
+            if tag == "equal" and i1 <= position < i2:
+                return j1 + position - i1
+        return self._after_size
+
+    def _right(self, position: int) -> int:
+        """Where an end moves: before text inserted at it."""
+        for tag, i1, i2, j1, _ in self._ops:
+            if tag == "equal" and i1 < position <= i2:
+                return j1 + position - i1
+        return 0 if position == 0 else self._after_size
+
+
+def replace_at_anchor(blocks: list[Block], anchors: dict[str, Anchor], key: str, expected: str, new: str) -> None:
+    """Write ``new`` where anchor ``key`` stands, if it still holds ``expected``; other anchors follow."""
+    anchor = anchors.get(key)
+    if anchor is None or anchor[0] >= len(blocks):
+        raise AnchorLost("this passage was rewritten by hand: correct it directly in the text")
+    number, start, end = anchor
+    block = blocks[number]
+    if block.text[start:end] != expected:
+        raise AnchorLost("this passage was rewritten by hand: correct it directly in the text")
+    block.text = block.text[:start] + new + block.text[end:]
+    delta = len(new) - (end - start)
+    for other, place in list(anchors.items()):
+        if place is None or place[0] != number or other == key:
+            continue
+        _, a, b = place
+        if a >= end and not (a == end == start):  # after it
+            anchors[other] = (number, a + delta, b + delta)
+        elif a <= start and b >= end:  # around it (a flag on the changed words)
+            anchors[other] = (number, a, b + delta)
+        elif b <= start:
+            continue
+        else:
+            anchors[other] = None
+    anchors[key] = (number, start, start + len(new))
+
+
+def anchored_text(blocks: list[Block] | None, anchors: dict[str, Anchor], key: str) -> str | None:
+    """The characters at an anchor, or None when the anchor is gone."""
+    anchor = anchors.get(key)
+    if blocks is None or anchor is None or anchor[0] >= len(blocks):
+        return None
+    return blocks[anchor[0]].text[anchor[1]:anchor[2]]
+
+
+def editable_blocks(material: DraftMaterial, state: WorkState, vocab: LanguageVocabulary | None) -> list[Block]:
+    """The blocks the secretary sees, with their anchors set up the first time (in ``state``)."""
+    if state.blocks is None:
+        layout = current_layout(material, state.reverted)
+        state.blocks, state.anchors = anchors_in_blocks(layout.text, vocab, layout.spans)
+    return state.blocks
+
+
+def take_typed_blocks(material: DraftMaterial, state: WorkState, vocab: LanguageVocabulary | None,
+                      typed: list[Block]) -> None:
+    """Keep the blocks the secretary typed, the anchors moved along with her changes."""
+    before = editable_blocks(material, state, vocab)
+    state.anchors = carry_anchors(before, typed, state.anchors)
+    state.blocks = typed
+
+
+def revert_edit(material: DraftMaterial, state: WorkState, index: int, *, undo: bool) -> None:
+    """Take back change ``index`` (``undo``: apply it again), on its own place only."""
+    edit = material.edits[index]
+    if state.blocks is not None:
+        old, new = (edit.after, edit.before) if not undo else (edit.before, edit.after)
+        replace_at_anchor(state.blocks, state.anchors, f"edit:{index}", old, new)
+    if undo:
+        state.reverted.remove(index)
+    else:
+        state.reverted.append(index)
+
+
+def choose_reading(material: DraftMaterial, state: WorkState, vocab: LanguageVocabulary | None, index: int,
+                   reading: str) -> None:
+    """Write one of a flag's readings (a doubtful dose) in place of what it marks, and tick it."""
+    flag = material.flags[index]
+    choices = list(flag.get("choices") or ())
+    if reading not in choices:
+        raise ReviewError(f"'{reading}' is not one of the readings offered for this passage")
+    blocks = editable_blocks(material, state, vocab)
+    key = f"flag:{index}"
+    current = anchored_text(blocks, state.anchors, key)
+    if current is None:
+        raise AnchorLost("this passage was rewritten by hand: correct it directly in the text")
+    replace_at_anchor(blocks, state.anchors, key, current, reading)
+    if index not in state.resolved:
+        state.resolved.append(index)
+
+
+def still_ambiguous(material: DraftMaterial, state: WorkState, vocab: LanguageVocabulary | None) -> list[int]:
+    """The flags with readings whose passage still holds the doubtful form."""
+    out = []
+    layout = current_layout(material, state.reverted) if state.blocks is None else None
+    for index, flag in enumerate(material.flags):
+        if not flag.get("choices"):
+            continue
+        if layout is not None:
+            start, end = layout.spans[f"flag:{index}"]
+            held: str | None = layout.text[start:end]
+        else:
+            held = anchored_text(state.blocks, state.anchors, f"flag:{index}")
+        if held is not None and held not in flag["choices"] and held.strip() == str(flag.get("ambiguous", held)).strip():
+            out.append(index)
+    return out
+
+
+# --- persistence -----------------------------------------------------------------------------------------
+class Workspace:
+    """Locks and saved work in progress, in the job store."""
+
+    def __init__(self, store: JobStore, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._clock = clock
+
+    def lock(self, job_id: int, user_id: int) -> None:
+        """Take or renew the lock on a report; ``LockHeld`` names who holds it otherwise."""
+        now = self._clock()
+        with self._store.transaction() as conn:
+            row = conn.execute(
+                sa.select(review_locks.c.user_id, review_locks.c.expires_at, users.c.username)
+                .join(users, users.c.id == review_locks.c.user_id)
+                .where(review_locks.c.job_id == job_id)
+            ).first()
+            if row is not None and row.user_id != user_id and row.expires_at > now:
+                raise LockHeld(f"{row.username} is working on this report")
+            if row is None:
+                conn.execute(review_locks.insert().values(job_id=job_id, user_id=user_id, expires_at=now + LOCK_S))
+            else:
+                conn.execute(review_locks.update().where(review_locks.c.job_id == job_id)
+                             .values(user_id=user_id, expires_at=now + LOCK_S))
+
+    def holder(self, job_id: int) -> str | None:
+        """Who holds a live lock on a report, if anyone."""
+        with self._store.reading() as conn:
+            row = conn.execute(
+                sa.select(users.c.username, review_locks.c.expires_at).join(users, users.c.id == review_locks.c.user_id)
+                .where(review_locks.c.job_id == job_id)
+            ).first()
+        return row.username if row is not None and row.expires_at > self._clock() else None
+
+    def release(self, job_id: int, user_id: int) -> None:
+        """Give the lock back (only its holder can)."""
+        with self._store.transaction() as conn:
+            conn.execute(review_locks.delete().where(review_locks.c.job_id == job_id,
+                                                     review_locks.c.user_id == user_id))
+
+    def load(self, job_id: int) -> WorkState:
+        """The saved work on a report (an empty state when there is none)."""
+        with self._store.reading() as conn:
+            row = conn.execute(sa.select(review_drafts.c.state_json).where(review_drafts.c.job_id == job_id)).first()
+        return WorkState.from_json(json.loads(row.state_json)) if row else WorkState()
+
+    def save(self, job_id: int, user_id: int, state: WorkState) -> float:
+        """Save the work in progress; only the lock holder can. Returns when it was saved."""
+        self.lock(job_id, user_id)
+        now = self._clock()
+        data = json.dumps(state.to_json(), ensure_ascii=False)
+        with self._store.transaction() as conn:
+            exists = conn.scalar(sa.select(review_drafts.c.job_id).where(review_drafts.c.job_id == job_id))
+            if exists is None:
+                conn.execute(review_drafts.insert().values(job_id=job_id, state_json=data, saved_by=user_id, saved_at=now))
+            else:
+                conn.execute(review_drafts.update().where(review_drafts.c.job_id == job_id)
+                             .values(state_json=data, saved_by=user_id, saved_at=now))
+        return now
