@@ -113,9 +113,31 @@ def test_accents_case_hyphens_and_inverted_names_match() -> None:
 
 
 def test_a_misheard_name_with_the_right_birth_date_is_proposed_with_evidence() -> None:
-    proposal = propose_patient(None, "x.wav", "Patient Jean Dupond né le 12 mars 1950.", lambda i: INDEX)
-    assert proposal.proposed == "100001"
+    proposal = propose_patient(None, "x.wav", "Patiente Éloïse Lefebvre née le 30 novembre 1988.", lambda i: INDEX)
+    assert proposal.proposed == "100004"
     assert proposal.candidates[0].evidence
+
+
+def test_a_family_shared_by_several_patients_always_needs_a_choice() -> None:
+    # the right birth date ranks Jean Dupont 1950 first, but another Dupont exists: a person chooses
+    proposal = propose_patient(None, "x.wav", "Patient Jean Dupont né le 12 mars 1950.", lambda i: INDEX)
+    assert proposal.proposed is None and proposal.candidates[0].patient.patient_id == "100001"
+
+
+def test_a_family_name_alone_is_never_pre_chosen() -> None:
+    alone = [PatientRecord("200001", "Garnier", "Luc", date(1960, 1, 1), "M")]
+    assert propose_patient(None, "x.wav", "Monsieur Garnier vu ce jour.", lambda i: alone).proposed is None
+    assert propose_patient(None, "GARNIER_Luc_0412.wav", "Vu ce jour.", lambda i: alone).proposed == "200001"
+
+
+def test_the_given_name_counts_in_the_conflict_check() -> None:
+    # the case seen: the file name says Marie DUPONT, the secretary picked Jean DUPONT
+    from_file = identity_from_filename("DUPONT_Marie_0412.m4a")
+    assert from_file is not None and from_file.given_names == "Marie"
+    conflicts = identity_conflicts(from_file, INDEX[0])
+    assert conflicts and "Marie" in conflicts[0]
+    assert identity_conflicts(identity_from_filename("DUPONT_Jean_0412.m4a"), INDEX[0]) == []
+    assert identity_conflicts(DictatedIdentity("dictated", None, "Jean", "Dupont"), INDEX[0]) == []  # inverted
 
 
 def test_sidecar_id_wins_over_file_name_and_dictation() -> None:

@@ -87,6 +87,52 @@ def test_the_author_language_setting_is_used(site: Path, recognizer: SpeechRecog
     store.close()
 
 
+def test_a_language_the_site_does_not_use_is_transcribed_again_and_flagged(
+        site: Path, recognizer: SpeechRecognizer, text_layer, shared_audio: Path) -> None:
+    """The case seen: a French dictation detected as Spanish got no text layer and no flag.
+
+    Here the site dictates in English only, and the real French clip is detected as French:
+    the detection is not trusted, the dictation is transcribed again in English and flagged,
+    so that validation asks for it to be checked.
+    """
+    from transcribe.store import open_store
+
+    from .conftest import make_settings
+
+    settings = make_settings(site, {"asr.languages": "en"})
+    store = open_store(settings.store_url)
+    job, _ = _drop_and_run(settings, store, recognizer, text_layer, shared_audio / "fr" / "sr_french.aiff")
+    assert job.language == "en" and job.flag_count >= 1
+    layer = json.loads(store.results_of(job.id)["edits"].read_text())
+    (flag,) = [f for f in layer["flags"] if f["kind"] == "language"]
+    assert "French" in flag["reason"] and "English" in flag["reason"]
+    check = json.loads(store.results_of(job.id)["transcript"].read_text())["options"]["language_check"]
+    assert check["detected"] == "fr" and check["rerun_in"] == "en"
+    store.close()
+
+
+def test_an_unsure_language_is_flagged(site: Path, recognizer: SpeechRecognizer, text_layer) -> None:
+    from transcribe.store import open_store
+
+    from .conftest import make_settings
+
+    settings = make_settings(site, {"asr.min_language_probability": 1.0})  # no detection is ever sure enough
+    store = open_store(settings.store_url)
+    job, _ = _drop_and_run(settings, store, recognizer, text_layer, dictation("fr-mg-001"))
+    layer = json.loads(store.results_of(job.id)["edits"].read_text())
+    assert job.language == "fr" and [f for f in layer["flags"] if f["kind"] == "language"]
+    store.close()
+
+
+def test_the_sidecar_language_is_honoured(settings: Settings, store: JobStore, recognizer: SpeechRecognizer,
+                                          text_layer) -> None:
+    folder = settings.paths.inbox / "dr-test"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "consult.json").write_text(json.dumps({"language": "fr"}))
+    job, _ = _drop_and_run(settings, store, recognizer, text_layer, dictation("fr-mg-001"), name="consult.opus")
+    assert job.options["language"] == "fr" and job.language == "fr"
+
+
 def test_a_bad_file_is_quarantined_with_a_reason_and_the_next_one_still_runs(
     settings: Settings, store: JobStore, recognizer: SpeechRecognizer, text_layer, tmp_path: Path
 ) -> None:

@@ -192,6 +192,8 @@ class SpeechRecognizer:
             options["initial_prompt"] = decode.initial_prompt
             options["prompt_terms"] = list(decode.prompt_terms)
         if info is not None:
+            probabilities = getattr(info, "all_language_probs", None) or ()
+            options["language_probabilities"] = {code: round(float(p), 4) for code, p in probabilities[:8]}
             options["transcription"] = _jsonable(dataclasses.asdict(info.transcription_options))
             options["vad"] = _jsonable(dataclasses.asdict(info.vad_options)) if info.vad_options else None
         return options

@@ -163,16 +163,19 @@ class NightlyBatch:
                 yield job, self.worker.quarantine(job, e)
         if not ready:
             return
+        options = [self.worker.decode_options(job) for job, _ in ready]
         try:
             transcripts = self.recognizer.transcribe_batch(
-                [(audio, self.worker.decode_options(job)) for job, audio in ready], self.batch_size)
+                [(audio, decode) for (_, audio), decode in zip(ready, options)], self.batch_size)
         except Exception as e:  # noqa: BLE001 - the whole window failed: every job gets its retry
             transcripts = [TranscriptionFailed(f"the speech engine failed ({type(e).__name__})")] * len(ready)
-        for (job, _), transcript in zip(ready, transcripts):
+        for (job, audio), decode, transcript in zip(ready, options, transcripts):
             if isinstance(transcript, TranscribeError):
                 yield job, self.worker.guarded(job, lambda failure=transcript: _raise(failure))
             else:
-                yield job, self.worker.guarded(job, lambda job=job, transcript=transcript: self.worker.finish(job, transcript))
+                yield job, self.worker.guarded(job, lambda job=job, audio=audio, decode=decode, transcript=transcript:
+                                               self.worker.finish(job, self.worker.confirm_language(audio, decode,
+                                                                                                    transcript)))
 
 
 def _raise(error: TranscribeError) -> Outcome:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import ConfigurationError, TranscribeError
+from .errors import ConfigurationError, IdentityMismatch, TranscribeError
 from .records import JobState
 from .settings import LoadedSettings, Settings, describe, load_settings
 from .store import JobStore, open_store
@@ -610,9 +610,14 @@ def _validate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
             return EXIT_USAGE
     store = _open(loaded.settings)
     try:
-        job = validate_report(loaded.settings, store, args.job_id, validator=args.validator, patient_id=args.patient,
-                              text=text, worktype=args.worktype, confirm_identity=args.confirm_identity,
-                              flags_checked=args.flags_checked)
+        try:
+            job = validate_report(loaded.settings, store, args.job_id, validator=args.validator,
+                                  patient_id=args.patient, text=text, worktype=args.worktype,
+                                  confirm_identity=args.confirm_identity, flags_checked=args.flags_checked)
+        except IdentityMismatch as e:
+            print(f"transcribe: {e}. Check the audio; if the patient is right, validate again with "
+                  "--confirm-identity", file=sys.stderr)
+            return EXIT_FAILED
         print(f"job {job.id}: validated (version {job.report_version}) for patient {job.patient_id}")
         if args.file_now:
             return _file_jobs(loaded, store, [job.id])

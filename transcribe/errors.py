@@ -90,7 +90,15 @@ class ReviewError(TranscribeError):
 
 
 class IdentityMismatch(ReviewError):
-    """The identity dictated or given with the audio disagrees with the chosen patient."""
+    """The identity dictated or given with the audio disagrees with the chosen patient.
+
+    ``problems`` says how; each door says how to confirm (a box on the screen, a flag on the
+    command line) once a person has checked the audio.
+    """
+
+    def __init__(self, message: str, *, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
 
 
 class PatientUnknown(ReviewError):

@@ -90,7 +90,7 @@ def file_report(settings: Settings, store: JobStore, vocabulary: Vocabulary, job
                           "import the index again, then file")
     if identity_problems(job, patient.patient_id, store) and not report["identity_confirmed_by"]:
         raise IdentityMismatch(f"job {job_id}: the dictated identity disagrees with patient {patient.patient_id} "
-                               "and nobody confirmed it; validate again with --confirm-identity after checking")
+                               "and nobody confirmed it: the identity must be confirmed when the report is validated")
     try:
         filed = _place(settings, store, vocabulary, job, report, patient)
     except RenderFailed as e:

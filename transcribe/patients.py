@@ -215,7 +215,8 @@ def _split_names(names: str) -> tuple[str, str]:
 
 _FILENAME_ID = re.compile(r"(?:^|[_\s-])(?:IPP|PID|NIP|MRN)[-_]?(?P<id>[A-Za-z0-9]{2,32})(?=$|[_\s.-])", re.IGNORECASE)
 _FILENAME_NAME = re.compile(
-    r"(?:^|_)(?P<family>[A-ZÀ-Ý][A-ZÀ-Ý'-]+)_(?P<given>[A-ZÀ-Ýa-zà-ÿ][A-Za-zÀ-ÿ'-]+)_(?P<birth>\d{4}-\d{2}-\d{2}|\d{8})(?=$|[_.])"
+    r"(?:^|_)(?P<family>[A-ZÀ-Ý][A-ZÀ-Ý'-]+)_(?P<given>[A-ZÀ-Ý][a-zà-ÿ][A-Za-zÀ-ÿ'-]*)"
+    r"(?:_(?P<birth>\d{4}-\d{2}-\d{2}|\d{8}))?(?=$|[_.])"
 )
 
 
@@ -228,7 +229,8 @@ def identity_from_filename(name: str) -> DictatedIdentity | None:
     m = _FILENAME_NAME.search(stem)
     if m:
         return DictatedIdentity("filename", None, m.group("family").replace("-", " ").title().replace(" ", "-"),
-                                m.group("given"), parse_date(m.group("birth")), f"file name {name}")
+                                m.group("given"), parse_date(m.group("birth")) if m.group("birth") else None,
+                                f"file name {name}")
     return None
 
 
@@ -278,8 +280,16 @@ def _score(identity: DictatedIdentity, patient: PatientRecord) -> tuple[float, l
     return score, evidence
 
 
+#: two names at least this close (rapidfuzz ratio on the folded names) are taken as the same name
+SAME_NAME = 85
+
+
 def identity_conflicts(identity: DictatedIdentity | None, patient: PatientRecord) -> list[str]:
-    """How the dictated identity disagrees with the chosen patient (empty: it agrees or says nothing)."""
+    """How the dictated identity disagrees with the chosen patient (empty: it agrees or says nothing).
+
+    The identifier, the birth date, the family name and the given names each count: a "Marie
+    DUPONT" never agrees with Jean DUPONT.
+    """
     if identity is None:
         return []
     conflicts: list[str] = []
@@ -288,15 +298,23 @@ def identity_conflicts(identity: DictatedIdentity | None, patient: PatientRecord
     if identity.birth_date and patient.birth_date and identity.birth_date != patient.birth_date:
         conflicts.append(f"the {identity.source} gives the birth date {identity.birth_date.isoformat()}, "
                          f"the patient's is {patient.birth_date.isoformat()}")
-    if identity.family_name:
-        family, given = name_key(identity.family_name), name_key(identity.given_names or "")
-        p_family, p_given = name_key(patient.family_name), name_key(patient.given_names)
-        straight = fuzz.ratio(family, p_family)
-        inverted = fuzz.ratio(family, p_given) if given else 0
-        if max(straight, inverted) < 80:
-            conflicts.append(f"the {identity.source} names {identity.given_names or ''} {identity.family_name}".replace("  ", " ")
-                             + f", the patient is {patient.display_name}")
+    if identity.family_name and not names_agree(identity, patient):
+        conflicts.append(f"the {identity.source} names {identity.given_names or ''} {identity.family_name}".replace("  ", " ")
+                         + f", the patient is {patient.display_name}")
     return conflicts
+
+
+def names_agree(identity: DictatedIdentity, patient: PatientRecord) -> bool:
+    """Whether the family name, and the given names when both are known, are the patient's (either order)."""
+    family, given = name_key(identity.family_name or ""), name_key(identity.given_names or "")
+    p_family, p_given = name_key(patient.family_name), name_key(patient.given_names)
+
+    def same(a: str, b: str) -> bool:
+        return fuzz.ratio(a, b) >= SAME_NAME
+
+    if same(family, p_family) and (not given or not p_given or same(given, p_given)):
+        return True
+    return bool(given) and same(family, p_given) and same(given, p_family)
 
 
 @dataclass(frozen=True)
@@ -334,17 +352,28 @@ def propose_patient(
     clean_text: str,
     lookup: Callable[[DictatedIdentity], list[PatientRecord]],
 ) -> IdentityProposal:
-    """Find who a dictation is about: sidecar, then file name, then dictated opening; rank the index."""
+    """Find who a dictation is about: sidecar, then file name, then dictated opening; rank the index.
+
+    A patient is proposed (pre-chosen for the secretary) only on an identifier, or on a name
+    that agrees with more than the family name (given names or birth date), and never when
+    several patients of the index share that family name: then a person chooses.
+    """
     dictated = identity_from_text(clean_text)
     identity = sidecar or identity_from_filename(original_name) or dictated
     if identity is None:
         return IdentityProposal(None, dictated, (), None)
-    candidates = tuple(rank_candidates(identity, lookup(identity)))
+    patients = lookup(identity)
+    candidates = tuple(rank_candidates(identity, patients))
     proposed = None
     if candidates and candidates[0].score >= PROPOSE_SCORE:
+        top = candidates[0].patient
         runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-        if candidates[0].score - runner_up >= PROPOSE_MARGIN:
-            proposed = candidates[0].patient.patient_id
+        by_identifier = identity.patient_id is not None
+        family = name_key(top.family_name)
+        namesakes = sum(1 for p in patients if name_key(p.family_name) == family)
+        more_than_family = bool(identity.given_names or identity.birth_date) and not identity_conflicts(identity, top)
+        if by_identifier or (candidates[0].score - runner_up >= PROPOSE_MARGIN and namesakes <= 1 and more_than_family):
+            proposed = top.patient_id
     return IdentityProposal(identity, dictated, candidates, proposed)
 
 

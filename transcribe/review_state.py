@@ -259,6 +259,7 @@ class _TextMap:
         if suffix:
             ops.append(("equal", len(before) - suffix, len(before), len(after) - suffix, len(after)))
         self._ops = ops
+        self._before, self._after = before, after
         self._before_size, self._after_size = len(before), len(after)
 
     def span(self, number: int, start: int, end: int) -> Anchor:
@@ -270,7 +271,21 @@ class _TextMap:
         if start == end:
             position = self._right(start)
             return (number, position, position)
-        return (number, self._left(start), self._right(end))
+        a, b = self._left(start), self._right(end)
+        if self._glued(start, a, left=True) or self._glued(end, b, left=False):
+            return None  # typed against it: "5" became "2,5", the word is not the one it was
+        return (number, a, b)
+
+    def _glued(self, old: int, new: int, *, left: bool) -> bool:
+        """Whether a new neighbour now joins the anchored characters into a longer word or number."""
+        before, after = self._before, self._after
+        if left:
+            if new == 0 or (old > 0 and before[old - 1] == after[new - 1]):
+                return False
+            return _joins(after[new - 2] if new >= 2 else "", after[new - 1], after[new])
+        if new >= len(after) or (old < len(before) and before[old] == after[new]):
+            return False
+        return _joins(after[new - 1], after[new], after[new + 1] if new + 1 < len(after) else "")
 
     def _left(self, position: int) -> int:
         """Where a start moves: after text inserted at it."""
@@ -285,6 +300,13 @@ class _TextMap:
             if tag == "equal" and i1 < position <= i2:
                 return j1 + position - i1
         return 0 if position == 0 else self._after_size
+
+
+def _joins(first: str, middle: str, last: str) -> bool:
+    """Whether characters stand as one word or number ("2" "5", "2" "," "5")."""
+    if middle.isalnum():
+        return first.isalnum() or last.isalnum()
+    return middle in ",." and first.isdigit() and last.isdigit()
 
 
 def replace_at_anchor(blocks: list[Block], anchors: dict[str, Anchor], key: str, expected: str, new: str) -> None:

@@ -85,6 +85,10 @@ class AsrSettings:
     compute_type: str = "auto"
     cpu_threads: int = 0
     language: str = "auto"
+    #: the languages this site dictates in (comma-separated); a detection outside them is not trusted
+    languages: str = "fr,en"
+    #: below this probability a detected language is not trusted: the dictation is transcribed again
+    min_language_probability: float = 0.6
     beam_size: int = 5
     vad_filter: bool = True
     prompt: str = "author"
@@ -184,6 +188,11 @@ class Settings:
     def store_url(self) -> str:
         """The store URL, with the embedded SQLite default filled in."""
         return self.store.url or f"sqlite:///{self.paths.data / 'store.sqlite3'}"
+
+    @property
+    def site_languages(self) -> tuple[str, ...]:
+        """The languages this site dictates in, in order of preference."""
+        return tuple(code.strip() for code in self.asr.languages.split(",") if code.strip())
 
     def language_for(self, author: str) -> str | None:
         """The language to transcribe this author in, or None to detect it."""
@@ -452,6 +461,10 @@ def _check(settings: Settings) -> None:
         raise ConfigurationError("asr.cpu_threads must be 0 (all cores) or more, and asr.beam_size 1 or more")
     languages = [("asr.language", asr.language)]
     languages += [(f"authors.{name}.language", a.language) for name, a in settings.authors.items()]
+    languages += [("asr.languages", code) for code in settings.site_languages]
+    if not settings.site_languages or not 0.0 <= settings.asr.min_language_probability <= 1.0:
+        raise ConfigurationError("asr.languages must list at least one language code (\"fr,en\"), and "
+                                 "asr.min_language_probability be between 0 and 1")
     for key, language in languages:
         if not _LANGUAGE.match(language):
             raise ConfigurationError(f"{key} '{language}' must be 'auto' or a language code such as 'fr' or 'en'")

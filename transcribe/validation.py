@@ -8,6 +8,7 @@ layer flagged (doses, terms, abbreviations) must have been checked.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from .errors import IdentityMismatch, PatientUnknown, ReviewError
@@ -24,6 +25,20 @@ def draft_text(settings: Settings, store: JobStore, job: Job) -> str:
         return Path(path).read_text(encoding="utf-8").strip()
     except OSError as e:
         raise ReviewError(f"job {job.id}: its draft text cannot be read ({e.strerror})") from e
+
+
+def doubtful_forms(store: JobStore, job: Job) -> list[str]:
+    """What the flags with readings marked in the clean text ("5,000 g"): it must not be validated as is."""
+    path = store.results_of(job.id).get("edits")
+    if not path:
+        return []
+    try:
+        layer = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    text = layer.get("text", "")
+    return [text[f["text_start"]:f["text_end"]] for f in layer.get("flags", ())
+            if f.get("choices") and "text_start" in f]
 
 
 def identity_problems(job: Job, patient_id: str, store: JobStore) -> list[str]:
@@ -64,16 +79,19 @@ def validate_report(
                           + (f" (candidates: {candidates})" if candidates else " (no candidate found in the index)"))
     problems = identity_problems(job, chosen, store)
     if problems and not confirm_identity:
-        raise IdentityMismatch(
-            f"job {job_id} cannot be validated for patient {chosen}: " + "; ".join(problems)
-            + ". Check the audio; if the patient is right, validate again with --confirm-identity"
-        )
+        raise IdentityMismatch(f"job {job_id} cannot be validated for patient {chosen}: " + "; ".join(problems),
+                               problems=problems)
     if job.flag_count and not flags_checked and job.report_version == 0:
         raise ReviewError(f"job {job_id} has {job.flag_count} flagged passage(s) to check (doses, terms, "
                           "abbreviations: see edits.json or the review screen); once checked, validate with --flags-checked")
+    report_text = text if text is not None else draft_text(settings, store, job)
+    doubtful = [form for form in doubtful_forms(store, job) if form in report_text]
+    if doubtful and job.report_version == 0:
+        raise ReviewError(f"job {job_id}: the text still holds " + ", ".join(f"'{f}'" for f in doubtful)
+                          + ", which can be read in several ways; write the dictated reading in the text first")
     return store.validate(
         job_id,
-        text=text if text is not None else draft_text(settings, store, job),
+        text=report_text,
         patient_id=chosen,
         validated_by=validator,
         worktype=worktype or job.worktype or "consultation",

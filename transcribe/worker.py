@@ -10,6 +10,7 @@ noticed and its job taken up again.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 from .asr import DecodeOptions, EngineOptions, SpeechRecognizer
 from .atomic import move_file
-from .audio import decode_dictation
+from .audio import DecodedAudio, decode_dictation
 from .biasing import build_prompt
 from .errors import InputError, StageError, TranscribeError
 from .filing import file_waiting_reports
@@ -31,7 +32,9 @@ from .patients import PatientRecord, identity_from_json, propose_patient
 from .report import ReportPeople, organise, render_docx, template_path, write_draft
 from .settings import Settings
 from .store import JobStore, WorkerIdentity, this_worker
+from .languages import check_language
 from .text import TextLayer, TextOptions
+from .text.pipeline import with_flag
 from .vocabulary import load_vocabulary, vocabulary_folder
 
 log = logging.getLogger(__name__)
@@ -144,15 +147,35 @@ class Worker:
 
     def _draft(self, job: Job) -> Outcome:
         audio = decode_dictation(job.audio_path, job.original_name)
-        transcript = self.recognizer.transcribe(audio, self.decode_options(job))
-        return self.finish(job, transcript)
+        options = self.decode_options(job)
+        transcript = self.recognizer.transcribe(audio, options)
+        return self.finish(job, self.confirm_language(audio, options, transcript))
+
+    def confirm_language(self, audio: DecodedAudio, options: DecodeOptions, transcript: Transcript) -> Transcript:
+        """Transcribe again in the expected language when the engine's detection is not trusted."""
+        if options.language is not None:  # the sidecar or the author's setting said which
+            return transcript
+        check = check_language(transcript.language, transcript.language_probability,
+                               site_languages=self.settings.site_languages, expected=None,
+                               probabilities=transcript.options.get("language_probabilities"),
+                               min_probability=self.settings.asr.min_language_probability)
+        if check.reason is None:
+            return transcript
+        if check.rerun_in is not None:
+            log.info("language %s (%.0f%%) not trusted: transcribing again in %s", check.detected,
+                     100 * check.probability, check.rerun_in)
+            transcript = self.recognizer.transcribe(audio, dataclasses.replace(options, language=check.rerun_in))
+        return dataclasses.replace(transcript, options={**transcript.options, "language_check": check.to_json()})
 
     def finish(self, job: Job, transcript: Transcript) -> Outcome:
         """Everything after the engine: text layer, report, patient proposal, draft files, the store."""
         if not transcript.words:
             raise NoSpeech(f"{job.original_name}: no speech was found in the recording "
                            f"({transcript.duration_s:.0f} s of silence, noise or music)")
-        clean = self.text_layer.clean(transcript, job.author)
+        clean = self.text_layer.clean(transcript)
+        language_doubt = (transcript.options.get("language_check") or {}).get("reason")
+        if language_doubt:
+            clean = with_flag(clean, "language", language_doubt)
         vocab = self.text_layer.vocabulary.for_language(transcript.language)
         author = self.settings.authors.get(job.author)
         content = organise(clean.text, vocab, metadata_worktype=job.worktype,
@@ -189,8 +212,8 @@ class Worker:
         return Outcome(job.id, JobState.DRAFTED, text=clean.text)
 
     def decode_options(self, job: Job) -> DecodeOptions:
-        """How this job's dictation is transcribed: language and prompt of its author."""
-        language = self.settings.language_for(job.author)
+        """How this job's dictation is transcribed: its language (sidecar, then author) and prompt."""
+        language = (job.metadata or {}).get("language") or self.settings.language_for(job.author)
         prompt = None
         if self.settings.asr.prompt == "author":
             prompt = build_prompt(self.text_layer.vocabulary.author_terms.get(job.author, ()), language)

@@ -22,7 +22,7 @@ from fastapi.templating import Jinja2Templates
 
 from ..atomic import write_atomic
 from ..audit import AuditTrail
-from ..errors import ReviewError, TranscribeError
+from ..errors import IdentityMismatch, ReviewError, TranscribeError
 from ..filing import file_report
 from ..patients import parse_patient_csv
 from ..records import Job, JobState
@@ -406,6 +406,9 @@ def create_app(settings: Settings, store: JobStore, vocabulary: Vocabulary) -> F
             validate_report(settings, store, job_id, validator=session.user.username, patient_id=patient_id,
                             text=final_text(blocks, data["job"]["language"]), worktype=data["job"]["worktype"],
                             confirm_identity=state.confirm_identity, flags_checked=True)
+        except IdentityMismatch as e:
+            t = translator(session.user.language or settings.review.language)
+            raise HTTPException(409, f"{e}. {t('identity_confirm_hint')}") from e
         except ReviewError as e:
             raise HTTPException(409, str(e)) from e
         audit.record(session.user.username, "validated", job_id)

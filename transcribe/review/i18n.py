@@ -45,6 +45,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "choose": {"fr": "Choisir", "en": "Choose"},
     "chosen_patient": {"fr": "Patient choisi", "en": "Chosen patient"},
     "confirm_identity": {"fr": "J'ai vérifié : c'est bien ce patient", "en": "I checked: this is the right patient"},
+    "identity_confirm_hint": {
+        "fr": "Écoutez l'enregistrement ; si c'est bien ce patient, cochez la case « J'ai vérifié : c'est bien ce patient » sous l'identité, puis validez",
+        "en": "Listen to the recording; if this is the right patient, tick the box \"I checked: this is the right patient\" under the identity, then validate"},
     "identity_conflict": {"fr": "L'identité dictée ne correspond pas", "en": "The dictated identity does not match"},
     "no_patient": {"fr": "Aucun patient choisi", "en": "No patient chosen"},
     "save": {"fr": "Enregistrer", "en": "Save draft"},

@@ -193,9 +193,12 @@ def find_expansions(text: str, vocab: LanguageVocabulary, policy: str) -> tuple[
     seen: set[str] = set()
     for number, token in enumerate(words):
         senses = vocab.abbreviations.get(token.text)
-        if not senses or token.text in vocab.do_not_use:
+        if not senses:
             continue
         context = set(folded[max(0, number - CONTEXT_WORDS):number] + folded[number + 1:number + 1 + CONTEXT_WORDS])
+        unsafe = vocab.do_not_use.get(token.text)
+        if unsafe is not None and (not unsafe.context or {fold(w) for w in unsafe.context} & context):
+            continue  # flagged with what to write instead; never expanded
         sense = choose_sense(senses, context)
         if sense is None:
             meanings = " or ".join(s.expansion for s in senses)

@@ -70,7 +70,7 @@ class TextLayer:
             self._layers[language] = _LanguageLayer(vocab)
         return self._layers[language]
 
-    def clean(self, transcript: Transcript, author: str | None = None) -> CleanText:
+    def clean(self, transcript: Transcript) -> CleanText:
         """The clean text of a transcript, with its edits and flags."""
         prompt_terms = tuple(transcript.options.get("prompt_terms") or ())
         return self._clean(source_of(transcript), transcript.language, prompt_terms)
@@ -144,6 +144,12 @@ class TextLayer:
             if not finding.change:
                 rw.flag(finding.start, finding.end, "term", finding.reason, finding.term.text)
         rw.apply(term_replacements([f for f in findings if not rw.is_changed(f.start, f.end)]))
+
+
+def with_flag(clean: CleanText, kind: str, reason: str) -> CleanText:
+    """The same clean text with one more flag over the whole of it (a doubt about the dictation itself)."""
+    whole = Flag(0, len(clean.source), 0, len(clean.text), kind, reason)
+    return CleanText(clean.source, clean.text, clean.edits, (whole, *clean.flags), clean.language)
 
 
 def find_site_corrections(text: str, corrections: tuple[tuple[str, str], ...]) -> list[Replacement]:

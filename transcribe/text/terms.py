@@ -122,7 +122,13 @@ def find_terms(tokens: list[Token], vocab: LanguageVocabulary, index: TermIndex,
             continue
         if not _is_candidate_shape(token):
             continue
-        if _is_known(token.text, vocab) or vocab.is_foreign_drug(token.text):
+        if _is_known(token.text, vocab):
+            continue
+        if vocab.is_foreign_drug(token.text):  # a medicine of the other language: at most its own spelling here
+            same = _same_medicine_here(token.text, vocab)
+            if same is not None:
+                findings.append(TermFinding(token.start, token.end, token.text, same, 100.0, True,
+                                            f"'{token.text}' written as this language writes it: '{same.text}'"))
             continue
         if looks_like_unlisted_drug(token, words, number, vocab):
             finding = _unlisted_drug(token, index)
@@ -182,6 +188,16 @@ _DOSE_UNITS = frozenset({"mg", "g", "µg", "mcg", "ui", "units", "unités", "ml"
 @lru_cache(maxsize=8)
 def _folded(words: frozenset[str]) -> frozenset[str]:
     return frozenset(fold(w) for w in words)
+
+
+def _same_medicine_here(word: str, vocab: LanguageVocabulary) -> Term | None:
+    """This language's spelling of another language's medicine ("metformine" -> "metformin")."""
+    folded = fold(word)
+    for form in (folded.removesuffix("e"), folded + "e"):
+        term = vocab.terms.get(form)
+        if term is not None and term.is_drug:
+            return term
+    return None
 
 
 def _unlisted_drug(token: Token, index: TermIndex) -> TermFinding | None:
