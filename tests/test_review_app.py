@@ -104,7 +104,11 @@ def test_the_secretary_reviews_reverts_resolves_and_files(app_site: Site, browse
         page.click("#validate")
         page.wait_for_function("document.getElementById('message').textContent.includes('resolve')")
         for index in range(flags.count()):
-            flags.nth(index).check()
+            item = page.locator("#flags li").nth(index)
+            if item.locator("button.reading").count():
+                item.locator("button.reading").first.click()  # a doubtful dose: choose a reading
+            else:
+                flags.nth(index).check()
             page.wait_for_timeout(300)
     page.click("#validate")
     page.wait_for_function("document.getElementById('message').textContent.includes('100001_DUPONT')", timeout=30000)
@@ -204,3 +208,40 @@ def test_the_admin_adds_users_and_imports_patients_and_the_interface_speaks_fren
     page.click("button[name=language][value=fr]")
     page.wait_for_load_state("networkidle")
     assert "Déconnexion" in page.content()
+
+
+def test_a_doubtful_dose_is_chosen_not_ticked_and_undo_keeps_to_its_place(app_site: Site, browser) -> None:
+    """Two cases seen: a doubtful "5,000 g" ticked and filed as is; an undo after typing that
+    changed "Kardégic 75 mg" into "Kardégic 7cinq mg"."""
+    job_id = app_site.dictate_text("Kardégic 75 mg le matin. Bisoprolol cinq mg. Paracétamol 5,000 grammes si douleur.",
+                                   sidecar={"patient": {"id": "100001"}})
+    page = _login(browser, app_site, "anne")
+    _open_review(page, app_site, job_id)
+    area = page.locator("#blocks textarea").first
+    # she types at the end, then undoes the automatic "cinq -> 5": only that 5 changes back
+    area.fill(area.input_value() + " Revoir dans 3 mois.")
+    edit = page.locator("#words span.edit").filter(has_text="5").first
+    edit.click()
+    page.click("#revert-edit")
+    page.wait_for_selector("#words span.reverted")
+    text = area.input_value()
+    assert "Kardégic 75 mg" in text and "Bisoprolol cinq mg" in text and "Revoir dans 3 mois." in text
+    # the doubtful dose cannot be ticked away
+    item = page.locator("#flags li").filter(has=page.locator("button.reading"))
+    item.locator("input[type=checkbox]").check()
+    page.wait_for_function("document.getElementById('message').textContent.includes('readings')")
+    assert not item.locator("input[type=checkbox]").is_checked()
+    # one click writes the reading in its place and ticks the flag
+    item.locator("button.reading", has_text="5000 g").click()
+    page.wait_for_function("document.querySelector('#blocks textarea').value.includes('Paracétamol 5000 g')")
+    for box in page.locator("#flags input[type=checkbox]").all():
+        if not box.is_checked():
+            box.check()
+            page.wait_for_timeout(300)
+    page.click("#validate")
+    page.wait_for_function("document.getElementById('message').textContent.includes('100001_DUPONT')", timeout=30000)
+    from docx import Document
+
+    filed = next((app_site.settings.paths.outbox / "100001_DUPONT").glob(f"*_{job_id}.docx"))
+    body = "\n".join(p.text for p in Document(str(filed)).paragraphs)
+    assert "Paracétamol 5000 g" in body and "5,000" not in body and "Kardégic 75 mg" in body

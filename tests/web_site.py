@@ -66,6 +66,29 @@ class Site:
         assert self.store.get(job.id).state is JobState.DRAFTED
         return job.id
 
+    def dictate_text(self, text: str, language: str = "fr", sidecar: dict | None = None) -> int:
+        """A real dictation whose engine output is replaced by ``text`` (one word every 0.4 s).
+
+        Only the engine's words are given; intake, the text layer, the report, the store and the
+        review app are the real ones. Used where a case needs exact words the synthetic clips lack.
+        """
+        from transcribe.records import Segment, Transcript, Word
+
+        path = copy_into(dictation("fr-mg-001"), self.settings.paths.inbox / "dr-martin", f"text-{len(text)}.opus")
+        if sidecar:
+            path.with_suffix(".json").write_text(json.dumps(sidecar))
+        job = Intake(self.settings, self.store).take(path)
+        assert job is not None
+        worker = Worker(self.settings, self.store, self.recognizer, self.text_layer)
+        claimed = self.store.claim_next(worker.identity, 60)
+        assert claimed is not None and claimed.id == job.id
+        words = tuple(Word((" " if i else "") + w, 0.4 * i, 0.4 * i + 0.35, 0.9) for i, w in enumerate(text.split()))
+        transcript = Transcript((Segment(text, 0.0, 0.4 * len(words), words),), language, 0.99, 0.4 * len(words),
+                                "bundled-base", {"language": language})
+        worker.finish(claimed, transcript)
+        assert self.store.get(job.id).state is JobState.DRAFTED
+        return job.id
+
     def close(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)

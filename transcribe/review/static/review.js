@@ -118,11 +118,25 @@
         try {
           data = await change("/api/review/" + jobId + "/resolve", { flag: flag.index, resolved: box.checked });
           render();
-        } catch (e) { show(e.message, true); }
+        } catch (e) { box.checked = !box.checked; show(e.message, true); }
       });
       const label = element("label", null, " [" + flag.kind + "] " + flag.reason + " — " + labels.resolved);
       label.prepend(box);
       item.appendChild(label);
+      (flag.choices || []).forEach(function (choice) {
+        // a doubtful dose: one click writes the reading in its place and ticks the flag
+        const button = element("button", "reading", choice);
+        button.type = "button";
+        button.dataset.reading = choice;
+        button.disabled = !editable();
+        button.addEventListener("click", async function () {
+          try {
+            data = await change("/api/review/" + jobId + "/reading", { flag: flag.index, reading: choice, blocks: currentBlocks() });
+            render();
+          } catch (e) { show(e.message, true); }
+        });
+        item.appendChild(button);
+      });
       list.appendChild(item);
     });
   }
