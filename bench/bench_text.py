@@ -149,6 +149,51 @@ def wrong_changes(layer: TextLayer, texts: list[tuple[str, str]], details: bool)
     return changed, total
 
 
+#: sentences a drug name is dictated in: after a drug word, before a dose, and in running text, lower case
+DRUG_SENTENCES = {
+    "fr": ("patient sous {name} depuis mars", "relais par {name} 10 mg par jour", "il tolère bien le {lower}",
+           "{name} 20 mg le matin", "puis {lower} le soir"),
+    "en": ("patient on {name} since March", "started {name} 10 mg daily", "she tolerates {lower} well",
+           "{name} 20 mg in the morning", "then {lower} at night"),
+}
+
+
+def unlisted_drug_names(vocabulary) -> dict[str, list[str]]:
+    """Real drug names a language's lexicon lacks: the other language's drugs, and the held-out list."""
+    out: dict[str, list[str]] = {}
+    for language in ("fr", "en"):
+        vocab = vocabulary.for_language(language)
+        other = vocabulary.for_language("en" if language == "fr" else "fr")
+        names = sorted({t.text for key, t in other.terms.items() if t.is_drug and " " not in key and key.isalpha()
+                        and len(key) >= 5 and vocab.term(key) is None
+                        and key.rstrip("e") not in vocab.terms and key + "e" not in vocab.terms})
+        out[language] = names[::max(1, len(names) // 300)][:300]
+    held_out = [line.strip() for line in (ROOT / "bench" / "data" / "unlisted-drugs.txt").read_text().splitlines()
+                if line.strip() and not line.startswith("#")]
+    out["held-out"] = [n for n in held_out if all(
+        vocabulary.for_language(lang).term(n) is None and not vocabulary.for_language(lang).is_foreign_drug(n)
+        for lang in ("fr", "en"))]
+    return out
+
+
+def drugs_changed(layer: TextLayer, names: list[str], languages: tuple[str, ...], details: bool) -> tuple[int, int]:
+    """How many dictated drug names the layer changed into something else (target 0)."""
+    from transcribe.folding import fold
+
+    changed = tried = 0
+    for name in names:
+        for language in languages:
+            for sentence in DRUG_SENTENCES[language]:
+                text = sentence.format(name=name, lower=name.lower())
+                tried += 1
+                result = layer.clean_text(text, language)
+                if fold(name) not in fold(result.text):
+                    changed += 1
+                    if details:
+                        print(f"  changed ({language}): {text!r} -> {result.text!r}")
+    return changed, tried
+
+
 def speed(layer: TextLayer, texts: list[tuple[str, str]], transcripts: list) -> tuple[float, int, float]:
     words = 0
     started, cpu = time.perf_counter(), time.process_time()
@@ -185,6 +230,21 @@ def main() -> int:
         print(f"\ngeneral speech: {changed} of {total} words changed = {changed / total:.2%} (target at most 0.5 %)")
     else:
         print("\ngeneral speech: ../shared/audio not found; skipped")
+
+    import dataclasses
+
+    names = unlisted_drug_names(vocabulary)
+    guard_only = TextLayer(dataclasses.replace(vocabulary, languages={
+        code: dataclasses.replace(v, foreign_drugs=frozenset()) for code, v in vocabulary.languages.items()}),
+        TextOptions(args.policy))
+    print("\nreal drug names a lexicon lacks, dictated in 5 sentences each (changed into another word; target 0):")
+    for label, group, languages in (("EN drugs in French text", names["fr"], ("fr",)),
+                                    ("FR drugs in English text", names["en"], ("en",)),
+                                    ("held-out list (bench/data)", names["held-out"], ("fr", "en"))):
+        changed, tried = drugs_changed(layer, group, languages, args.details)
+        bare, _ = drugs_changed(guard_only, group, languages, args.details)
+        print(f"  {label:<28} {len(group):>4} names: {changed} of {tried} changed "
+              f"(without the other language's lexicon, by their shape alone: {bare})")
 
     transcripts = [transcript_from_json(json.loads(p.read_text())) for p in sorted((CORPUS / "transcripts").glob("*.json"))]
     per_s, words, per_cpu_s = speed(layer, texts, transcripts)

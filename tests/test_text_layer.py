@@ -8,12 +8,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from transcribe.records import apply_edits
+from transcribe.records import Segment, Transcript, Word, apply_edits
 from transcribe.text import TextLayer, TextOptions
 
 
 def clean(layer: TextLayer, text: str, lang: str) -> str:
     return layer.clean_text(text, lang).text
+
+
+def engine_output(text: str, lang: str, probability: float) -> Transcript:
+    """What the engine would write for ``text``: every word with this confidence."""
+    words = tuple(Word((" " if i else "") + w, i * 0.4, i * 0.4 + 0.3, probability) for i, w in enumerate(text.split()))
+    return Transcript((Segment(text, 0.0, len(words) * 0.4, words),), lang, 0.99, len(words) * 0.4, "test")
 
 
 # --- dictated commands ---------------------------------------------------------------------
@@ -140,9 +146,14 @@ def test_plausible_doses_are_not_flagged(text_layer: TextLayer) -> None:
     ],
 )
 def test_misheard_terms_are_corrected_with_an_edit(text_layer: TextLayer, lang: str, heard: str, expected: str) -> None:
-    result = text_layer.clean_text(heard, lang)
+    result = text_layer.clean(engine_output(heard, lang, probability=0.5))  # the engine doubted its words
     assert result.text == expected
     assert any("term" in e.rule for e in result.edits)
+    # the same words heard clearly, or typed (no audio at all), are kept and flagged with the suggestion
+    for clearly in (text_layer.clean(engine_output(heard, lang, probability=0.95)), text_layer.clean_text(heard, lang)):
+        assert not any("term" in e.rule for e in clearly.edits)
+        assert any(f.kind == "term" and f.suggestion and f.suggestion.lower() in expected.lower()
+                   for f in clearly.flags), clearly.flags
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,11 @@ FLAG_SCORE = 70.0
 LOOKALIKE_MARGIN = 6.0
 #: An ordinary word below this engine confidence, close to a term, is flagged.
 DOUBTFUL_PROBABILITY = 0.35
+#: A word is rewritten only when the engine itself doubted it (its confidence below this): a word it
+#: heard clearly may be a real medicine, or a name, that we do not list. Text with no confidences
+#: (typed or pasted) counts as heard clearly: its corrections are flags with a suggestion. On the dev
+#: corpus every misheard term the layer corrected came with a confidence between 0.19 and 0.79.
+CHANGE_MAX_PROBABILITY = 0.8
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,7 @@ def find_terms(tokens: list[Token], vocab: LanguageVocabulary, index: TermIndex,
     findings: list[TermFinding] = []
     words = [t for t in tokens if not t.is_punct]
     skip_next = False
+    doubted = _doubted_by_the_engine(probability)
     for number, token in enumerate(words):
         if skip_next:
             skip_next = False
@@ -135,6 +141,7 @@ def find_terms(tokens: list[Token], vocab: LanguageVocabulary, index: TermIndex,
             if finding is not None:
                 findings.append(finding)
             continue
+        drug_position = in_drug_position(words, number, vocab)
         ordinary = token.lower in vocab.ordinary_words
         if ordinary:
             finding = _doubtful_ordinary(token, index, probability(token.start, token.end))
@@ -146,7 +153,7 @@ def find_terms(tokens: list[Token], vocab: LanguageVocabulary, index: TermIndex,
         if (finding is None or not finding.change) and number + 1 < len(words):
             joined = _joined(token, words[number + 1], vocab, index)
             if joined is not None and joined.change:
-                findings.append(joined)
+                findings.append(_not_a_word_in_drug_place(joined, drug_position))
                 skip_next = True
                 continue
         if (finding is None or not finding.change) and number > 0:
@@ -157,11 +164,36 @@ def find_terms(tokens: list[Token], vocab: LanguageVocabulary, index: TermIndex,
                     and not looks_like_unlisted_drug(previous, words, number - 1, vocab):
                 joined = _joined(previous, token, vocab, index)
                 if joined is not None and joined.change:
-                    findings.append(joined)
+                    findings.append(_not_a_word_in_drug_place(joined, drug_position))
                     continue
         if finding is not None:
-            findings.append(finding)
-    return findings
+            findings.append(_not_a_word_in_drug_place(finding, drug_position))
+    return [doubted(f) for f in findings]
+
+
+def _doubted_by_the_engine(probability: Callable[[int, int], float]) -> Callable[[TermFinding], TermFinding]:
+    """A change stays a change only where the engine doubted what it heard; elsewhere it becomes a flag."""
+    def check(finding: TermFinding) -> TermFinding:
+        if not finding.change:
+            return finding
+        heard = probability(finding.start, finding.end)
+        if heard < CHANGE_MAX_PROBABILITY:
+            return finding
+        clearly = f"the engine heard '{finding.word}' clearly ({heard:.0%})" if heard < 1.0 else \
+            "there is no audio to confirm it"
+        return TermFinding(finding.start, finding.end, finding.word, finding.term, finding.score, False,
+                           f"'{finding.word}' may be the {finding.term.kind} '{finding.term.text}', but {clearly}; "
+                           "it was kept: check it against the audio")
+    return check
+
+
+def _not_a_word_in_drug_place(finding: TermFinding, drug_position: bool) -> TermFinding:
+    """Where a medicine's name stands, a word is never changed into something that is not a medicine."""
+    if not drug_position or not finding.change or finding.term.is_drug:
+        return finding
+    return TermFinding(finding.start, finding.end, finding.word, finding.term, finding.score, False,
+                       f"'{finding.word}' stands where a medicine is named; it was kept (perhaps "
+                       f"'{finding.term.text}'): check it against the audio")
 
 
 def looks_like_unlisted_drug(token: Token, words: list[Token], number: int, vocab: LanguageVocabulary) -> bool:
@@ -173,8 +205,9 @@ def looks_like_unlisted_drug(token: Token, words: list[Token], number: int, voca
 
 def in_drug_position(words: list[Token], number: int, vocab: LanguageVocabulary) -> bool:
     """Whether a word stands where a medicine's name stands: after "sous", "on", "started", or before a dose."""
-    if number > 0 and fold(words[number - 1].text) in _folded(vocab.drug_context_words):
-        return True
+    context = _folded(vocab.drug_context_words)
+    if any(fold(w.text) in context for w in words[max(0, number - 3):number]):
+        return True  # "sous Kardégic", "il tolère bien le Kardégic"
     following = words[number + 1:number + 3]
     if following and following[0].is_number:
         unit = following[1].lower if len(following) > 1 else ""
@@ -261,6 +294,8 @@ def _joined(first: Token, second: Token, vocab: LanguageVocabulary, index: TermI
     """Two pieces of one word the engine split ("ferro sémide")."""
     if not second.text.isalpha() or second.text.isupper() or _is_known(second.text, vocab):
         return None
+    if second.lower in vocab.ordinary_words:
+        return None  # "actron well", "vasten at": the second word is a word of its own
     if vocab.has_drug_stem(second.text) or vocab.is_foreign_drug(second.text):
         return None
     word = first.text + second.text
