@@ -89,11 +89,13 @@ def test_a_disagreeing_identity_blocks_validation_until_confirmed(site_store, re
     settings, store = site_store
     job = _dictate(settings, store, recognizer, text_layer,
                    {"patient": {"family_name": "Dupont", "given_names": "Jean", "birth_date": "1950-03-12"}})
-    assert job.patient_id == "100001"  # name and birth date: the right Jean Dupont
+    # name and birth date rank the right Jean Dupont first; another Dupont exists, so a person chooses
+    assert job.patient_id is None
     candidates = job.identity["candidates"]
     assert candidates[0]["patient_id"] == "100001" and any("birth date matches" in e for e in candidates[0]["evidence"])
-    with pytest.raises(IdentityMismatch, match="1950-03-12"):
+    with pytest.raises(IdentityMismatch, match="1950-03-12") as refused:
         validate_report(settings, store, job.id, validator="s", patient_id="100002", flags_checked=True)
+    assert "--confirm-identity" not in str(refused.value)  # each door says how to confirm
     with pytest.raises(IdentityMismatch):
         validate_report(settings, store, job.id, validator="s", patient_id="100003", flags_checked=True)
     assert store.get(job.id).state is JobState.DRAFTED
@@ -113,6 +115,26 @@ def test_no_patient_no_validation_and_flags_must_be_checked(site_store, recogniz
     if job.flag_count:
         with pytest.raises(ReviewError, match="flagged"):
             validate_report(settings, store, job.id, validator="s", patient_id="100003")
+
+
+def test_a_pasted_control_character_is_refused_with_its_place(site_store, recognizer, text_layer) -> None:
+    settings, store = site_store
+    job = _dictate(settings, store, recognizer, text_layer, {"patient": {"id": "100003"}})
+    with pytest.raises(ReviewError, match="U\\+000B.*character 9"):
+        validate_report(settings, store, job.id, validator="s", text="Patiente\x0b vue ce jour.", flags_checked=True)
+    assert store.get(job.id).state is JobState.DRAFTED
+
+
+def test_the_filed_document_keeps_every_character_of_the_validated_text(site_store, recognizer, text_layer) -> None:
+    settings, store = site_store
+    job = _dictate(settings, store, recognizer, text_layer, {"patient": {"id": "100003"}})
+    text = ("Motif de consultation : œdème, cœur 🫀, e\u0301de\u0300me, 5\u00a0mg, ﬁbrose, İzmir, Straße.\n"
+            "Traitement : furosémide 40 mg par jour")
+    validate_report(settings, store, job.id, validator="s", text=text, flags_checked=True)
+    filed = file_report(settings, store, text_layer.vocabulary, job.id)
+    body = "".join(p.text for p in Document(str(filed.docx)).paragraphs)
+    for piece in ("œdème, cœur 🫀, e\u0301de\u0300me, 5\u00a0mg, ﬁbrose, İzmir, Straße.", "furosémide 40 mg par jour"):
+        assert piece[1:] in body, piece
 
 
 def test_a_failed_filing_keeps_the_report_validated_and_nothing_half_written(site_store, recognizer, text_layer,

@@ -136,7 +136,8 @@ def test_identity_must_be_confirmed_and_the_patient_can_be_searched(app_site: Si
         page.locator("#flags input[type=checkbox]").nth(index).check()
         page.wait_for_timeout(300)
     page.click("#validate")
-    page.wait_for_function("document.getElementById('message').textContent.includes('confirm')")
+    page.wait_for_function("document.getElementById('message').textContent.includes('tick the box')")
+    assert "--confirm-identity" not in page.locator("#message").text_content()  # the box, not a command-line flag
     assert app_site.store.get(job_id).state is JobState.DRAFTED
     page.check("#confirm-identity")
     page.wait_for_timeout(500)

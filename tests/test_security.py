@@ -24,6 +24,7 @@ ACCESS = {
     ("POST", "/api/review/{job_id}/save"): {"secretary", "admin"},
     ("POST", "/api/review/{job_id}/revert"): {"secretary", "admin"},
     ("POST", "/api/review/{job_id}/resolve"): {"secretary", "admin"},
+    ("POST", "/api/review/{job_id}/reading"): {"secretary", "admin"},
     ("POST", "/api/review/{job_id}/validate"): {"secretary", "admin"},
     ("POST", "/api/review/{job_id}/return"): {"secretary", "admin"},
     ("POST", "/api/review/{job_id}/release"): {"secretary", "admin"},

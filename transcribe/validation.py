@@ -9,6 +9,7 @@ layer flagged (doses, terms, abbreviations) must have been checked.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from .errors import IdentityMismatch, PatientUnknown, ReviewError
@@ -25,6 +26,15 @@ def draft_text(settings: Settings, store: JobStore, job: Job) -> str:
         return Path(path).read_text(encoding="utf-8").strip()
     except OSError as e:
         raise ReviewError(f"job {job.id}: its draft text cannot be read ({e.strerror})") from e
+
+
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _unwritable_characters(text: str) -> tuple[int, str] | None:
+    """The first character a DOCX (XML 1.0) cannot hold, and where; None when there is none."""
+    m = _UNWRITABLE.search(text)
+    return (m.start(), m.group()) if m else None
 
 
 def doubtful_forms(store: JobStore, job: Job) -> list[str]:
@@ -85,6 +95,12 @@ def validate_report(
         raise ReviewError(f"job {job_id} has {job.flag_count} flagged passage(s) to check (doses, terms, "
                           "abbreviations: see edits.json or the review screen); once checked, validate with --flags-checked")
     report_text = text if text is not None else draft_text(settings, store, job)
+    unwritable = _unwritable_characters(report_text)
+    if unwritable:
+        position, character = unwritable
+        raise ReviewError(f"job {job_id}: the text holds an invisible control character (U+{ord(character):04X}) at "
+                          f"character {position + 1}, which a document cannot hold; delete it (it often comes "
+                          "from a paste) and validate again")
     doubtful = [form for form in doubtful_forms(store, job) if form in report_text]
     if doubtful and job.report_version == 0:
         raise ReviewError(f"job {job_id}: the text still holds " + ", ".join(f"'{f}'" for f in doubtful)
