@@ -90,7 +90,7 @@ def validated(settings: Settings, store: JobStore, recognizer, text_layer):
         for job in jobs:
             rows = conn.execute(audit_log.select().where(audit_log.c.job_id == job.id).order_by(audit_log.c.id)).all()
             conn.execute(audit_log.update().where(audit_log.c.id == rows[1].id).values(at=rows[0].at + 60))
-    from transcribe.review.accounts import Accounts
+    from transcribe.accounts import Accounts
 
     anne = Accounts(store).add_user("anne", "correct horse battery", "secretary")
     Workspace(store).save(jobs[0].id, anne.id, WorkState(reverted=[0]))

@@ -21,6 +21,7 @@ from transcribe.report import (
     template_path,
 )
 from transcribe.text import TextLayer
+from transcribe.worktypes import WORKTYPES
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +160,7 @@ def test_a_practice_template_overrides_the_default(fr, tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed (apt-get install libreoffice-writer)")
-@pytest.mark.parametrize("worktype", ["consultation", "letter", "hospital", "operative", "examination", "note"])
+@pytest.mark.parametrize("worktype", WORKTYPES)
 def test_every_default_template_opens_in_libreoffice(fr, tmp_path: Path, worktype: str) -> None:
     path = _render(fr, "Patient vu ce jour.\nConclusion : angor stable.", tmp_path, worktype=worktype)
     pdf = convert_to_pdf(path.read_bytes(), f"report-{worktype}")

@@ -12,7 +12,7 @@ from pathlib import Path
 from transcribe.inbox import Intake
 from transcribe.patients import parse_patient_csv
 from transcribe.records import JobState
-from transcribe.review.accounts import Accounts
+from transcribe.accounts import Accounts
 from transcribe.store import open_store
 from transcribe.worker import Worker
 

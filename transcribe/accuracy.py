@@ -17,7 +17,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .atomic import write_atomic
 from .learning import Comparison, Totals, compare, propose
 from .records import Job, JobState, transcript_from_json
 from .review_state import Workspace
@@ -25,7 +24,7 @@ from .schema import audit_log, proposals
 from .settings import Settings
 from .store import JobStore
 from .text import TextLayer
-from .vocabulary import Vocabulary, with_addition
+from .vocabulary import Vocabulary, with_addition, append_site_rows
 
 GROUPS = ("author", "worktype", "language", "model", "vocabulary", "week")
 
@@ -201,18 +200,11 @@ def decide(store: JobStore, settings: Settings, proposal_id: int, *, accept: boo
     if accept:
         folder = settings.paths.site_vocab / proposal["language"]
         if proposal["kind"] == "term":
-            _append(folder / "terms.tsv", f"{proposal['target']}\tterm\n")
+            append_site_rows(folder / "terms.tsv", [(proposal["target"], "term")])
         else:
-            _append(folder / "corrections.tsv",
-                    "".join(f"{form}\t{proposal['target']}\n" for form, _ in proposal["wrong_forms"]))
+            append_site_rows(folder / "corrections.tsv", [(form, proposal["target"]) for form, _ in proposal["wrong_forms"]])
     with store.transaction() as conn:
         conn.execute(proposals.update().where(proposals.c.id == proposal_id).values(
             status="accepted" if accept else "rejected", decided_by=by, decided_at=time.time()))
     return _proposal(store, proposal_id)
 
-
-def _append(path: Path, line: str) -> None:
-    existing = path.read_text(encoding="utf-8") if path.exists() else ""
-    if existing and not existing.endswith("\n"):
-        existing += "\n"
-    write_atomic(path, (existing + line).encode())

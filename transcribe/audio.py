@@ -18,13 +18,6 @@ from .errors import AudioUnreadable, InputError, UnsupportedFormat
 
 SAMPLE_RATE = 16000
 
-#: Extensions the inbox takes as dictations. Others are decoded too if dropped,
-#: but these are the formats recorders and phones produce.
-AUDIO_EXTENSIONS = frozenset({
-    ".wav", ".mp3", ".m4a", ".aac", ".mp4", ".ogg", ".oga", ".opus", ".flac",
-    ".aif", ".aiff", ".amr", ".3gp", ".wma", ".dss", ".ds2", ".webm",
-})
-
 _DS2_MAGIC = b"\x03ds2"
 
 

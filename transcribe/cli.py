@@ -15,9 +15,10 @@ from typing import Any
 
 from . import __version__
 from .errors import ConfigurationError, IdentityMismatch, TranscribeError
-from .records import JobState
+from .records import JobState, format_duration
 from .settings import LoadedSettings, Settings, describe, load_settings
 from .store import JobStore, open_store
+from .worktypes import WORKTYPES
 
 log = logging.getLogger("transcribe")
 
@@ -90,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     dictate.add_argument("--device", type=int, help="sound input number (see --list-devices)")
     dictate.add_argument("--author", help="who dictates (default: asked, or intake.default_author)")
     dictate.add_argument("--patient", help="patient id in the index")
-    dictate.add_argument("--worktype", choices=["consultation", "letter", "hospital", "operative", "examination", "note"])
+    dictate.add_argument("--worktype", choices=WORKTYPES)
     dictate.add_argument("--urgent", action="store_true")
     dictate.add_argument("--language", choices=["fr", "en"])
     dictate.add_argument("--format", dest="audio_format", choices=["flac", "wav"], default="flac")
@@ -118,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--by", dest="validator", default=os.environ.get("USER", "secretary"),
                           help="who validates (default: the login name)")
     validate.add_argument("--text", type=Path, help="the corrected report text (default: the draft text)")
-    validate.add_argument("--worktype", choices=["consultation", "letter", "hospital", "operative", "examination", "note"])
+    validate.add_argument("--worktype", choices=WORKTYPES)
     validate.add_argument("--confirm-identity", action="store_true",
                           help="the dictated identity disagrees with the patient, and you checked it is right")
     validate.add_argument("--flags-checked", action="store_true", help="the flagged doses and terms were checked")
@@ -551,7 +552,7 @@ def _jobs(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         rows.append((
             str(job.id), job.state.value + ("!" if job.priority == "urgent" else ""), job.author,
             job.worktype or "-", job.patient_id or "-",
-            _duration(job.duration_s), _age((now - job.created_at).total_seconds()), job.original_name,
+            format_duration(job.duration_s) or "-", _age((now - job.created_at).total_seconds()), job.original_name,
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
@@ -564,13 +565,6 @@ def _jobs(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     summary = ", ".join(f"{count} {state.value}" for state, count in sorted(counts.items(), key=lambda kv: kv[0].value))
     print(f"\n{summary or 'no jobs yet'}")
     return EXIT_OK
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes}:{secs:02d}"
 
 
 def _age(seconds: float) -> str:
@@ -657,12 +651,10 @@ def _file_jobs(loaded: LoadedSettings, store: JobStore, ids: list[int]) -> int:
 
 
 def _patients_import(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from .patients import parse_patient_csv
+    from .patients import decode_patient_csv, parse_patient_csv
 
     try:
-        content = args.csv.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        content = args.csv.read_bytes().decode("cp1252")  # spreadsheets on Windows save in this code page
+        content = decode_patient_csv(args.csv.read_bytes())
     except OSError as e:
         print(f"transcribe: {args.csv}: cannot be read ({e.strerror})", file=sys.stderr)
         return EXIT_USAGE
@@ -696,7 +688,7 @@ def _user_add(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     import getpass
 
     from .audit import AuditTrail
-    from .review.accounts import Accounts
+    from .accounts import Accounts
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -716,7 +708,7 @@ def _user_add(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 
 def _user_list(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from .review.accounts import Accounts
+    from .accounts import Accounts
 
     store = _open(loaded.settings)
     try:

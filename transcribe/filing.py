@@ -28,7 +28,7 @@ from .atomic import ensure_folder, write_new
 from .errors import FilingError, IdentityMismatch
 from .patients import PatientRecord
 from .records import Job, JobState
-from .report import RenderFailed, ReportPeople, convert_to_pdf, organise, render_docx, template_path
+from .report import RenderFailed, convert_to_pdf, organise, people_of, render_docx, template_path
 from .settings import Settings
 from .store import JobStore
 from .validation import identity_problems
@@ -117,14 +117,7 @@ def _place(settings: Settings, store: JobStore, vocabulary: Vocabulary, job: Job
         name += f"_v{report['version']}"
     base = settings.paths.outbox / name
     content = organise(report["text"], vocabulary.for_language(language), metadata_worktype=report["worktype"])
-    people = ReportPeople(
-        {"name": settings.practice.name, "address": settings.practice.address, "phone": settings.practice.phone,
-         "city": settings.practice.city},
-        _author_name(settings, job.author),
-        {"display_name": patient.display_name, "id": patient.patient_id,
-         "birth_date": patient.birth_date.strftime("%d/%m/%Y") if patient.birth_date else "", "sex": patient.sex},
-        tuple(report["copies"]),
-    )
+    people = people_of(settings, job.author, patient, tuple(report["copies"]))
     docx_path = base.with_name(base.name + ".docx")
     pdf_path = base.with_name(base.name + ".pdf") if settings.filing.pdf else None
     sidecar_path = base.with_name(base.name + ".json")
@@ -140,11 +133,6 @@ def _place(settings: Settings, store: JobStore, vocabulary: Vocabulary, job: Job
         write_new(sidecar_path, json.dumps(_sidecar(job, report, patient, validated_at), ensure_ascii=False,
                                            indent=2).encode())
     return FiledReport(job.id, report["version"], docx_path, pdf_path, sidecar_path)
-
-
-def _author_name(settings: Settings, author: str) -> str:
-    known = settings.authors.get(author)
-    return known.name if known and known.name else author
 
 
 def _sidecar(job: Job, report: dict[str, Any], patient: PatientRecord, validated_at: datetime) -> dict[str, Any]:

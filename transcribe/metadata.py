@@ -27,9 +27,9 @@ from typing import Any
 
 from .errors import InputError
 from .patients import DictatedIdentity, parse_date
+from .worktypes import WORKTYPES
 
 MAX_SIDECAR_BYTES = 64 * 1024
-WORKTYPES = ("consultation", "letter", "hospital", "operative", "examination", "note")
 PRIORITIES = ("normal", "urgent")
 
 

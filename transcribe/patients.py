@@ -91,6 +91,14 @@ class ImportProblem:
     reason: str
 
 
+def decode_patient_csv(raw: bytes) -> str:
+    """The text of a patient CSV file: UTF-8 (with or without BOM), else Windows-1252, as spreadsheets save it."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
 def parse_patient_csv(text: str) -> tuple[list[PatientRecord], list[ImportProblem]]:
     """Read a patient index CSV (comma or semicolon, header row required) into records and problems."""
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")

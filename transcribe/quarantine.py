@@ -72,11 +72,3 @@ def quarantine_file(
 def error_record_path(quarantined: Path) -> Path:
     """Where the ``.error.json`` of a quarantined file lies."""
     return quarantined.with_name(quarantined.name + ERROR_SUFFIX)
-
-
-def read_error_record(quarantined: Path) -> QuarantineRecord | None:
-    """The reason a file was quarantined, or None when its record is missing or unreadable."""
-    try:
-        return QuarantineRecord(**json.loads(error_record_path(quarantined).read_text()))
-    except (OSError, ValueError, TypeError):
-        return None

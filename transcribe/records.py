@@ -190,6 +190,14 @@ class CleanText:
         return asdict(self)
 
 
+def format_duration(seconds: float | None) -> str:
+    """A recording's length as every screen shows it ("1:05"), rounded to the second; "" when unknown."""
+    if seconds is None:
+        return ""
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{secs:02d}"
+
+
 def apply_edits(source: str, edits: tuple[Edit, ...] | list[Edit]) -> str:
     """The text obtained by applying these (non-overlapping) edits to ``source``."""
     parts: list[str] = []

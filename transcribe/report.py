@@ -22,12 +22,13 @@ from typing import Any
 
 from .atomic import write_atomic
 from .errors import StageError
+from .patients import PatientRecord
 from .records import CleanText, DraftPaths, Transcript
+from .settings import Settings
 from .folding import fold, fold_with_map
 from .vocabulary import LanguageVocabulary
+from .worktypes import DEFAULT_WORKTYPE
 
-WORKTYPES = ("consultation", "letter", "hospital", "operative", "examination", "note")
-DEFAULT_WORKTYPE = "consultation"
 _LABELS = {
     "fr": {"patient": "Patient", "born": "né(e) le", "copies": "Copie à", "draft": "BROUILLON — à valider",
            "months": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
@@ -230,6 +231,20 @@ class ReportPeople:
     author_name: str
     patient: dict[str, str] = field(default_factory=dict)
     copies: tuple[str, ...] = ()
+
+
+def people_of(settings: Settings, author: str, patient: PatientRecord | None, copies: tuple[str, ...] = ()
+              ) -> ReportPeople:
+    """Who a report names: the practice (letterhead), the author as reports sign, the patient, the copies."""
+    known = settings.authors.get(author)
+    practice = {"name": settings.practice.name, "address": settings.practice.address,
+                "phone": settings.practice.phone, "city": settings.practice.city}
+    shown: dict[str, str] = {}
+    if patient is not None:
+        shown = {"display_name": patient.display_name, "id": patient.patient_id,
+                 "birth_date": patient.birth_date.strftime("%d/%m/%Y") if patient.birth_date else "",
+                 "sex": patient.sex}
+    return ReportPeople(practice, known.name if known and known.name else author, shown, tuple(copies))
 
 
 def format_date(day: date, language: str) -> str:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigurationError
+from .worktypes import WORKTYPES
 
 CONFIG_FILE_NAME = "transcribe.toml"
 ENV_PREFIX = "TRANSCRIBE_"
@@ -473,7 +474,7 @@ def _check(settings: Settings) -> None:
     if settings.worker.max_attempts < 1 or settings.worker.lease_s <= 0 or settings.worker.poll_s <= 0:
         raise ConfigurationError("worker.max_attempts must be 1 or more; worker.lease_s and worker.poll_s more than 0")
     for name, author in settings.authors.items():
-        if author.worktype and author.worktype not in ("consultation", "letter", "hospital", "operative", "examination", "note"):
+        if author.worktype and author.worktype not in WORKTYPES:
             raise ConfigurationError(f"authors.{name}.worktype '{author.worktype}' is not a worktype")
     _check_filing_path(settings.filing.path)
     if settings.batch.window_files < 1 or settings.batch.batch_size < 1 or settings.batch.processes < 0:

@@ -145,12 +145,6 @@ class JobStore:
             )
             return self._get(conn, job_id)
 
-    def find_by_hash(self, audio_sha256: str) -> Job | None:
-        """The job of this audio, if it was received before."""
-        with self.reading() as conn:
-            row = conn.execute(sa.select(jobs).where(jobs.c.audio_sha256 == audio_sha256)).first()
-            return _job(row) if row is not None else None
-
     # --- claiming ---------------------------------------------------------------
     def claim_next(self, worker: WorkerIdentity, lease_s: float) -> Job | None:
         """Take the oldest queued job for this worker, or None when there is none."""

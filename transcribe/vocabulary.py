@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -431,6 +430,19 @@ def _ordinary_words(language: str, terms: dict[str, Term]) -> frozenset[str]:
     import wordfreq
 
     return frozenset(w for w in wordfreq.top_n_list(language, 200_000) if fold(w) not in terms or len(w) <= 3)
+
+
+def append_site_rows(path: Path, rows: list[tuple[str, ...]]) -> None:
+    """Add rows to a site vocabulary file (``vocab/site/<lang>/terms.tsv``...), written atomically."""
+    from .atomic import write_atomic
+
+    for row in rows:
+        if any("\t" in cell or "\n" in cell for cell in row):
+            raise ConfigurationError("a vocabulary entry cannot hold a tab or a line break")
+    existing = path.read_text(encoding="utf-8") if path.exists() else ""
+    if existing and not existing.endswith("\n"):
+        existing += "\n"
+    write_atomic(path, (existing + "".join("\t".join(row) + "\n" for row in rows)).encode())
 
 
 def with_addition(vocabulary: Vocabulary, language: str, kind: str, target: str,

@@ -28,8 +28,8 @@ from .inbox import archive_path
 from .models import resolve_model
 from .quarantine import error_record_path, quarantine_file
 from .records import Job, JobState, Transcript
-from .patients import PatientRecord, identity_from_json, propose_patient
-from .report import ReportPeople, organise, render_docx, template_path, write_draft
+from .patients import identity_from_json, propose_patient
+from .report import organise, people_of, render_docx, template_path, write_draft
 from .settings import Settings
 from .store import JobStore, WorkerIdentity, this_worker
 from .languages import check_language
@@ -185,7 +185,7 @@ class Worker:
         patient = self.store.patient(proposal.proposed) if proposal.proposed else None
         document = render_docx(
             template_path(content.worktype, self.settings.paths.templates), content,
-            report_people(self.settings, job, patient), language=transcript.language,
+            people_of(self.settings, job.author, patient, tuple((job.metadata or {}).get("copies") or ())), language=transcript.language,
             day=job.created_at.astimezone().date(), draft=True,
         )
         version = self.text_layer.vocabulary.version
@@ -256,20 +256,6 @@ class Worker:
                               actor=str(self.identity))
         log.warning("job %d quarantined (%s)", job.id, kind)
         return Outcome(job.id, JobState.QUARANTINED, error=message)
-
-
-def report_people(settings: Settings, job: Job, patient: PatientRecord | None) -> ReportPeople:
-    """Who a report names: the practice, the author, the patient (when chosen) and the copies."""
-    author = settings.authors.get(job.author)
-    practice = {"name": settings.practice.name, "address": settings.practice.address,
-                "phone": settings.practice.phone, "city": settings.practice.city}
-    shown = {}
-    if patient is not None:
-        shown = {"display_name": patient.display_name, "id": patient.patient_id,
-                 "birth_date": patient.birth_date.strftime("%d/%m/%Y") if patient.birth_date else "",
-                 "sex": patient.sex}
-    copies = tuple((job.metadata or {}).get("copies") or ())
-    return ReportPeople(practice, (author.name if author and author.name else job.author), shown, copies)
 
 
 def requeue(settings: Settings, store: JobStore, job_id: int) -> Job:

@@ -20,17 +20,17 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from ..atomic import write_atomic
 from ..audit import AuditTrail
 from ..errors import IdentityMismatch, ReviewError, TranscribeError
 from ..filing import file_report
-from ..patients import parse_patient_csv
-from ..records import Job, JobState
+from ..patients import decode_patient_csv, parse_patient_csv
+from ..records import Job, JobState, format_duration
 from ..settings import Settings
 from ..store import JobStore
 from ..validation import identity_problems, validate_report
-from ..vocabulary import Vocabulary
-from .accounts import ROLES, Accounts, LoginRefused, Session
+from ..vocabulary import Vocabulary, append_site_rows
+from ..worktypes import WORKTYPES
+from ..accounts import ROLES, Accounts, LoginRefused, Session
 from .i18n import translator
 from ..review_state import (
     AnchorLost,
@@ -200,7 +200,7 @@ def create_app(settings: Settings, store: JobStore, vocabulary: Vocabulary) -> F
             "items": [{
                 "id": j.id, "author": j.author, "worktype": j.worktype or "", "language": j.language or "",
                 "urgent": j.priority == "urgent", "due": j.due_date or "", "flags": j.flag_count,
-                "patient": j.patient_id or "", "duration": _duration(j.duration_s),
+                "patient": j.patient_id or "", "duration": format_duration(j.duration_s),
                 "age_minutes": int((now - j.created_at).total_seconds() // 60), "locked_by": workspace.holder(j.id),
                 "filing_error": bool(j.filing_error),
             } for j in jobs],
@@ -211,7 +211,7 @@ def create_app(settings: Settings, store: JobStore, vocabulary: Vocabulary) -> F
     async def queue(request: Request) -> Response:
         session = session_of(request, "secretary")
         return page(request, "queue.html", session, data=queue_items(request), query=dict(request.query_params),
-                    worktypes=("consultation", "letter", "hospital", "operative", "examination", "note"))
+                    worktypes=WORKTYPES)
 
     @app.get("/api/queue")
     async def queue_json(request: Request) -> Response:
@@ -312,7 +312,7 @@ def create_app(settings: Settings, store: JobStore, vocabulary: Vocabulary) -> F
                 state.confirm_identity = False
             if "confirm_identity" in data:
                 state.confirm_identity = bool(data["confirm_identity"])
-            if data.get("worktype") in ("consultation", "letter", "hospital", "operative", "examination", "note"):
+            if data.get("worktype") in WORKTYPES:
                 state.worktype = data["worktype"]
 
         response = change(job_id, session, apply)
@@ -509,11 +509,7 @@ def create_app(settings: Settings, store: JobStore, vocabulary: Vocabulary) -> F
         if hasattr(upload, "read"):
             raw = await upload.read(10 * 1024 * 1024)
             await upload.close()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("cp1252", errors="replace")
-        records, problems = parse_patient_csv(text)
+        records, problems = parse_patient_csv(decode_patient_csv(raw))
         added, updated = store.import_patients(records)
         audit.record(session.user.username, "patients-imported", None, f"{added} added, {updated} updated")
         summary = f"{added} added, {updated} updated, {len(problems)} refused" + (
@@ -527,10 +523,7 @@ def create_app(settings: Settings, store: JobStore, vocabulary: Vocabulary) -> F
         if not term or len(term) > 100 or "\t" in term or "\n" in term or language not in ("fr", "en") \
                 or kind not in ("drug", "brand", "term", "anatomy", "exam", "clinical"):
             return RedirectResponse(f"/admin?message={quote('term refused')}", status_code=303)
-        path = settings.paths.site_vocab / language / "terms.tsv"
-        existing = path.read_text(encoding="utf-8") if path.exists() else ""
-        write_atomic(path, (existing + ("" if not existing or existing.endswith("\n") else "\n")
-                            + f"{term}\t{kind}\n").encode())
+        append_site_rows(settings.paths.site_vocab / language / "terms.tsv", [(term, kind)])
         audit.record(session.user.username, "vocabulary-added", None, f"{language} {kind}")
         return RedirectResponse(f"/admin?message={quote('ok')}", status_code=303)
 
@@ -607,10 +600,3 @@ def _chart(points: list[tuple[str, float | None]]) -> dict[str, Any]:
         bars.append({"x": index * width + 10, "y": height - bar + 10, "height": bar, "week": week,
                      "label": f"{value:.0%}" if rate is not None else "-"})
     return {"bars": bars, "width": max(1, len(bars)) * width + 20, "height": height + 40}
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes}:{secs:02d}"

@@ -22,8 +22,9 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt, RGBColor
 
+from transcribe.worktypes import WORKTYPES
+
 HERE = Path(__file__).resolve().parent
-WORKTYPES = ("consultation", "letter", "hospital", "operative", "examination", "note")
 
 
 def make(worktype: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -44,11 +43,6 @@ class Token(NamedTuple):
 def tokenize(text: str) -> list[Token]:
     """Words, numbers and punctuation marks of a text, in order."""
     return [Token(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
-
-
-def words_only(tokens: Sequence[Token]) -> list[Token]:
-    """The tokens that are not punctuation."""
-    return [t for t in tokens if not t.is_punct]
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from ..errors import ReviewError
-from ..schema import login_attempts, sessions, users
-from ..store import JobStore
+from .errors import ReviewError
+from .schema import login_attempts, sessions, users
+from .store import JobStore
 
 ROLES = ("doctor", "secretary", "admin")
 MAX_FAILED_LOGINS = 5
