@@ -17,7 +17,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .learning import Comparison, Totals, compare, propose
+from .biasing import terms_in
+from .folding import fold
+from .learning import Comparison, ProposalDraft, Totals, compare, propose
 from .records import Job, JobState, transcript_from_json
 from .review_state import Workspace
 from .schema import audit_log, proposals
@@ -129,7 +131,7 @@ def refresh_proposals(store: JobStore, vocabulary: Vocabulary, *, minimum: int =
         is_ordinary=lambda lang, word: vocab_of(lang) is not None and word in vocab_of(lang).ordinary_words,
         is_drug=lambda lang, word: vocab_of(lang) is not None and (t := vocab_of(lang).term(word)) is not None and t.is_drug,
         minimum=minimum,
-    )
+    ) + biasing_proposals(validated_cases(store), vocabulary, minimum=minimum)
     now = time.time()
     with store.transaction() as conn:
         for draft in drafts:
@@ -143,6 +145,27 @@ def refresh_proposals(store: JobStore, vocabulary: Vocabulary, *, minimum: int =
             elif existing.status == "open":
                 conn.execute(proposals.update().where(proposals.c.id == existing.id).values(**values))
         return conn.scalar(sa.select(sa.func.count()).where(proposals.c.status == "open")) or 0
+
+
+def biasing_proposals(cases: list[ValidatedCase], vocabulary: Vocabulary, *, minimum: int = 2) -> list[ProposalDraft]:
+    """Terms an author dictates often (in at least ``minimum`` validated reports), to tell the engine to expect.
+
+    Accepted by an admin, they join the author's biasing list (``vocab/site/authors/learned/``), most
+    frequent first. Terms already in the author's lists are not proposed again.
+    """
+    texts: dict[tuple[str, str], list[str]] = {}
+    for case in cases:
+        texts.setdefault((case.job.language or "fr", case.job.author), []).append(case.validated)
+    drafts = []
+    for (language, author), validated in texts.items():
+        vocab = vocabulary.for_language(language)
+        if vocab is None:
+            continue
+        known = {fold(t) for t in vocabulary.author_terms.get(author, ()) + vocabulary.learned_terms.get(author, ())}
+        for term, count in terms_in(validated, vocab):
+            if count >= minimum and fold(term) not in known:
+                drafts.append(ProposalDraft("biasing", language, author, term, (), count))
+    return drafts
 
 
 def list_proposals(store: JobStore, status: str | None = "open") -> list[dict[str, Any]]:
@@ -170,6 +193,11 @@ def _proposal(store: JobStore, proposal_id: int) -> dict[str, Any]:
 def replay(store: JobStore, vocabulary: Vocabulary, proposal_id: int) -> dict[str, int]:
     """The proposal's effect on its author's past validated dictations: word errors fixed and introduced."""
     proposal = _proposal(store, proposal_id)
+    if proposal["kind"] == "biasing":
+        from .errors import ReviewError
+
+        raise ReviewError(f"proposal {proposal_id} changes what the engine is told to expect, not the text: it "
+                          "cannot be replayed on past texts; its effect shows in the figures once accepted")
     changed = with_addition(vocabulary, proposal["language"], proposal["kind"], proposal["target"],
                             tuple(form for form, _ in proposal["wrong_forms"]))
     before_layer, after_layer = TextLayer(vocabulary), TextLayer(changed)
@@ -197,7 +225,10 @@ def decide(store: JobStore, settings: Settings, proposal_id: int, *, accept: boo
         from .errors import ReviewError
 
         raise ReviewError(f"proposal {proposal_id} was already {proposal['status']}")
-    if accept:
+    if accept and proposal["kind"] == "biasing":
+        learned = settings.paths.site_vocab / "authors" / "learned" / f"{proposal['author']}.tsv"
+        append_site_rows(learned, [(proposal["target"], "term", str(proposal["count"]))])
+    elif accept:
         folder = settings.paths.site_vocab / proposal["language"]
         if proposal["kind"] == "term":
             append_site_rows(folder / "terms.tsv", [(proposal["target"], "term")])

@@ -35,8 +35,13 @@ class DecodeOptions:
     beam_size: int = 5
     vad_filter: bool = True
     initial_prompt: str | None = None
+    #: every term given to the engine (prompt and hotwords): the text layer flags those that look copied
     prompt_terms: tuple[str, ...] = ()
     hotwords: str | None = None
+    #: the biasing list as recorded with the transcript (terms and where each came from)
+    biasing: dict[str, object] | None = None
+    #: whether ``language`` was detected by the engine before decoding (not given by a person)
+    detected: bool = False
 
 
 def choose_device(options: EngineOptions) -> tuple[str, str, int]:
@@ -108,6 +113,30 @@ class SpeechRecognizer:
             options=self.describe(info, options),
         )
 
+    def transcribe_clip(self, audio: DecodedAudio, start_s: float, end_s: float, options: DecodeOptions
+                        ) -> list[tuple[str, float]]:
+        """The words (and their probabilities) the engine hears in one clip of a dictation."""
+        _check_language(options.language)
+        clip = audio.samples[int(start_s * SAMPLE_RATE):int(end_s * SAMPLE_RATE)]
+        if clip.size == 0:
+            return []
+        try:
+            segments, _ = self._whisper.transcribe(
+                clip, language=options.language, beam_size=options.beam_size, vad_filter=False,
+                word_timestamps=True, hotwords=options.hotwords, condition_on_previous_text=False,
+            )
+            return [(w.word, float(w.probability)) for s in segments for w in (s.words or ())]
+        except Exception as e:  # the engine's own errors are not typed
+            raise TranscriptionFailed(f"the speech engine failed ({type(e).__name__}: {e})") from e
+
+    def detect_language(self, audio: DecodedAudio) -> tuple[str, float, dict[str, float]]:
+        """The language the engine hears in the first 30 s: code, probability, and the likeliest others."""
+        try:
+            language, probability, ranked = self._whisper.detect_language(audio=audio.samples[: 30 * SAMPLE_RATE])
+        except Exception as e:  # the engine's own errors are not typed
+            raise TranscriptionFailed(f"the speech engine failed ({type(e).__name__}: {e})") from e
+        return language, float(probability), {code: round(float(p), 4) for code, p in (ranked or ())[:8]}
+
     def transcribe_batch(self, items: list[tuple[DecodedAudio, DecodeOptions]], batch_size: int
                          ) -> list[Transcript | TranscriptionFailed]:
         """Transcribe several dictations together: their speech clips share the engine's batches.
@@ -132,18 +161,19 @@ class SpeechRecognizer:
             except Exception as e:  # noqa: BLE001 - one bad file must not stop the others
                 results[index] = TranscriptionFailed(f"the speech engine failed ({type(e).__name__}: {e})")
                 continue
-            key = (language, options.initial_prompt, options.beam_size)
+            key = (language, options.initial_prompt, options.hotwords, options.beam_size)
             groups.setdefault(key, []).append((index, audio, options, probability))
-        for (language, prompt, beam_size), members in groups.items():
+        for (language, prompt, hotwords, beam_size), members in groups.items():
             try:
-                for index, transcript in self._transcribe_group(language, prompt, beam_size, members, batch_size):
+                for index, transcript in self._transcribe_group(language, prompt, hotwords, beam_size, members,
+                                                                batch_size):
                     results[index] = transcript
             except Exception as e:  # noqa: BLE001 - the group failed; each of its jobs is retried alone
                 for index, *_ in members:
                     results[index] = TranscriptionFailed(f"the speech engine failed ({type(e).__name__}: {e})")
         return [r if r is not None else TranscriptionFailed("not transcribed") for r in results]
 
-    def _transcribe_group(self, language: str, prompt: str | None, beam_size: int,
+    def _transcribe_group(self, language: str, prompt: str | None, hotwords: str | None, beam_size: int,
                           members: list[tuple[int, DecodedAudio, DecodeOptions, float]], batch_size: int
                           ) -> list[tuple[int, Transcript]]:
         clips: list[dict[str, float]] = []
@@ -162,7 +192,7 @@ class SpeechRecognizer:
             joined = np.concatenate(pieces)
             segments, info = self._batched.transcribe(
                 joined, language=language, clip_timestamps=clips, batch_size=batch_size, beam_size=beam_size,
-                word_timestamps=True, initial_prompt=prompt, vad_filter=False,
+                word_timestamps=True, initial_prompt=prompt, hotwords=hotwords, vad_filter=False,
             )
             for segment in segments:
                 middle = (segment.start + segment.end) / 2
@@ -171,7 +201,8 @@ class SpeechRecognizer:
         out = []
         for number, (index, audio, options, probability) in enumerate(members):
             decode = DecodeOptions(language=language, beam_size=beam_size, vad_filter=options.vad_filter,
-                                   initial_prompt=prompt, prompt_terms=options.prompt_terms)
+                                   initial_prompt=prompt, prompt_terms=options.prompt_terms, hotwords=hotwords,
+                                   biasing=options.biasing)
             described = self.describe(info, decode)
             described["batched"] = {"batch_size": batch_size, "files_in_group": len(members)}
             out.append((index, Transcript(tuple(per_file[number]), language, float(probability),
@@ -181,7 +212,7 @@ class SpeechRecognizer:
     def describe(self, info: Any, decode: DecodeOptions) -> dict[str, Any]:
         """The options a result was made with, for the job store and the transcript file."""
         options: dict[str, Any] = {
-            "language": decode.language or "detect",
+            "language": decode.language if decode.language and not decode.detected else "detect",
             "model": self.model.name,
             "model_source": self.model.source,
             "device": self.device,
@@ -190,7 +221,12 @@ class SpeechRecognizer:
         }
         if decode.initial_prompt:
             options["initial_prompt"] = decode.initial_prompt
+        if decode.prompt_terms:
             options["prompt_terms"] = list(decode.prompt_terms)
+        if decode.hotwords:
+            options["hotwords"] = decode.hotwords
+        if decode.biasing:
+            options["biasing"] = decode.biasing
         if info is not None:
             probabilities = getattr(info, "all_language_probs", None) or ()
             options["language_probabilities"] = {code: round(float(p), 4) for code, p in probabilities[:8]}

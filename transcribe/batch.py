@@ -16,6 +16,9 @@ import fcntl
 import json
 import logging
 import os
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,16 +26,17 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from .asr import SpeechRecognizer
+from .asr import EngineOptions, SpeechRecognizer, choose_device
 from .atomic import ensure_folder, write_atomic
 from .audio import decode_dictation
 from .errors import ConfigurationError, InputError, TranscribeError, TranscriptionFailed
 from .records import Job, JobState
-from .settings import Settings
-from .store import JobStore
+from .settings import LoadedSettings, Settings
+from .store import JobStore, open_store
 from .text import TextLayer
-from .worker import Heartbeat, Outcome, Worker
+from .worker import Heartbeat, Outcome, Worker, with_language_check
 
 log = logging.getLogger(__name__)
 
@@ -163,19 +167,27 @@ class NightlyBatch:
                 yield job, self.worker.quarantine(job, e)
         if not ready:
             return
-        options = [self.worker.decode_options(job) for job, _ in ready]
+        plans = []
+        for job, audio in ready:
+            try:
+                plans.append(self.worker.plan(job, audio))
+            except TranscribeError as e:
+                plans.append((self.worker.decode_options(job, None), None))
+                log.warning("job %d: language not decided before decoding (%s)", job.id, type(e).__name__)
+        options = [decode for decode, _ in plans]
         try:
             transcripts = self.recognizer.transcribe_batch(
                 [(audio, decode) for (_, audio), decode in zip(ready, options)], self.batch_size)
         except Exception as e:  # noqa: BLE001 - the whole window failed: every job gets its retry
             transcripts = [TranscriptionFailed(f"the speech engine failed ({type(e).__name__})")] * len(ready)
-        for (job, audio), decode, transcript in zip(ready, options, transcripts):
+        for (job, audio), (decode, check), transcript in zip(ready, plans, transcripts):
             if isinstance(transcript, TranscribeError):
                 yield job, self.worker.guarded(job, lambda failure=transcript: _raise(failure))
             else:
-                yield job, self.worker.guarded(job, lambda job=job, audio=audio, decode=decode, transcript=transcript:
-                                               self.worker.finish(job, self.worker.confirm_language(audio, decode,
-                                                                                                    transcript)))
+                yield job, self.worker.guarded(job, lambda job=job, audio=audio, decode=decode, check=check,
+                                               transcript=transcript: self.worker.finish(
+                                                   job, with_language_check(transcript, check), audio=audio,
+                                                   options=decode))
 
 
 def _raise(error: TranscribeError) -> Outcome:
@@ -186,3 +198,91 @@ def write_summary(summary: BatchSummary, folder: Path) -> Path:
     """Keep the summary as JSON beside the store (``data/batch-reports/<time>.json``)."""
     name = summary.started_at.replace(":", "").replace("+", "_")
     return write_atomic(folder / f"{name}.json", json.dumps(summary.to_json(), indent=2).encode())
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """What the batch was asked for beyond the settings (None: the settings' value)."""
+
+    batch_size: int | None = None
+    window: int | None = None
+    model: str | None = None
+    device: str | None = None
+    language: str | None = None
+    specialty: str | None = None
+
+    def as_flags(self) -> list[str]:
+        """The same requests as options of the ``transcribe batch`` command, for a helper process."""
+        return [f"--{name}={value}" for name, value in (
+            ("batch-size", self.batch_size), ("window", self.window), ("model", self.model),
+            ("device", self.device), ("language", self.language), ("specialty", self.specialty)) if value]
+
+
+def batch_processes(settings: Settings, asked: int | None) -> int:
+    """How many engine processes the batch runs: measured best on a CPU is one per core, one thread each."""
+    wanted = asked if asked is not None else settings.batch.processes
+    if wanted > 0:
+        return wanted
+    device, _, _ = choose_device(EngineOptions(settings.asr.device, settings.asr.compute_type, settings.asr.cpu_threads))
+    return 1 if device == "cuda" else max(1, min(8, len(os.sched_getaffinity(0))))
+
+
+def run_helpers(loaded: LoadedSettings, options: BatchOptions, processes: int, stop: threading.Event,
+                *, on_progress: Callable[[Progress], None] | None = None) -> BatchSummary:
+    """Start the batch's engine processes, report their joint progress, and add up their summaries."""
+    store = open_store(loaded.settings.store_url)
+    try:
+        start_queued = store.count_by_state().get(JobState.QUEUED, 0)
+        helpers = _start_helpers(loaded, options, processes, Path(tempfile.mkdtemp(prefix="transcribe-batch-")))
+        began = time.monotonic()
+        while any(process.poll() is None for _, process in helpers):
+            if stop.is_set():
+                for _, process in helpers:
+                    if process.poll() is None:
+                        process.terminate()
+            if on_progress:
+                left = store.count_by_state().get(JobState.QUEUED, 0)
+                on_progress(Progress(total_files=start_queued, files_done=max(0, start_queued - left), started=began))
+            time.sleep(1)
+    finally:
+        store.close()
+    total = _add_up(helpers)
+    total.wall_s = round(time.monotonic() - began, 3)
+    return total
+
+
+def _start_helpers(loaded: LoadedSettings, options: BatchOptions, processes: int,
+                   folder: Path) -> list[tuple[Path, subprocess.Popen[bytes]]]:
+    # each helper is `transcribe batch --helper FILE`: it runs a NightlyBatch and leaves its summary in FILE
+    environment = dict(os.environ)
+    if loaded.sources.get("asr.cpu_threads") == "default":
+        environment["TRANSCRIBE_ASR_CPU_THREADS"] = "1"
+    command = [sys.executable, "-m", "transcribe"] + (["--config", str(loaded.config_file)] if loaded.config_file else [])
+    helpers = []
+    for number in range(processes):
+        part = folder / f"{number}.json"
+        helpers.append((part, subprocess.Popen(
+            command + ["-q", "batch", "--quiet", "--helper", str(part)] + options.as_flags(), env=environment)))
+    return helpers
+
+
+def write_helper_summary(summary: BatchSummary, path: Path) -> None:
+    """Leave a helper process's summary where the batch that started it adds it up."""
+    path.write_text(json.dumps(summary.to_json()))
+
+
+def _add_up(helpers: list[tuple[Path, subprocess.Popen[bytes]]]) -> BatchSummary:
+    total = BatchSummary(started_at=datetime.now().astimezone().isoformat(timespec="seconds"))
+    for path, process in helpers:
+        try:
+            part: dict[str, Any] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            total.failures.append({"job": None, "state": "helper-failed",
+                                   "reason": f"an engine process ended with {process.returncode}"})
+            continue
+        total.files_done += part["files_done"]
+        total.files_failed += part["files_failed"]
+        total.audio_s += part["audio_s"]
+        total.failures += part["failures"]
+        total.interrupted = total.interrupted or part["interrupted"]
+    return total

@@ -1,46 +1,131 @@
-"""Biasing the engine towards an author's vocabulary: the initial prompt, and how it is chosen.
+"""Telling the engine, before it decodes, which words this dictation is likely to contain.
 
-Whisper reads ``initial_prompt`` as if it were the text just before the
-dictation, so medical words it contains are far more likely to be spelt right.
-Only about thirty terms fit (the prompt is cut at about 220 tokens), and on poor
-audio the engine may *copy* the prompt into the transcript: a run of drug names
-never spoken. So the terms are chosen per author (what this author really
-dictates: ``vocab/site/authors/<author>.tsv``), and the text layer flags words
-that look copied (see ``transcribe.text.prompt_copies``).
+The text layer cannot recover a term the engine never heard ("la pizza dans" for
+apixaban). faster-whisper's ``hotwords`` put a list of words before every 30-second
+window the engine decodes, so that it spells them when it hears something close.
+The list of one dictation is made, most specific first, of:
+
+1. the drugs and diagnoses of this patient's earlier filed reports (when the patient is
+   known at intake: sidecar or file name);
+2. the author's own terms (``vocab/site/authors/<author>.tsv``, written by the site);
+3. the terms learned from the author's validated reports (counted, most frequent first,
+   accepted by an admin: ``vocab/site/authors/learned/<author>.tsv``);
+4. the list of the author's specialty (``vocab/<lang>/specialties/<specialty>.tsv``).
+
+Deduplicated (accents and case ignored) and cut to what fits the engine's window.
+The transcript records the list; a term of it written where the engine's confidence
+is low, or in a run of list terms, is flagged as a possible copy (``text/prompt_copies.py``).
+
+``initial_prompt`` (the author's terms as the text before the dictation) stays a site
+choice (``asr.prompt = "author"``): it was measured slower (repetition loops) and copied
+terms far more often than hotwords.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-#: Whisper keeps at most half its 448-token context for the prompt; stay well inside it.
+from .folding import fold
+from .vocabulary import LanguageVocabulary
+
+#: faster-whisper keeps at most half its 448-token window for hotwords and cuts the rest mid-word;
+#: medical words take 3 to 4 tokens each, so stay well inside it.
+MAX_HOTWORD_CHARACTERS = 480
+MAX_HOTWORD_TERMS = 40
+#: The initial prompt: Whisper keeps at most half its context for it.
 MAX_PROMPT_CHARACTERS = 600
 MAX_PROMPT_TERMS = 30
 
 _LEAD = {"fr": "Termes médicaux : ", "en": "Medical terms: "}
 
+#: where a term of the list came from, most specific first
+SOURCES = ("patient", "author", "learned", "specialty")
+
+
+@dataclass(frozen=True)
+class BiasingList:
+    """The words given to the engine for one dictation, and where each came from."""
+
+    terms: tuple[str, ...] = ()
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def hotwords(self) -> str | None:
+        """The list as faster-whisper's ``hotwords`` string, or None when empty."""
+        return ", ".join(self.terms) if self.terms else None
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready mapping, kept in the transcript's options."""
+        return {"terms": list(self.terms), "sources": {t: self.sources[t] for t in self.terms}}
+
+
+def build_biasing(groups: Iterable[tuple[str, Iterable[str]]], *, max_terms: int = MAX_HOTWORD_TERMS,
+                  max_characters: int = MAX_HOTWORD_CHARACTERS) -> BiasingList:
+    """One list from (source, terms) groups given most specific first: deduplicated, cut to fit."""
+    chosen: list[str] = []
+    sources: dict[str, str] = {}
+    seen: set[str] = set()
+    length = 0
+    for source, terms in groups:
+        for term in terms:
+            term = " ".join(term.split())
+            key = fold(term)
+            if not term or key in seen:
+                continue
+            if len(chosen) >= max_terms or length + len(term) + 2 > max_characters:
+                return BiasingList(tuple(chosen), sources)
+            seen.add(key)
+            chosen.append(term)
+            sources[term] = source
+            length += len(term) + 2
+    return BiasingList(tuple(chosen), sources)
+
 
 @dataclass(frozen=True)
 class Prompt:
-    """The prompt given to the engine and the terms it lists, in order."""
+    """The initial prompt given to the engine and the terms it lists, in order."""
 
     text: str
     terms: tuple[str, ...]
 
 
 def build_prompt(terms: list[str] | tuple[str, ...], language: str | None) -> Prompt | None:
-    """A prompt listing the author's terms (most important first), or None when there are none."""
+    """An initial prompt listing the author's terms (most important first), or None when there are none."""
     lead = _LEAD.get(language or "", _LEAD["en"])
-    chosen: list[str] = []
-    length = len(lead)
-    for term in terms:
-        term = term.strip()
-        if not term or term in chosen:
-            continue
-        if len(chosen) >= MAX_PROMPT_TERMS or length + len(term) + 2 > MAX_PROMPT_CHARACTERS:
-            break
-        chosen.append(term)
-        length += len(term) + 2
+    chosen = build_biasing([("author", terms)], max_terms=MAX_PROMPT_TERMS,
+                           max_characters=MAX_PROMPT_CHARACTERS - len(lead)).terms
     if not chosen:
         return None
-    return Prompt(lead + ", ".join(chosen) + ".", tuple(chosen))
+    return Prompt(lead + ", ".join(chosen) + ".", chosen)
+
+
+#: lexicon kinds worth telling the engine about from a patient's or an author's reports
+_WORTH_BIASING = frozenset({"drug", "brand", "inn", "term", "clinical"})
+
+
+def terms_in(texts: Iterable[str], vocab: LanguageVocabulary, *, longest: int = 3) -> list[tuple[str, int]]:
+    """The lexicon's drugs and diagnoses found in texts, with in how many texts each is, most frequent first."""
+    counts: dict[str, int] = {}
+    spelled: dict[str, str] = {}
+    for text in texts:
+        words = re.findall(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", text)
+        found: set[str] = set()
+        index = 0
+        while index < len(words):
+            for size in range(min(longest, len(words) - index), 0, -1):
+                phrase = " ".join(words[index:index + size])
+                term = vocab.term(phrase)
+                if term is not None and term.kind in _WORTH_BIASING and len(phrase) >= 4 and \
+                        (size > 1 or phrase.lower() not in vocab.ordinary_words):
+                    key = fold(term.text)
+                    found.add(key)
+                    spelled.setdefault(key, term.text)
+                    index += size
+                    break
+            else:
+                index += 1
+        for key in found:
+            counts[key] = counts.get(key, 0) + 1
+    return sorted(((spelled[k], n) for k, n in counts.items()), key=lambda item: (-item[1], item[0]))

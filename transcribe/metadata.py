@@ -10,6 +10,7 @@ Schema (every key optional)::
       "priority": "normal" | "urgent",
       "due_date": "2026-11-25",
       "language": "fr" | "en",
+      "specialty": "cardiology" | ... (see transcribe/specialties.py),
       "copies": ["Dr Leroy, cardiologue", "..."]
     }
 
@@ -27,6 +28,7 @@ from typing import Any
 
 from .errors import InputError
 from .patients import DictatedIdentity, parse_date
+from .specialties import SPECIALTIES
 from .worktypes import WORKTYPES
 
 MAX_SIDECAR_BYTES = 64 * 1024
@@ -51,6 +53,7 @@ class DictationMetadata:
     due_date: date | None = None
     language: str | None = None
     copies: tuple[str, ...] = field(default_factory=tuple)
+    specialty: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready mapping, as stored with the job."""
@@ -61,6 +64,7 @@ class DictationMetadata:
             "priority": self.priority,
             "due_date": self.due_date.isoformat() if self.due_date else None,
             "language": self.language,
+            "specialty": self.specialty,
             "copies": list(self.copies),
         }
 
@@ -83,12 +87,13 @@ def parse_sidecar(data: bytes, name: str = "sidecar") -> DictationMetadata:
     language = _text(content, "language", name, 5)
     if language is not None and language not in ("fr", "en"):
         raise SidecarInvalid(f"{name}: language must be 'fr' or 'en'")
+    specialty = _choice(content, "specialty", SPECIALTIES, name)
     due = _date(content, "due_date", name)
     copies = content.get("copies", [])
     if not isinstance(copies, list) or not all(isinstance(c, str) and len(c) <= 200 for c in copies) or len(copies) > 20:
         raise SidecarInvalid(f"{name}: copies must be a list of at most 20 names (200 characters each)")
     return DictationMetadata(author, _identity(content.get("patient"), name), worktype, priority, due, language,
-                             tuple(c.strip() for c in copies if c.strip()))
+                             tuple(c.strip() for c in copies if c.strip()), specialty)
 
 
 def _identity(patient: Any, name: str) -> DictatedIdentity | None:

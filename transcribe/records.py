@@ -173,6 +173,8 @@ class Flag:
     #: the readings a person chooses between (a doubtful dose: "5 g" or "5000 g"); the flag cannot be
     #: ticked while the text still holds the doubtful form
     choices: tuple[str, ...] = ()
+    #: what kind of doubt it is, for the interface's message catalogue ("heard-clearly", "unlisted-drug"...)
+    code: str = ""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigurationError
+from .specialties import SPECIALTIES
 from .worktypes import WORKTYPES
 
 CONFIG_FILE_NAME = "transcribe.toml"
@@ -92,7 +93,14 @@ class AsrSettings:
     min_language_probability: float = 0.6
     beam_size: int = 5
     vad_filter: bool = True
-    prompt: str = "author"
+    #: "hotwords": tell the engine the dictation's likely words (patient, author, learned, specialty); "off"
+    biasing: str = "hotwords"
+    #: the specialty of authors who have none of their own ("" : none); ``transcribe run --specialty`` sets it
+    specialty: str = ""
+    #: "author": also give the author's terms as the initial prompt (slower, copies more: measured); "off"
+    prompt: str = "off"
+    #: judge a drug correction the text layer cannot make alone by decoding its clip again (measured)
+    audio_judge: bool = False
     model_cache: Path = field(default_factory=_default_model_cache)
 
 
@@ -165,6 +173,8 @@ class AuthorSettings:
     language: str = "auto"
     name: str = ""
     worktype: str = ""
+    #: the specialty the author dictates in (see transcribe/specialties.py): chooses the engine's word list
+    specialty: str = ""
 
 
 @dataclass(frozen=True)
@@ -194,6 +204,10 @@ class Settings:
     def site_languages(self) -> tuple[str, ...]:
         """The languages this site dictates in, in order of preference."""
         return tuple(code.strip() for code in self.asr.languages.split(",") if code.strip())
+
+    def specialty_for(self, author: str) -> str | None:
+        """The specialty this author dictates in: their own setting, else the site's; None when neither."""
+        return self.authors.get(author, AuthorSettings()).specialty or self.asr.specialty or None
 
     def language_for(self, author: str) -> str | None:
         """The language to transcribe this author in, or None to detect it."""
@@ -458,6 +472,13 @@ def _check(settings: Settings) -> None:
         )
     if asr.prompt not in ("off", "author"):
         raise ConfigurationError(f"asr.prompt '{asr.prompt}' must be 'off' or 'author'")
+    if asr.biasing not in ("off", "hotwords"):
+        raise ConfigurationError(f"asr.biasing '{asr.biasing}' must be 'hotwords' or 'off'")
+    specialties = [("asr.specialty", asr.specialty)] + [(f"authors.{n}.specialty", a.specialty)
+                                                        for n, a in settings.authors.items()]
+    for key, specialty in specialties:
+        if specialty and specialty not in SPECIALTIES:
+            raise ConfigurationError(f"{key} '{specialty}' is not a specialty; use one of: {', '.join(SPECIALTIES)}")
     if asr.cpu_threads < 0 or asr.beam_size < 1:
         raise ConfigurationError("asr.cpu_threads must be 0 (all cores) or more, and asr.beam_size 1 or more")
     languages = [("asr.language", asr.language)]

@@ -156,6 +156,8 @@ class LanguageVocabulary:
     per_day_words: tuple[str, ...] = ()
     #: frequency words after a dose -> takes a day (0: the number said before them, "3 fois par jour")
     times_per_day: dict[str, int] = field(default_factory=dict)
+    #: specialty -> the terms most dictated in it, most important first (``specialties/<specialty>.tsv``)
+    specialty_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @cached_property
     def command_starts(self) -> frozenset[tuple[str, ...]]:
@@ -190,6 +192,8 @@ class Vocabulary:
     languages: dict[str, LanguageVocabulary]
     version: str
     author_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: author -> terms learned from the author's validated reports (accepted by an admin), most frequent first
+    learned_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def for_language(self, language: str) -> LanguageVocabulary | None:
         """The vocabulary of a language, or None where there is none."""
@@ -262,8 +266,13 @@ def _load(folder: Path, site_folder: Path) -> Vocabulary:
     authors = {}
     if (site_folder / "authors").is_dir():
         for path in sorted((site_folder / "authors").glob("*.tsv")):
-            authors[path.stem] = tuple(row[0] for row in _read(path, hashlib.sha256()))
-    return Vocabulary(languages, digest.hexdigest()[:12], authors)
+            authors[path.stem] = tuple(row[0] for row in _read(path, digest))
+    learned = {}
+    if (site_folder / "authors" / "learned").is_dir():
+        for path in sorted((site_folder / "authors" / "learned").glob("*.tsv")):
+            rows = sorted(_read(path, digest), key=lambda row: -int(row[2]) if len(row) > 2 and row[2].isdigit() else 0)
+            learned[path.stem] = tuple(row[0] for row in rows)
+    return Vocabulary(languages, digest.hexdigest()[:12], authors, learned)
 
 
 def _with_foreign_drugs(languages: dict[str, LanguageVocabulary]) -> dict[str, LanguageVocabulary]:
@@ -406,6 +415,10 @@ def _load_language(folder: Path, site: Path, language: str, digest: hashlib._Has
         year_words=frozenset(rules.get("year", ())),
         per_day_words=tuple(rules.get("per_day", ())),
         times_per_day={str(k): int(v) for k, v in rules.get("times_per_day", {}).items()},
+        specialty_terms={
+            path.stem: tuple(row[0] for row in _read(path, digest) if row[0].strip())
+            for path in sorted((folder / "specialties").glob("*.tsv"))
+        },
     )
 
 

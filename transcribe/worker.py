@@ -15,24 +15,25 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .asr import DecodeOptions, EngineOptions, SpeechRecognizer
 from .atomic import move_file
 from .audio import DecodedAudio, decode_dictation
-from .biasing import build_prompt
+from .biasing import BiasingList, build_biasing, build_prompt, terms_in
 from .errors import InputError, StageError, TranscribeError
 from .filing import file_waiting_reports
 from .inbox import archive_path
 from .models import resolve_model
 from .quarantine import error_record_path, quarantine_file
-from .records import Job, JobState, Transcript
-from .patients import identity_from_json, propose_patient
+from .audio_judge import judge
+from .records import CleanText, Job, JobState, Transcript
+from .patients import identity_from_filename, identity_from_json, propose_patient
 from .report import organise, people_of, render_docx, template_path, write_draft
 from .settings import Settings
 from .store import JobStore, WorkerIdentity, this_worker
-from .languages import check_language
+from .languages import LanguageCheck, check_language
 from .text import TextLayer, TextOptions
 from .text.pipeline import with_flag
 from .vocabulary import load_vocabulary, vocabulary_folder
@@ -147,32 +148,58 @@ class Worker:
 
     def _draft(self, job: Job) -> Outcome:
         audio = decode_dictation(job.audio_path, job.original_name)
-        options = self.decode_options(job)
+        options, check = self.plan(job, audio)
         transcript = self.recognizer.transcribe(audio, options)
-        return self.finish(job, self.confirm_language(audio, options, transcript))
+        return self.finish(job, with_language_check(transcript, check), audio=audio, options=options)
 
-    def confirm_language(self, audio: DecodedAudio, options: DecodeOptions, transcript: Transcript) -> Transcript:
-        """Transcribe again in the expected language when the engine's detection is not trusted."""
-        if options.language is not None:  # the sidecar or the author's setting said which
-            return transcript
-        check = check_language(transcript.language, transcript.language_probability,
-                               site_languages=self.settings.site_languages, expected=None,
-                               probabilities=transcript.options.get("language_probabilities"),
+    def plan(self, job: Job, audio: DecodedAudio) -> tuple[DecodeOptions, LanguageCheck | None]:
+        """The language (and its doubt) and the words to tell the engine, decided before it decodes.
+
+        The sidecar's language comes first, then the author's; otherwise the engine's detection, kept
+        only when it is one of the site's languages and likely enough (``transcribe.languages``).
+        """
+        language = self.expected_language(job)
+        if language is not None:
+            return self.decode_options(job, language), None
+        detected, probability, probabilities = self.recognizer.detect_language(audio)
+        check = check_language(detected, probability, site_languages=self.settings.site_languages, expected=None,
+                               probabilities=probabilities,
                                min_probability=self.settings.asr.min_language_probability)
-        if check.reason is None:
-            return transcript
-        if check.rerun_in is not None:
-            log.info("language %s (%.0f%%) not trusted: transcribing again in %s", check.detected,
-                     100 * check.probability, check.rerun_in)
-            transcript = self.recognizer.transcribe(audio, dataclasses.replace(options, language=check.rerun_in))
-        return dataclasses.replace(transcript, options={**transcript.options, "language_check": check.to_json()})
+        if check.rerun_in:
+            log.info("language %s (%.0f%%) not trusted: transcribing in %s", detected, 100 * probability,
+                     check.rerun_in)
+        options = self.decode_options(job, check.rerun_in or detected, detected=True)
+        return options, check if check.reason else None
 
-    def finish(self, job: Job, transcript: Transcript) -> Outcome:
-        """Everything after the engine: text layer, report, patient proposal, draft files, the store."""
+    def judged(self, transcript: Transcript, clean: CleanText, audio: DecodedAudio, options: DecodeOptions
+               ) -> tuple[Transcript, CleanText]:
+        """The clean text again with the drug corrections the audio confirmed; the verdicts kept."""
+        doubts = self.text_layer.audio_doubts(clean)
+        if not doubts:
+            return transcript, clean
+        verdicts = judge(self.recognizer, audio, transcript, doubts, options)
+        transcript = dataclasses.replace(transcript, options={
+            **transcript.options, "audio_judge": [v.to_json() for v in verdicts]})
+        confirmed = {(v.doubt.start, v.doubt.end): v.doubt.candidate for v in verdicts if v.confirmed}
+        return transcript, (self.text_layer.clean(transcript, confirmed) if confirmed else clean)
+
+    def expected_language(self, job: Job) -> str | None:
+        """The language a person said this dictation is in: its sidecar's, else its author's setting."""
+        return (job.metadata or {}).get("language") or self.settings.language_for(job.author)
+
+    def finish(self, job: Job, transcript: Transcript, *, audio: DecodedAudio | None = None,
+               options: DecodeOptions | None = None) -> Outcome:
+        """Everything after the engine: text layer, report, patient proposal, draft files, the store.
+
+        With the audio (and ``asr.audio_judge``), the drug corrections the text layer could not make
+        alone are judged on the audio first (``transcribe.audio_judge``).
+        """
         if not transcript.words:
             raise NoSpeech(f"{job.original_name}: no speech was found in the recording "
                            f"({transcript.duration_s:.0f} s of silence, noise or music)")
         clean = self.text_layer.clean(transcript)
+        if audio is not None and options is not None and self.settings.asr.audio_judge:
+            transcript, clean = self.judged(transcript, clean, audio, options)
         language_doubt = (transcript.options.get("language_check") or {}).get("reason")
         if language_doubt:
             clean = with_flag(clean, "language", language_doubt)
@@ -211,19 +238,40 @@ class Worker:
         log.info("job %d drafted (%.1f s of audio, %s)", job.id, transcript.duration_s, transcript.language)
         return Outcome(job.id, JobState.DRAFTED, text=clean.text)
 
-    def decode_options(self, job: Job) -> DecodeOptions:
-        """How this job's dictation is transcribed: its language (sidecar, then author) and prompt."""
-        language = (job.metadata or {}).get("language") or self.settings.language_for(job.author)
+    def decode_options(self, job: Job, language: str | None, *, detected: bool = False) -> DecodeOptions:
+        """How this job's dictation is transcribed: its language, its biasing list, the site's prompt choice."""
+        vocabulary = self.text_layer.vocabulary
         prompt = None
         if self.settings.asr.prompt == "author":
-            prompt = build_prompt(self.text_layer.vocabulary.author_terms.get(job.author, ()), language)
+            prompt = build_prompt(vocabulary.author_terms.get(job.author, ()), language)
+        biasing = self.biasing_for(job, language) if self.settings.asr.biasing == "hotwords" else BiasingList()
+        given = tuple(dict.fromkeys((prompt.terms if prompt else ()) + biasing.terms))
         return DecodeOptions(
             language=language,
             beam_size=self.settings.asr.beam_size,
             vad_filter=self.settings.asr.vad_filter,
             initial_prompt=prompt.text if prompt else None,
-            prompt_terms=prompt.terms if prompt else (),
+            prompt_terms=given,
+            hotwords=biasing.hotwords,
+            biasing=biasing.to_json() if biasing.terms else None,
+            detected=detected,
         )
+
+    def biasing_for(self, job: Job, language: str | None) -> BiasingList:
+        """The words this dictation is likely to contain: its patient's, its author's, its specialty's."""
+        vocabulary = self.text_layer.vocabulary
+        vocab = vocabulary.for_language(language) if language else None
+        groups: list[tuple[str, Iterable[str]]] = []
+        patient_id = patient_known_at_intake(job)
+        if patient_id and vocab is not None:
+            history = self.store.filed_texts_of_patient(patient_id, limit=10)
+            groups.append(("patient", [term for term, _ in terms_in(history, vocab)]))
+        groups.append(("author", vocabulary.author_terms.get(job.author, ())))
+        groups.append(("learned", vocabulary.learned_terms.get(job.author, ())))
+        specialty = (job.metadata or {}).get("specialty") or self.settings.specialty_for(job.author)
+        if specialty and vocab is not None:
+            groups.append(("specialty", vocab.specialty_terms.get(specialty, ())))
+        return build_biasing(groups)
 
     def quarantine(self, job: Job, error: InputError) -> Outcome:
         """Keep a bad dictation aside with its reason."""
@@ -256,6 +304,22 @@ class Worker:
                               actor=str(self.identity))
         log.warning("job %d quarantined (%s)", job.id, kind)
         return Outcome(job.id, JobState.QUARANTINED, error=message)
+
+
+def with_language_check(transcript: Transcript, check: LanguageCheck | None) -> Transcript:
+    """The transcript with the doubt about its language recorded (the text layer's flag comes from it)."""
+    if check is None:
+        return transcript
+    return dataclasses.replace(transcript, options={**transcript.options, "language_check": check.to_json()})
+
+
+def patient_known_at_intake(job: Job) -> str | None:
+    """The patient identifier given with the audio (sidecar, then file name), before any matching."""
+    sidecar = identity_from_json((job.metadata or {}).get("identity"))
+    if sidecar is not None and sidecar.patient_id:
+        return sidecar.patient_id
+    named = identity_from_filename(job.original_name)
+    return named.patient_id if named is not None else None
 
 
 def requeue(settings: Settings, store: JobStore, job_id: int) -> Job:

@@ -9,10 +9,12 @@ and capitals.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import spacy
 
+from ..folding import fold
 from ..records import CleanText, Flag, Transcript
 from ..vocabulary import LanguageVocabulary, Vocabulary
 from . import abbreviations, doses, layout, numbers
@@ -20,9 +22,19 @@ from .commands import CommandFinder
 from .hallucinations import as_replacements, find_hallucinations
 from .prompt_copies import find_prompt_copies
 from .rewriting import PendingFlag, Replacement, Rewriting
-from .terms import TermIndex, find_terms, term_replacements
+from .terms import AUDIO_JUDGED, TermIndex, find_terms, term_replacements
 from .tokens import SourceText, source_of, tokenize
 from .units import UnitFinder
+
+
+@dataclass(frozen=True)
+class AudioDoubt:
+    """A word the text layer would have changed into a medicine, for the audio to settle (source span)."""
+
+    start: int
+    end: int
+    heard: str
+    candidate: str
 
 
 @dataclass(frozen=True)
@@ -70,30 +82,49 @@ class TextLayer:
             self._layers[language] = _LanguageLayer(vocab)
         return self._layers[language]
 
-    def clean(self, transcript: Transcript) -> CleanText:
-        """The clean text of a transcript, with its edits and flags."""
+    def clean(self, transcript: Transcript, confirmed: Mapping[tuple[int, int], str] | None = None) -> CleanText:
+        """The clean text of a transcript, with its edits and flags.
+
+        ``confirmed`` holds the corrections the audio confirmed (source span -> term, see
+        ``transcribe.audio_judge``): those are applied as edits whose rule says so.
+        """
         prompt_terms = tuple(transcript.options.get("prompt_terms") or ())
-        return self._clean(source_of(transcript), transcript.language, prompt_terms)
+        return self._clean(source_of(transcript), transcript.language, prompt_terms, dict(confirmed or {}))
+
+    def audio_doubts(self, clean: CleanText) -> list[AudioDoubt]:
+        """The flagged words the audio can settle: a medicine the layer would have written had the engine
+        doubted the word (never a word that looks like a medicine we do not list)."""
+        vocab = self.vocabulary.for_language(clean.language)
+        doubts = []
+        for flag in clean.flags:
+            if flag.kind != "term" or flag.code not in AUDIO_JUDGED or not flag.suggestion or vocab is None:
+                continue
+            term = vocab.term(flag.suggestion)
+            if term is not None and term.is_drug:
+                doubts.append(AudioDoubt(flag.start, flag.end, clean.source[flag.start:flag.end], term.text))
+        return doubts
 
     def clean_text(self, text: str, language: str) -> CleanText:
         """The clean text of plain text (no engine confidences: every word counts as certain)."""
         return self._clean(SourceText(text, (), ()), language, ())
 
-    def _clean(self, source: SourceText, language: str, prompt_terms: tuple[str, ...]) -> CleanText:
+    def _clean(self, source: SourceText, language: str, prompt_terms: tuple[str, ...],
+               confirmed: dict[tuple[int, int], str] | None = None) -> CleanText:
         rw = Rewriting(source.text)
         for copy in find_prompt_copies(source, prompt_terms):
             rw.flags.append(PendingFlag(copy.start, copy.end, "prompt-copy", copy.reason, None))
         layer = self._layer(language)
         if layer is not None and source.text.strip():
-            self._run(rw, layer, source)
+            self._run(rw, layer, source, confirmed or {})
         edits = tuple(rw.edits())
         flags = tuple(
-            Flag(f.start, f.end, *rw.text_span(f.start, f.end), f.kind, f.reason, f.suggestion, f.choices)
+            Flag(f.start, f.end, *rw.text_span(f.start, f.end), f.kind, f.reason, f.suggestion, f.choices, f.code)
             for f in sorted(rw.flags, key=lambda f: (f.start, f.end))
         )
         return CleanText(source.text, rw.text, edits, flags, language)
 
-    def _run(self, rw: Rewriting, layer: _LanguageLayer, source: SourceText) -> None:
+    def _run(self, rw: Rewriting, layer: _LanguageLayer, source: SourceText,
+             confirmed: dict[tuple[int, int], str]) -> None:
         vocab = layer.vocab
         removals = find_hallucinations(source, vocab.hallucinations)  # on the source: nothing changed yet
         for removal in removals:
@@ -117,7 +148,7 @@ class TextLayer:
             rw.flag(flag.start, flag.end, "abbreviation", flag.reason, flag.suggestion)
         rw.apply(spelled)
         if self.options.correct_terms:
-            self._correct_terms(rw, layer, source)
+            self._correct_terms(rw, layer, source, confirmed)
         rw.apply(find_site_corrections(rw.text, vocab.corrections))
         expansions, ambiguous = abbreviations.find_expansions(rw.text, vocab, self.options.abbreviations)
         for flag in ambiguous:
@@ -130,7 +161,8 @@ class TextLayer:
                 break
         rw.apply(layout.find_casing(rw.text, vocab, rw.is_changed))
 
-    def _correct_terms(self, rw: Rewriting, layer: _LanguageLayer, source: SourceText) -> None:
+    def _correct_terms(self, rw: Rewriting, layer: _LanguageLayer, source: SourceText,
+                       confirmed: dict[tuple[int, int], str]) -> None:
         text = rw.text
         tokens = tokenize(text)
         starts = _sentence_starts(text)
@@ -140,10 +172,15 @@ class TextLayer:
             return source.probability_at(src_start, src_end)
 
         findings = find_terms(tokens, layer.vocab, layer.terms, probability, starts)
+        heard: list[Replacement] = []
         for finding in findings:
-            if not finding.change:
-                rw.flag(finding.start, finding.end, "term", finding.reason, finding.term.text)
-        rw.apply(term_replacements([f for f in findings if not rw.is_changed(f.start, f.end)]))
+            judged = confirmed.get(rw.source_span(finding.start, finding.end))
+            if judged is not None and fold(judged) == fold(finding.term.text) and not rw.is_changed(finding.start,
+                                                                                                      finding.end):
+                heard.append(Replacement(finding.start, finding.end, finding.term.text, "term-audio", 0.9))
+            elif not finding.change:
+                rw.flag(finding.start, finding.end, "term", finding.reason, finding.term.text, code=finding.code)
+        rw.apply(term_replacements([f for f in findings if not rw.is_changed(f.start, f.end)]) + heard)
 
 
 def with_flag(clean: CleanText, kind: str, reason: str) -> CleanText:

@@ -40,6 +40,7 @@ class PendingFlag:
     reason: str
     suggestion: str | None = None
     choices: tuple[str, ...] = ()
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -152,10 +153,10 @@ class Rewriting:
 
     # --- flags and spans --------------------------------------------------------------
     def flag(self, start: int, end: int, kind: str, reason: str, suggestion: str | None = None,
-             choices: tuple[str, ...] = ()) -> None:
+             choices: tuple[str, ...] = (), code: str = "") -> None:
         """Mark a span of the current text for a person to check."""
         src_start, src_end = self.source_span(start, end)
-        self.flags.append(PendingFlag(src_start, src_end, kind, reason, suggestion, choices))
+        self.flags.append(PendingFlag(src_start, src_end, kind, reason, suggestion, choices, code))
 
     def source_span(self, start: int, end: int) -> tuple[int, int]:
         """The source span behind a span of the current text (whole pieces where they were replaced)."""

@@ -55,6 +55,13 @@ class TermFinding:
     score: float
     change: bool
     reason: str
+    #: what kind of doubt (for the interface's catalogue and the audio judge): "corrected", "same-medicine",
+    #: "heard-clearly", "drug-place", "unlisted-drug", "doubtful-word", "lookalike-drugs", "unknown-word"
+    code: str = ""
+
+
+#: the doubts the audio can settle: a drug the layer would have written had the engine doubted the word
+AUDIO_JUDGED = frozenset({"heard-clearly", "unknown-word", "doubtful-word"})
 
 
 def french_key(word: str) -> str:
@@ -134,7 +141,7 @@ def find_terms(tokens: list[Token], vocab: LanguageVocabulary, index: TermIndex,
             same = _same_medicine_here(token.text, vocab)
             if same is not None:
                 findings.append(TermFinding(token.start, token.end, token.text, same, 100.0, True,
-                                            f"'{token.text}' written as this language writes it: '{same.text}'"))
+                                            f"'{token.text}' written as this language writes it: '{same.text}'", code="same-medicine"))
             continue
         if looks_like_unlisted_drug(token, words, number, vocab):
             finding = _unlisted_drug(token, index)
@@ -183,7 +190,7 @@ def _doubted_by_the_engine(probability: Callable[[int, int], float]) -> Callable
             "there is no audio to confirm it"
         return TermFinding(finding.start, finding.end, finding.word, finding.term, finding.score, False,
                            f"'{finding.word}' may be the {finding.term.kind} '{finding.term.text}', but {clearly}; "
-                           "it was kept: check it against the audio")
+                           "it was kept: check it against the audio", code="heard-clearly")
     return check
 
 
@@ -193,7 +200,7 @@ def _not_a_word_in_drug_place(finding: TermFinding, drug_position: bool) -> Term
         return finding
     return TermFinding(finding.start, finding.end, finding.word, finding.term, finding.score, False,
                        f"'{finding.word}' stands where a medicine is named; it was kept (perhaps "
-                       f"'{finding.term.text}'): check it against the audio")
+                       f"'{finding.term.text}'): check it against the audio", code="drug-place")
 
 
 def looks_like_unlisted_drug(token: Token, words: list[Token], number: int, vocab: LanguageVocabulary) -> bool:
@@ -240,7 +247,7 @@ def _unlisted_drug(token: Token, index: TermIndex) -> TermFinding | None:
     term, score = ranked[0]
     return TermFinding(token.start, token.end, token.text, term, score, False,
                        f"'{token.text}' looks like the name of a medicine the lexicon does not list; it was kept "
-                       f"as heard (close to '{term.text}'): check it against the audio")
+                       f"as heard (close to '{term.text}'): check it against the audio", code="unlisted-drug")
 
 
 def _is_candidate_shape(token: Token) -> bool:
@@ -260,7 +267,7 @@ def _doubtful_ordinary(token: Token, index: TermIndex, probability: float) -> Te
         return None
     term, score = ranked[0]
     return TermFinding(token.start, token.end, token.text, term, score, False,
-                       f"'{token.text}' was heard with low confidence; perhaps '{term.text}'")
+                       f"'{token.text}' was heard with low confidence; perhaps '{term.text}'", code="doubtful-word")
 
 
 def _best(start: int, end: int, word: str, index: TermIndex, *, capitalised: bool) -> TermFinding | None:
@@ -277,10 +284,10 @@ def _best(start: int, end: int, word: str, index: TermIndex, *, capitalised: boo
     if drug_rivals:
         names = ", ".join([term.text] + [t.text for t in drug_rivals])
         return TermFinding(start, end, word, term, score, False,
-                           f"'{word}' sounds like several drugs ({names}): check which one was said")
+                           f"'{word}' sounds like several drugs ({names}): check which one was said", code="lookalike-drugs")
     if score >= threshold and not close_rivals:
-        return TermFinding(start, end, word, term, score, True, f"'{word}' corrected to the {term.kind} '{term.text}'")
-    return TermFinding(start, end, word, term, score, False, f"'{word}' is not a known word; perhaps '{term.text}'")
+        return TermFinding(start, end, word, term, score, True, f"'{word}' corrected to the {term.kind} '{term.text}'", code="corrected")
+    return TermFinding(start, end, word, term, score, False, f"'{word}' is not a known word; perhaps '{term.text}'", code="unknown-word")
 
 
 def _same_word(a: str, b: str) -> bool:
@@ -303,7 +310,7 @@ def _joined(first: Token, second: Token, vocab: LanguageVocabulary, index: TermI
     if finding is None or not finding.change:
         return None
     return TermFinding(first.start, second.end, f"{first.text} {second.text}", finding.term, finding.score, True,
-                       f"'{first.text} {second.text}' corrected to the {finding.term.kind} '{finding.term.text}'")
+                       f"'{first.text} {second.text}' corrected to the {finding.term.kind} '{finding.term.text}'", code="corrected")
 
 
 def term_replacements(findings: list[TermFinding]) -> list[Replacement]:

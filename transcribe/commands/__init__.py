@@ -1,0 +1,126 @@
+"""The ``transcribe`` command. Only this package turns errors into messages and exit codes.
+
+Each area of the command is its own module, registering its subcommands and holding their handlers:
+``intake`` (serve, worker, run, batch, dictate, jobs, requeue), ``reports`` (text, validate, file,
+patients), ``accounts`` (user, audit), ``learning`` (stats, proposals, rerun) and ``configuration``
+(models, config). This module holds the entry point, the global options and what the areas share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from .. import __version__
+from ..errors import ConfigurationError, TranscribeError
+from ..settings import LoadedSettings, Settings, load_settings
+from ..specialties import SPECIALTIES
+from ..store import JobStore, open_store
+
+if TYPE_CHECKING:
+    from ..vocabulary import Vocabulary
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+"""What ``add_subparsers`` returns: where an area registers its subcommands."""
+
+Handler: TypeAlias = Callable[[argparse.Namespace, LoadedSettings], int]
+"""A subcommand's handler, set as the ``handler`` default of its parser."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``transcribe`` command."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    os.umask(0o077)  # everything the pipeline writes holds patient data: private to its user
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        loaded = load_settings(args.config, flags=_flags(args))
+        _configure_logging(loaded.settings, args)
+        handler: Handler = args.handler
+        return int(handler(args, loaded))
+    except ConfigurationError as e:
+        print(f"transcribe: configuration error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except TranscribeError as e:
+        print(f"transcribe: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # output piped into head or less, closed early
+        sys.stderr.close()
+        return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    # imported here: the areas import this module's helpers, so it must be complete first
+    from . import accounts, configuration, intake, learning, reports
+
+    parser = argparse.ArgumentParser(
+        prog="transcribe",
+        description="Medical dictation: inbox -> transcription -> draft report -> review -> patient record.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--config", type=Path, help="settings file (default: ./transcribe.toml if present)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more (DEBUG)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="log only warnings and errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # the order of the `transcribe --help` listing, which interleaves the intake and report areas
+    intake.register(commands)  # serve worker run batch dictate
+    reports.register_text(commands)  # text
+    intake.register_queue(commands)  # jobs requeue
+    reports.register(commands)  # validate file patients
+    accounts.register(commands)  # user audit
+    learning.register(commands)  # stats proposals rerun
+    configuration.register(commands)  # models config
+    return parser
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """Add --model, --device, --language and --specialty, which override the asr settings."""
+    parser.add_argument("--model", help="model: bundled-base, a folder under models/, a path, or a size name")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where the model runs")
+    parser.add_argument("--language", help="language code (fr, en...) or auto")
+    parser.add_argument("--specialty", choices=SPECIALTIES,
+                        help="the specialty of authors who have none set (tells the engine its usual words)")
+
+
+def _flags(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "asr.model": getattr(args, "model", None),
+        "asr.device": getattr(args, "device", None),
+        "asr.language": getattr(args, "language", None),
+        "asr.specialty": getattr(args, "specialty", None),
+    }
+
+
+def _configure_logging(settings: Settings, args: argparse.Namespace) -> None:
+    level = "DEBUG" if args.verbose else "WARNING" if args.quiet else settings.log_level.upper()
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("faster_whisper", "watchdog", "httpx", "huggingface_hub"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def open_job_store(settings: Settings) -> JobStore:
+    """Open the site's job store."""
+    return open_store(settings.store_url)
+
+
+def load_site_vocabulary(settings: Settings) -> Vocabulary:
+    """Load the vocabulary with the site's additions (cached beside the models)."""
+    from ..vocabulary import load_vocabulary, vocabulary_folder
+
+    return load_vocabulary(vocabulary_folder(settings.paths.vocab), site_folder=settings.paths.site_vocab,
+                           cache_dir=settings.asr.model_cache.parent / "vocabulary")

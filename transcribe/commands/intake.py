@@ -1,0 +1,359 @@
+"""Getting dictations transcribed: ``serve``, ``worker``, ``run``, ``batch``, ``dictate``, ``jobs``, ``requeue``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import TranscribeError
+from ..records import JobState, format_duration
+from ..settings import LoadedSettings, Settings
+from ..store import JobStore
+from ..worktypes import WORKTYPES
+from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Commands, add_model_options, open_job_store
+
+if TYPE_CHECKING:
+    from ..batch import BatchSummary, Progress
+
+log = logging.getLogger("transcribe")
+
+
+def register(commands: Commands) -> None:
+    """Add the commands that transcribe: serve, worker, run, batch, dictate."""
+    serve = commands.add_parser("serve", help="watch the inbox and transcribe what arrives")
+    add_model_options(serve)
+    serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser("worker", help="only transcribe queued jobs (no watcher, no web app): a worker host")
+    add_model_options(worker)
+    worker.set_defaults(handler=_worker)
+
+    run = commands.add_parser("run", help="transcribe the given files now and print the text")
+    run.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    run.add_argument("--author", help="author of the dictations (default: intake.default_author)")
+    run.add_argument("--json", action="store_true", help="print the whole transcript as JSON")
+    run.add_argument("--raw", action="store_true", help="print the engine's raw text, before the text layer")
+    add_model_options(run)
+    run.set_defaults(handler=_run)
+
+    batch = commands.add_parser("batch", help="transcribe every waiting dictation now, as fast as possible, then exit")
+    batch.add_argument("--quiet", dest="quiet_batch", action="store_true", help="no progress display (for cron)")
+    batch.add_argument("--batch-size", type=int, help="speech clips per engine batch (default: batch.batch_size)")
+    batch.add_argument("--window", type=int, help="dictations transcribed together (default: batch.window_files)")
+    batch.add_argument("--processes", type=int, help="engine processes (default: batch.processes; 0 = best measured)")
+    batch.add_argument("--helper", type=Path, help=argparse.SUPPRESS)  # one of the processes a batch starts
+    add_model_options(batch)
+    batch.set_defaults(handler=_batch)
+
+    dictate = commands.add_parser("dictate", help="record a dictation from the microphone into the inbox")
+    dictate.add_argument("--list-devices", action="store_true", help="list the sound inputs and exit")
+    dictate.add_argument("--device", dest="input_device", type=int, help="sound input number (see --list-devices)")
+    dictate.add_argument("--author", help="who dictates (default: asked, or intake.default_author)")
+    dictate.add_argument("--patient", help="patient id in the index")
+    dictate.add_argument("--worktype", choices=WORKTYPES)
+    dictate.add_argument("--urgent", action="store_true")
+    dictate.add_argument("--language", dest="dictation_language", choices=["fr", "en"])
+    dictate.add_argument("--format", dest="audio_format", choices=["flac", "wav"], default="flac")
+    dictate.set_defaults(handler=_dictate)
+
+
+def register_queue(commands: Commands) -> None:
+    """Add the commands that look after the queue: jobs, requeue."""
+    jobs = commands.add_parser("jobs", help="list jobs with their state, author, duration and age")
+    jobs.add_argument("--state", choices=[s.value for s in JobState], help="only jobs in this state")
+    jobs.add_argument("--limit", type=int, default=50, help="how many of the newest jobs (default 50)")
+    jobs.add_argument("--json", action="store_true", help="print JSON lines")
+    jobs.set_defaults(handler=_jobs)
+
+    requeue = commands.add_parser("requeue", help="send a quarantined job back to the queue")
+    requeue.add_argument("job_ids", nargs="+", type=int, metavar="ID")
+    requeue.set_defaults(handler=_requeue)
+
+
+def _serve(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from ..service import serve
+
+    store = open_job_store(loaded.settings)
+    try:
+        serve(loaded.settings, store)
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def _worker(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    import threading
+
+    from ..service import stop_on_signals
+    from ..worker import Worker, load_recognizer, load_text_layer
+
+    settings = loaded.settings
+    stop = threading.Event()
+    stop_on_signals(stop)
+    recognizer = load_recognizer(settings)
+    text_layer = load_text_layer(settings, warm=False)  # each language is built when first heard
+    store = open_job_store(settings)
+    try:
+        log.info("worker ready on store %s", store.display_url)
+        Worker(settings, store, recognizer, text_layer).run(stop)
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from dataclasses import replace
+
+    from ..inbox import Intake
+    from ..service import prepare_folders
+    from ..worker import Worker, load_recognizer, load_text_layer
+
+    settings = loaded.settings
+    if args.author:
+        settings = replace(settings, intake=replace(settings.intake, default_author=args.author))
+    missing = [str(f) for f in args.files if not f.is_file()]
+    if missing:
+        print(f"transcribe: no such file: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    prepare_folders(settings)
+    recognizer = load_recognizer(settings)  # a wrong model stops here, before any job is claimed
+    text_layer = load_text_layer(settings, warm=False)  # only the languages heard get built
+    store = open_job_store(settings)
+    worker = Worker(settings, store, recognizer, text_layer)
+    intake = Intake(settings, store)
+    status = EXIT_OK
+    try:
+        for number, path in enumerate(args.files):
+            job = intake.take(path.resolve(), keep_original=True)
+            if job is None:  # the file changed while it was read
+                print(f"transcribe: {path}: the file is still being written; try again", file=sys.stderr)
+                status = EXIT_FAILED
+                continue
+            if job.state is JobState.QUEUED:
+                claimed = store.claim(job.id, worker.identity, settings.worker.lease_s)
+                if claimed is not None:
+                    worker.process(claimed)
+                job = store.get(job.id)
+            elif job.state is JobState.DRAFTED:
+                print(f"(job {job.id}: already transcribed, shown from the store)", file=sys.stderr)
+            if len(args.files) > 1 and not args.json:
+                print(("\n" if number else "") + f"== {path} ==")
+            if job.state is JobState.DRAFTED:
+                _print_result(store, job.id, as_json=args.json, raw=args.raw)
+            else:
+                status = EXIT_FAILED
+                print(f"transcribe: {path}: not transcribed: job {job.id} is {job.state.value}"
+                      + (f": {job.error}" if job.error else ""), file=sys.stderr)
+    finally:
+        store.close()
+    return status
+
+
+def _print_result(store: JobStore, job_id: int, *, as_json: bool, raw: bool) -> None:
+    from ..records import transcript_from_json
+
+    outputs = store.results_of(job_id)
+    if as_json:
+        print(outputs["transcript"].read_text())
+    elif raw:
+        print(transcript_from_json(json.loads(outputs["transcript"].read_text())).text)
+    else:
+        print(outputs["text"].read_text().rstrip("\n"))
+
+
+def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    import threading
+
+    from ..batch import BatchOptions, NightlyBatch, batch_lock, batch_processes, run_helpers, write_helper_summary
+    from ..service import prepare_folders, stop_on_signals
+    from ..worker import load_recognizer, load_text_layer
+
+    settings = loaded.settings
+    prepare_folders(settings)
+    stop = threading.Event()
+
+    def announce() -> None:
+        if not args.helper:
+            print("\ninterrupted: finishing the dictations in hand, then stopping", file=sys.stderr)
+
+    stop_on_signals(stop, announce)
+    if args.helper is None:
+        from ..inbox import Intake
+
+        intake_store = open_job_store(settings)
+        try:
+            Intake(settings, intake_store).take_settled()  # what lies in the inbox waits too
+        finally:
+            intake_store.close()
+    options = BatchOptions(batch_size=args.batch_size, window=args.window, model=args.model,
+                           device=args.device, language=args.language, specialty=args.specialty)
+    quiet = args.quiet or args.quiet_batch
+    processes = batch_processes(settings, args.processes)
+    if args.helper is None and processes > 1:
+        with batch_lock(settings.paths.data):
+            display = None if quiet else _BatchDisplay()
+            try:
+                summary = run_helpers(loaded, options, processes, stop,
+                                      on_progress=display.update if display else None)
+            finally:
+                if display:
+                    display.close()
+        return _batch_report(settings, summary)
+    with batch_lock(settings.paths.data) if args.helper is None else contextlib.nullcontext():
+        recognizer = load_recognizer(settings)
+        text_layer = load_text_layer(settings)
+        store = open_job_store(settings)
+        try:
+            display = None if quiet or args.helper else _BatchDisplay()
+            batch = NightlyBatch(settings, store, recognizer, text_layer,
+                                 window=options.window or settings.batch.window_files,
+                                 batch_size=options.batch_size or settings.batch.batch_size,
+                                 on_progress=display.update if display else None)
+            try:
+                summary = batch.run(stop)
+            finally:
+                if display:
+                    display.close()
+        finally:
+            store.close()
+    if args.helper is not None:
+        write_helper_summary(summary, args.helper)
+        return EXIT_OK
+    return _batch_report(settings, summary)
+
+
+def _batch_report(settings: Settings, summary: BatchSummary) -> int:
+    from ..batch import write_summary
+
+    report = write_summary(summary, settings.paths.data / "batch-reports")
+    data = summary.to_json()
+    print(f"batch: {summary.files_done} dictations transcribed, {summary.files_failed} failed; "
+          f"{summary.audio_s / 60:.1f} min of audio in {summary.wall_s / 60:.1f} min "
+          f"({data['audio_hours_per_hour']} audio-hours per hour){'; interrupted' if summary.interrupted else ''}")
+    for failure in summary.failures:
+        print(f"  job {failure['job']}: {failure['state']}: {failure['reason']}")
+    print(f"summary: {report}")
+    return EXIT_FAILED if summary.failures else EXIT_OK
+
+
+class _BatchDisplay:
+    """The batch's progress bar: files, audio hours, speed, time left."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._progress = Progress(TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
+                                  TextColumn("{task.fields[audio]}"), TextColumn("{task.fields[speed]}"),
+                                  TimeRemainingColumn(), transient=False)
+        self._task = self._progress.add_task("batch", total=None, audio="", speed="")
+        self._progress.start()
+
+    def update(self, progress: Progress) -> None:
+        """Show where the batch stands."""
+        self._progress.update(self._task, total=progress.total_files, completed=progress.files_done,
+                              audio=f"{progress.audio_done_s / 3600:.2f} h audio",
+                              speed=f"{progress.speed:.1f} audio-min/min")
+
+    def close(self) -> None:
+        """Stop refreshing the bar, leaving its last state on screen."""
+        self._progress.stop()
+
+
+def _dictate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from ..dictate import DictationDetails, input_devices, record, terminal_keys
+
+    if args.list_devices:
+        devices = input_devices()
+        for index, name, rate in devices:
+            print(f"{index:>3}  {name}  ({rate} Hz)")
+        if not devices:
+            print("no sound input found on this machine")
+        return EXIT_OK
+    author = args.author
+    if not author and sys.stdin.isatty():
+        author = input(f"author [{loaded.settings.intake.default_author}]: ").strip()
+    details = DictationDetails(author or loaded.settings.intake.default_author, args.patient, args.worktype,
+                               args.urgent, args.dictation_language)
+    keys, restore = terminal_keys()
+    try:
+        path = record(details, loaded.settings.paths.inbox, device=args.input_device, audio_format=args.audio_format,
+                      keys=keys, show=_show)
+    finally:
+        restore()
+    if path is None:
+        return EXIT_OK
+    print(f"dictation sent: {path}")
+    return EXIT_OK
+
+
+def _show(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _jobs(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    store = open_job_store(loaded.settings)
+    try:
+        state = JobState(args.state) if args.state else None
+        listed = store.list_jobs(state=state, limit=args.limit)
+        counts = store.count_by_state()
+    finally:
+        store.close()
+    now = datetime.now(timezone.utc)
+    if args.json:
+        for job in listed:
+            print(json.dumps({
+                "id": job.id, "state": job.state.value, "author": job.author, "name": job.original_name,
+                "duration_s": job.duration_s, "created_at": job.created_at.isoformat(),
+                "attempts": job.attempts, "error": job.error,
+            }, ensure_ascii=False))
+        return EXIT_OK
+    rows = [("ID", "STATE", "AUTHOR", "TYPE", "PATIENT", "DURATION", "AGE", "NAME")]
+    for job in listed:
+        rows.append((
+            str(job.id), job.state.value + ("!" if job.priority == "urgent" else ""), job.author,
+            job.worktype or "-", job.patient_id or "-",
+            format_duration(job.duration_s) or "-", _age((now - job.created_at).total_seconds()), job.original_name,
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
+    for job in listed:
+        if job.state is JobState.QUARANTINED and job.error:
+            print(f"  job {job.id}: {job.error}")
+        if job.filing_error:
+            print(f"  job {job.id}: waiting to be filed: {job.filing_error}")
+    summary = ", ".join(f"{count} {state.value}" for state, count in sorted(counts.items(), key=lambda kv: kv[0].value))
+    print(f"\n{summary or 'no jobs yet'}")
+    return EXIT_OK
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+def _requeue(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from ..worker import requeue
+
+    store = open_job_store(loaded.settings)
+    status = EXIT_OK
+    try:
+        for job_id in args.job_ids:
+            try:
+                job = requeue(loaded.settings, store, job_id)
+                print(f"job {job.id}: queued again")
+            except TranscribeError as e:
+                print(f"transcribe: {e}", file=sys.stderr)
+                status = EXIT_FAILED
+    finally:
+        store.close()
+    return status

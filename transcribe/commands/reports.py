@@ -1,0 +1,184 @@
+"""From draft to patient record: ``text``, ``validate``, ``file``, ``patients import`` and ``patients find``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from ..errors import IdentityMismatch, TranscribeError
+from ..settings import LoadedSettings
+from ..store import JobStore
+from ..worktypes import WORKTYPES
+from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Commands, load_site_vocabulary, open_job_store
+
+
+def register_text(commands: Commands) -> None:
+    """Add the command that runs the medical text layer on its own: text."""
+    text = commands.add_parser("text", help="run the medical text layer on plain text or a transcript JSON")
+    text.add_argument("file", nargs="?", type=Path, metavar="FILE", help="text or transcript.json (default: stdin)")
+    text.add_argument("--lang", choices=["fr", "en"], help="language of plain text (a transcript names its own)")
+    text.add_argument("--json", action="store_true", help="print the text, the edits and the flags as JSON")
+    text.set_defaults(handler=_text)
+
+
+def register(commands: Commands) -> None:
+    """Add the commands that turn drafts into filed reports: validate, file, patients."""
+    validate = commands.add_parser("validate", help="validate a draft as the report of a patient (the secretary's step)")
+    validate.add_argument("job_id", type=int, metavar="ID")
+    validate.add_argument("--patient", help="patient id in the index (default: the one proposed)")
+    validate.add_argument("--by", dest="validator", default=os.environ.get("USER", "secretary"),
+                          help="who validates (default: the login name)")
+    validate.add_argument("--text", type=Path, help="the corrected report text (default: the draft text)")
+    validate.add_argument("--worktype", choices=WORKTYPES)
+    validate.add_argument("--confirm-identity", action="store_true",
+                          help="the dictated identity disagrees with the patient, and you checked it is right")
+    validate.add_argument("--flags-checked", action="store_true", help="the flagged doses and terms were checked")
+    validate.add_argument("--file", dest="file_now", action="store_true", help="file the report at once")
+    validate.set_defaults(handler=_validate)
+
+    file = commands.add_parser("file", help="file validated reports into the patients' records (outbox/)")
+    file.add_argument("job_ids", nargs="*", type=int, metavar="ID", help="jobs to file (default: every one waiting)")
+    file.set_defaults(handler=_file)
+
+    patients = commands.add_parser("patients", help="the patient index: import a CSV, find a patient")
+    patient_commands = patients.add_subparsers(dest="patients_command", metavar="ACTION", required=True)
+    patients_import = patient_commands.add_parser("import", help="add or update patients from a CSV file")
+    patients_import.add_argument("csv", type=Path, metavar="FILE.csv")
+    patients_import.set_defaults(handler=_patients_import)
+    patients_find = patient_commands.add_parser("find", help="search the index by name or id")
+    patients_find.add_argument("query")
+    patients_find.set_defaults(handler=_patients_find)
+
+
+def _text(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from ..records import transcript_from_json
+    from ..worker import load_text_layer
+
+    try:
+        content = args.file.read_text(encoding="utf-8") if args.file else sys.stdin.read()
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"transcribe: {args.file}: cannot be read as UTF-8 text ({e})", file=sys.stderr)
+        return EXIT_USAGE
+    transcript = None
+    if content.lstrip().startswith("{"):
+        try:
+            transcript = transcript_from_json(json.loads(content))
+        except (ValueError, KeyError, TypeError) as e:
+            print(f"transcribe: not a transcript JSON ({e}); give plain text or a transcript.json", file=sys.stderr)
+            return EXIT_USAGE
+    language = args.lang or (transcript.language if transcript else None)
+    if language is None and loaded.settings.asr.language != "auto":
+        language = loaded.settings.asr.language
+    if language is None:
+        print("transcribe: say which language the text is in: --lang fr or --lang en", file=sys.stderr)
+        return EXIT_USAGE
+    layer = load_text_layer(loaded.settings, warm=False)
+    if transcript is not None:
+        if args.lang:
+            from dataclasses import replace
+
+            transcript = replace(transcript, language=args.lang)
+        result = layer.clean(transcript)
+    else:
+        result = layer.clean_text(content.strip(), language)
+    if args.json:
+        print(json.dumps({**result.to_json(), "vocabulary_version": layer.vocabulary.version},
+                         ensure_ascii=False, indent=2))
+    else:
+        print(result.text)
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from ..validation import validate_report
+
+    text = None
+    if args.text:
+        try:
+            text = args.text.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as e:
+            print(f"transcribe: {args.text}: cannot be read ({e})", file=sys.stderr)
+            return EXIT_USAGE
+    store = open_job_store(loaded.settings)
+    try:
+        try:
+            job = validate_report(loaded.settings, store, args.job_id, validator=args.validator,
+                                  patient_id=args.patient, text=text, worktype=args.worktype,
+                                  confirm_identity=args.confirm_identity, flags_checked=args.flags_checked)
+        except IdentityMismatch as e:
+            print(f"transcribe: {e}. Check the audio; if the patient is right, validate again with "
+                  "--confirm-identity", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"job {job.id}: validated (version {job.report_version}) for patient {job.patient_id}")
+        if args.file_now:
+            return _file_jobs(loaded, store, [job.id])
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def _file(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    store = open_job_store(loaded.settings)
+    try:
+        ids = args.job_ids or [job.id for job in store.waiting_to_be_filed()]
+        if not ids:
+            print("nothing waits to be filed")
+            return EXIT_OK
+        return _file_jobs(loaded, store, ids)
+    finally:
+        store.close()
+
+
+def _file_jobs(loaded: LoadedSettings, store: JobStore, ids: list[int]) -> int:
+    from ..filing import file_report
+
+    settings = loaded.settings
+    vocabulary = load_site_vocabulary(settings)
+    status = EXIT_OK
+    for job_id in ids:
+        try:
+            filed = file_report(settings, store, vocabulary, job_id)
+        except TranscribeError as e:
+            print(f"transcribe: {e}", file=sys.stderr)
+            status = EXIT_FAILED
+            continue
+        where = filed.docx.relative_to(settings.paths.outbox) if filed.docx.is_relative_to(settings.paths.outbox) else filed.docx
+        print(f"job {job_id}: {'already filed' if filed.already_filed else 'filed'} as {where}")
+    return status
+
+
+def _patients_import(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from ..patients import decode_patient_csv, parse_patient_csv
+
+    try:
+        content = decode_patient_csv(args.csv.read_bytes())
+    except OSError as e:
+        print(f"transcribe: {args.csv}: cannot be read ({e.strerror})", file=sys.stderr)
+        return EXIT_USAGE
+    records, problems = parse_patient_csv(content)
+    store = open_job_store(loaded.settings)
+    try:
+        added, updated = store.import_patients(records)
+    finally:
+        store.close()
+    print(f"{added} patients added, {updated} updated, {len(problems)} rows refused")
+    for problem in problems[:50]:
+        print(f"  line {problem.line}: {problem.reason}")
+    return EXIT_OK if not problems else EXIT_FAILED
+
+
+def _patients_find(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    store = open_job_store(loaded.settings)
+    try:
+        found = store.search_patients(args.query)
+    finally:
+        store.close()
+    for patient in found:
+        born = patient.birth_date.isoformat() if patient.birth_date else "-"
+        print(f"{patient.patient_id:<12} {patient.display_name:<40} {born}  {patient.sex}")
+    if not found:
+        print("no patient found")
+    return EXIT_OK

@@ -1,0 +1,47 @@
+"""The job store: one row per dictation, state moves as atomic transactions.
+
+SQLite (WAL) is the embedded default; the schema is written with SQLAlchemy
+Core so that the same migrations serve other engines. ``JobStore`` is the one
+object the rest of the code receives; it is made of parts by what they keep,
+all on one engine and one transaction helper (``database.Database``):
+
+    database       the engine, its URL, migrations, ``transaction()`` / ``reading()``
+    jobs           intake, quarantine and review outcomes, history, listings, the review queue
+    claims         workers' claims and leases, release of abandoned jobs, drafted / failed
+    patient_index  the patient index: import, candidates, search
+    reports        validated report versions and their filing records
+
+Review work, accounts and audit keep their own tables through the same helper.
+"""
+
+from __future__ import annotations
+
+from ..schema import MIGRATIONS, schema_migrations
+from .claims import Claims, WorkerIdentity, this_worker
+from .database import Database, normalise_url
+from .jobs import Jobs, urgent_first
+from .patient_index import PatientIndex
+from .reports import ValidatedReports
+
+__all__ = [
+    "MIGRATIONS",
+    "Database",
+    "JobStore",
+    "WorkerIdentity",
+    "normalise_url",
+    "open_store",
+    "schema_migrations",
+    "this_worker",
+    "urgent_first",
+]
+
+
+class JobStore(Jobs, Claims, PatientIndex, ValidatedReports):
+    """Jobs and their history in a SQL database."""
+
+
+def open_store(url: str) -> JobStore:
+    """Open the store at this URL and bring its schema up to date."""
+    store = JobStore(url)
+    store.migrate()
+    return store

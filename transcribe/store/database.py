@@ -1,0 +1,123 @@
+"""The database under the job store: the engine, its URL, the schema version, and transactions.
+
+SQLite (WAL) is the embedded default; PostgreSQL goes through psycopg 3. Every
+part of the store, and every module that keeps its own tables in it (review
+work, accounts, audit), reads and writes through the one ``transaction()`` and
+``reading()`` defined here, so that errors and locking are the same everywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from ..errors import StoreError
+from ..schema import MIGRATIONS, schema_migrations
+
+# The logger the store has always used, whichever of its modules logs.
+log = logging.getLogger("transcribe.store")
+
+
+class Database:
+    """The engine of one store, its schema version and its transactions."""
+
+    def __init__(self, url: str, *, clock: Callable[[], float] = time.time) -> None:
+        self.url = normalise_url(url)
+        self._clock = clock
+        self.engine = _create_engine(self.url)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    # --- schema -----------------------------------------------------------------
+    def migrate(self) -> list[int]:
+        """Bring the schema up to date; return the versions applied now."""
+        applied: list[int] = []
+        with self.transaction() as conn:
+            schema_migrations.create(conn, checkfirst=True)
+            done = set(conn.scalars(sa.select(schema_migrations.c.version)))
+            for version, step in MIGRATIONS:
+                if version in done:
+                    continue
+                step(conn)
+                conn.execute(schema_migrations.insert().values(version=version, applied_at=self._clock()))
+                applied.append(version)
+        if applied:
+            log.info("job store migrated to schema version %d", applied[-1])
+        return applied
+
+    def schema_version(self) -> int:
+        """The newest migration applied to this store."""
+        with self.reading() as conn:
+            return conn.scalar(sa.select(sa.func.max(schema_migrations.c.version))) or 0
+
+    # --- transactions -----------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A connection in a write transaction, committed on leaving (rolled back on an error)."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except sa.exc.OperationalError as e:
+            raise StoreError(f"the job store at {self.display_url} is unavailable ({type(e.orig).__name__}); "
+                             "check the disk and its permissions, or the database server") from e
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reading only (on SQLite it does not take the write lock)."""
+        with self.engine.connect().execution_options(store_read=True) as conn:
+            yield conn
+
+    @property
+    def display_url(self) -> str:
+        """The store URL without its password, for messages."""
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+
+def normalise_url(url: str) -> str:
+    """A PostgreSQL URL uses psycopg 3 ("postgresql://..." is taken as "postgresql+psycopg://...")."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _create_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    if not url.startswith("sqlite"):
+        try:
+            return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        except (ImportError, sa.exc.ArgumentError) as e:
+            raise StoreError(f"the store URL cannot be used ({e}); for PostgreSQL install the driver: "
+                             "pip install 'transcribe[postgres]'") from e
+    database = sa.engine.make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" hook below issue BEGIN, so that every transaction
+        # takes the write lock at once and two workers never deadlock on an upgrade.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        read_only = conn.get_execution_options().get("store_read", False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine

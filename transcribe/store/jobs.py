@@ -1,0 +1,257 @@
+"""Jobs: one row per dictation, state moves as atomic transactions.
+
+Every change leaves an event in the job's history. Claims by workers, and what
+they record, are in ``claims``; this module also holds what every part of the
+store shares about a job: reading one (``fetch_job``), its history
+(``add_event``), and the order in which waiting jobs are taken (``urgent_first``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..errors import JobNotFound, StoreError
+from ..patients import name_key
+from ..records import Job, JobState
+from ..schema import job_events, jobs, patients, results
+from .database import Database
+
+
+class Jobs(Database):
+    """Dictations through their states: intake, quarantine and review outcomes, history and listings."""
+
+    # --- intake -----------------------------------------------------------------
+    def receive(self, *, audio_sha256: str, author: str, original_name: str, audio_path: Path,
+                metadata: dict[str, Any] | None = None) -> tuple[Job, bool]:
+        """Record a received dictation; return its job and whether it is new.
+
+        A new job waits in ``received`` until ``mark_queued`` says its audio is in
+        the archive. The same audio (same hash) received again returns the
+        existing job.
+        """
+        now = self._clock()
+        with self.transaction() as conn:
+            existing = conn.execute(sa.select(jobs).where(jobs.c.audio_sha256 == audio_sha256)).first()
+            if existing is not None:
+                add_event(conn, existing.id, self._clock(), "duplicate-received", None, None)
+                return job_from_row(existing), False
+            job_id = conn.execute(
+                jobs.insert().values(
+                    audio_sha256=audio_sha256,
+                    author=author,
+                    original_name=original_name,
+                    audio_path=str(audio_path),
+                    state=JobState.RECEIVED.value,
+                    attempts=0,
+                    created_at=now,
+                    updated_at=now,
+                    metadata_json=json.dumps(metadata, ensure_ascii=False) if metadata else None,
+                    worktype=(metadata or {}).get("worktype"),
+                    priority=(metadata or {}).get("priority") or "normal",
+                    due_date=(metadata or {}).get("due_date"),
+                    report_version=0,
+                )
+            ).inserted_primary_key[0]
+            add_event(conn, job_id, self._clock(), "received", None, None)
+            return fetch_job(conn, job_id), True
+
+    def mark_queued(self, job_id: int) -> Job:
+        """Make a received job, whose audio is now archived, available to workers."""
+        with self.transaction() as conn:
+            conn.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id, jobs.c.state == JobState.RECEIVED.value)
+                .values(state=JobState.QUEUED.value, updated_at=self._clock())
+            )
+            return fetch_job(conn, job_id)
+
+    # --- outcomes ---------------------------------------------------------------
+    def quarantine(self, job_id: int, *, error: str, audio_path: Path, actor: str | None = None) -> Job:
+        """Mark a job quarantined, with the reason and where its audio now lies."""
+        now = self._clock()
+        with self.transaction() as conn:
+            conn.execute(
+                jobs.update().where(jobs.c.id == job_id).values(
+                    state=JobState.QUARANTINED.value, error=error, audio_path=str(audio_path),
+                    claimed_by=None, lease_until=None, updated_at=now,
+                )
+            )
+            add_event(conn, job_id, self._clock(), "quarantined", actor, error)
+            return fetch_job(conn, job_id)
+
+    def requeue(self, job_id: int, *, audio_path: Path) -> Job:
+        """Send a quarantined job back to the queue with fresh attempts."""
+        now = self._clock()
+        with self.transaction() as conn:
+            job = fetch_job(conn, job_id)
+            if job.state is not JobState.QUARANTINED:
+                raise StoreError(
+                    f"job {job_id} is {job.state.value}, not quarantined: only a quarantined job can be requeued"
+                )
+            conn.execute(
+                jobs.update().where(jobs.c.id == job_id).values(
+                    state=JobState.QUEUED.value, attempts=0, audio_path=str(audio_path), updated_at=now,
+                )
+            )
+            add_event(conn, job_id, self._clock(), "requeued", None, None)
+            return fetch_job(conn, job_id)
+
+    # --- review outcomes -------------------------------------------------------
+    def queue_again(self, job_id: int, by: str | None, reason: str) -> Job:
+        """Send a drafted (not yet validated) job back to the engine: a re-run after the vocabulary or model changed."""
+        with self.transaction() as conn:
+            job = fetch_job(conn, job_id)
+            if job.state not in (JobState.DRAFTED, JobState.RETURNED):
+                raise StoreError(f"job {job_id} is {job.state.value}: only a draft not yet validated is run again")
+            conn.execute(jobs.update().where(jobs.c.id == job_id).values(
+                state=JobState.QUEUED.value, attempts=0, updated_at=self._clock()))
+            add_event(conn, job_id, self._clock(), "rerun", by, reason)
+            return fetch_job(conn, job_id)
+
+    def return_to_author(self, job_id: int, comment: str, by: str) -> Job:
+        """Send a draft back to its author with a comment; it leaves the review queue."""
+        with self.transaction() as conn:
+            job = fetch_job(conn, job_id)
+            if job.state is not JobState.DRAFTED:
+                raise StoreError(f"job {job_id} is {job.state.value}: only a draft waiting for review can be returned")
+            conn.execute(jobs.update().where(jobs.c.id == job_id).values(
+                state=JobState.RETURNED.value, return_comment=comment, updated_at=self._clock()))
+            add_event(conn, job_id, self._clock(), "returned", by, None)
+            return fetch_job(conn, job_id)
+
+    def resubmit(self, job_id: int, by: str) -> Job:
+        """The author sends a returned report back to the review queue."""
+        with self.transaction() as conn:
+            job = fetch_job(conn, job_id)
+            if job.state is not JobState.RETURNED:
+                raise StoreError(f"job {job_id} is {job.state.value}, not returned")
+            conn.execute(jobs.update().where(jobs.c.id == job_id).values(
+                state=JobState.DRAFTED.value, updated_at=self._clock()))
+            add_event(conn, job_id, self._clock(), "resubmitted", by, None)
+            return fetch_job(conn, job_id)
+
+    # --- reading ----------------------------------------------------------------
+    def get(self, job_id: int) -> Job:
+        """The job with this id."""
+        with self.reading() as conn:
+            return fetch_job(conn, job_id)
+
+    def list_jobs(self, *, state: JobState | None = None, limit: int = 100) -> list[Job]:
+        """The newest jobs first, optionally in one state."""
+        query = sa.select(jobs).order_by(jobs.c.id.desc()).limit(limit)
+        if state is not None:
+            query = query.where(jobs.c.state == state.value)
+        with self.reading() as conn:
+            return [job_from_row(row) for row in conn.execute(query)]
+
+    def review_queue(self, *, states: tuple[JobState, ...] = (JobState.DRAFTED,), author: str | None = None,
+                     worktype: str | None = None, language: str | None = None, patient: str | None = None,
+                     limit: int = 500) -> list[Job]:
+        """Reports waiting for review: urgent first, then by due date, then oldest; with the secretary's filters."""
+        query = sa.select(jobs).where(jobs.c.state.in_([s.value for s in states])).order_by(*urgent_first()).limit(limit)
+        if author:
+            query = query.where(jobs.c.author == author)
+        if worktype:
+            query = query.where(jobs.c.worktype == worktype)
+        if language:
+            query = query.where(jobs.c.language == language)
+        if patient:
+            key = name_key(patient)
+            matching = sa.select(patients.c.patient_id).where(sa.or_(
+                patients.c.patient_id == patient.strip(), patients.c.family_key.like(f"%{key}%")))
+            query = query.where(jobs.c.patient_id.in_(matching))
+        with self.reading() as conn:
+            return [job_from_row(row) for row in conn.execute(query)]
+
+    def jobs_of_author(self, author: str, limit: int = 200) -> list[Job]:
+        """A doctor's own dictations, newest first."""
+        with self.reading() as conn:
+            rows = conn.execute(sa.select(jobs).where(jobs.c.author == author).order_by(jobs.c.id.desc()).limit(limit))
+            return [job_from_row(row) for row in rows]
+
+    def count_by_state(self) -> dict[JobState, int]:
+        """How many jobs are in each state."""
+        with self.reading() as conn:
+            rows = conn.execute(sa.select(jobs.c.state, sa.func.count()).group_by(jobs.c.state))
+            return {JobState(state): count for state, count in rows}
+
+    def events(self, job_id: int) -> list[tuple[float, str, str | None, str | None]]:
+        """The history of one job: (time, event, actor, detail), oldest first."""
+        with self.reading() as conn:
+            rows = conn.execute(
+                sa.select(job_events.c.at, job_events.c.event, job_events.c.actor, job_events.c.detail)
+                .where(job_events.c.job_id == job_id)
+                .order_by(job_events.c.id)
+            )
+            return [tuple(row) for row in rows]  # type: ignore[misc]
+
+    def results_of(self, job_id: int) -> dict[str, Path]:
+        """The newest output of each kind for one job."""
+        with self.reading() as conn:
+            rows = conn.execute(
+                sa.select(results.c.kind, results.c.path).where(results.c.job_id == job_id).order_by(results.c.id)
+            )
+            return {kind: Path(path) for kind, path in rows}
+
+
+def fetch_job(conn: Connection, job_id: int) -> Job:
+    """The job with this id, read on an open connection; JobNotFound if there is none."""
+    row = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).first()
+    if row is None:
+        raise JobNotFound(f"no job {job_id}; 'transcribe jobs' lists the jobs")
+    return job_from_row(row)
+
+
+def add_event(conn: Connection, job_id: int, at: float, event: str, actor: str | None, detail: str | None) -> None:
+    """Add an entry to the history of a job."""
+    conn.execute(job_events.insert().values(job_id=job_id, at=at, event=event, actor=actor, detail=detail))
+
+
+def job_from_row(row: Any) -> Job:
+    """A row of the jobs table as a ``Job``."""
+    return Job(
+        id=row.id,
+        audio_sha256=row.audio_sha256,
+        author=row.author,
+        original_name=row.original_name,
+        audio_path=Path(row.audio_path),
+        state=JobState(row.state),
+        attempts=row.attempts,
+        error=row.error,
+        duration_s=row.duration_s,
+        language=row.language,
+        model=row.model,
+        options=json.loads(row.options_json) if row.options_json else None,
+        created_at=datetime.fromtimestamp(row.created_at, timezone.utc),
+        updated_at=datetime.fromtimestamp(row.updated_at, timezone.utc),
+        claimed_by=row.claimed_by,
+        lease_until=datetime.fromtimestamp(row.lease_until, timezone.utc) if row.lease_until else None,
+        vocabulary_version=row.vocabulary_version,
+        flag_count=row.flag_count or 0,
+        worktype=row.worktype,
+        priority=row.priority or "normal",
+        due_date=row.due_date,
+        metadata=json.loads(row.metadata_json) if row.metadata_json else None,
+        patient_id=row.patient_id,
+        identity=json.loads(row.identity_json) if row.identity_json else None,
+        report_version=row.report_version or 0,
+        filing_error=row.filing_error,
+        return_comment=row.return_comment,
+    )
+
+
+def urgent_first() -> tuple[Any, ...]:
+    """The order in which waiting dictations are taken: urgent first, then by due date, then oldest."""
+    return (
+        sa.case((jobs.c.priority == "urgent", 0), else_=1),
+        sa.case((jobs.c.due_date.is_(None), 1), else_=0),
+        jobs.c.due_date,
+        jobs.c.created_at,
+        jobs.c.id,
+    )

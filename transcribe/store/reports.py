@@ -1,0 +1,97 @@
+"""Validated reports and their filing records: each validation is a new version; filing records where it went.
+
+A validated job waits in ``validated`` until a filing records that its version
+lies in the patient's record; a filing that failed keeps its error and is tried
+again.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..errors import StoreError
+from ..records import Job, JobState
+from ..schema import filings, jobs, reports
+from .database import Database
+from .jobs import add_event, fetch_job, job_from_row
+
+
+class ValidatedReports(Database):
+    """Report versions as validated, and where each was filed."""
+
+    def validate(self, job_id: int, *, text: str, patient_id: str, validated_by: str, worktype: str,
+                 language: str | None, identity_confirmed_by: str | None, copies: list[str]) -> Job:
+        """Record a validated report (a new version if the job was validated before); the job waits to be filed."""
+        now = self._clock()
+        with self.transaction() as conn:
+            job = fetch_job(conn, job_id)
+            if job.state not in (JobState.DRAFTED, JobState.VALIDATED, JobState.FILED):
+                raise StoreError(f"job {job_id} is {job.state.value}: only a drafted report can be validated")
+            version = job.report_version + 1
+            conn.execute(reports.insert().values(
+                job_id=job_id, version=version, worktype=worktype, language=language, text=text,
+                patient_id=patient_id, validated_by=validated_by, validated_at=now,
+                identity_confirmed_by=identity_confirmed_by, copies_json=json.dumps(copies, ensure_ascii=False),
+            ))
+            conn.execute(jobs.update().where(jobs.c.id == job_id).values(
+                state=JobState.VALIDATED.value, report_version=version, patient_id=patient_id, worktype=worktype,
+                filing_error=None, updated_at=now,
+            ))
+            add_event(conn, job_id, self._clock(), "validated", validated_by, f"version {version}")
+            return fetch_job(conn, job_id)
+
+    def report(self, job_id: int, version: int | None = None) -> dict[str, Any] | None:
+        """A validated report of a job (the newest when no version is given)."""
+        query = sa.select(reports).where(reports.c.job_id == job_id)
+        query = query.where(reports.c.version == version) if version else query.order_by(reports.c.version.desc())
+        with self.reading() as conn:
+            row = conn.execute(query.limit(1)).first()
+        if row is None:
+            return None
+        data = dict(row._mapping)
+        data["copies"] = json.loads(data.pop("copies_json") or "[]")
+        return data
+
+    def filing(self, job_id: int, version: int) -> dict[str, Any] | None:
+        """Where a report version was filed, if it was."""
+        with self.reading() as conn:
+            row = conn.execute(sa.select(filings).where(filings.c.job_id == job_id, filings.c.version == version)).first()
+        return dict(row._mapping) if row else None
+
+    def record_filing(self, job_id: int, version: int, *, patient_id: str, docx_path: Path, pdf_path: Path | None,
+                      sidecar_path: Path) -> Job:
+        """Record that a report version lies in the patient's record; the job is filed."""
+        now = self._clock()
+        with self.transaction() as conn:
+            conn.execute(filings.insert().values(
+                job_id=job_id, version=version, patient_id=patient_id, docx_path=str(docx_path),
+                pdf_path=str(pdf_path) if pdf_path else None, sidecar_path=str(sidecar_path), filed_at=now,
+            ))
+            conn.execute(jobs.update().where(jobs.c.id == job_id, jobs.c.report_version == version).values(
+                state=JobState.FILED.value, filing_error=None, updated_at=now))
+            add_event(conn, job_id, self._clock(), "filed", None, f"version {version}")
+            return fetch_job(conn, job_id)
+
+    def record_filing_error(self, job_id: int, error: str) -> None:
+        """Keep why filing failed; the report stays validated and waits."""
+        with self.transaction() as conn:
+            conn.execute(jobs.update().where(jobs.c.id == job_id).values(filing_error=error, updated_at=self._clock()))
+            add_event(conn, job_id, self._clock(), "filing-failed", None, error)
+
+    def waiting_to_be_filed(self) -> list[Job]:
+        """Validated reports not filed yet (a filing that failed is tried again)."""
+        with self.reading() as conn:
+            rows = conn.execute(sa.select(jobs).where(jobs.c.state == JobState.VALIDATED.value).order_by(jobs.c.id))
+            return [job_from_row(row) for row in rows]
+
+    def filed_texts_of_patient(self, patient_id: str, *, limit: int = 10) -> list[str]:
+        """The texts of a patient's filed reports, newest first (what the engine may hear again about them)."""
+        query = (sa.select(reports.c.text).join(filings, sa.and_(filings.c.job_id == reports.c.job_id,
+                                                                 filings.c.version == reports.c.version))
+                 .where(filings.c.patient_id == patient_id).order_by(filings.c.filed_at.desc()).limit(limit))
+        with self.reading() as conn:
+            return [row.text for row in conn.execute(query)]
