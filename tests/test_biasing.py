@@ -1,0 +1,133 @@
+"""Biasing the engine: the list of one dictation (patient, author, learned, specialty), and the audio judge.
+
+The lists are pure; the worker tests run the real bundled model on committed clips and check that
+the engine was given the list, that the transcript records it, and that the audio judge decides
+a drug correction on the audio alone.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from transcribe.asr import DecodeOptions, SpeechRecognizer
+from transcribe.audio import decode_dictation
+from transcribe.audio_judge import best_match, judge
+from transcribe.biasing import MAX_HOTWORD_CHARACTERS, build_biasing, terms_in
+from transcribe.inbox import Intake
+from transcribe.records import transcript_from_json
+from transcribe.specialties import SPECIALTIES
+from transcribe.store import open_store
+from transcribe.text import TextLayer
+from transcribe.text.pipeline import AudioDoubt
+from transcribe.text.tokens import source_of
+from transcribe.worker import Worker
+
+from .conftest import DICTATIONS, copy_into, dictation, make_settings
+
+
+def test_the_list_keeps_the_most_specific_first_once_each_and_fits_the_window() -> None:
+    listed = build_biasing([("patient", ["Apixaban", "bisoprolol"]), ("author", ["apixaban", "Ramipril"]),
+                            ("specialty", [f"terme{i}" for i in range(200)])])
+    assert listed.terms[:3] == ("Apixaban", "bisoprolol", "Ramipril")  # "apixaban" once, from the patient
+    assert listed.sources["Apixaban"] == "patient" and listed.sources["Ramipril"] == "author"
+    assert len(listed.hotwords or "") <= MAX_HOTWORD_CHARACTERS
+    assert build_biasing([]).hotwords is None
+
+
+def test_every_specialty_has_a_list_in_each_language(text_layer: TextLayer) -> None:
+    for language in ("fr", "en"):
+        lists = text_layer.vocabulary.for_language(language).specialty_terms
+        assert set(lists) == set(SPECIALTIES)
+        assert all(25 <= len(terms) <= 40 for terms in lists.values()), {k: len(v) for k, v in lists.items()}
+
+
+def test_the_drugs_and_diagnoses_of_reports_counted_by_report(text_layer: TextLayer) -> None:
+    fr = text_layer.vocabulary.for_language("fr")
+    found = terms_in(["Insuffisance cardiaque sous furosémide et bisoprolol.", "Sous furosémide. Va bien."], fr)
+    assert found[0] == ("furosémide", 2)
+    assert ("insuffisance cardiaque", 1) in found and ("bisoprolol", 1) in found
+    assert not [t for t, _ in found if t.lower() in ("sous", "bien")]
+
+
+def _take(settings, store, clip: str, author: str, sidecar: dict | None = None, name: str | None = None):
+    path = copy_into(dictation(clip), settings.paths.inbox / author, name or f"{clip}.opus")
+    if sidecar is not None:
+        path.with_suffix(".json").write_text(json.dumps(sidecar))
+    job = Intake(settings, store).take(path)
+    assert job is not None
+    return job
+
+
+def test_the_author_specialty_and_the_patient_history_bias_the_engine(site: Path, recognizer: SpeechRecognizer,
+                                                                      text_layer: TextLayer) -> None:
+    settings = make_settings(site, {"authors.dr-card.specialty": "cardiology"})
+    store = open_store(settings.store_url)
+    try:
+        # an earlier filed report of the patient (invented) mentions a drug the specialty list lacks
+        earlier = _take(settings, store, "fr-mg-001", "dr-card", {"patient": {"id": "900001"}}, name="earlier.opus")
+        worker = Worker(settings, store, recognizer, text_layer)
+        worker.run_next()
+        store.validate(earlier.id, text="Patient sous hydroxyzine le soir.", patient_id="900001", validated_by="s",
+                       worktype="consultation", language="fr", identity_confirmed_by=None, copies=[])
+        store.record_filing(earlier.id, 1, patient_id="900001", docx_path=site / "a.docx", pdf_path=None,
+                            sidecar_path=site / "a.json")
+        job = _take(settings, store, "fr-cardio-01", "dr-card", {"patient": {"id": "900001"}})
+        worker.run_next()
+        options = json.loads(store.results_of(job.id)["transcript"].read_text())["options"]
+        sources = options["biasing"]["sources"]
+        assert sources["hydroxyzine"] == "patient"
+        assert sum(1 for s in sources.values() if s == "specialty") >= 20
+        assert options["hotwords"].startswith("hydroxyzine") and "apixaban" in options["hotwords"]
+        assert "hydroxyzine" in options["prompt_terms"]  # the copy finder knows every term given
+    finally:
+        store.close()
+
+
+def test_the_sidecar_specialty_wins_and_off_means_off(site: Path, recognizer: SpeechRecognizer,
+                                                      text_layer: TextLayer) -> None:
+    settings = make_settings(site, {"asr.specialty": "cardiology"})
+    store = open_store(settings.store_url)
+    try:
+        worker = Worker(settings, store, recognizer, text_layer)
+        job = _take(settings, store, "fr-mg-001", "dr-x", {"specialty": "dermatology", "language": "fr"})
+        options = worker.decode_options(store.get(job.id), "fr")
+        assert options.hotwords and "psoriasis" in options.hotwords and "apixaban" not in options.hotwords
+        quiet = Worker(make_settings(site, {"asr.biasing": "off"}), store, recognizer, text_layer)
+        assert quiet.decode_options(store.get(job.id), "fr").hotwords is None
+    finally:
+        store.close()
+
+
+def test_a_drug_the_engine_writes_when_told_is_matched_across_its_pieces() -> None:
+    assert best_match([(" apix", 0.9), ("aban", 0.85), (" 5", 0.9)], "apixaban") == ("apix aban", 0.85)
+    assert best_match([(" apixaban", 0.95)], "Apixaban") == ("apixaban", 0.95)
+    assert best_match([(" rivaroxaban", 0.99)], "apixaban") == ("", 0.0)
+
+
+def test_the_audio_judge_decodes_the_clip_again_and_keeps_only_what_the_engine_writes(
+        recognizer: SpeechRecognizer) -> None:
+    """On a committed clip whose engine text reads "apix à bence" (apixaban was dictated)."""
+    transcript = transcript_from_json(json.loads((DICTATIONS / "transcripts" / "fr-cardio-01.json").read_text()))
+    source = source_of(transcript)
+    start = source.text.index("apix à bence")
+    audio = decode_dictation(DICTATIONS / "audio" / "fr-cardio-01.opus")
+    said = AudioDoubt(start, start + len("apix à bence"), "apix à bence", "apixaban")
+    unsaid = AudioDoubt(start, start + len("apix à bence"), "apix à bence", "metformine")
+    verdicts = judge(recognizer, audio, transcript, [said, unsaid], DecodeOptions(language="fr"), min_probability=0.0)
+    by_candidate = {v.doubt.candidate: v for v in verdicts}
+    assert by_candidate["apixaban"].written.lower() == "apixaban"  # told the word, the engine hears it there
+    assert not by_candidate["metformine"].confirmed  # a word that was not said is not written
+    strict = judge(recognizer, audio, transcript, [said], DecodeOptions(language="fr"), min_probability=1.01)
+    assert not strict[0].confirmed  # below the threshold the correction is not made
+
+
+@pytest.mark.parametrize("specialty", ["cardiology", "general-surgery"])
+def test_a_specialty_setting_is_checked(site: Path, specialty: str) -> None:
+    assert make_settings(site, {"authors.dr-a.specialty": specialty}).specialty_for("dr-a") == specialty
+    from transcribe.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="not a specialty"):
+        make_settings(site, {"authors.dr-a.specialty": "cardio"})
