@@ -39,7 +39,7 @@ def _overlaps(edit: Edit, flag: dict[str, Any]) -> bool:
 
 
 def _kept_words(material: DraftMaterial, start: int, end: int) -> list[dict[str, Any]]:
-    pieces = []
+    pieces: list[dict[str, Any]] = []
     for m in re.finditer(r"\S+|\s+", material.source[start:end]):
         a, b = start + m.start(), start + m.end()
         if m.group().isspace():

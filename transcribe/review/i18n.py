@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 MESSAGES: dict[str, dict[str, str]] = {
     "app": {"fr": "Dictées médicales", "en": "Medical dictation"},
     "login": {"fr": "Connexion", "en": "Log in"},
@@ -96,7 +98,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-def translator(language: str):
+def translator(language: str) -> Callable[[str], str]:
     """A function giving the text of a message key in a language (English where a key is missing)."""
     language = language if language in ("fr", "en") else "en"
 

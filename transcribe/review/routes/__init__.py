@@ -1,0 +1,1 @@
+"""The screens of the review app, one router each: login, queue, review, audio, doctor, admin, learning."""

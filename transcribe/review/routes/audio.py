@@ -1,0 +1,29 @@
+"""The audio of a dictation, as the review screen and the doctor's view play it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import FileResponse, Response
+
+from ...accounts import Session
+from ...errors import TranscribeError
+from ..dependencies import Site, signed_in
+from ..listening import listening_copy
+
+router = APIRouter()
+Listener = Annotated[Session, Depends(signed_in("secretary", "doctor"))]
+
+
+@router.get("/audio/{job_id}")
+def audio(job_id: int, site: Site, session: Listener) -> Response:
+    """The listening copy (16 kHz WAV) of a dictation, decoded on first use; a doctor hears only his own."""
+    job = site.job_or_404(job_id)
+    if session.user.role == "doctor" and job.author != session.user.author:
+        raise HTTPException(403, "access refused for your role")
+    try:
+        path = listening_copy(job, site.settings.paths.drafts / str(job.id))
+    except TranscribeError as e:
+        raise HTTPException(404, "the audio of this dictation cannot be played") from e
+    return FileResponse(path, media_type="audio/wav")
