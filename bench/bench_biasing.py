@@ -39,7 +39,7 @@ from transcribe.audio_judge import judge  # noqa: E402
 from transcribe.biasing import BiasingList, build_biasing, terms_in  # noqa: E402
 from transcribe.settings import Settings  # noqa: E402
 from transcribe.text import TextLayer  # noqa: E402
-from transcribe.vocabulary import load_vocabulary  # noqa: E402
+from transcribe.vocabulary_files import load_vocabulary  # noqa: E402
 from transcribe.worker import load_recognizer  # noqa: E402
 
 CORPUS = ROOT / "tests" / "dictations"

@@ -28,7 +28,7 @@ from faster_whisper import WhisperModel  # noqa: E402
 
 from transcribe.audio import decode_dictation  # noqa: E402
 from transcribe.inbox import Intake  # noqa: E402
-from transcribe.settings import load_settings  # noqa: E402
+from transcribe.settings_loading import load_settings  # noqa: E402
 from transcribe.store import open_store  # noqa: E402
 from transcribe.worker import Worker, load_recognizer, load_text_layer  # noqa: E402
 

@@ -29,7 +29,7 @@ from transcribe.biasing import build_prompt  # noqa: E402
 from transcribe.records import transcript_from_json  # noqa: E402
 from transcribe.settings import Settings  # noqa: E402
 from transcribe.text import TextLayer  # noqa: E402
-from transcribe.vocabulary import load_vocabulary  # noqa: E402
+from transcribe.vocabulary_files import load_vocabulary  # noqa: E402
 from transcribe.worker import load_recognizer  # noqa: E402
 
 CORPUS = ROOT / "tests" / "dictations"

@@ -31,7 +31,7 @@ from text_to_num import alpha2digit  # noqa: E402
 
 from transcribe.records import transcript_from_json  # noqa: E402
 from transcribe.text import TextLayer, TextOptions  # noqa: E402
-from transcribe.vocabulary import load_vocabulary  # noqa: E402
+from transcribe.vocabulary_files import load_vocabulary  # noqa: E402
 
 CORPUS = ROOT / "tests" / "dictations"
 SHARED = ROOT.parent / "shared" / "audio"

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from tests.audio_files import clip_samples, write_audio  # noqa: E402
 from transcribe.inbox import Intake  # noqa: E402
 from transcribe.records import JobState  # noqa: E402
-from transcribe.settings import load_settings  # noqa: E402
+from transcribe.settings_loading import load_settings  # noqa: E402
 from transcribe.store import open_store  # noqa: E402
 
 CLIPS = ["fr-mg-001", "en-gp-001", "fr-dose-01", "en-literal-01"]

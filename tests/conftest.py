@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from transcribe.asr import SpeechRecognizer
-from transcribe.settings import PathSettings, Settings, load_settings
+from transcribe.settings import PathSettings, Settings
+from transcribe.settings_loading import load_settings
 from transcribe.store import JobStore, open_store
 from transcribe.text import TextLayer
 from transcribe.worker import load_recognizer, load_text_layer

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
-
-import json
 
 from .conftest import DICTATIONS, dictation, write_config
 

@@ -10,7 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from transcribe.accuracy import accuracy, decide, list_proposals, refresh_proposals, replay, validated_cases
+from transcribe.accuracy import (
+    accuracy,
+    decide,
+    list_proposals,
+    refresh_proposals,
+    replay,
+    validated_cases,
+)
 from transcribe.audit import AuditTrail
 from transcribe.inbox import Intake
 from transcribe.learning import compare, propose, words_of
@@ -23,7 +30,7 @@ from transcribe.settings import Settings
 from transcribe.store import JobStore
 from transcribe.text import TextLayer
 from transcribe.validation import validate_report
-from transcribe.vocabulary import load_vocabulary
+from transcribe.vocabulary_files import load_vocabulary
 from transcribe.worker import Worker
 
 from .audio_files import clip_samples, write_audio

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from transcribe.errors import ConfigurationError
-from transcribe.settings import Settings, describe, load_settings
+from transcribe.settings import Settings
+from transcribe.settings_loading import describe, load_settings
 
 from .conftest import write_config
 

@@ -11,7 +11,13 @@ import pytest
 
 from transcribe.errors import JobNotFound, StoreError
 from transcribe.records import JobState
-from transcribe.store import MIGRATIONS, JobStore, WorkerIdentity, open_store, this_worker
+from transcribe.store import (
+    MIGRATIONS,
+    JobStore,
+    WorkerIdentity,
+    open_store,
+    this_worker,
+)
 
 
 def _receive(store: JobStore, n: int) -> int:

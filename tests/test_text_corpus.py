@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from transcribe.biasing import build_prompt
-from transcribe.records import Segment, Transcript, Word, apply_edits, transcript_from_json
+from transcribe.records import (
+    Segment,
+    Transcript,
+    Word,
+    apply_edits,
+    transcript_from_json,
+)
 from transcribe.text import TextLayer
 from transcribe.text.prompt_copies import find_prompt_copies
 from transcribe.text.tokens import source_of
@@ -101,7 +107,7 @@ def test_prompt_copies_are_found_on_the_source(text_layer: TextLayer) -> None:
 def test_vocabulary_version_changes_with_the_site_vocabulary(tmp_path: Path) -> None:
     import shutil
 
-    from transcribe.vocabulary import load_vocabulary
+    from transcribe.vocabulary_files import load_vocabulary
 
     from .conftest import ROOT
 

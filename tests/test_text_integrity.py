@@ -19,7 +19,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from transcribe.folding import fold, fold_with_map
-from transcribe.report import ReportPeople, find_section_spans, organise, render_docx, split_sections, template_path
+from transcribe.report import (
+    ReportPeople,
+    find_section_spans,
+    organise,
+    render_docx,
+    split_sections,
+    template_path,
+)
 from transcribe.review_state import blocks_of, final_text
 from transcribe.text import TextLayer
 from transcribe.text.hallucinations import find_hallucinations

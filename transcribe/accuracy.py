@@ -26,7 +26,8 @@ from .schema import audit_log, proposals
 from .settings import Settings
 from .store import JobStore
 from .text import TextLayer
-from .vocabulary import Vocabulary, with_addition, append_site_rows
+from .vocabulary import Vocabulary, with_addition
+from .vocabulary_files import append_site_rows
 
 GROUPS = ("author", "worktype", "language", "model", "vocabulary", "week")
 

@@ -33,7 +33,8 @@ from .atomic import ensure_folder, write_atomic
 from .audio import decode_dictation
 from .errors import ConfigurationError, InputError, TranscribeError, TranscriptionFailed
 from .records import Job, JobState
-from .settings import LoadedSettings, Settings
+from .settings import Settings
+from .settings_loading import LoadedSettings
 from .store import JobStore, open_store
 from .text import TextLayer
 from .worker import Heartbeat, Outcome, Worker, with_language_check

@@ -28,7 +28,14 @@ from .atomic import ensure_folder, write_new
 from .errors import FilingError, IdentityMismatch
 from .patients import PatientRecord
 from .records import Job, JobState
-from .report import RenderFailed, convert_to_pdf, organise, people_of, render_docx, template_path
+from .report import (
+    RenderFailed,
+    convert_to_pdf,
+    organise,
+    people_of,
+    render_docx,
+    template_path,
+)
 from .settings import Settings
 from .store import JobStore
 from .validation import identity_problems

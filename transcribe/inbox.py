@@ -28,9 +28,27 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from .atomic import FILE_MODE, copy_file, ensure_folder, free_name, move_file, write_atomic
-from .metadata import MAX_SIDECAR_BYTES, DictationMetadata, SidecarInvalid, parse_sidecar
-from .quarantine import ERROR_SUFFIX, QuarantineRecord, error_record_path, quarantine_file, safe_file_name
+from .atomic import (
+    FILE_MODE,
+    copy_file,
+    ensure_folder,
+    free_name,
+    move_file,
+    write_atomic,
+)
+from .metadata import (
+    MAX_SIDECAR_BYTES,
+    DictationMetadata,
+    SidecarInvalid,
+    parse_sidecar,
+)
+from .quarantine import (
+    ERROR_SUFFIX,
+    QuarantineRecord,
+    error_record_path,
+    quarantine_file,
+    safe_file_name,
+)
 from .records import Job, JobState
 from .settings import Settings
 from .store import JobStore

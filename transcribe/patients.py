@@ -13,9 +13,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from collections.abc import Callable
 from typing import Any
 
 from rapidfuzz import fuzz

@@ -22,10 +22,10 @@ from typing import Any
 
 from .atomic import write_atomic
 from .errors import StageError
+from .folding import fold, fold_with_map
 from .patients import PatientRecord
 from .records import CleanText, DraftPaths, Transcript
 from .settings import Settings
-from .folding import fold, fold_with_map
 from .vocabulary import LanguageVocabulary
 from .worktypes import DEFAULT_WORKTYPE
 

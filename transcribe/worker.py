@@ -21,22 +21,22 @@ from dataclasses import dataclass
 from .asr import DecodeOptions, EngineOptions, SpeechRecognizer
 from .atomic import move_file
 from .audio import DecodedAudio, decode_dictation
+from .audio_judge import judge
 from .biasing import BiasingList, build_biasing, build_prompt, terms_in
 from .errors import InputError, StageError, TranscribeError
 from .filing import file_waiting_reports
 from .inbox import archive_path
+from .languages import LanguageCheck, check_language
 from .models import resolve_model
-from .quarantine import error_record_path, quarantine_file
-from .audio_judge import judge
-from .records import CleanText, Job, JobState, Transcript
 from .patients import identity_from_filename, identity_from_json, propose_patient
+from .quarantine import error_record_path, quarantine_file
+from .records import CleanText, Job, JobState, Transcript
 from .report import organise, people_of, render_docx, template_path, write_draft
 from .settings import Settings
 from .store import JobStore, WorkerIdentity, this_worker
-from .languages import LanguageCheck, check_language
 from .text import TextLayer, TextOptions
 from .text.pipeline import with_flag
-from .vocabulary import load_vocabulary, vocabulary_folder
+from .vocabulary_files import load_vocabulary, vocabulary_folder
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .. import __version__
 from ..errors import ConfigurationError, TranscribeError
-from ..settings import LoadedSettings, Settings, load_settings
+from ..settings import Settings
+from ..settings_loading import LoadedSettings, load_settings
 from ..specialties import SPECIALTIES
 from ..store import JobStore, open_store
 
@@ -120,7 +121,7 @@ def open_job_store(settings: Settings) -> JobStore:
 
 def load_site_vocabulary(settings: Settings) -> Vocabulary:
     """Load the vocabulary with the site's additions (cached beside the models)."""
-    from ..vocabulary import load_vocabulary, vocabulary_folder
+    from ..vocabulary_files import load_vocabulary, vocabulary_folder
 
     return load_vocabulary(vocabulary_folder(settings.paths.vocab), site_folder=settings.paths.site_vocab,
                            cache_dir=settings.asr.model_cache.parent / "vocabulary")

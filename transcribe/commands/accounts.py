@@ -7,7 +7,7 @@ import sys
 from datetime import datetime
 from typing import cast
 
-from ..settings import LoadedSettings
+from ..settings_loading import LoadedSettings
 from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Commands, open_job_store
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..settings import LoadedSettings, describe
+from ..settings_loading import LoadedSettings, describe
 from . import EXIT_OK, Commands
 
 

@@ -13,10 +13,18 @@ from typing import TYPE_CHECKING
 
 from ..errors import TranscribeError
 from ..records import JobState, format_duration
-from ..settings import LoadedSettings, Settings
+from ..settings import Settings
+from ..settings_loading import LoadedSettings
 from ..store import JobStore
 from ..worktypes import WORKTYPES
-from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Commands, add_model_options, open_job_store
+from . import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Commands,
+    add_model_options,
+    open_job_store,
+)
 
 if TYPE_CHECKING:
     from ..batch import BatchSummary, Progress
@@ -170,7 +178,14 @@ def _print_result(store: JobStore, job_id: int, *, as_json: bool, raw: bool) -> 
 def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     import threading
 
-    from ..batch import BatchOptions, NightlyBatch, batch_lock, batch_processes, run_helpers, write_helper_summary
+    from ..batch import (
+        BatchOptions,
+        NightlyBatch,
+        batch_lock,
+        batch_processes,
+        run_helpers,
+        write_helper_summary,
+    )
     from ..service import prepare_folders, stop_on_signals
     from ..worker import load_recognizer, load_text_layer
 
@@ -246,7 +261,13 @@ class _BatchDisplay:
     """The batch's progress bar: files, audio hours, speed, time left."""
 
     def __init__(self) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
         self._progress = Progress(TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
                                   TextColumn("{task.fields[audio]}"), TextColumn("{task.fields[speed]}"),

@@ -8,7 +8,7 @@ import os
 import sys
 from datetime import datetime, timezone
 
-from ..settings import LoadedSettings
+from ..settings_loading import LoadedSettings
 from . import EXIT_OK, EXIT_USAGE, Commands, load_site_vocabulary, open_job_store
 
 

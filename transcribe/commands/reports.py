@@ -9,10 +9,17 @@ import sys
 from pathlib import Path
 
 from ..errors import IdentityMismatch, TranscribeError
-from ..settings import LoadedSettings
+from ..settings_loading import LoadedSettings
 from ..store import JobStore
 from ..worktypes import WORKTYPES
-from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Commands, load_site_vocabulary, open_job_store
+from . import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Commands,
+    load_site_vocabulary,
+    open_job_store,
+)
 
 
 def register_text(commands: Commands) -> None:

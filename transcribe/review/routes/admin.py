@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 from ...accounts import ROLES, Session
 from ...errors import ReviewError
 from ...patients import decode_patient_csv, parse_patient_csv
-from ...vocabulary import append_site_rows
+from ...vocabulary_files import append_site_rows
 from ..dependencies import Site, StateChange, signed_in, state_change
 
 MAX_PATIENT_CSV_BYTES = 10 * 1024 * 1024

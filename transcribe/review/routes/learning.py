@@ -9,7 +9,15 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ...accounts import Session
-from ...accuracy import GROUPS, accuracy, decide, list_proposals, refresh_proposals, replay, validated_cases
+from ...accuracy import (
+    GROUPS,
+    accuracy,
+    decide,
+    list_proposals,
+    refresh_proposals,
+    replay,
+    validated_cases,
+)
 from ...errors import ReviewError
 from ..dependencies import Site, StateChange, signed_in, state_change
 

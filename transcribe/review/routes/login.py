@@ -10,7 +10,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from ...accounts import LoginRefused, Session
-from ..dependencies import SESSION_COOKIE, ReviewSite, Site, StateChange, signed_in, state_change
+from ..dependencies import (
+    SESSION_COOKIE,
+    ReviewSite,
+    Site,
+    StateChange,
+    signed_in,
+    state_change,
+)
 
 LOGIN_CSRF_COOKIE = "transcribe_login_csrf"
 
