@@ -64,31 +64,49 @@ def _token_hash(token: str) -> str:
 class Accounts:
     """Users, sessions and login attempts in the job store."""
 
-    def __init__(self, store: JobStore, *, idle_s: float = 30 * 60, lifetime_s: float = 12 * 3600,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        *,
+        idle_s: float = 30 * 60,
+        lifetime_s: float = 12 * 3600,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._store = store
         self._idle_s = idle_s
         self._lifetime_s = lifetime_s
         self._clock = clock
 
     # --- users ---------------------------------------------------------------------------
-    def add_user(self, username: str, password: str, role: str, *, author: str | None = None,
-                 language: str | None = None) -> User:
+    def add_user(
+        self, username: str, password: str, role: str, *, author: str | None = None, language: str | None = None
+    ) -> User:
         """Create an account; the password is stored as an argon2 hash."""
         username = username.strip()
         if role not in ROLES:
             raise ReviewError(f"role must be one of {', '.join(ROLES)}")
-        if not username or len(username) > 100 or not username.replace("-", "").replace(".", "").replace("_", "").isalnum():
+        if (
+            not username
+            or len(username) > 100
+            or not username.replace("-", "").replace(".", "").replace("_", "").isalnum()
+        ):
             raise ReviewError("a user name is 1 to 100 letters, digits, '.', '-' or '_'")
         if len(password) < MIN_PASSWORD_LENGTH:
             raise ReviewError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
         with self._store.transaction() as conn:
             if conn.scalar(sa.select(users.c.id).where(users.c.username == username)) is not None:
                 raise ReviewError(f"user {username} already exists")
-            user_id = conn.execute(users.insert().values(
-                username=username, password_hash=_HASHER.hash(password), role=role, author=author or None,
-                language=language, disabled=False, created_at=self._clock(),
-            )).inserted_primary_key[0]
+            user_id = conn.execute(
+                users.insert().values(
+                    username=username,
+                    password_hash=_HASHER.hash(password),
+                    role=role,
+                    author=author or None,
+                    language=language,
+                    disabled=False,
+                    created_at=self._clock(),
+                )
+            ).inserted_primary_key[0]
         return User(user_id, username, role, author or None, language)
 
     def list_users(self) -> list[User]:
@@ -122,8 +140,11 @@ class Accounts:
         csrf = secrets.token_urlsafe(32)
         with self._store.transaction() as conn:
             conn.execute(login_attempts.delete().where(login_attempts.c.key == keys[0]))
-            conn.execute(sessions.insert().values(token_hash=_token_hash(token), user_id=row.id, csrf_token=csrf,
-                                                  created_at=now, last_seen_at=now))
+            conn.execute(
+                sessions.insert().values(
+                    token_hash=_token_hash(token), user_id=row.id, csrf_token=csrf, created_at=now, last_seen_at=now
+                )
+            )
             if _HASHER.check_needs_rehash(row.password_hash):
                 conn.execute(users.update().where(users.c.id == row.id).values(password_hash=_HASHER.hash(password)))
         return token, Session(_user(row), csrf)
@@ -135,7 +156,8 @@ class Accounts:
         now = self._clock()
         with self._store.transaction() as conn:
             found = conn.execute(
-                sa.select(sessions, users).join(users, users.c.id == sessions.c.user_id)
+                sa.select(sessions, users)
+                .join(users, users.c.id == sessions.c.user_id)
                 .where(sessions.c.token_hash == _token_hash(token))
             ).first()
             if found is None:

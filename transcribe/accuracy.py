@@ -60,20 +60,31 @@ def validated_cases(store: JobStore, *, author: str | None = None) -> list[Valid
                 continue
             try:
                 draft = outputs["text"].read_text(encoding="utf-8").strip()
-                edits = len(json.loads(outputs["edits"].read_text(encoding="utf-8"))["edits"]) if "edits" in outputs else 0
+                edits = (
+                    len(json.loads(outputs["edits"].read_text(encoding="utf-8"))["edits"]) if "edits" in outputs else 0
+                )
             except (OSError, ValueError, KeyError):
                 continue
-            cases.append(ValidatedCase(
-                job, draft, first["text"], edits, len(workspace.load(job.id).reverted),
-                _review_seconds(store, job.id), first["validated_at"], outputs.get("transcript"),
-            ))
+            cases.append(
+                ValidatedCase(
+                    job,
+                    draft,
+                    first["text"],
+                    edits,
+                    len(workspace.load(job.id).reverted),
+                    _review_seconds(store, job.id),
+                    first["validated_at"],
+                    outputs.get("transcript"),
+                )
+            )
     return sorted(cases, key=lambda c: c.validated_at)
 
 
 def _review_seconds(store: JobStore, job_id: int) -> float | None:
     with store.reading() as conn:
-        rows = conn.execute(sa.select(audit_log.c.action, audit_log.c.at).where(audit_log.c.job_id == job_id)
-                            .order_by(audit_log.c.id)).all()
+        rows = conn.execute(
+            sa.select(audit_log.c.action, audit_log.c.at).where(audit_log.c.job_id == job_id).order_by(audit_log.c.id)
+        ).all()
     opened = next((at for action, at in rows if action == "opened"), None)
     validated = next((at for action, at in rows if action == "validated"), None)
     return validated - opened if opened is not None and validated is not None and validated >= opened else None
@@ -109,8 +120,13 @@ def accuracy(cases: list[ValidatedCase], vocabulary: Vocabulary, by: str) -> dic
     for case in cases:
         comparison = comparison_of(case, vocabulary)
         for key in (group_key(case, by), "all"):
-            totals.setdefault(key, Totals()).add(comparison, edits=case.edits, reverted=case.reverted,
-                                                 review_s=case.review_s, audio_s=case.job.duration_s or 0.0)
+            totals.setdefault(key, Totals()).add(
+                comparison,
+                edits=case.edits,
+                reverted=case.reverted,
+                review_s=case.review_s,
+                audio_s=case.job.duration_s or 0.0,
+            )
     return {key: t.figures() for key, t in sorted(totals.items(), key=lambda kv: (kv[0] == "all", kv[0]))}
 
 
@@ -130,19 +146,35 @@ def refresh_proposals(store: JobStore, vocabulary: Vocabulary, *, minimum: int =
         substitutions,
         is_term=lambda lang, word: _is_term(vocabulary, lang, word),
         is_ordinary=lambda lang, word: vocab_of(lang) is not None and word in vocab_of(lang).ordinary_words,
-        is_drug=lambda lang, word: vocab_of(lang) is not None and (t := vocab_of(lang).term(word)) is not None and t.is_drug,
+        is_drug=lambda lang, word: (
+            vocab_of(lang) is not None and (t := vocab_of(lang).term(word)) is not None and t.is_drug
+        ),
         minimum=minimum,
     ) + biasing_proposals(validated_cases(store), vocabulary, minimum=minimum)
     now = time.time()
     with store.transaction() as conn:
         for draft in drafts:
-            existing = conn.execute(sa.select(proposals.c.id, proposals.c.status).where(
-                proposals.c.kind == draft.kind, proposals.c.language == draft.language,
-                proposals.c.author == draft.author, proposals.c.target == draft.target)).first()
+            existing = conn.execute(
+                sa.select(proposals.c.id, proposals.c.status).where(
+                    proposals.c.kind == draft.kind,
+                    proposals.c.language == draft.language,
+                    proposals.c.author == draft.author,
+                    proposals.c.target == draft.target,
+                )
+            ).first()
             values = {"wrong_forms_json": json.dumps(draft.wrong_forms, ensure_ascii=False), "count": draft.count}
             if existing is None:
-                conn.execute(proposals.insert().values(kind=draft.kind, language=draft.language, author=draft.author,
-                                                       target=draft.target, status="open", created_at=now, **values))
+                conn.execute(
+                    proposals.insert().values(
+                        kind=draft.kind,
+                        language=draft.language,
+                        author=draft.author,
+                        target=draft.target,
+                        status="open",
+                        created_at=now,
+                        **values,
+                    )
+                )
             elif existing.status == "open":
                 conn.execute(proposals.update().where(proposals.c.id == existing.id).values(**values))
         return conn.scalar(sa.select(sa.func.count()).where(proposals.c.status == "open")) or 0
@@ -197,10 +229,17 @@ def replay(store: JobStore, vocabulary: Vocabulary, proposal_id: int) -> dict[st
     if proposal["kind"] == "biasing":
         from .errors import ReviewError
 
-        raise ReviewError(f"proposal {proposal_id} changes what the engine is told to expect, not the text: it "
-                          "cannot be replayed on past texts; its effect shows in the figures once accepted")
-    changed = with_addition(vocabulary, proposal["language"], proposal["kind"], proposal["target"],
-                            tuple(form for form, _ in proposal["wrong_forms"]))
+        raise ReviewError(
+            f"proposal {proposal_id} changes what the engine is told to expect, not the text: it "
+            "cannot be replayed on past texts; its effect shows in the figures once accepted"
+        )
+    changed = with_addition(
+        vocabulary,
+        proposal["language"],
+        proposal["kind"],
+        proposal["target"],
+        tuple(form for form, _ in proposal["wrong_forms"]),
+    )
     before_layer, after_layer = TextLayer(vocabulary), TextLayer(changed)
     fixed = introduced = cases = 0
     for case in validated_cases(store, author=proposal["author"]):
@@ -234,9 +273,13 @@ def decide(store: JobStore, settings: Settings, proposal_id: int, *, accept: boo
         if proposal["kind"] == "term":
             append_site_rows(folder / "terms.tsv", [(proposal["target"], "term")])
         else:
-            append_site_rows(folder / "corrections.tsv", [(form, proposal["target"]) for form, _ in proposal["wrong_forms"]])
+            append_site_rows(
+                folder / "corrections.tsv", [(form, proposal["target"]) for form, _ in proposal["wrong_forms"]]
+            )
     with store.transaction() as conn:
-        conn.execute(proposals.update().where(proposals.c.id == proposal_id).values(
-            status="accepted" if accept else "rejected", decided_by=by, decided_at=time.time()))
+        conn.execute(
+            proposals.update()
+            .where(proposals.c.id == proposal_id)
+            .values(status="accepted" if accept else "rejected", decided_by=by, decided_at=time.time())
+        )
     return _proposal(store, proposal_id)
-

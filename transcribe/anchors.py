@@ -58,8 +58,9 @@ class _TextMap:
         suffix = 0
         while suffix < limit - prefix and before[-1 - suffix] == after[-1 - suffix]:
             suffix += 1
-        middle = difflib.SequenceMatcher(None, before[prefix:len(before) - suffix], after[prefix:len(after) - suffix],
-                                         autojunk=False).get_opcodes()
+        middle = difflib.SequenceMatcher(
+            None, before[prefix : len(before) - suffix], after[prefix : len(after) - suffix], autojunk=False
+        ).get_opcodes()
         ops: list[tuple[str, int, int, int, int]] = []
         if prefix:
             ops.append(("equal", 0, prefix, 0, prefix))
@@ -148,6 +149,4 @@ def anchored_text(blocks: list[Block] | None, anchors: dict[str, Anchor], key: s
     anchor = anchors.get(key)
     if blocks is None or anchor is None or anchor[0] >= len(blocks):
         return None
-    return blocks[anchor[0]].text[anchor[1]:anchor[2]]
-
-
+    return blocks[anchor[0]].text[anchor[1] : anchor[2]]

@@ -113,17 +113,23 @@ class SpeechRecognizer:
             options=self.describe(info, options),
         )
 
-    def transcribe_clip(self, audio: DecodedAudio, start_s: float, end_s: float, options: DecodeOptions
-                        ) -> list[tuple[str, float]]:
+    def transcribe_clip(
+        self, audio: DecodedAudio, start_s: float, end_s: float, options: DecodeOptions
+    ) -> list[tuple[str, float]]:
         """The words (and their probabilities) the engine hears in one clip of a dictation."""
         _check_language(options.language)
-        clip = audio.samples[int(start_s * SAMPLE_RATE):int(end_s * SAMPLE_RATE)]
+        clip = audio.samples[int(start_s * SAMPLE_RATE) : int(end_s * SAMPLE_RATE)]
         if clip.size == 0:
             return []
         try:
             segments, _ = self._whisper.transcribe(
-                clip, language=options.language, beam_size=options.beam_size, vad_filter=False,
-                word_timestamps=True, hotwords=options.hotwords, condition_on_previous_text=False,
+                clip,
+                language=options.language,
+                beam_size=options.beam_size,
+                vad_filter=False,
+                word_timestamps=True,
+                hotwords=options.hotwords,
+                condition_on_previous_text=False,
             )
             return [(w.word, float(w.probability)) for s in segments for w in (s.words or ())]
         except Exception as e:  # the engine's own errors are not typed
@@ -137,8 +143,9 @@ class SpeechRecognizer:
             raise TranscriptionFailed(f"the speech engine failed ({type(e).__name__}: {e})") from e
         return language, float(probability), {code: round(float(p), 4) for code, p in (ranked or ())[:8]}
 
-    def transcribe_batch(self, items: list[tuple[DecodedAudio, DecodeOptions]], batch_size: int
-                         ) -> list[Transcript | TranscriptionFailed]:
+    def transcribe_batch(
+        self, items: list[tuple[DecodedAudio, DecodeOptions]], batch_size: int
+    ) -> list[Transcript | TranscriptionFailed]:
         """Transcribe several dictations together: their speech clips share the engine's batches.
 
         Dictations are short (30 s to 3 min), so batching inside one file leaves the batches
@@ -158,24 +165,31 @@ class SpeechRecognizer:
                 if language is None:
                     language, probability, _ = self._whisper.detect_language(audio=audio.samples[: 30 * SAMPLE_RATE])
                 _check_language(language)
-            except Exception as e:  # noqa: BLE001 - one bad file must not stop the others
+            except Exception as e:
                 results[index] = TranscriptionFailed(f"the speech engine failed ({type(e).__name__}: {e})")
                 continue
             key = (language, options.initial_prompt, options.hotwords, options.beam_size)
             groups.setdefault(key, []).append((index, audio, options, probability))
         for (language, prompt, hotwords, beam_size), members in groups.items():
             try:
-                for index, transcript in self._transcribe_group(language, prompt, hotwords, beam_size, members,
-                                                                batch_size):
+                for index, transcript in self._transcribe_group(
+                    language, prompt, hotwords, beam_size, members, batch_size
+                ):
                     results[index] = transcript
-            except Exception as e:  # noqa: BLE001 - the group failed; each of its jobs is retried alone
+            except Exception as e:
                 for index, *_ in members:
                     results[index] = TranscriptionFailed(f"the speech engine failed ({type(e).__name__}: {e})")
         return [r if r is not None else TranscriptionFailed("not transcribed") for r in results]
 
-    def _transcribe_group(self, language: str, prompt: str | None, hotwords: str | None, beam_size: int,
-                          members: list[tuple[int, DecodedAudio, DecodeOptions, float]], batch_size: int
-                          ) -> list[tuple[int, Transcript]]:
+    def _transcribe_group(
+        self,
+        language: str,
+        prompt: str | None,
+        hotwords: str | None,
+        beam_size: int,
+        members: list[tuple[int, DecodedAudio, DecodeOptions, float]],
+        batch_size: int,
+    ) -> list[tuple[int, Transcript]]:
         clips: list[dict[str, float]] = []
         spans: list[tuple[float, float]] = []  # where each file lies in the joined audio, in seconds
         pieces = []
@@ -191,8 +205,15 @@ class SpeechRecognizer:
         if clips:
             joined = np.concatenate(pieces)
             segments, info = self._batched.transcribe(
-                joined, language=language, clip_timestamps=clips, batch_size=batch_size, beam_size=beam_size,
-                word_timestamps=True, initial_prompt=prompt, hotwords=hotwords, vad_filter=False,
+                joined,
+                language=language,
+                clip_timestamps=clips,
+                batch_size=batch_size,
+                beam_size=beam_size,
+                word_timestamps=True,
+                initial_prompt=prompt,
+                hotwords=hotwords,
+                vad_filter=False,
             )
             for segment in segments:
                 middle = (segment.start + segment.end) / 2
@@ -200,13 +221,30 @@ class SpeechRecognizer:
                 per_file[number].append(_segment(segment, shift_s=-spans[number][0]))
         out = []
         for number, (index, audio, options, probability) in enumerate(members):
-            decode = DecodeOptions(language=language, beam_size=beam_size, vad_filter=options.vad_filter,
-                                   initial_prompt=prompt, prompt_terms=options.prompt_terms, hotwords=hotwords,
-                                   biasing=options.biasing)
+            decode = DecodeOptions(
+                language=language,
+                beam_size=beam_size,
+                vad_filter=options.vad_filter,
+                initial_prompt=prompt,
+                prompt_terms=options.prompt_terms,
+                hotwords=hotwords,
+                biasing=options.biasing,
+            )
             described = self.describe(info, decode)
             described["batched"] = {"batch_size": batch_size, "files_in_group": len(members)}
-            out.append((index, Transcript(tuple(per_file[number]), language, float(probability),
-                                          audio.samples.size / SAMPLE_RATE, self.model.name, described)))
+            out.append(
+                (
+                    index,
+                    Transcript(
+                        tuple(per_file[number]),
+                        language,
+                        float(probability),
+                        audio.samples.size / SAMPLE_RATE,
+                        self.model.name,
+                        described,
+                    ),
+                )
+            )
         return out
 
     def describe(self, info: Any, decode: DecodeOptions) -> dict[str, Any]:
@@ -254,8 +292,12 @@ def speech_clips(samples: np.ndarray, *, vad: bool, max_s: float = 30.0) -> list
 
 def _segment(s: Any, shift_s: float = 0.0) -> Segment:
     words = tuple(
-        Word(text=w.word, start_s=round(float(w.start) + shift_s, 3), end_s=round(float(w.end) + shift_s, 3),
-             probability=round(float(w.probability), 4))
+        Word(
+            text=w.word,
+            start_s=round(float(w.start) + shift_s, 3),
+            end_s=round(float(w.end) + shift_s, 3),
+            probability=round(float(w.probability), 4),
+        )
         for w in (s.words or ())
     )
     return Segment(

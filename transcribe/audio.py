@@ -60,7 +60,9 @@ def _decode_file(path: Path, max_duration_s: float = MAX_DURATION_S) -> DecodedA
     except OSError as e:
         raise AudioUnreadable(f"{path.name}: cannot be read ({e.strerror})") from e
     if size == 0:
-        raise AudioUnreadable(f"{path.name}: the file is empty (0 bytes)", hint="copy the dictation again from the recorder")
+        raise AudioUnreadable(
+            f"{path.name}: the file is empty (0 bytes)", hint="copy the dictation again from the recorder"
+        )
     if head == _DS2_MAGIC or path.suffix.lower() == ".ds2":
         raise UnsupportedFormat(
             f"{path.name}: DS2 dictations (Olympus/Philips) cannot be decoded here",
@@ -136,8 +138,10 @@ class TooLong(AudioUnreadable):
 
 
 def _too_long(name: str, duration_s: float, limit_s: float) -> TooLong:
-    return TooLong(f"{name}: {duration_s / 3600:.1f} hours of audio is too long for a dictation "
-                   f"(at most {limit_s / 3600:.0f} hours)")
+    return TooLong(
+        f"{name}: {duration_s / 3600:.1f} hours of audio is too long for a dictation "
+        f"(at most {limit_s / 3600:.0f} hours)"
+    )
 
 
 def _check_wav_length(path: Path, size: int) -> None:
@@ -149,7 +153,7 @@ def _check_wav_length(path: Path, size: int) -> None:
         header = stream.read(min(size, 1 << 16))
     offset = 12
     while offset + 8 <= len(header):
-        chunk, length = header[offset:offset + 4], int.from_bytes(header[offset + 4:offset + 8], "little")
+        chunk, length = header[offset : offset + 4], int.from_bytes(header[offset + 4 : offset + 8], "little")
         if chunk == b"data":
             present = size - offset - 8
             if length not in (0, 0xFFFFFFFF) and present < length - 1:

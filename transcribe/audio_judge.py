@@ -45,23 +45,43 @@ class Verdict:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready mapping, kept in the transcript's options."""
-        return {"heard": self.doubt.heard, "candidate": self.doubt.candidate, "confirmed": self.confirmed,
-                "written": self.written, "probability": round(self.probability, 3)}
+        return {
+            "heard": self.doubt.heard,
+            "candidate": self.doubt.candidate,
+            "confirmed": self.confirmed,
+            "written": self.written,
+            "probability": round(self.probability, 3),
+        }
 
 
-def judge(recognizer: SpeechRecognizer, audio: DecodedAudio, transcript: Transcript, doubts: list[AudioDoubt],
-          options: DecodeOptions, *, min_probability: float = MIN_PROBABILITY) -> list[Verdict]:
+def judge(
+    recognizer: SpeechRecognizer,
+    audio: DecodedAudio,
+    transcript: Transcript,
+    doubts: list[AudioDoubt],
+    options: DecodeOptions,
+    *,
+    min_probability: float = MIN_PROBABILITY,
+) -> list[Verdict]:
     """Decode the clip of each doubtful word again with its candidate as a hotword, and judge."""
     source = source_of(transcript)
     words = transcript.words
     verdicts = []
     for doubt in doubts[:MAX_DOUBTS]:
-        times = [(w.start_s, w.end_s) for (a, b), w in zip(source.word_spans, words) if a < doubt.end and b > doubt.start]
+        times = [
+            (w.start_s, w.end_s) for (a, b), w in zip(source.word_spans, words) if a < doubt.end and b > doubt.start
+        ]
         if not times:
             continue
         start_s, end_s = max(0.0, times[0][0] - PADDING_S), min(transcript.duration_s, times[-1][1] + PADDING_S)
-        heard = recognizer.transcribe_clip(audio, start_s, end_s, DecodeOptions(
-            language=transcript.language, beam_size=options.beam_size, vad_filter=False, hotwords=doubt.candidate))
+        heard = recognizer.transcribe_clip(
+            audio,
+            start_s,
+            end_s,
+            DecodeOptions(
+                language=transcript.language, beam_size=options.beam_size, vad_filter=False, hotwords=doubt.candidate
+            ),
+        )
         written, probability = best_match(heard, doubt.candidate)
         verdicts.append(Verdict(doubt, bool(written) and probability >= min_probability, written, probability))
     return verdicts
@@ -74,7 +94,7 @@ def best_match(words: list[tuple[str, float]], candidate: str) -> tuple[str, flo
     best = ("", 0.0)
     for start in range(len(words)):
         for length in range(1, size + 3):
-            run = words[start:start + length]
+            run = words[start : start + length]
             if len(run) < length:
                 break
             joined = "".join(_letters(w) for w, _ in run)

@@ -32,7 +32,9 @@ class AuditCheck:
     reason: str = ""
 
 
-def entry_hash(previous: str, at: float, username: str | None, action: str, job_id: int | None, detail: str | None) -> str:
+def entry_hash(
+    previous: str, at: float, username: str | None, action: str, job_id: int | None, detail: str | None
+) -> str:
     """The hash of one entry, chained to the one before."""
     content = json.dumps([previous, round(at, 6), username, action, job_id, detail], ensure_ascii=False)
     return hashlib.sha256(content.encode()).hexdigest()
@@ -52,10 +54,17 @@ class AuditTrail:
             if conn.dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE already serialises writers
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(7372657)"))
             previous = conn.scalar(sa.select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)) or GENESIS
-            conn.execute(audit_log.insert().values(
-                at=at, username=username, action=action, job_id=job_id, detail=detail, previous_hash=previous,
-                hash=entry_hash(previous, at, username, action, job_id, detail),
-            ))
+            conn.execute(
+                audit_log.insert().values(
+                    at=at,
+                    username=username,
+                    action=action,
+                    job_id=job_id,
+                    detail=detail,
+                    previous_hash=previous,
+                    hash=entry_hash(previous, at, username, action, job_id, detail),
+                )
+            )
 
     def entries(self, *, job_id: int | None = None, limit: int = 200) -> list[dict[str, object]]:
         """The newest entries, optionally for one job."""

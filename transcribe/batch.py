@@ -110,8 +110,17 @@ def batch_lock(folder: Path) -> Iterator[None]:
 class NightlyBatch:
     """Runs windows of waiting dictations through the engine together."""
 
-    def __init__(self, settings: Settings, store: JobStore, recognizer: SpeechRecognizer, text_layer: TextLayer,
-                 *, window: int, batch_size: int, on_progress: Callable[[Progress], None] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: JobStore,
+        recognizer: SpeechRecognizer,
+        text_layer: TextLayer,
+        *,
+        window: int,
+        batch_size: int,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.worker = Worker(settings, store, recognizer, text_layer)
@@ -178,17 +187,23 @@ class NightlyBatch:
         options = [decode for decode, _ in plans]
         try:
             transcripts = self.recognizer.transcribe_batch(
-                [(audio, decode) for (_, audio), decode in zip(ready, options)], self.batch_size)
-        except Exception as e:  # noqa: BLE001 - the whole window failed: every job gets its retry
+                [(audio, decode) for (_, audio), decode in zip(ready, options)], self.batch_size
+            )
+        except Exception as e:
             transcripts = [TranscriptionFailed(f"the speech engine failed ({type(e).__name__})")] * len(ready)
         for (job, audio), (decode, check), transcript in zip(ready, plans, transcripts):
             if isinstance(transcript, TranscribeError):
                 yield job, self.worker.guarded(job, lambda failure=transcript: _raise(failure))
             else:
-                yield job, self.worker.guarded(job, lambda job=job, audio=audio, decode=decode, check=check,
-                                               transcript=transcript: self.worker.finish(
-                                                   job, with_language_check(transcript, check), audio=audio,
-                                                   options=decode))
+                yield (
+                    job,
+                    self.worker.guarded(
+                        job,
+                        lambda job=job, audio=audio, decode=decode, check=check, transcript=transcript: (
+                            self.worker.finish(job, with_language_check(transcript, check), audio=audio, options=decode)
+                        ),
+                    ),
+                )
 
 
 def _raise(error: TranscribeError) -> Outcome:
@@ -214,9 +229,18 @@ class BatchOptions:
 
     def as_flags(self) -> list[str]:
         """The same requests as options of the ``transcribe batch`` command, for a helper process."""
-        return [f"--{name}={value}" for name, value in (
-            ("batch-size", self.batch_size), ("window", self.window), ("model", self.model),
-            ("device", self.device), ("language", self.language), ("specialty", self.specialty)) if value]
+        return [
+            f"--{name}={value}"
+            for name, value in (
+                ("batch-size", self.batch_size),
+                ("window", self.window),
+                ("model", self.model),
+                ("device", self.device),
+                ("language", self.language),
+                ("specialty", self.specialty),
+            )
+            if value
+        ]
 
 
 def batch_processes(settings: Settings, asked: int | None) -> int:
@@ -224,12 +248,20 @@ def batch_processes(settings: Settings, asked: int | None) -> int:
     wanted = asked if asked is not None else settings.batch.processes
     if wanted > 0:
         return wanted
-    device, _, _ = choose_device(EngineOptions(settings.asr.device, settings.asr.compute_type, settings.asr.cpu_threads))
+    device, _, _ = choose_device(
+        EngineOptions(settings.asr.device, settings.asr.compute_type, settings.asr.cpu_threads)
+    )
     return 1 if device == "cuda" else max(1, min(8, len(os.sched_getaffinity(0))))
 
 
-def run_helpers(loaded: LoadedSettings, options: BatchOptions, processes: int, stop: threading.Event,
-                *, on_progress: Callable[[Progress], None] | None = None) -> BatchSummary:
+def run_helpers(
+    loaded: LoadedSettings,
+    options: BatchOptions,
+    processes: int,
+    stop: threading.Event,
+    *,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> BatchSummary:
     """Start the batch's engine processes, report their joint progress, and add up their summaries."""
     store = open_store(loaded.settings.store_url)
     try:
@@ -252,18 +284,27 @@ def run_helpers(loaded: LoadedSettings, options: BatchOptions, processes: int, s
     return total
 
 
-def _start_helpers(loaded: LoadedSettings, options: BatchOptions, processes: int,
-                   folder: Path) -> list[tuple[Path, subprocess.Popen[bytes]]]:
+def _start_helpers(
+    loaded: LoadedSettings, options: BatchOptions, processes: int, folder: Path
+) -> list[tuple[Path, subprocess.Popen[bytes]]]:
     # each helper is `transcribe batch --helper FILE`: it runs a NightlyBatch and leaves its summary in FILE
     environment = dict(os.environ)
     if loaded.sources.get("asr.cpu_threads") == "default":
         environment["TRANSCRIBE_ASR_CPU_THREADS"] = "1"
-    command = [sys.executable, "-m", "transcribe"] + (["--config", str(loaded.config_file)] if loaded.config_file else [])
+    command = [sys.executable, "-m", "transcribe"] + (
+        ["--config", str(loaded.config_file)] if loaded.config_file else []
+    )
     helpers = []
     for number in range(processes):
         part = folder / f"{number}.json"
-        helpers.append((part, subprocess.Popen(
-            command + ["-q", "batch", "--quiet", "--helper", str(part)] + options.as_flags(), env=environment)))
+        helpers.append(
+            (
+                part,
+                subprocess.Popen(
+                    [*command, "-q", "batch", "--quiet", "--helper", str(part), *options.as_flags()], env=environment
+                ),
+            )
+        )
     return helpers
 
 
@@ -278,8 +319,9 @@ def _add_up(helpers: list[tuple[Path, subprocess.Popen[bytes]]]) -> BatchSummary
         try:
             part: dict[str, Any] = json.loads(path.read_text())
         except (OSError, ValueError):
-            total.failures.append({"job": None, "state": "helper-failed",
-                                   "reason": f"an engine process ended with {process.returncode}"})
+            total.failures.append(
+                {"job": None, "state": "helper-failed", "reason": f"an engine process ended with {process.returncode}"}
+            )
             continue
         total.files_done += part["files_done"]
         total.files_failed += part["files_failed"]

@@ -61,8 +61,12 @@ class BiasingList:
         return {"terms": list(self.terms), "sources": {t: self.sources[t] for t in self.terms}}
 
 
-def build_biasing(groups: Iterable[tuple[str, Iterable[str]]], *, max_terms: int = MAX_HOTWORD_TERMS,
-                  max_characters: int = MAX_HOTWORD_CHARACTERS) -> BiasingList:
+def build_biasing(
+    groups: Iterable[tuple[str, Iterable[str]]],
+    *,
+    max_terms: int = MAX_HOTWORD_TERMS,
+    max_characters: int = MAX_HOTWORD_CHARACTERS,
+) -> BiasingList:
     """One list from (source, terms) groups given most specific first: deduplicated, cut to fit."""
     chosen: list[str] = []
     sources: dict[str, str] = {}
@@ -94,8 +98,9 @@ class Prompt:
 def build_prompt(terms: list[str] | tuple[str, ...], language: str | None) -> Prompt | None:
     """An initial prompt listing the author's terms (most important first), or None when there are none."""
     lead = _LEAD.get(language or "", _LEAD["en"])
-    chosen = build_biasing([("author", terms)], max_terms=MAX_PROMPT_TERMS,
-                           max_characters=MAX_PROMPT_CHARACTERS - len(lead)).terms
+    chosen = build_biasing(
+        [("author", terms)], max_terms=MAX_PROMPT_TERMS, max_characters=MAX_PROMPT_CHARACTERS - len(lead)
+    ).terms
     if not chosen:
         return None
     return Prompt(lead + ", ".join(chosen) + ".", chosen)
@@ -115,10 +120,14 @@ def terms_in(texts: Iterable[str], vocab: LanguageVocabulary, *, longest: int = 
         index = 0
         while index < len(words):
             for size in range(min(longest, len(words) - index), 0, -1):
-                phrase = " ".join(words[index:index + size])
+                phrase = " ".join(words[index : index + size])
                 term = vocab.term(phrase)
-                if term is not None and term.kind in _WORTH_BIASING and len(phrase) >= 4 and \
-                        (size > 1 or phrase.lower() not in vocab.ordinary_words):
+                if (
+                    term is not None
+                    and term.kind in _WORTH_BIASING
+                    and len(phrase) >= 4
+                    and (size > 1 or phrase.lower() not in vocab.ordinary_words)
+                ):
                     key = fold(term.text)
                     found.add(key)
                     spelled.setdefault(key, term.text)

@@ -81,7 +81,7 @@ class Recording:
 
 def level_meter(level_db: float, width: int = 30) -> str:
     """A text level meter: from -60 dBFS (empty) to 0 dBFS (full)."""
-    filled = int(round(max(0.0, min(1.0, (level_db + 60) / 60)) * width))
+    filled = round(max(0.0, min(1.0, (level_db + 60) / 60)) * width)
     return "#" * filled + "-" * (width - filled)
 
 
@@ -96,8 +96,15 @@ class DictationDetails:
     language: str | None = None
 
 
-def write_dictation(samples: np.ndarray, rate: int, inbox: Path, details: DictationDetails, *,
-                    audio_format: str = "flac", now: datetime | None = None) -> Path:
+def write_dictation(
+    samples: np.ndarray,
+    rate: int,
+    inbox: Path,
+    details: DictationDetails,
+    *,
+    audio_format: str = "flac",
+    now: datetime | None = None,
+) -> Path:
     """Write a finished recording into ``inbox/<author>/`` (16 kHz mono), sidecar first, audio last."""
     if samples.size == 0:
         raise ValueError("nothing was recorded")
@@ -148,7 +155,8 @@ def sound_devices() -> object:
     except OSError as e:  # the Python package is there, the PortAudio library is not
         raise MicrophoneUnavailable(
             "the PortAudio library is missing: install it (Debian/Ubuntu: apt-get install libportaudio2), "
-            "then try again") from e
+            "then try again"
+        ) from e
     except ImportError as e:
         raise MicrophoneUnavailable("the sounddevice package is missing: pip install sounddevice") from e
     return sounddevice
@@ -157,18 +165,30 @@ def sound_devices() -> object:
 def input_devices() -> list[tuple[int, str, int]]:
     """The sound inputs: (index, name, default sample rate)."""
     sd = sound_devices()
-    return [(i, d["name"], int(d["default_samplerate"])) for i, d in enumerate(sd.query_devices())  # type: ignore[attr-defined]
-            if d["max_input_channels"] > 0]
+    return [
+        (i, d["name"], int(d["default_samplerate"]))
+        for i, d in enumerate(sd.query_devices())  # type: ignore[attr-defined]
+        if d["max_input_channels"] > 0
+    ]
 
 
-def record(details: DictationDetails, inbox: Path, *, device: int | None, audio_format: str,
-           keys: Callable[[], str | None], show: Callable[[str], None]) -> Path | None:
+def record(
+    details: DictationDetails,
+    inbox: Path,
+    *,
+    device: int | None,
+    audio_format: str,
+    keys: Callable[[], str | None],
+    show: Callable[[str], None],
+) -> Path | None:
     """Record from the microphone until the doctor stops; return where the dictation was put (None: discarded)."""
     sd = sound_devices()
     inputs = input_devices()
     if not inputs:
-        raise MicrophoneUnavailable("no microphone (sound input) was found on this machine; "
-                                    "plug one in, or drop recorded files into the inbox instead")
+        raise MicrophoneUnavailable(
+            "no microphone (sound input) was found on this machine; "
+            "plug one in, or drop recorded files into the inbox instead"
+        )
     chosen = device if device is not None else sd.default.device[0]  # type: ignore[attr-defined]
     if chosen is None or chosen < 0:
         chosen = inputs[0][0]
@@ -176,9 +196,14 @@ def record(details: DictationDetails, inbox: Path, *, device: int | None, audio_
     recording = Recording(rate)
     blocks: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
     try:
-        stream = sd.InputStream(device=chosen, channels=1, samplerate=rate, dtype="float32",  # type: ignore[attr-defined]
-                                callback=lambda data, _frames, _time, _status: blocks.put(data[:, 0].copy()))
-    except Exception as e:  # noqa: BLE001 - PortAudio errors are untyped
+        stream = sd.InputStream(
+            device=chosen,
+            channels=1,
+            samplerate=rate,
+            dtype="float32",  # type: ignore[attr-defined]
+            callback=lambda data, _frames, _time, _status: blocks.put(data[:, 0].copy()),
+        )
+    except Exception as e:
         raise MicrophoneUnavailable(f"the sound input {chosen} cannot be opened ({e})") from e
     recording.start()
     with stream:
@@ -193,8 +218,10 @@ def record(details: DictationDetails, inbox: Path, *, device: int | None, audio_
                 return None
             while not blocks.empty():
                 recording.feed(blocks.get())
-            show(f"\r{recording.state:<9} {int(recording.elapsed_s) // 60:02d}:{int(recording.elapsed_s) % 60:02d} "
-                 f"[{level_meter(recording.level_db)}]  space: pause/resume  enter: stop and send  q: discard ")
+            show(
+                f"\r{recording.state:<9} {int(recording.elapsed_s) // 60:02d}:{int(recording.elapsed_s) % 60:02d} "
+                f"[{level_meter(recording.level_db)}]  space: pause/resume  enter: stop and send  q: discard "
+            )
             time.sleep(0.05)
     show("\n")
     return write_dictation(recording.samples(), rate, inbox, details, audio_format=audio_format)

@@ -20,7 +20,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -81,23 +81,34 @@ def file_report(settings: Settings, store: JobStore, vocabulary: Vocabulary, job
     """File the newest validated version of a job's report into its patient's record."""
     job = store.get(job_id)
     if job.state not in (JobState.VALIDATED, JobState.FILED) or job.report_version == 0:
-        raise FilingError(f"job {job_id} is {job.state.value}: only a validated report is filed "
-                          f"(validate it first: transcribe validate {job_id})")
+        raise FilingError(
+            f"job {job_id} is {job.state.value}: only a validated report is filed "
+            f"(validate it first: transcribe validate {job_id})"
+        )
     version = job.report_version
     done = store.filing(job_id, version)
     if done is not None:
-        return FiledReport(job_id, version, Path(done["docx_path"]), Path(done["pdf_path"]) if done["pdf_path"] else None,
-                           Path(done["sidecar_path"]), already_filed=True)
+        return FiledReport(
+            job_id,
+            version,
+            Path(done["docx_path"]),
+            Path(done["pdf_path"]) if done["pdf_path"] else None,
+            Path(done["sidecar_path"]),
+            already_filed=True,
+        )
     report = store.report(job_id, version)
     if report is None:
         raise FilingError(f"job {job_id}: validated version {version} not found in the store")
     patient = store.patient(report["patient_id"])
     if patient is None:
-        raise FilingError(f"job {job_id}: patient {report['patient_id']} is no longer in the index; "
-                          "import the index again, then file")
+        raise FilingError(
+            f"job {job_id}: patient {report['patient_id']} is no longer in the index; import the index again, then file"
+        )
     if identity_problems(job, patient.patient_id, store) and not report["identity_confirmed_by"]:
-        raise IdentityMismatch(f"job {job_id}: the dictated identity disagrees with patient {patient.patient_id} "
-                               "and nobody confirmed it: the identity must be confirmed when the report is validated")
+        raise IdentityMismatch(
+            f"job {job_id}: the dictated identity disagrees with patient {patient.patient_id} "
+            "and nobody confirmed it: the identity must be confirmed when the report is validated"
+        )
     try:
         filed = _place(settings, store, vocabulary, job, report, patient)
     except RenderFailed as e:
@@ -106,20 +117,40 @@ def file_report(settings: Settings, store: JobStore, vocabulary: Vocabulary, job
     except OSError as e:
         reason = _disk_reason(e)
         store.record_filing_error(job_id, reason)
-        raise FilingError(f"job {job_id} could not be filed: {reason}. The report stays validated; "
-                          f"fix the outbox, then run 'transcribe file {job_id}'") from e
-    store.record_filing(job_id, version, patient_id=patient.patient_id, docx_path=filed.docx, pdf_path=filed.pdf,
-                        sidecar_path=filed.sidecar)
+        raise FilingError(
+            f"job {job_id} could not be filed: {reason}. The report stays validated; "
+            f"fix the outbox, then run 'transcribe file {job_id}'"
+        ) from e
+    store.record_filing(
+        job_id,
+        version,
+        patient_id=patient.patient_id,
+        docx_path=filed.docx,
+        pdf_path=filed.pdf,
+        sidecar_path=filed.sidecar,
+    )
     log.info("job %d version %d filed", job_id, version)
     return filed
 
 
-def _place(settings: Settings, store: JobStore, vocabulary: Vocabulary, job: Job, report: dict[str, Any],
-           patient: PatientRecord) -> FiledReport:
+def _place(
+    settings: Settings,
+    store: JobStore,
+    vocabulary: Vocabulary,
+    job: Job,
+    report: dict[str, Any],
+    patient: PatientRecord,
+) -> FiledReport:
     language = report["language"] or job.language or "fr"
-    validated_at = datetime.fromtimestamp(report["validated_at"], timezone.utc).astimezone()
-    name = record_name(settings.filing.path, patient=patient, day=job.created_at.astimezone().date(),
-                       worktype=report["worktype"], job_id=job.id, author=job.author)
+    validated_at = datetime.fromtimestamp(report["validated_at"], UTC).astimezone()
+    name = record_name(
+        settings.filing.path,
+        patient=patient,
+        day=job.created_at.astimezone().date(),
+        worktype=report["worktype"],
+        job_id=job.id,
+        author=job.author,
+    )
     if report["version"] > 1:
         name += f"_v{report['version']}"
     base = settings.paths.outbox / name
@@ -131,14 +162,22 @@ def _place(settings: Settings, store: JobStore, vocabulary: Vocabulary, job: Job
     ensure_folder(base.parent)
     document = None
     if not docx_path.exists():  # present: placed by an attempt that stopped before the store knew
-        document = render_docx(template_path(report["worktype"], settings.paths.templates), content, people,
-                               language=language, day=validated_at.date(), draft=False)
+        document = render_docx(
+            template_path(report["worktype"], settings.paths.templates),
+            content,
+            people,
+            language=language,
+            day=validated_at.date(),
+            draft=False,
+        )
         write_new(docx_path, document)
     if pdf_path is not None and not pdf_path.exists():
         write_new(pdf_path, convert_to_pdf(document or docx_path.read_bytes(), base.name))
     if not sidecar_path.exists():
-        write_new(sidecar_path, json.dumps(_sidecar(job, report, patient, validated_at), ensure_ascii=False,
-                                           indent=2).encode())
+        write_new(
+            sidecar_path,
+            json.dumps(_sidecar(job, report, patient, validated_at), ensure_ascii=False, indent=2).encode(),
+        )
     return FiledReport(job.id, report["version"], docx_path, pdf_path, sidecar_path)
 
 
@@ -154,7 +193,7 @@ def _sidecar(job: Job, report: dict[str, Any], patient: PatientRecord, validated
         "identity_confirmed_by": report["identity_confirmed_by"],
         "received_at": job.created_at.isoformat(),
         "validated_at": validated_at.isoformat(),
-        "filed_at": datetime.now(timezone.utc).isoformat(),
+        "filed_at": datetime.now(UTC).isoformat(),
         "model": job.model,
         "model_options": {k: (job.options or {}).get(k) for k in ("device", "compute_type", "language")},
         "vocabulary_version": job.vocabulary_version,

@@ -68,9 +68,7 @@ def is_dictation_name(relative: Path) -> bool:
     if not relative.parts or any(part.startswith(".") for part in relative.parts):
         return False
     name = relative.name.lower()
-    if name.endswith(TEMPORARY_SUFFIXES) or name.endswith(".json") or name.endswith(ERROR_SUFFIX):
-        return False
-    return True
+    return not (name.endswith(TEMPORARY_SUFFIXES) or name.endswith(".json") or name.endswith(ERROR_SUFFIX))
 
 
 _AUTHOR_UNSAFE = re.compile(r"[^\w.@-]+")
@@ -164,7 +162,7 @@ class _InboxEvents(FileSystemEventHandler):
             closed = event.event_type == "closed"
             path = event.dest_path if event.event_type == "moved" else event.src_path
             self._events.put((os.fsdecode(path), closed))
-        except Exception:  # noqa: BLE001 - an exception here would stop the observer thread
+        except Exception:
             pass
 
 
@@ -263,7 +261,9 @@ class Intake:
                     stat = path.lstat()
                 except OSError:
                     continue
-                if not _is_regular(stat.st_mode) or time.time() - stat.st_mtime < max(self.settings.intake.settle_s, 1.0):
+                if not _is_regular(stat.st_mode) or time.time() - stat.st_mtime < max(
+                    self.settings.intake.settle_s, 1.0
+                ):
                     continue
                 job = self._take_safely(path)
                 if job is not None:
@@ -300,9 +300,13 @@ class Intake:
             log.error("a link in the inbox could not be set aside (%s); it is left there and never read", e.strerror)
             return
         record = QuarantineRecord(
-            file=target.name, original_name=path.name, job_id=None, kind="link",
+            file=target.name,
+            original_name=path.name,
+            job_id=None,
+            kind="link",
             error=f"{path.name} is a link to another place, not a dictation file; it was not read",
-            what_to_do="copy the dictation file itself into the inbox", quarantined_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            what_to_do="copy the dictation file itself into the inbox",
+            quarantined_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         )
         write_atomic(error_record_path(target), json.dumps(asdict(record), ensure_ascii=False, indent=2).encode())
         log.warning("a link was dropped in the inbox; set aside in quarantine without reading it")
@@ -332,10 +336,14 @@ class Intake:
         relative = _relative_or_name(path, self.inbox)
         metadata, sidecar = self._sidecar(path, keep_original=keep_original)
         author = (metadata.author if metadata and metadata.author else None) or author_of(
-            relative, self.settings.intake.default_author)
+            relative, self.settings.intake.default_author
+        )
         target = archive_path(self.settings.paths.archive, audio_sha256, path.name)
         job, new = self.store.receive(
-            audio_sha256=audio_sha256, author=author, original_name=path.name, audio_path=target,
+            audio_sha256=audio_sha256,
+            author=author,
+            original_name=path.name,
+            audio_path=target,
             metadata=metadata.to_json() if metadata else None,
         )
         if not new and not (job.state is JobState.RECEIVED and not job.audio_path.exists()):
@@ -362,8 +370,15 @@ class Intake:
             return None, None
         except SidecarInvalid as e:
             if not keep_original:
-                quarantine_file(sidecar, self.settings.paths.quarantine, original_name=sidecar.name, job_id=None,
-                                kind=e.kind, error=str(e), what_to_do=e.hint)
+                quarantine_file(
+                    sidecar,
+                    self.settings.paths.quarantine,
+                    original_name=sidecar.name,
+                    job_id=None,
+                    kind=e.kind,
+                    error=str(e),
+                    what_to_do=e.hint,
+                )
             log.warning("a sidecar file could not be used (%s); the dictation goes on without it", e.kind)
             return None, None
 

@@ -12,8 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-LANGUAGE_NAMES = {"fr": "French", "en": "English", "es": "Spanish", "it": "Italian", "de": "German",
-                  "pt": "Portuguese", "nl": "Dutch", "ca": "Catalan", "ar": "Arabic"}
+LANGUAGE_NAMES = {
+    "fr": "French",
+    "en": "English",
+    "es": "Spanish",
+    "it": "Italian",
+    "de": "German",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+    "ca": "Catalan",
+    "ar": "Arabic",
+}
 
 
 @dataclass(frozen=True)
@@ -27,13 +36,23 @@ class LanguageCheck:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready mapping, kept in the transcript's options."""
-        return {"detected": self.detected, "probability": round(self.probability, 3), "rerun_in": self.rerun_in,
-                "reason": self.reason}
+        return {
+            "detected": self.detected,
+            "probability": round(self.probability, 3),
+            "rerun_in": self.rerun_in,
+            "reason": self.reason,
+        }
 
 
-def check_language(detected: str, probability: float, *, site_languages: tuple[str, ...],
-                   expected: str | None, probabilities: dict[str, float] | None = None,
-                   min_probability: float = 0.6) -> LanguageCheck:
+def check_language(
+    detected: str,
+    probability: float,
+    *,
+    site_languages: tuple[str, ...],
+    expected: str | None,
+    probabilities: dict[str, float] | None = None,
+    min_probability: float = 0.6,
+) -> LanguageCheck:
     """Whether a detected language can be trusted, and if not, which language to transcribe in."""
     if detected in site_languages and probability >= min_probability and (expected in (None, detected)):
         return LanguageCheck(detected, probability, None, None)
@@ -43,12 +62,19 @@ def check_language(detected: str, probability: float, *, site_languages: tuple[s
         choice = ranked[0]
     heard = f"{name_of(detected)} ({probability:.0%})"
     if choice is None or choice == detected:
-        return LanguageCheck(detected, probability, None,
-                             f"the engine was unsure of the language (it heard {heard}): check the text against "
-                             "the audio")
-    return LanguageCheck(detected, probability, choice,
-                         f"the engine heard {heard}; the dictation was transcribed again in {name_of(choice)}: "
-                         "check the text against the audio")
+        return LanguageCheck(
+            detected,
+            probability,
+            None,
+            f"the engine was unsure of the language (it heard {heard}): check the text against the audio",
+        )
+    return LanguageCheck(
+        detected,
+        probability,
+        choice,
+        f"the engine heard {heard}; the dictation was transcribed again in {name_of(choice)}: "
+        "check the text against the audio",
+    )
 
 
 def name_of(code: str) -> str:

@@ -148,6 +148,7 @@ def propose(
         elif is_term(language, right):
             repeated = tuple((form, n) for form, n in forms if n >= minimum and not is_drug(language, form))
             if repeated:
-                proposals.append(ProposalDraft("correction", language, author, right, repeated,
-                                               sum(n for _, n in repeated)))
+                proposals.append(
+                    ProposalDraft("correction", language, author, right, repeated, sum(n for _, n in repeated))
+                )
     return sorted(proposals, key=lambda p: (-p.count, p.target))

@@ -90,10 +90,22 @@ def parse_sidecar(data: bytes, name: str = "sidecar") -> DictationMetadata:
     specialty = _choice(content, "specialty", SPECIALTIES, name)
     due = _date(content, "due_date", name)
     copies = content.get("copies", [])
-    if not isinstance(copies, list) or not all(isinstance(c, str) and len(c) <= 200 for c in copies) or len(copies) > 20:
+    if (
+        not isinstance(copies, list)
+        or not all(isinstance(c, str) and len(c) <= 200 for c in copies)
+        or len(copies) > 20
+    ):
         raise SidecarInvalid(f"{name}: copies must be a list of at most 20 names (200 characters each)")
-    return DictationMetadata(author, _identity(content.get("patient"), name), worktype, priority, due, language,
-                             tuple(c.strip() for c in copies if c.strip()), specialty)
+    return DictationMetadata(
+        author,
+        _identity(content.get("patient"), name),
+        worktype,
+        priority,
+        due,
+        language,
+        tuple(c.strip() for c in copies if c.strip()),
+        specialty,
+    )
 
 
 def _identity(patient: Any, name: str) -> DictatedIdentity | None:

@@ -31,9 +31,25 @@ BUNDLED = "bundled-base"
 
 #: Size names faster-whisper knows how to download.
 HUB_SIZES = (
-    "tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en",
-    "large-v1", "large-v2", "large-v3", "large", "large-v3-turbo", "turbo",
-    "distil-small.en", "distil-medium.en", "distil-large-v2", "distil-large-v3", "distil-large-v3.5",
+    "tiny",
+    "tiny.en",
+    "base",
+    "base.en",
+    "small",
+    "small.en",
+    "medium",
+    "medium.en",
+    "large-v1",
+    "large-v2",
+    "large-v3",
+    "large",
+    "large-v3-turbo",
+    "turbo",
+    "distil-small.en",
+    "distil-medium.en",
+    "distil-large-v2",
+    "distil-large-v3",
+    "distil-large-v3.5",
 )
 
 
@@ -109,7 +125,11 @@ def _local_folder(name: str, models_dir: Path) -> Path | None:
 
 def _check_model_folder(folder: Path) -> None:
     missing = [f for f in ("model.bin", "config.json") if not (folder / f).is_file()]
-    if not (folder / "tokenizer.json").is_file() and not (folder / "vocabulary.txt").is_file() and not (folder / "vocabulary.json").is_file():
+    if (
+        not (folder / "tokenizer.json").is_file()
+        and not (folder / "vocabulary.txt").is_file()
+        and not (folder / "vocabulary.json").is_file()
+    ):
         missing.append("tokenizer.json or vocabulary")
     if missing:
         raise ModelUnavailable(
@@ -205,7 +225,9 @@ def list_models(models_dir: Path) -> list[ModelListing]:
     """Every model this site can use: bundled, local folders, and hub names."""
     listings: list[ModelListing] = []
     bundled = [s.label for s in BUNDLED_SOURCES if _package_data(s.first) and _package_data(s.second)]
-    listings.append(ModelListing(BUNDLED, "bundled", f"installed ({bundled[0]})" if bundled else "missing: reinstall the project"))
+    listings.append(
+        ModelListing(BUNDLED, "bundled", f"installed ({bundled[0]})" if bundled else "missing: reinstall the project")
+    )
     if models_dir.is_dir():
         for folder in sorted(p for p in models_dir.iterdir() if p.is_dir()):
             try:

@@ -23,10 +23,33 @@ from rapidfuzz import fuzz
 from .vocabulary import fold
 
 MONTHS = {
-    "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
-    "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
-    "september": 9, "october": 10, "november": 11, "december": 12,
+    "janvier": 1,
+    "février": 2,
+    "fevrier": 2,
+    "mars": 3,
+    "avril": 4,
+    "mai": 5,
+    "juin": 6,
+    "juillet": 7,
+    "août": 8,
+    "aout": 8,
+    "septembre": 9,
+    "octobre": 10,
+    "novembre": 11,
+    "décembre": 12,
+    "decembre": 12,
+    "january": 1,
+    "february": 2,
+    "march": 3,
+    "april": 4,
+    "may": 5,
+    "june": 6,
+    "july": 7,
+    "august": 8,
+    "september": 9,
+    "october": 10,
+    "november": 11,
+    "december": 12,
 }
 
 
@@ -126,7 +149,11 @@ def parse_patient_csv(text: str) -> tuple[list[PatientRecord], list[ImportProble
             problems.append(ImportProblem(line, "an identifier and a family name are required"))
             continue
         if len(cells["patient_id"]) > 64 or not re.fullmatch(r"[\w.-]+", cells["patient_id"]):
-            problems.append(ImportProblem(line, f"identifier '{cells['patient_id'][:64]}' has characters that cannot go in a folder name"))
+            problems.append(
+                ImportProblem(
+                    line, f"identifier '{cells['patient_id'][:64]}' has characters that cannot go in a folder name"
+                )
+            )
             continue
         if cells["patient_id"] in seen:
             problems.append(ImportProblem(line, f"identifier {cells['patient_id']} appears twice in the file"))
@@ -135,11 +162,22 @@ def parse_patient_csv(text: str) -> tuple[list[PatientRecord], list[ImportProble
         if cells.get("birth_date"):
             birth = parse_date(cells["birth_date"])
             if birth is None:
-                problems.append(ImportProblem(line, f"birth date '{cells['birth_date'][:30]}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)"))
+                problems.append(
+                    ImportProblem(
+                        line, f"birth date '{cells['birth_date'][:30]}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)"
+                    )
+                )
                 continue
         seen.add(cells["patient_id"])
-        records.append(PatientRecord(cells["patient_id"], cells["family_name"][:200], cells["given_names"][:200],
-                                     birth, cells.get("sex", "")[:10]))
+        records.append(
+            PatientRecord(
+                cells["patient_id"],
+                cells["family_name"][:200],
+                cells["given_names"][:200],
+                birth,
+                cells.get("sex", "")[:10],
+            )
+        )
     return records, problems
 
 
@@ -236,9 +274,14 @@ def identity_from_filename(name: str) -> DictatedIdentity | None:
         return DictatedIdentity("filename", m.group("id"), evidence=f"file name {name}")
     m = _FILENAME_NAME.search(stem)
     if m:
-        return DictatedIdentity("filename", None, m.group("family").replace("-", " ").title().replace(" ", "-"),
-                                m.group("given"), parse_date(m.group("birth")) if m.group("birth") else None,
-                                f"file name {name}")
+        return DictatedIdentity(
+            "filename",
+            None,
+            m.group("family").replace("-", " ").title().replace(" ", "-"),
+            m.group("given"),
+            parse_date(m.group("birth")) if m.group("birth") else None,
+            f"file name {name}",
+        )
     return None
 
 
@@ -267,7 +310,9 @@ def _score(identity: DictatedIdentity, patient: PatientRecord) -> tuple[float, l
     evidence: list[str] = []
     family, given = name_key(identity.family_name or ""), name_key(identity.given_names or "")
     p_family, p_given = name_key(patient.family_name), name_key(patient.given_names)
-    straight = (fuzz.ratio(family, p_family) + fuzz.ratio(given, p_given)) / 2 if given else fuzz.ratio(family, p_family)
+    straight = (
+        (fuzz.ratio(family, p_family) + fuzz.ratio(given, p_given)) / 2 if given else fuzz.ratio(family, p_family)
+    )
     inverted = (fuzz.ratio(family, p_given) + fuzz.ratio(given, p_family)) / 2 if given else 0.0
     name_score = max(straight, inverted)
     if family == p_family and (not given or given == p_given):
@@ -283,8 +328,10 @@ def _score(identity: DictatedIdentity, patient: PatientRecord) -> tuple[float, l
             evidence.append(f"birth date matches ({patient.birth_date.isoformat()})")
         else:
             score -= 20
-            evidence.append(f"birth date differs: dictated {identity.birth_date.isoformat()}, "
-                            f"index {patient.birth_date.isoformat()}")
+            evidence.append(
+                f"birth date differs: dictated {identity.birth_date.isoformat()}, "
+                f"index {patient.birth_date.isoformat()}"
+            )
     return score, evidence
 
 
@@ -304,11 +351,15 @@ def identity_conflicts(identity: DictatedIdentity | None, patient: PatientRecord
     if identity.patient_id and identity.patient_id.lower() != patient.patient_id.lower():
         conflicts.append(f"the {identity.source} names patient {identity.patient_id}, not {patient.patient_id}")
     if identity.birth_date and patient.birth_date and identity.birth_date != patient.birth_date:
-        conflicts.append(f"the {identity.source} gives the birth date {identity.birth_date.isoformat()}, "
-                         f"the patient's is {patient.birth_date.isoformat()}")
+        conflicts.append(
+            f"the {identity.source} gives the birth date {identity.birth_date.isoformat()}, "
+            f"the patient's is {patient.birth_date.isoformat()}"
+        )
     if identity.family_name and not names_agree(identity, patient):
-        conflicts.append(f"the {identity.source} names {identity.given_names or ''} {identity.family_name}".replace("  ", " ")
-                         + f", the patient is {patient.display_name}")
+        conflicts.append(
+            f"the {identity.source} names {identity.given_names or ''} {identity.family_name}".replace("  ", " ")
+            + f", the patient is {patient.display_name}"
+        )
     return conflicts
 
 
@@ -340,9 +391,13 @@ class IdentityProposal:
             "identity": self.identity.to_json() if self.identity else None,
             "dictated": self.dictated.to_json() if self.dictated else None,
             "candidates": [
-                {"patient_id": c.patient.patient_id, "name": c.patient.display_name,
-                 "birth_date": c.patient.birth_date.isoformat() if c.patient.birth_date else None,
-                 "score": c.score, "evidence": list(c.evidence)}
+                {
+                    "patient_id": c.patient.patient_id,
+                    "name": c.patient.display_name,
+                    "birth_date": c.patient.birth_date.isoformat() if c.patient.birth_date else None,
+                    "score": c.score,
+                    "evidence": list(c.evidence),
+                }
                 for c in self.candidates
             ],
             "proposed": self.proposed,
@@ -390,6 +445,11 @@ def identity_from_json(data: dict[str, Any] | None) -> DictatedIdentity | None:
     if not data:
         return None
     birth = data.get("birth_date")
-    return DictatedIdentity(data.get("source", "dictated"), data.get("patient_id"), data.get("family_name"),
-                            data.get("given_names"), date.fromisoformat(birth) if birth else None,
-                            data.get("evidence", ""))
+    return DictatedIdentity(
+        data.get("source", "dictated"),
+        data.get("patient_id"),
+        data.get("family_name"),
+        data.get("given_names"),
+        date.fromisoformat(birth) if birth else None,
+        data.get("evidence", ""),
+    )

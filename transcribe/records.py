@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 
-class JobState(str, enum.Enum):
+class JobState(enum.StrEnum):
     """Where a dictation is in the pipeline."""
 
     RECEIVED = "received"
@@ -196,7 +196,7 @@ def format_duration(seconds: float | None) -> str:
     """A recording's length as every screen shows it ("1:05"), rounded to the second; "" when unknown."""
     if seconds is None:
         return ""
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     return f"{minutes}:{secs:02d}"
 
 
@@ -207,7 +207,7 @@ def apply_edits(source: str, edits: tuple[Edit, ...] | list[Edit]) -> str:
     for edit in sorted(edits, key=lambda e: (e.start, e.end)):
         if edit.start < position:
             raise ValueError(f"edits overlap at {edit.start}")
-        parts.append(source[position:edit.start])
+        parts.append(source[position : edit.start])
         parts.append(edit.after)
         position = edit.end
     parts.append(source[position:])

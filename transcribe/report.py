@@ -30,12 +30,46 @@ from .vocabulary import LanguageVocabulary
 from .worktypes import DEFAULT_WORKTYPE
 
 _LABELS = {
-    "fr": {"patient": "Patient", "born": "né(e) le", "copies": "Copie à", "draft": "BROUILLON — à valider",
-           "months": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-                      "octobre", "novembre", "décembre"]},
-    "en": {"patient": "Patient", "born": "born", "copies": "Copies to", "draft": "DRAFT — not validated",
-           "months": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-                      "October", "November", "December"]},
+    "fr": {
+        "patient": "Patient",
+        "born": "né(e) le",
+        "copies": "Copie à",
+        "draft": "BROUILLON — à valider",
+        "months": [
+            "janvier",
+            "février",
+            "mars",
+            "avril",
+            "mai",
+            "juin",
+            "juillet",
+            "août",
+            "septembre",
+            "octobre",
+            "novembre",
+            "décembre",
+        ],
+    },
+    "en": {
+        "patient": "Patient",
+        "born": "born",
+        "copies": "Copies to",
+        "draft": "DRAFT — not validated",
+        "months": [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ],
+    },
 }
 
 
@@ -173,8 +207,9 @@ def find_section_spans(text: str, vocab: LanguageVocabulary | None) -> tuple[int
         spans.append(SectionSpan(entry.section, entry.heading, a, b, len(text)))
         if index:
             previous = spans[index - 1]
-            spans[index - 1] = SectionSpan(previous.section, previous.heading, previous.heading_start,
-                                           previous.content_start, a)
+            spans[index - 1] = SectionSpan(
+                previous.section, previous.heading, previous.heading_start, previous.content_start, a
+            )
     body_end = spans[0].heading_start if spans else len(text)
     return body_end, tuple(spans)
 
@@ -184,8 +219,9 @@ _HEADING_END = re.compile(r"\s*(?::|\.|\n)\s*")
 
 
 def _heading_keys(vocab: LanguageVocabulary) -> list[tuple[str, Any]]:
-    return sorted(((fold(spoken), entry) for entry in vocab.sections for spoken in entry.spoken),
-                  key=lambda item: -len(item[0]))
+    return sorted(
+        ((fold(spoken), entry) for entry in vocab.sections for spoken in entry.spoken), key=lambda item: -len(item[0])
+    )
 
 
 def split_sections(text: str, vocab: LanguageVocabulary | None) -> tuple[tuple[str, ...], tuple[Section, ...]]:
@@ -198,7 +234,7 @@ def split_sections(text: str, vocab: LanguageVocabulary | None) -> tuple[tuple[s
     body = paragraphs_of(text[:body_end])
     sections: list[Section] = []
     for span in spans:
-        paragraphs = paragraphs_of(text[span.content_start:span.content_end])
+        paragraphs = paragraphs_of(text[span.content_start : span.content_end])
         if sections and sections[-1].section == span.section:
             previous = sections.pop()
             paragraphs = previous.paragraphs + paragraphs
@@ -213,8 +249,13 @@ def capitalise_first(paragraph: str) -> str:
     return (upper if len(upper) == 1 else first) + paragraph[1:]
 
 
-def organise(clean_text: str, vocab: LanguageVocabulary | None, *, metadata_worktype: str | None = None,
-             author_default: str | None = None) -> ReportContent:
+def organise(
+    clean_text: str,
+    vocab: LanguageVocabulary | None,
+    *,
+    metadata_worktype: str | None = None,
+    author_default: str | None = None,
+) -> ReportContent:
     """Organise a clean text into a report: worktype, title, body, sections, recipient."""
     worktype, source = choose_worktype(clean_text, vocab, metadata=metadata_worktype, author_default=author_default)
     body, sections = split_sections(clean_text, vocab)
@@ -233,17 +274,25 @@ class ReportPeople:
     copies: tuple[str, ...] = ()
 
 
-def people_of(settings: Settings, author: str, patient: PatientRecord | None, copies: tuple[str, ...] = ()
-              ) -> ReportPeople:
+def people_of(
+    settings: Settings, author: str, patient: PatientRecord | None, copies: tuple[str, ...] = ()
+) -> ReportPeople:
     """Who a report names: the practice (letterhead), the author as reports sign, the patient, the copies."""
     known = settings.authors.get(author)
-    practice = {"name": settings.practice.name, "address": settings.practice.address,
-                "phone": settings.practice.phone, "city": settings.practice.city}
+    practice = {
+        "name": settings.practice.name,
+        "address": settings.practice.address,
+        "phone": settings.practice.phone,
+        "city": settings.practice.city,
+    }
     shown: dict[str, str] = {}
     if patient is not None:
-        shown = {"display_name": patient.display_name, "id": patient.patient_id,
-                 "birth_date": patient.birth_date.strftime("%d/%m/%Y") if patient.birth_date else "",
-                 "sex": patient.sex}
+        shown = {
+            "display_name": patient.display_name,
+            "id": patient.patient_id,
+            "birth_date": patient.birth_date.strftime("%d/%m/%Y") if patient.birth_date else "",
+            "sex": patient.sex,
+        }
     return ReportPeople(practice, known.name if known and known.name else author, shown, tuple(copies))
 
 
@@ -261,8 +310,9 @@ def template_path(worktype: str, site_templates: Path) -> Path:
     return Path(str(importlib.resources.files("transcribe") / "templates" / f"{worktype}.docx"))
 
 
-def render_docx(template: Path, content: ReportContent, people: ReportPeople, *, language: str,
-                day: date, draft: bool) -> bytes:
+def render_docx(
+    template: Path, content: ReportContent, people: ReportPeople, *, language: str, day: date, draft: bool
+) -> bytes:
     """The report as DOCX bytes, from a docxtpl template."""
     from docxtpl import DocxTemplate
 
@@ -277,8 +327,9 @@ def render_docx(template: Path, content: ReportContent, people: ReportPeople, *,
         "date": format_date(day, language),
         "place_and_date": f"{city}, {format_date(day, language)}" if city else format_date(day, language),
         "body": list(content.body),
-        "sections": [{"heading": s.heading, "paragraphs": [capitalise_first(p) for p in s.paragraphs]}
-                     for s in content.sections],
+        "sections": [
+            {"heading": s.heading, "paragraphs": [capitalise_first(p) for p in s.paragraphs]} for s in content.sections
+        ],
         "copies": list(people.copies),
         "recipient": content.recipient or "",
         "draft": draft,
@@ -301,16 +352,27 @@ def convert_to_pdf(docx: bytes, name: str) -> bytes:
     """A PDF of a DOCX, made by LibreOffice (``soffice --headless --convert-to pdf``)."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
-        raise RenderFailed("LibreOffice (soffice) is not installed: it is needed to make PDF copies "
-                           "(apt-get install libreoffice-writer), or set filing.pdf = false")
+        raise RenderFailed(
+            "LibreOffice (soffice) is not installed: it is needed to make PDF copies "
+            "(apt-get install libreoffice-writer), or set filing.pdf = false"
+        )
     with tempfile.TemporaryDirectory(prefix="transcribe-pdf-") as folder:
         source = Path(folder) / f"{name}.docx"
         source.write_bytes(docx)
         profile = Path(folder) / "profile"
         result = subprocess.run(
-            [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
-             "--outdir", folder, str(source)],
-            capture_output=True, timeout=180,
+            [
+                soffice,
+                f"-env:UserInstallation=file://{profile}",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                folder,
+                str(source),
+            ],
+            capture_output=True,
+            timeout=180,
         )
         pdf = Path(folder) / f"{name}.pdf"
         if result.returncode != 0 or not pdf.is_file():
@@ -319,8 +381,14 @@ def convert_to_pdf(docx: bytes, name: str) -> bytes:
 
 
 # --- drafts ----------------------------------------------------------------------------------
-def write_draft(folder: Path, transcript: Transcript, clean: CleanText, content: ReportContent,
-                document: bytes, vocabulary_version: str) -> DraftPaths:
+def write_draft(
+    folder: Path,
+    transcript: Transcript,
+    clean: CleanText,
+    content: ReportContent,
+    document: bytes,
+    vocabulary_version: str,
+) -> DraftPaths:
     """Write the draft files of a job into its folder, each atomically.
 
     ``transcript.json`` is the engine's output; ``edits.json`` the text layer's result (source text,

@@ -26,8 +26,9 @@ class RerunChoice:
     left: list[tuple[Job, str]]
 
 
-def choose_jobs(store: JobStore, since: datetime, *, author: str | None = None,
-                include_started: bool = False) -> RerunChoice:
+def choose_jobs(
+    store: JobStore, since: datetime, *, author: str | None = None, include_started: bool = False
+) -> RerunChoice:
     """The dictations received since ``since`` and not yet validated, that can be run again."""
     workspace = Workspace(store)
     again, left = [], []

@@ -34,6 +34,7 @@ from .vocabulary import LanguageVocabulary
 
 LOCK_S = 10 * 60
 
+
 class LockHeld(ReviewError):
     """Another secretary is working on this report."""
 
@@ -79,7 +80,8 @@ class WorkState:
             reverted=[int(i) for i in data.get("reverted", [])],
             resolved=[int(i) for i in data.get("resolved", [])],
             blocks=[Block(str(b["key"]), str(b.get("heading", "")), str(b.get("text", ""))) for b in blocks]
-            if blocks is not None else None,
+            if blocks is not None
+            else None,
             patient_id=data.get("patient_id"),
             confirm_identity=bool(data.get("confirm_identity", False)),
             worktype=data.get("worktype"),
@@ -103,10 +105,7 @@ def load_material(edits_json: Path, transcript_json: Path) -> DraftMaterial:
     layer = json.loads(edits_json.read_text(encoding="utf-8"))
     transcript = transcript_from_json(json.loads(transcript_json.read_text(encoding="utf-8")))
     source = source_of(transcript)
-    words = tuple(
-        (a, b, w.start_s, w.end_s, w.probability)
-        for (a, b), w in zip(source.word_spans, transcript.words)
-    )
+    words = tuple((a, b, w.start_s, w.end_s, w.probability) for (a, b), w in zip(source.word_spans, transcript.words))
     edits = tuple(Edit(**e) for e in layer["edits"])
     return DraftMaterial(layer["source"], edits, tuple(layer["flags"]), layer["language"], words)
 
@@ -127,7 +126,7 @@ def current_layout(material: DraftMaterial, reverted: Sequence[int]) -> Layout:
     shifts: list[tuple[int, int, int, int]] = []  # source start, source end, text start, text end of each edit
     position = source_position = 0
     for index, edit in sorted(enumerate(material.edits), key=lambda item: (item[1].start, item[1].end)):
-        kept = material.source[source_position:edit.start]
+        kept = material.source[source_position : edit.start]
         parts.append(kept)
         position += len(kept)
         shown = edit.before if index in reverted else edit.after
@@ -182,8 +181,9 @@ def blocks_of(text: str, vocab: LanguageVocabulary | None) -> list[Block]:
     return [block for block, _ in block_spans(text, vocab)]
 
 
-def anchors_in_blocks(text: str, vocab: LanguageVocabulary | None, spans: dict[str, tuple[int, int]]
-                      ) -> tuple[list[Block], dict[str, Anchor]]:
+def anchors_in_blocks(
+    text: str, vocab: LanguageVocabulary | None, spans: dict[str, tuple[int, int]]
+) -> tuple[list[Block], dict[str, Anchor]]:
     """The blocks of a text and, for each span of it, its anchor in them (None: under a heading)."""
     placed = block_spans(text, vocab)
     anchors: dict[str, Anchor] = {}
@@ -215,8 +215,9 @@ def editable_blocks(material: DraftMaterial, state: WorkState, vocab: LanguageVo
     return state.blocks
 
 
-def take_typed_blocks(material: DraftMaterial, state: WorkState, vocab: LanguageVocabulary | None,
-                      typed: list[Block]) -> None:
+def take_typed_blocks(
+    material: DraftMaterial, state: WorkState, vocab: LanguageVocabulary | None, typed: list[Block]
+) -> None:
     """Keep the blocks the secretary typed, the anchors moved along with her changes."""
     before = editable_blocks(material, state, vocab)
     state.anchors = carry_anchors(before, typed, state.anchors)
@@ -235,8 +236,9 @@ def revert_edit(material: DraftMaterial, state: WorkState, index: int, *, undo: 
         state.reverted.append(index)
 
 
-def choose_reading(material: DraftMaterial, state: WorkState, vocab: LanguageVocabulary | None, index: int,
-                   reading: str) -> None:
+def choose_reading(
+    material: DraftMaterial, state: WorkState, vocab: LanguageVocabulary | None, index: int, reading: str
+) -> None:
     """Write one of a flag's readings (a doubtful dose) in place of what it marks, and tick it."""
     flag = material.flags[index]
     choices = list(flag.get("choices") or ())
@@ -264,7 +266,11 @@ def still_ambiguous(material: DraftMaterial, state: WorkState, vocab: LanguageVo
             held: str | None = layout.text[start:end]
         else:
             held = anchored_text(state.blocks, state.anchors, f"flag:{index}")
-        if held is not None and held not in flag["choices"] and held.strip() == str(flag.get("ambiguous", held)).strip():
+        if (
+            held is not None
+            and held not in flag["choices"]
+            and held.strip() == str(flag.get("ambiguous", held)).strip()
+        ):
             out.append(index)
     return out
 
@@ -291,14 +297,18 @@ class Workspace:
             if row is None:
                 conn.execute(review_locks.insert().values(job_id=job_id, user_id=user_id, expires_at=now + LOCK_S))
             else:
-                conn.execute(review_locks.update().where(review_locks.c.job_id == job_id)
-                             .values(user_id=user_id, expires_at=now + LOCK_S))
+                conn.execute(
+                    review_locks.update()
+                    .where(review_locks.c.job_id == job_id)
+                    .values(user_id=user_id, expires_at=now + LOCK_S)
+                )
 
     def holder(self, job_id: int) -> str | None:
         """Who holds a live lock on a report, if anyone."""
         with self._store.reading() as conn:
             row = conn.execute(
-                sa.select(users.c.username, review_locks.c.expires_at).join(users, users.c.id == review_locks.c.user_id)
+                sa.select(users.c.username, review_locks.c.expires_at)
+                .join(users, users.c.id == review_locks.c.user_id)
                 .where(review_locks.c.job_id == job_id)
             ).first()
         return row.username if row is not None and row.expires_at > self._clock() else None
@@ -306,8 +316,9 @@ class Workspace:
     def release(self, job_id: int, user_id: int) -> None:
         """Give the lock back (only its holder can)."""
         with self._store.transaction() as conn:
-            conn.execute(review_locks.delete().where(review_locks.c.job_id == job_id,
-                                                     review_locks.c.user_id == user_id))
+            conn.execute(
+                review_locks.delete().where(review_locks.c.job_id == job_id, review_locks.c.user_id == user_id)
+            )
 
     def load(self, job_id: int) -> WorkState:
         """The saved work on a report (an empty state when there is none)."""
@@ -323,8 +334,13 @@ class Workspace:
         with self._store.transaction() as conn:
             exists = conn.scalar(sa.select(review_drafts.c.job_id).where(review_drafts.c.job_id == job_id))
             if exists is None:
-                conn.execute(review_drafts.insert().values(job_id=job_id, state_json=data, saved_by=user_id, saved_at=now))
+                conn.execute(
+                    review_drafts.insert().values(job_id=job_id, state_json=data, saved_by=user_id, saved_at=now)
+                )
             else:
-                conn.execute(review_drafts.update().where(review_drafts.c.job_id == job_id)
-                             .values(state_json=data, saved_by=user_id, saved_at=now))
+                conn.execute(
+                    review_drafts.update()
+                    .where(review_drafts.c.job_id == job_id)
+                    .values(state_json=data, saved_by=user_id, saved_at=now)
+                )
         return now

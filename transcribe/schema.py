@@ -225,8 +225,16 @@ proposals = sa.Table(
 
 def _migration_3(conn: Connection) -> None:
     """Reports and patient records: metadata, identity, the patient index, validated reports, filings."""
-    for column in ("worktype", "priority", "due_date", "metadata_json", "patient_id", "identity_json",
-                   "report_version", "filing_error"):
+    for column in (
+        "worktype",
+        "priority",
+        "due_date",
+        "metadata_json",
+        "patient_id",
+        "identity_json",
+        "report_version",
+        "filing_error",
+    ):
         _add_column(conn, jobs, column)
     for table in (patients, reports, filings):
         table.create(conn, checkfirst=True)

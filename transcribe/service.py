@@ -52,16 +52,24 @@ def serve(settings: Settings, store: JobStore, stop: threading.Event | None = No
         log.info("stopped")
 
 
-def start_review_app(settings: Settings, store: JobStore, vocabulary: Vocabulary, stop: threading.Event) -> threading.Thread:
+def start_review_app(
+    settings: Settings, store: JobStore, vocabulary: Vocabulary, stop: threading.Event
+) -> threading.Thread:
     """Serve the review app in a thread until ``stop`` is set."""
     import uvicorn
 
     from .review.app import create_app
 
-    server = uvicorn.Server(uvicorn.Config(
-        create_app(settings, store, vocabulary), host=settings.review.host, port=settings.review.port,
-        log_level="warning", access_log=False, lifespan="off",
-    ))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, store, vocabulary),
+            host=settings.review.host,
+            port=settings.review.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+    )
     server.install_signal_handlers = lambda: None  # the service's own handlers stop everything
 
     def watch() -> None:
@@ -69,12 +77,17 @@ def start_review_app(settings: Settings, store: JobStore, vocabulary: Vocabulary
         server.should_exit = True
 
     threading.Thread(target=watch, name="review-app-stop", daemon=True).start()
+
     def run() -> None:
         try:
             server.run()
         except BaseException as e:  # uvicorn exits the thread when it cannot bind its port
-            log.error("the review app could not run on %s:%d (%s); the pipeline goes on without it",
-                      settings.review.host, settings.review.port, type(e).__name__)
+            log.error(
+                "the review app could not run on %s:%d (%s); the pipeline goes on without it",
+                settings.review.host,
+                settings.review.port,
+                type(e).__name__,
+            )
 
     thread = threading.Thread(target=run, name="review-app", daemon=True)
     thread.start()

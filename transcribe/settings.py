@@ -16,8 +16,16 @@ CONFIG_ENV = "TRANSCRIBE_CONFIG"
 
 DEVICES = ("auto", "cpu", "cuda")
 COMPUTE_TYPES = (
-    "auto", "default", "int8", "int8_float16", "int8_bfloat16", "int8_float32",
-    "int16", "float16", "bfloat16", "float32",
+    "auto",
+    "default",
+    "int8",
+    "int8_float16",
+    "int8_bfloat16",
+    "int8_float32",
+    "int16",
+    "float16",
+    "bfloat16",
+    "float32",
 )
 
 

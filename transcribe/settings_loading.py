@@ -157,7 +157,7 @@ def _environment_values(environ: Mapping[str, str]) -> dict[str, str]:
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV:
             continue
-        rest = name[len(ENV_PREFIX):].lower()
+        rest = name[len(ENV_PREFIX) :].lower()
         key = _match_env_key(rest, sections, top)
         if key is None:
             raise ConfigurationError(
@@ -172,8 +172,8 @@ def _match_env_key(rest: str, sections: dict[str, dict[str, Any]], top: set[str]
     if rest in top:
         return rest
     for section, fields in sections.items():
-        if rest.startswith(section + "_") and rest[len(section) + 1:] in fields:
-            return f"{section}.{rest[len(section) + 1:]}"
+        if rest.startswith(section + "_") and rest[len(section) + 1 :] in fields:
+            return f"{section}.{rest[len(section) + 1 :]}"
     return None
 
 
@@ -226,9 +226,7 @@ def _under(site: Path, path: Path) -> Path:
 
 
 def _unknown(key: str) -> ConfigurationError:
-    return ConfigurationError(
-        f"unknown setting '{key}'; run 'transcribe config' to list the settings"
-    )
+    return ConfigurationError(f"unknown setting '{key}'; run 'transcribe config' to list the settings")
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -247,7 +245,7 @@ def _coerce(key: str, raw: Any, kind: Any) -> Any:
                 return raw.strip().lower() in _TRUE
             raise ValueError
         if kind is int:
-            if isinstance(raw, bool) or isinstance(raw, float):
+            if isinstance(raw, (bool, float)):
                 raise ValueError
             return int(raw)
         if kind is float:
@@ -266,9 +264,7 @@ def _coerce(key: str, raw: Any, kind: Any) -> Any:
         pass
     else:
         raise ConfigurationError(f"setting '{key}' has an unsupported type")
-    raise ConfigurationError(
-        f"setting '{key}' must be {getattr(kind, '__name__', kind)}, got {raw!r}"
-    )
+    raise ConfigurationError(f"setting '{key}' must be {getattr(kind, '__name__', kind)}, got {raw!r}")
 
 
 _LANGUAGE = re.compile(r"^(auto|[a-z]{2,3})$")
@@ -287,9 +283,13 @@ def _check_filing_path(template: str) -> None:
         raise ConfigurationError(f"filing.path '{template}' is not a valid pattern ({e})") from e
     unknown = [f for f in fields if f not in FILING_FIELDS]
     if unknown:
-        raise ConfigurationError(f"filing.path uses unknown field(s) {', '.join(unknown)}; known: {', '.join(FILING_FIELDS)}")
+        raise ConfigurationError(
+            f"filing.path uses unknown field(s) {', '.join(unknown)}; known: {', '.join(FILING_FIELDS)}"
+        )
     if "job" not in fields or template.startswith("/") or ".." in template.split("/"):
-        raise ConfigurationError("filing.path must contain {job} (so no two reports share a name) and stay inside the outbox")
+        raise ConfigurationError(
+            "filing.path must contain {job} (so no two reports share a name) and stay inside the outbox"
+        )
 
 
 def _check(settings: Settings) -> None:
@@ -297,15 +297,14 @@ def _check(settings: Settings) -> None:
     if asr.device not in DEVICES:
         raise ConfigurationError(f"asr.device '{asr.device}' must be one of: {', '.join(DEVICES)}")
     if asr.compute_type not in COMPUTE_TYPES:
-        raise ConfigurationError(
-            f"asr.compute_type '{asr.compute_type}' must be one of: {', '.join(COMPUTE_TYPES)}"
-        )
+        raise ConfigurationError(f"asr.compute_type '{asr.compute_type}' must be one of: {', '.join(COMPUTE_TYPES)}")
     if asr.prompt not in ("off", "author"):
         raise ConfigurationError(f"asr.prompt '{asr.prompt}' must be 'off' or 'author'")
     if asr.biasing not in ("off", "hotwords"):
         raise ConfigurationError(f"asr.biasing '{asr.biasing}' must be 'hotwords' or 'off'")
-    specialties = [("asr.specialty", asr.specialty)] + [(f"authors.{n}.specialty", a.specialty)
-                                                        for n, a in settings.authors.items()]
+    specialties = [("asr.specialty", asr.specialty)] + [
+        (f"authors.{n}.specialty", a.specialty) for n, a in settings.authors.items()
+    ]
     for key, specialty in specialties:
         if specialty and specialty not in SPECIALTIES:
             raise ConfigurationError(f"{key} '{specialty}' is not a specialty; use one of: {', '.join(SPECIALTIES)}")
@@ -315,8 +314,10 @@ def _check(settings: Settings) -> None:
     languages += [(f"authors.{name}.language", a.language) for name, a in settings.authors.items()]
     languages += [("asr.languages", code) for code in settings.site_languages]
     if not settings.site_languages or not 0.0 <= settings.asr.min_language_probability <= 1.0:
-        raise ConfigurationError("asr.languages must list at least one language code (\"fr,en\"), and "
-                                 "asr.min_language_probability be between 0 and 1")
+        raise ConfigurationError(
+            'asr.languages must list at least one language code ("fr,en"), and '
+            "asr.min_language_probability be between 0 and 1"
+        )
     for key, language in languages:
         if not _LANGUAGE.match(language):
             raise ConfigurationError(f"{key} '{language}' must be 'auto' or a language code such as 'fr' or 'en'")

@@ -47,16 +47,19 @@ def doubtful_forms(store: JobStore, job: Job) -> list[str]:
     except (OSError, ValueError):
         return []
     text = layer.get("text", "")
-    return [text[f["text_start"]:f["text_end"]] for f in layer.get("flags", ())
-            if f.get("choices") and "text_start" in f]
+    return [
+        text[f["text_start"] : f["text_end"]] for f in layer.get("flags", ()) if f.get("choices") and "text_start" in f
+    ]
 
 
 def identity_problems(job: Job, patient_id: str, store: JobStore) -> list[str]:
     """How what came with the dictation disagrees with the chosen patient."""
     patient = store.patient(patient_id)
     if patient is None:
-        raise PatientUnknown(f"no patient {patient_id} in the index; import the index ('transcribe patients import') "
-                             "or search it ('transcribe patients find NAME')")
+        raise PatientUnknown(
+            f"no patient {patient_id} in the index; import the index ('transcribe patients import') "
+            "or search it ('transcribe patients find NAME')"
+        )
     stored = job.identity or {}
     problems: list[str] = []
     for key in ("identity", "dictated"):
@@ -85,26 +88,36 @@ def validate_report(
     chosen = patient_id or job.patient_id
     if not chosen:
         candidates = ", ".join(f"{c['patient_id']} {c['name']}" for c in (job.identity or {}).get("candidates", [])[:3])
-        raise ReviewError(f"job {job_id}: choose the patient with --patient ID"
-                          + (f" (candidates: {candidates})" if candidates else " (no candidate found in the index)"))
+        raise ReviewError(
+            f"job {job_id}: choose the patient with --patient ID"
+            + (f" (candidates: {candidates})" if candidates else " (no candidate found in the index)")
+        )
     problems = identity_problems(job, chosen, store)
     if problems and not confirm_identity:
-        raise IdentityMismatch(f"job {job_id} cannot be validated for patient {chosen}: " + "; ".join(problems),
-                               problems=problems)
+        raise IdentityMismatch(
+            f"job {job_id} cannot be validated for patient {chosen}: " + "; ".join(problems), problems=problems
+        )
     if job.flag_count and not flags_checked and job.report_version == 0:
-        raise ReviewError(f"job {job_id} has {job.flag_count} flagged passage(s) to check (doses, terms, "
-                          "abbreviations: see edits.json or the review screen); once checked, validate with --flags-checked")
+        raise ReviewError(
+            f"job {job_id} has {job.flag_count} flagged passage(s) to check (doses, terms, "
+            "abbreviations: see edits.json or the review screen); once checked, validate with --flags-checked"
+        )
     report_text = text if text is not None else draft_text(settings, store, job)
     unwritable = _unwritable_characters(report_text)
     if unwritable:
         position, character = unwritable
-        raise ReviewError(f"job {job_id}: the text holds an invisible control character (U+{ord(character):04X}) at "
-                          f"character {position + 1}, which a document cannot hold; delete it (it often comes "
-                          "from a paste) and validate again")
+        raise ReviewError(
+            f"job {job_id}: the text holds an invisible control character (U+{ord(character):04X}) at "
+            f"character {position + 1}, which a document cannot hold; delete it (it often comes "
+            "from a paste) and validate again"
+        )
     doubtful = [form for form in doubtful_forms(store, job) if form in report_text]
     if doubtful and job.report_version == 0:
-        raise ReviewError(f"job {job_id}: the text still holds " + ", ".join(f"'{f}'" for f in doubtful)
-                          + ", which can be read in several ways; write the dictated reading in the text first")
+        raise ReviewError(
+            f"job {job_id}: the text still holds "
+            + ", ".join(f"'{f}'" for f in doubtful)
+            + ", which can be read in several ways; write the dictated reading in the text first"
+        )
     return store.validate(
         job_id,
         text=report_text,

@@ -186,8 +186,9 @@ class Vocabulary:
         return self.languages.get(language)
 
 
-def with_addition(vocabulary: Vocabulary, language: str, kind: str, target: str,
-                  wrong_forms: tuple[str, ...] = ()) -> Vocabulary:
+def with_addition(
+    vocabulary: Vocabulary, language: str, kind: str, target: str, wrong_forms: tuple[str, ...] = ()
+) -> Vocabulary:
     """The vocabulary with one more site term or correction rule (to replay a proposal before accepting it)."""
     import dataclasses
 
@@ -195,9 +196,11 @@ def with_addition(vocabulary: Vocabulary, language: str, kind: str, target: str,
     if kind == "term":
         terms = dict(current.terms)
         terms[fold(target)] = Term(target, "term", "proposal")
-        changed = dataclasses.replace(current, terms=terms,
-                                      ordinary_words=current.ordinary_words - {target.lower()})
+        changed = dataclasses.replace(current, terms=terms, ordinary_words=current.ordinary_words - {target.lower()})
     else:
-        changed = dataclasses.replace(current, corrections=current.corrections + tuple((w, target) for w in wrong_forms))
-    return dataclasses.replace(vocabulary, languages={**vocabulary.languages, language: changed},
-                               version=vocabulary.version + "+proposal")
+        changed = dataclasses.replace(
+            current, corrections=current.corrections + tuple((w, target) for w in wrong_forms)
+        )
+    return dataclasses.replace(
+        vocabulary, languages={**vocabulary.languages, language: changed}, version=vocabulary.version + "+proposal"
+    )

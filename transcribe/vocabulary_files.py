@@ -63,7 +63,9 @@ def load_vocabulary(folder: Path, *, site_folder: Path | None = None, cache_dir:
     """
     site_folder = site_folder if site_folder is not None else folder / "site"
     if not folder.is_dir():
-        raise ConfigurationError(f"vocabulary folder {folder} not found; set paths.vocab to the project's vocab/ folder")
+        raise ConfigurationError(
+            f"vocabulary folder {folder} not found; set paths.vocab to the project's vocab/ folder"
+        )
     cached = _cache_path(folder, site_folder, cache_dir) if cache_dir is not None else None
     if cached is not None and cached.is_file():
         try:
@@ -126,8 +128,11 @@ def _with_foreign_drugs(languages: dict[str, LanguageVocabulary]) -> dict[str, L
     out = {}
     for language, vocab in languages.items():
         foreign = frozenset(
-            key for other, theirs in languages.items() if other != language
-            for key, term in theirs.terms.items() if term.is_drug and " " not in key and key not in vocab.terms
+            key
+            for other, theirs in languages.items()
+            if other != language
+            for key, term in theirs.terms.items()
+            if term.is_drug and " " not in key and key not in vocab.terms
         )
         out[language] = dataclasses.replace(vocab, foreign_drugs=foreign)
     return out
@@ -176,7 +181,7 @@ def _load_language(folder: Path, site: Path, language: str, digest: hashlib._Has
                 senses.setdefault(row[0], []).append(
                     AbbreviationSense(row[0], row[1], _words(row[2]) if len(row) > 2 else frozenset())
                 )
-    known = {a for a in senses}
+    known = set(senses)
     known |= {row[0] for row in _read(folder / "known-abbreviations.txt", digest)}
 
     terms: dict[str, Term] = {}
@@ -196,7 +201,11 @@ def _load_language(folder: Path, site: Path, language: str, digest: hashlib._Has
         (site / language / "terms.tsv", "term"),
     ):
         for row in _read(path, digest):
-            kind = row[1] if len(row) > 1 and row[1] in DRUG_KINDS | {"term", "anatomy", "exam", "specialty", "clinical"} else default_kind
+            kind = (
+                row[1]
+                if len(row) > 1 and row[1] in DRUG_KINDS | {"term", "anatomy", "exam", "specialty", "clinical"}
+                else default_kind
+            )
             if path.name == "drugs.tsv" and kind == "term":
                 kind = "drug"
             kind = "brand" if kind == "brand" else "drug" if kind in DRUG_KINDS else kind
@@ -210,8 +219,14 @@ def _load_language(folder: Path, site: Path, language: str, digest: hashlib._Has
     if authors.is_dir():
         for path in sorted(authors.glob("*.tsv")):
             for row in _read(path, digest):
-                kind = row[1] if len(row) > 1 and row[1] in DRUG_KINDS | {"term", "anatomy", "exam", "clinical"} else "term"
-                terms.setdefault(fold(row[0]), Term(row[0], "drug" if kind in DRUG_KINDS else kind, f"authors/{path.name}"))
+                kind = (
+                    row[1]
+                    if len(row) > 1 and row[1] in DRUG_KINDS | {"term", "anatomy", "exam", "clinical"}
+                    else "term"
+                )
+                terms.setdefault(
+                    fold(row[0]), Term(row[0], "drug" if kind in DRUG_KINDS else kind, f"authors/{path.name}")
+                )
     return LanguageVocabulary(
         language=language,
         commands=commands,
@@ -231,27 +246,34 @@ def _load_language(folder: Path, site: Path, language: str, digest: hashlib._Has
         unit_space=rules.get("unit_space", " "),
         sections=tuple(
             SectionHeading(row[0], row[1], tuple(w.strip().lower() for w in row[2].split(",") if w.strip()))
-            for row in _read(folder / "sections.tsv", digest) if len(row) >= 3
+            for row in _read(folder / "sections.tsv", digest)
+            if len(row) >= 3
         ),
         worktypes=tuple(
             WorktypeOpening(row[0], row[1], tuple(w.strip() for w in row[2].split(",") if w.strip()))
-            for row in _read(folder / "worktypes.tsv", digest) if len(row) >= 3
+            for row in _read(folder / "worktypes.tsv", digest)
+            if len(row) >= 3
         ),
         hallucinations=tuple(row[0].strip() for row in _read(folder / "hallucinations.txt", digest) if row[0].strip()),
         corrections=tuple(
             (row[0].strip(), row[1].strip())
             for path in (folder / "corrections.tsv", site / language / "corrections.tsv")
-            for row in _read(path, digest) if len(row) >= 2 and row[0].strip() and row[1].strip()
+            for row in _read(path, digest)
+            if len(row) >= 2 and row[0].strip() and row[1].strip()
         ),
         drug_stems=tuple(row[0].strip() for row in _read(folder.parent / "drug-stems.txt", digest) if row[0].strip()),
         brand_generics=brand_generics,
         dose_ranges={
             fold(row[0]): DoseRange(row[1], float(row[2]), float(row[3]))
-            for row in _read(folder / "dose-ranges.tsv", digest) if len(row) >= 4
+            for row in _read(folder / "dose-ranges.tsv", digest)
+            if len(row) >= 4
         },
         do_not_use={
-            row[0]: DoNotUse(row[0], row[1], row[2] if len(row) > 2 else "", _words(row[3]) if len(row) > 3 else frozenset())
-            for row in _read(folder / "do-not-use.tsv", digest) if len(row) >= 2
+            row[0]: DoNotUse(
+                row[0], row[1], row[2] if len(row) > 2 else "", _words(row[3]) if len(row) > 3 else frozenset()
+            )
+            for row in _read(folder / "do-not-use.tsv", digest)
+            if len(row) >= 2
         },
         drug_context_words=frozenset(rules.get("drug_context", ())),
         rate_words=frozenset(rules.get("rate", ())),

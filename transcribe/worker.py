@@ -41,7 +41,6 @@ from .vocabulary_files import load_vocabulary, vocabulary_folder
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class Outcome:
     """What happened to one job in one attempt."""
@@ -62,8 +61,9 @@ class NoSpeech(InputError):
 def load_text_layer(settings: Settings, *, warm: bool = True) -> TextLayer:
     """Load the vocabulary and build the text layer (once per worker process; ``warm``: every language now)."""
     folder = vocabulary_folder(settings.paths.vocab)
-    vocabulary = load_vocabulary(folder, site_folder=settings.paths.site_vocab,
-                                 cache_dir=settings.asr.model_cache.parent / "vocabulary")
+    vocabulary = load_vocabulary(
+        folder, site_folder=settings.paths.site_vocab, cache_dir=settings.asr.model_cache.parent / "vocabulary"
+    )
     layer = TextLayer(vocabulary, TextOptions(settings.text.abbreviations, settings.text.correct_terms))
     if warm:
         layer.warm_up()
@@ -143,8 +143,12 @@ class Worker:
             raise  # configuration and store errors stop the worker: they concern every job
         except Exception as e:  # a bug must not stop the service; the job is retried, then kept aside
             log.error("job %d: unexpected %s\n%s", job.id, type(e).__name__, traceback.format_exc(limit=8))
-            return self._fail(job, "internal-error", f"internal error ({type(e).__name__})",
-                              "report it to the person who runs the service; the dictation is kept")
+            return self._fail(
+                job,
+                "internal-error",
+                f"internal error ({type(e).__name__})",
+                "report it to the person who runs the service; the dictation is kept",
+            )
 
     def _draft(self, job: Job) -> Outcome:
         audio = decode_dictation(job.audio_path, job.original_name)
@@ -162,24 +166,32 @@ class Worker:
         if language is not None:
             return self.decode_options(job, language), None
         detected, probability, probabilities = self.recognizer.detect_language(audio)
-        check = check_language(detected, probability, site_languages=self.settings.site_languages, expected=None,
-                               probabilities=probabilities,
-                               min_probability=self.settings.asr.min_language_probability)
+        check = check_language(
+            detected,
+            probability,
+            site_languages=self.settings.site_languages,
+            expected=None,
+            probabilities=probabilities,
+            min_probability=self.settings.asr.min_language_probability,
+        )
         if check.rerun_in:
-            log.info("language %s (%.0f%%) not trusted: transcribing in %s", detected, 100 * probability,
-                     check.rerun_in)
+            log.info(
+                "language %s (%.0f%%) not trusted: transcribing in %s", detected, 100 * probability, check.rerun_in
+            )
         options = self.decode_options(job, check.rerun_in or detected, detected=True)
         return options, check if check.reason else None
 
-    def judged(self, transcript: Transcript, clean: CleanText, audio: DecodedAudio, options: DecodeOptions
-               ) -> tuple[Transcript, CleanText]:
+    def judged(
+        self, transcript: Transcript, clean: CleanText, audio: DecodedAudio, options: DecodeOptions
+    ) -> tuple[Transcript, CleanText]:
         """The clean text again with the drug corrections the audio confirmed; the verdicts kept."""
         doubts = self.text_layer.audio_doubts(clean)
         if not doubts:
             return transcript, clean
         verdicts = judge(self.recognizer, audio, transcript, doubts, options)
-        transcript = dataclasses.replace(transcript, options={
-            **transcript.options, "audio_judge": [v.to_json() for v in verdicts]})
+        transcript = dataclasses.replace(
+            transcript, options={**transcript.options, "audio_judge": [v.to_json() for v in verdicts]}
+        )
         confirmed = {(v.doubt.start, v.doubt.end): v.doubt.candidate for v in verdicts if v.confirmed}
         return transcript, (self.text_layer.clean(transcript, confirmed) if confirmed else clean)
 
@@ -187,16 +199,24 @@ class Worker:
         """The language a person said this dictation is in: its sidecar's, else its author's setting."""
         return (job.metadata or {}).get("language") or self.settings.language_for(job.author)
 
-    def finish(self, job: Job, transcript: Transcript, *, audio: DecodedAudio | None = None,
-               options: DecodeOptions | None = None) -> Outcome:
+    def finish(
+        self,
+        job: Job,
+        transcript: Transcript,
+        *,
+        audio: DecodedAudio | None = None,
+        options: DecodeOptions | None = None,
+    ) -> Outcome:
         """Everything after the engine: text layer, report, patient proposal, draft files, the store.
 
         With the audio (and ``asr.audio_judge``), the drug corrections the text layer could not make
         alone are judged on the audio first (``transcribe.audio_judge``).
         """
         if not transcript.words:
-            raise NoSpeech(f"{job.original_name}: no speech was found in the recording "
-                           f"({transcript.duration_s:.0f} s of silence, noise or music)")
+            raise NoSpeech(
+                f"{job.original_name}: no speech was found in the recording "
+                f"({transcript.duration_s:.0f} s of silence, noise or music)"
+            )
         clean = self.text_layer.clean(transcript)
         if audio is not None and options is not None and self.settings.asr.audio_judge:
             transcript, clean = self.judged(transcript, clean, audio, options)
@@ -205,15 +225,22 @@ class Worker:
             clean = with_flag(clean, "language", language_doubt)
         vocab = self.text_layer.vocabulary.for_language(transcript.language)
         author = self.settings.authors.get(job.author)
-        content = organise(clean.text, vocab, metadata_worktype=job.worktype,
-                           author_default=author.worktype if author and author.worktype else None)
+        content = organise(
+            clean.text,
+            vocab,
+            metadata_worktype=job.worktype,
+            author_default=author.worktype if author and author.worktype else None,
+        )
         sidecar_identity = identity_from_json((job.metadata or {}).get("identity"))
         proposal = propose_patient(sidecar_identity, job.original_name, clean.text, self.store.patient_candidates)
         patient = self.store.patient(proposal.proposed) if proposal.proposed else None
         document = render_docx(
-            template_path(content.worktype, self.settings.paths.templates), content,
-            people_of(self.settings, job.author, patient, tuple((job.metadata or {}).get("copies") or ())), language=transcript.language,
-            day=job.created_at.astimezone().date(), draft=True,
+            template_path(content.worktype, self.settings.paths.templates),
+            content,
+            people_of(self.settings, job.author, patient, tuple((job.metadata or {}).get("copies") or ())),
+            language=transcript.language,
+            day=job.created_at.astimezone().date(),
+            draft=True,
         )
         version = self.text_layer.vocabulary.version
         paths = write_draft(self.settings.paths.drafts / str(job.id), transcript, clean, content, document, version)
@@ -224,8 +251,12 @@ class Worker:
             language=transcript.language,
             model=transcript.model,
             options=transcript.options,
-            outputs={"transcript": paths.transcript_json, "edits": paths.edits_json, "text": paths.text,
-                     "docx": paths.docx},
+            outputs={
+                "transcript": paths.transcript_json,
+                "edits": paths.edits_json,
+                "text": paths.text,
+                "docx": paths.docx,
+            },
             vocabulary_version=version,
             flag_count=len(clean.flags),
             worktype=content.worktype,
@@ -281,8 +312,13 @@ class Worker:
         if job.attempts >= self.settings.worker.max_attempts:
             return self._quarantine(job, kind, f"{message} (after {job.attempts} attempts)", hint)
         self.store.mark_failed(job.id, self.identity, message)
-        log.warning("job %d failed (%s), attempt %d of %d; queued again", job.id, kind, job.attempts,
-                    self.settings.worker.max_attempts)
+        log.warning(
+            "job %d failed (%s), attempt %d of %d; queued again",
+            job.id,
+            kind,
+            job.attempts,
+            self.settings.worker.max_attempts,
+        )
         return Outcome(job.id, JobState.QUEUED, error=message)
 
     def _quarantine(self, job: Job, kind: str, message: str, hint: str) -> Outcome:
@@ -299,9 +335,12 @@ class Worker:
                 attempts=job.attempts,
             )
         except OSError as e:
-            log.error("job %d: could not move the audio to quarantine (%s); it stays in the archive", job.id, e.strerror)
-        self.store.quarantine(job.id, error=f"{message}. What to do: {hint}", audio_path=audio_path,
-                              actor=str(self.identity))
+            log.error(
+                "job %d: could not move the audio to quarantine (%s); it stays in the archive", job.id, e.strerror
+            )
+        self.store.quarantine(
+            job.id, error=f"{message}. What to do: {hint}", audio_path=audio_path, actor=str(self.identity)
+        )
         log.warning("job %d quarantined (%s)", job.id, kind)
         return Outcome(job.id, JobState.QUARANTINED, error=message)
 
@@ -333,7 +372,9 @@ def requeue(settings: Settings, store: JobStore, job_id: int) -> Job:
         target = move_file(job.audio_path, target)
         record.unlink(missing_ok=True)
     elif not job.audio_path.exists() and not target.exists():
-        raise InputError(f"job {job_id}: its audio is no longer at {job.audio_path}; put it back there and requeue again")
+        raise InputError(
+            f"job {job_id}: its audio is no longer at {job.audio_path}; put it back there and requeue again"
+        )
     return store.requeue(job_id, audio_path=target if target.exists() else job.audio_path)
 
 

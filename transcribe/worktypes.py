@@ -10,10 +10,22 @@ WORKTYPES = ("consultation", "letter", "hospital", "operative", "examination", "
 DEFAULT_WORKTYPE = "consultation"
 
 LABELS = {
-    "fr": {"consultation": "Consultation", "letter": "Courrier", "hospital": "Hospitalisation",
-           "operative": "Compte rendu opératoire", "examination": "Examen", "note": "Note"},
-    "en": {"consultation": "Consultation", "letter": "Letter", "hospital": "Hospital stay",
-           "operative": "Operative report", "examination": "Examination", "note": "Note"},
+    "fr": {
+        "consultation": "Consultation",
+        "letter": "Courrier",
+        "hospital": "Hospitalisation",
+        "operative": "Compte rendu opératoire",
+        "examination": "Examen",
+        "note": "Note",
+    },
+    "en": {
+        "consultation": "Consultation",
+        "letter": "Letter",
+        "hospital": "Hospital stay",
+        "operative": "Operative report",
+        "examination": "Examination",
+        "note": "Note",
+    },
 }
 
 

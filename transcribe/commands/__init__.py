@@ -90,8 +90,11 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="model: bundled-base, a folder under models/, a path, or a size name")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where the model runs")
     parser.add_argument("--language", help="language code (fr, en...) or auto")
-    parser.add_argument("--specialty", choices=SPECIALTIES,
-                        help="the specialty of authors who have none set (tells the engine its usual words)")
+    parser.add_argument(
+        "--specialty",
+        choices=SPECIALTIES,
+        help="the specialty of authors who have none set (tells the engine its usual words)",
+    )
 
 
 def _flags(args: argparse.Namespace) -> dict[str, Any]:
@@ -123,5 +126,8 @@ def load_site_vocabulary(settings: Settings) -> Vocabulary:
     """Load the vocabulary with the site's additions (cached beside the models)."""
     from ..vocabulary_files import load_vocabulary, vocabulary_folder
 
-    return load_vocabulary(vocabulary_folder(settings.paths.vocab), site_folder=settings.paths.site_vocab,
-                           cache_dir=settings.asr.model_cache.parent / "vocabulary")
+    return load_vocabulary(
+        vocabulary_folder(settings.paths.vocab),
+        site_folder=settings.paths.site_vocab,
+        cache_dir=settings.asr.model_cache.parent / "vocabulary",
+    )

@@ -89,7 +89,9 @@ def _audit_show(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     store = open_job_store(loaded.settings)
     try:
         for entry in AuditTrail(store).entries(job_id=args.job):
-            at = datetime.fromtimestamp(cast(float, entry["at"]))  # seconds since the epoch.strftime("%Y-%m-%d %H:%M:%S")
+            at = datetime.fromtimestamp(
+                cast(float, entry["at"])
+            )  # seconds since the epoch.strftime("%Y-%m-%d %H:%M:%S")
             job = f"job {entry['job_id']}" if entry["job_id"] else ""
             print(f"{at}  {entry['username'] or '-':<14} {entry['action']:<18} {job} {entry['detail'] or ''}")
     finally:

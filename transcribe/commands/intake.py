@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -156,8 +156,11 @@ def _run(args: argparse.Namespace, loaded: LoadedSettings) -> int:
                 _print_result(store, job.id, as_json=args.json, raw=args.raw)
             else:
                 status = EXIT_FAILED
-                print(f"transcribe: {path}: not transcribed: job {job.id} is {job.state.value}"
-                      + (f": {job.error}" if job.error else ""), file=sys.stderr)
+                print(
+                    f"transcribe: {path}: not transcribed: job {job.id} is {job.state.value}"
+                    + (f": {job.error}" if job.error else ""),
+                    file=sys.stderr,
+                )
     finally:
         store.close()
     return status
@@ -206,16 +209,21 @@ def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
             Intake(settings, intake_store).take_settled()  # what lies in the inbox waits too
         finally:
             intake_store.close()
-    options = BatchOptions(batch_size=args.batch_size, window=args.window, model=args.model,
-                           device=args.device, language=args.language, specialty=args.specialty)
+    options = BatchOptions(
+        batch_size=args.batch_size,
+        window=args.window,
+        model=args.model,
+        device=args.device,
+        language=args.language,
+        specialty=args.specialty,
+    )
     quiet = args.quiet or args.quiet_batch
     processes = batch_processes(settings, args.processes)
     if args.helper is None and processes > 1:
         with batch_lock(settings.paths.data):
             display = None if quiet else _BatchDisplay()
             try:
-                summary = run_helpers(loaded, options, processes, stop,
-                                      on_progress=display.update if display else None)
+                summary = run_helpers(loaded, options, processes, stop, on_progress=display.update if display else None)
             finally:
                 if display:
                     display.close()
@@ -226,10 +234,15 @@ def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         store = open_job_store(settings)
         try:
             display = None if quiet or args.helper else _BatchDisplay()
-            batch = NightlyBatch(settings, store, recognizer, text_layer,
-                                 window=options.window or settings.batch.window_files,
-                                 batch_size=options.batch_size or settings.batch.batch_size,
-                                 on_progress=display.update if display else None)
+            batch = NightlyBatch(
+                settings,
+                store,
+                recognizer,
+                text_layer,
+                window=options.window or settings.batch.window_files,
+                batch_size=options.batch_size or settings.batch.batch_size,
+                on_progress=display.update if display else None,
+            )
             try:
                 summary = batch.run(stop)
             finally:
@@ -248,9 +261,11 @@ def _batch_report(settings: Settings, summary: BatchSummary) -> int:
 
     report = write_summary(summary, settings.paths.data / "batch-reports")
     data = summary.to_json()
-    print(f"batch: {summary.files_done} dictations transcribed, {summary.files_failed} failed; "
-          f"{summary.audio_s / 60:.1f} min of audio in {summary.wall_s / 60:.1f} min "
-          f"({data['audio_hours_per_hour']} audio-hours per hour){'; interrupted' if summary.interrupted else ''}")
+    print(
+        f"batch: {summary.files_done} dictations transcribed, {summary.files_failed} failed; "
+        f"{summary.audio_s / 60:.1f} min of audio in {summary.wall_s / 60:.1f} min "
+        f"({data['audio_hours_per_hour']} audio-hours per hour){'; interrupted' if summary.interrupted else ''}"
+    )
     for failure in summary.failures:
         print(f"  job {failure['job']}: {failure['state']}: {failure['reason']}")
     print(f"summary: {report}")
@@ -269,17 +284,27 @@ class _BatchDisplay:
             TimeRemainingColumn,
         )
 
-        self._progress = Progress(TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
-                                  TextColumn("{task.fields[audio]}"), TextColumn("{task.fields[speed]}"),
-                                  TimeRemainingColumn(), transient=False)
+        self._progress = Progress(
+            TextColumn("[bold]batch"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[audio]}"),
+            TextColumn("{task.fields[speed]}"),
+            TimeRemainingColumn(),
+            transient=False,
+        )
         self._task = self._progress.add_task("batch", total=None, audio="", speed="")
         self._progress.start()
 
     def update(self, progress: Progress) -> None:
         """Show where the batch stands."""
-        self._progress.update(self._task, total=progress.total_files, completed=progress.files_done,
-                              audio=f"{progress.audio_done_s / 3600:.2f} h audio",
-                              speed=f"{progress.speed:.1f} audio-min/min")
+        self._progress.update(
+            self._task,
+            total=progress.total_files,
+            completed=progress.files_done,
+            audio=f"{progress.audio_done_s / 3600:.2f} h audio",
+            speed=f"{progress.speed:.1f} audio-min/min",
+        )
 
     def close(self) -> None:
         """Stop refreshing the bar, leaving its last state on screen."""
@@ -299,12 +324,23 @@ def _dictate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     author = args.author
     if not author and sys.stdin.isatty():
         author = input(f"author [{loaded.settings.intake.default_author}]: ").strip()
-    details = DictationDetails(author or loaded.settings.intake.default_author, args.patient, args.worktype,
-                               args.urgent, args.dictation_language)
+    details = DictationDetails(
+        author or loaded.settings.intake.default_author,
+        args.patient,
+        args.worktype,
+        args.urgent,
+        args.dictation_language,
+    )
     keys, restore = terminal_keys()
     try:
-        path = record(details, loaded.settings.paths.inbox, device=args.input_device, audio_format=args.audio_format,
-                      keys=keys, show=_show)
+        path = record(
+            details,
+            loaded.settings.paths.inbox,
+            device=args.input_device,
+            audio_format=args.audio_format,
+            keys=keys,
+            show=_show,
+        )
     finally:
         restore()
     if path is None:
@@ -326,22 +362,39 @@ def _jobs(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         counts = store.count_by_state()
     finally:
         store.close()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if args.json:
         for job in listed:
-            print(json.dumps({
-                "id": job.id, "state": job.state.value, "author": job.author, "name": job.original_name,
-                "duration_s": job.duration_s, "created_at": job.created_at.isoformat(),
-                "attempts": job.attempts, "error": job.error,
-            }, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {
+                        "id": job.id,
+                        "state": job.state.value,
+                        "author": job.author,
+                        "name": job.original_name,
+                        "duration_s": job.duration_s,
+                        "created_at": job.created_at.isoformat(),
+                        "attempts": job.attempts,
+                        "error": job.error,
+                    },
+                    ensure_ascii=False,
+                )
+            )
         return EXIT_OK
     rows = [("ID", "STATE", "AUTHOR", "TYPE", "PATIENT", "DURATION", "AGE", "NAME")]
     for job in listed:
-        rows.append((
-            str(job.id), job.state.value + ("!" if job.priority == "urgent" else ""), job.author,
-            job.worktype or "-", job.patient_id or "-",
-            format_duration(job.duration_s) or "-", _age((now - job.created_at).total_seconds()), job.original_name,
-        ))
+        rows.append(
+            (
+                str(job.id),
+                job.state.value + ("!" if job.priority == "urgent" else ""),
+                job.author,
+                job.worktype or "-",
+                job.patient_id or "-",
+                format_duration(job.duration_s) or "-",
+                _age((now - job.created_at).total_seconds()),
+                job.original_name,
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])

@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..settings_loading import LoadedSettings
 from . import EXIT_OK, EXIT_USAGE, Commands, load_site_vocabulary, open_job_store
@@ -15,7 +15,9 @@ from . import EXIT_OK, EXIT_USAGE, Commands, load_site_vocabulary, open_job_stor
 def register(commands: Commands) -> None:
     """Add the commands that measure and improve the drafts: stats, proposals, rerun."""
     stats = commands.add_parser("stats", help="accuracy of the drafts against the validated reports")
-    stats.add_argument("--by", choices=["author", "worktype", "language", "model", "vocabulary", "week"], default="author")
+    stats.add_argument(
+        "--by", choices=["author", "worktype", "language", "model", "vocabulary", "week"], default="author"
+    )
     stats.add_argument("--author", help="only this author's reports")
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(handler=_stats)
@@ -26,13 +28,20 @@ def register(commands: Commands) -> None:
     proposal_list = proposal_commands.add_parser("list", help="refresh and list the open proposals")
     proposal_list.set_defaults(handler=_proposals_list)
     for action in ("replay", "accept", "reject"):
-        command = proposal_commands.add_parser(action, help={
-            "replay": "show a proposal's effect on its author's past validated dictations",
-            "accept": "add it to the site vocabulary (used from the next start)", "reject": "refuse it"}[action])
+        command = proposal_commands.add_parser(
+            action,
+            help={
+                "replay": "show a proposal's effect on its author's past validated dictations",
+                "accept": "add it to the site vocabulary (used from the next start)",
+                "reject": "refuse it",
+            }[action],
+        )
         command.add_argument("proposal_id", type=int, metavar="ID")
         command.set_defaults(handler=_proposals_decide, action=action)
 
-    rerun = commands.add_parser("rerun", help="transcribe again the dictations not yet validated (after a vocabulary or model change)")
+    rerun = commands.add_parser(
+        "rerun", help="transcribe again the dictations not yet validated (after a vocabulary or model change)"
+    )
     rerun.add_argument("--since", required=True, help="date (YYYY-MM-DD): dictations received since then")
     rerun.add_argument("--author")
     rerun.add_argument("--include-started", action="store_true", help="also those a secretary has started reviewing")
@@ -56,9 +65,11 @@ def _stats(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         return EXIT_OK
     print(f"{args.by:<16} {'reports':>7} {'words':>7} {'WER':>7} {'terms':>7} {'reverted':>9} {'review/audio':>13}")
     for key, f in figures.items():
-        print(f"{key:<16} {f['reports']:>7} {f['words']:>7} {_percent(f['word_error_rate']):>7} "
-              f"{_percent(f['term_error_rate']):>7} {_percent(f['edits_reverted']):>9} "
-              f"{(str(f['review_minutes_per_audio_minute']) + ' min/min') if f['review_minutes_per_audio_minute'] is not None else '-':>13}")
+        print(
+            f"{key:<16} {f['reports']:>7} {f['words']:>7} {_percent(f['word_error_rate']):>7} "
+            f"{_percent(f['term_error_rate']):>7} {_percent(f['edits_reverted']):>9} "
+            f"{(str(f['review_minutes_per_audio_minute']) + ' min/min') if f['review_minutes_per_audio_minute'] is not None else '-':>13}"
+        )
     return EXIT_OK
 
 
@@ -78,7 +89,11 @@ def _proposals_list(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     for p in open_ones:
         forms = ", ".join(f"'{form}' x{n}" for form, n in p["wrong_forms"])
         what = f"add the term '{p['target']}'" if p["kind"] == "term" else f"write '{p['target']}' for {forms}"
-        effect = f"  [replayed: {p['effect']['errors_fixed']} fixed, {p['effect']['errors_introduced']} introduced]" if p["effect"] else ""
+        effect = (
+            f"  [replayed: {p['effect']['errors_fixed']} fixed, {p['effect']['errors_introduced']} introduced]"
+            if p["effect"]
+            else ""
+        )
         print(f"#{p['id']:<4} {p['language']} {p['author']:<14} {what}  (seen {p['count']} times){effect}")
     if not open_ones:
         print("no open proposal")
@@ -92,13 +107,22 @@ def _proposals_decide(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     try:
         if args.action == "replay":
             effect = replay(store, load_site_vocabulary(loaded.settings), args.proposal_id)
-            print(f"proposal #{args.proposal_id} on {effect['dictations']} validated dictations of its author: "
-                  f"{effect['errors_fixed']} word errors fixed, {effect['errors_introduced']} introduced")
+            print(
+                f"proposal #{args.proposal_id} on {effect['dictations']} validated dictations of its author: "
+                f"{effect['errors_fixed']} word errors fixed, {effect['errors_introduced']} introduced"
+            )
         else:
-            decided = decide(store, loaded.settings, args.proposal_id, accept=args.action == "accept",
-                             by=os.environ.get("USER", "admin"))
-            print(f"proposal #{args.proposal_id} {decided['status']}"
-                  + (" (used from the next start of the service)" if decided["status"] == "accepted" else ""))
+            decided = decide(
+                store,
+                loaded.settings,
+                args.proposal_id,
+                accept=args.action == "accept",
+                by=os.environ.get("USER", "admin"),
+            )
+            print(
+                f"proposal #{args.proposal_id} {decided['status']}"
+                + (" (used from the next start of the service)" if decided["status"] == "accepted" else "")
+            )
     finally:
         store.close()
     return EXIT_OK
@@ -112,18 +136,22 @@ def _rerun(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     if day is None:
         print(f"transcribe: --since {args.since} is not a date (YYYY-MM-DD)", file=sys.stderr)
         return EXIT_USAGE
-    since = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    since = datetime(day.year, day.month, day.day, tzinfo=UTC)
     store = open_job_store(loaded.settings)
     try:
         choice = choose_jobs(store, since, author=args.author, include_started=args.include_started)
         for job, why in choice.left:
             print(f"job {job.id}: left as it is ({why}; --include-started to run it again)")
         if args.dry_run:
-            print(f"{len(choice.again)} dictations would be transcribed again: {', '.join(str(j.id) for j in choice.again)}")
+            print(
+                f"{len(choice.again)} dictations would be transcribed again: {', '.join(str(j.id) for j in choice.again)}"
+            )
             return EXIT_OK
         queued = rerun(loaded.settings, store, choice.again, os.environ.get("USER"), f"rerun since {args.since}")
     finally:
         store.close()
-    print(f"{len(queued)} dictations queued again (earlier drafts kept in drafts/<job>/previous-N/); "
-          "'transcribe serve' or 'transcribe batch' transcribes them")
+    print(
+        f"{len(queued)} dictations queued again (earlier drafts kept in drafts/<job>/previous-N/); "
+        "'transcribe serve' or 'transcribe batch' transcribes them"
+    )
     return EXIT_OK

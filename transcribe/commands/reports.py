@@ -33,15 +33,24 @@ def register_text(commands: Commands) -> None:
 
 def register(commands: Commands) -> None:
     """Add the commands that turn drafts into filed reports: validate, file, patients."""
-    validate = commands.add_parser("validate", help="validate a draft as the report of a patient (the secretary's step)")
+    validate = commands.add_parser(
+        "validate", help="validate a draft as the report of a patient (the secretary's step)"
+    )
     validate.add_argument("job_id", type=int, metavar="ID")
     validate.add_argument("--patient", help="patient id in the index (default: the one proposed)")
-    validate.add_argument("--by", dest="validator", default=os.environ.get("USER", "secretary"),
-                          help="who validates (default: the login name)")
+    validate.add_argument(
+        "--by",
+        dest="validator",
+        default=os.environ.get("USER", "secretary"),
+        help="who validates (default: the login name)",
+    )
     validate.add_argument("--text", type=Path, help="the corrected report text (default: the draft text)")
     validate.add_argument("--worktype", choices=WORKTYPES)
-    validate.add_argument("--confirm-identity", action="store_true",
-                          help="the dictated identity disagrees with the patient, and you checked it is right")
+    validate.add_argument(
+        "--confirm-identity",
+        action="store_true",
+        help="the dictated identity disagrees with the patient, and you checked it is right",
+    )
     validate.add_argument("--flags-checked", action="store_true", help="the flagged doses and terms were checked")
     validate.add_argument("--file", dest="file_now", action="store_true", help="file the report at once")
     validate.set_defaults(handler=_validate)
@@ -92,8 +101,11 @@ def _text(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     else:
         result = layer.clean_text(content.strip(), language)
     if args.json:
-        print(json.dumps({**result.to_json(), "vocabulary_version": layer.vocabulary.version},
-                         ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {**result.to_json(), "vocabulary_version": layer.vocabulary.version}, ensure_ascii=False, indent=2
+            )
+        )
     else:
         print(result.text)
     return EXIT_OK
@@ -112,12 +124,22 @@ def _validate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     store = open_job_store(loaded.settings)
     try:
         try:
-            job = validate_report(loaded.settings, store, args.job_id, validator=args.validator,
-                                  patient_id=args.patient, text=text, worktype=args.worktype,
-                                  confirm_identity=args.confirm_identity, flags_checked=args.flags_checked)
+            job = validate_report(
+                loaded.settings,
+                store,
+                args.job_id,
+                validator=args.validator,
+                patient_id=args.patient,
+                text=text,
+                worktype=args.worktype,
+                confirm_identity=args.confirm_identity,
+                flags_checked=args.flags_checked,
+            )
         except IdentityMismatch as e:
-            print(f"transcribe: {e}. Check the audio; if the patient is right, validate again with "
-                  "--confirm-identity", file=sys.stderr)
+            print(
+                f"transcribe: {e}. Check the audio; if the patient is right, validate again with --confirm-identity",
+                file=sys.stderr,
+            )
             return EXIT_FAILED
         print(f"job {job.id}: validated (version {job.report_version}) for patient {job.patient_id}")
         if args.file_now:
@@ -152,7 +174,11 @@ def _file_jobs(loaded: LoadedSettings, store: JobStore, ids: list[int]) -> int:
             print(f"transcribe: {e}", file=sys.stderr)
             status = EXIT_FAILED
             continue
-        where = filed.docx.relative_to(settings.paths.outbox) if filed.docx.is_relative_to(settings.paths.outbox) else filed.docx
+        where = (
+            filed.docx.relative_to(settings.paths.outbox)
+            if filed.docx.is_relative_to(settings.paths.outbox)
+            else filed.docx
+        )
         print(f"job {job_id}: {'already filed' if filed.already_filed else 'filed'} as {where}")
     return status
 

@@ -20,22 +20,31 @@ def annotated_words(material: DraftMaterial, state: WorkState) -> list[dict[str,
         pieces += _kept_words(material, position, edit.start)
         reverted = index in state.reverted
         start, end = _time_of(material, edit.start, edit.end)
-        pieces.append({
-            "text": edit.before if reverted else edit.after, "start": start, "end": end,
-            "edit": index, "heard": edit.before, "written": edit.after, "rule": edit.rule, "reverted": reverted,
-        })
+        pieces.append(
+            {
+                "text": edit.before if reverted else edit.after,
+                "start": start,
+                "end": end,
+                "edit": index,
+                "heard": edit.before,
+                "written": edit.after,
+                "rule": edit.rule,
+                "reverted": reverted,
+            }
+        )
         position = edit.end
     pieces += _kept_words(material, position, len(material.source))
     for flag_index, flag in enumerate(material.flags):
         for piece in pieces:
-            if piece.get("src_start", -1) < flag["end"] and piece.get("src_end", -1) > flag["start"] or (
-                    "edit" in piece and _overlaps(material.edits[piece["edit"]], flag)):
+            if (piece.get("src_start", -1) < flag["end"] and piece.get("src_end", -1) > flag["start"]) or (
+                "edit" in piece and _overlaps(material.edits[piece["edit"]], flag)
+            ):
                 piece.setdefault("flags", []).append(flag_index)
     return pieces
 
 
 def _overlaps(edit: Edit, flag: dict[str, Any]) -> bool:
-    return edit.start < flag["end"] and edit.end > flag["start"] or (edit.start == edit.end == flag["start"])
+    return (edit.start < flag["end"] and edit.end > flag["start"]) or (edit.start == edit.end == flag["start"])
 
 
 def _kept_words(material: DraftMaterial, start: int, end: int) -> list[dict[str, Any]]:
@@ -51,8 +60,16 @@ def _kept_words(material: DraftMaterial, start: int, end: int) -> list[dict[str,
                 t_start = w_start if t_start is None else t_start
                 t_end = w_end
                 probability = min(probability, w_prob)
-        pieces.append({"text": m.group(), "start": t_start, "end": t_end, "low": probability < LOW_CONFIDENCE,
-                       "src_start": a, "src_end": b})
+        pieces.append(
+            {
+                "text": m.group(),
+                "start": t_start,
+                "end": t_end,
+                "low": probability < LOW_CONFIDENCE,
+                "src_start": a,
+                "src_end": b,
+            }
+        )
     return pieces
 
 

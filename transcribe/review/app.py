@@ -50,9 +50,16 @@ def include_screen(app: FastAPI, router: APIRouter) -> None:
     for route in router.routes:
         if not isinstance(route, APIRoute):
             raise TypeError(f"{route!r}: a screen holds only path operations")
-        app.router.add_api_route(route.path, route.endpoint, methods=route.methods, name=route.name,
-                                 response_class=route.response_class, dependencies=route.dependencies,
-                                 status_code=route.status_code, include_in_schema=route.include_in_schema)
+        app.router.add_api_route(
+            route.path,
+            route.endpoint,
+            methods=route.methods,
+            name=route.name,
+            response_class=route.response_class,
+            dependencies=route.dependencies,
+            status_code=route.status_code,
+            include_in_schema=route.include_in_schema,
+        )
 
 
 async def add_security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -60,7 +67,8 @@ async def add_security_headers(request: Request, call_next: Callable[[Request], 
     response = await call_next(request)
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    )
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"

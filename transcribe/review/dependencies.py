@@ -69,19 +69,23 @@ class ReviewSite:
     @classmethod
     def open(cls, settings: Settings, store: JobStore, vocabulary: Vocabulary) -> ReviewSite:
         """The site's accounts, audit trail, workspace and page templates, on its store."""
-        accounts = Accounts(store, idle_s=settings.review.session_idle_minutes * 60,
-                            lifetime_s=settings.review.session_hours * 3600)
+        accounts = Accounts(
+            store, idle_s=settings.review.session_idle_minutes * 60, lifetime_s=settings.review.session_hours * 3600
+        )
         templates = Jinja2Templates(directory=str(TEMPLATES))
         templates.env.filters["duration"] = format_duration
-        return cls(settings, store, vocabulary, accounts, AuditTrail(store), Workspace(store), templates,
-                   ReportLocks())
+        return cls(settings, store, vocabulary, accounts, AuditTrail(store), Workspace(store), templates, ReportLocks())
 
     def page(self, request: Request, name: str, session: Session | None, **context: Any) -> HTMLResponse:
         """A page in the user's language (the site's when he has not chosen one)."""
-        language = (session.user.language if session and session.user.language else None) \
-            or self.settings.review.language
-        return self.templates.TemplateResponse(request, name, {
-            "t": translator(language), "lang": language, "session": session, "settings": self.settings, **context})
+        language = (
+            session.user.language if session and session.user.language else None
+        ) or self.settings.review.language
+        return self.templates.TemplateResponse(
+            request,
+            name,
+            {"t": translator(language), "lang": language, "session": session, "settings": self.settings, **context},
+        )
 
     def job_or_404(self, job_id: int) -> Job:
         """A job of the store, or 404."""
@@ -151,4 +155,4 @@ async def posted_fields(request: Request) -> dict[str, Any]:
             raise HTTPException(400, "the request must be a JSON object")
         return data
     form = await request.form()
-    return {k: v for k, v in form.items()}
+    return dict(form.items())

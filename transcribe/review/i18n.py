@@ -49,7 +49,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "confirm_identity": {"fr": "J'ai vérifié : c'est bien ce patient", "en": "I checked: this is the right patient"},
     "identity_confirm_hint": {
         "fr": "Écoutez l'enregistrement ; si c'est bien ce patient, cochez la case « J'ai vérifié : c'est bien ce patient » sous l'identité, puis validez",
-        "en": "Listen to the recording; if this is the right patient, tick the box \"I checked: this is the right patient\" under the identity, then validate"},
+        "en": 'Listen to the recording; if this is the right patient, tick the box "I checked: this is the right patient" under the identity, then validate',
+    },
     "identity_conflict": {"fr": "L'identité dictée ne correspond pas", "en": "The dictated identity does not match"},
     "no_patient": {"fr": "Aucun patient choisi", "en": "No patient chosen"},
     "save": {"fr": "Enregistrer", "en": "Save draft"},
@@ -68,7 +69,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "term": {"fr": "Terme", "en": "Term"},
     "kind": {"fr": "Nature", "en": "Kind"},
     "add_term": {"fr": "Ajouter le terme", "en": "Add the term"},
-    "restart_note": {"fr": "Pris en compte au prochain démarrage du service.", "en": "Used from the next start of the service."},
+    "restart_note": {
+        "fr": "Pris en compte au prochain démarrage du service.",
+        "en": "Used from the next start of the service.",
+    },
     "filed": {"fr": "Classé", "en": "Filed"},
     "forbidden": {"fr": "Accès refusé", "en": "Access refused"},
     "error": {"fr": "Erreur", "en": "Error"},

@@ -105,8 +105,11 @@ class Claims(Database):
             return (
                 conn.execute(
                     jobs.update()
-                    .where(jobs.c.id == job_id, jobs.c.claimed_by == str(worker),
-                           jobs.c.state == JobState.TRANSCRIBING.value)
+                    .where(
+                        jobs.c.id == job_id,
+                        jobs.c.claimed_by == str(worker),
+                        jobs.c.state == JobState.TRANSCRIBING.value,
+                    )
                     .values(lease_until=self._clock() + lease_s)
                 ).rowcount
                 == 1
@@ -138,8 +141,14 @@ class Claims(Database):
                     .where(jobs.c.id == row.id, jobs.c.state == JobState.TRANSCRIBING.value)
                     .values(state=JobState.QUEUED.value, claimed_by=None, lease_until=None, updated_at=now)
                 )
-                add_event(conn, row.id, self._clock(), "released", row.claimed_by,
-                          "worker died" if dead_here else "lease expired")
+                add_event(
+                    conn,
+                    row.id,
+                    self._clock(),
+                    "released",
+                    row.claimed_by,
+                    "worker died" if dead_here else "lease expired",
+                )
                 released.append(row.id)
         for job_id in released:
             log.warning("job %d was left mid-transcription by a stopped worker; queued again", job_id)
@@ -168,8 +177,9 @@ class Claims(Database):
         with self.transaction() as conn:
             done = conn.execute(
                 jobs.update()
-                .where(jobs.c.id == job_id, jobs.c.claimed_by == str(worker),
-                       jobs.c.state == JobState.TRANSCRIBING.value)
+                .where(
+                    jobs.c.id == job_id, jobs.c.claimed_by == str(worker), jobs.c.state == JobState.TRANSCRIBING.value
+                )
                 .values(
                     state=JobState.DRAFTED.value,
                     error=None,
@@ -190,10 +200,16 @@ class Claims(Database):
             if done != 1:
                 return False
             for kind, path in outputs.items():
-                conn.execute(results.insert().values(
-                    job_id=job_id, kind=kind, path=str(path), model=model,
-                    options_json=options_json, created_at=now,
-                ))
+                conn.execute(
+                    results.insert().values(
+                        job_id=job_id,
+                        kind=kind,
+                        path=str(path),
+                        model=model,
+                        options_json=options_json,
+                        created_at=now,
+                    )
+                )
             add_event(conn, job_id, self._clock(), "drafted", str(worker), None)
             return True
 
@@ -204,8 +220,7 @@ class Claims(Database):
             conn.execute(
                 jobs.update()
                 .where(jobs.c.id == job_id, jobs.c.claimed_by == str(worker))
-                .values(state=JobState.QUEUED.value, error=error, claimed_by=None,
-                        lease_until=None, updated_at=now)
+                .values(state=JobState.QUEUED.value, error=error, claimed_by=None, lease_until=None, updated_at=now)
             )
             add_event(conn, job_id, self._clock(), "failed", str(worker), error)
             return fetch_job(conn, job_id)

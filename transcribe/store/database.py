@@ -67,8 +67,10 @@ class Database:
             with self.engine.begin() as conn:
                 yield conn
         except sa.exc.OperationalError as e:
-            raise StoreError(f"the job store at {self.display_url} is unavailable ({type(e.orig).__name__}); "
-                             "check the disk and its permissions, or the database server") from e
+            raise StoreError(
+                f"the job store at {self.display_url} is unavailable ({type(e.orig).__name__}); "
+                "check the disk and its permissions, or the database server"
+            ) from e
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -86,7 +88,7 @@ def normalise_url(url: str) -> str:
     """A PostgreSQL URL uses psycopg 3 ("postgresql://..." is taken as "postgresql+psycopg://...")."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -96,8 +98,10 @@ def _create_engine(url: str) -> Engine:
         try:
             return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
         except (ImportError, sa.exc.ArgumentError) as e:
-            raise StoreError(f"the store URL cannot be used ({e}); for PostgreSQL install the driver: "
-                             "pip install 'transcribe[postgres]'") from e
+            raise StoreError(
+                f"the store URL cannot be used ({e}); for PostgreSQL install the driver: "
+                "pip install 'transcribe[postgres]'"
+            ) from e
     database = sa.engine.make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)

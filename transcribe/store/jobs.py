@@ -9,7 +9,7 @@ store shares about a job: reading one (``fetch_job``), its history
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +27,15 @@ class Jobs(Database):
     """Dictations through their states: intake, quarantine and review outcomes, history and listings."""
 
     # --- intake -----------------------------------------------------------------
-    def receive(self, *, audio_sha256: str, author: str, original_name: str, audio_path: Path,
-                metadata: dict[str, Any] | None = None) -> tuple[Job, bool]:
+    def receive(
+        self,
+        *,
+        audio_sha256: str,
+        author: str,
+        original_name: str,
+        audio_path: Path,
+        metadata: dict[str, Any] | None = None,
+    ) -> tuple[Job, bool]:
         """Record a received dictation; return its job and whether it is new.
 
         A new job waits in ``received`` until ``mark_queued`` says its audio is in
@@ -77,9 +84,15 @@ class Jobs(Database):
         now = self._clock()
         with self.transaction() as conn:
             conn.execute(
-                jobs.update().where(jobs.c.id == job_id).values(
-                    state=JobState.QUARANTINED.value, error=error, audio_path=str(audio_path),
-                    claimed_by=None, lease_until=None, updated_at=now,
+                jobs.update()
+                .where(jobs.c.id == job_id)
+                .values(
+                    state=JobState.QUARANTINED.value,
+                    error=error,
+                    audio_path=str(audio_path),
+                    claimed_by=None,
+                    lease_until=None,
+                    updated_at=now,
                 )
             )
             add_event(conn, job_id, self._clock(), "quarantined", actor, error)
@@ -95,8 +108,13 @@ class Jobs(Database):
                     f"job {job_id} is {job.state.value}, not quarantined: only a quarantined job can be requeued"
                 )
             conn.execute(
-                jobs.update().where(jobs.c.id == job_id).values(
-                    state=JobState.QUEUED.value, attempts=0, audio_path=str(audio_path), updated_at=now,
+                jobs.update()
+                .where(jobs.c.id == job_id)
+                .values(
+                    state=JobState.QUEUED.value,
+                    attempts=0,
+                    audio_path=str(audio_path),
+                    updated_at=now,
                 )
             )
             add_event(conn, job_id, self._clock(), "requeued", None, None)
@@ -109,8 +127,11 @@ class Jobs(Database):
             job = fetch_job(conn, job_id)
             if job.state not in (JobState.DRAFTED, JobState.RETURNED):
                 raise StoreError(f"job {job_id} is {job.state.value}: only a draft not yet validated is run again")
-            conn.execute(jobs.update().where(jobs.c.id == job_id).values(
-                state=JobState.QUEUED.value, attempts=0, updated_at=self._clock()))
+            conn.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id)
+                .values(state=JobState.QUEUED.value, attempts=0, updated_at=self._clock())
+            )
             add_event(conn, job_id, self._clock(), "rerun", by, reason)
             return fetch_job(conn, job_id)
 
@@ -120,8 +141,11 @@ class Jobs(Database):
             job = fetch_job(conn, job_id)
             if job.state is not JobState.DRAFTED:
                 raise StoreError(f"job {job_id} is {job.state.value}: only a draft waiting for review can be returned")
-            conn.execute(jobs.update().where(jobs.c.id == job_id).values(
-                state=JobState.RETURNED.value, return_comment=comment, updated_at=self._clock()))
+            conn.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id)
+                .values(state=JobState.RETURNED.value, return_comment=comment, updated_at=self._clock())
+            )
             add_event(conn, job_id, self._clock(), "returned", by, None)
             return fetch_job(conn, job_id)
 
@@ -131,8 +155,9 @@ class Jobs(Database):
             job = fetch_job(conn, job_id)
             if job.state is not JobState.RETURNED:
                 raise StoreError(f"job {job_id} is {job.state.value}, not returned")
-            conn.execute(jobs.update().where(jobs.c.id == job_id).values(
-                state=JobState.DRAFTED.value, updated_at=self._clock()))
+            conn.execute(
+                jobs.update().where(jobs.c.id == job_id).values(state=JobState.DRAFTED.value, updated_at=self._clock())
+            )
             add_event(conn, job_id, self._clock(), "resubmitted", by, None)
             return fetch_job(conn, job_id)
 
@@ -150,11 +175,20 @@ class Jobs(Database):
         with self.reading() as conn:
             return [job_from_row(row) for row in conn.execute(query)]
 
-    def review_queue(self, *, states: tuple[JobState, ...] = (JobState.DRAFTED,), author: str | None = None,
-                     worktype: str | None = None, language: str | None = None, patient: str | None = None,
-                     limit: int = 500) -> list[Job]:
+    def review_queue(
+        self,
+        *,
+        states: tuple[JobState, ...] = (JobState.DRAFTED,),
+        author: str | None = None,
+        worktype: str | None = None,
+        language: str | None = None,
+        patient: str | None = None,
+        limit: int = 500,
+    ) -> list[Job]:
         """Reports waiting for review: urgent first, then by due date, then oldest; with the secretary's filters."""
-        query = sa.select(jobs).where(jobs.c.state.in_([s.value for s in states])).order_by(*urgent_first()).limit(limit)
+        query = (
+            sa.select(jobs).where(jobs.c.state.in_([s.value for s in states])).order_by(*urgent_first()).limit(limit)
+        )
         if author:
             query = query.where(jobs.c.author == author)
         if worktype:
@@ -163,8 +197,9 @@ class Jobs(Database):
             query = query.where(jobs.c.language == language)
         if patient:
             key = name_key(patient)
-            matching = sa.select(patients.c.patient_id).where(sa.or_(
-                patients.c.patient_id == patient.strip(), patients.c.family_key.like(f"%{key}%")))
+            matching = sa.select(patients.c.patient_id).where(
+                sa.or_(patients.c.patient_id == patient.strip(), patients.c.family_key.like(f"%{key}%"))
+            )
             query = query.where(jobs.c.patient_id.in_(matching))
         with self.reading() as conn:
             return [job_from_row(row) for row in conn.execute(query)]
@@ -228,10 +263,10 @@ def job_from_row(row: Any) -> Job:
         language=row.language,
         model=row.model,
         options=json.loads(row.options_json) if row.options_json else None,
-        created_at=datetime.fromtimestamp(row.created_at, timezone.utc),
-        updated_at=datetime.fromtimestamp(row.updated_at, timezone.utc),
+        created_at=datetime.fromtimestamp(row.created_at, UTC),
+        updated_at=datetime.fromtimestamp(row.updated_at, UTC),
         claimed_by=row.claimed_by,
-        lease_until=datetime.fromtimestamp(row.lease_until, timezone.utc) if row.lease_until else None,
+        lease_until=datetime.fromtimestamp(row.lease_until, UTC) if row.lease_until else None,
         vocabulary_version=row.vocabulary_version,
         flag_count=row.flag_count or 0,
         worktype=row.worktype,

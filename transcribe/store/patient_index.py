@@ -27,11 +27,14 @@ class PatientIndex(Database):
         with self.transaction() as conn:
             existing = set(conn.scalars(sa.select(patients.c.patient_id)))
             for record in records:
-                values = dict(
-                    family_name=record.family_name, given_names=record.given_names,
-                    birth_date=record.birth_date.isoformat() if record.birth_date else None, sex=record.sex,
-                    family_key=name_key(record.family_name), imported_at=now,
-                )
+                values = {
+                    "family_name": record.family_name,
+                    "given_names": record.given_names,
+                    "birth_date": record.birth_date.isoformat() if record.birth_date else None,
+                    "sex": record.sex,
+                    "family_key": name_key(record.family_name),
+                    "imported_at": now,
+                }
                 if record.patient_id in existing:
                     conn.execute(patients.update().where(patients.c.patient_id == record.patient_id).values(**values))
                     updated += 1
@@ -72,13 +75,26 @@ class PatientIndex(Database):
             return []
         pattern = f"%{key.split()[0]}%"
         with self.reading() as conn:
-            rows = conn.execute(sa.select(patients).where(sa.or_(
-                patients.c.family_key.like(pattern), patients.c.patient_id == query.strip(),
-                sa.func.lower(patients.c.given_names).like(f"%{query.strip().lower()}%"),
-            )).order_by(patients.c.family_key).limit(limit))
+            rows = conn.execute(
+                sa.select(patients)
+                .where(
+                    sa.or_(
+                        patients.c.family_key.like(pattern),
+                        patients.c.patient_id == query.strip(),
+                        sa.func.lower(patients.c.given_names).like(f"%{query.strip().lower()}%"),
+                    )
+                )
+                .order_by(patients.c.family_key)
+                .limit(limit)
+            )
             return [_patient(row) for row in rows]
 
 
 def _patient(row: Any) -> PatientRecord:
-    return PatientRecord(row.patient_id, row.family_name, row.given_names,
-                         date.fromisoformat(row.birth_date) if row.birth_date else None, row.sex or "")
+    return PatientRecord(
+        row.patient_id,
+        row.family_name,
+        row.given_names,
+        date.fromisoformat(row.birth_date) if row.birth_date else None,
+        row.sex or "",
+    )

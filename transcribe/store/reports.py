@@ -23,8 +23,18 @@ from .jobs import add_event, fetch_job, job_from_row
 class ValidatedReports(Database):
     """Report versions as validated, and where each was filed."""
 
-    def validate(self, job_id: int, *, text: str, patient_id: str, validated_by: str, worktype: str,
-                 language: str | None, identity_confirmed_by: str | None, copies: list[str]) -> Job:
+    def validate(
+        self,
+        job_id: int,
+        *,
+        text: str,
+        patient_id: str,
+        validated_by: str,
+        worktype: str,
+        language: str | None,
+        identity_confirmed_by: str | None,
+        copies: list[str],
+    ) -> Job:
         """Record a validated report (a new version if the job was validated before); the job waits to be filed."""
         now = self._clock()
         with self.transaction() as conn:
@@ -32,15 +42,32 @@ class ValidatedReports(Database):
             if job.state not in (JobState.DRAFTED, JobState.VALIDATED, JobState.FILED):
                 raise StoreError(f"job {job_id} is {job.state.value}: only a drafted report can be validated")
             version = job.report_version + 1
-            conn.execute(reports.insert().values(
-                job_id=job_id, version=version, worktype=worktype, language=language, text=text,
-                patient_id=patient_id, validated_by=validated_by, validated_at=now,
-                identity_confirmed_by=identity_confirmed_by, copies_json=json.dumps(copies, ensure_ascii=False),
-            ))
-            conn.execute(jobs.update().where(jobs.c.id == job_id).values(
-                state=JobState.VALIDATED.value, report_version=version, patient_id=patient_id, worktype=worktype,
-                filing_error=None, updated_at=now,
-            ))
+            conn.execute(
+                reports.insert().values(
+                    job_id=job_id,
+                    version=version,
+                    worktype=worktype,
+                    language=language,
+                    text=text,
+                    patient_id=patient_id,
+                    validated_by=validated_by,
+                    validated_at=now,
+                    identity_confirmed_by=identity_confirmed_by,
+                    copies_json=json.dumps(copies, ensure_ascii=False),
+                )
+            )
+            conn.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id)
+                .values(
+                    state=JobState.VALIDATED.value,
+                    report_version=version,
+                    patient_id=patient_id,
+                    worktype=worktype,
+                    filing_error=None,
+                    updated_at=now,
+                )
+            )
             add_event(conn, job_id, self._clock(), "validated", validated_by, f"version {version}")
             return fetch_job(conn, job_id)
 
@@ -59,20 +86,33 @@ class ValidatedReports(Database):
     def filing(self, job_id: int, version: int) -> dict[str, Any] | None:
         """Where a report version was filed, if it was."""
         with self.reading() as conn:
-            row = conn.execute(sa.select(filings).where(filings.c.job_id == job_id, filings.c.version == version)).first()
+            row = conn.execute(
+                sa.select(filings).where(filings.c.job_id == job_id, filings.c.version == version)
+            ).first()
         return dict(row._mapping) if row else None
 
-    def record_filing(self, job_id: int, version: int, *, patient_id: str, docx_path: Path, pdf_path: Path | None,
-                      sidecar_path: Path) -> Job:
+    def record_filing(
+        self, job_id: int, version: int, *, patient_id: str, docx_path: Path, pdf_path: Path | None, sidecar_path: Path
+    ) -> Job:
         """Record that a report version lies in the patient's record; the job is filed."""
         now = self._clock()
         with self.transaction() as conn:
-            conn.execute(filings.insert().values(
-                job_id=job_id, version=version, patient_id=patient_id, docx_path=str(docx_path),
-                pdf_path=str(pdf_path) if pdf_path else None, sidecar_path=str(sidecar_path), filed_at=now,
-            ))
-            conn.execute(jobs.update().where(jobs.c.id == job_id, jobs.c.report_version == version).values(
-                state=JobState.FILED.value, filing_error=None, updated_at=now))
+            conn.execute(
+                filings.insert().values(
+                    job_id=job_id,
+                    version=version,
+                    patient_id=patient_id,
+                    docx_path=str(docx_path),
+                    pdf_path=str(pdf_path) if pdf_path else None,
+                    sidecar_path=str(sidecar_path),
+                    filed_at=now,
+                )
+            )
+            conn.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id, jobs.c.report_version == version)
+                .values(state=JobState.FILED.value, filing_error=None, updated_at=now)
+            )
             add_event(conn, job_id, self._clock(), "filed", None, f"version {version}")
             return fetch_job(conn, job_id)
 
@@ -90,8 +130,12 @@ class ValidatedReports(Database):
 
     def filed_texts_of_patient(self, patient_id: str, *, limit: int = 10) -> list[str]:
         """The texts of a patient's filed reports, newest first (what the engine may hear again about them)."""
-        query = (sa.select(reports.c.text).join(filings, sa.and_(filings.c.job_id == reports.c.job_id,
-                                                                 filings.c.version == reports.c.version))
-                 .where(filings.c.patient_id == patient_id).order_by(filings.c.filed_at.desc()).limit(limit))
+        query = (
+            sa.select(reports.c.text)
+            .join(filings, sa.and_(filings.c.job_id == reports.c.job_id, filings.c.version == reports.c.version))
+            .where(filings.c.patient_id == patient_id)
+            .order_by(filings.c.filed_at.desc())
+            .limit(limit)
+        )
         with self.reading() as conn:
             return [row.text for row in conn.execute(query)]

@@ -35,7 +35,9 @@ def make(worktype: str) -> None:
     header = document.sections[0].header.paragraphs[0]
     header.text = "{{ practice.name }}"
     header.runs[0].bold = True
-    line = document.sections[0].header.add_paragraph("{{ practice.address }}{% if practice.phone %} — {{ practice.phone }}{% endif %}")
+    line = document.sections[0].header.add_paragraph(
+        "{{ practice.address }}{% if practice.phone %} — {{ practice.phone }}{% endif %}"
+    )
     line.runs[0].font.size = Pt(9)
     draft = document.add_paragraph("{%p if draft %}")
     draft_text = document.add_paragraph("{{ draft_label }}")
@@ -48,7 +50,9 @@ def make(worktype: str) -> None:
     document.add_heading("{{ title }}", level=1)
     patient = document.add_paragraph()
     patient.add_run("{{ patient_label }} : ").bold = True
-    patient.add_run("{{ patient.display_name }}{% if patient.birth_date %}, {{ born_label }} {{ patient.birth_date }}{% endif %}{% if patient.id %} ({{ patient.id }}){% endif %}")
+    patient.add_run(
+        "{{ patient.display_name }}{% if patient.birth_date %}, {{ born_label }} {{ patient.birth_date }}{% endif %}{% if patient.id %} ({{ patient.id }}){% endif %}"
+    )
     if worktype == "letter":
         document.add_paragraph("{% if recipient %}{{ recipient }}{% endif %}")
     document.add_paragraph("{%p for paragraph in body %}")

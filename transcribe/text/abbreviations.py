@@ -34,8 +34,10 @@ class LetterReader:
     """Reads a word as a sequence of spoken letter names ("achetéa" -> "HTA")."""
 
     def __init__(self, letters: dict[str, tuple[str, ...]]) -> None:
-        self._names = sorted(((fold(name), letter.upper()) for letter, names in letters.items() for name in names),
-                             key=lambda item: -len(item[0]))
+        self._names = sorted(
+            ((fold(name), letter.upper()) for letter, names in letters.items() for name in names),
+            key=lambda item: -len(item[0]),
+        )
         self.read = lru_cache(maxsize=20_000)(self._read)
 
     def _read(self, word: str) -> str | None:
@@ -78,8 +80,9 @@ def _letters_of(token: Token, reader: LetterReader, vocab: LanguageVocabulary) -
     return None
 
 
-def find_spelled(tokens: list[Token], vocab: LanguageVocabulary, reader: LetterReader
-                 ) -> tuple[list[Replacement], list[AbbreviationFlag]]:
+def find_spelled(
+    tokens: list[Token], vocab: LanguageVocabulary, reader: LetterReader
+) -> tuple[list[Replacement], list[AbbreviationFlag]]:
     """Join runs of spelled letters into a known abbreviation ("H T A", "B P C O", "achetéa").
 
     Several tokens are joined only when every one is a single spelled letter; a run that reads
@@ -119,17 +122,22 @@ def find_spelled(tokens: list[Token], vocab: LanguageVocabulary, reader: LetterR
             continue
         if doubtful is not None and not _is_plain_abbreviation_run(words, i, doubtful[0], vocab):
             last, abbreviation = doubtful
-            spoken = " ".join(w.text for w in words[i:last + 1])
-            flags.append(AbbreviationFlag(words[i].start, words[last].end,
-                                          f"'{spoken}' may be the abbreviation {abbreviation} spelled out: check it",
-                                          abbreviation))
+            spoken = " ".join(w.text for w in words[i : last + 1])
+            flags.append(
+                AbbreviationFlag(
+                    words[i].start,
+                    words[last].end,
+                    f"'{spoken}' may be the abbreviation {abbreviation} spelled out: check it",
+                    abbreviation,
+                )
+            )
         i += 1
     return found, flags
 
 
 def _is_plain_abbreviation_run(words: list[Token], first: int, last: int, vocab: LanguageVocabulary) -> bool:
     """Whether the run is only written abbreviations and words ("a CS", "il a un AVC"): nothing to check."""
-    pieces = words[first:last + 1]
+    pieces = words[first : last + 1]
     abbreviations = [w for w in pieces if w.text in vocab.abbreviations or w.text in vocab.known_abbreviations]
     spelled = [w for w in pieces if len(w.text) == 1 and w.text.isupper()]
     return bool(abbreviations) and not spelled
@@ -166,12 +174,20 @@ def find_do_not_use(text: str, vocab: LanguageVocabulary) -> list[AbbreviationFl
         entry = vocab.do_not_use[m.group()]
         if entry.context:
             number = next((n for n, t in enumerate(words) if t.start >= m.start()), len(words))
-            near = set(folded[max(0, number - CONTEXT_WORDS):number] + folded[number + 1:number + 1 + CONTEXT_WORDS])
+            near = set(
+                folded[max(0, number - CONTEXT_WORDS) : number] + folded[number + 1 : number + 1 + CONTEXT_WORDS]
+            )
             if not {fold(w) for w in entry.context} & near:
                 continue
-        flags.append(AbbreviationFlag(m.start(), m.end(),
-                                      f"{entry.abbreviation} must not be used in a medical record ({entry.reason}): "
-                                      f"write '{entry.write_instead}'", entry.write_instead))
+        flags.append(
+            AbbreviationFlag(
+                m.start(),
+                m.end(),
+                f"{entry.abbreviation} must not be used in a medical record ({entry.reason}): "
+                f"write '{entry.write_instead}'",
+                entry.write_instead,
+            )
+        )
     return flags
 
 
@@ -181,7 +197,9 @@ def _do_not_use_pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w.])(?:{alternatives})(?!\w|\.\w)")
 
 
-def find_expansions(text: str, vocab: LanguageVocabulary, policy: str) -> tuple[list[Replacement], list[AbbreviationFlag]]:
+def find_expansions(
+    text: str, vocab: LanguageVocabulary, policy: str
+) -> tuple[list[Replacement], list[AbbreviationFlag]]:
     """Replacements that apply the abbreviation policy, and the ambiguous ones to check."""
     if policy == "keep":
         return [], []
@@ -195,7 +213,7 @@ def find_expansions(text: str, vocab: LanguageVocabulary, policy: str) -> tuple[
         senses = vocab.abbreviations.get(token.text)
         if not senses:
             continue
-        context = set(folded[max(0, number - CONTEXT_WORDS):number] + folded[number + 1:number + 1 + CONTEXT_WORDS])
+        context = set(folded[max(0, number - CONTEXT_WORDS) : number] + folded[number + 1 : number + 1 + CONTEXT_WORDS])
         unsafe = vocab.do_not_use.get(token.text)
         if unsafe is not None and (not unsafe.context or {fold(w) for w in unsafe.context} & context):
             continue  # flagged with what to write instead; never expanded
@@ -210,13 +228,15 @@ def find_expansions(text: str, vocab: LanguageVocabulary, policy: str) -> tuple[
         if policy == "expand":
             replacements.append(Replacement(token.start, token.end, sense.expansion, "abbreviation", 0.9))
         elif token.text not in seen:
-            replacements.append(Replacement(token.start, token.end, f"{sense.expansion} ({token.text})", "abbreviation", 0.9))
+            replacements.append(
+                Replacement(token.start, token.end, f"{sense.expansion} ({token.text})", "abbreviation", 0.9)
+            )
         seen.add(token.text)
     return replacements, flags
 
 
 def _already_expanded(text: str, token: Token, sense: AbbreviationSense) -> bool:
-    before = text[:token.start].rstrip()
+    before = text[: token.start].rstrip()
     if before.endswith("("):
         return fold(before[:-1].rstrip()).endswith(fold(sense.expansion))
     return False

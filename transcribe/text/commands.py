@@ -22,8 +22,13 @@ from .rewriting import Replacement
 RULE = "command"
 
 _SYMBOLS = {
-    "comma": ",", "period": ".", "colon": ":", "semicolon": ";", "question": "?",
-    "exclamation": "!", "ellipsis": "…",
+    "comma": ",",
+    "period": ".",
+    "colon": ":",
+    "semicolon": ";",
+    "question": "?",
+    "exclamation": "!",
+    "ellipsis": "…",
 }
 _SPACED_IN_FRENCH = {"colon", "semicolon", "question", "exclamation"}
 _SENTENCE_END = (".", "?", "!", "…")
@@ -40,17 +45,22 @@ class _Match:
 class CommandFinder:
     """Finds dictated commands in a text and proposes their replacement by marks and layout."""
 
-    def __init__(self, nlp: Language, commands: tuple[CommandPhrase, ...], *, language: str,
-                 score_words: frozenset[str]) -> None:
+    def __init__(
+        self, nlp: Language, commands: tuple[CommandPhrase, ...], *, language: str, score_words: frozenset[str]
+    ) -> None:
         self._nlp = nlp
         self._language = language
         self._score_words = score_words
         self._phrases: dict[str, CommandPhrase] = {}
         self._matcher = Matcher(nlp.vocab)
         for number, phrase in enumerate(commands):
-            words = [w for word in phrase.words  # an elided article ("l'") stays one token, as in running text
-                     for w in ([word] if word.startswith("~") or word.endswith("'")
-                               else [t.lower_ for t in nlp.make_doc(word)])]
+            words = [
+                w
+                for word in phrase.words  # an elided article ("l'") stays one token, as in running text
+                for w in (
+                    [word] if word.startswith("~") or word.endswith("'") else [t.lower_ for t in nlp.make_doc(word)]
+                )
+            ]
             pattern: list[dict[str, object]] = []
             for position, word in enumerate(words):
                 if position:  # the engine may put a comma inside a command, not a sentence end
@@ -89,7 +99,7 @@ class CommandFinder:
         if after is not None and doc[after].lower_ in phrase.literal_before:
             return True
         if phrase.mark in ("colon", "period") and phrase.words[-1] == "points":
-            window = {t.lower_ for t in doc[max(0, match.first - 6):match.first]}
+            window = {t.lower_ for t in doc[max(0, match.first - 6) : match.first]}
             if window & self._score_words:
                 return True  # "Glasgow à 15 points": a score, not a mark
         return False
@@ -103,9 +113,10 @@ class CommandFinder:
         kept = ""
         if before is not None and marks[0] not in _SYMBOLS:
             # a layout command does not replace the engine's own punctuation before it
-            kept = "".join(t.text for t in doc[before + 1:group[0].first] if t.text in ".?!…,;:")[:1]
-        rendered = render_marks(marks, self._language, has_before=before is not None, has_after=after is not None,
-                                kept=kept)
+            kept = "".join(t.text for t in doc[before + 1 : group[0].first] if t.text in ".?!…,;:")[:1]
+        rendered = render_marks(
+            marks, self._language, has_before=before is not None, has_after=after is not None, kept=kept
+        )
         return Replacement(start, end, rendered, RULE, 0.9)
 
 
@@ -137,7 +148,7 @@ def _groups(doc: Doc, matches: list[_Match]) -> list[list[_Match]]:
     for match in matches:
         if groups:
             previous = groups[-1][-1]
-            between = doc[previous.last + 1:match.first]
+            between = doc[previous.last + 1 : match.first]
             if all(_is_mark(t) for t in between):
                 groups[-1].append(match)
                 continue
@@ -165,8 +176,8 @@ def render_marks(marks: list[str], language: str, *, has_before: bool, has_after
             if not started:
                 continue  # no empty lines before the first word
             out = out.rstrip(" ")
-            if mark == "period-newline" and not out.rstrip("\n").endswith(_SENTENCE_END + (":",)):
-                out = out.rstrip("\n") + "." + out[len(out.rstrip("\n")):]
+            if mark == "period-newline" and not out.rstrip("\n").endswith((*_SENTENCE_END, ":")):
+                out = out.rstrip("\n") + "." + out[len(out.rstrip("\n")) :]
             wanted = _LAYOUT[mark]
             existing = len(out) - len(out.rstrip("\n"))
             if existing < len(wanted):
@@ -176,10 +187,10 @@ def render_marks(marks: list[str], language: str, *, has_before: bool, has_after
         elif mark == "close-paren":
             out = out.rstrip(" ") + ") "
         elif mark == "open-quote":
-            opening = "« " if language == "fr" else "\""
+            opening = "« " if language == "fr" else '"'
             out = out.rstrip(" ") + (" " if started and not out.endswith("\n") else "") + opening
         elif mark == "close-quote":
-            out = out.rstrip(" ") + (" »" if language == "fr" else "\"") + " "
+            out = out.rstrip(" ") + (" »" if language == "fr" else '"') + " "
         elif mark == "dash":
             if not started or out.endswith("\n"):
                 out += "- "
@@ -189,7 +200,7 @@ def render_marks(marks: list[str], language: str, *, has_before: bool, has_after
         return out.rstrip(" \n")
     if has_before and out == "":
         return " "
-    if out and not out.endswith((" ", "\n", "(", "« ", "\"")):
+    if out and not out.endswith((" ", "\n", "(", "« ", '"')):
         out += " "
     if not has_before:
         out = out.lstrip(" ")

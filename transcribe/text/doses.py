@@ -19,8 +19,10 @@ from .units import ValueFlag, parse_number
 #: how far before a dose its drug is looked for (words)
 DRUG_WINDOW = 5
 _TO_MILLIGRAMS = {"mg": 1.0, "g": 1000.0, "µg": 0.001, "mcg": 0.001}
-_DOSE = re.compile(r"(?<![\w,.])(?P<number>\d{1,3}(?:[  .]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)\s?"
-                   r"(?P<unit>mg|g|µg|mcg)(?![\w/])")
+_DOSE = re.compile(
+    r"(?<![\w,.])(?P<number>\d{1,3}(?:[  .]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)\s?"
+    r"(?P<unit>mg|g|µg|mcg)(?![\w/])"
+)
 _STOP = re.compile(r"[.;:!?\n]")
 
 
@@ -38,7 +40,7 @@ def find_implausible_doses(text: str, vocab: LanguageVocabulary) -> list[ValueFl
             continue
         name, dose_range = found
         milligrams = value * _TO_MILLIGRAMS[m.group("unit")]
-        per_day, takes = _frequency(_until_next_dose(text[m.end():m.end() + 40]), vocab)
+        per_day, takes = _frequency(_until_next_dose(text[m.end() : m.end() + 40]), vocab)
         limit, per = (dose_range.per_day, "day") if per_day else (dose_range.per_take, "take")
         total = milligrams * (takes or 1) if not per_day else milligrams
         problem = None
@@ -49,9 +51,16 @@ def find_implausible_doses(text: str, vocab: LanguageVocabulary) -> list[ValueFl
         if problem is None:
             continue
         highest, per = problem
-        flags.append(ValueFlag(m.start(), m.end(), (
-            f"{name} {m.group()}{' ' + str(takes) + ' times a day' if takes else ''} is above the highest usual "
-            f"adult dose of {name} ({_in_unit(highest, m.group('unit'))} per {per}): check it against the audio")))
+        flags.append(
+            ValueFlag(
+                m.start(),
+                m.end(),
+                (
+                    f"{name} {m.group()}{' ' + str(takes) + ' times a day' if takes else ''} is above the highest usual "
+                    f"adult dose of {name} ({_in_unit(highest, m.group('unit'))} per {per}): check it against the audio"
+                ),
+            )
+        )
     return flags
 
 
@@ -59,17 +68,15 @@ def _drug_before(text: str, offset: int, vocab: LanguageVocabulary) -> tuple[str
     """The nearest listed drug in the words before a dose (not across a sentence)."""
     start = max(0, offset - 80)
     window = text[start:offset]
-    stop = None
-    for stop in _STOP.finditer(window):
-        pass
-    if stop is not None:
-        window, start = window[stop.end():], start + stop.end()
+    stops = list(_STOP.finditer(window))
+    if stops:
+        window, start = window[stops[-1].end() :], start + stops[-1].end()
     words = [t for t in tokenize(window) if not t.is_punct][-DRUG_WINDOW:]
     for index in range(len(words) - 1, -1, -1):
         for size in (2, 1):  # "acide acétylsalicylique" before "acide"
             if index - size + 1 < 0:
                 continue
-            name = " ".join(w.text for w in words[index - size + 1:index + 1])
+            name = " ".join(w.text for w in words[index - size + 1 : index + 1])
             for generic in vocab.generics_of(name):
                 dose_range = vocab.dose_ranges.get(generic)
                 if dose_range is not None:
@@ -80,7 +87,7 @@ def _drug_before(text: str, offset: int, vocab: LanguageVocabulary) -> tuple[str
 def _until_next_dose(after: str) -> str:
     """The words after a dose that can still be about it: up to a mark or the next dose."""
     cut = re.search(r"[,;.\n]|\d+\s?(?:mg|g|µg|mcg)\b", after)
-    return after[:cut.start()] if cut else after
+    return after[: cut.start()] if cut else after
 
 
 def _frequency(after: str, vocab: LanguageVocabulary) -> tuple[bool, int]:
@@ -91,7 +98,7 @@ def _frequency(after: str, vocab: LanguageVocabulary) -> tuple[bool, int]:
         if m is None:
             continue
         if times == 0:
-            count = re.search(r"(\d+)\s*$", lowered[:m.start()])
+            count = re.search(r"(\d+)\s*$", lowered[: m.start()])
             return False, int(count.group(1)) if count else 0
         return False, times
     for words in vocab.per_day_words:

@@ -65,18 +65,40 @@ def _doubtful_segments(source: SourceText) -> list[Removal]:
     found = []
     for start, end, no_speech, log_probability, ratio in source.segments:
         words = re.findall(r"\w+", fold(source.text[start:end]))  # folded slice by slice: no offset moves
-        if no_speech > 0.5 and len(words) >= 4 and " ".join(words) in " ".join(re.findall(r"\w+", fold(source.text[:start]))):
-            found.append(Removal(start, end, "repetition",
-                                 f"the engine heard no speech here (no-speech {no_speech:.0%}) and wrote again an "
-                                 "earlier passage; it was removed: listen, and undo if it was dictated"))
+        if (
+            no_speech > 0.5
+            and len(words) >= 4
+            and " ".join(words) in " ".join(re.findall(r"\w+", fold(source.text[:start])))
+        ):
+            found.append(
+                Removal(
+                    start,
+                    end,
+                    "repetition",
+                    f"the engine heard no speech here (no-speech {no_speech:.0%}) and wrote again an "
+                    "earlier passage; it was removed: listen, and undo if it was dictated",
+                )
+            )
         elif no_speech > NO_SPEECH_PROBABILITY and log_probability < LOW_LOG_PROBABILITY:
-            found.append(Removal(start, end, "hallucination",
-                                 f"the engine heard no speech here (no-speech {no_speech:.0%}); the text was removed: "
-                                 "listen, and undo if it was dictated"))
+            found.append(
+                Removal(
+                    start,
+                    end,
+                    "hallucination",
+                    f"the engine heard no speech here (no-speech {no_speech:.0%}); the text was removed: "
+                    "listen, and undo if it was dictated",
+                )
+            )
         elif ratio > LOOP_COMPRESSION_RATIO:
-            found.append(Removal(start, end, "repetition",
-                                 f"the engine repeated itself here (compression ratio {ratio:.1f}); the passage was "
-                                 "removed: listen, and undo if it was dictated"))
+            found.append(
+                Removal(
+                    start,
+                    end,
+                    "repetition",
+                    f"the engine repeated itself here (compression ratio {ratio:.1f}); the passage was "
+                    "removed: listen, and undo if it was dictated",
+                )
+            )
     return found
 
 
@@ -88,9 +110,15 @@ def _known_phrases(text: str, phrases: tuple[str, ...]) -> list[Removal]:
     removals = []
     for m in pattern.finditer(folded.text):
         start, end = folded.original(m.start(), m.end())
-        removals.append(Removal(start, end, "hallucination",
-                                f"'{text[start:end]}' is a phrase the engine writes on silence or music "
-                                "(subtitle credits); it was removed"))
+        removals.append(
+            Removal(
+                start,
+                end,
+                "hallucination",
+                f"'{text[start:end]}' is a phrase the engine writes on silence or music "
+                "(subtitle credits); it was removed",
+            )
+        )
     return removals
 
 
@@ -104,7 +132,9 @@ def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
             alternatives.append(r"[\W_]*".join(re.escape(w) for w in words))
     if not alternatives:
         return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)(?:[ \u00a0\u202f]?[.!…])*")  # its own end marks, French-spaced or not
+    return re.compile(
+        r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)(?:[ \u00a0\u202f]?[.!…])*"
+    )  # its own end marks, French-spaced or not
 
 
 _WORD = re.compile(r"\S+")
@@ -123,11 +153,11 @@ def _loops(text: str, min_words: int = 3, max_words: int = 12) -> list[Removal]:
                 break
             if keys[i] != keys[i + size]:
                 continue  # no repeat of this size starts here
-            unit = keys[i:i + size]
+            unit = keys[i : i + size]
             if not all(unit):
                 continue
             repeats = 1
-            while keys[i + repeats * size:i + (repeats + 1) * size] == unit:
+            while keys[i + repeats * size : i + (repeats + 1) * size] == unit:
                 repeats += 1
             if (repeats >= 3 or (repeats >= 2 and size >= 5)) and (best is None or size * repeats > best[0] * best[1]):
                 best = (size, repeats)
@@ -139,8 +169,14 @@ def _loops(text: str, min_words: int = 3, max_words: int = 12) -> list[Removal]:
         last_start, last_end = words[i + repeats * size - 1][:2]
         trailing = len(text[last_start:last_end]) - len(text[last_start:last_end].rstrip(".,;:!?…"))
         last_end -= trailing  # the mark that ends the last repeat ends the sentence: keep it
-        found.append(Removal(first_end, last_end, "repetition",
-                             f"the same {size} words came {repeats} times in a row (an engine loop); the repeats "
-                             "were removed: listen, and undo if they were dictated"))
+        found.append(
+            Removal(
+                first_end,
+                last_end,
+                "repetition",
+                f"the same {size} words came {repeats} times in a row (an engine loop); the repeats "
+                "were removed: listen, and undo if they were dictated",
+            )
+        )
         i += repeats * size
     return found

@@ -27,12 +27,12 @@ def find_number_words(text: str, vocab: LanguageVocabulary, unit_words: frozense
     """Replacements of number words by digits (text2num), kept only where digits are clinical style."""
     converted = alpha2digit(text, vocab.language, threshold=3)
     replacements = _token_diff(text, converted)
-    tokens = [m for m in _SPACE_TOKEN.finditer(text)]
+    tokens = list(_SPACE_TOKEN.finditer(text))
     kept: list[Replacement] = []
     for rep in replacements:
-        words = text[rep.start:rep.end].split()
+        words = text[rep.start : rep.end].split()
         # a unit after a mark does not belong to the number ("un, milligrammes")
-        next_word = "" if text[rep.start:rep.end].rstrip()[-1:] in ",;:.!?" else _next_word(tokens, rep.end)
+        next_word = "" if text[rep.start : rep.end].rstrip()[-1:] in ",;:.!?" else _next_word(tokens, rep.end)
         if words and words[0].lower().strip(_STRIP) == "cent" and _previous_word(text, rep.start) in ("pour", "per"):
             continue  # "pour cent" is a unit (%), not a hundred
         if words and all(w.lower().strip(_STRIP) in vocab.ambiguous_numbers for w in words):
@@ -69,8 +69,9 @@ def _previous_word(text: str, offset: int) -> str:
     return words[-1].lower().strip(_STRIP) if words else ""
 
 
-def _small_counted_numbers(text: str, tokens: list[re.Match[str]], vocab: LanguageVocabulary,
-                           unit_words: frozenset[str]) -> list[Replacement]:
+def _small_counted_numbers(
+    text: str, tokens: list[re.Match[str]], vocab: LanguageVocabulary, unit_words: frozenset[str]
+) -> list[Replacement]:
     """Small number words text2num leaves alone: digits before a counted word, or after an index word."""
     small = _SMALL.get(vocab.language, {})
     command_starts = vocab.command_starts
@@ -85,8 +86,11 @@ def _small_counted_numbers(text: str, tokens: list[re.Match[str]], vocab: Langua
             continue  # "une fois que", "une fois qu'il", "one time or another": not a count
         if bare == word and (after in vocab.counted_words or after in unit_words):
             found.append(Replacement(token.start(), token.end(), small[bare.lower()], RULE, 0.9))
-        elif (before is not None and before.group().lower() in vocab.numbered_words
-              and (bare != word or (bare.lower(), after) not in command_starts)):  # "deux points" is a colon
+        elif (
+            before is not None
+            and before.group().lower() in vocab.numbered_words
+            and (bare != word or (bare.lower(), after) not in command_starts)
+        ):  # "deux points" is a colon
             found.append(Replacement(token.start(), token.start() + len(bare), small[bare.lower()], RULE, 0.9))
     return found
 
@@ -112,7 +116,7 @@ def find_spoken_compounds(text: str, vocab: LanguageVocabulary) -> list[Replacem
 
 
 def find_decimals(text: str, vocab: LanguageVocabulary) -> list[Replacement]:
-    """"8 virgule 2" -> "8,2" (French), "8 point 2" -> "8.2" (English), when digits stand on both sides."""
+    """ "8 virgule 2" -> "8,2" (French), "8 point 2" -> "8.2" (English), when digits stand on both sides."""
     word = "virgules?|virule" if vocab.language == "fr" else "point"
     pattern = re.compile(rf"\b(\d+) (?:{word}) (\d+)\b", re.IGNORECASE)
     return [
@@ -129,7 +133,7 @@ _PAIR = {
 
 
 def find_blood_pressures(text: str, vocab: LanguageVocabulary) -> list[Replacement]:
-    """"tension à 12 8" -> "12/8", "130 over 80" -> "130/80", after a blood-pressure word only."""
+    """ "tension à 12 8" -> "12/8", "130 over 80" -> "130/80", after a blood-pressure word only."""
     pattern = _PAIR.get(vocab.language)
     if pattern is None:
         return []
@@ -140,7 +144,7 @@ def find_blood_pressures(text: str, vocab: LanguageVocabulary) -> list[Replaceme
         low = int(low_text)
         if not _plausible_pressure(high, low):
             continue
-        window = re.findall(r"[^\W\d_]+", text[max(0, m.start() - 40):m.start()].lower())[-4:]
+        window = re.findall(r"[^\W\d_]+", text[max(0, m.start() - 40) : m.start()].lower())[-4:]
         if not set(window) & vocab.blood_pressure_words:
             continue
         found.append(Replacement(m.start(), m.end(), f"{high}/{low}", "blood-pressure", 0.9))
@@ -157,10 +161,10 @@ _COLLOQUIAL_HUNDREDS = re.compile(r"\b([12]) ([1-9]\d)\b(?![.,]\d| ?/| over)")
 
 
 def find_colloquial_rates(text: str, vocab: LanguageVocabulary) -> list[Replacement]:
-    """"heart rate one ten" (the engine writes "1 10") -> "110", after a rate word only."""
+    """ "heart rate one ten" (the engine writes "1 10") -> "110", after a rate word only."""
     found = []
     for m in _COLLOQUIAL_HUNDREDS.finditer(text):
-        window = re.findall(r"[^\W\d_]+", text[max(0, m.start() - 30):m.start()].lower())[-3:]
+        window = re.findall(r"[^\W\d_]+", text[max(0, m.start() - 30) : m.start()].lower())[-3:]
         if not set(window) & vocab.rate_words:
             continue
         value = int(m.group(1)) * 100 + int(m.group(2))
@@ -177,10 +181,10 @@ def find_years(text: str, vocab: LanguageVocabulary) -> list[Replacement]:
     found = []
     for pattern in (_SPLIT_YEAR, _GROUPED_YEAR):
         for m in pattern.finditer(text):
-            year = int(m.group(1) + m.group(2)) if pattern is _SPLIT_YEAR else int(m.group(1) + m.group(2))
+            year = int(m.group(1) + m.group(2))
             if not 1900 <= year <= 2099:
                 continue
-            before = re.findall(r"[^\W\d_]+", text[max(0, m.start() - 25):m.start()].lower())[-2:]
+            before = re.findall(r"[^\W\d_]+", text[max(0, m.start() - 25) : m.start()].lower())[-2:]
             if not set(before) & vocab.year_words:
                 continue
             found.append(Replacement(m.start(), m.end(), str(year), "year", 0.85))

@@ -101,15 +101,20 @@ class TextLayer:
                 continue
             term = vocab.term(flag.suggestion)
             if term is not None and term.is_drug:
-                doubts.append(AudioDoubt(flag.start, flag.end, clean.source[flag.start:flag.end], term.text))
+                doubts.append(AudioDoubt(flag.start, flag.end, clean.source[flag.start : flag.end], term.text))
         return doubts
 
     def clean_text(self, text: str, language: str) -> CleanText:
         """The clean text of plain text (no engine confidences: every word counts as certain)."""
         return self._clean(SourceText(text, (), ()), language, ())
 
-    def _clean(self, source: SourceText, language: str, prompt_terms: tuple[str, ...],
-               confirmed: dict[tuple[int, int], str] | None = None) -> CleanText:
+    def _clean(
+        self,
+        source: SourceText,
+        language: str,
+        prompt_terms: tuple[str, ...],
+        confirmed: dict[tuple[int, int], str] | None = None,
+    ) -> CleanText:
         rw = Rewriting(source.text)
         for copy in find_prompt_copies(source, prompt_terms):
             rw.flags.append(PendingFlag(copy.start, copy.end, "prompt-copy", copy.reason, None))
@@ -123,8 +128,9 @@ class TextLayer:
         )
         return CleanText(source.text, rw.text, edits, flags, language)
 
-    def _run(self, rw: Rewriting, layer: _LanguageLayer, source: SourceText,
-             confirmed: dict[tuple[int, int], str]) -> None:
+    def _run(
+        self, rw: Rewriting, layer: _LanguageLayer, source: SourceText, confirmed: dict[tuple[int, int], str]
+    ) -> None:
         vocab = layer.vocab
         removals = find_hallucinations(source, vocab.hallucinations)  # on the source: nothing changed yet
         for removal in removals:
@@ -161,8 +167,9 @@ class TextLayer:
                 break
         rw.apply(layout.find_casing(rw.text, vocab, rw.is_changed))
 
-    def _correct_terms(self, rw: Rewriting, layer: _LanguageLayer, source: SourceText,
-                       confirmed: dict[tuple[int, int], str]) -> None:
+    def _correct_terms(
+        self, rw: Rewriting, layer: _LanguageLayer, source: SourceText, confirmed: dict[tuple[int, int], str]
+    ) -> None:
         text = rw.text
         tokens = tokenize(text)
         starts = _sentence_starts(text)
@@ -175,8 +182,11 @@ class TextLayer:
         heard: list[Replacement] = []
         for finding in findings:
             judged = confirmed.get(rw.source_span(finding.start, finding.end))
-            if judged is not None and fold(judged) == fold(finding.term.text) and not rw.is_changed(finding.start,
-                                                                                                      finding.end):
+            if (
+                judged is not None
+                and fold(judged) == fold(finding.term.text)
+                and not rw.is_changed(finding.start, finding.end)
+            ):
                 heard.append(Replacement(finding.start, finding.end, finding.term.text, "term-audio", 0.9))
             elif not finding.change:
                 rw.flag(finding.start, finding.end, "term", finding.reason, finding.term.text, code=finding.code)

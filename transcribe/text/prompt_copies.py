@@ -43,8 +43,10 @@ def find_prompt_copies(source: SourceText, prompt_terms: tuple[str, ...]) -> lis
         confidence = source.probability_at(start, end)
         in_run = any(
             _adjacent(source.text, a, b) and a[2] < b[2]
-            for a, b in ((found[index - 1], found[index]) if index else (None, None),
-                         (found[index], found[index + 1]) if index + 1 < len(found) else (None, None))
+            for a, b in (
+                (found[index - 1], found[index]) if index else (None, None),
+                (found[index], found[index + 1]) if index + 1 < len(found) else (None, None),
+            )
             if a is not None and b is not None
         )
         if confidence < LOW_CONFIDENCE:
@@ -58,4 +60,4 @@ def find_prompt_copies(source: SourceText, prompt_terms: tuple[str, ...]) -> lis
 
 
 def _adjacent(text: str, first: tuple[int, int, int, str], second: tuple[int, int, int, str]) -> bool:
-    return first[1] <= second[0] and bool(_SEPARATORS.match(text[first[1]:second[0]]))
+    return first[1] <= second[0] and bool(_SEPARATORS.match(text[first[1] : second[0]]))

@@ -78,9 +78,7 @@ class Rewriting:
         Overlapping replacements keep the first (then the longest); no-op ones are ignored.
         """
         size = len(self._text)
-        chosen = _non_overlapping(
-            r for r in replacements if r.end <= size and self._text[r.start:r.end] != r.after
-        )
+        chosen = _non_overlapping(r for r in replacements if r.end <= size and self._text[r.start : r.end] != r.after)
         if not chosen:
             return 0
         pieces = list(self._pieces)
@@ -120,12 +118,12 @@ class Rewriting:
             if tail.kept:
                 src_end = tail.src_start + min(len(tail.text), b - tail_start)
                 if b < tail_end:
-                    leftover = _Piece(src_end, tail.src_end, tail.text[b - tail_start:])
+                    leftover = _Piece(src_end, tail.src_end, tail.text[b - tail_start :])
             else:
-                suffix = tail.text[max(0, b - tail_start):]
+                suffix = tail.text[max(0, b - tail_start) :]
                 src_end = tail.src_end
             consumed = max(b, tail_end if not tail.kept else b)
-            merged = [p for p in pieces[first:last + 1] if not p.kept]
+            merged = [p for p in pieces[first : last + 1] if not p.kept]
             rules = tuple(dict.fromkeys([r for p in merged for r in p.rules] + [rep.rule]))
             confidence = min([rep.confidence] + [p.confidence for p in merged])
             text = prefix + rep.after + suffix
@@ -152,8 +150,16 @@ class Rewriting:
         self._text = "".join(p.text for p in pieces)
 
     # --- flags and spans --------------------------------------------------------------
-    def flag(self, start: int, end: int, kind: str, reason: str, suggestion: str | None = None,
-             choices: tuple[str, ...] = (), code: str = "") -> None:
+    def flag(
+        self,
+        start: int,
+        end: int,
+        kind: str,
+        reason: str,
+        suggestion: str | None = None,
+        choices: tuple[str, ...] = (),
+        code: str = "",
+    ) -> None:
         """Mark a span of the current text for a person to check."""
         src_start, src_end = self.source_span(start, end)
         self.flags.append(PendingFlag(src_start, src_end, kind, reason, suggestion, choices, code))
@@ -205,8 +211,14 @@ class Rewriting:
     def edits(self) -> list[Edit]:
         """Every change, as non-overlapping edits on the source."""
         return [
-            Edit(p.src_start, p.src_end, self.source[p.src_start:p.src_end], p.text, "+".join(p.rules),
-                 round(p.confidence, 3))
+            Edit(
+                p.src_start,
+                p.src_end,
+                self.source[p.src_start : p.src_end],
+                p.text,
+                "+".join(p.rules),
+                round(p.confidence, 3),
+            )
             for p in self._pieces
             if not p.kept
         ]
@@ -238,17 +250,17 @@ def _merge_kept(pieces: list[_Piece]) -> list[_Piece]:
 
 
 def _overlapping(pieces: list[_Piece], starts: list[int], a: int, b: int, lowest: int) -> tuple[int, int]:
-        """Indexes of the first and last pieces a replacement [a, b) touches; first > last: none,
-        and the replacement is an insertion before piece ``first``."""
-        i = lowest
-        while i < len(pieces) and starts[i] + len(pieces[i].text) <= a:
-            i += 1  # ends at or before a: untouched
-        if a == b:
-            inside = i < len(pieces) and starts[i] < a
-            return (i, i) if inside else (i, i - 1)
-        first = last = i
-        last = first - 1
-        while i < len(pieces) and starts[i] < b:
-            last = i
-            i += 1
-        return first, last
+    """Indexes of the first and last pieces a replacement [a, b) touches; first > last: none,
+    and the replacement is an insertion before piece ``first``."""
+    i = lowest
+    while i < len(pieces) and starts[i] + len(pieces[i].text) <= a:
+        i += 1  # ends at or before a: untouched
+    if a == b:
+        inside = i < len(pieces) and starts[i] < a
+        return (i, i) if inside else (i, i - 1)
+    first = last = i
+    last = first - 1
+    while i < len(pieces) and starts[i] < b:
+        last = i
+        i += 1
+    return first, last

@@ -73,13 +73,36 @@ def french_key(word: str) -> str:
     return w
 
 
-_FRENCH_RULES = [(re.compile(p), r) for p, r in [
-    (r"ph", "f"), (r"th", "t"), (r"rh", "r"), (r"ch(?=[rl])", "k"), (r"ch", "S"), (r"qu|q|ck", "k"),
-    (r"sc(?=[eiy])", "s"), (r"c(?=[eiy])", "s"), (r"c", "k"), (r"gu(?=[eiy])", "g"), (r"g(?=[eiy])", "j"),
-    (r"gn", "n"), (r"x", "ks"), (r"y", "i"), (r"w", "v"), (r"h", ""), (r"eau|au", "o"), (r"ai|ei", "e"),
-    (r"ou", "u"), (r"(?<=[aeiou])s(?=[aeiou])", "z"), (r"(?:an|en|am|em)(?![aeiou])", "A"),
-    (r"(?:ain|ein|in|im|un)(?![aeiou])", "I"), (r"(?:er|ez|et)$", "e"), (r"e$", ""), (r"(?<=.)[sxtdz]$", ""),
-]]
+_FRENCH_RULES = [
+    (re.compile(p), r)
+    for p, r in [
+        (r"ph", "f"),
+        (r"th", "t"),
+        (r"rh", "r"),
+        (r"ch(?=[rl])", "k"),
+        (r"ch", "S"),
+        (r"qu|q|ck", "k"),
+        (r"sc(?=[eiy])", "s"),
+        (r"c(?=[eiy])", "s"),
+        (r"c", "k"),
+        (r"gu(?=[eiy])", "g"),
+        (r"g(?=[eiy])", "j"),
+        (r"gn", "n"),
+        (r"x", "ks"),
+        (r"y", "i"),
+        (r"w", "v"),
+        (r"h", ""),
+        (r"eau|au", "o"),
+        (r"ai|ei", "e"),
+        (r"ou", "u"),
+        (r"(?<=[aeiou])s(?=[aeiou])", "z"),
+        (r"(?:an|en|am|em)(?![aeiou])", "A"),
+        (r"(?:ain|ein|in|im|un)(?![aeiou])", "I"),
+        (r"(?:er|ez|et)$", "e"),
+        (r"e$", ""),
+        (r"(?<=.)[sxtdz]$", ""),
+    ]
+]
 
 
 def english_key(word: str) -> str:
@@ -122,8 +145,13 @@ class TermIndex:
         return tuple((self._terms[i], round(s, 1)) for i, s in ranked[:5])
 
 
-def find_terms(tokens: list[Token], vocab: LanguageVocabulary, index: TermIndex,
-               probability: Callable[[int, int], float], sentence_starts: set[int]) -> list[TermFinding]:
+def find_terms(
+    tokens: list[Token],
+    vocab: LanguageVocabulary,
+    index: TermIndex,
+    probability: Callable[[int, int], float],
+    sentence_starts: set[int],
+) -> list[TermFinding]:
     """Propose corrections (or flags) for the misheard medical words of a text."""
     findings: list[TermFinding] = []
     words = [t for t in tokens if not t.is_punct]
@@ -140,8 +168,18 @@ def find_terms(tokens: list[Token], vocab: LanguageVocabulary, index: TermIndex,
         if vocab.is_foreign_drug(token.text):  # a medicine of the other language: at most its own spelling here
             same = _same_medicine_here(token.text, vocab)
             if same is not None:
-                findings.append(TermFinding(token.start, token.end, token.text, same, 100.0, True,
-                                            f"'{token.text}' written as this language writes it: '{same.text}'", code="same-medicine"))
+                findings.append(
+                    TermFinding(
+                        token.start,
+                        token.end,
+                        token.text,
+                        same,
+                        100.0,
+                        True,
+                        f"'{token.text}' written as this language writes it: '{same.text}'",
+                        code="same-medicine",
+                    )
+                )
             continue
         if looks_like_unlisted_drug(token, words, number, vocab):
             finding = _unlisted_drug(token, index)
@@ -155,8 +193,13 @@ def find_terms(tokens: list[Token], vocab: LanguageVocabulary, index: TermIndex,
             if finding:
                 findings.append(finding)
             continue
-        finding = _best(token.start, token.end, token.text, index, capitalised=token.start not in sentence_starts
-                        and token.text[:1].isupper())
+        finding = _best(
+            token.start,
+            token.end,
+            token.text,
+            index,
+            capitalised=token.start not in sentence_starts and token.text[:1].isupper(),
+        )
         if (finding is None or not finding.change) and number + 1 < len(words):
             joined = _joined(token, words[number + 1], vocab, index)
             if joined is not None and joined.change:
@@ -167,8 +210,13 @@ def find_terms(tokens: list[Token], vocab: LanguageVocabulary, index: TermIndex,
             # the first piece may be an ordinary word: "mètre formine" (metformine)
             previous = words[number - 1]
             free = not findings or findings[-1].end <= previous.start
-            if free and len(previous.text) >= 3 and previous.text.isalpha() and not _is_known(previous.text, vocab) \
-                    and not looks_like_unlisted_drug(previous, words, number - 1, vocab):
+            if (
+                free
+                and len(previous.text) >= 3
+                and previous.text.isalpha()
+                and not _is_known(previous.text, vocab)
+                and not looks_like_unlisted_drug(previous, words, number - 1, vocab)
+            ):
                 joined = _joined(previous, token, vocab, index)
                 if joined is not None and joined.change:
                     findings.append(_not_a_word_in_drug_place(joined, drug_position))
@@ -180,17 +228,30 @@ def find_terms(tokens: list[Token], vocab: LanguageVocabulary, index: TermIndex,
 
 def _doubted_by_the_engine(probability: Callable[[int, int], float]) -> Callable[[TermFinding], TermFinding]:
     """A change stays a change only where the engine doubted what it heard; elsewhere it becomes a flag."""
+
     def check(finding: TermFinding) -> TermFinding:
         if not finding.change:
             return finding
         heard = probability(finding.start, finding.end)
         if heard < CHANGE_MAX_PROBABILITY:
             return finding
-        clearly = f"the engine heard '{finding.word}' clearly ({heard:.0%})" if heard < 1.0 else \
-            "there is no audio to confirm it"
-        return TermFinding(finding.start, finding.end, finding.word, finding.term, finding.score, False,
-                           f"'{finding.word}' may be the {finding.term.kind} '{finding.term.text}', but {clearly}; "
-                           "it was kept: check it against the audio", code="heard-clearly")
+        clearly = (
+            f"the engine heard '{finding.word}' clearly ({heard:.0%})"
+            if heard < 1.0
+            else "there is no audio to confirm it"
+        )
+        return TermFinding(
+            finding.start,
+            finding.end,
+            finding.word,
+            finding.term,
+            finding.score,
+            False,
+            f"'{finding.word}' may be the {finding.term.kind} '{finding.term.text}', but {clearly}; "
+            "it was kept: check it against the audio",
+            code="heard-clearly",
+        )
+
     return check
 
 
@@ -198,9 +259,17 @@ def _not_a_word_in_drug_place(finding: TermFinding, drug_position: bool) -> Term
     """Where a medicine's name stands, a word is never changed into something that is not a medicine."""
     if not drug_position or not finding.change or finding.term.is_drug:
         return finding
-    return TermFinding(finding.start, finding.end, finding.word, finding.term, finding.score, False,
-                       f"'{finding.word}' stands where a medicine is named; it was kept (perhaps "
-                       f"'{finding.term.text}'): check it against the audio", code="drug-place")
+    return TermFinding(
+        finding.start,
+        finding.end,
+        finding.word,
+        finding.term,
+        finding.score,
+        False,
+        f"'{finding.word}' stands where a medicine is named; it was kept (perhaps "
+        f"'{finding.term.text}'): check it against the audio",
+        code="drug-place",
+    )
 
 
 def looks_like_unlisted_drug(token: Token, words: list[Token], number: int, vocab: LanguageVocabulary) -> bool:
@@ -213,9 +282,9 @@ def looks_like_unlisted_drug(token: Token, words: list[Token], number: int, voca
 def in_drug_position(words: list[Token], number: int, vocab: LanguageVocabulary) -> bool:
     """Whether a word stands where a medicine's name stands: after "sous", "on", "started", or before a dose."""
     context = _folded(vocab.drug_context_words)
-    if any(fold(w.text) in context for w in words[max(0, number - 3):number]):
+    if any(fold(w.text) in context for w in words[max(0, number - 3) : number]):
         return True  # "sous Kardégic", "il tolère bien le Kardégic"
-    following = words[number + 1:number + 3]
+    following = words[number + 1 : number + 3]
     if following and following[0].is_number:
         unit = following[1].lower if len(following) > 1 else ""
         return unit in _DOSE_UNITS or unit in vocab.counted_words
@@ -245,9 +314,17 @@ def _unlisted_drug(token: Token, index: TermIndex) -> TermFinding | None:
     if not ranked or ranked[0][1] < FLAG_SCORE:
         return None
     term, score = ranked[0]
-    return TermFinding(token.start, token.end, token.text, term, score, False,
-                       f"'{token.text}' looks like the name of a medicine the lexicon does not list; it was kept "
-                       f"as heard (close to '{term.text}'): check it against the audio", code="unlisted-drug")
+    return TermFinding(
+        token.start,
+        token.end,
+        token.text,
+        term,
+        score,
+        False,
+        f"'{token.text}' looks like the name of a medicine the lexicon does not list; it was kept "
+        f"as heard (close to '{term.text}'): check it against the audio",
+        code="unlisted-drug",
+    )
 
 
 def _is_candidate_shape(token: Token) -> bool:
@@ -266,8 +343,16 @@ def _doubtful_ordinary(token: Token, index: TermIndex, probability: float) -> Te
     if not ranked or ranked[0][1] < 88:
         return None
     term, score = ranked[0]
-    return TermFinding(token.start, token.end, token.text, term, score, False,
-                       f"'{token.text}' was heard with low confidence; perhaps '{term.text}'", code="doubtful-word")
+    return TermFinding(
+        token.start,
+        token.end,
+        token.text,
+        term,
+        score,
+        False,
+        f"'{token.text}' was heard with low confidence; perhaps '{term.text}'",
+        code="doubtful-word",
+    )
 
 
 def _best(start: int, end: int, word: str, index: TermIndex, *, capitalised: bool) -> TermFinding | None:
@@ -283,11 +368,37 @@ def _best(start: int, end: int, word: str, index: TermIndex, *, capitalised: boo
     threshold = CHANGE_SCORE + (6 if capitalised else 0) + (8 if len(word) <= 6 else 0)
     if drug_rivals:
         names = ", ".join([term.text] + [t.text for t in drug_rivals])
-        return TermFinding(start, end, word, term, score, False,
-                           f"'{word}' sounds like several drugs ({names}): check which one was said", code="lookalike-drugs")
+        return TermFinding(
+            start,
+            end,
+            word,
+            term,
+            score,
+            False,
+            f"'{word}' sounds like several drugs ({names}): check which one was said",
+            code="lookalike-drugs",
+        )
     if score >= threshold and not close_rivals:
-        return TermFinding(start, end, word, term, score, True, f"'{word}' corrected to the {term.kind} '{term.text}'", code="corrected")
-    return TermFinding(start, end, word, term, score, False, f"'{word}' is not a known word; perhaps '{term.text}'", code="unknown-word")
+        return TermFinding(
+            start,
+            end,
+            word,
+            term,
+            score,
+            True,
+            f"'{word}' corrected to the {term.kind} '{term.text}'",
+            code="corrected",
+        )
+    return TermFinding(
+        start,
+        end,
+        word,
+        term,
+        score,
+        False,
+        f"'{word}' is not a known word; perhaps '{term.text}'",
+        code="unknown-word",
+    )
 
 
 def _same_word(a: str, b: str) -> bool:
@@ -309,8 +420,16 @@ def _joined(first: Token, second: Token, vocab: LanguageVocabulary, index: TermI
     finding = _best(first.start, second.end, word, index, capitalised=False)
     if finding is None or not finding.change:
         return None
-    return TermFinding(first.start, second.end, f"{first.text} {second.text}", finding.term, finding.score, True,
-                       f"'{first.text} {second.text}' corrected to the {finding.term.kind} '{finding.term.text}'", code="corrected")
+    return TermFinding(
+        first.start,
+        second.end,
+        f"{first.text} {second.text}",
+        finding.term,
+        finding.score,
+        True,
+        f"'{first.text} {second.text}' corrected to the {finding.term.kind} '{finding.term.text}'",
+        code="corrected",
+    )
 
 
 def term_replacements(findings: list[TermFinding]) -> list[Replacement]:

@@ -46,10 +46,14 @@ class UnitFinder:
         )
         # "4000000 de grammes": a quantity said with "de", checked against the range, never rewritten
         self._quantity = re.compile(
-            rf"(?<![\w,.])(?P<number>{_NUMBER}) (?:de |d'|of )(?P<unit>{words})(?![\w/])", re.IGNORECASE)
+            rf"(?<![\w,.])(?P<number>{_NUMBER}) (?:de |d'|of )(?P<unit>{words})(?![\w/])", re.IGNORECASE
+        )
         # the first word of each unit: "milligrammes" (par kilo), "millimètres" (de mercure)
         self.spoken_words = frozenset(spoken.split()[0] for spoken in self._by_spoken) | {
-            "degré", "degrés", "degree", "degrees"
+            "degré",
+            "degrés",
+            "degree",
+            "degrees",
         }
 
     def find(self, text: str) -> tuple[list[Replacement], list[ValueFlag]]:
@@ -71,7 +75,9 @@ class UnitFinder:
             tenths = self._tenths(text, m.end()) if written == "°C" else None
             if tenths is not None:  # "38 degrés 5": 38,5 °C
                 decimal = f"{self._vocab.decimal_separator}{tenths.group(1)}"
-                replacements.append(Replacement(m.end("number"), m.end() + tenths.end(), f"{decimal}{wanted}", RULE, 0.9))
+                replacements.append(
+                    Replacement(m.end("number"), m.end() + tenths.end(), f"{decimal}{wanted}", RULE, 0.9)
+                )
             elif current != wanted:
                 replacements.append(Replacement(m.end("number"), m.end(), wanted, RULE, 0.95))
             value = parse_number(m.group("number"), self._vocab.decimal_separator)
@@ -79,28 +85,42 @@ class UnitFinder:
                 continue
             number = m.group("number")
             if not minimum <= value <= maximum:
-                flags.append(ValueFlag(m.start(), m.end(), (
-                    f"{number} {written} is outside the plausible range for {written} "
-                    f"({_short(minimum)} to {_short(maximum)}): check it against the audio"
-                )))
+                flags.append(
+                    ValueFlag(
+                        m.start(),
+                        m.end(),
+                        (
+                            f"{number} {written} is outside the plausible range for {written} "
+                            f"({_short(minimum)} to {_short(maximum)}): check it against the audio"
+                        ),
+                    )
+                )
             elif _THOUSANDS_LOOK.fullmatch(number):
                 whole = number[:-4]
-                flags.append(ValueFlag(m.start(), m.end(), (
-                    f"{number} {written} can be read as {whole} or as {whole} 000: the engine often "
-                    "hears 'milli' as 'mille' (thousand); choose the reading that was dictated"
-                ), (f"{whole}{space}{written}", f"{whole}000{space}{written}")))
+                flags.append(
+                    ValueFlag(
+                        m.start(),
+                        m.end(),
+                        (
+                            f"{number} {written} can be read as {whole} or as {whole} 000: the engine often "
+                            "hears 'milli' as 'mille' (thousand); choose the reading that was dictated"
+                        ),
+                        (f"{whole}{space}{written}", f"{whole}000{space}{written}"),
+                    )
+                )
         flags += self._quantities(text)
         return replacements, flags
 
     def _tenths(self, text: str, offset: int) -> re.Match[str] | None:
-        """"38 degrés 5": the digit after a temperature is its tenths, unless it counts something
+        """ "38 degrés 5": the digit after a temperature is its tenths, unless it counts something
         ("39 degrés 3 jours")."""
         tenths = re.match(r" (\d)\b(?![.,]\d)", text[offset:])
         if tenths is None:
             return None
-        following = re.match(r"\s*([^\W\d_]+)", text[offset + tenths.end():])
-        if following and (following.group(1).lower() in self._vocab.counted_words
-                          or following.group(1).lower() in self.spoken_words):
+        following = re.match(r"\s*([^\W\d_]+)", text[offset + tenths.end() :])
+        if following and (
+            following.group(1).lower() in self._vocab.counted_words or following.group(1).lower() in self.spoken_words
+        ):
             return None
         return tenths
 
@@ -112,13 +132,20 @@ class UnitFinder:
             if unit is None or value is None or unit.minimum is None or unit.maximum is None:
                 continue
             if not unit.minimum <= value <= unit.maximum:
-                flags.append(ValueFlag(m.start(), m.end(), (
-                    f"{m.group('number')} {unit.written} is outside the plausible range for {unit.written} "
-                    f"({_short(unit.minimum)} to {_short(unit.maximum)}): check it against the audio")))
+                flags.append(
+                    ValueFlag(
+                        m.start(),
+                        m.end(),
+                        (
+                            f"{m.group('number')} {unit.written} is outside the plausible range for {unit.written} "
+                            f"({_short(unit.minimum)} to {_short(unit.maximum)}): check it against the audio"
+                        ),
+                    )
+                )
         return flags
 
     def _near_temperature(self, text: str, offset: int) -> bool:
-        window = re.findall(r"[^\W\d_]+°?", text[max(0, offset - 60):offset].lower())[-6:]
+        window = re.findall(r"[^\W\d_]+°?", text[max(0, offset - 60) : offset].lower())[-6:]
         return bool(set(window) & self._vocab.temperature_words)
 
 
@@ -140,4 +167,3 @@ def parse_number(text: str, decimal_separator: str) -> float | None:
 
 def _short(value: float) -> str:
     return f"{value:g}"
-

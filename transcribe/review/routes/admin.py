@@ -26,8 +26,9 @@ AdminChange = Annotated[StateChange, Depends(state_change("admin"))]
 @router.get("/admin", response_class=HTMLResponse)
 def admin(request: Request, site: Site, session: Admin, message: str = "") -> Response:
     """The administration page, with the outcome of the last action."""
-    return site.page(request, "admin.html", session, users=site.accounts.list_users(), roles=ROLES,
-                     message=message[:300])
+    return site.page(
+        request, "admin.html", session, users=site.accounts.list_users(), roles=ROLES, message=message[:300]
+    )
 
 
 @router.post("/admin/users")
@@ -35,8 +36,12 @@ def add_user(site: Site, change: AdminChange) -> Response:
     """Create an account."""
     data = change.data
     try:
-        user = site.accounts.add_user(str(data.get("username", "")), str(data.get("password", "")),
-                                      str(data.get("role", "")), author=str(data.get("author", "")).strip() or None)
+        user = site.accounts.add_user(
+            str(data.get("username", "")),
+            str(data.get("password", "")),
+            str(data.get("role", "")),
+            author=str(data.get("author", "")).strip() or None,
+        )
     except ReviewError as e:
         return _back(str(e))
     site.audit.record(change.session.user.username, "user-added", None, f"{user.username} ({user.role})")
@@ -55,7 +60,8 @@ def import_patients(site: Site, change: AdminChange) -> Response:
     added, updated = site.store.import_patients(records)
     site.audit.record(change.session.user.username, "patients-imported", None, f"{added} added, {updated} updated")
     summary = f"{added} added, {updated} updated, {len(problems)} refused" + (
-        "; " + "; ".join(f"line {p.line}: {p.reason}" for p in problems[:5]) if problems else "")
+        "; " + "; ".join(f"line {p.line}: {p.reason}" for p in problems[:5]) if problems else ""
+    )
     return _back(summary)
 
 
@@ -63,9 +69,19 @@ def import_patients(site: Site, change: AdminChange) -> Response:
 def add_term(site: Site, change: AdminChange) -> Response:
     """Add a term to the site's vocabulary (used from the next start)."""
     data = change.data
-    term, kind, language = str(data.get("term", "")).strip(), str(data.get("kind", "term")), str(data.get("language", ""))
-    if not term or len(term) > 100 or "\t" in term or "\n" in term or language not in ("fr", "en") \
-            or kind not in TERM_KINDS:
+    term, kind, language = (
+        str(data.get("term", "")).strip(),
+        str(data.get("kind", "term")),
+        str(data.get("language", "")),
+    )
+    if (
+        not term
+        or len(term) > 100
+        or "\t" in term
+        or "\n" in term
+        or language not in ("fr", "en")
+        or kind not in TERM_KINDS
+    ):
         return _back("term refused")
     append_site_rows(site.settings.paths.site_vocab / language / "terms.tsv", [(term, kind)])
     site.audit.record(change.session.user.username, "vocabulary-added", None, f"{language} {kind}")

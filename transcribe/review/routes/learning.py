@@ -36,8 +36,15 @@ def stats(request: Request, site: Site, session: Doctor, by: str = "author") -> 
         raise HTTPException(403, "no dictations are linked to your account")
     cases = validated_cases(site.store, author=own)
     weekly = accuracy(cases, site.vocabulary, "week")
-    return site.page(request, "stats.html", session, by=by, groups=GROUPS, figures=accuracy(cases, site.vocabulary, by),
-                     chart=_chart([(k, v["word_error_rate"]) for k, v in weekly.items() if k != "all"]))
+    return site.page(
+        request,
+        "stats.html",
+        session,
+        by=by,
+        groups=GROUPS,
+        figures=accuracy(cases, site.vocabulary, by),
+        chart=_chart([(k, v["word_error_rate"]) for k, v in weekly.items() if k != "all"]),
+    )
 
 
 @router.get("/admin/proposals", response_class=HTMLResponse)
@@ -73,6 +80,13 @@ def _chart(points: list[tuple[str, float | None]]) -> dict[str, Any]:
     for index, (week, rate) in enumerate(points[-26:]):
         value = rate or 0.0
         bar = max(1, int(value * height))
-        bars.append({"x": index * width + 10, "y": height - bar + 10, "height": bar, "week": week,
-                     "label": f"{value:.0%}" if rate is not None else "-"})
+        bars.append(
+            {
+                "x": index * width + 10,
+                "y": height - bar + 10,
+                "height": bar,
+                "week": week,
+                "label": f"{value:.0%}" if rate is not None else "-",
+            }
+        )
     return {"bars": bars, "width": max(1, len(bars)) * width + 20, "height": height + 40}

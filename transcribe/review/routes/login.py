@@ -55,8 +55,14 @@ def login(request: Request, site: Site, form: Annotated[FormData, Depends(login_
         return response
     site.audit.record(session.user.username, "login")
     response = RedirectResponse(_local(str(form.get("next", "/"))), status_code=303)
-    response.set_cookie(SESSION_COOKIE, session_token, httponly=True, samesite="strict",
-                        secure=site.settings.review.secure_cookies, max_age=site.settings.review.session_hours * 3600)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_token,
+        httponly=True,
+        samesite="strict",
+        secure=site.settings.review.secure_cookies,
+        max_age=site.settings.review.session_hours * 3600,
+    )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
@@ -90,8 +96,14 @@ def _login_form(request: Request, site: ReviewSite, target: str, error: str | No
     """The login page with a fresh login CSRF token, set in its cookie too."""
     token = secrets.token_urlsafe(24)
     response = site.page(request, "login.html", None, next=_local(target), login_csrf=token, error=error)
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                        secure=site.settings.review.secure_cookies, path="/login")
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=site.settings.review.secure_cookies,
+        path="/login",
+    )
     return response
 
 

@@ -106,8 +106,9 @@ def revert(job_id: int, site: Site, change: SecretaryChange) -> Response:
             raise HTTPException(409, str(e)) from e
 
     response = change_report(site, job_id, change.session, apply)
-    site.audit.record(change.session.user.username, "edit-restored" if undo else "edit-reverted", job_id,
-                      f"edit {index}")
+    site.audit.record(
+        change.session.user.username, "edit-restored" if undo else "edit-reverted", job_id, f"edit {index}"
+    )
     return response
 
 
@@ -123,16 +124,20 @@ def resolve(job_id: int, site: Site, change: SecretaryChange) -> Response:
         if not 0 <= index < len(material.flags):
             raise HTTPException(400, "no such point to check")
         if resolved and index in still_ambiguous(material, state, site.vocabulary.for_language(material.language)):
-            raise HTTPException(409, "this dose can be read in several ways: choose one of its readings "
-                                     "(or correct it in the text) before ticking it")
+            raise HTTPException(
+                409,
+                "this dose can be read in several ways: choose one of its readings "
+                "(or correct it in the text) before ticking it",
+            )
         if resolved and index not in state.resolved:
             state.resolved.append(index)
         if not resolved and index in state.resolved:
             state.resolved.remove(index)
 
     response = change_report(site, job_id, change.session, apply)
-    site.audit.record(change.session.user.username, "flag-resolved" if resolved else "flag-reopened", job_id,
-                      f"flag {index}")
+    site.audit.record(
+        change.session.user.username, "flag-resolved" if resolved else "flag-reopened", job_id, f"flag {index}"
+    )
     return response
 
 
@@ -181,9 +186,17 @@ def validate(job_id: int, site: Site, change: SecretaryChange) -> Response:
             raise HTTPException(409, "choose the patient before validating")
         blocks = [Block(**b) for b in data["blocks"]]
         try:
-            validate_report(site.settings, site.store, job_id, validator=session.user.username, patient_id=patient_id,
-                            text=final_text(blocks, data["job"]["language"]), worktype=data["job"]["worktype"],
-                            confirm_identity=state.confirm_identity, flags_checked=True)
+            validate_report(
+                site.settings,
+                site.store,
+                job_id,
+                validator=session.user.username,
+                patient_id=patient_id,
+                text=final_text(blocks, data["job"]["language"]),
+                worktype=data["job"]["worktype"],
+                confirm_identity=state.confirm_identity,
+                flags_checked=True,
+            )
         except IdentityMismatch as e:
             t = translator(session.user.language or site.settings.review.language)
             raise HTTPException(409, f"{e}. {t('identity_confirm_hint')}") from e
@@ -197,8 +210,9 @@ def validate(job_id: int, site: Site, change: SecretaryChange) -> Response:
             site.audit.record(session.user.username, "filing-failed", job_id, type(e).__name__)
             return JSONResponse({"validated": True, "filed": False, "error": str(e)}, status_code=202)
         site.audit.record(session.user.username, "filed", job_id, f"version {filed.version}")
-    return JSONResponse({"validated": True, "filed": True,
-                         "path": str(filed.docx.relative_to(site.settings.paths.outbox))})
+    return JSONResponse(
+        {"validated": True, "filed": True, "path": str(filed.docx.relative_to(site.settings.paths.outbox))}
+    )
 
 
 @router.post("/api/review/{job_id}/return")
@@ -231,9 +245,16 @@ def release(job_id: int, site: Site, change: SecretaryChange) -> Response:
 @router.get("/api/patients", dependencies=[Depends(signed_in("secretary"))])
 def patients(site: Site, q: str = "") -> Response:
     """Patients of the index matching a search."""
-    return JSONResponse([{"id": p.patient_id, "name": p.display_name,
-                          "birth_date": p.birth_date.isoformat() if p.birth_date else None}
-                         for p in site.store.search_patients(q[:100])])
+    return JSONResponse(
+        [
+            {
+                "id": p.patient_id,
+                "name": p.display_name,
+                "birth_date": p.birth_date.isoformat() if p.birth_date else None,
+            }
+            for p in site.store.search_patients(q[:100])
+        ]
+    )
 
 
 def change_report(site: ReviewSite, job_id: int, session: Session, apply: Apply) -> JSONResponse:
@@ -265,8 +286,11 @@ def take_blocks(site: ReviewSite, job_id: int, state: WorkState, data: dict[str,
     blocks = data.get("blocks")
     if not isinstance(blocks, list):
         return
-    typed = [Block(str(b.get("key", "body"))[:40], str(b.get("heading", ""))[:200],
-                   str(b.get("text", ""))[:100_000]) for b in blocks if isinstance(b, dict)]
+    typed = [
+        Block(str(b.get("key", "body"))[:40], str(b.get("heading", ""))[:200], str(b.get("text", ""))[:100_000])
+        for b in blocks
+        if isinstance(b, dict)
+    ]
     material = material_of(site, job_id)
     take_typed_blocks(material, state, site.vocabulary.for_language(material.language), typed)
 
@@ -282,18 +306,40 @@ def review_data(site: ReviewSite, job: Job, state: WorkState, session: Session) 
     identity = job.identity or {}
     holder = site.workspace.holder(job.id)
     return {
-        "job": {"id": job.id, "author": job.author, "state": job.state.value, "worktype": state.worktype or job.worktype,
-                "language": material.language, "urgent": job.priority == "urgent"},
+        "job": {
+            "id": job.id,
+            "author": job.author,
+            "state": job.state.value,
+            "worktype": state.worktype or job.worktype,
+            "language": material.language,
+            "urgent": job.priority == "urgent",
+        },
         "words": annotated_words(material, state),
         "blocks": [asdict(b) for b in blocks],
-        "flags": [{"index": i, "kind": f["kind"], "reason": f["reason"], "suggestion": f.get("suggestion"),
-                   "choices": list(f.get("choices") or ()), "resolved": i in state.resolved}
-                  for i, f in enumerate(material.flags)],
+        "flags": [
+            {
+                "index": i,
+                "kind": f["kind"],
+                "reason": f["reason"],
+                "suggestion": f.get("suggestion"),
+                "choices": list(f.get("choices") or ()),
+                "resolved": i in state.resolved,
+            }
+            for i, f in enumerate(material.flags)
+        ],
         "edits": len(material.edits),
-        "identity": {"given": identity.get("identity"), "dictated": identity.get("dictated"),
-                     "candidates": identity.get("candidates", [])},
-        "patient": {"id": patient.patient_id, "name": patient.display_name,
-                    "birth_date": patient.birth_date.isoformat() if patient.birth_date else None} if patient else None,
+        "identity": {
+            "given": identity.get("identity"),
+            "dictated": identity.get("dictated"),
+            "candidates": identity.get("candidates", []),
+        },
+        "patient": {
+            "id": patient.patient_id,
+            "name": patient.display_name,
+            "birth_date": patient.birth_date.isoformat() if patient.birth_date else None,
+        }
+        if patient
+        else None,
         "problems": problems,
         "confirm_identity": state.confirm_identity,
         "locked_by": holder,
