@@ -106,7 +106,7 @@ class Accounts:
                     disabled=False,
                     created_at=self._clock(),
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
         return User(user_id, username, role, author or None, language)
 
     def list_users(self) -> list[User]:

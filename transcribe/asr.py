@@ -158,7 +158,7 @@ class SpeechRecognizer:
         if self._batched is None:
             self._batched = BatchedInferencePipeline(self._whisper)
         results: list[Transcript | TranscriptionFailed | None] = [None] * len(items)
-        groups: dict[tuple[str, str | None, int], list[tuple[int, DecodedAudio, DecodeOptions, float]]] = {}
+        groups: dict[tuple[str, str | None, str | None, int], list[tuple[int, DecodedAudio, DecodeOptions, float]]] = {}
         for index, (audio, options) in enumerate(items):
             try:
                 language, probability = options.language, 1.0

@@ -25,14 +25,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .asr import EngineOptions, SpeechRecognizer, choose_device
+from .asr import DecodeOptions, EngineOptions, SpeechRecognizer, choose_device
 from .atomic import ensure_folder, write_atomic
-from .audio import decode_dictation
+from .audio import DecodedAudio, decode_dictation
 from .errors import ConfigurationError, InputError, TranscribeError, TranscriptionFailed
-from .records import Job, JobState
+from .languages import LanguageCheck
+from .records import Job, JobState, Transcript
 from .settings import Settings
 from .settings_loading import LoadedSettings
 from .store import JobStore, open_store
@@ -192,22 +194,19 @@ class NightlyBatch:
         except Exception as e:
             transcripts = [TranscriptionFailed(f"the speech engine failed ({type(e).__name__})")] * len(ready)
         for (job, audio), (decode, check), transcript in zip(ready, plans, transcripts):
-            if isinstance(transcript, TranscribeError):
-                yield job, self.worker.guarded(job, lambda failure=transcript: _raise(failure))
-            else:
-                yield (
-                    job,
-                    self.worker.guarded(
-                        job,
-                        lambda job=job, audio=audio, decode=decode, check=check, transcript=transcript: (
-                            self.worker.finish(job, with_language_check(transcript, check), audio=audio, options=decode)
-                        ),
-                    ),
-                )
+            yield job, self.worker.guarded(job, partial(self._finish, job, audio, decode, check, transcript))
 
-
-def _raise(error: TranscribeError) -> Outcome:
-    raise error
+    def _finish(
+        self,
+        job: Job,
+        audio: DecodedAudio,
+        decode: DecodeOptions,
+        check: LanguageCheck | None,
+        transcript: Transcript | TranscribeError,
+    ) -> Outcome:
+        if isinstance(transcript, TranscribeError):
+            raise transcript
+        return self.worker.finish(job, with_language_check(transcript, check), audio=audio, options=decode)
 
 
 def write_summary(summary: BatchSummary, folder: Path) -> Path:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -112,7 +113,7 @@ def write_dictation(
     folder = ensure_folder(inbox / safe_file_name(details.author))
     stem = f"{now:%Y%m%d-%H%M%S}_dictation"
     target = folder / f"{stem}.{audio_format}"
-    sidecar = {"author": details.author, "priority": "urgent" if details.urgent else "normal"}
+    sidecar: dict[str, object] = {"author": details.author, "priority": "urgent" if details.urgent else "normal"}
     if details.patient_id:
         sidecar["patient"] = {"id": details.patient_id}
     if details.worktype:
@@ -138,7 +139,7 @@ def _encode(samples: np.ndarray, path: Path, audio_format: str) -> None:
     pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16).reshape(1, -1)
     codec = {"flac": "flac", "wav": "pcm_s16le"}[audio_format]
     with av.open(str(path), "w", format=audio_format) as container:
-        stream = container.add_stream(codec, rate=SAMPLE_RATE, layout="mono")
+        stream: Any = container.add_stream(codec, rate=SAMPLE_RATE, layout="mono")
         frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
         frame.sample_rate = SAMPLE_RATE
         for packet in stream.encode(frame):
@@ -148,7 +149,7 @@ def _encode(samples: np.ndarray, path: Path, audio_format: str) -> None:
 
 
 # --- the edges: sound card and terminal ------------------------------------------------------
-def sound_devices() -> object:
+def sound_devices() -> Any:
     """sounddevice, or a clear error saying how to get PortAudio."""
     try:
         import sounddevice
@@ -167,7 +168,7 @@ def input_devices() -> list[tuple[int, str, int]]:
     sd = sound_devices()
     return [
         (i, d["name"], int(d["default_samplerate"]))
-        for i, d in enumerate(sd.query_devices())  # type: ignore[attr-defined]
+        for i, d in enumerate(sd.query_devices())
         if d["max_input_channels"] > 0
     ]
 
@@ -189,10 +190,10 @@ def record(
             "no microphone (sound input) was found on this machine; "
             "plug one in, or drop recorded files into the inbox instead"
         )
-    chosen = device if device is not None else sd.default.device[0]  # type: ignore[attr-defined]
+    chosen = device if device is not None else sd.default.device[0]
     if chosen is None or chosen < 0:
         chosen = inputs[0][0]
-    rate = int(sd.query_devices(chosen)["default_samplerate"])  # type: ignore[attr-defined]
+    rate = int(sd.query_devices(chosen)["default_samplerate"])
     recording = Recording(rate)
     blocks: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
     try:
@@ -200,7 +201,7 @@ def record(
             device=chosen,
             channels=1,
             samplerate=rate,
-            dtype="float32",  # type: ignore[attr-defined]
+            dtype="float32",
             callback=lambda data, _frames, _time, _status: blocks.put(data[:, 0].copy()),
         )
     except Exception as e:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from .atomic import (
@@ -193,7 +194,8 @@ class Intake:
             observer.stop()
             observer.join(timeout=5)
 
-    def _observer(self) -> Observer:
+    def _observer(self) -> BaseObserver:
+        observer: BaseObserver
         if self.settings.intake.polling:
             observer = PollingObserver(timeout=self.settings.intake.poll_interval_s)
         else:
@@ -223,11 +225,11 @@ class Intake:
             else:
                 self._look_at(Path(path), now, closed=closed)
         taken: list[Job] = []
-        for path in self._tracker.paths():
-            self._look_at(path, now)
-            if path in self._tracker and self._tracker.is_ready(path, now):
-                self._tracker.forget(path)
-                job = self._take_safely(path)
+        for waiting in self._tracker.paths():
+            self._look_at(waiting, now)
+            if waiting in self._tracker and self._tracker.is_ready(waiting, now):
+                self._tracker.forget(waiting)
+                job = self._take_safely(waiting)
                 if job is not None:
                     taken.append(job)
         return taken

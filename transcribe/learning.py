@@ -47,7 +47,8 @@ def compare(draft: str, validated: str, is_term: Callable[[str], bool]) -> Compa
     errors = 0
     right: set[int] = set()
     substitutions: list[tuple[str, str]] = []
-    for tag, h1, h2, r1, r2 in opcodes:
+    for opcode in opcodes:
+        tag, h1, h2, r1, r2 = str(opcode[0]), int(opcode[1]), int(opcode[2]), int(opcode[3]), int(opcode[4])
         if tag == "equal":
             right.update(range(r1, r2))
             continue

@@ -70,7 +70,7 @@ def start_review_app(
             lifespan="off",
         )
     )
-    server.install_signal_handlers = lambda: None  # the service's own handlers stop everything
+    # uvicorn listens to signals only from the main thread: in this thread the service's own handlers stop it
 
     def watch() -> None:
         stop.wait()

@@ -48,7 +48,7 @@ class Jobs(Database):
             if existing is not None:
                 add_event(conn, existing.id, self._clock(), "duplicate-received", None, None)
                 return job_from_row(existing), False
-            job_id = conn.execute(
+            job_id: int = conn.execute(
                 jobs.insert().values(
                     audio_sha256=audio_sha256,
                     author=author,
@@ -64,7 +64,7 @@ class Jobs(Database):
                     due_date=(metadata or {}).get("due_date"),
                     report_version=0,
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
             add_event(conn, job_id, self._clock(), "received", None, None)
             return fetch_job(conn, job_id), True
 
@@ -224,7 +224,7 @@ class Jobs(Database):
                 .where(job_events.c.job_id == job_id)
                 .order_by(job_events.c.id)
             )
-            return [tuple(row) for row in rows]  # type: ignore[misc]
+            return [(row[0], row[1], row[2], row[3]) for row in rows]
 
     def results_of(self, job_id: int) -> dict[str, Path]:
         """The newest output of each kind for one job."""

@@ -73,7 +73,7 @@ def make(worktype: str) -> None:
     copies.add_run("{{ copies | join(', ') }}")
     document.add_paragraph("{%p endif %}")
     document.core_properties.title = f"{worktype} report template"
-    document.save(HERE / f"{worktype}.docx")
+    document.save(str(HERE / f"{worktype}.docx"))
 
 
 if __name__ == "__main__":

@@ -74,9 +74,9 @@ def _letters_of(token: Token, reader: LetterReader, vocab: LanguageVocabulary) -
         letters = text.replace(".", "")
         return SpelledPiece(letters, True, len(letters) == 1)
     if text.islower() and len(text) <= 12 and (text not in vocab.ordinary_words or len(text) <= 3):
-        letters = reader.read(text)
-        if letters:
-            return SpelledPiece(letters, False, len(letters) == 1 and text not in vocab.ordinary_words)
+        read = reader.read(text)
+        if read:
+            return SpelledPiece(read, False, len(read) == 1 and text not in vocab.ordinary_words)
     return None
 
 

@@ -150,18 +150,18 @@ class TextLayer:
         for flag in doses.find_implausible_doses(rw.text, vocab):
             rw.flag(flag.start, flag.end, "dose", flag.reason)
         spelled, doubtful = abbreviations.find_spelled(tokenize(rw.text), vocab, layer.letters)
-        for flag in doubtful:
-            rw.flag(flag.start, flag.end, "abbreviation", flag.reason, flag.suggestion)
+        for doubt in doubtful:
+            rw.flag(doubt.start, doubt.end, "abbreviation", doubt.reason, doubt.suggestion)
         rw.apply(spelled)
         if self.options.correct_terms:
             self._correct_terms(rw, layer, source, confirmed)
         rw.apply(find_site_corrections(rw.text, vocab.corrections))
         expansions, ambiguous = abbreviations.find_expansions(rw.text, vocab, self.options.abbreviations)
-        for flag in ambiguous:
-            rw.flag(flag.start, flag.end, "abbreviation", flag.reason)
+        for doubt in ambiguous:
+            rw.flag(doubt.start, doubt.end, "abbreviation", doubt.reason)
         rw.apply(expansions)
-        for flag in abbreviations.find_do_not_use(rw.text, vocab):
-            rw.flag(flag.start, flag.end, "abbreviation", flag.reason, flag.suggestion)
+        for doubt in abbreviations.find_do_not_use(rw.text, vocab):
+            rw.flag(doubt.start, doubt.end, "abbreviation", doubt.reason, doubt.suggestion)
         for _ in range(3):  # one fix can reveal another (". ." -> ".." -> ".")
             if not rw.apply(layout.find_spacing(rw.text)):
                 break
