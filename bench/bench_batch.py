@@ -4,13 +4,16 @@ The night: N dictations of 30 s to 3 min, each made by joining clips of the dev 
 (tests/dictations, same language, half a second of silence between), with their joined
 reference texts. Compared, with the bundled model, beam 5, VAD and word timestamps:
 
-  sequential   faster-whisper WhisperModel.transcribe, file by file
-  batched      faster-whisper BatchedInferencePipeline, file by file (batch size B)
-  cross-file   transcribe's batch: speech clips of a window of files share the batches
-               (1 process x all threads, and P processes x 1 thread each)
+  sequential   faster-whisper WhisperModel.transcribe, file by file (library call, model loaded)
+  batched      faster-whisper BatchedInferencePipeline, file by file (batch size B) (library call)
+  cross-file   transcribe's cross-file batching, SpeechRecognizer.transcribe_batch: speech clips of a
+               window of files share the batches (a library call with the model already loaded:
+               1 process x all threads, and P processes x 1 thread each, each loading its model)
+  command      the real `transcribe batch --quiet` as a whole process on a site whose inbox holds the
+               night: start-up, model load, intake, decoding, text layer, drafts and store included
 
 For each: wall time, audio-hours per wall-hour, WER against the references (engine text,
-before the text layer), and peak memory. Target (issue 6): at least 12 audio-hours per
+before the text layer; for the command, the drafted text after it), and peak memory. Target (issue 6): at least 12 audio-hours per
 wall-hour on 2 cores with the bundled base model, accuracy no worse than sequential.
 
 Usage: python bench/bench_batch.py [--files 24] [--batch-size 8] [--window 16] [--skip-sequential]
@@ -134,6 +137,34 @@ def run_processes(night: list[dict], processes: int, batch_size: int, window: in
     return texts
 
 
+def run_command(night: list[dict], folder: Path) -> tuple[list[str], str]:
+    """The whole `transcribe batch` command on a fresh site holding the night; the drafted texts."""
+    import wave
+
+    site = folder / "site"
+    (site / "inbox" / "dr-bench").mkdir(parents=True)
+    (site / "transcribe.toml").write_text("[review]\nenabled = false\n")
+    for number, item in enumerate(night):
+        samples = (np.clip(np.load(item["path"]), -1, 1) * 32767).astype(np.int16)
+        with wave.open(str(site / "inbox" / "dr-bench" / f"{number:03d}.wav"), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(SAMPLE_RATE)
+            out.writeframes(samples.tobytes())
+    done = subprocess.run([sys.executable, "-m", "transcribe", "-q", "batch", "--quiet"], cwd=site,
+                          capture_output=True, text=True)
+    texts = [""] * len(night)
+    import sqlite3
+
+    with sqlite3.connect(site / "data" / "store.sqlite3") as db:
+        for job_id, name in db.execute("SELECT id, original_name FROM jobs"):
+            number = int(Path(name).stem)
+            draft = site / "data" / "drafts" / str(job_id) / "draft.txt"
+            if draft.is_file():
+                texts[number] = draft.read_text()
+    return texts, done.stdout.strip().splitlines()[0] if done.stdout.strip() else done.stderr[-200:]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=24)
@@ -167,11 +198,21 @@ def main() -> int:
         runs.append((f"cross-file batch, beam {args.beam}, {args.processes} processes x 1 thread",
                      lambda: run_processes(night, args.processes, args.batch_size, args.window, Path(folder),
                                            args.beam)))
+        said: list[str] = []
+
+        def command() -> list[str]:
+            texts, summary = run_command(night, Path(folder))
+            said.append(summary)
+            return texts
+
+        runs.append(("`transcribe batch` command, whole process (default settings)", command))
         for name, run in runs:
             started = time.perf_counter()
             texts = run()
             wall = time.perf_counter() - started
-            print(f"{name:<48} {wall:7.1f} s  {audio_s / wall:5.1f} audio-h/h  WER {score(night, texts):.1%}")
+            print(f"{name:<60} {wall:7.1f} s  {audio_s / wall:5.1f} audio-h/h  WER {score(night, texts):.1%}")
+        if said:
+            print(f"  the command said: {said[0]}")
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"peak RSS: {own:.0f} MiB (this process), {children:.0f} MiB (largest child); cores: {os.cpu_count()}")

@@ -3,7 +3,9 @@
 Three runs of the bundled model on every dictation of tests/dictations:
   none       no prompt (the cached raw transcripts);
   author     a prompt of the author's vocabulary: the dictation's own terms among distractors,
-             25 terms in all (what an author file of frequently dictated terms gives);
+             25 terms in all. The prompt holds every term the dictation contains, which no real
+             author file guarantees: its figures are an upper bound of what a prompt can give
+             (bench/bench_biasing.py measures lists written without the dictation's terms);
   unrelated  a prompt of 25 terms none of which is dictated (a wrong or stale author file).
 For each: WER and term recall after the text layer, prompt terms written although never said
 (copies: counted as errors), and how many of those the text layer flags.
