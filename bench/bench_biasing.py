@@ -36,7 +36,7 @@ from bench.bench_text import found, wer  # noqa: E402
 from transcribe.asr import DecodeOptions  # noqa: E402
 from transcribe.audio import decode_dictation  # noqa: E402
 from transcribe.audio_judge import judge  # noqa: E402
-from transcribe.biasing import BiasingList, build_biasing, terms_in  # noqa: E402
+from transcribe.biasing import MAX_HOTWORD_TERMS, BiasingList, build_biasing, terms_in  # noqa: E402
 from transcribe.settings import Settings  # noqa: E402
 from transcribe.text import TextLayer  # noqa: E402
 from transcribe.vocabulary_files import load_vocabulary  # noqa: E402
@@ -69,7 +69,7 @@ def history_terms(scripts: list[dict], script: dict, vocabulary) -> list[str]:
     return [term for term, _ in terms_in(others, vocab)]
 
 
-def biasing_of(condition: str, script: dict, scripts: list[dict], vocabulary) -> BiasingList:
+def biasing_of(condition: str, script: dict, scripts: list[dict], vocabulary, max_terms: int) -> BiasingList:
     vocab = vocabulary.for_language(script["lang"])
     if condition == "none":
         return BiasingList()
@@ -77,7 +77,7 @@ def biasing_of(condition: str, script: dict, scripts: list[dict], vocabulary) ->
     if condition in ("history", "judge"):
         groups.append(("learned", history_terms(scripts, script, vocabulary)))
     groups.append(("specialty", vocab.specialty_terms.get(specialty_of(script["id"]), ())))
-    return build_biasing(groups)
+    return build_biasing(groups, max_terms=max_terms)
 
 
 def is_drug(vocabulary, language: str, word: str) -> bool:
@@ -91,6 +91,7 @@ def main() -> int:
     parser.add_argument("--conditions", default=",".join(CONDITIONS))
     parser.add_argument("--general", action="store_true", help="also decode ../shared/audio with and without a list")
     parser.add_argument("--details", action="store_true")
+    parser.add_argument("--max-terms", type=int, default=MAX_HOTWORD_TERMS, help="longest biasing list")
     args = parser.parse_args()
     conditions = [c for c in args.conditions.split(",") if c in CONDITIONS]
     vocabulary = load_vocabulary(ROOT / "vocab")
@@ -107,7 +108,7 @@ def main() -> int:
         reference = script["reference"]
         decoded: dict[str, object] = {}
         for condition in conditions:
-            biasing = biasing_of(condition, script, scripts, vocabulary)
+            biasing = biasing_of(condition, script, scripts, vocabulary, args.max_terms)
             options = DecodeOptions(language=language, hotwords=biasing.hotwords, prompt_terms=biasing.terms,
                                     biasing=biasing.to_json())
             key = "history" if condition == "judge" else condition
@@ -155,7 +156,8 @@ def main() -> int:
                       file=sys.stderr)
         print(f"{script['id']}: done", file=sys.stderr)
 
-    print(f"\n{len(chosen)} dictations of the dev corpus (bundled base, CPU int8, beam 5)\n")
+    print(f"\n{len(chosen)} dictations of the dev corpus (bundled base, CPU int8, beam 5; lists of at most "
+          f"{args.max_terms} terms)\n")
     print(f"{'condition':<11}{'WER':>7}{'terms':>8}{'drugs':>8}{'drugs never said':>18}{'copies (flagged)':>18}"
           f"{'ASR time':>10}{'x none':>8}")
     base = totals.get("none", Counter()).get("asr_s") or None

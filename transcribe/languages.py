@@ -12,27 +12,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-LANGUAGE_NAMES = {
-    "fr": "French",
-    "en": "English",
-    "es": "Spanish",
-    "it": "Italian",
-    "de": "German",
-    "pt": "Portuguese",
-    "nl": "Dutch",
-    "ca": "Catalan",
-    "ar": "Arabic",
-}
+from .messages import message, percent
 
 
 @dataclass(frozen=True)
 class LanguageCheck:
-    """What to do with the engine's language: keep it, or transcribe again in ``rerun_in``."""
+    """What to do with the engine's language: keep it, or transcribe in ``rerun_in``."""
 
     detected: str
     probability: float
     rerun_in: str | None
-    reason: str | None
+    #: the doubt, as a code of ``transcribe.messages.FLAGS`` (None: the detection is trusted)
+    code: str | None
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The parameters of the doubt's message."""
+        return {"detected": self.detected, "probability": percent(self.probability), "language": self.rerun_in or ""}
+
+    @property
+    def reason(self) -> str | None:
+        """The doubt in English, or None."""
+        return message(self.code, "en", **self.params) if self.code else None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready mapping, kept in the transcript's options."""
@@ -40,6 +41,8 @@ class LanguageCheck:
             "detected": self.detected,
             "probability": round(self.probability, 3),
             "rerun_in": self.rerun_in,
+            "code": self.code,
+            "params": self.params,
             "reason": self.reason,
         }
 
@@ -60,23 +63,6 @@ def check_language(
     if choice is None and site_languages:
         ranked = sorted(site_languages, key=lambda code: -(probabilities or {}).get(code, 0.0))
         choice = ranked[0]
-    heard = f"{name_of(detected)} ({probability:.0%})"
     if choice is None or choice == detected:
-        return LanguageCheck(
-            detected,
-            probability,
-            None,
-            f"the engine was unsure of the language (it heard {heard}): check the text against the audio",
-        )
-    return LanguageCheck(
-        detected,
-        probability,
-        choice,
-        f"the engine heard {heard}; the dictation was transcribed again in {name_of(choice)}: "
-        "check the text against the audio",
-    )
-
-
-def name_of(code: str) -> str:
-    """A language's name for a message ("French"), or its code."""
-    return LANGUAGE_NAMES.get(code, code)
+        return LanguageCheck(detected, probability, None, "language-unsure")
+    return LanguageCheck(detected, probability, choice, "language-transcribed-again")

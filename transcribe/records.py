@@ -173,8 +173,10 @@ class Flag:
     #: the readings a person chooses between (a doubtful dose: "5 g" or "5000 g"); the flag cannot be
     #: ticked while the text still holds the doubtful form
     choices: tuple[str, ...] = ()
-    #: what kind of doubt it is, for the interface's message catalogue ("heard-clearly", "unlisted-drug"...)
+    #: what kind of doubt it is: a code of ``transcribe.messages.FLAGS``, rendered with ``params`` in the
+    #: reader's language (``reason`` is its English text)
     code: str = ""
+    params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -179,7 +179,7 @@ class Worker:
                 "language %s (%.0f%%) not trusted: transcribing in %s", detected, 100 * probability, check.rerun_in
             )
         options = self.decode_options(job, check.rerun_in or detected, detected=True)
-        return options, check if check.reason else None
+        return options, check if check.code else None
 
     def judged(
         self, transcript: Transcript, clean: CleanText, audio: DecodedAudio, options: DecodeOptions
@@ -220,9 +220,9 @@ class Worker:
         clean = self.text_layer.clean(transcript)
         if audio is not None and options is not None and self.settings.asr.audio_judge:
             transcript, clean = self.judged(transcript, clean, audio, options)
-        language_doubt = (transcript.options.get("language_check") or {}).get("reason")
-        if language_doubt:
-            clean = with_flag(clean, "language", language_doubt)
+        language_doubt = transcript.options.get("language_check") or {}
+        if language_doubt.get("code"):
+            clean = with_flag(clean, "language", language_doubt["code"], language_doubt.get("params") or {})
         vocab = self.text_layer.vocabulary.for_language(transcript.language)
         author = self.settings.authors.get(job.author)
         content = organise(

@@ -26,7 +26,9 @@ class AbbreviationFlag:
 
     start: int
     end: int
-    reason: str
+    #: a code of ``transcribe.messages.FLAGS`` and its parameters
+    code: str
+    params: dict[str, str]
     suggestion: str | None = None
 
 
@@ -127,7 +129,8 @@ def find_spelled(
                 AbbreviationFlag(
                     words[i].start,
                     words[last].end,
-                    f"'{spoken}' may be the abbreviation {abbreviation} spelled out: check it",
+                    "abbreviation-spelled",
+                    {"spoken": spoken, "abbreviation": abbreviation},
                     abbreviation,
                 )
             )
@@ -183,8 +186,8 @@ def find_do_not_use(text: str, vocab: LanguageVocabulary) -> list[AbbreviationFl
             AbbreviationFlag(
                 m.start(),
                 m.end(),
-                f"{entry.abbreviation} must not be used in a medical record ({entry.reason}): "
-                f"write '{entry.write_instead}'",
+                "abbreviation-do-not-use",
+                {"abbreviation": entry.abbreviation, "why": entry.reason, "instead": entry.write_instead},
                 entry.write_instead,
             )
         )
@@ -219,8 +222,12 @@ def find_expansions(
             continue  # flagged with what to write instead; never expanded
         sense = choose_sense(senses, context)
         if sense is None:
-            meanings = " or ".join(s.expansion for s in senses)
-            flags.append(AbbreviationFlag(token.start, token.end, f"{token.text} may mean {meanings}: check which"))
+            meanings = " / ".join(s.expansion for s in senses)
+            flags.append(
+                AbbreviationFlag(
+                    token.start, token.end, "abbreviation-ambiguous", {"abbreviation": token.text, "meanings": meanings}
+                )
+            )
             continue
         if _already_expanded(text, token, sense):
             seen.add(token.text)

@@ -51,14 +51,17 @@ def find_implausible_doses(text: str, vocab: LanguageVocabulary) -> list[ValueFl
         if problem is None:
             continue
         highest, per = problem
+        said = (
+            text[m.start() : m.end() + len(_until_next_dose(text[m.end() : m.end() + 40]).rstrip())]
+            if takes
+            else m.group()
+        )
         flags.append(
             ValueFlag(
                 m.start(),
                 m.end(),
-                (
-                    f"{name} {m.group()}{' ' + str(takes) + ' times a day' if takes else ''} is above the highest usual "
-                    f"adult dose of {name} ({_in_unit(highest, m.group('unit'))} per {per}): check it against the audio"
-                ),
+                f"dose-above-drug-maximum-per-{per}",
+                {"drug": name, "dose": said.strip(), "highest": _in_unit(highest, m.group("unit"))},
             )
         )
     return flags

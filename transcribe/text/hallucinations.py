@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..folding import fold, fold_with_map
+from ..messages import percent
 from .rewriting import Replacement
 from .tokens import SourceText
 
@@ -35,7 +36,9 @@ class Removal:
     start: int
     end: int
     kind: str
-    reason: str
+    #: a code of ``transcribe.messages.FLAGS`` and its parameters: why it was removed
+    code: str
+    params: dict[str, str]
 
 
 def find_hallucinations(source: SourceText, phrases: tuple[str, ...]) -> list[Removal]:
@@ -75,8 +78,8 @@ def _doubtful_segments(source: SourceText) -> list[Removal]:
                     start,
                     end,
                     "repetition",
-                    f"the engine heard no speech here (no-speech {no_speech:.0%}) and wrote again an "
-                    "earlier passage; it was removed: listen, and undo if it was dictated",
+                    "hallucination-repeated-passage",
+                    {"no_speech": percent(no_speech)},
                 )
             )
         elif no_speech > NO_SPEECH_PROBABILITY and log_probability < LOW_LOG_PROBABILITY:
@@ -85,8 +88,8 @@ def _doubtful_segments(source: SourceText) -> list[Removal]:
                     start,
                     end,
                     "hallucination",
-                    f"the engine heard no speech here (no-speech {no_speech:.0%}); the text was removed: "
-                    "listen, and undo if it was dictated",
+                    "hallucination-silence",
+                    {"no_speech": percent(no_speech)},
                 )
             )
         elif ratio > LOOP_COMPRESSION_RATIO:
@@ -95,8 +98,8 @@ def _doubtful_segments(source: SourceText) -> list[Removal]:
                     start,
                     end,
                     "repetition",
-                    f"the engine repeated itself here (compression ratio {ratio:.1f}); the passage was "
-                    "removed: listen, and undo if it was dictated",
+                    "hallucination-loop-segment",
+                    {"ratio": f"{ratio:.1f}"},
                 )
             )
     return found
@@ -115,8 +118,8 @@ def _known_phrases(text: str, phrases: tuple[str, ...]) -> list[Removal]:
                 start,
                 end,
                 "hallucination",
-                f"'{text[start:end]}' is a phrase the engine writes on silence or music "
-                "(subtitle credits); it was removed",
+                "hallucination-phrase",
+                {"phrase": text[start:end]},
             )
         )
     return removals
@@ -174,8 +177,8 @@ def _loops(text: str, min_words: int = 3, max_words: int = 12) -> list[Removal]:
                 first_end,
                 last_end,
                 "repetition",
-                f"the same {size} words came {repeats} times in a row (an engine loop); the repeats "
-                "were removed: listen, and undo if they were dictated",
+                "hallucination-loop",
+                {"size": str(size), "repeats": str(repeats)},
             )
         )
         i += repeats * size

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import spacy
 
 from ..folding import fold
+from ..messages import message
 from ..records import CleanText, Flag, Transcript
 from ..vocabulary import LanguageVocabulary, Vocabulary
 from . import abbreviations, doses, layout, numbers
@@ -117,13 +118,25 @@ class TextLayer:
     ) -> CleanText:
         rw = Rewriting(source.text)
         for copy in find_prompt_copies(source, prompt_terms):
-            rw.flags.append(PendingFlag(copy.start, copy.end, "prompt-copy", copy.reason, None))
+            rw.flags.append(
+                PendingFlag(copy.start, copy.end, "prompt-copy", copy.reason, None, (), copy.code, copy.params)
+            )
         layer = self._layer(language)
         if layer is not None and source.text.strip():
             self._run(rw, layer, source, confirmed or {})
         edits = tuple(rw.edits())
         flags = tuple(
-            Flag(f.start, f.end, *rw.text_span(f.start, f.end), f.kind, f.reason, f.suggestion, f.choices, f.code)
+            Flag(
+                f.start,
+                f.end,
+                *rw.text_span(f.start, f.end),
+                f.kind,
+                f.reason,
+                f.suggestion,
+                f.choices,
+                f.code,
+                f.params,
+            )
             for f in sorted(rw.flags, key=lambda f: (f.start, f.end))
         )
         return CleanText(source.text, rw.text, edits, flags, language)
@@ -134,7 +147,7 @@ class TextLayer:
         vocab = layer.vocab
         removals = find_hallucinations(source, vocab.hallucinations)  # on the source: nothing changed yet
         for removal in removals:
-            rw.flag(removal.start, removal.end, removal.kind, removal.reason)
+            rw.flag(removal.start, removal.end, removal.kind, removal.code, removal.params)
         rw.apply(as_replacements(rw.text, removals))
         rw.apply(numbers.find_number_words(rw.text, vocab, layer.units.spoken_words))
         rw.apply(numbers.find_spoken_compounds(rw.text, vocab))
@@ -145,23 +158,23 @@ class TextLayer:
         rw.apply(layer.commands.find(rw.text))
         unit_replacements, dose_flags = layer.units.find(rw.text)
         for flag in dose_flags:
-            rw.flag(flag.start, flag.end, "dose", flag.reason, choices=flag.choices)
+            rw.flag(flag.start, flag.end, "dose", flag.code, flag.params, choices=flag.choices)
         rw.apply(unit_replacements)
         for flag in doses.find_implausible_doses(rw.text, vocab):
-            rw.flag(flag.start, flag.end, "dose", flag.reason)
+            rw.flag(flag.start, flag.end, "dose", flag.code, flag.params)
         spelled, doubtful = abbreviations.find_spelled(tokenize(rw.text), vocab, layer.letters)
         for doubt in doubtful:
-            rw.flag(doubt.start, doubt.end, "abbreviation", doubt.reason, doubt.suggestion)
+            rw.flag(doubt.start, doubt.end, "abbreviation", doubt.code, doubt.params, doubt.suggestion)
         rw.apply(spelled)
         if self.options.correct_terms:
             self._correct_terms(rw, layer, source, confirmed)
         rw.apply(find_site_corrections(rw.text, vocab.corrections))
         expansions, ambiguous = abbreviations.find_expansions(rw.text, vocab, self.options.abbreviations)
         for doubt in ambiguous:
-            rw.flag(doubt.start, doubt.end, "abbreviation", doubt.reason)
+            rw.flag(doubt.start, doubt.end, "abbreviation", doubt.code, doubt.params)
         rw.apply(expansions)
         for doubt in abbreviations.find_do_not_use(rw.text, vocab):
-            rw.flag(doubt.start, doubt.end, "abbreviation", doubt.reason, doubt.suggestion)
+            rw.flag(doubt.start, doubt.end, "abbreviation", doubt.code, doubt.params, doubt.suggestion)
         for _ in range(3):  # one fix can reveal another (". ." -> ".." -> ".")
             if not rw.apply(layout.find_spacing(rw.text)):
                 break
@@ -189,13 +202,13 @@ class TextLayer:
             ):
                 heard.append(Replacement(finding.start, finding.end, finding.term.text, "term-audio", 0.9))
             elif not finding.change:
-                rw.flag(finding.start, finding.end, "term", finding.reason, finding.term.text, code=finding.code)
+                rw.flag(finding.start, finding.end, "term", finding.code, finding.params, finding.term.text)
         rw.apply(term_replacements([f for f in findings if not rw.is_changed(f.start, f.end)]) + heard)
 
 
-def with_flag(clean: CleanText, kind: str, reason: str) -> CleanText:
+def with_flag(clean: CleanText, kind: str, code: str, params: dict[str, str]) -> CleanText:
     """The same clean text with one more flag over the whole of it (a doubt about the dictation itself)."""
-    whole = Flag(0, len(clean.source), 0, len(clean.text), kind, reason)
+    whole = Flag(0, len(clean.source), 0, len(clean.text), kind, message(code, "en", **params), None, (), code, params)
     return CleanText(clean.source, clean.text, clean.edits, (whole, *clean.flags), clean.language)
 
 

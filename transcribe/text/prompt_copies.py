@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from ..folding import fold, fold_with_map
+from ..messages import message, percent
 from .tokens import SourceText
 
 LOW_CONFIDENCE = 0.5
@@ -25,7 +26,13 @@ class PromptCopy:
     start: int
     end: int
     term: str
-    reason: str
+    code: str
+    params: dict[str, str]
+
+    @property
+    def reason(self) -> str:
+        """Why it looks copied, in English."""
+        return message(self.code, "en", **self.params)
 
 
 def find_prompt_copies(source: SourceText, prompt_terms: tuple[str, ...]) -> list[PromptCopy]:
@@ -50,12 +57,12 @@ def find_prompt_copies(source: SourceText, prompt_terms: tuple[str, ...]) -> lis
             if a is not None and b is not None
         )
         if confidence < LOW_CONFIDENCE:
-            reason = f"'{term}' is one of the terms given to the engine and was heard with low confidence ({confidence:.0%}): check it was really said"
+            code, params = "prompt-copy-low-confidence", {"term": term, "confidence": percent(confidence)}
         elif in_run:
-            reason = f"'{term}' stands in a list of the engine's prompt terms, in the prompt's order: check it was really said"
+            code, params = "prompt-copy-in-run", {"term": term}
         else:
             continue
-        copies.append(PromptCopy(start, end, term, reason))
+        copies.append(PromptCopy(start, end, term, code, params))
     return copies
 
 

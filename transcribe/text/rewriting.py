@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ..messages import message
 from ..records import Edit
 
 
@@ -41,6 +42,7 @@ class PendingFlag:
     suggestion: str | None = None
     choices: tuple[str, ...] = ()
     code: str = ""
+    params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -155,14 +157,15 @@ class Rewriting:
         start: int,
         end: int,
         kind: str,
-        reason: str,
+        code: str,
+        params: dict[str, str],
         suggestion: str | None = None,
         choices: tuple[str, ...] = (),
-        code: str = "",
     ) -> None:
-        """Mark a span of the current text for a person to check."""
+        """Mark a span of the current text for a person to check: a message code and its parameters."""
         src_start, src_end = self.source_span(start, end)
-        self.flags.append(PendingFlag(src_start, src_end, kind, reason, suggestion, choices, code))
+        reason = message(code, "en", **params)
+        self.flags.append(PendingFlag(src_start, src_end, kind, reason, suggestion, choices, code, params))
 
     def source_span(self, start: int, end: int) -> tuple[int, int]:
         """The source span behind a span of the current text (whole pieces where they were replaced)."""

@@ -25,6 +25,7 @@ import jellyfish
 from rapidfuzz import fuzz, process
 
 from ..folding import fold
+from ..messages import message, percent
 from ..vocabulary import LanguageVocabulary, Term
 from .rewriting import Replacement
 from .tokens import Token
@@ -54,14 +55,19 @@ class TermFinding:
     term: Term
     score: float
     change: bool
-    reason: str
-    #: what kind of doubt (for the interface's catalogue and the audio judge): "corrected", "same-medicine",
-    #: "heard-clearly", "drug-place", "unlisted-drug", "doubtful-word", "lookalike-drugs", "unknown-word"
-    code: str = ""
+    #: what it is: "corrected" or "same-medicine" for a change; for a flag, a code of
+    #: ``transcribe.messages.FLAGS`` ("term-heard-clearly", "term-unlisted-drug"...) with its parameters
+    code: str
+    params: dict[str, str]
+
+    @property
+    def reason(self) -> str:
+        """What a person is told, in English."""
+        return message(self.code, "en", **self.params)
 
 
 #: the doubts the audio can settle: a drug the layer would have written had the engine doubted the word
-AUDIO_JUDGED = frozenset({"heard-clearly", "unknown-word", "doubtful-word"})
+AUDIO_JUDGED = frozenset({"term-heard-clearly", "term-unknown-word", "term-doubtful-word"})
 
 
 def french_key(word: str) -> str:
@@ -176,8 +182,8 @@ def find_terms(
                         same,
                         100.0,
                         True,
-                        f"'{token.text}' written as this language writes it: '{same.text}'",
-                        code="same-medicine",
+                        "same-medicine",
+                        {"word": token.text, "term": same.text},
                     )
                 )
             continue
@@ -235,22 +241,14 @@ def _doubted_by_the_engine(probability: Callable[[int, int], float]) -> Callable
         heard = probability(finding.start, finding.end)
         if heard < CHANGE_MAX_PROBABILITY:
             return finding
-        clearly = (
-            f"the engine heard '{finding.word}' clearly ({heard:.0%})"
-            if heard < 1.0
-            else "there is no audio to confirm it"
-        )
-        return TermFinding(
-            finding.start,
-            finding.end,
-            finding.word,
-            finding.term,
-            finding.score,
-            False,
-            f"'{finding.word}' may be the {finding.term.kind} '{finding.term.text}', but {clearly}; "
-            "it was kept: check it against the audio",
-            code="heard-clearly",
-        )
+        if heard < 1.0:
+            code, params = (
+                "term-heard-clearly",
+                {"word": finding.word, "term": finding.term.text, "confidence": percent(heard)},
+            )
+        else:
+            code, params = "term-no-audio", {"word": finding.word, "term": finding.term.text}
+        return TermFinding(finding.start, finding.end, finding.word, finding.term, finding.score, False, code, params)
 
     return check
 
@@ -266,9 +264,8 @@ def _not_a_word_in_drug_place(finding: TermFinding, drug_position: bool) -> Term
         finding.term,
         finding.score,
         False,
-        f"'{finding.word}' stands where a medicine is named; it was kept (perhaps "
-        f"'{finding.term.text}'): check it against the audio",
-        code="drug-place",
+        "term-drug-place",
+        {"word": finding.word, "term": finding.term.text},
     )
 
 
@@ -321,9 +318,8 @@ def _unlisted_drug(token: Token, index: TermIndex) -> TermFinding | None:
         term,
         score,
         False,
-        f"'{token.text}' looks like the name of a medicine the lexicon does not list; it was kept "
-        f"as heard (close to '{term.text}'): check it against the audio",
-        code="unlisted-drug",
+        "term-unlisted-drug",
+        {"word": token.text, "term": term.text},
     )
 
 
@@ -350,8 +346,8 @@ def _doubtful_ordinary(token: Token, index: TermIndex, probability: float) -> Te
         term,
         score,
         False,
-        f"'{token.text}' was heard with low confidence; perhaps '{term.text}'",
-        code="doubtful-word",
+        "term-doubtful-word",
+        {"word": token.text, "term": term.text},
     )
 
 
@@ -375,8 +371,8 @@ def _best(start: int, end: int, word: str, index: TermIndex, *, capitalised: boo
             term,
             score,
             False,
-            f"'{word}' sounds like several drugs ({names}): check which one was said",
-            code="lookalike-drugs",
+            "term-lookalike-drugs",
+            {"word": word, "names": names},
         )
     if score >= threshold and not close_rivals:
         return TermFinding(
@@ -386,8 +382,8 @@ def _best(start: int, end: int, word: str, index: TermIndex, *, capitalised: boo
             term,
             score,
             True,
-            f"'{word}' corrected to the {term.kind} '{term.text}'",
-            code="corrected",
+            "corrected",
+            {"word": word, "term": term.text},
         )
     return TermFinding(
         start,
@@ -396,8 +392,8 @@ def _best(start: int, end: int, word: str, index: TermIndex, *, capitalised: boo
         term,
         score,
         False,
-        f"'{word}' is not a known word; perhaps '{term.text}'",
-        code="unknown-word",
+        "term-unknown-word",
+        {"word": word, "term": term.text},
     )
 
 
@@ -427,8 +423,8 @@ def _joined(first: Token, second: Token, vocab: LanguageVocabulary, index: TermI
         finding.term,
         finding.score,
         True,
-        f"'{first.text} {second.text}' corrected to the {finding.term.kind} '{finding.term.text}'",
-        code="corrected",
+        "corrected",
+        {"word": f"{first.text} {second.text}", "term": finding.term.text},
     )
 
 

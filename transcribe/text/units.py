@@ -24,7 +24,9 @@ class ValueFlag:
 
     start: int
     end: int
-    reason: str
+    #: a code of ``transcribe.messages.FLAGS`` and its parameters
+    code: str
+    params: dict[str, str]
     choices: tuple[str, ...] = ()
 
 
@@ -89,10 +91,8 @@ class UnitFinder:
                     ValueFlag(
                         m.start(),
                         m.end(),
-                        (
-                            f"{number} {written} is outside the plausible range for {written} "
-                            f"({_short(minimum)} to {_short(maximum)}): check it against the audio"
-                        ),
+                        "dose-out-of-range",
+                        {"value": number, "unit": written, "minimum": _short(minimum), "maximum": _short(maximum)},
                     )
                 )
             elif _THOUSANDS_LOOK.fullmatch(number):
@@ -101,10 +101,8 @@ class UnitFinder:
                     ValueFlag(
                         m.start(),
                         m.end(),
-                        (
-                            f"{number} {written} can be read as {whole} or as {whole} 000: the engine often "
-                            "hears 'milli' as 'mille' (thousand); choose the reading that was dictated"
-                        ),
+                        "dose-thousands",
+                        {"value": number, "unit": written, "whole": whole},
                         (f"{whole}{space}{written}", f"{whole}000{space}{written}"),
                     )
                 )
@@ -136,10 +134,13 @@ class UnitFinder:
                     ValueFlag(
                         m.start(),
                         m.end(),
-                        (
-                            f"{m.group('number')} {unit.written} is outside the plausible range for {unit.written} "
-                            f"({_short(unit.minimum)} to {_short(unit.maximum)}): check it against the audio"
-                        ),
+                        "dose-out-of-range",
+                        {
+                            "value": m.group("number"),
+                            "unit": unit.written,
+                            "minimum": _short(unit.minimum),
+                            "maximum": _short(unit.maximum),
+                        },
                     )
                 )
         return flags

@@ -1,0 +1,197 @@
+"""The words the pipeline says to people, as codes with parameters, in French and English.
+
+A flag, a state or an error is a code plus parameters (``Flag.code``, ``Flag.params``); the
+doors render it in the reader's language with ``message(code, language, **params)``. The
+English text stored with a flag (``Flag.reason``) is rendered from the same entry, so the
+two never disagree. A code missing from the catalogue renders as its English fallback.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+LANGUAGES = ("fr", "en")
+
+#: flags of the text layer and of the worker
+FLAGS: dict[str, dict[str, str]] = {
+    # doses and values
+    "dose-out-of-range": {
+        "en": "{value} {unit} is outside the plausible range for {unit} ({minimum} to {maximum}): check it against the audio",
+        "fr": "{value} {unit} est hors de la plage plausible pour {unit} ({minimum} à {maximum}) : vérifiez avec l'enregistrement",
+    },
+    "dose-thousands": {
+        "en": "{value} {unit} can be read as {whole} or as {whole} 000: the engine often hears 'milli' as 'mille' "
+        "(thousand); choose the reading that was dictated",
+        "fr": "{value} {unit} peut se lire {whole} ou {whole} 000 : le moteur entend souvent « milli » comme « mille » ; "
+        "choisissez la lecture dictée",
+    },
+    "dose-above-drug-maximum-per-take": {
+        "en": "{drug} {dose} is above the highest usual adult dose of {drug} ({highest} per take): check it against "
+        "the audio",
+        "fr": "{drug} {dose} dépasse la dose adulte usuelle maximale de {drug} ({highest} par prise) : vérifiez avec "
+        "l'enregistrement",
+    },
+    "dose-above-drug-maximum-per-day": {
+        "en": "{drug} {dose} is above the highest usual adult dose of {drug} ({highest} per day): check it against "
+        "the audio",
+        "fr": "{drug} {dose} dépasse la dose adulte usuelle maximale de {drug} ({highest} par jour) : vérifiez avec "
+        "l'enregistrement",
+    },
+    # terms
+    "term-unknown-word": {
+        "en": "'{word}' is not a known word; perhaps '{term}'",
+        "fr": "« {word} » n'est pas un mot connu ; peut-être « {term} »",
+    },
+    "term-lookalike-drugs": {
+        "en": "'{word}' sounds like several drugs ({names}): check which one was said",
+        "fr": "« {word} » ressemble à plusieurs médicaments ({names}) : vérifiez lequel a été dicté",
+    },
+    "term-heard-clearly": {
+        "en": "'{word}' may be '{term}', but the engine heard '{word}' clearly ({confidence}); it was kept: check it "
+        "against the audio",
+        "fr": "« {word} » est peut-être « {term} », mais le moteur a bien entendu « {word} » ({confidence}) ; le mot a "
+        "été gardé : vérifiez avec l'enregistrement",
+    },
+    "term-no-audio": {
+        "en": "'{word}' may be '{term}', but there is no audio to confirm it; it was kept: check it",
+        "fr": "« {word} » est peut-être « {term} », mais aucun enregistrement ne le confirme ; le mot a été gardé : "
+        "vérifiez",
+    },
+    "term-drug-place": {
+        "en": "'{word}' stands where a medicine is named; it was kept (perhaps '{term}'): check it against the audio",
+        "fr": "« {word} » est à la place d'un nom de médicament ; il a été gardé (peut-être « {term} ») : vérifiez "
+        "avec l'enregistrement",
+    },
+    "term-unlisted-drug": {
+        "en": "'{word}' looks like the name of a medicine the lexicon does not list; it was kept as heard "
+        "(close to '{term}'): check it against the audio",
+        "fr": "« {word} » ressemble à un nom de médicament absent du lexique ; il a été gardé tel qu'entendu "
+        "(proche de « {term} ») : vérifiez avec l'enregistrement",
+    },
+    "term-doubtful-word": {
+        "en": "'{word}' was heard with low confidence; perhaps '{term}'",
+        "fr": "« {word} » a été mal entendu ; peut-être « {term} »",
+    },
+    # abbreviations
+    "abbreviation-ambiguous": {
+        "en": "{abbreviation} may mean {meanings}: check which",
+        "fr": "{abbreviation} peut vouloir dire {meanings} : vérifiez",
+    },
+    "abbreviation-spelled": {
+        "en": "'{spoken}' may be the abbreviation {abbreviation} spelled out: check it",
+        "fr": "« {spoken} » est peut-être l'abréviation {abbreviation} épelée : vérifiez",
+    },
+    "abbreviation-do-not-use": {
+        "en": "{abbreviation} must not be used in a medical record ({why}): write '{instead}'",
+        "fr": "{abbreviation} ne doit pas être écrit dans un dossier médical ({why}) : écrivez « {instead} »",
+    },
+    # what the engine wrote without hearing it
+    "hallucination-silence": {
+        "en": "the engine heard no speech here (no-speech {no_speech}); the text was removed: listen, and undo if "
+        "it was dictated",
+        "fr": "le moteur n'a pas entendu de parole ici (silence {no_speech}) ; le texte a été retiré : écoutez, et "
+        "annulez si c'était dicté",
+    },
+    "hallucination-repeated-passage": {
+        "en": "the engine heard no speech here (no-speech {no_speech}) and wrote again an earlier passage; it was "
+        "removed: listen, and undo if it was dictated",
+        "fr": "le moteur n'a pas entendu de parole ici (silence {no_speech}) et a réécrit un passage précédent ; il a "
+        "été retiré : écoutez, et annulez si c'était dicté",
+    },
+    "hallucination-loop-segment": {
+        "en": "the engine repeated itself here (compression ratio {ratio}); the passage was removed: listen, and "
+        "undo if it was dictated",
+        "fr": "le moteur s'est répété ici (taux de compression {ratio}) ; le passage a été retiré : écoutez, et "
+        "annulez si c'était dicté",
+    },
+    "hallucination-phrase": {
+        "en": "'{phrase}' is a phrase the engine writes on silence or music (subtitle credits); it was removed",
+        "fr": "« {phrase} » est une phrase que le moteur écrit sur du silence ou de la musique (sous-titres) ; "
+        "elle a été retirée",
+    },
+    "hallucination-loop": {
+        "en": "the same {size} words came {repeats} times in a row (an engine loop); the repeats were removed: "
+        "listen, and undo if they were dictated",
+        "fr": "les mêmes {size} mots sont venus {repeats} fois de suite (une boucle du moteur) ; les répétitions ont "
+        "été retirées : écoutez, et annulez si c'était dicté",
+    },
+    # words given to the engine
+    "prompt-copy-low-confidence": {
+        "en": "'{term}' is one of the terms given to the engine and was heard with low confidence ({confidence}): "
+        "check it was really said",
+        "fr": "« {term} » fait partie des mots donnés au moteur et a été mal entendu ({confidence}) : vérifiez qu'il "
+        "a bien été dit",
+    },
+    "prompt-copy-in-run": {
+        "en": "'{term}' stands in a list of the terms given to the engine, in their order: check it was really said",
+        "fr": "« {term} » se trouve dans une suite des mots donnés au moteur, dans leur ordre : vérifiez qu'il a "
+        "bien été dit",
+    },
+    # the language of the dictation
+    "language-unsure": {
+        "en": "the engine was unsure of the language (it heard {detected}, {probability}): check the text against "
+        "the audio",
+        "fr": "le moteur n'était pas sûr de la langue (il a entendu du {detected}, {probability}) : vérifiez le texte "
+        "avec l'enregistrement",
+    },
+    "language-transcribed-again": {
+        "en": "the engine heard {detected} ({probability}); the dictation was transcribed in {language}: check the "
+        "text against the audio",
+        "fr": "le moteur a entendu du {detected} ({probability}) ; la dictée a été transcrite en {language} : "
+        "vérifiez le texte avec l'enregistrement",
+    },
+}
+
+#: parameters that hold a language code: written as the language's name in the reader's language
+_LANGUAGE_PARAMETERS = ("detected", "language")
+
+LANGUAGE_NAMES: dict[str, dict[str, str]] = {
+    "fr": {
+        "fr": "français",
+        "en": "anglais",
+        "es": "espagnol",
+        "it": "italien",
+        "de": "allemand",
+        "pt": "portugais",
+        "nl": "néerlandais",
+        "ca": "catalan",
+        "ar": "arabe",
+    },
+    "en": {
+        "fr": "French",
+        "en": "English",
+        "es": "Spanish",
+        "it": "Italian",
+        "de": "German",
+        "pt": "Portuguese",
+        "nl": "Dutch",
+        "ca": "Catalan",
+        "ar": "Arabic",
+    },
+}
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def message(code: str, language: str, fallback: str = "", **params: Any) -> str:
+    """A flag's (or a word's) text in a language, its parameters filled in; the fallback when unknown."""
+    entry = FLAGS.get(code)
+    if entry is None:
+        return fallback or code
+    template = entry.get(language) or entry["en"]
+    named = {k: language_name(str(v), language) if k in _LANGUAGE_PARAMETERS else v for k, v in params.items()}
+    return string.Formatter().vformat(template, (), _Blank(named))
+
+
+def language_name(code: str, language: str) -> str:
+    """A language's name in the reader's language ("French", "français")."""
+    return LANGUAGE_NAMES.get(language, LANGUAGE_NAMES["en"]).get(code, code)
+
+
+def percent(value: float) -> str:
+    """A probability as the messages show it ("45%")."""
+    return f"{value:.0%}"
