@@ -85,7 +85,8 @@ def test_undo_after_typing_anywhere(data: st.DataObject) -> None:
     typed = data.draw(st.text(st.sampled_from("5cinq ,x7é"), max_size=3))
     typed_text = text[:position] + typed + text[position + deleted:]
     take_typed_blocks(draft, state, None, [Block("body", "", typed_text)])
-    overlaps = deleted > 0 and position < start + 1 and position + deleted > start
+    # she deleted the edit's "5" and did not type a "5" again (retyping it leaves the same characters)
+    overlaps = deleted > 0 and position < start + 1 and position + deleted > start and "5" not in typed
     near = position <= start + 1 and position + deleted >= start
     try:
         revert_edit(draft, state, 1, undo=False)

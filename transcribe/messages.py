@@ -177,13 +177,13 @@ class _Blank(dict[str, Any]):
         return "{" + key + "}"
 
 
-def message(code: str, language: str, fallback: str = "", **params: Any) -> str:
-    """A flag's (or a word's) text in a language, its parameters filled in; the fallback when unknown."""
+def message(code: str, reader: str, fallback: str = "", /, **params: Any) -> str:
+    """A flag's text in the reader's language, its parameters filled in; the fallback when the code is unknown."""
     entry = FLAGS.get(code)
     if entry is None:
         return fallback or code
-    template = entry.get(language) or entry["en"]
-    named = {k: language_name(str(v), language) if k in _LANGUAGE_PARAMETERS else v for k, v in params.items()}
+    template = entry.get(reader) or entry["en"]
+    named = {k: language_name(str(v), reader) if k in _LANGUAGE_PARAMETERS else v for k, v in params.items()}
     return string.Formatter().vformat(template, (), _Blank(named))
 
 

@@ -1,0 +1,48 @@
+"""Every flag the pipeline raises has its words in French and English, from one catalogue."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from transcribe.messages import FLAGS, message
+from transcribe.records import transcript_from_json
+from transcribe.text import TextLayer
+
+from .conftest import DICTATIONS
+
+CASES = [
+    ("fr", "paracétamol 5,000 grammes et warfarine cinquante milligrammes par jour"),
+    ("fr", "quatre millions de grammes, une BPC au stade 2, sous Trulicity"),
+    ("en", "aspirin 75 mg QD, a history of ED, then fostair at night"),
+    ("en", "Thanks for watching. Thanks for watching. metoprolol one thousand milligrams"),
+    ("fr", "le le le le le le le le le le le le le le patient"),
+]
+
+
+def _flags(text_layer: TextLayer):
+    for lang, text in CASES:
+        yield from text_layer.clean_text(text, lang).flags
+    for path in sorted((DICTATIONS / "transcripts").glob("*.json")):
+        yield from text_layer.clean(transcript_from_json(json.loads(path.read_text()))).flags
+
+
+def test_every_flag_code_is_in_the_catalogue_in_both_languages(text_layer: TextLayer) -> None:
+    seen = set()
+    for flag in _flags(text_layer):
+        assert flag.code in FLAGS, flag
+        assert flag.reason == message(flag.code, "en", **flag.params)  # one source for the English text
+        french = message(flag.code, "fr", **flag.params)
+        assert "{" not in french and "}" not in french, (flag.code, french)
+        seen.add(flag.code)
+    assert len(seen) >= 8  # the cases above raise many kinds
+
+
+@pytest.mark.parametrize("code", sorted(FLAGS))
+def test_each_catalogue_entry_has_the_same_parameters_in_french_and_english(code: str) -> None:
+    import string
+
+    fields = {lang: {name for _, name, _, _ in string.Formatter().parse(FLAGS[code][lang]) if name}
+              for lang in ("fr", "en")}
+    assert fields["fr"] <= fields["en"] | {"detected", "language"}, code
