@@ -68,6 +68,21 @@ def test_proposals_need_repetition_and_never_touch_a_drug() -> None:
     assert "un" not in by_target  # ordinary words are not vocabulary
 
 
+def _two_dictations(settings: Settings, store: JobStore, recognizer, text_layer) -> list:
+    """The same dictation twice (the audio slightly varied), transcribed by the pipeline."""
+    speech = clip_samples(dictation("fr-dose-01"))
+    (settings.paths.inbox / "dr-martin").mkdir(parents=True, exist_ok=True)
+    jobs = []
+    for number in range(2):
+        varied = (speech.astype(np.int32) + np.random.default_rng(number).integers(-20, 20, speech.size))
+        path = write_audio(varied.clip(-32767, 32767).astype(np.int16),
+                           settings.paths.inbox / "dr-martin" / f"dose{number}.opus")
+        job = Intake(settings, store).take(path)
+        Worker(settings, store, recognizer, text_layer).run_next()
+        jobs.append(store.get(job.id))
+    return jobs
+
+
 @pytest.fixture
 def validated(settings: Settings, store: JobStore, recognizer, text_layer):
     """Two dictations transcribed by the pipeline and validated with the secretary's corrections."""
@@ -137,9 +152,31 @@ def test_a_proposal_is_replayed_then_accepted_by_an_admin(settings: Settings, st
     decide(store, settings, proposal["id"], accept=True, by="root")
     assert list_proposals(store, "accepted")[0]["decided_by"] == "root"
     reloaded = TextLayer(load_vocabulary(ROOT / "vocab", site_folder=site_vocab))
-    assert "kaliémie" in reloaded.clean(transcript).text.lower() and wrong not in reloaded.clean(transcript).text.lower()
+    mine = reloaded.clean(transcript, author="dr-martin").text.lower()
+    assert "kaliémie" in mine and wrong not in mine
+    # learned from dr-martin's reports, it applies to dr-martin only, until the admin widens it
+    assert wrong in reloaded.clean(transcript, author="dr-other").text.lower()
     with pytest.raises(Exception, match="already accepted"):
         decide(store, settings, proposal["id"], accept=False, by="root")
+
+
+def test_a_proposal_never_holds_a_patient_name(settings: Settings, store: JobStore, recognizer, text_layer) -> None:
+    """A secretary who corrects a misheard surname must not teach it to the vocabulary (names are patient data)."""
+    store.import_patients(parse_patient_csv("id,family_name,given_names\n7,Kerbrat-Lozach,Ewen\n")[0])
+    jobs = _two_dictations(settings, store, recognizer, text_layer)
+    drafts = [store.results_of(job.id)["text"].read_text().strip() for job in jobs]
+    common = set.intersection(*({w.strip(".,") for w in d.split() if len(w.strip(".,")) > 4 and w.isalpha()}
+                                for d in drafts))
+    first, second = sorted(common)[:2]
+    for job, draft in zip(jobs, drafts):
+        # twice she corrects two misheard words: into a name of the index, and a name of the identity line
+        fixed = "Madame Lagarrigue née le 3 mars 1950. " + draft.replace(first, "Kerbratlozach").replace(
+            second, "Lagarrigue").replace(",000 g", " mg")  # and she writes the doubtful doses right
+        validate_report(settings, store, job.id, validator="anne", patient_id="7", text=fixed, flags_checked=True)
+    refresh_proposals(store, text_layer.vocabulary)
+    held = {p["target"].lower() for p in list_proposals(store)} | {
+        form.lower() for p in list_proposals(store) for form, _ in p["wrong_forms"]}
+    assert not {w for w in held if "kerbrat" in w or "lagarrigue" in w}, held
 
 
 def test_rerun_keeps_the_earlier_draft_and_transcribes_again(settings: Settings, store: JobStore, recognizer,

@@ -9,6 +9,7 @@ validated). Nothing leaves the store; the figures hold no patient text.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +23,7 @@ from .folding import fold
 from .learning import Comparison, ProposalDraft, Totals, compare, propose
 from .records import Job, JobState, transcript_from_json
 from .review_state import Workspace
-from .schema import audit_log, proposals
+from .schema import audit_log, patients, proposals
 from .settings import Settings
 from .store import JobStore
 from .text import TextLayer
@@ -134,7 +135,8 @@ def accuracy(cases: list[ValidatedCase], vocabulary: Vocabulary, by: str) -> dic
 def refresh_proposals(store: JobStore, vocabulary: Vocabulary, *, minimum: int = 2) -> int:
     """Recompute the proposals from every validated report; keep decisions already taken. Returns how many are open."""
     substitutions = []
-    for case in validated_cases(store):
+    cases = validated_cases(store)
+    for case in cases:
         language = case.job.language or "fr"
         for wrong, right in comparison_of(case, vocabulary).substitutions:
             substitutions.append((language, case.job.author, wrong, right))
@@ -150,7 +152,9 @@ def refresh_proposals(store: JobStore, vocabulary: Vocabulary, *, minimum: int =
             vocab_of(lang) is not None and (t := vocab_of(lang).term(word)) is not None and t.is_drug
         ),
         minimum=minimum,
-    ) + biasing_proposals(validated_cases(store), vocabulary, minimum=minimum)
+    ) + biasing_proposals(cases, vocabulary, minimum=minimum)
+    private = private_words(store, cases)
+    drafts = [d for d in drafts if not _holds_private(d, private)]
     now = time.time()
     with store.transaction() as conn:
         for draft in drafts:
@@ -178,6 +182,37 @@ def refresh_proposals(store: JobStore, vocabulary: Vocabulary, *, minimum: int =
             elif existing.status == "open":
                 conn.execute(proposals.update().where(proposals.c.id == existing.id).values(**values))
         return conn.scalar(sa.select(sa.func.count()).where(proposals.c.status == "open")) or 0
+
+
+#: words that open an identity line ("Patient Jean Dupont né le...", "Madame DURAND"): its capitalised words
+#: are a person's names, never a vocabulary proposal
+_IDENTITY_LINE = re.compile(
+    r"\b(?:patient|patiente|madame|monsieur|mme|mlle|m\.|mr|mrs|ms|miss|enfant|né|née|born|date of birth|"
+    r"date de naissance|nom|name)\b",
+    re.IGNORECASE,
+)
+
+
+def private_words(store: JobStore, cases: list[ValidatedCase]) -> frozenset[str]:
+    """Words that may name a patient: every name of the patient index, and the capitalised words of the
+    identity lines of the validated reports (folded). A proposal never holds one."""
+    words: set[str] = set()
+    with store.reading() as conn:
+        for row in conn.execute(sa.select(patients.c.family_name, patients.c.given_names)):
+            for name in (row.family_name, row.given_names):
+                parts = re.findall(r"[^\W\d_]+", fold(name or ""))
+                words.update(parts)
+                words.add("".join(parts))  # "Kerbrat-Lozach" typed as one word
+    for case in cases:
+        for line in re.split(r"[\n.;]", case.validated):
+            if _IDENTITY_LINE.search(line):
+                words.update(fold(w) for w in re.findall(r"\b[^\W\d_][\w'-]*", line) if w[:1].isupper())
+    return frozenset(w for w in words if len(w) >= 2)
+
+
+def _holds_private(draft: ProposalDraft, private: frozenset[str]) -> bool:
+    texts = [draft.target] + [form for form, _ in draft.wrong_forms]
+    return any(word in private for text in texts for word in re.findall(r"[^\W\d_]+", fold(text)))
 
 
 def biasing_proposals(cases: list[ValidatedCase], vocabulary: Vocabulary, *, minimum: int = 2) -> list[ProposalDraft]:
@@ -258,8 +293,14 @@ def replay(store: JobStore, vocabulary: Vocabulary, proposal_id: int) -> dict[st
     return effect
 
 
-def decide(store: JobStore, settings: Settings, proposal_id: int, *, accept: bool, by: str) -> dict[str, Any]:
-    """Accept (written to the site vocabulary) or reject a proposal. Nothing changes by itself."""
+def decide(
+    store: JobStore, settings: Settings, proposal_id: int, *, accept: bool, by: str, every_author: bool = False
+) -> dict[str, Any]:
+    """Accept (written to the site vocabulary) or reject a proposal. Nothing changes by itself.
+
+    An accepted correction applies to the author it was learned from (``vocab/site/authors/corrections/``),
+    unless the admin widens it to every author (``every_author``: ``vocab/site/<lang>/corrections.tsv``).
+    """
     proposal = _proposal(store, proposal_id)
     if proposal["status"] != "open":
         from .errors import ReviewError
@@ -270,12 +311,14 @@ def decide(store: JobStore, settings: Settings, proposal_id: int, *, accept: boo
         append_site_rows(learned, [(proposal["target"], "term", str(proposal["count"]))])
     elif accept:
         folder = settings.paths.site_vocab / proposal["language"]
+        rows = [(form, proposal["target"]) for form, _ in proposal["wrong_forms"]]
         if proposal["kind"] == "term":
             append_site_rows(folder / "terms.tsv", [(proposal["target"], "term")])
+        elif every_author:
+            append_site_rows(folder / "corrections.tsv", rows)
         else:
-            append_site_rows(
-                folder / "corrections.tsv", [(form, proposal["target"]) for form, _ in proposal["wrong_forms"]]
-            )
+            own = settings.paths.site_vocab / "authors" / "corrections" / f"{proposal['author']}.tsv"
+            append_site_rows(own, [(*row, proposal["language"]) for row in rows])
     with store.transaction() as conn:
         conn.execute(
             proposals.update()

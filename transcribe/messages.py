@@ -58,6 +58,12 @@ FLAGS: dict[str, dict[str, str]] = {
         "fr": "« {word} » est peut-être « {term} », mais aucun enregistrement ne le confirme ; le mot a été gardé : "
         "vérifiez",
     },
+    "term-drug-unconfirmed": {
+        "en": "'{word}' may be the medicine '{term}': a medicine is never written on the text alone; listen, and "
+        "apply the suggestion if it was said",
+        "fr": "« {word} » est peut-être le médicament « {term} » : un médicament n'est jamais écrit sur le seul "
+        "texte ; écoutez, et appliquez la suggestion si c'est bien lui",
+    },
     "term-drug-place": {
         "en": "'{word}' stands where a medicine is named; it was kept (perhaps '{term}'): check it against the audio",
         "fr": "« {word} » est à la place d'un nom de médicament ; il a été gardé (peut-être « {term} ») : vérifiez "
@@ -142,6 +148,36 @@ FLAGS: dict[str, dict[str, str]] = {
         "vérifiez le texte avec l'enregistrement",
     },
 }
+
+#: the states of a job (``records.JobState``) as people read them
+STATES: dict[str, dict[str, str]] = {
+    "fr": {
+        "received": "Reçue",
+        "queued": "En attente de transcription",
+        "transcribing": "En transcription",
+        "drafted": "À relire",
+        "returned": "Renvoyée à l'auteur",
+        "validated": "Validée",
+        "filed": "Classée",
+        "quarantined": "En quarantaine",
+    },
+    "en": {
+        "received": "Received",
+        "queued": "Waiting for transcription",
+        "transcribing": "Being transcribed",
+        "drafted": "To review",
+        "returned": "Returned to the author",
+        "validated": "Validated",
+        "filed": "Filed",
+        "quarantined": "Quarantined",
+    },
+}
+
+
+def state_label(state: str, reader: str) -> str:
+    """A job's state in the reader's language ("À relire" for "drafted")."""
+    return STATES.get(reader, STATES["en"]).get(str(state), str(state))
+
 
 #: parameters that hold a language code: written as the language's name in the reader's language
 _LANGUAGE_PARAMETERS = ("detected", "language")

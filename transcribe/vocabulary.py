@@ -180,6 +180,8 @@ class Vocabulary:
     author_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: author -> terms learned from the author's validated reports (accepted by an admin), most frequent first
     learned_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: (author, language) -> correction rules learned from that author's reports only: (as written, as meant)
+    author_corrections: dict[tuple[str, str], tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     def for_language(self, language: str) -> LanguageVocabulary | None:
         """The vocabulary of a language, or None where there is none."""

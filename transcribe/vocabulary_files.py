@@ -117,7 +117,14 @@ def _load(folder: Path, site_folder: Path) -> Vocabulary:
         for path in sorted((site_folder / "authors" / "learned").glob("*.tsv")):
             rows = sorted(_read(path, digest), key=lambda row: -int(row[2]) if len(row) > 2 and row[2].isdigit() else 0)
             learned[path.stem] = tuple(row[0] for row in rows)
-    return Vocabulary(languages, digest.hexdigest()[:12], authors, learned)
+    corrections: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+    if (site_folder / "authors" / "corrections").is_dir():
+        for path in sorted((site_folder / "authors" / "corrections").glob("*.tsv")):
+            for row in _read(path, digest):
+                if len(row) >= 3 and row[0].strip() and row[1].strip():
+                    key = (path.stem, row[2].strip())
+                    corrections[key] = (*corrections.get(key, ()), (row[0].strip(), row[1].strip()))
+    return Vocabulary(languages, digest.hexdigest()[:12], authors, learned, corrections)
 
 
 def _with_foreign_drugs(languages: dict[str, LanguageVocabulary]) -> dict[str, LanguageVocabulary]:

@@ -83,14 +83,22 @@ class TextLayer:
             self._layers[language] = _LanguageLayer(vocab)
         return self._layers[language]
 
-    def clean(self, transcript: Transcript, confirmed: Mapping[tuple[int, int], str] | None = None) -> CleanText:
+    def clean(
+        self,
+        transcript: Transcript,
+        confirmed: Mapping[tuple[int, int], str] | None = None,
+        *,
+        author: str | None = None,
+    ) -> CleanText:
         """The clean text of a transcript, with its edits and flags.
 
         ``confirmed`` holds the corrections the audio confirmed (source span -> term, see
-        ``transcribe.audio_judge``): those are applied as edits whose rule says so.
+        ``transcribe.audio_judge``): those are applied as edits whose rule says so. ``author``: the
+        correction rules learned from that author's reports apply too.
         """
         prompt_terms = tuple(transcript.options.get("prompt_terms") or ())
-        return self._clean(source_of(transcript), transcript.language, prompt_terms, dict(confirmed or {}))
+        own = self.vocabulary.author_corrections.get((author or "", transcript.language), ())
+        return self._clean(source_of(transcript), transcript.language, prompt_terms, dict(confirmed or {}), own)
 
     def audio_doubts(self, clean: CleanText) -> list[AudioDoubt]:
         """The flagged words the audio can settle: a medicine the layer would have written had the engine
@@ -115,6 +123,7 @@ class TextLayer:
         language: str,
         prompt_terms: tuple[str, ...],
         confirmed: dict[tuple[int, int], str] | None = None,
+        own_corrections: tuple[tuple[str, str], ...] = (),
     ) -> CleanText:
         rw = Rewriting(source.text)
         for copy in find_prompt_copies(source, prompt_terms):
@@ -123,7 +132,7 @@ class TextLayer:
             )
         layer = self._layer(language)
         if layer is not None and source.text.strip():
-            self._run(rw, layer, source, confirmed or {})
+            self._run(rw, layer, source, confirmed or {}, own_corrections)
         edits = tuple(rw.edits())
         flags = tuple(
             Flag(
@@ -142,7 +151,12 @@ class TextLayer:
         return CleanText(source.text, rw.text, edits, flags, language)
 
     def _run(
-        self, rw: Rewriting, layer: _LanguageLayer, source: SourceText, confirmed: dict[tuple[int, int], str]
+        self,
+        rw: Rewriting,
+        layer: _LanguageLayer,
+        source: SourceText,
+        confirmed: dict[tuple[int, int], str],
+        own_corrections: tuple[tuple[str, str], ...] = (),
     ) -> None:
         vocab = layer.vocab
         removals = find_hallucinations(source, vocab.hallucinations)  # on the source: nothing changed yet
@@ -168,7 +182,7 @@ class TextLayer:
         rw.apply(spelled)
         if self.options.correct_terms:
             self._correct_terms(rw, layer, source, confirmed)
-        rw.apply(find_site_corrections(rw.text, vocab.corrections))
+        rw.apply(find_site_corrections(rw.text, vocab.corrections + own_corrections))
         expansions, ambiguous = abbreviations.find_expansions(rw.text, vocab, self.options.abbreviations)
         for doubt in ambiguous:
             rw.flag(doubt.start, doubt.end, "abbreviation", doubt.code, doubt.params)

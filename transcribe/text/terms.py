@@ -67,7 +67,7 @@ class TermFinding:
 
 
 #: the doubts the audio can settle: a drug the layer would have written had the engine doubted the word
-AUDIO_JUDGED = frozenset({"term-heard-clearly", "term-unknown-word", "term-doubtful-word"})
+AUDIO_JUDGED = frozenset({"term-drug-unconfirmed", "term-heard-clearly", "term-unknown-word", "term-doubtful-word"})
 
 
 def french_key(word: str) -> str:
@@ -233,12 +233,29 @@ def find_terms(
 
 
 def _doubted_by_the_engine(probability: Callable[[int, int], float]) -> Callable[[TermFinding], TermFinding]:
-    """A change stays a change only where the engine doubted what it heard; elsewhere it becomes a flag."""
+    """A change stays a change only where the engine doubted what it heard; elsewhere it becomes a flag.
+
+    A change into a medicine is never made on the text alone, even where the engine doubted the word
+    ("dalazine" heard for mésalazine is one letter from Dalacine): only the audio can confirm it
+    (``transcribe.audio_judge``); until then it is a flag with the medicine as its suggestion.
+    """
 
     def check(finding: TermFinding) -> TermFinding:
         if not finding.change:
             return finding
         heard = probability(finding.start, finding.end)
+        if finding.term.is_drug and finding.code != "same-medicine":
+            params = {"word": finding.word, "term": finding.term.text}
+            return TermFinding(
+                finding.start,
+                finding.end,
+                finding.word,
+                finding.term,
+                finding.score,
+                False,
+                "term-drug-unconfirmed",
+                params,
+            )
         if heard < CHANGE_MAX_PROBABILITY:
             return finding
         if heard < 1.0:
