@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from transcribe.audio import decode_dictation  # noqa: E402
+from transcribe.filing import OUTBOX_MARKER  # noqa: E402
 from transcribe.records import JobState  # noqa: E402
 from transcribe.settings_loading import load_settings  # noqa: E402
 from transcribe.store import open_store  # noqa: E402
@@ -223,7 +224,8 @@ def check(site: Path, settings, dictations: list[Path]) -> list[str]:
         if leftovers:
             problems.append(f"{len(leftovers)} files left in the inbox")
         for folder in ("outbox", "data/drafts", "data/archive"):
-            half = [p for p in (site / folder).rglob("*") if p.is_file() and (p.name.endswith(".tmp") or p.name.startswith("."))]
+            half = [p for p in (site / folder).rglob("*") if p.is_file() and p.name != OUTBOX_MARKER
+                    and (p.name.endswith(".tmp") or p.name.startswith("."))]
             if half:
                 problems.append(f"half-written files in {folder}: {[p.name for p in half[:5]]}")
     finally:

@@ -82,7 +82,11 @@ POSTGRES_URL = os.environ.get("TRANSCRIBE_TEST_POSTGRES_URL",
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    """A real PostgreSQL store in a schema of its own (created by tests/install-system-packages.sh)."""
+    """A real PostgreSQL store in a schema of its own (created by tests/install-system-packages.sh).
+
+    Where there is no server the tests skip, saying why; in CI (``CI=true``) they fail instead, so that
+    a server that did not start cannot silently take the whole PostgreSQL suite with it.
+    """
     import uuid
 
     import sqlalchemy as sa
@@ -92,9 +96,12 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             schema = f"t_{uuid.uuid4().hex[:12]}"
             conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    except Exception as e:  # noqa: BLE001 - no server here: say why and skip
-        pytest.skip(f"no PostgreSQL at {POSTGRES_URL.rsplit('@', 1)[-1]} ({type(e).__name__}); "
-                    "tests/install-system-packages.sh sets it up")
+    except Exception as e:  # noqa: BLE001 - no server here: say why, and skip (fail in CI)
+        reason = (f"no PostgreSQL at {POSTGRES_URL.rsplit('@', 1)[-1]} ({type(e).__name__}); "
+                  "tests/install-system-packages.sh sets it up")
+        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+            pytest.fail(f"{reason} (CI is set: the PostgreSQL tests must run)", pytrace=False)
+        pytest.skip(reason)
     yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     with admin.connect() as conn:
         conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")

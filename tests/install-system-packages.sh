@@ -15,16 +15,23 @@ if [ -n "$packages" ]; then
   $as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends $packages >/dev/null
 fi
-# PostgreSQL for tests/test_postgres.py: role and database transcribe_test on 127.0.0.1:5432
-if command -v pg_lsclusters >/dev/null 2>&1; then
-  cluster=$(pg_lsclusters -h 2>/dev/null | awk 'NR==1 {print $1 " " $2}')
-  if [ -n "$cluster" ]; then
-    $as_root pg_ctlcluster $cluster start 2>/dev/null || true
-    as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
-    for _ in 1 2 3 4 5 6 7 8 9 10; do as_postgres pg_isready -q -h 127.0.0.1 && break; sleep 1; done
-    as_postgres psql -qtAc "SELECT 1 FROM pg_roles WHERE rolname='transcribe_test'" | grep -q 1 \
-      || as_postgres psql -qc "CREATE ROLE transcribe_test LOGIN PASSWORD 'transcribe_test'"
-    as_postgres psql -qtAc "SELECT 1 FROM pg_database WHERE datname='transcribe_test'" | grep -q 1 \
-      || as_postgres psql -qc "CREATE DATABASE transcribe_test OWNER transcribe_test"
-  fi
+# PostgreSQL for tests/test_postgres.py: role and database transcribe_test on 127.0.0.1:5432.
+# A server that does not start is an error here, said loudly: the tests would otherwise skip (and fail in CI).
+fail() { echo "install-system-packages.sh: $*" >&2; exit 1; }
+command -v pg_lsclusters >/dev/null 2>&1 || fail "PostgreSQL is not installed (pg_lsclusters not found): apt-get install postgresql"
+cluster=$(pg_lsclusters -h 2>/dev/null | awk 'NR==1 {print $1 " " $2}')
+[ -n "$cluster" ] || fail "no PostgreSQL cluster: create one with 'pg_createcluster --start 15 main' (your version)"
+as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
+if ! as_postgres pg_isready -q -h 127.0.0.1; then
+  $as_root pg_ctlcluster $cluster start || fail "PostgreSQL cluster $cluster did not start; see its log (pg_lsclusters shows where)"
 fi
+ready=""
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+  if as_postgres pg_isready -q -h 127.0.0.1; then ready=yes; break; fi
+  sleep 1
+done
+[ -n "$ready" ] || fail "PostgreSQL cluster $cluster does not answer on 127.0.0.1:5432 after 20 s; see its log"
+as_postgres psql -qtAc "SELECT 1 FROM pg_roles WHERE rolname='transcribe_test'" | grep -q 1 \
+  || as_postgres psql -qc "CREATE ROLE transcribe_test LOGIN PASSWORD 'transcribe_test'"
+as_postgres psql -qtAc "SELECT 1 FROM pg_database WHERE datname='transcribe_test'" | grep -q 1 \
+  || as_postgres psql -qc "CREATE DATABASE transcribe_test OWNER transcribe_test"

@@ -115,3 +115,25 @@ def test_patients_validate_and_file_from_the_command_line(site: Path, tmp_path: 
     assert list((site / "outbox" / "100001_DUPONT").glob("*_consultation_1.docx"))
     assert "already filed" in transcribe(site, "file", "1").stdout
     assert "nothing waits" in transcribe(site, "file").stdout
+
+
+def test_commands_that_read_a_site_refuse_where_there_is_none(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "home"
+    elsewhere.mkdir()
+    for command in (["jobs"], ["requeue", "1"], ["validate", "1"], ["file"], ["patients", "find", "dupont"],
+                    ["stats"], ["proposals", "list"], ["rerun", "--since", "2024-01-01"], ["audit", "verify"], ["user", "list"]):
+        result = transcribe(elsewhere, *command)
+        assert result.returncode == 2, (command, result.stderr)
+        assert f"no site in {elsewhere}" in result.stderr and "--config" in result.stderr, command
+    assert list(elsewhere.iterdir()) == []  # no empty store was made
+    # from the site folder, or with --config, they work
+    site = tmp_path / "site"
+    site.mkdir()
+    write_config(site, {"asr.beam_size": 2})
+    index = tmp_path / "patients.csv"
+    index.write_text("id,family_name,given_names\n100001,Dupont,Jean\n100003,Durand,Marie-Claire\n")
+    assert transcribe(site, "patients", "import", str(index)).returncode == 0
+    found = transcribe(elsewhere, "--config", str(site / "transcribe.toml"), "patients", "find", "jean dupont")
+    assert found.returncode == 0 and "100001" in found.stdout and "100003" not in found.stdout
+    assert "100003" in transcribe(site, "patients", "find", "Marie").stdout
+    assert transcribe(site, "jobs").returncode == 0

@@ -5,13 +5,15 @@ from __future__ import annotations
 import errno
 import json
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from docx import Document
 
 from transcribe.errors import FilingError, IdentityMismatch, ReviewError
-from transcribe.filing import _place, file_report
+from transcribe.filing import OUTBOX_MARKER, _place, file_report, mark_outbox, outbox_problem
 from transcribe.inbox import Intake
 from transcribe.patients import parse_patient_csv
 from transcribe.records import JobState
@@ -192,4 +194,106 @@ def test_a_pdf_copy_when_enabled(site: Path, recognizer, text_layer) -> None:
     validate_report(settings, store, job.id, validator="s", flags_checked=True)
     filed = file_report(settings, store, text_layer.vocabulary, job.id)
     assert filed.pdf is not None and filed.pdf.read_bytes().startswith(b"%PDF")
+    store.close()
+
+
+def _run_worker_loop(settings: Settings, store: JobStore, recognizer, text_layer, until, timeout_s: float = 60.0):
+    """Run the worker's real loop in a thread until ``until()`` is true or ``timeout_s`` passed; what it raised."""
+    stop = threading.Event()
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            Worker(settings, store, recognizer, text_layer).run(stop)
+        except BaseException as e:  # noqa: BLE001 - the test reports it
+            raised.append(e)
+
+    thread = threading.Thread(target=run, name="test-worker")
+    thread.start()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and thread.is_alive() and not until():
+        time.sleep(0.1)
+    stop.set()
+    thread.join(timeout=60)
+    return raised
+
+
+def _validated(settings: Settings, store: JobStore, recognizer, text_layer, clip: str, patient: str):
+    job = _dictate(settings, store, recognizer, text_layer, {"patient": {"id": patient}}, clip=clip, name=f"{clip}.opus")
+    return validate_report(settings, store, job.id, validator="s", flags_checked=True, text="Examen normal ce jour.")
+
+
+def test_a_worker_files_only_into_an_outbox_marked_as_its_store(site: Path, recognizer, text_layer) -> None:
+    """The fault seen: a worker host without the outbox mounted made one locally and marked the report filed."""
+    settings = make_settings(site, {"worker.filing_retry_s": 0.0})
+    store = open_store(settings.store_url)
+    store.import_patients(parse_patient_csv(PATIENTS_CSV)[0])
+    job = _validated(settings, store, recognizer, text_layer, "fr-mg-001", "100001")
+    problem = outbox_problem(settings, store)
+    assert problem is not None and "not found" in problem
+    raised = _run_worker_loop(settings, store, recognizer, text_layer, until=lambda: False, timeout_s=2.0)
+    assert not raised
+    assert not settings.paths.outbox.exists()  # nothing made on a disk nobody reads
+    assert store.get(job.id).state is JobState.VALIDATED
+    assert mark_outbox(settings, store) is None  # what `transcribe serve` does on the front host
+    assert outbox_problem(settings, store) is None
+    raised = _run_worker_loop(settings, store, recognizer, text_layer,
+                              until=lambda: store.get(job.id).state is JobState.FILED)
+    assert not raised and store.get(job.id).state is JobState.FILED
+    assert list((settings.paths.outbox / "100001_DUPONT").glob(f"*_{job.id}.docx"))
+    # serve's worker marks the outbox again when the marker is gone (it could not write it at start)
+    marker = settings.paths.outbox / OUTBOX_MARKER
+    marker.unlink()
+    validate_report(settings, store, job.id, validator="s", text="Texte corrigé une fois.")
+    assert Worker(settings, store, recognizer, text_layer).file_waiting() == []
+    assert Worker(settings, store, recognizer, text_layer, front_host=True).file_waiting() == [job.id]
+    assert marker.is_file() and store.get(job.id).state is JobState.FILED
+    # an outbox marked by another store is never filed into, by the loop or by hand
+    marker.write_text(json.dumps({"store_id": "0" * 32, "store": "postgresql://elsewhere/records"}))
+    validate_report(settings, store, job.id, validator="s", text="Texte corrigé.")
+    assert mark_outbox(settings, store) is not None and "elsewhere" in marker.read_text()  # left as it is
+    raised = _run_worker_loop(settings, store, recognizer, text_layer, until=lambda: False, timeout_s=2.0)
+    assert not raised and store.get(job.id).state is JobState.VALIDATED
+    with pytest.raises(FilingError, match="names another job store"):
+        file_report(settings, store, text_layer.vocabulary, job.id)
+    store.close()
+
+
+def test_two_hosts_filing_the_same_report_at_once(site_store, recognizer, text_layer) -> None:
+    """The fault seen: the second host met the unique constraint on its filing record, and its loop died."""
+    settings, store = site_store
+    job = _validated(settings, store, recognizer, text_layer, "fr-mg-001", "100003")
+    other_host = open_store(settings.store_url)
+    # this host found the report not filed yet and placed its files...
+    placed = _place(settings, store, text_layer.vocabulary, job, store.report(job.id), store.patient("100003"))
+    # ...while the other host filed it whole
+    theirs = file_report(settings, other_host, text_layer.vocabulary, job.id)
+    assert theirs.docx == placed.docx and not theirs.already_filed
+    # this host records its filing now: the report is already filed, and nothing is raised
+    assert not store.record_filing(job.id, 1, patient_id="100003", docx_path=placed.docx, pdf_path=None,
+                                   sidecar_path=placed.sidecar)
+    assert store.get(job.id).state is JobState.FILED
+    assert [e[1] for e in store.events(job.id)].count("filed") == 1
+    assert file_report(settings, store, text_layer.vocabulary, job.id).already_filed
+    other_host.close()
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed (apt-get install libreoffice-writer)")
+def test_a_libreoffice_timeout_keeps_the_error_and_the_filing_loop_goes_on(site: Path, recognizer, text_layer) -> None:
+    """The fault seen: a LibreOffice that did not answer in time raised out of the filing loop and stopped it."""
+    settings = make_settings(site, {"filing.pdf": True, "filing.pdf_timeout_s": 0.001, "worker.filing_retry_s": 0.0})
+    store = open_store(settings.store_url)
+    store.import_patients(parse_patient_csv(PATIENTS_CSV)[0])
+    first = _validated(settings, store, recognizer, text_layer, "fr-mg-001", "100001")
+    second = _validated(settings, store, recognizer, text_layer, "fr-cardio-01", "100003")
+    mark_outbox(settings, store)
+
+    def both_kept_their_error() -> bool:
+        return all(store.get(j.id).filing_error for j in (first, second))
+
+    raised = _run_worker_loop(settings, store, recognizer, text_layer, until=both_kept_their_error)
+    assert not raised, raised  # the loop went on: both reports were tried
+    for job in (first, second):
+        waiting = store.get(job.id)
+        assert waiting.state is JobState.VALIDATED and "LibreOffice did not convert" in (waiting.filing_error or "")
     store.close()

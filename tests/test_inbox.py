@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,128 @@ def test_urgent_dictations_are_taken_first(settings: Settings, store: JobStore) 
     Intake(settings, store).take(urgent)
     claimed = store.claim_next(this_worker(), 60)
     assert claimed is not None and claimed.original_name == "urgent.opus"
+
+
+class _Clock:
+    """The intake's clock, moved by the test (the files are real, the waiting is not)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _sidecar_of(path: Path, content: dict) -> Path:
+    sidecar = path.with_suffix(".json")
+    sidecar.write_text(json.dumps(content))
+    return sidecar
+
+
+def test_a_dictation_waits_for_the_sidecar_its_recorder_writes_after_it(site) -> None:
+    """The fault seen: a sidecar written a moment after the audio was never read, and stayed in the inbox."""
+    from transcribe.store import open_store
+
+    from .conftest import make_settings
+
+    settings = make_settings(site, {"intake.sidecar_wait_s": 5.0})
+    store = open_store(settings.store_url)
+    clock = _Clock()
+    intake = Intake(settings, store, clock=clock)
+    audio = copy_into(dictation("fr-mg-001"), settings.paths.inbox / "dr-a", "0412.opus")
+    assert intake.step() == []
+    clock.now += 2  # complete, but its sidecar may still come
+    assert intake.step() == [] and audio.exists()
+    sidecar = _sidecar_of(audio, {"patient": {"id": "100001"}, "worktype": "letter"})
+    clock.now += 0.1
+    assert intake.step() == []  # the sidecar has just been written: it must be complete first
+    clock.now += 1
+    (job,) = intake.step()
+    assert job.metadata["identity"]["patient_id"] == "100001" and job.worktype == "letter"
+    assert not sidecar.exists() and job.audio_path.with_suffix(".json").is_file()
+    alone = copy_into(dictation("en-gp-001"), settings.paths.inbox / "dr-a", "0413.opus")  # no sidecar comes
+    intake.sweep()  # what the watcher's event does
+    clock.now += 4.9
+    assert intake.step() == [] and alone.exists()
+    clock.now += 0.2
+    (other,) = intake.step()
+    assert other.metadata is None and not alone.exists()
+    store.close()
+
+
+def test_a_sidecar_that_comes_after_its_dictation_was_taken_is_attached_while_it_waits(settings: Settings,
+                                                                                       store: JobStore) -> None:
+    clock = _Clock()
+    intake = Intake(settings, store, clock=clock)
+    audio = copy_into(dictation("fr-mg-001"), settings.paths.inbox / "dr-a", "0412.opus")
+    intake.step()
+    clock.now += 1
+    (job,) = intake.step()  # intake.sidecar_wait_s = 0: taken at once
+    assert job.metadata is None
+    sidecar = _sidecar_of(audio, {"patient": {"id": "100001"}, "priority": "urgent", "author": "dr-b"})
+    intake.sweep()  # what the watcher's event does
+    clock.now += 1
+    intake.step()
+    attached = store.get(job.id)
+    assert attached.metadata["identity"]["patient_id"] == "100001"
+    assert (attached.priority, attached.author, attached.state) == ("urgent", "dr-b", JobState.QUEUED)
+    assert not sidecar.exists() and job.audio_path.with_suffix(".json").is_file()
+    assert "sidecar-attached" in [e[1] for e in store.events(job.id)]
+
+
+def test_a_sidecar_that_comes_after_the_transcription_started_is_reported(settings: Settings, store: JobStore) -> None:
+    from transcribe.store import this_worker
+
+    clock = _Clock()
+    intake = Intake(settings, store, clock=clock)
+    audio = copy_into(dictation("fr-mg-001"), settings.paths.inbox / "dr-a", "0412.opus")
+    intake.step()
+    clock.now += 1
+    (job,) = intake.step()
+    assert store.claim_next(this_worker(), 60) is not None  # a worker took it at once
+    sidecar = _sidecar_of(audio, {"patient": {"id": "100001"}})
+    intake.sweep()
+    clock.now += 1
+    intake.step()
+    assert not sidecar.exists() and store.get(job.id).metadata is None
+    (kept,) = settings.paths.quarantine.glob(f"job{job.id}_0412.json")
+    record = json.loads(kept.with_name(kept.name + ".error.json").read_text())
+    assert record["kind"] == "late-sidecar" and "transcribing" in record["error"] and record["job_id"] == job.id
+    assert "sidecar-too-late" in [e[1] for e in store.events(job.id)]
+
+
+def test_an_orphan_sidecar_is_set_aside_with_its_reason(settings: Settings, store: JobStore) -> None:
+    from transcribe.inbox import ORPHAN_SIDECAR_S
+
+    clock = _Clock()
+    intake = Intake(settings, store, clock=clock)
+    folder = settings.paths.inbox / "dr-a"
+    folder.mkdir(parents=True)
+    orphan = _sidecar_of(folder / "0414.opus", {"worktype": "letter"})
+    first = _sidecar_of(folder / "0415.opus", {"worktype": "note"})  # its dictation is still being uploaded
+    (folder / "0415.opus.part").write_bytes(b"partial")
+    intake.step()
+    clock.now += ORPHAN_SIDECAR_S - 1  # the recorder may write the sidecar first: it waits for its audio
+    intake.step()
+    assert orphan.exists() and first.exists()
+    clock.now += 2
+    intake.step()
+    assert not orphan.exists() and first.exists()
+    (kept,) = settings.paths.quarantine.glob("*0414.json")
+    record = json.loads(kept.with_name(kept.name + ".error.json").read_text())
+    assert record["kind"] == "orphan-sidecar" and "dr-a/0414.json" in record["error"] and record["what_to_do"]
+    # the batch, which runs without the watcher, sets old orphans aside too
+    late = _sidecar_of(folder / "0416.opus", {})
+    old = time.time() - ORPHAN_SIDECAR_S - 5
+    os.utime(late, (old, old))
+    Intake(settings, store).take_settled()
+    assert not late.exists() and list(settings.paths.quarantine.glob("*0416.json"))
+
+
+def test_a_duplicate_takes_its_sidecar_to_quarantine_too(settings: Settings, store: JobStore) -> None:
+    intake = Intake(settings, store)
+    assert intake.take(copy_into(dictation("fr-mg-001"), settings.paths.inbox, "one.opus")) is not None
+    again = copy_into(dictation("fr-mg-001"), settings.paths.inbox, "again.opus")
+    sidecar = _sidecar_of(again, {"priority": "urgent"})
+    assert intake.take(again) is None
+    assert not sidecar.exists() and list(settings.paths.quarantine.glob("*again.json"))

@@ -98,3 +98,21 @@ def test_accounts_patients_and_work_in_progress_on_postgresql(postgres_url: str)
     workspace.save(job.id, user.id, WorkState(resolved=[1, 2], patient_id="1"))
     assert workspace.load(job.id).resolved == [1, 2] and workspace.holder(job.id) == "anne"
     store.close()
+
+
+def test_without_a_server_the_postgresql_tests_skip_here_and_fail_in_ci(tmp_path: Path) -> None:
+    """CI must not lose the PostgreSQL suite silently when its server did not start."""
+    unreachable = "postgresql+psycopg://nobody:nothing@127.0.0.1:9/none"  # the discard port: nothing listens
+    test = "tests/test_postgres.py::test_the_audit_chain_holds_with_concurrent_writers"
+    base = {k: v for k, v in os.environ.items() if k != "CI"}
+    base["TRANSCRIBE_TEST_POSTGRES_URL"] = unreachable
+
+    def run(**extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test, "-rs"],
+                              cwd=Path(__file__).resolve().parent.parent, env={**base, **extra},
+                              capture_output=True, text=True, timeout=300)
+
+    here = run()
+    assert here.returncode == 0 and "1 skipped" in here.stdout, here.stdout
+    in_ci = run(CI="true")
+    assert in_ci.returncode == 1 and "CI is set" in in_ci.stdout, in_ci.stdout

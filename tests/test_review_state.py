@@ -11,16 +11,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pathlib import Path
+
+from transcribe.anchors import follow_loosely
 from transcribe.errors import ReviewError
 from transcribe.records import Edit
+from transcribe.review.annotated import annotated_blocks
 from transcribe.review_state import (
     AnchorLost,
     Block,
     DraftMaterial,
+    LockHeld,
     WorkState,
+    apply_suggestion,
     choose_reading,
     current_layout,
     editable_blocks,
+    replace_text,
     revert_edit,
     still_ambiguous,
     take_typed_blocks,
@@ -127,3 +134,107 @@ def test_a_doubtful_dose_typed_again_by_hand_is_no_longer_ambiguous() -> None:
     assert still_ambiguous(draft, state, None) == [0]
     take_typed_blocks(draft, state, None, [Block("body", "", "paracétamol 500 mg trois fois")])
     assert still_ambiguous(draft, state, None) == []
+
+
+# --- the review screen's help: suggestions, find and replace, words linked to the audio, the lock ----------
+def test_a_suggestion_replaces_only_its_word_even_when_the_flag_spans_a_comma() -> None:
+    """Seen: the flag of "hydroxysine" stood on ", hydroxysine" (the comma came from "virgule")."""
+    source = "kardégic virgule hydroxysine 25 mg"
+    edits = (Edit(8, 16, " virgule", ",", "command"),)
+    flag = {"start": 8, "end": 28, "kind": "term", "reason": "", "suggestion": "hydroxyzine",
+            "code": "term-drug-unconfirmed", "params": {"word": "hydroxysine", "term": "hydroxyzine"}}
+    draft = DraftMaterial(source, edits, (flag,), "fr", ())
+    state = WorkState()
+    assert apply_suggestion(draft, state, None, 0) == "hydroxyzine"
+    assert state.blocks[0].text == "kardégic, hydroxyzine 25 mg" and 0 in state.resolved
+    revert_edit(draft, state, 0, undo=False)  # the comma's own change still stands where it was
+    assert state.blocks[0].text == "kardégic virgule hydroxyzine 25 mg"
+
+
+def test_a_suggestion_is_refused_once_its_word_was_rewritten() -> None:
+    flag = {"start": 0, "end": 5, "kind": "term", "reason": "", "suggestion": "fissures",
+            "params": {"word": "Fures"}}
+    draft = DraftMaterial("Fures aux genoux", (), (flag,), "fr", ())
+    state = WorkState()
+    editable_blocks(draft, state, None)
+    take_typed_blocks(draft, state, None, [Block("body", "", "Fissures aux genoux")])
+    with pytest.raises(AnchorLost):
+        apply_suggestion(draft, state, None, 0)
+    fresh = WorkState()
+    assert apply_suggestion(draft, fresh, None, 0) == "Fissures"  # a capital at the start stays
+
+
+def test_replace_acts_on_the_text_as_typing_would_and_anchors_follow() -> None:
+    draft = material()
+    state = WorkState()
+    assert replace_text(draft, state, None, "BISOPROLOL", "nébivolol") == 1  # any case, on the text itself
+    assert state.blocks[0].text == "Kardégic 75 mg, nébivolol 5 mg"
+    revert_edit(draft, state, 1, undo=False)  # the "5" moved with the replacement before it
+    assert state.blocks[0].text == "Kardégic 75 mg, nébivolol cinq mg"
+    assert replace_text(draft, state, None, "mg", "milligrammes", at=(0, 12)) == 1  # only the one there
+    assert state.blocks[0].text == "Kardégic 75 milligrammes, nébivolol cinq mg"
+    with pytest.raises(ReviewError):
+        replace_text(draft, state, None, "mg", "x", at=(0, 3))
+
+
+def test_heard_words_keep_their_place_in_the_audio_when_corrected_by_hand() -> None:
+    assert follow_loosely("vu hydroxizine ce jour", "vu hydroxyzine jour", [(3, 14), (15, 17), (18, 22)]) == [
+        (3, 14), None, (15, 19)]
+    words = ((0, 8, 0.0, 0.5, 0.9), (9, 11, 0.5, 0.8, 0.9), (12, 14, 0.8, 1.0, 0.3), (16, 26, 1.2, 1.9, 0.9),
+             (27, 31, 2.0, 2.3, 0.9), (32, 34, 2.3, 2.5, 0.9))
+    draft = DraftMaterial(SOURCE, EDITS, (), "fr", words)
+    state = WorkState()
+    editable_blocks(draft, state, None)
+    take_typed_blocks(draft, state, None, [Block("body", "", "Kardégic 75 mg, bisoprolol 5 mg le soir")])
+    blocks, _ = annotated_blocks(draft, state, None)
+    pieces = {p["text"]: p for p in blocks[0]["pieces"] if p["text"].strip()}
+    assert pieces["bisoprolol"]["start"] == 1.2 and pieces["5"]["start"] == 2.0 and pieces["5"]["edit"] == 1
+    assert pieces["mg,"]["low"] and "start" not in pieces["soir"]  # typed by her: no time
+    assert "".join(p["text"] for p in blocks[0]["pieces"]) == state.blocks[0].text
+
+
+def test_the_lock_is_a_short_lease_taken_over_with_a_reason_and_saves_say_who(store) -> None:
+    from transcribe.accounts import Accounts
+    from transcribe.review_state import LOCK_S, Workspace
+
+    anne = Accounts(store).add_user("anne", "correct horse battery", "secretary")
+    bea = Accounts(store).add_user("bea", "correct horse battery", "secretary")
+    job, _ = store.receive(audio_sha256="d" * 64, author="dr", original_name="a.wav", audio_path=Path("/a"))
+    now = [1000.0]
+    workspace = Workspace(store, clock=lambda: now[0])
+    assert workspace.holder(job.id) is None and workspace.last_save(job.id) is None
+    workspace.save(job.id, anne.id, WorkState())
+    assert workspace.holder(job.id) == "anne" and workspace.last_save(job.id) == (1000.0, anne.id)
+    with pytest.raises(LockHeld):
+        workspace.lock(job.id, bea.id)
+    now[0] += LOCK_S - 1
+    workspace.save(job.id, anne.id, WorkState())  # each change renews the lease
+    now[0] += LOCK_S - 1
+    assert workspace.holder(job.id) == "anne"
+    now[0] += 2  # she stopped working: the report is free again
+    assert workspace.holder(job.id) is None
+    workspace.lock(job.id, bea.id)
+    assert workspace.take_over(job.id, anne.id) == "bea" and workspace.holder(job.id) == "anne"
+    assert LOCK_S <= 5 * 60
+
+
+def test_identity_evidence_and_conflicts_read_in_french() -> None:
+    from datetime import date
+
+    from transcribe.patients import DictatedIdentity, PatientRecord, identity_conflicts, rank_candidates
+    from transcribe.review.wording import identity_words
+
+    patient = PatientRecord("100001", "Dupont", "Jean", date(1950, 3, 12))
+    sentences = []
+    for identity in (DictatedIdentity("sidecar", "100001"),
+                     DictatedIdentity("dictated", None, "Dupont", "Jean", date(1950, 3, 12)),
+                     DictatedIdentity("dictated", None, "Jean", "Dupont", None),
+                     DictatedIdentity("filename", None, "Dupond", "Jean", date(1950, 3, 13))):
+        sentences += [e for c in rank_candidates(identity, [patient]) for e in c.evidence]
+    sentences += identity_conflicts(DictatedIdentity("sidecar", "100002", "Durand", "Marie", date(1962, 4, 3)), patient)
+    assert len(sentences) >= 7
+    for sentence in sentences:
+        french = identity_words(sentence, "fr")
+        assert french != sentence, sentence
+        assert not {"the", "name", "matches", "birth", "given"} & set(french.replace(",", " ").split()), french
+        assert identity_words(sentence, "en") == sentence

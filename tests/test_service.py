@@ -40,7 +40,10 @@ def test_a_dropped_dictation_becomes_a_draft_and_a_bad_one_is_quarantined(settin
     assert "artérielle" in (folder / "draft.txt").read_text()
     assert json.loads((folder / "transcript.json").read_text())["segments"][0]["words"]
     kept = quarantined[0]  # type: ignore[index]
-    assert kept.audio_path.parent == settings.paths.quarantine and kept.audio_path.read_bytes() == bad.read_bytes()
+    assert kept.audio_path.is_relative_to(settings.paths.archive) and kept.audio_path.read_bytes() == bad.read_bytes()
+    assert (settings.paths.quarantine / f"job{kept.id}_scan.mp3").read_bytes() == bad.read_bytes()  # a copy
+    marker = json.loads((settings.paths.outbox / ".transcribe-outbox").read_text())  # the front host's outbox
+    assert marker["store"] == str(settings.store_url) and len(marker["store_id"]) == 32
     assert serve.running()  # the bad file did not stop the service
     assert serve.stop() == 0  # SIGTERM: a clean stop
     assert not any(settings.paths.inbox.rglob("*.*")), "everything was taken out of the inbox"

@@ -61,8 +61,12 @@ def test_a_store_made_by_an_older_version_is_migrated(tmp_path: Path) -> None:
     migrated = open_store(url)
     assert migrated.schema_version() == MIGRATIONS[-1][0]
     job = migrated.get(1)
-    assert job.author == "dr" and job.vocabulary_version is None and job.flag_count == 0
+    assert job.author == "dr" and job.vocabulary_version is None and job.flag_count == 0 and job.next_try_at is None
+    identifier = migrated.store_id()
     migrated.close()
+    again = open_store(url)
+    assert again.store_id() == identifier and len(identifier) == 32  # the same store, seen from anywhere
+    again.close()
 
 
 def test_sqlite_runs_in_wal_mode(store: JobStore) -> None:  # the embedded default
@@ -178,9 +182,89 @@ def test_requeue_only_a_quarantined_job(engine_store: JobStore) -> None:
         store.requeue(job_id, audio_path=Path("/a"))
     me = this_worker()
     store.claim_next(me, 60)
-    store.quarantine(job_id, error="bad", audio_path=Path("/q/x.wav"))
+    assert store.quarantine(job_id, me, error="bad")
+    assert store.get(job_id).audio_path == Path("/archive/1.wav")  # the audio stays in the archive
     job = store.requeue(job_id, audio_path=Path("/archive/x.wav"))
     assert (job.state, job.attempts, job.audio_path) == (JobState.QUEUED, 0, Path("/archive/x.wav"))
+    with pytest.raises(StoreError, match="is queued: not quarantined"):
+        store.requeue(job_id, audio_path=Path("/archive/x.wav"))
+
+
+def test_a_worker_whose_lease_ran_out_cannot_change_a_job_another_worker_took(store_url: str) -> None:
+    """The fault seen: a stale worker quarantined a job that another worker had already drafted."""
+    now = [1000.0]
+    store = JobStore(store_url, clock=lambda: now[0])
+    store.migrate()
+    job_id = _receive(store, 1)
+    stale, fresh = WorkerIdentity("host-a", 1, "stale"), WorkerIdentity("host-b", 2, "fresh")
+    assert store.claim_next(stale, lease_s=30) is not None
+    now[0] += 31
+    assert store.release_abandoned() == [job_id]  # host-a stopped renewing: its job goes back
+    assert store.claim_next(fresh, lease_s=30) is not None
+    kwargs = dict(duration_s=3.0, language="fr", model="m", options={}, outputs={"text": Path("/d/draft.txt")})
+    assert store.mark_drafted(job_id, fresh, **kwargs)
+    assert not store.quarantine(job_id, stale, error="the engine failed")  # too late: refused, nothing changes
+    assert not store.mark_failed(job_id, stale, "the engine failed", retry_in_s=60)
+    assert not store.renew_lease(job_id, stale, 30)
+    job = store.get(job_id)
+    assert (job.state, job.error, job.next_try_at) == (JobState.DRAFTED, None, None)
+    assert [e[1] for e in store.events(job_id)] == ["received", "claimed", "released", "claimed", "drafted"]
+    # a worker's own claim cannot quarantine a job that is no longer being transcribed either
+    assert not store.quarantine(job_id, fresh, error="late")
+    store.close()
+
+
+def test_a_failed_job_is_not_claimed_again_before_its_next_try(store_url: str) -> None:
+    now = [1000.0]
+    store = JobStore(store_url, clock=lambda: now[0])
+    store.migrate()
+    job_id = _receive(store, 1)
+    me = this_worker()
+    assert store.claim_next(me, 60) is not None
+    assert store.mark_failed(job_id, me, "attempt 1 of 3: CUDA out of memory", retry_in_s=60)
+    job = store.get(job_id)
+    assert job.state is JobState.QUEUED and job.next_try_at is not None and job.next_try_at.timestamp() == 1060.0
+    assert store.claim_next(me, 60) is None and store.claim(job_id, me, 60) is None  # waiting for its next try
+    now[0] += 59
+    assert store.claim_next(me, 60) is None
+    now[0] += 1
+    again = store.claim_next(me, 60)
+    assert again is not None and again.id == job_id and again.attempts == 2
+    events = store.events(job_id)
+    assert ("failed", "attempt 1 of 3: CUDA out of memory") in [(e[1], e[3]) for e in events]  # the reason is kept
+    store.close()
+
+
+def test_state_changes_say_clearly_when_the_job_is_not_where_they_start(engine_store: JobStore) -> None:
+    store = engine_store
+    job_id = _receive(store, 1)
+    for change, pattern in (
+        (lambda: store.return_to_author(job_id, "?", "anne"), "is queued: only a draft waiting for review"),
+        (lambda: store.resubmit(job_id, "dr"), "is queued: not returned"),
+        (lambda: store.queue_again(job_id, "admin", "new vocabulary"), "is queued: only a draft not yet validated"),
+    ):
+        with pytest.raises(StoreError, match=pattern):
+            change()
+    assert store.get(job_id).state is JobState.QUEUED
+    with pytest.raises(JobNotFound):
+        store.requeue(99, audio_path=Path("/a"))
+
+
+def test_a_filing_recorded_twice_is_taken_as_already_filed(engine_store: JobStore) -> None:
+    """Two hosts filing the same report: the second one's record meets the first one's, and does not raise."""
+    store = engine_store
+    job_id = _receive(store, 1)
+    me = this_worker()
+    store.claim_next(me, 60)
+    kwargs = dict(duration_s=3.0, language="fr", model="m", options={}, outputs={"text": Path("/d/draft.txt")})
+    assert store.mark_drafted(job_id, me, **kwargs)
+    store.validate(job_id, text="RAS.", patient_id="1", validated_by="anne", worktype="note", language="fr",
+                   identity_confirmed_by=None, copies=[])
+    where = dict(patient_id="1", docx_path=Path("/o/a.docx"), pdf_path=None, sidecar_path=Path("/o/a.json"))
+    assert store.record_filing(job_id, 1, **where)
+    assert not store.record_filing(job_id, 1, **where)  # the other host's: no IntegrityError
+    assert store.get(job_id).state is JobState.FILED
+    assert [e[1] for e in store.events(job_id)].count("filed") == 1
 
 
 def test_unknown_job(engine_store: JobStore) -> None:

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 from docx import Document
 
 from transcribe.asr import SpeechRecognizer
-from transcribe.inbox import Intake
+from transcribe.inbox import Intake, archive_path
+from transcribe.models import BUNDLED, resolve_model
 from transcribe.records import JobState, transcript_from_json
-from transcribe.settings import Settings
-from transcribe.store import JobStore
-from transcribe.worker import Worker, requeue
+from transcribe.schema import jobs
+from transcribe.settings import AsrSettings, Settings
+from transcribe.store import JobStore, this_worker
+from transcribe.worker import Worker, load_recognizer, requeue
 
-from .conftest import copy_into, dictation
+from .conftest import copy_into, dictation, make_settings
 
 
 def _drop_and_run(settings: Settings, store: JobStore, recognizer: SpeechRecognizer, text_layer, source: Path,
@@ -141,10 +144,13 @@ def test_a_bad_file_is_quarantined_with_a_reason_and_the_next_one_still_runs(
     bad, outcome = _drop_and_run(settings, store, recognizer, text_layer, notes)
     assert bad.state is JobState.QUARANTINED and outcome.state is JobState.QUARANTINED
     assert "not an audio file" in (bad.error or "") and "What to do" in (bad.error or "")
+    archived = archive_path(settings.paths.archive, bad.audio_sha256, "notes.wav")
+    assert bad.audio_path == archived and archived.read_bytes() == notes.read_bytes()  # the archive is never touched
     kept = settings.paths.quarantine / f"job{bad.id}_notes.wav"
-    assert kept.read_bytes() == notes.read_bytes()  # the original is kept, unchanged
+    assert kept.read_bytes() == notes.read_bytes()  # a copy, for the person who looks into quarantine/
     record = json.loads(kept.with_name(kept.name + ".error.json").read_text())
     assert record["kind"] == "audio-unreadable" and record["job_id"] == bad.id and record["what_to_do"]
+    assert record["archived"] == str(archived)
     good, _ = _drop_and_run(settings, store, recognizer, text_layer, dictation("fr-mg-001"))
     assert good.state is JobState.DRAFTED
 
@@ -154,10 +160,11 @@ def test_requeue_brings_a_quarantined_job_back(settings: Settings, store: JobSto
     notes = tmp_path / "bad.wav"
     notes.write_text("not audio")
     bad, _ = _drop_and_run(settings, store, recognizer, text_layer, notes)
+    assert list(settings.paths.quarantine.glob(f"job{bad.id}_*"))
     job = requeue(settings, store, bad.id)
-    assert job.state is JobState.QUEUED and job.audio_path.exists()
+    assert job.state is JobState.QUEUED and job.audio_path == bad.audio_path and job.audio_path.exists()
     assert job.audio_path.parent.parent == settings.paths.archive
-    assert not list(settings.paths.quarantine.glob(f"job{bad.id}_*"))
+    assert not list(settings.paths.quarantine.glob(f"job{bad.id}_*"))  # the copy and its record are gone
     outcome = Worker(settings, store, recognizer, text_layer).run_next()
     assert outcome is not None and outcome.state is JobState.QUARANTINED  # still not audio
     with pytest.raises(Exception, match="not quarantined"):
@@ -165,28 +172,83 @@ def test_requeue_brings_a_quarantined_job_back(settings: Settings, store: JobSto
             copy_into(dictation("en-gp-001"), settings.paths.inbox)).id)
 
 
-class _FailingEngine:
-    """Stands in for the GPU/driver fault we cannot cause here: the engine raises on transcribe."""
+def test_a_job_quarantined_by_an_earlier_version_goes_back_to_the_archive_on_requeue(
+        settings: Settings, store: JobStore) -> None:
+    """Earlier versions moved the audio out of the archive into quarantine/: requeue puts it back."""
+    job = Intake(settings, store).take(copy_into(dictation("en-gp-001"), settings.paths.inbox))
+    assert job is not None
+    archived = job.audio_path
+    me = this_worker()
+    assert store.claim_next(me, 60) is not None and store.quarantine(job.id, me, error="old")
+    moved = settings.paths.quarantine / f"job{job.id}_en-gp-001.opus"
+    moved.parent.mkdir(parents=True, exist_ok=True)
+    archived.rename(moved)
+    with store.transaction() as conn:  # where an earlier version recorded it
+        conn.execute(jobs.update().where(jobs.c.id == job.id).values(audio_path=str(moved)))
+    again = requeue(settings, store, job.id)
+    assert again.state is JobState.QUEUED and again.audio_path == archived and archived.is_file()
+    assert not moved.exists()
 
-    def __init__(self, real: SpeechRecognizer) -> None:
-        self.real = real
-        self.calls = 0
 
-    def transcribe(self, audio, options):  # noqa: ANN001
-        from transcribe.errors import TranscriptionFailed
+@pytest.fixture(scope="module")
+def broken_recognizer(tmp_path_factory: pytest.TempPathFactory) -> SpeechRecognizer:
+    """The real bundled model, from a folder whose tokenizer lost its start-of-transcript token.
 
-        self.calls += 1
-        raise TranscriptionFailed("the speech engine failed (CUDA error: out of memory)")
+    faster-whisper loads it, detects languages with it, and fails inside every transcription: a real
+    engine failure on good audio, as a broken model install or a GPU fault gives.
+    """
+    good = resolve_model(BUNDLED, models_dir=Path("models"), cache_dir=Settings().asr.model_cache)
+    folder = tmp_path_factory.mktemp("broken-model")
+    source = Path(good.load_from)
+    for name in ("config.json", "vocabulary.txt"):
+        shutil.copyfile(source / name, folder / name)
+    (folder / "model.bin").symlink_to(source / "model.bin")
+    tokenizer = json.loads((source / "tokenizer.json").read_text())
+    tokenizer["added_tokens"] = [t for t in tokenizer["added_tokens"] if t["content"] != "<|startoftranscript|>"]
+    (folder / "tokenizer.json").write_text(json.dumps(tokenizer))
+    return load_recognizer(Settings(asr=AsrSettings(model=str(folder))))
 
 
-def test_a_failing_stage_is_retried_then_quarantined(settings: Settings, store: JobStore,
-                                                     recognizer: SpeechRecognizer, text_layer) -> None:
-    engine = _FailingEngine(recognizer)
-    worker = Worker(settings, store, engine, text_layer)  # type: ignore[arg-type]
+def test_a_failing_engine_is_retried_after_growing_waits_then_quarantined(
+        site: Path, text_layer, broken_recognizer: SpeechRecognizer) -> None:
+    """A transient fault must not quarantine a good dictation within seconds: each retry waits longer."""
+    now = [1_000_000.0]
+    settings = make_settings(site, {"worker.retry_base_s": 30.0, "worker.retry_max_s": 45.0})
+    store = JobStore(settings.store_url, clock=lambda: now[0])
+    store.migrate()
+    worker = Worker(settings, store, broken_recognizer, text_layer)
     job = Intake(settings, store).take(copy_into(dictation("fr-mg-001"), settings.paths.inbox))
     assert job is not None
-    states = [worker.run_next().state for _ in range(settings.worker.max_attempts)]  # type: ignore[union-attr]
-    assert states == [JobState.QUEUED] * (settings.worker.max_attempts - 1) + [JobState.QUARANTINED]
-    final = store.get(job.id)
-    assert final.attempts == settings.worker.max_attempts and "after 3 attempts" in (final.error or "")
+    received = job.audio_path.read_bytes()
+
+    first = worker.run_next()
+    assert first is not None and first.state is JobState.QUEUED
+    assert "the speech engine failed" in (first.error or "")  # the engine's own failure, not a bug of ours
+    assert worker.run_next() is None  # not claimable before its next try
+    now[0] += 29
     assert worker.run_next() is None
+    now[0] += 2
+    second = worker.run_next()
+    assert second is not None and second.state is JobState.QUEUED
+    now[0] += 44  # twice 30 s, but at most retry_max_s = 45 s
+    assert worker.run_next() is None
+    now[0] += 2
+    third = worker.run_next()
+    assert third is not None and third.state is JobState.QUARANTINED
+
+    final = store.get(job.id)
+    assert final.attempts == 3 and "after 3 attempts" in (final.error or "")
+    assert "the speech engine failed" in (final.error or "") and "internal error" not in (final.error or "")
+    failures = [detail or "" for _, event, _, detail in store.events(job.id) if event == "failed"]
+    assert len(failures) == 2  # the reason of each attempt is kept in the job's history
+    assert failures[0].startswith("attempt 1 of 3: the speech engine failed") and failures[0].endswith("in 30 s")
+    assert failures[1].startswith("attempt 2 of 3: the speech engine failed") and failures[1].endswith("in 45 s")
+    assert final.audio_path == job.audio_path and final.audio_path.read_bytes() == received  # archive untouched
+    kept = settings.paths.quarantine / f"job{job.id}_fr-mg-001.opus"
+    record = json.loads(kept.with_name(kept.name + ".error.json").read_text())
+    assert record["kind"] == "transcription-failed" and record["attempts"] == 3
+    assert record["earlier_errors"] == failures and kept.read_bytes() == received
+    assert worker.run_next() is None
+    requeued = requeue(settings, store, job.id)
+    assert requeued.state is JobState.QUEUED and requeued.audio_path.read_bytes() == received and not kept.exists()
+    store.close()

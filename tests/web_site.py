@@ -118,3 +118,26 @@ def _login(browser, site: Site, username: str):
 def _open_review(page, site: Site, job_id: int) -> None:
     page.goto(f"{site.url}/review/{job_id}")
     page.wait_for_selector("body[data-ready='1']", timeout=20000)
+
+
+REPORT_TEXT = "Array.from(document.querySelectorAll('#report .block-text')).map(b => ReviewText.textOf(b)).join('\\n')"
+
+
+def _report_text(page) -> str:
+    """The report as the review screen holds it: its blocks' plain text, one after the other."""
+    return page.evaluate(REPORT_TEXT)
+
+
+def _type_at_end(page, text: str, block: int = 0) -> None:
+    """Put the caret at the end of a block of the report (as a click there does), and type."""
+    page.locator(f"#block-{block}").focus()
+    page.evaluate(f"(b => ReviewText.select(b, ReviewText.textOf(b).length, ReviewText.textOf(b).length))"
+                  f"(document.getElementById('block-{block}'))")
+    page.keyboard.type(text)
+
+
+def _validate(page) -> None:
+    """Validate and file: the button, then the confirmation (the document as it will be filed)."""
+    page.click("#validate")
+    page.wait_for_selector("#document-dialog[open] #document-confirm:not([hidden])", timeout=20000)
+    page.click("#document-confirm")

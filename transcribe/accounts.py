@@ -31,7 +31,20 @@ _HASHER = PasswordHasher()
 
 
 class LoginRefused(ReviewError):
-    """Wrong user name or password, or too many attempts."""
+    """Wrong user name or password, or too many attempts (``code``: login.wrong, login.throttled)."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class AccountRefused(ReviewError):
+    """An account change that cannot be made; ``code`` and ``params`` say why, for the interface's catalogue."""
+
+    def __init__(self, message: str, code: str, **params: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -43,6 +56,7 @@ class User:
     role: str
     author: str | None
     language: str | None
+    disabled: bool = False
 
     def can(self, *roles: str) -> bool:
         """Whether this user has one of these roles (admin can do everything)."""
@@ -83,19 +97,17 @@ class Accounts:
     ) -> User:
         """Create an account; the password is stored as an argon2 hash."""
         username = username.strip()
-        if role not in ROLES:
-            raise ReviewError(f"role must be one of {', '.join(ROLES)}")
+        _check_role(role)
         if (
             not username
             or len(username) > 100
             or not username.replace("-", "").replace(".", "").replace("_", "").isalnum()
         ):
-            raise ReviewError("a user name is 1 to 100 letters, digits, '.', '-' or '_'")
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise ReviewError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+            raise AccountRefused("a user name is 1 to 100 letters, digits, '.', '-' or '_'", "account.username")
+        _check_password(password)
         with self._store.transaction() as conn:
             if conn.scalar(sa.select(users.c.id).where(users.c.username == username)) is not None:
-                raise ReviewError(f"user {username} already exists")
+                raise AccountRefused(f"user {username} already exists", "account.exists", username=username)
             user_id = conn.execute(
                 users.insert().values(
                     username=username,
@@ -114,6 +126,72 @@ class Accounts:
         with self._store.reading() as conn:
             return [_user(row) for row in conn.execute(sa.select(users).order_by(users.c.username))]
 
+    def user(self, username: str) -> User:
+        """One account, by user name."""
+        with self._store.reading() as conn:
+            row = conn.execute(sa.select(users).where(users.c.username == username)).first()
+        if row is None:
+            raise AccountRefused(f"no user {username}; 'transcribe user list' lists them", "error.no-such-user")
+        return _user(row)
+
+    def set_disabled(self, username: str, disabled: bool) -> User:
+        """Disable an account (its sessions end at once: it is refused on its next request), or enable it again."""
+        user = self.user(username)
+        if disabled and user.role == "admin":
+            self._keep_an_admin(user)
+        with self._store.transaction() as conn:
+            conn.execute(users.update().where(users.c.id == user.id).values(disabled=disabled))
+            if disabled:
+                conn.execute(sessions.delete().where(sessions.c.user_id == user.id))
+        return self.user(username)
+
+    def set_password(self, username: str, password: str) -> User:
+        """Give an account a new password; its open sessions end."""
+        _check_password(password)
+        user = self.user(username)
+        with self._store.transaction() as conn:
+            conn.execute(users.update().where(users.c.id == user.id).values(password_hash=_HASHER.hash(password)))
+            conn.execute(sessions.delete().where(sessions.c.user_id == user.id))
+        return user
+
+    def set_role(self, username: str, role: str) -> User:
+        """Change an account's role; it applies from the user's next request."""
+        _check_role(role)
+        user = self.user(username)
+        if user.role == "admin" and role != "admin":
+            self._keep_an_admin(user)
+        with self._store.transaction() as conn:
+            conn.execute(users.update().where(users.c.id == user.id).values(role=role))
+        return self.user(username)
+
+    def end_sessions(self, username: str) -> int:
+        """End every open session of an account (it must log in again); return how many there were."""
+        user = self.user(username)
+        with self._store.transaction() as conn:
+            return conn.execute(sessions.delete().where(sessions.c.user_id == user.id)).rowcount or 0
+
+    def open_sessions(self) -> dict[int, int]:
+        """How many live sessions each user has (by user id)."""
+        now = self._clock()
+        with self._store.reading() as conn:
+            rows = conn.execute(
+                sa.select(sessions.c.user_id, sa.func.count())
+                .where(sessions.c.last_seen_at > now - self._idle_s, sessions.c.created_at > now - self._lifetime_s)
+                .group_by(sessions.c.user_id)
+            )
+            return {row[0]: row[1] for row in rows}
+
+    def _keep_an_admin(self, leaving: User) -> None:
+        """Refuse a change that would leave the site without an active administrator."""
+        with self._store.reading() as conn:
+            others = conn.scalar(
+                sa.select(sa.func.count()).where(
+                    users.c.role == "admin", users.c.id != leaving.id, users.c.disabled.is_(False)
+                )
+            )
+        if not others:
+            raise AccountRefused("at least one active administrator must remain", "error.last-admin")
+
     def set_language(self, user_id: int, language: str) -> None:
         """The interface language a user chose."""
         with self._store.transaction() as conn:
@@ -129,13 +207,13 @@ class Accounts:
             for key in keys:
                 failures = conn.scalar(sa.select(sa.func.count()).where(login_attempts.c.key == key)) or 0
                 if failures >= MAX_FAILED_LOGINS:
-                    raise LoginRefused("too many failed attempts; wait 15 minutes and try again")
+                    raise LoginRefused("too many failed attempts; wait 15 minutes and try again", "login.throttled")
             row = conn.execute(sa.select(users).where(users.c.username == username.strip())).first()
         if row is None or row.disabled or not _verify(row.password_hash, password):
             with self._store.transaction() as conn:
                 for key in keys:
                     conn.execute(login_attempts.insert().values(key=key, at=now))
-            raise LoginRefused("wrong user name or password")
+            raise LoginRefused("wrong user name or password", "login.wrong")
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         with self._store.transaction() as conn:
@@ -183,5 +261,19 @@ def _verify(stored: str, password: str) -> bool:
         return False
 
 
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise AccountRefused(f"role must be one of {', '.join(ROLES)}", "account.role", roles=", ".join(ROLES))
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountRefused(
+            f"a password needs at least {MIN_PASSWORD_LENGTH} characters",
+            "account.password",
+            minimum=MIN_PASSWORD_LENGTH,
+        )
+
+
 def _user(row: sa.Row) -> User:
-    return User(row.id, row.username, row.role, row.author, row.language)
+    return User(row.id, row.username, row.role, row.author, row.language, bool(row.disabled))

@@ -9,6 +9,7 @@ reads as another word or number ("5" became "2,5") is dropped (None). Pure funct
 from __future__ import annotations
 
 import difflib
+import re
 from typing import TYPE_CHECKING
 
 from .errors import ReviewError
@@ -67,12 +68,12 @@ class _TextMap:
         ops += [(tag, i1 + prefix, i2 + prefix, j1 + prefix, j2 + prefix) for tag, i1, i2, j1, j2 in middle]
         if suffix:
             ops.append(("equal", len(before) - suffix, len(before), len(after) - suffix, len(after)))
-        self._ops = ops
+        self.ops = ops
         self._before, self._after = before, after
         self._before_size, self._after_size = len(before), len(after)
 
     def span(self, number: int, start: int, end: int) -> Anchor:
-        for tag, i1, i2, _, _ in self._ops:
+        for tag, i1, i2, _, _ in self.ops:
             if tag == "equal":
                 continue
             if (i1 < i2 and i1 < end and i2 > start) or (i1 == i2 and start < i1 < end):
@@ -98,14 +99,14 @@ class _TextMap:
 
     def _left(self, position: int) -> int:
         """Where a start moves: after text inserted at it."""
-        for tag, i1, i2, j1, _ in self._ops:
+        for tag, i1, i2, j1, _ in self.ops:
             if tag == "equal" and i1 <= position < i2:
                 return j1 + position - i1
         return self._after_size
 
     def _right(self, position: int) -> int:
         """Where an end moves: before text inserted at it."""
-        for tag, i1, i2, j1, _ in self._ops:
+        for tag, i1, i2, j1, _ in self.ops:
             if tag == "equal" and i1 < position <= i2:
                 return j1 + position - i1
         return 0 if position == 0 else self._after_size
@@ -150,3 +151,38 @@ def anchored_text(blocks: list[Block] | None, anchors: dict[str, Anchor], key: s
     if blocks is None or anchor is None or anchor[0] >= len(blocks):
         return None
     return blocks[anchor[0]].text[anchor[1] : anchor[2]]
+
+
+def follow_loosely(before: str, after: str, spans: list[tuple[int, int]]) -> list[tuple[int, int] | None]:
+    """Where each span of ``before`` stands in ``after``, its word rewritten or not (None: deleted).
+
+    Unlike an anchor, a span keeps its place when its word was corrected ("hydroxizine" typed
+    into "hydroxyzine"): it says where a heard word stands now, to link it to its audio. The two
+    texts are compared word by word; where n words became m, each goes to the new word most
+    like it (none when none is alike).
+    """
+    old = [(m.start(), m.end()) for m in re.finditer(r"\S+", before)]
+    new = [(m.start(), m.end()) for m in re.finditer(r"\S+", after)]
+    matcher = difflib.SequenceMatcher(None, [before[a:b] for a, b in old], [after[a:b] for a, b in new], autojunk=False)
+    moved: list[tuple[int, int] | None] = [None] * len(old)
+    same = [False] * len(old)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag in ("equal", "replace") and i2 - i1 == j2 - j1:
+            for k in range(i2 - i1):
+                moved[i1 + k], same[i1 + k] = new[j1 + k], tag == "equal"
+        elif tag == "replace":  # n words for m: each goes to the new word most like it, if one is
+            for k in range(i1, i2):
+                word = before[old[k][0] : old[k][1]]
+                likeness = [difflib.SequenceMatcher(None, word, after[a:b]).ratio() for a, b in new[j1:j2]]
+                best = max(range(len(likeness)), key=likeness.__getitem__)
+                moved[k] = new[j1 + best] if likeness[best] >= 0.5 else None
+    out: list[tuple[int, int] | None] = []
+    for start, end in spans:
+        places = []
+        for number, (a, b) in enumerate(old):
+            target = moved[number]
+            if a < end and b > start and target is not None:
+                shift = target[0] - a
+                places.append((start + shift, end + shift) if same[number] else target)
+        out.append((min(p[0] for p in places), max(p[1] for p in places)) if places else None)
+    return out

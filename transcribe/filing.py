@@ -9,8 +9,17 @@
   beside version 1 (``..._v2.docx``); a name already taken is never replaced.
 - Idempotent: filing a version already filed does nothing. A crash after the
   document was placed but before the store knew is recognised and recorded.
-- A failure (disk full, read-only folder) leaves the report validated and
-  waiting, with the reason; ``transcribe file ID`` or the service tries again.
+- A failure (disk full, read-only folder, LibreOffice timing out, anything
+  unexpected) leaves the report validated and waiting, with the reason;
+  ``transcribe file ID`` or the service tries again, and the next report goes on.
+- Only where the outbox is this store's: ``transcribe serve`` (the front host)
+  writes ``outbox/.transcribe-outbox`` naming the store; a worker files the
+  waiting reports on its own only where it sees that marker, with the id of its
+  own store. A host without the outbox mounted sees no marker and files nothing.
+  An outbox whose marker names another store is never filed into (job numbers
+  would collide).
+- Two hosts filing the same report at once: the second finds the files or the
+  filing record of the first, and takes the report as filed.
 """
 
 from __future__ import annotations
@@ -19,13 +28,15 @@ import errno
 import json
 import logging
 import re
+import socket
+import traceback
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from .atomic import ensure_folder, write_new
-from .errors import FilingError, IdentityMismatch
+from .atomic import ensure_folder, write_atomic, write_new
+from .errors import FilingError, IdentityMismatch, TranscribeError
 from .patients import PatientRecord
 from .records import Job, JobState
 from .report import (
@@ -42,6 +53,9 @@ from .validation import identity_problems
 from .vocabulary import Vocabulary, fold
 
 log = logging.getLogger(__name__)
+
+#: In the outbox, written by the front host: names the store whose reports are filed there.
+OUTBOX_MARKER = ".transcribe-outbox"
 
 
 @dataclass(frozen=True)
@@ -77,8 +91,63 @@ def _safe(text: str) -> str:
     return text[:80] or "x"
 
 
+def mark_outbox(settings: Settings, store: JobStore) -> str | None:
+    """Say in the outbox that it is this store's (the front host); None, or why it is not.
+
+    A marker naming another store is left alone: filing into that outbox stays off until a person
+    removes it. An outbox that cannot be written now is marked on a later call.
+    """
+    marker = settings.paths.outbox / OUTBOX_MARKER
+    problem = outbox_problem(settings, store)
+    if problem is None or marker.exists():
+        return problem
+    content = {
+        "store_id": store.store_id(),
+        "store": store.display_url,
+        "written_by": socket.gethostname(),
+        "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "note": "written by 'transcribe serve': reports of this store are filed in this folder",
+    }
+    try:
+        write_atomic(marker, json.dumps(content, indent=2).encode())
+    except OSError as e:
+        return f"{marker} could not be written ({e.strerror}); reports are not filed until the outbox is writable"
+    log.info("outbox %s marked as the outbox of this store", settings.paths.outbox)
+    return None
+
+
+def outbox_problem(settings: Settings, store: JobStore) -> str | None:
+    """Why validated reports must not be filed into the configured outbox from here; None when they may.
+
+    They may when the outbox holds the marker of this very store (``mark_outbox``). Nothing is created.
+    """
+    marker = settings.paths.outbox / OUTBOX_MARKER
+    try:
+        content = json.loads(marker.read_bytes())
+    except FileNotFoundError:
+        return (
+            f"{marker} not found: the outbox is not mounted on this host, or 'transcribe serve' (the front host) "
+            "has not started on it yet"
+        )
+    except (OSError, ValueError) as e:
+        return f"{marker} cannot be read ({getattr(e, 'strerror', None) or type(e).__name__}); check the outbox"
+    if not isinstance(content, dict) or content.get("store_id") != store.store_id():
+        named = content.get("store") if isinstance(content, dict) else None
+        return (
+            f"{marker} names another job store ({named or 'unknown'}): this outbox belongs to it; if it is really "
+            "this store's outbox now, remove that file and restart 'transcribe serve'"
+        )
+    return None
+
+
 def file_report(settings: Settings, store: JobStore, vocabulary: Vocabulary, job_id: int) -> FiledReport:
-    """File the newest validated version of a job's report into its patient's record."""
+    """File the newest validated version of a job's report into its patient's record.
+
+    Refused when the outbox's marker names another store.
+    """
+    problem = outbox_problem(settings, store)
+    if problem and (settings.paths.outbox / OUTBOX_MARKER).exists():
+        raise FilingError(f"job {job_id} is not filed: {problem}")
     job = store.get(job_id)
     if job.state not in (JobState.VALIDATED, JobState.FILED) or job.report_version == 0:
         raise FilingError(
@@ -86,16 +155,9 @@ def file_report(settings: Settings, store: JobStore, vocabulary: Vocabulary, job
             f"(validate it first: transcribe validate {job_id})"
         )
     version = job.report_version
-    done = store.filing(job_id, version)
+    done = _filed_already(store, job_id, version)
     if done is not None:
-        return FiledReport(
-            job_id,
-            version,
-            Path(done["docx_path"]),
-            Path(done["pdf_path"]) if done["pdf_path"] else None,
-            Path(done["sidecar_path"]),
-            already_filed=True,
-        )
+        return done
     report = store.report(job_id, version)
     if report is None:
         raise FilingError(f"job {job_id}: validated version {version} not found in the store")
@@ -121,7 +183,7 @@ def file_report(settings: Settings, store: JobStore, vocabulary: Vocabulary, job
             f"job {job_id} could not be filed: {reason}. The report stays validated; "
             f"fix the outbox, then run 'transcribe file {job_id}'"
         ) from e
-    store.record_filing(
+    recorded = store.record_filing(
         job_id,
         version,
         patient_id=patient.patient_id,
@@ -129,8 +191,25 @@ def file_report(settings: Settings, store: JobStore, vocabulary: Vocabulary, job
         pdf_path=filed.pdf,
         sidecar_path=filed.sidecar,
     )
+    if not recorded:
+        log.info("job %d version %d was filed at the same time by another host", job_id, version)
+        return _filed_already(store, job_id, version) or filed
     log.info("job %d version %d filed", job_id, version)
     return filed
+
+
+def _filed_already(store: JobStore, job_id: int, version: int) -> FiledReport | None:
+    done = store.filing(job_id, version)
+    if done is None:
+        return None
+    return FiledReport(
+        job_id,
+        version,
+        Path(done["docx_path"]),
+        Path(done["pdf_path"]) if done["pdf_path"] else None,
+        Path(done["sidecar_path"]),
+        already_filed=True,
+    )
 
 
 def _place(
@@ -170,15 +249,25 @@ def _place(
             day=validated_at.date(),
             draft=False,
         )
-        write_new(docx_path, document)
+        _write_unless_placed(docx_path, document)
     if pdf_path is not None and not pdf_path.exists():
-        write_new(pdf_path, convert_to_pdf(document or docx_path.read_bytes(), base.name))
+        _write_unless_placed(
+            pdf_path,
+            convert_to_pdf(document or docx_path.read_bytes(), base.name, timeout_s=settings.filing.pdf_timeout_s),
+        )
     if not sidecar_path.exists():
-        write_new(
+        _write_unless_placed(
             sidecar_path,
             json.dumps(_sidecar(job, report, patient, validated_at), ensure_ascii=False, indent=2).encode(),
         )
     return FiledReport(job.id, report["version"], docx_path, pdf_path, sidecar_path)
+
+
+def _write_unless_placed(path: Path, data: bytes) -> None:
+    try:
+        write_new(path, data)
+    except FileExistsError:  # another host filing the same version placed it a moment ago
+        log.info("%s was placed by another host at the same time", path.name)
 
 
 def _sidecar(job: Job, report: dict[str, Any], patient: PatientRecord, validated_at: datetime) -> dict[str, Any]:
@@ -212,7 +301,11 @@ def _disk_reason(error: OSError) -> str:
 
 
 def file_waiting_reports(settings: Settings, store: JobStore, vocabulary: Vocabulary) -> list[int]:
-    """File every validated report still waiting (the service does it on its own); return the ids filed."""
+    """File every validated report still waiting; return the ids filed.
+
+    Called by an idle worker where ``outbox_problem`` found nothing. One report that cannot be filed,
+    for whatever reason, keeps its error (``filing_error``) and the next one goes on.
+    """
     filed = []
     for job in store.waiting_to_be_filed():
         try:
@@ -222,4 +315,18 @@ def file_waiting_reports(settings: Settings, store: JobStore, vocabulary: Vocabu
             log.warning("job %d still waits to be filed (%s)", job.id, type(e).__name__)
         except IdentityMismatch:
             log.warning("job %d waits for its identity to be confirmed", job.id)
+        except Exception as e:  # a bug or a store hiccup on one report must not stop the filing of the others
+            log.error("job %d: filing failed (%s)\n%s", job.id, type(e).__name__, traceback.format_exc(limit=8))
+            _keep_filing_error(
+                store,
+                job.id,
+                f"filing failed unexpectedly ({type(e).__name__}); it is tried again. If it persists, report it",
+            )
     return filed
+
+
+def _keep_filing_error(store: JobStore, job_id: int, error: str) -> None:
+    try:
+        store.record_filing_error(job_id, error)
+    except TranscribeError as e:
+        log.error("job %d: the filing error could not be kept either (%s)", job_id, type(e).__name__)

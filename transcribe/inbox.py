@@ -6,6 +6,14 @@ comes (polling, network shares), its size and mtime stayed the same for
 ``intake.settle_s``. Temporary names (``.part``, ``.tmp``, ``~``, dotfiles)
 and sidecar ``.json`` files are never taken as dictations.
 
+A sidecar (``<name>.json`` beside the audio) travels with its dictation. Where
+recorders write it after the audio, ``intake.sidecar_wait_s`` makes a complete
+dictation without one wait that long for it. A sidecar that comes after its
+dictation was taken is attached to the job while it is still queued; later, it
+is moved to quarantine (``late-sidecar``) with the job it belonged to. A sidecar
+with no dictation beside it for ``max(intake.sidecar_wait_s, ORPHAN_SIDECAR_S)``
+is moved to quarantine (``orphan-sidecar``). None stays in the inbox unreported.
+
 The watchdog handler only enqueues; every decision is made by ``Intake.step``
 in the intake thread. Files already in the inbox at start-up are swept.
 """
@@ -37,6 +45,7 @@ from .atomic import (
     move_file,
     write_atomic,
 )
+from .errors import StoreError
 from .metadata import (
     MAX_SIDECAR_BYTES,
     DictationMetadata,
@@ -62,6 +71,10 @@ CLOSE_GRACE_S = 0.3
 #: An empty file waits this many settle times: its writer may not have started yet.
 EMPTY_FILE_PATIENCE = 5
 RESWEEP_S = 30.0
+#: A sidecar with no dictation beside it waits at least this long for one (it is often written first).
+ORPHAN_SIDECAR_S = 60.0
+#: How long a dictation taken without its sidecar is remembered, for a sidecar that comes late.
+LATE_SIDECAR_MEMORY_S = 3600.0
 
 
 def is_dictation_name(relative: Path) -> bool:
@@ -70,6 +83,24 @@ def is_dictation_name(relative: Path) -> bool:
         return False
     name = relative.name.lower()
     return not (name.endswith(TEMPORARY_SUFFIXES) or name.endswith(".json") or name.endswith(ERROR_SUFFIX))
+
+
+def is_sidecar_name(relative: Path) -> bool:
+    """Whether a path inside the inbox names a sidecar file (``<name>.json``, not a dotfile or an error record)."""
+    if not relative.parts or any(part.startswith(".") for part in relative.parts):
+        return False
+    name = relative.name.lower()
+    return name.endswith(".json") and not name.endswith(ERROR_SUFFIX)
+
+
+def is_sidecar_of(sidecar: Path, name: str) -> bool:
+    """Whether a file named ``name`` beside a sidecar is (or will become) its dictation: same name, any extension.
+
+    Names being written count too (``0412.m4a.part``, rsync's ``.0412.m4a.Xy12``).
+    """
+    stem = sidecar.stem
+    bare = name.lstrip(".")
+    return not name.lower().endswith(".json") and (bare == stem or bare.startswith(stem + "."))
 
 
 _AUTHOR_UNSAFE = re.compile(r"[^\w.@-]+")
@@ -133,6 +164,10 @@ class SettleTracker:
         if closed:
             seen.closed_at = now
 
+    def quiet_s(self, path: Path, now: float) -> float:
+        """How long the file has been unchanged."""
+        return now - self._files[path].unchanged_since
+
     def is_ready(self, path: Path, now: float) -> bool:
         """Whether the file has been left alone long enough to be complete."""
         seen = self._files[path]
@@ -176,6 +211,9 @@ class Intake:
         self.inbox = settings.paths.inbox
         self._clock = clock
         self._tracker = SettleTracker(settings.intake.settle_s)
+        self._sidecars = SettleTracker(settings.intake.settle_s)
+        #: dictations taken without a sidecar: inbox path without extension -> (job id, when)
+        self._taken_alone: dict[Path, tuple[int, float]] = {}
         self._events: queue.SimpleQueue[tuple[str, bool]] = queue.SimpleQueue()
         self._last_sweep = float("-inf")
 
@@ -227,12 +265,47 @@ class Intake:
         taken: list[Job] = []
         for waiting in self._tracker.paths():
             self._look_at(waiting, now)
-            if waiting in self._tracker and self._tracker.is_ready(waiting, now):
+            if waiting in self._tracker and self._tracker.is_ready(waiting, now) and self._sidecar_ready(waiting, now):
                 self._tracker.forget(waiting)
                 job = self._take_safely(waiting)
                 if job is not None:
                     taken.append(job)
+        self._taken_alone = {k: v for k, v in self._taken_alone.items() if now - v[1] < LATE_SIDECAR_MEMORY_S}
+        for sidecar in self._sidecars.paths():
+            self._look_at(sidecar, now)
+            if sidecar in self._sidecars and self._sidecars.is_ready(sidecar, now):
+                self._settle_sidecar(sidecar, now)
         return taken
+
+    def _sidecar_ready(self, path: Path, now: float) -> bool:
+        """Whether a complete dictation may be taken as far as its sidecar goes.
+
+        Its sidecar, when there is one, must be complete too; when there is none, the dictation waits
+        ``intake.sidecar_wait_s`` for it.
+        """
+        sidecar = path.with_suffix(".json")
+        if sidecar in self._sidecars:
+            return self._sidecars.is_ready(sidecar, now)
+        if os.path.lexists(sidecar):
+            self._look_at(sidecar, now)  # not seen yet: watched from now on
+            return sidecar not in self._sidecars
+        return self._tracker.quiet_s(path, now) >= self.settings.intake.sidecar_wait_s
+
+    def _settle_sidecar(self, sidecar: Path, now: float) -> None:
+        """A complete sidecar with no dictation being taken with it: late, orphan, or still waiting for its audio."""
+        try:
+            beside = [entry.name for entry in os.scandir(sidecar.parent) if entry.name != sidecar.name]
+        except OSError:
+            return
+        if any(is_sidecar_of(sidecar, name) for name in beside):
+            return  # its dictation is there: the sidecar is taken with it
+        taken = self._taken_alone.pop(sidecar.with_suffix(""), None)
+        if taken is not None:
+            self._sidecars.forget(sidecar)
+            self._attach_late(sidecar, taken[0], now - taken[1])
+        elif self._sidecars.quiet_s(sidecar, now) >= max(self.settings.intake.sidecar_wait_s, ORPHAN_SIDECAR_S):
+            self._sidecars.forget(sidecar)
+            self._quarantine_orphan(sidecar)
 
     def sweep(self) -> None:
         """Watch every dictation already in the inbox (events only cover what happens later)."""
@@ -253,23 +326,39 @@ class Intake:
         taken: list[Job] = []
         if not self.inbox.is_dir():
             return taken
+        settle_s = max(self.settings.intake.settle_s, 1.0)
+        sidecars: list[Path] = []
         for root, folders, files in os.walk(self.inbox):
             folders[:] = [f for f in folders if not f.startswith(".")]
             for name in sorted(files):
                 path = Path(root) / name
-                if not is_dictation_name(path.relative_to(self.inbox)):
+                relative = path.relative_to(self.inbox)
+                if is_sidecar_name(relative):
+                    sidecars.append(path)
+                if not is_dictation_name(relative):
                     continue
                 try:
                     stat = path.lstat()
                 except OSError:
                     continue
-                if not _is_regular(stat.st_mode) or time.time() - stat.st_mtime < max(
-                    self.settings.intake.settle_s, 1.0
-                ):
+                wait_s = settle_s
+                if not os.path.lexists(path.with_suffix(".json")):
+                    wait_s = max(settle_s, self.settings.intake.sidecar_wait_s)
+                if not _is_regular(stat.st_mode) or time.time() - stat.st_mtime < wait_s:
                     continue
                 job = self._take_safely(path)
                 if job is not None:
                     taken.append(job)
+        orphan_s = max(self.settings.intake.sidecar_wait_s, ORPHAN_SIDECAR_S)
+        for sidecar in sidecars:
+            try:
+                beside = [entry.name for entry in os.scandir(sidecar.parent) if entry.name != sidecar.name]
+                stat = sidecar.lstat()
+            except OSError:
+                continue  # taken with its dictation
+            if _is_regular(stat.st_mode) and time.time() - stat.st_mtime >= orphan_s:
+                if not any(is_sidecar_of(sidecar, name) for name in beside):
+                    self._quarantine_orphan(sidecar)
         return taken
 
     def _look_at(self, path: Path, now: float, *, closed: bool = False) -> None:
@@ -277,23 +366,26 @@ class Intake:
             relative = path.relative_to(self.inbox)
         except ValueError:
             return
-        if not is_dictation_name(relative):
+        sidecar = is_sidecar_name(relative)
+        if not sidecar and not is_dictation_name(relative):
             return
+        tracker = self._sidecars if sidecar else self._tracker
         try:
             stat = path.lstat()
         except OSError:
-            self._tracker.forget(path)  # gone or renamed: its new name brings its own event
+            tracker.forget(path)  # gone or renamed: its new name brings its own event
             return
         if os.path.islink(path):
             self._quarantine_link(path)
             return
         if not _is_regular(stat.st_mode):
             return
-        self._tracker.observe(path, stat.st_size, stat.st_mtime_ns, now, closed=closed)
+        tracker.observe(path, stat.st_size, stat.st_mtime_ns, now, closed=closed)
 
     def _quarantine_link(self, path: Path) -> None:
         """A link is never followed (it may point anywhere on the machine): the link itself is set aside."""
         self._tracker.forget(path)
+        self._sidecars.forget(path)
         folder = ensure_folder(self.settings.paths.quarantine)
         target = free_name(folder / (time.strftime("%Y%m%d-%H%M%S_") + safe_file_name(path.name)))
         try:
@@ -351,11 +443,15 @@ class Intake:
         if not new and not (job.state is JobState.RECEIVED and not job.audio_path.exists()):
             if not keep_original:
                 self._quarantine_duplicate(path, job)
+                if sidecar is not None:
+                    self._quarantine_duplicate(sidecar, job)
             return job if keep_original else None
         self._archive(path, job.audio_path, keep_original=keep_original)
         if sidecar is not None and new:
             self._archive(sidecar, job.audio_path.with_suffix(".json"), keep_original=keep_original)
         job = self.store.mark_queued(job.id)
+        if sidecar is None and not keep_original:
+            self._taken_alone[path.with_suffix("")] = (job.id, self._clock())
         log.info("job %d received (author %s, %d bytes)", job.id, author, after.st_size)
         return job
 
@@ -383,6 +479,65 @@ class Intake:
                 )
             log.warning("a sidecar file could not be used (%s); the dictation goes on without it", e.kind)
             return None, None
+
+    def _attach_late(self, sidecar: Path, job_id: int, late_s: float) -> None:
+        """A sidecar that came after its dictation was taken: attached while the job waits, else set aside."""
+        try:
+            with sidecar.open("rb") as stream:
+                metadata = parse_sidecar(stream.read(MAX_SIDECAR_BYTES + 1), sidecar.name)
+            detail = f"{sidecar.name} came {late_s:.0f} s after the audio"
+            if self.store.attach_metadata(job_id, metadata.to_json(), detail=detail):
+                job = self.store.get(job_id)
+                placed = move_file(sidecar, job.audio_path.with_suffix(".json"))  # kept beside the audio
+                os.chmod(placed, FILE_MODE)
+                log.info("job %d: its sidecar came %.0f s after the audio and was attached", job_id, late_s)
+                return
+            job = self.store.get(job_id)
+        except SidecarInvalid as e:
+            self._quarantine_sidecar(sidecar, job_id, e.kind, str(e), e.hint)
+            return
+        except (OSError, StoreError) as e:
+            log.error("job %d: a sidecar that came late could not be attached (%s); it is tried again", job_id, e)
+            self._taken_alone[sidecar.with_suffix("")] = (job_id, self._clock())
+            return
+        self._quarantine_sidecar(
+            sidecar,
+            job_id,
+            "late-sidecar",
+            f"{sidecar.name} came {late_s:.0f} s after its dictation {job.original_name} (job {job_id}), which was "
+            f"already {job.state.value}: what it says (patient, worktype, priority, language) was not used",
+            "check the patient and the worktype on the review screen; if the recorder writes its sidecars after the "
+            "audio, set intake.sidecar_wait_s",
+        )
+
+    def _quarantine_orphan(self, sidecar: Path) -> None:
+        wait_s = max(self.settings.intake.sidecar_wait_s, ORPHAN_SIDECAR_S)
+        relative = _relative_or_name(sidecar, self.inbox)
+        self._quarantine_sidecar(
+            sidecar,
+            None,
+            "orphan-sidecar",
+            f"{relative}: a sidecar with no dictation beside it for {wait_s:.0f} s (no {sidecar.stem}.* in the same "
+            "folder); what it says was not used. If its dictation was taken before, it came too late",
+            f"drop the dictation with it again (the same name: {sidecar.stem}.m4a beside {sidecar.name}), or "
+            "remove this file if its dictation is already transcribed",
+        )
+
+    def _quarantine_sidecar(self, sidecar: Path, job_id: int | None, kind: str, error: str, hint: str) -> None:
+        try:
+            quarantine_file(
+                sidecar,
+                self.settings.paths.quarantine,
+                original_name=sidecar.name,
+                job_id=job_id,
+                kind=kind,
+                error=error,
+                what_to_do=hint,
+            )
+        except OSError as e:
+            log.error("a sidecar could not be moved to quarantine (%s); it stays in the inbox", e.strerror)
+            return
+        log.warning("a sidecar was set aside in quarantine (%s)", kind)
 
     def _archive(self, path: Path, target: Path, *, keep_original: bool) -> None:
         if target.exists():

@@ -112,6 +112,9 @@ class ImportProblem:
 
     line: int
     reason: str
+    #: the reason as a catalogue code with its parameters, for the review app's words
+    code: str = ""
+    params: dict[str, str] = field(default_factory=dict)
 
 
 def decode_patient_csv(raw: bytes) -> str:
@@ -130,14 +133,21 @@ def parse_patient_csv(text: str) -> tuple[list[PatientRecord], list[ImportProble
     try:
         rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as e:
-        return [], [ImportProblem(1, f"not a readable CSV file ({e})")]
+        return [], [ImportProblem(1, f"not a readable CSV file ({e})", "import.unreadable")]
     if not rows:
-        return [], [ImportProblem(1, "the file is empty")]
+        return [], [ImportProblem(1, "the file is empty", "import.empty")]
     header, reader = rows[0], rows[1:]
     columns = _map_columns(header)
     missing = [name for name in ("patient_id", "family_name", "given_names") if name not in columns]
     if missing:
-        return [], [ImportProblem(1, f"header lacks {', '.join(missing)} (found: {', '.join(header)})")]
+        return [], [
+            ImportProblem(
+                1,
+                f"header lacks {', '.join(missing)} (found: {', '.join(header)})",
+                "import.header",
+                {"missing": ", ".join(missing)},
+            )
+        ]
     records: list[PatientRecord] = []
     problems: list[ImportProblem] = []
     seen: set[str] = set()
@@ -146,17 +156,27 @@ def parse_patient_csv(text: str) -> tuple[list[PatientRecord], list[ImportProble
             continue
         cells = {name: (row[index].strip() if index < len(row) else "") for name, index in columns.items()}
         if not cells["patient_id"] or not cells["family_name"]:
-            problems.append(ImportProblem(line, "an identifier and a family name are required"))
+            problems.append(ImportProblem(line, "an identifier and a family name are required", "import.required"))
             continue
         if len(cells["patient_id"]) > 64 or not re.fullmatch(r"[\w.-]+", cells["patient_id"]):
             problems.append(
                 ImportProblem(
-                    line, f"identifier '{cells['patient_id'][:64]}' has characters that cannot go in a folder name"
+                    line,
+                    f"identifier '{cells['patient_id'][:64]}' has characters that cannot go in a folder name",
+                    "import.identifier-characters",
+                    {"identifier": cells["patient_id"][:64]},
                 )
             )
             continue
         if cells["patient_id"] in seen:
-            problems.append(ImportProblem(line, f"identifier {cells['patient_id']} appears twice in the file"))
+            problems.append(
+                ImportProblem(
+                    line,
+                    f"identifier {cells['patient_id']} appears twice in the file",
+                    "import.identifier-twice",
+                    {"identifier": cells["patient_id"]},
+                )
+            )
             continue
         birth = None
         if cells.get("birth_date"):
@@ -164,7 +184,10 @@ def parse_patient_csv(text: str) -> tuple[list[PatientRecord], list[ImportProble
             if birth is None:
                 problems.append(
                     ImportProblem(
-                        line, f"birth date '{cells['birth_date'][:30]}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)"
+                        line,
+                        f"birth date '{cells['birth_date'][:30]}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)",
+                        "import.birth-date",
+                        {"value": cells["birth_date"][:30]},
                     )
                 )
                 continue
@@ -289,6 +312,11 @@ def identity_from_filename(name: str) -> DictatedIdentity | None:
 def name_key(name: str) -> str:
     """A name as compared: no accents, no case, hyphens and apostrophes as spaces."""
     return " ".join(re.sub(r"[-'’.]", " ", fold(name)).split())
+
+
+def names_key(family_name: str, given_names: str) -> str:
+    """Every name of a patient as searched, each word between spaces: " de la tour anne sophie "."""
+    return " " + " ".join(f"{name_key(family_name)} {name_key(given_names)}".split()) + " "
 
 
 def rank_candidates(identity: DictatedIdentity, patients: list[PatientRecord], *, limit: int = 5) -> list[Candidate]:

@@ -131,6 +131,8 @@ class Job:
     report_version: int = 0
     filing_error: str | None = None
     return_comment: str | None = None
+    #: after a failed attempt, when the job may be claimed again
+    next_try_at: datetime | None = None
 
 
 @dataclass(frozen=True)

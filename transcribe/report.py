@@ -8,11 +8,14 @@ body of the report.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.resources
 import io
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -348,8 +351,8 @@ def render_docx(
     return buffer.getvalue()
 
 
-def convert_to_pdf(docx: bytes, name: str) -> bytes:
-    """A PDF of a DOCX, made by LibreOffice (``soffice --headless --convert-to pdf``)."""
+def convert_to_pdf(docx: bytes, name: str, *, timeout_s: float = 180.0) -> bytes:
+    """A PDF of a DOCX, made by LibreOffice (``soffice --headless --convert-to pdf``) within ``timeout_s``."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         raise RenderFailed(
@@ -360,23 +363,33 @@ def convert_to_pdf(docx: bytes, name: str) -> bytes:
         source = Path(folder) / f"{name}.docx"
         source.write_bytes(docx)
         profile = Path(folder) / "profile"
-        result = subprocess.run(
-            [
-                soffice,
-                f"-env:UserInstallation=file://{profile}",
-                "--headless",
-                "--convert-to",
-                "pdf",
-                "--outdir",
-                folder,
-                str(source),
-            ],
-            capture_output=True,
-            timeout=180,
-        )
+        command = [
+            soffice,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            folder,
+            str(source),
+        ]
+        try:  # in a session of its own, so that a LibreOffice that hangs is stopped with all its processes
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        except OSError as e:
+            raise RenderFailed(f"LibreOffice ({soffice}) could not be started ({e.strerror})") from e
+        try:
+            _, stderr = process.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired as e:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise RenderFailed(
+                f"LibreOffice did not convert {name}.docx to PDF within {timeout_s:g} s (it hung, or the machine "
+                "is overloaded; filing.pdf_timeout_s sets the limit); it is tried again"
+            ) from e
         pdf = Path(folder) / f"{name}.pdf"
-        if result.returncode != 0 or not pdf.is_file():
-            raise RenderFailed(f"LibreOffice could not convert {name}.docx to PDF ({result.stderr[-200:]!r})")
+        if process.returncode != 0 or not pdf.is_file():
+            raise RenderFailed(f"LibreOffice could not convert {name}.docx to PDF ({stderr[-200:]!r})")
         return pdf.read_bytes()
 
 

@@ -15,6 +15,7 @@ nothing; ``transcribe.accuracy`` and ``transcribe.rerun`` read it from here.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -32,7 +33,9 @@ from .store import JobStore
 from .text.tokens import source_of
 from .vocabulary import LanguageVocabulary
 
-LOCK_S = 10 * 60
+#: a lock is a short lease, renewed by each change: a secretary who stops working (or leaves without
+#: the page saying so) frees the report after this long
+LOCK_S = 2 * 60
 
 
 class LockHeld(ReviewError):
@@ -60,6 +63,11 @@ class WorkState:
     patient_id: str | None = None
     confirm_identity: bool = False
     worktype: str | None = None
+    #: a validated or filed report opened again: her changes make a new version when validated
+    reopened: bool = False
+    #: who sent the blocks kept, and when her screen read them (ms, her clock): older blocks are not taken
+    typed_by: int | None = None
+    typed_at: float = 0.0
     #: where each edit ("edit:<i>") and flag ("flag:<i>") stands in the blocks, once they are typed
     anchors: dict[str, Anchor] = field(default_factory=dict)
 
@@ -85,6 +93,9 @@ class WorkState:
             patient_id=data.get("patient_id"),
             confirm_identity=bool(data.get("confirm_identity", False)),
             worktype=data.get("worktype"),
+            reopened=bool(data.get("reopened", False)),
+            typed_by=data.get("typed_by"),
+            typed_at=float(data.get("typed_at", 0.0)),
             anchors=anchors,
         )
 
@@ -113,10 +124,12 @@ def load_material(edits_json: Path, transcript_json: Path) -> DraftMaterial:
 # --- the text as the edits make it ---------------------------------------------------------------
 @dataclass(frozen=True)
 class Layout:
-    """The current text and where each edit and flag stands in it."""
+    """The current text, where each edit and flag stands in it, and where each heard word stands."""
 
     text: str
     spans: dict[str, tuple[int, int]]
+    #: the span of the text showing each of the engine's words (``DraftMaterial.words``), in order
+    words: tuple[tuple[int, int], ...] = ()
 
 
 def current_layout(material: DraftMaterial, reverted: Sequence[int]) -> Layout:
@@ -152,7 +165,8 @@ def current_layout(material: DraftMaterial, reverted: Sequence[int]) -> Layout:
     for index, flag in enumerate(material.flags):
         start, end = at(int(flag["start"]), left=True), at(int(flag["end"]), left=False)
         spans[f"flag:{index}"] = (start, max(start, end))
-    return Layout(text, spans)
+    words = tuple((at(a, left=True), max(at(a, left=True), at(b, left=False))) for a, b, *_ in material.words)
+    return Layout(text, spans, words)
 
 
 def current_text(material: DraftMaterial, state: WorkState) -> str:
@@ -254,6 +268,72 @@ def choose_reading(
         state.resolved.append(index)
 
 
+def apply_suggestion(material: DraftMaterial, state: WorkState, vocab: LanguageVocabulary | None, index: int) -> str:
+    """Write a flag's suggestion ("hydroxyzine" for "hydroxysine") in place of the word it marks, and tick it.
+
+    A flag may span more than its word (the comma before it, when the pieces it stands on were
+    joined); only the word changes. Refused when the word is no longer there.
+    """
+    flag = material.flags[index]
+    suggestion = flag.get("suggestion")
+    if not suggestion:
+        raise ReviewError("this point to check has no suggestion: correct it in the text, or tick it")
+    blocks = editable_blocks(material, state, vocab)
+    key = f"flag:{index}"
+    current, anchor = anchored_text(blocks, state.anchors, key), state.anchors.get(key)
+    if current is None or anchor is None:
+        raise AnchorLost("this passage was rewritten by hand: correct it directly in the text")
+    params = flag.get("params") or {}
+    word = str(params.get("word") or params.get("spoken") or params.get("abbreviation") or current.strip())
+    found = re.search(re.escape(word), current, re.IGNORECASE) if word else None
+    if found is None:
+        raise AnchorLost("this passage was rewritten by hand: correct it directly in the text")
+    if found.group()[:1].isupper() and suggestion[:1].islower():
+        suggestion = suggestion[:1].upper() + suggestion[1:]  # a word that opens a sentence keeps its capital
+    number, start, _ = anchor
+    state.anchors[key] = (number, start + found.start(), start + found.end())
+    replace_at_anchor(blocks, state.anchors, key, found.group(), suggestion)
+    if index not in state.resolved:
+        state.resolved.append(index)
+    return suggestion
+
+
+def replace_text(
+    material: DraftMaterial,
+    state: WorkState,
+    vocab: LanguageVocabulary | None,
+    find: str,
+    new: str,
+    *,
+    at: tuple[int, int] | None = None,
+) -> int:
+    """Replace ``find`` (any case) by ``new`` in the blocks, everywhere or only the one at (block, start).
+
+    The change is taken as if she had typed it: anchors follow, those of the replaced words go.
+    Returns how many were replaced.
+    """
+    if not find:
+        return 0
+    pattern = re.compile(re.escape(find), re.IGNORECASE)  # on the text itself: positions stay its own
+    typed = [Block(b.key, b.heading, b.text) for b in editable_blocks(material, state, vocab)]
+    count = 0
+    for number, block in enumerate(typed):
+        if at is not None and at[0] != number:
+            continue
+        if at is not None:
+            match = pattern.match(block.text, at[1])
+            if match is None:
+                raise ReviewError("the text changed there: search again")
+            block.text = block.text[: match.start()] + new + block.text[match.end() :]
+            count = 1
+            continue
+        block.text, found = pattern.subn(lambda _m: new, block.text)
+        count += found
+    if count:
+        take_typed_blocks(material, state, vocab, typed)
+    return count
+
+
 def still_ambiguous(material: DraftMaterial, state: WorkState, vocab: LanguageVocabulary | None) -> list[int]:
     """The flags with readings whose passage still holds the doubtful form."""
     out = []
@@ -283,8 +363,8 @@ class Workspace:
         self._store = store
         self._clock = clock
 
-    def lock(self, job_id: int, user_id: int) -> None:
-        """Take or renew the lock on a report; ``LockHeld`` names who holds it otherwise."""
+    def lock(self, job_id: int, user_id: int, *, force: bool = False) -> None:
+        """Take or renew the lock on a report; ``LockHeld`` names who holds it otherwise (unless ``force``)."""
         now = self._clock()
         with self._store.transaction() as conn:
             row = conn.execute(
@@ -292,7 +372,7 @@ class Workspace:
                 .join(users, users.c.id == review_locks.c.user_id)
                 .where(review_locks.c.job_id == job_id)
             ).first()
-            if row is not None and row.user_id != user_id and row.expires_at > now:
+            if row is not None and row.user_id != user_id and row.expires_at > now and not force:
                 raise LockHeld(f"{row.username} is working on this report")
             if row is None:
                 conn.execute(review_locks.insert().values(job_id=job_id, user_id=user_id, expires_at=now + LOCK_S))
@@ -302,6 +382,12 @@ class Workspace:
                     .where(review_locks.c.job_id == job_id)
                     .values(user_id=user_id, expires_at=now + LOCK_S)
                 )
+
+    def take_over(self, job_id: int, user_id: int) -> str | None:
+        """Take the lock from whoever holds it (a secretary who left her desk); returns who held it."""
+        holder = self.holder(job_id)
+        self.lock(job_id, user_id, force=True)
+        return holder
 
     def holder(self, job_id: int) -> str | None:
         """Who holds a live lock on a report, if anyone."""
@@ -325,6 +411,14 @@ class Workspace:
         with self._store.reading() as conn:
             row = conn.execute(sa.select(review_drafts.c.state_json).where(review_drafts.c.job_id == job_id)).first()
         return WorkState.from_json(json.loads(row.state_json)) if row else WorkState()
+
+    def last_save(self, job_id: int) -> tuple[float, int | None] | None:
+        """When the work on a report was last saved, and by which user (None: never)."""
+        with self._store.reading() as conn:
+            row = conn.execute(
+                sa.select(review_drafts.c.saved_at, review_drafts.c.saved_by).where(review_drafts.c.job_id == job_id)
+            ).first()
+        return (row.saved_at, row.saved_by) if row else None
 
     def save(self, job_id: int, user_id: int, state: WorkState) -> float:
         """Save the work in progress; only the lock holder can. Returns when it was saved."""

@@ -8,6 +8,7 @@ created after the column was added to the table definition).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -52,6 +53,8 @@ jobs = sa.Table(
     sa.Column("report_version", sa.Integer),
     sa.Column("filing_error", sa.Text),
     sa.Column("return_comment", sa.Text),
+    #: after a failed attempt, not claimed again before this time (retries back off)
+    sa.Column("next_try_at", sa.Float),
 )
 
 patients = sa.Table(
@@ -64,6 +67,8 @@ patients = sa.Table(
     sa.Column("sex", sa.String(10)),
     sa.Column("family_key", sa.String(200), nullable=False, index=True),
     sa.Column("imported_at", sa.Float, nullable=False),
+    #: every name of the patient as compared (" family given "), so that a search matches them in any order
+    sa.Column("names_key", sa.String(410)),
 )
 
 reports = sa.Table(
@@ -252,6 +257,58 @@ def _migration_5(conn: Connection) -> None:
     proposals.create(conn, checkfirst=True)
 
 
+report_comments = sa.Table(
+    "report_comments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False, index=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("username", sa.String(100), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+)
+
+report_signatures = sa.Table(
+    "report_signatures",
+    metadata,
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("signed_by", sa.String(100), nullable=False),
+    sa.Column("signed_at", sa.Float, nullable=False),
+    sa.PrimaryKeyConstraint("job_id", "version"),
+)
+
+
+def _migration_6(conn: Connection) -> None:
+    """The secretary's day: patient search on every name, the comment thread of a returned report, signatures."""
+    from .patients import names_key
+
+    _add_column(conn, patients, "names_key")
+    for row in conn.execute(sa.select(patients.c.patient_id, patients.c.family_name, patients.c.given_names)):
+        conn.execute(
+            patients.update()
+            .where(patients.c.patient_id == row.patient_id)
+            .values(names_key=names_key(row.family_name, row.given_names))
+        )
+    for table in (report_comments, report_signatures):
+        table.create(conn, checkfirst=True)
+
+
+store_info = sa.Table(
+    "store_info",
+    metadata,
+    sa.Column("key", sa.String(40), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+
+def _migration_7(conn: Connection) -> None:
+    """Retries back off (a failed job's next try); the store's own id, which the outbox marker names."""
+    _add_column(conn, jobs, "next_try_at")
+    store_info.create(conn, checkfirst=True)
+    if conn.scalar(sa.select(store_info.c.value).where(store_info.c.key == "store_id")) is None:
+        conn.execute(store_info.insert().values(key="store_id", value=uuid.uuid4().hex))
+
+
 #: Ordered schema migrations. Append, never edit: a site's store has run the earlier ones.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _migration_1),
@@ -259,4 +316,6 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (3, _migration_3),
     (4, _migration_4),
     (5, _migration_5),
+    (6, _migration_6),
+    (7, _migration_7),
 ]

@@ -1,4 +1,9 @@
-"""``transcribe serve``: the intake thread and the worker, until asked to stop."""
+"""``transcribe serve``: the intake thread and the worker, until asked to stop.
+
+``serve`` runs on the front host: the one whose outbox is the patients' records. At start it marks
+that outbox as this store's (``filing.mark_outbox``), which is what lets its worker, and the worker
+hosts that mount the same outbox, file validated reports there.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from collections.abc import Callable
 from types import FrameType
 
 from .atomic import ensure_folder
+from .filing import mark_outbox
 from .inbox import Intake
 from .settings import Settings
 from .store import JobStore
@@ -34,6 +40,9 @@ def serve(settings: Settings, store: JobStore, stop: threading.Event | None = No
     """Watch the inbox and transcribe what arrives until SIGTERM, Ctrl-C or ``stop``."""
     stop = stop or threading.Event()
     prepare_folders(settings)
+    problem = mark_outbox(settings, store)  # the worker below marks it again until it can
+    if problem:
+        log.error("validated reports are not filed: %s", problem)
     recognizer = load_recognizer(settings)  # fail now, not on the first dictation
     text_layer = load_text_layer(settings)
     stop_on_signals(stop, lambda: log.info("signal received: finishing the current job, then stopping"))
@@ -43,7 +52,7 @@ def serve(settings: Settings, store: JobStore, stop: threading.Event | None = No
     web = start_review_app(settings, store, text_layer.vocabulary, stop) if settings.review.enabled else None
     log.info("watching %s; drafts go to %s", settings.paths.inbox, settings.paths.drafts)
     try:
-        Worker(settings, store, recognizer, text_layer).run(stop)
+        Worker(settings, store, recognizer, text_layer, front_host=True).run(stop)
     finally:
         stop.set()
         intake_thread.join(timeout=10)

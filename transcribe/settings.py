@@ -67,6 +67,8 @@ class IntakeSettings:
     polling: bool = False
     poll_interval_s: float = 1.0
     default_author: str = "unknown"
+    #: how long a complete dictation without its sidecar waits for one (recorders that write it after the audio)
+    sidecar_wait_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,9 @@ class WorkerSettings:
     lease_s: float = 120.0
     poll_s: float = 0.5
     filing_retry_s: float = 30.0
+    #: a failed job is tried again after retry_base_s, then twice as long each time, at most retry_max_s
+    retry_base_s: float = 60.0
+    retry_max_s: float = 3600.0
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,8 @@ class FilingSettings:
 
     path: str = "{patient_id}_{FAMILY}/{date}_{worktype}_{job}"
     pdf: bool = False
+    #: how long LibreOffice may take to make one PDF copy before the filing is given up (and tried again later)
+    pdf_timeout_s: float = 180.0
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,8 @@ class ReviewSettings:
     key_rewind: str = "F7"
     key_forward: str = "F8"
     rewind_s: float = 3.0
+    #: a validated report waits for its author's signature (in the review app) before it is filed
+    doctor_signs: bool = False
 
 
 @dataclass(frozen=True)

@@ -321,14 +321,22 @@ def _check(settings: Settings) -> None:
     for key, language in languages:
         if not _LANGUAGE.match(language):
             raise ConfigurationError(f"{key} '{language}' must be 'auto' or a language code such as 'fr' or 'en'")
-    if settings.intake.settle_s < 0 or settings.intake.poll_interval_s <= 0:
-        raise ConfigurationError("intake.settle_s must be 0 or more and intake.poll_interval_s more than 0")
+    if settings.intake.settle_s < 0 or settings.intake.poll_interval_s <= 0 or settings.intake.sidecar_wait_s < 0:
+        raise ConfigurationError(
+            "intake.settle_s and intake.sidecar_wait_s must be 0 or more, and intake.poll_interval_s more than 0"
+        )
     if settings.worker.max_attempts < 1 or settings.worker.lease_s <= 0 or settings.worker.poll_s <= 0:
         raise ConfigurationError("worker.max_attempts must be 1 or more; worker.lease_s and worker.poll_s more than 0")
+    if not 0 <= settings.worker.retry_base_s <= settings.worker.retry_max_s:
+        raise ConfigurationError(
+            "worker.retry_base_s must be 0 or more, and worker.retry_max_s at least worker.retry_base_s"
+        )
     for name, author in settings.authors.items():
         if author.worktype and author.worktype not in WORKTYPES:
             raise ConfigurationError(f"authors.{name}.worktype '{author.worktype}' is not a worktype")
     _check_filing_path(settings.filing.path)
+    if settings.filing.pdf_timeout_s <= 0:
+        raise ConfigurationError("filing.pdf_timeout_s must be more than 0 (seconds)")
     if settings.batch.window_files < 1 or settings.batch.batch_size < 1 or settings.batch.processes < 0:
         raise ConfigurationError("batch.window_files and batch.batch_size must be 1 or more")
     if settings.review.language not in ("fr", "en") or not 0 < settings.review.port < 65536:

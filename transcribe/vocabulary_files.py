@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import ConfigurationError
@@ -317,7 +318,7 @@ def _ordinary_words(language: str, terms: dict[str, Term]) -> frozenset[str]:
     return frozenset(w for w in wordfreq.top_n_list(language, 200_000) if fold(w) not in terms or len(w) <= 3)
 
 
-def append_site_rows(path: Path, rows: list[tuple[str, ...]]) -> None:
+def append_site_rows(path: Path, rows: Sequence[tuple[str, ...]]) -> None:
     """Add rows to a site vocabulary file (``vocab/site/<lang>/terms.tsv``...), written atomically."""
     from .atomic import write_atomic
 

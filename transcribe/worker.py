@@ -3,9 +3,16 @@
 claim a job -> decode audio -> transcribe -> text -> draft files -> mark drafted
 
 An input error quarantines the job at once; a stage error sends it back to the
-queue until ``worker.max_attempts`` is reached, then quarantines it. While a
+queue, to be tried again after a wait that doubles each time
+(``worker.retry_base_s`` up to ``worker.retry_max_s``), until
+``worker.max_attempts`` is reached; then it is quarantined. Quarantine keeps a
+copy and the reason in ``quarantine/``; the archived audio never moves. While a
 job runs, a heartbeat renews the worker's lease so that a worker that dies is
-noticed and its job taken up again.
+noticed and its job taken up again; every outcome is recorded only while the
+claim is still this worker's.
+
+When idle, the worker files the validated reports still waiting, only where the
+outbox carries the marker of this store (``filing.outbox_problem``).
 """
 
 from __future__ import annotations
@@ -24,12 +31,12 @@ from .audio import DecodedAudio, decode_dictation
 from .audio_judge import judge
 from .biasing import BiasingList, build_biasing, build_prompt, terms_in
 from .errors import InputError, StageError, TranscribeError
-from .filing import file_waiting_reports
-from .inbox import archive_path
+from .filing import file_waiting_reports, mark_outbox, outbox_problem
+from .inbox import archive_path, hash_file
 from .languages import LanguageCheck, check_language
 from .models import resolve_model
 from .patients import identity_from_filename, identity_from_json, propose_patient
-from .quarantine import error_record_path, quarantine_file
+from .quarantine import error_record_path, quarantine_file, quarantined_files
 from .records import CleanText, Job, JobState, Transcript
 from .report import organise, people_of, render_docx, template_path, write_draft
 from .settings import Settings
@@ -91,12 +98,16 @@ class Worker:
         text_layer: TextLayer,
         *,
         identity: WorkerIdentity | None = None,
+        front_host: bool = False,
     ) -> None:
         self.settings = settings
         self.store = store
         self._recognizer = recognizer
         self.text_layer = text_layer
         self.identity = identity or this_worker()
+        #: ``serve``'s worker: it marks the outbox as this store's (``filing.mark_outbox``) before filing
+        self.front_host = front_host
+        self._outbox_problem: str | None = ""  # "": not looked at yet
 
     @property
     def recognizer(self) -> SpeechRecognizer:
@@ -116,8 +127,24 @@ class Worker:
             if self.run_next() is None:
                 if time.monotonic() - last_filing >= self.settings.worker.filing_retry_s:
                     last_filing = time.monotonic()
-                    file_waiting_reports(self.settings, self.store, self.text_layer.vocabulary)
+                    self.file_waiting()
                 stop.wait(self.settings.worker.poll_s)
+
+    def file_waiting(self) -> list[int]:
+        """File the validated reports still waiting, if this host's outbox is the one of this store; the ids filed."""
+        check = mark_outbox if self.front_host else outbox_problem
+        problem = check(self.settings, self.store)
+        if problem != self._outbox_problem:  # said once, not every round
+            if problem:
+                log.info("validated reports are not filed from this host: %s", problem)
+            elif self._outbox_problem:
+                log.info(
+                    "the outbox %s is this store's: validated reports are filed from here", self.settings.paths.outbox
+                )
+            self._outbox_problem = problem
+        if problem:
+            return []
+        return file_waiting_reports(self.settings, self.store, self.text_layer.vocabulary)
 
     def run_next(self) -> Outcome | None:
         """Claim and process the next queued job; None when the queue is empty."""
@@ -182,7 +209,7 @@ class Worker:
         return options, check if check.code else None
 
     def judged(
-        self, transcript: Transcript, clean: CleanText, audio: DecodedAudio, options: DecodeOptions
+        self, transcript: Transcript, clean: CleanText, audio: DecodedAudio, options: DecodeOptions, author: str
     ) -> tuple[Transcript, CleanText]:
         """The clean text again with the drug corrections the audio confirmed; the verdicts kept."""
         doubts = self.text_layer.audio_doubts(clean)
@@ -193,7 +220,7 @@ class Worker:
             transcript, options={**transcript.options, "audio_judge": [v.to_json() for v in verdicts]}
         )
         confirmed = {(v.doubt.start, v.doubt.end): v.doubt.candidate for v in verdicts if v.confirmed}
-        return transcript, (self.text_layer.clean(transcript, confirmed) if confirmed else clean)
+        return transcript, (self.text_layer.clean(transcript, confirmed, author=author) if confirmed else clean)
 
     def expected_language(self, job: Job) -> str | None:
         """The language a person said this dictation is in: its sidecar's, else its author's setting."""
@@ -217,9 +244,9 @@ class Worker:
                 f"{job.original_name}: no speech was found in the recording "
                 f"({transcript.duration_s:.0f} s of silence, noise or music)"
             )
-        clean = self.text_layer.clean(transcript)
+        clean = self.text_layer.clean(transcript, author=job.author)
         if audio is not None and options is not None and self.settings.asr.audio_judge:
-            transcript, clean = self.judged(transcript, clean, audio, options)
+            transcript, clean = self.judged(transcript, clean, audio, options, job.author)
         language_doubt = transcript.options.get("language_check") or {}
         if language_doubt.get("code"):
             clean = with_flag(clean, "language", language_doubt["code"], language_doubt.get("params") or {})
@@ -311,20 +338,26 @@ class Worker:
     def _fail(self, job: Job, kind: str, message: str, hint: str) -> Outcome:
         if job.attempts >= self.settings.worker.max_attempts:
             return self._quarantine(job, kind, f"{message} (after {job.attempts} attempts)", hint)
-        self.store.mark_failed(job.id, self.identity, message)
+        wait_s = retry_delay_s(job.attempts, self.settings.worker.retry_base_s, self.settings.worker.retry_max_s)
+        detail = f"attempt {job.attempts} of {self.settings.worker.max_attempts}: {message}; next try in {wait_s:.0f} s"
+        if not self.store.mark_failed(job.id, self.identity, detail, retry_in_s=wait_s):
+            return self._claim_lost(job, "recording its failure")
         log.warning(
-            "job %d failed (%s), attempt %d of %d; queued again",
+            "job %d failed (%s), attempt %d of %d; tried again in %.0f s",
             job.id,
             kind,
             job.attempts,
             self.settings.worker.max_attempts,
+            wait_s,
         )
         return Outcome(job.id, JobState.QUEUED, error=message)
 
     def _quarantine(self, job: Job, kind: str, message: str, hint: str) -> Outcome:
-        audio_path = job.audio_path
-        try:
-            audio_path = quarantine_file(
+        earlier = tuple(detail or "" for _, event, _, detail in self.store.events(job.id) if event == "failed")
+        if not self.store.quarantine(job.id, self.identity, error=f"{message}. What to do: {hint}"):
+            return self._claim_lost(job, "quarantining it")
+        try:  # a copy for the person who looks into quarantine/; the archived audio stays as received
+            quarantine_file(
                 job.audio_path,
                 self.settings.paths.quarantine,
                 original_name=job.original_name,
@@ -333,16 +366,31 @@ class Worker:
                 error=message,
                 what_to_do=hint,
                 attempts=job.attempts,
+                copy=True,
+                earlier_errors=earlier[-20:],
             )
         except OSError as e:
             log.error(
-                "job %d: could not move the audio to quarantine (%s); it stays in the archive", job.id, e.strerror
+                "job %d: no copy could be put in quarantine (%s); the reason is in the store ('transcribe jobs') "
+                "and the audio in the archive",
+                job.id,
+                e.strerror,
             )
-        self.store.quarantine(
-            job.id, error=f"{message}. What to do: {hint}", audio_path=audio_path, actor=str(self.identity)
-        )
         log.warning("job %d quarantined (%s)", job.id, kind)
         return Outcome(job.id, JobState.QUARANTINED, error=message)
+
+    def _claim_lost(self, job: Job, doing: str) -> Outcome:
+        """Another worker took the job over (this one's lease ran out): its outcome is left to that worker."""
+        now = self.store.get(job.id)
+        log.warning(
+            "job %d: the claim was lost before %s; it is %s now, and left as it is", job.id, doing, now.state.value
+        )
+        return Outcome(job.id, now.state, error=now.error)
+
+
+def retry_delay_s(attempts: int, base_s: float, max_s: float) -> float:
+    """How long a job waits after failing its ``attempts``-th attempt: ``base_s``, doubled each time, at most ``max_s``."""
+    return min(max_s, base_s * 2.0 ** min(max(attempts - 1, 0), 60))
 
 
 def with_language_check(transcript: Transcript, check: LanguageCheck | None) -> Transcript:
@@ -362,20 +410,24 @@ def patient_known_at_intake(job: Job) -> str | None:
 
 
 def requeue(settings: Settings, store: JobStore, job_id: int) -> Job:
-    """Bring a quarantined job back: its audio returns to the archive and it is queued again."""
+    """Bring a quarantined job back to the queue, on its archived audio; its copy in quarantine is removed."""
     job = store.get(job_id)
     if job.state is not JobState.QUARANTINED:
         return store.requeue(job_id, audio_path=job.audio_path)  # raises with a clear message
-    target = archive_path(settings.paths.archive, job.audio_sha256, job.original_name)
-    if job.audio_path != target and job.audio_path.exists():
-        record = error_record_path(job.audio_path)
-        target = move_file(job.audio_path, target)
+    audio = job.audio_path
+    if audio.is_relative_to(settings.paths.quarantine) and audio.exists():
+        # quarantined by an earlier version, which moved the audio out of the archive: it goes back
+        record = error_record_path(audio)
+        audio = move_file(audio, archive_path(settings.paths.archive, job.audio_sha256, job.original_name))
         record.unlink(missing_ok=True)
-    elif not job.audio_path.exists() and not target.exists():
-        raise InputError(
-            f"job {job_id}: its audio is no longer at {job.audio_path}; put it back there and requeue again"
-        )
-    return store.requeue(job_id, audio_path=target if target.exists() else job.audio_path)
+    elif not audio.exists():
+        raise InputError(f"job {job_id}: its audio is no longer at {audio}; put it back there and requeue again")
+    job = store.requeue(job_id, audio_path=audio)
+    for kept in quarantined_files(settings.paths.quarantine, job_id):
+        if hash_file(kept) == job.audio_sha256:  # the copy of the archived audio (a late sidecar is kept)
+            kept.unlink()
+            error_record_path(kept).unlink(missing_ok=True)
+    return job
 
 
 class Heartbeat:
@@ -395,9 +447,16 @@ class Heartbeat:
         self._thread.join()
 
     def _beat(self) -> None:
+        lost: set[int] = set()
         while not self._stop.wait(self._lease_s / 3):
             for job_id in self._job_ids:
+                if job_id in lost:
+                    continue
                 try:
-                    self._store.renew_lease(job_id, self._worker, self._lease_s)
+                    if not self._store.renew_lease(job_id, self._worker, self._lease_s):
+                        lost.add(job_id)
+                        log.warning(
+                            "job %d: its lease ran out and another worker may have it; this outcome is not kept", job_id
+                        )
                 except TranscribeError as e:
                     log.warning("job %d: lease not renewed (%s)", job_id, type(e).__name__)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .. import __version__
 from ..errors import ConfigurationError, TranscribeError
-from ..settings import Settings
+from ..settings import CONFIG_FILE_NAME, Settings
 from ..settings_loading import LoadedSettings, load_settings
 from ..specialties import SPECIALTIES
 from ..store import JobStore, open_store
@@ -118,16 +118,24 @@ def _configure_logging(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def open_job_store(settings: Settings) -> JobStore:
-    """Open the site's job store."""
+    """Open the site's job store, creating it when there is none (the commands that may start a new site)."""
+    return open_store(settings.store_url)
+
+
+def open_site_store(loaded: LoadedSettings) -> JobStore:
+    """Open the job store of the site a command reads; refuse where there is no site, never make an empty store."""
+    settings = loaded.settings
+    embedded = settings.paths.data / "store.sqlite3"
+    if loaded.config_file is None and not settings.store.url and not embedded.is_file():
+        raise ConfigurationError(
+            f"no site in {settings.site}: it has no {CONFIG_FILE_NAME} and no job store ({embedded} does not exist); "
+            f"run the command from the site folder, or pass --config SITE/{CONFIG_FILE_NAME}"
+        )
     return open_store(settings.store_url)
 
 
 def load_site_vocabulary(settings: Settings) -> Vocabulary:
     """Load the vocabulary with the site's additions (cached beside the models)."""
-    from ..vocabulary_files import load_vocabulary, vocabulary_folder
+    from ..vocabulary_watch import load_site_vocabulary as load
 
-    return load_vocabulary(
-        vocabulary_folder(settings.paths.vocab),
-        site_folder=settings.paths.site_vocab,
-        cache_dir=settings.asr.model_cache.parent / "vocabulary",
-    )
+    return load(settings)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import cast
 
 from ..settings_loading import LoadedSettings
-from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Commands, open_job_store
+from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Commands, open_job_store, open_site_store
 
 
 def register(commands: Commands) -> None:
@@ -59,7 +59,7 @@ def _user_add(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 def _user_list(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     from ..accounts import Accounts
 
-    store = open_job_store(loaded.settings)
+    store = open_site_store(loaded)
     try:
         for user in Accounts(store).list_users():
             print(f"{user.username:<20} {user.role:<10} {user.author or ''}")
@@ -71,7 +71,7 @@ def _user_list(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 def _audit_verify(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     from ..audit import AuditTrail
 
-    store = open_job_store(loaded.settings)
+    store = open_site_store(loaded)
     try:
         check = AuditTrail(store).verify()
     finally:
@@ -86,7 +86,7 @@ def _audit_verify(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 def _audit_show(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     from ..audit import AuditTrail
 
-    store = open_job_store(loaded.settings)
+    store = open_site_store(loaded)
     try:
         for entry in AuditTrail(store).entries(job_id=args.job):
             at = datetime.fromtimestamp(

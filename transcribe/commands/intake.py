@@ -24,6 +24,7 @@ from . import (
     Commands,
     add_model_options,
     open_job_store,
+    open_site_store,
 )
 
 if TYPE_CHECKING:
@@ -355,7 +356,7 @@ def _show(text: str) -> None:
 
 
 def _jobs(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    store = open_job_store(loaded.settings)
+    store = open_site_store(loaded)
     try:
         state = JobState(args.state) if args.state else None
         listed = store.list_jobs(state=state, limit=args.limit)
@@ -418,7 +419,7 @@ def _age(seconds: float) -> str:
 def _requeue(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     from ..worker import requeue
 
-    store = open_job_store(loaded.settings)
+    store = open_site_store(loaded)
     status = EXIT_OK
     try:
         for job_id in args.job_ids:

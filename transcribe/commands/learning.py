@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 
 from ..settings_loading import LoadedSettings
-from . import EXIT_OK, EXIT_USAGE, Commands, load_site_vocabulary, open_job_store
+from . import EXIT_OK, EXIT_USAGE, Commands, load_site_vocabulary, open_site_store
 
 
 def register(commands: Commands) -> None:
@@ -52,7 +52,7 @@ def register(commands: Commands) -> None:
 def _stats(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     from ..accuracy import accuracy, validated_cases
 
-    store = open_job_store(loaded.settings)
+    store = open_site_store(loaded)
     try:
         figures = accuracy(validated_cases(store, author=args.author), load_site_vocabulary(loaded.settings), args.by)
     finally:
@@ -80,7 +80,7 @@ def _percent(value: float | None) -> str:
 def _proposals_list(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     from ..accuracy import list_proposals, refresh_proposals
 
-    store = open_job_store(loaded.settings)
+    store = open_site_store(loaded)
     try:
         refresh_proposals(store, load_site_vocabulary(loaded.settings))
         open_ones = list_proposals(store)
@@ -103,7 +103,7 @@ def _proposals_list(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 def _proposals_decide(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     from ..accuracy import decide, replay
 
-    store = open_job_store(loaded.settings)
+    store = open_site_store(loaded)
     try:
         if args.action == "replay":
             effect = replay(store, load_site_vocabulary(loaded.settings), args.proposal_id)
@@ -137,7 +137,7 @@ def _rerun(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         print(f"transcribe: --since {args.since} is not a date (YYYY-MM-DD)", file=sys.stderr)
         return EXIT_USAGE
     since = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    store = open_job_store(loaded.settings)
+    store = open_site_store(loaded)
     try:
         choice = choose_jobs(store, since, author=args.author, include_started=args.include_started)
         for job, why in choice.left:

@@ -19,6 +19,7 @@ from . import (
     Commands,
     load_site_vocabulary,
     open_job_store,
+    open_site_store,
 )
 
 
@@ -121,7 +122,7 @@ def _validate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         except (OSError, UnicodeDecodeError) as e:
             print(f"transcribe: {args.text}: cannot be read ({e})", file=sys.stderr)
             return EXIT_USAGE
-    store = open_job_store(loaded.settings)
+    store = open_site_store(loaded)
     try:
         try:
             job = validate_report(
@@ -150,7 +151,7 @@ def _validate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 
 def _file(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    store = open_job_store(loaded.settings)
+    store = open_site_store(loaded)
     try:
         ids = args.job_ids or [job.id for job in store.waiting_to_be_filed()]
         if not ids:
@@ -204,7 +205,7 @@ def _patients_import(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 
 def _patients_find(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    store = open_job_store(loaded.settings)
+    store = open_site_store(loaded)
     try:
         found = store.search_patients(args.query)
     finally:

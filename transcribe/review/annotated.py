@@ -1,87 +1,162 @@
-"""The listening pane: the current text as pieces, each with its time in the audio and what changed it."""
+"""The report as the review screen shows it: each block's text as pieces, each with its time in the audio.
+
+The secretary edits the text in place, in the listening pane; the server keeps plain blocks. To
+link what she typed to the audio, each block is compared with the same block as the engine and
+the text layer made it (a character diff): a heard word keeps its time where it still stands,
+even corrected by hand; what she typed herself has none. The changes of the text layer and the
+points to check are placed by their anchors, which follow her typing.
+"""
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
-from ..records import Edit
-from ..review_state import DraftMaterial, WorkState
+from ..anchors import Anchor, follow_loosely
+from ..review_state import (
+    Block,
+    DraftMaterial,
+    WorkState,
+    anchors_in_blocks,
+    current_layout,
+)
+from ..vocabulary import LanguageVocabulary
 
 LOW_CONFIDENCE = 0.5
 
 
-def annotated_words(material: DraftMaterial, state: WorkState) -> list[dict[str, Any]]:
-    """The current text as pieces for the listening pane: each with its time in the audio,
-    the engine's confidence, and the edit or flag it belongs to."""
-    pieces: list[dict[str, Any]] = []
-    position = 0
-    for index, edit in sorted(enumerate(material.edits), key=lambda item: item[1].start):
-        pieces += _kept_words(material, position, edit.start)
-        reverted = index in state.reverted
-        start, end = _time_of(material, edit.start, edit.end)
-        pieces.append(
+def annotated_blocks(
+    material: DraftMaterial, state: WorkState, vocab: LanguageVocabulary | None
+) -> tuple[list[dict[str, Any]], dict[str, Anchor]]:
+    """The blocks with their pieces for the screen, and the anchors of the edits and flags in them."""
+    layout = current_layout(material, state.reverted)
+    heard = {f"word:{i}": span for i, span in enumerate(layout.words)}
+    pristine, places = anchors_in_blocks(layout.text, vocab, {**layout.spans, **heard})
+    blocks = state.blocks if state.blocks is not None else pristine
+    anchors = state.anchors if state.blocks is not None else {k: v for k, v in places.items() if k[:5] != "word:"}
+    out = []
+    for number, block in enumerate(blocks):
+        timed = _heard_words(material, pristine, places, number, block)
+        out.append(
             {
-                "text": edit.before if reverted else edit.after,
-                "start": start,
-                "end": end,
-                "edit": index,
-                "heard": edit.before,
-                "written": edit.after,
-                "rule": edit.rule,
-                "reverted": reverted,
+                "key": block.key,
+                "heading": block.heading,
+                "text": block.text,
+                "pieces": _pieces(material, state, block.text, number, timed, anchors),
             }
         )
-        position = edit.end
-    pieces += _kept_words(material, position, len(material.source))
-    for flag_index, flag in enumerate(material.flags):
-        for piece in pieces:
-            if (piece.get("src_start", -1) < flag["end"] and piece.get("src_end", -1) > flag["start"]) or (
-                "edit" in piece and _overlaps(material.edits[piece["edit"]], flag)
-            ):
-                piece.setdefault("flags", []).append(flag_index)
-    return pieces
+    return out, anchors
 
 
-def _overlaps(edit: Edit, flag: dict[str, Any]) -> bool:
-    return (edit.start < flag["end"] and edit.end > flag["start"]) or (edit.start == edit.end == flag["start"])
+def _heard_words(
+    material: DraftMaterial, pristine: list[Block], places: dict[str, Anchor], number: int, block: Block
+) -> list[tuple[int, int, float, float, float]]:
+    """Where the engine's words stand in a typed block: (start, end, start_s, end_s, probability)."""
+    if number >= len(pristine) or pristine[number].key != block.key:
+        return []
+    indexes, spans = [], []
+    for i in range(len(material.words)):
+        place = places.get(f"word:{i}")
+        if place is not None and place[0] == number and place[1] < place[2]:
+            indexes.append(i)
+            spans.append((place[1], place[2]))
+    moved = follow_loosely(pristine[number].text, block.text, spans)
+    out = []
+    for i, span in zip(indexes, moved):
+        if span is not None:
+            _, _, start_s, end_s, probability = material.words[i]
+            out.append((span[0], span[1], start_s, end_s, probability))
+    return out
 
 
-def _kept_words(material: DraftMaterial, start: int, end: int) -> list[dict[str, Any]]:
+def _pieces(
+    material: DraftMaterial,
+    state: WorkState,
+    text: str,
+    number: int,
+    timed: list[tuple[int, int, float, float, float]],
+    anchors: dict[str, Anchor],
+) -> list[dict[str, Any]]:
+    """A block's text cut at spaces and at the edges of the text layer's changes, each piece described."""
+    edits = {
+        int(key[5:]): (a[1], a[2])
+        for key, a in anchors.items()
+        if key[:5] == "edit:" and a is not None and a[0] == number
+    }
+    flags = {
+        int(key[5:]): (a[1], a[2])
+        for key, a in anchors.items()
+        if key[:5] == "flag:" and a is not None and a[0] == number
+    }
+    cuts = {0, len(text)} | {p for span in edits.values() for p in span}
+    cuts |= {m.start() for m in re.finditer(r"\s+", text)} | {m.end() for m in re.finditer(r"\s+", text)}
+    ordered = sorted(c for c in cuts if 0 <= c <= len(text))
     pieces: list[dict[str, Any]] = []
-    for m in re.finditer(r"\S+|\s+", material.source[start:end]):
-        a, b = start + m.start(), start + m.end()
-        if m.group().isspace():
-            pieces.append({"text": m.group()})
+    for a, b in itertools.pairwise(ordered):
+        pieces += _empty_edits(material, state, edits, a)
+        piece = text[a:b]
+        if not piece or piece.isspace():
+            pieces.append({"text": piece})
             continue
-        t_start, t_end, probability = None, None, 1.0
-        for w_a, w_b, w_start, w_end, w_prob in material.words:
-            if w_a < b and w_b > a:
-                t_start = w_start if t_start is None else t_start
-                t_end = w_end
-                probability = min(probability, w_prob)
-        pieces.append(
-            {
-                "text": m.group(),
-                "start": t_start,
-                "end": t_end,
-                "low": probability < LOW_CONFIDENCE,
-                "src_start": a,
-                "src_end": b,
-            }
-        )
+        pieces.append(_describe(material, state, piece, a, b, timed, edits, flags))
+    pieces += _empty_edits(material, state, edits, len(text))
     return pieces
 
 
-def _time_of(material: DraftMaterial, start: int, end: int) -> tuple[float | None, float | None]:
-    t_start = t_end = None
-    previous_end = None
-    for w_a, w_b, w_start, w_end, _ in material.words:
+def _describe(
+    material: DraftMaterial,
+    state: WorkState,
+    piece: str,
+    a: int,
+    b: int,
+    timed: list[tuple[int, int, float, float, float]],
+    edits: dict[int, tuple[int, int]],
+    flags: dict[int, tuple[int, int]],
+) -> dict[str, Any]:
+    described: dict[str, Any] = {"text": piece}
+    heard = [w for w in timed if w[0] < b and w[1] > a]
+    if heard:
+        described["start"] = min(w[2] for w in heard)
+        described["end"] = max(w[3] for w in heard)
+        described["low"] = min(w[4] for w in heard) < LOW_CONFIDENCE
+    for index, (start, end) in edits.items():
+        if start <= a and b <= end:
+            described.update(_edit(material, state, index))
+    on = [index for index, (start, end) in flags.items() if start < b and end > a]
+    if on:
+        described["flags"] = on
+    return described
+
+
+def _empty_edits(
+    material: DraftMaterial, state: WorkState, edits: dict[int, tuple[int, int]], position: int
+) -> list[dict[str, Any]]:
+    """Marks for the changes that removed words here (nothing to show but the mark, to undo them)."""
+    return [
+        {"text": "", **_edit(material, state, index)}
+        for index, (start, end) in sorted(edits.items())
+        if start == end == position
+    ]
+
+
+def _edit(material: DraftMaterial, state: WorkState, index: int) -> dict[str, Any]:
+    edit = material.edits[index]
+    return {
+        "edit": index,
+        "heard": edit.before,
+        "written": edit.after,
+        "rule": edit.rule,
+        "reverted": index in state.reverted,
+    }
+
+
+def time_of_span(material: DraftMaterial, start: int, end: int) -> float | None:
+    """When a span of the source is heard: the start of its first word, else of the word before it."""
+    before = None
+    for w_a, w_b, w_start, _, _ in material.words:
         if w_a < max(end, start + 1) and w_b > start:
-            t_start = w_start if t_start is None else t_start
-            t_end = w_end
-        elif w_b <= start:
-            previous_end = w_end
-    if t_start is None:
-        return previous_end, previous_end
-    return t_start, t_end
+            return w_start
+        if w_b <= start:
+            before = w_start
+    return before

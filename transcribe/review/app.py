@@ -14,15 +14,18 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..settings import Settings
 from ..store import JobStore
 from ..vocabulary import Vocabulary
 from .dependencies import SESSION_COOKIE, NeedLogin, ReviewSite, site_of
-from .routes import admin, audio, doctor, learning, login, queue, review
+from .i18n import translator
+from .routes import admin, audio, doctor, learning, login, queue, review, review_lock, review_output
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -34,8 +37,9 @@ def create_app(settings: Settings, store: JobStore, vocabulary: Vocabulary) -> F
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.middleware("http")(add_security_headers)
     app.exception_handler(NeedLogin)(answer_need_login)
-    app.exception_handler(HTTPException)(answer_http_error)
-    for screen in (login, queue, review, audio, doctor, admin, learning):
+    app.exception_handler(StarletteHTTPException)(answer_http_error)  # FastAPI's, and the router's own 404 and 405
+    app.exception_handler(RequestValidationError)(answer_invalid_request)
+    for screen in (login, queue, review, review_lock, review_output, audio, doctor, admin, learning):
         include_screen(app, screen.router)
     return app
 
@@ -83,12 +87,22 @@ async def answer_need_login(request: Request, _exc: NeedLogin) -> Response:
     return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
 
 
-def answer_http_error(request: Request, exc: HTTPException) -> Response:
-    """An error as the error page for pages, as JSON for the API and state changes (runs in the thread pool)."""
-    if request.url.path.startswith("/api/") or request.method != "GET":
-        return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+def answer_http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """An error as the error page for pages, as JSON for the API and state changes, in the user's language.
+
+    A detail that is a code of the catalogue (``error.role``) is written in the user's language;
+    any other detail is shown as it is. Runs in the thread pool.
+    """
     site = site_of(request)
     session = site.accounts.session(request.cookies.get(SESSION_COOKIE))
-    response = site.page(request, "error.html", session, status=exc.status_code, detail=exc.detail)
+    detail = translator(site.language_of(session))(exc.detail) if isinstance(exc.detail, str) else exc.detail
+    if request.url.path.startswith("/api/") or request.method != "GET":
+        return JSONResponse({"error": detail}, status_code=exc.status_code)
+    response = site.page(request, "error.html", session, status=exc.status_code, detail=detail)
     response.status_code = exc.status_code
     return response
+
+
+def answer_invalid_request(request: Request, _exc: RequestValidationError) -> Response:
+    """A request whose path or fields are not what the route takes (``/mine/abc``): 422, in the user's words."""
+    return answer_http_error(request, HTTPException(422, "error.invalid-request"))

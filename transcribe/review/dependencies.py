@@ -26,6 +26,7 @@ from ..review_state import Workspace
 from ..settings import Settings
 from ..store import JobStore
 from ..vocabulary import Vocabulary
+from ..vocabulary_watch import LiveVocabulary
 from .i18n import translator
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -59,7 +60,7 @@ class ReviewSite:
 
     settings: Settings
     store: JobStore
-    vocabulary: Vocabulary
+    live_vocabulary: LiveVocabulary
     accounts: Accounts
     audit: AuditTrail
     workspace: Workspace
@@ -74,13 +75,21 @@ class ReviewSite:
         )
         templates = Jinja2Templates(directory=str(TEMPLATES))
         templates.env.filters["duration"] = format_duration
-        return cls(settings, store, vocabulary, accounts, AuditTrail(store), Workspace(store), templates, ReportLocks())
+        live = LiveVocabulary(settings, vocabulary)
+        return cls(settings, store, live, accounts, AuditTrail(store), Workspace(store), templates, ReportLocks())
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The vocabulary as its files hold it now: a term added while the app runs is used at once."""
+        return self.live_vocabulary.current()
+
+    def language_of(self, session: Session | None) -> str:
+        """The user's interface language (the site's when he has not chosen one)."""
+        return (session.user.language if session and session.user.language else None) or self.settings.review.language
 
     def page(self, request: Request, name: str, session: Session | None, **context: Any) -> HTMLResponse:
         """A page in the user's language (the site's when he has not chosen one)."""
-        language = (
-            session.user.language if session and session.user.language else None
-        ) or self.settings.review.language
+        language = self.language_of(session)
         return self.templates.TemplateResponse(
             request,
             name,
@@ -92,7 +101,7 @@ class ReviewSite:
         try:
             return self.store.get(job_id)
         except TranscribeError as e:
-            raise HTTPException(404, "no such dictation") from e
+            raise HTTPException(404, "error.no-such-dictation") from e
 
 
 @dataclass(frozen=True)
@@ -118,7 +127,7 @@ def session_of(request: Request, site: ReviewSite, *roles: str) -> Session:
     if session is None:
         raise NeedLogin()
     if roles and not session.user.can(*roles):
-        raise HTTPException(403, "access refused for your role")
+        raise HTTPException(403, "error.role")
     return session
 
 
@@ -138,7 +147,7 @@ def state_change(*roles: str) -> Callable[[Request, Session], Awaitable[StateCha
         data = await posted_fields(request)
         token = request.headers.get("x-csrf-token") or data.get("csrf_token")
         if not isinstance(token, str) or not secrets.compare_digest(token, session.csrf_token):
-            raise HTTPException(403, "the form has expired (CSRF check failed); reload the page")
+            raise HTTPException(403, "error.csrf")
         return StateChange(session, data)
 
     return checked
@@ -150,9 +159,9 @@ async def posted_fields(request: Request) -> dict[str, Any]:
         try:
             data = await request.json()
         except ValueError as e:
-            raise HTTPException(400, "the request is not valid JSON") from e
+            raise HTTPException(400, "error.json") from e
         if not isinstance(data, dict):
-            raise HTTPException(400, "the request must be a JSON object")
+            raise HTTPException(400, "error.json-object")
         return data
     form = await request.form()
     return dict(form.items())

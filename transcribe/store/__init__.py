@@ -10,6 +10,7 @@ all on one engine and one transaction helper (``database.Database``):
     claims         workers' claims and leases, release of abandoned jobs, drafted / failed
     patient_index  the patient index: import, candidates, search
     reports        validated report versions and their filing records
+    signoffs       the comment thread of a returned report, the author's signature
 
 Review work, accounts and audit keep their own tables through the same helper.
 """
@@ -22,6 +23,7 @@ from .database import Database, normalise_url
 from .jobs import Jobs, urgent_first
 from .patient_index import PatientIndex
 from .reports import ValidatedReports
+from .signoffs import Signoffs
 
 __all__ = [
     "MIGRATIONS",
@@ -36,7 +38,7 @@ __all__ = [
 ]
 
 
-class JobStore(Jobs, Claims, PatientIndex, ValidatedReports):
+class JobStore(Jobs, Claims, PatientIndex, ValidatedReports, Signoffs):
     """Jobs and their history in a SQL database."""
 
 

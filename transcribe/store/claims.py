@@ -2,7 +2,12 @@
 
 A worker that dies leaves a lease that runs out, and a worker that died on this
 very host is recognised at once by its process id. Only the holder of a claim
-records its outcome (drafted or failed).
+records its outcome (drafted, failed or quarantined): each of these changes
+checks, in its own UPDATE, that the job is still in the state the claim holder
+left it in and still claimed by it; it returns False when it is not.
+
+A failed job waits before it can be claimed again (``next_try_at``): the
+worker decides how long.
 """
 
 from __future__ import annotations
@@ -64,10 +69,10 @@ class Claims(Database):
 
     # --- claiming ---------------------------------------------------------------
     def claim_next(self, worker: WorkerIdentity, lease_s: float) -> Job | None:
-        """Take the oldest queued job for this worker, or None when there is none."""
+        """Take the oldest queued job that is due for this worker, or None when there is none."""
         candidate = (
             sa.select(jobs.c.id)
-            .where(jobs.c.state == JobState.QUEUED.value)
+            .where(jobs.c.state == JobState.QUEUED.value, _due(self._clock()))
             .order_by(*urgent_first())
             .limit(1)
             .with_for_update(skip_locked=True)
@@ -77,7 +82,7 @@ class Claims(Database):
             return None if job_id is None else self._claim(conn, job_id, worker, lease_s)
 
     def claim(self, job_id: int, worker: WorkerIdentity, lease_s: float) -> Job | None:
-        """Take this queued job for this worker; None if it is not queued any more."""
+        """Take this queued job for this worker; None if it is not queued any more, or not due yet."""
         with self.transaction() as conn:
             return self._claim(conn, job_id, worker, lease_s)
 
@@ -85,7 +90,7 @@ class Claims(Database):
         now = self._clock()
         claimed = conn.execute(
             jobs.update()
-            .where(jobs.c.id == job_id, jobs.c.state == JobState.QUEUED.value)
+            .where(jobs.c.id == job_id, jobs.c.state == JobState.QUEUED.value, _due(now))
             .values(
                 state=JobState.TRANSCRIBING.value,
                 claimed_by=str(worker),
@@ -136,11 +141,21 @@ class Claims(Database):
                 expired = row.lease_until is None or row.lease_until < now
                 if not (dead_here or expired):
                     continue
-                conn.execute(
-                    jobs.update()
-                    .where(jobs.c.id == row.id, jobs.c.state == JobState.TRANSCRIBING.value)
-                    .values(state=JobState.QUEUED.value, claimed_by=None, lease_until=None, updated_at=now)
+                still_abandoned = [jobs.c.id == row.id, jobs.c.state == JobState.TRANSCRIBING.value]
+                still_abandoned.append(
+                    jobs.c.claimed_by.is_(None) if row.claimed_by is None else jobs.c.claimed_by == row.claimed_by
                 )
+                if not dead_here:  # the holder may have renewed its lease since it was read
+                    still_abandoned.append(sa.or_(jobs.c.lease_until.is_(None), jobs.c.lease_until < now))
+                if (
+                    conn.execute(
+                        jobs.update()
+                        .where(*still_abandoned)
+                        .values(state=JobState.QUEUED.value, claimed_by=None, lease_until=None, updated_at=now)
+                    ).rowcount
+                    != 1
+                ):
+                    continue
                 add_event(
                     conn,
                     row.id,
@@ -177,9 +192,7 @@ class Claims(Database):
         with self.transaction() as conn:
             done = conn.execute(
                 jobs.update()
-                .where(
-                    jobs.c.id == job_id, jobs.c.claimed_by == str(worker), jobs.c.state == JobState.TRANSCRIBING.value
-                )
+                .where(*_held_by(job_id, worker))
                 .values(
                     state=JobState.DRAFTED.value,
                     error=None,
@@ -194,6 +207,7 @@ class Claims(Database):
                     patient_id=patient_id,
                     claimed_by=None,
                     lease_until=None,
+                    next_try_at=None,
                     updated_at=now,
                 )
             ).rowcount
@@ -213,14 +227,61 @@ class Claims(Database):
             add_event(conn, job_id, self._clock(), "drafted", str(worker), None)
             return True
 
-    def mark_failed(self, job_id: int, worker: WorkerIdentity, error: str) -> Job:
-        """Send a job that failed a stage back to the queue, keeping the error."""
+    def mark_failed(self, job_id: int, worker: WorkerIdentity, error: str, *, retry_in_s: float = 0.0) -> bool:
+        """Send a job that failed a stage back to the queue, claimable again in ``retry_in_s``; the error is kept.
+
+        The error is also kept in the job's history ("failed"), so that every attempt's reason stays.
+        False if the claim was lost (the job is no longer this worker's).
+        """
         now = self._clock()
         with self.transaction() as conn:
-            conn.execute(
+            done = conn.execute(
                 jobs.update()
-                .where(jobs.c.id == job_id, jobs.c.claimed_by == str(worker))
-                .values(state=JobState.QUEUED.value, error=error, claimed_by=None, lease_until=None, updated_at=now)
-            )
+                .where(*_held_by(job_id, worker))
+                .values(
+                    state=JobState.QUEUED.value,
+                    error=error,
+                    claimed_by=None,
+                    lease_until=None,
+                    next_try_at=now + retry_in_s,
+                    updated_at=now,
+                )
+            ).rowcount
+            if done != 1:
+                return False
             add_event(conn, job_id, self._clock(), "failed", str(worker), error)
-            return fetch_job(conn, job_id)
+            return True
+
+    def quarantine(self, job_id: int, worker: WorkerIdentity, *, error: str) -> bool:
+        """Mark a claimed job quarantined, with the reason; its audio stays where it is (the archive).
+
+        False if the claim was lost: another worker may have drafted it since, and it is left alone.
+        """
+        now = self._clock()
+        with self.transaction() as conn:
+            done = conn.execute(
+                jobs.update()
+                .where(*_held_by(job_id, worker))
+                .values(
+                    state=JobState.QUARANTINED.value,
+                    error=error,
+                    claimed_by=None,
+                    lease_until=None,
+                    next_try_at=None,
+                    updated_at=now,
+                )
+            ).rowcount
+            if done != 1:
+                return False
+            add_event(conn, job_id, self._clock(), "quarantined", str(worker), error)
+            return True
+
+
+def _held_by(job_id: int, worker: WorkerIdentity) -> tuple[Any, ...]:
+    """The condition that this job is still being transcribed under this worker's claim."""
+    return (jobs.c.id == job_id, jobs.c.claimed_by == str(worker), jobs.c.state == JobState.TRANSCRIBING.value)
+
+
+def _due(now: float) -> Any:
+    """The condition that a queued job may be claimed now (it is not waiting to be retried)."""
+    return sa.or_(jobs.c.next_try_at.is_(None), jobs.c.next_try_at <= now)

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ..errors import StoreError
-from ..schema import MIGRATIONS, schema_migrations
+from ..schema import MIGRATIONS, schema_migrations, store_info
 
 # The logger the store has always used, whichever of its modules logs.
 log = logging.getLogger("transcribe.store")
@@ -53,6 +53,16 @@ class Database:
         if applied:
             log.info("job store migrated to schema version %d", applied[-1])
         return applied
+
+    def store_id(self) -> str:
+        """This store's own identifier, the same from every host (made by the migrations, kept in the store)."""
+        with self.reading() as conn:
+            found = conn.scalar(sa.select(store_info.c.value).where(store_info.c.key == "store_id"))
+        if found is None:
+            raise StoreError(
+                f"the job store at {self.display_url} has no identifier; run 'transcribe jobs' to migrate it"
+            )
+        return str(found)
 
     def schema_version(self) -> int:
         """The newest migration applied to this store."""

@@ -1,9 +1,13 @@
 """Jobs: one row per dictation, state moves as atomic transactions.
 
-Every change leaves an event in the job's history. Claims by workers, and what
-they record, are in ``claims``; this module also holds what every part of the
-store shares about a job: reading one (``fetch_job``), its history
-(``add_event``), and the order in which waiting jobs are taken (``urgent_first``).
+Every change leaves an event in the job's history, and checks in its own UPDATE
+that the job is still in the state the change starts from (two hosts, or a
+secretary and a worker, may act on one job at once): when it is not, nothing
+changes and a ``StoreError`` says so. Claims by workers, and what they record
+(drafted, failed, quarantined), are in ``claims``; this module also holds what
+every part of the store shares about a job: reading one (``fetch_job``), its
+history (``add_event``), and the order in which waiting jobs are taken
+(``urgent_first``).
 """
 
 from __future__ import annotations
@@ -78,44 +82,42 @@ class Jobs(Database):
             )
             return fetch_job(conn, job_id)
 
-    # --- outcomes ---------------------------------------------------------------
-    def quarantine(self, job_id: int, *, error: str, audio_path: Path, actor: str | None = None) -> Job:
-        """Mark a job quarantined, with the reason and where its audio now lies."""
-        now = self._clock()
-        with self.transaction() as conn:
-            conn.execute(
-                jobs.update()
-                .where(jobs.c.id == job_id)
-                .values(
-                    state=JobState.QUARANTINED.value,
-                    error=error,
-                    audio_path=str(audio_path),
-                    claimed_by=None,
-                    lease_until=None,
-                    updated_at=now,
-                )
-            )
-            add_event(conn, job_id, self._clock(), "quarantined", actor, error)
-            return fetch_job(conn, job_id)
+    def attach_metadata(self, job_id: int, metadata: dict[str, Any], *, detail: str) -> bool:
+        """Give a queued job the metadata of a sidecar that came after its audio; False if it is not queued any more.
 
+        Either way the job's history says that the sidecar came ("sidecar-attached" or "sidecar-too-late").
+        """
+        with self.transaction() as conn:
+            done = conn.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id, jobs.c.state == JobState.QUEUED.value)
+                .values(
+                    metadata_json=json.dumps(metadata, ensure_ascii=False),
+                    worktype=metadata.get("worktype"),
+                    priority=metadata.get("priority") or "normal",
+                    due_date=metadata.get("due_date"),
+                    **({"author": metadata["author"]} if metadata.get("author") else {}),
+                    updated_at=self._clock(),
+                )
+            ).rowcount
+            add_event(conn, job_id, self._clock(), "sidecar-attached" if done else "sidecar-too-late", None, detail)
+            return done == 1
+
+    # --- outcomes ---------------------------------------------------------------
     def requeue(self, job_id: int, *, audio_path: Path) -> Job:
         """Send a quarantined job back to the queue with fresh attempts."""
         now = self._clock()
         with self.transaction() as conn:
-            job = fetch_job(conn, job_id)
-            if job.state is not JobState.QUARANTINED:
-                raise StoreError(
-                    f"job {job_id} is {job.state.value}, not quarantined: only a quarantined job can be requeued"
-                )
-            conn.execute(
-                jobs.update()
-                .where(jobs.c.id == job_id)
-                .values(
-                    state=JobState.QUEUED.value,
-                    attempts=0,
-                    audio_path=str(audio_path),
-                    updated_at=now,
-                )
+            _change_state(
+                conn,
+                job_id,
+                (JobState.QUARANTINED,),
+                "not quarantined: only a quarantined job can be requeued",
+                state=JobState.QUEUED.value,
+                attempts=0,
+                next_try_at=None,
+                audio_path=str(audio_path),
+                updated_at=now,
             )
             add_event(conn, job_id, self._clock(), "requeued", None, None)
             return fetch_job(conn, job_id)
@@ -124,13 +126,15 @@ class Jobs(Database):
     def queue_again(self, job_id: int, by: str | None, reason: str) -> Job:
         """Send a drafted (not yet validated) job back to the engine: a re-run after the vocabulary or model changed."""
         with self.transaction() as conn:
-            job = fetch_job(conn, job_id)
-            if job.state not in (JobState.DRAFTED, JobState.RETURNED):
-                raise StoreError(f"job {job_id} is {job.state.value}: only a draft not yet validated is run again")
-            conn.execute(
-                jobs.update()
-                .where(jobs.c.id == job_id)
-                .values(state=JobState.QUEUED.value, attempts=0, updated_at=self._clock())
+            _change_state(
+                conn,
+                job_id,
+                (JobState.DRAFTED, JobState.RETURNED),
+                "only a draft not yet validated is run again",
+                state=JobState.QUEUED.value,
+                attempts=0,
+                next_try_at=None,
+                updated_at=self._clock(),
             )
             add_event(conn, job_id, self._clock(), "rerun", by, reason)
             return fetch_job(conn, job_id)
@@ -138,13 +142,14 @@ class Jobs(Database):
     def return_to_author(self, job_id: int, comment: str, by: str) -> Job:
         """Send a draft back to its author with a comment; it leaves the review queue."""
         with self.transaction() as conn:
-            job = fetch_job(conn, job_id)
-            if job.state is not JobState.DRAFTED:
-                raise StoreError(f"job {job_id} is {job.state.value}: only a draft waiting for review can be returned")
-            conn.execute(
-                jobs.update()
-                .where(jobs.c.id == job_id)
-                .values(state=JobState.RETURNED.value, return_comment=comment, updated_at=self._clock())
+            _change_state(
+                conn,
+                job_id,
+                (JobState.DRAFTED,),
+                "only a draft waiting for review can be returned",
+                state=JobState.RETURNED.value,
+                return_comment=comment,
+                updated_at=self._clock(),
             )
             add_event(conn, job_id, self._clock(), "returned", by, None)
             return fetch_job(conn, job_id)
@@ -152,11 +157,13 @@ class Jobs(Database):
     def resubmit(self, job_id: int, by: str) -> Job:
         """The author sends a returned report back to the review queue."""
         with self.transaction() as conn:
-            job = fetch_job(conn, job_id)
-            if job.state is not JobState.RETURNED:
-                raise StoreError(f"job {job_id} is {job.state.value}, not returned")
-            conn.execute(
-                jobs.update().where(jobs.c.id == job_id).values(state=JobState.DRAFTED.value, updated_at=self._clock())
+            _change_state(
+                conn,
+                job_id,
+                (JobState.RETURNED,),
+                "not returned",
+                state=JobState.DRAFTED.value,
+                updated_at=self._clock(),
             )
             add_event(conn, job_id, self._clock(), "resubmitted", by, None)
             return fetch_job(conn, job_id)
@@ -216,6 +223,37 @@ class Jobs(Database):
             rows = conn.execute(sa.select(jobs.c.state, sa.func.count()).group_by(jobs.c.state))
             return {JobState(state): count for state, count in rows}
 
+    def authors(self) -> list[str]:
+        """Every author who has dictated, in alphabetical order."""
+        with self.reading() as conn:
+            return list(conn.scalars(sa.select(jobs.c.author).distinct().order_by(jobs.c.author)))
+
+    def ages_by_state(self, states: tuple[JobState, ...], *, author: str | None = None) -> list[tuple[JobState, float]]:
+        """The jobs in these states (of one author, or all), each as (state, when it was received): the backlog."""
+        query = sa.select(jobs.c.state, jobs.c.created_at).where(jobs.c.state.in_([s.value for s in states]))
+        if author is not None:
+            query = query.where(jobs.c.author == author)
+        with self.reading() as conn:
+            return [(JobState(state), created_at) for state, created_at in conn.execute(query)]
+
+    def first_events(
+        self, names: tuple[str, ...], *, since: float = 0.0, author: str | None = None
+    ) -> dict[int, dict[str, float]]:
+        """For each job received since then (of one author, or all), when each of these events first happened to it."""
+        query = (
+            sa.select(job_events.c.job_id, job_events.c.event, sa.func.min(job_events.c.at))
+            .join(jobs, jobs.c.id == job_events.c.job_id)
+            .where(job_events.c.event.in_(names), jobs.c.created_at >= since)
+            .group_by(job_events.c.job_id, job_events.c.event)
+        )
+        if author is not None:
+            query = query.where(jobs.c.author == author)
+        found: dict[int, dict[str, float]] = {}
+        with self.reading() as conn:
+            for job_id, event, at in conn.execute(query):
+                found.setdefault(job_id, {})[event] = at
+        return found
+
     def events(self, job_id: int) -> list[tuple[float, str, str | None, str | None]]:
         """The history of one job: (time, event, actor, detail), oldest first."""
         with self.reading() as conn:
@@ -241,6 +279,16 @@ def fetch_job(conn: Connection, job_id: int) -> Job:
     if row is None:
         raise JobNotFound(f"no job {job_id}; 'transcribe jobs' lists the jobs")
     return job_from_row(row)
+
+
+def _change_state(conn: Connection, job_id: int, states: tuple[JobState, ...], refusal: str, **values: Any) -> None:
+    """Change a job that is in one of ``states``, checked in the UPDATE itself; else raise saying what it is now."""
+    changed = conn.execute(
+        jobs.update().where(jobs.c.id == job_id, jobs.c.state.in_([s.value for s in states])).values(**values)
+    ).rowcount
+    if changed != 1:
+        now = fetch_job(conn, job_id)  # JobNotFound when there is no such job
+        raise StoreError(f"job {job_id} is {now.state.value}: {refusal}")
 
 
 def add_event(conn: Connection, job_id: int, at: float, event: str, actor: str | None, detail: str | None) -> None:
@@ -278,6 +326,7 @@ def job_from_row(row: Any) -> Job:
         report_version=row.report_version or 0,
         filing_error=row.filing_error,
         return_comment=row.return_comment,
+        next_try_at=datetime.fromtimestamp(row.next_try_at, UTC) if row.next_try_at else None,
     )
 
 

@@ -1,8 +1,10 @@
 """The patient index in the job store: imported from the site's patient list, matched and searched.
 
 Names are compared through ``name_key`` (accents and case folded); the family
-name's key is kept beside each patient as ``family_key`` so that the database
-can compare it with ``LIKE``.
+name's key is kept beside each patient as ``family_key``, and every name as
+``names_key`` (" dupont jean "), so that the database can compare them with
+``LIKE``: a search matches each of its words to the start of one of the names,
+in any order, or to the start of the identifier.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..patients import DictatedIdentity, PatientRecord, name_key
+from ..patients import DictatedIdentity, PatientRecord, name_key, names_key
 from ..schema import patients
 from .database import Database
 
@@ -33,6 +35,7 @@ class PatientIndex(Database):
                     "birth_date": record.birth_date.isoformat() if record.birth_date else None,
                     "sex": record.sex,
                     "family_key": name_key(record.family_name),
+                    "names_key": names_key(record.family_name, record.given_names),
                     "imported_at": now,
                 }
                 if record.patient_id in existing:
@@ -49,6 +52,14 @@ class PatientIndex(Database):
         with self.reading() as conn:
             row = conn.execute(sa.select(patients).where(patients.c.patient_id == patient_id)).first()
         return _patient(row) if row else None
+
+    def patients_by_id(self, patient_ids: set[str]) -> dict[str, PatientRecord]:
+        """These patients of the index, by identifier (those not in the index are left out)."""
+        if not patient_ids:
+            return {}
+        with self.reading() as conn:
+            rows = conn.execute(sa.select(patients).where(patients.c.patient_id.in_(sorted(patient_ids))))
+            return {row.patient_id: _patient(row) for row in rows}
 
     def patient_candidates(self, identity: DictatedIdentity) -> list[PatientRecord]:
         """The patients worth comparing with an identity: same id, same birth date, or a close family name."""
@@ -69,25 +80,41 @@ class PatientIndex(Database):
             return [_patient(row) for row in rows]
 
     def search_patients(self, query: str, limit: int = 20) -> list[PatientRecord]:
-        """Patients whose id, family name or given names contain the query (accents and case ignored)."""
-        key = name_key(query)
-        if not key:
-            return []
-        pattern = f"%{key.split()[0]}%"
+        """Patients matching a search: each word starts one of their names (any order) or their identifier."""
+        return self.browse_patients(query, limit=limit)[0] if query.strip() else []
+
+    def browse_patients(self, query: str = "", *, offset: int = 0, limit: int = 50) -> tuple[list[PatientRecord], int]:
+        """A page of the index, by family name, matching a search (the whole index when it is empty); and the total."""
+        condition = _search_condition(query)
         with self.reading() as conn:
+            total = conn.scalar(sa.select(sa.func.count()).select_from(patients).where(condition)) or 0
             rows = conn.execute(
                 sa.select(patients)
-                .where(
-                    sa.or_(
-                        patients.c.family_key.like(pattern),
-                        patients.c.patient_id == query.strip(),
-                        sa.func.lower(patients.c.given_names).like(f"%{query.strip().lower()}%"),
-                    )
-                )
-                .order_by(patients.c.family_key)
+                .where(condition)
+                .order_by(patients.c.family_key, patients.c.given_names, patients.c.patient_id)
+                .offset(max(0, offset))
                 .limit(limit)
             )
-            return [_patient(row) for row in rows]
+            return [_patient(row) for row in rows], total
+
+
+def _search_condition(query: str) -> Any:
+    """Each word of the query starts the identifier or, accents and case ignored, one of the names."""
+    words = query.split()[:8]
+    if not words:
+        return sa.true()
+    conditions = []
+    for word in words:
+        names = name_key(word).split()
+        by_name = [patients.c.names_key.like(f"% {_escaped(n)}%", escape="\\") for n in names]
+        by_id = sa.func.lower(patients.c.patient_id).like(_escaped(word.lower()) + "%", escape="\\")
+        conditions.append(sa.or_(by_id, sa.and_(*by_name)) if by_name else by_id)
+    return sa.and_(*conditions)
+
+
+def _escaped(text: str) -> str:
+    """Text for a LIKE pattern, its wildcards taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _patient(row: Any) -> PatientRecord:

@@ -2,7 +2,9 @@
 
 A validated job waits in ``validated`` until a filing records that its version
 lies in the patient's record; a filing that failed keeps its error and is tried
-again.
+again. Each change checks in its UPDATE that the job is still where it was read
+(state, report version): a secretary validating while another does, or two hosts
+filing the same report, never record over each other.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from ..errors import StoreError
 from ..records import Job, JobState
@@ -42,6 +45,24 @@ class ValidatedReports(Database):
             if job.state not in (JobState.DRAFTED, JobState.VALIDATED, JobState.FILED):
                 raise StoreError(f"job {job_id} is {job.state.value}: only a drafted report can be validated")
             version = job.report_version + 1
+            changed = conn.execute(
+                jobs.update()
+                .where(
+                    jobs.c.id == job_id,
+                    jobs.c.state == job.state.value,
+                    sa.func.coalesce(jobs.c.report_version, 0) == job.report_version,
+                )
+                .values(
+                    state=JobState.VALIDATED.value,
+                    report_version=version,
+                    patient_id=patient_id,
+                    worktype=worktype,
+                    filing_error=None,
+                    updated_at=now,
+                )
+            ).rowcount
+            if changed != 1:
+                raise StoreError(f"job {job_id} changed while it was being validated; open it again and validate it")
             conn.execute(
                 reports.insert().values(
                     job_id=job_id,
@@ -54,18 +75,6 @@ class ValidatedReports(Database):
                     validated_at=now,
                     identity_confirmed_by=identity_confirmed_by,
                     copies_json=json.dumps(copies, ensure_ascii=False),
-                )
-            )
-            conn.execute(
-                jobs.update()
-                .where(jobs.c.id == job_id)
-                .values(
-                    state=JobState.VALIDATED.value,
-                    report_version=version,
-                    patient_id=patient_id,
-                    worktype=worktype,
-                    filing_error=None,
-                    updated_at=now,
                 )
             )
             add_event(conn, job_id, self._clock(), "validated", validated_by, f"version {version}")
@@ -93,34 +102,58 @@ class ValidatedReports(Database):
 
     def record_filing(
         self, job_id: int, version: int, *, patient_id: str, docx_path: Path, pdf_path: Path | None, sidecar_path: Path
-    ) -> Job:
-        """Record that a report version lies in the patient's record; the job is filed."""
+    ) -> bool:
+        """Record that a report version lies in the patient's record; the job is filed (unless validated again since).
+
+        False if that version's filing was already recorded: another host filed it at the same time.
+        """
         now = self._clock()
-        with self.transaction() as conn:
-            conn.execute(
-                filings.insert().values(
-                    job_id=job_id,
-                    version=version,
-                    patient_id=patient_id,
-                    docx_path=str(docx_path),
-                    pdf_path=str(pdf_path) if pdf_path else None,
-                    sidecar_path=str(sidecar_path),
-                    filed_at=now,
-                )
+        try:
+            with self.transaction() as conn:
+                self._record_filing(conn, job_id, version, now, patient_id, docx_path, pdf_path, sidecar_path)
+        except sa.exc.IntegrityError:  # the filings table holds one row per (job, version)
+            return False
+        return True
+
+    def _record_filing(
+        self,
+        conn: Connection,
+        job_id: int,
+        version: int,
+        now: float,
+        patient_id: str,
+        docx_path: Path,
+        pdf_path: Path | None,
+        sidecar_path: Path,
+    ) -> None:
+        conn.execute(
+            filings.insert().values(
+                job_id=job_id,
+                version=version,
+                patient_id=patient_id,
+                docx_path=str(docx_path),
+                pdf_path=str(pdf_path) if pdf_path else None,
+                sidecar_path=str(sidecar_path),
+                filed_at=now,
             )
-            conn.execute(
-                jobs.update()
-                .where(jobs.c.id == job_id, jobs.c.report_version == version)
-                .values(state=JobState.FILED.value, filing_error=None, updated_at=now)
-            )
-            add_event(conn, job_id, self._clock(), "filed", None, f"version {version}")
-            return fetch_job(conn, job_id)
+        )
+        conn.execute(
+            jobs.update()
+            .where(jobs.c.id == job_id, jobs.c.state == JobState.VALIDATED.value, jobs.c.report_version == version)
+            .values(state=JobState.FILED.value, filing_error=None, updated_at=now)
+        )
+        add_event(conn, job_id, self._clock(), "filed", None, f"version {version}")
 
     def record_filing_error(self, job_id: int, error: str) -> None:
-        """Keep why filing failed; the report stays validated and waits."""
+        """Keep why filing failed; the report stays validated and waits (nothing is kept on a job filed since)."""
         with self.transaction() as conn:
-            conn.execute(jobs.update().where(jobs.c.id == job_id).values(filing_error=error, updated_at=self._clock()))
-            add_event(conn, job_id, self._clock(), "filing-failed", None, error)
+            changed = conn.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id, jobs.c.state == JobState.VALIDATED.value)
+                .values(filing_error=error, updated_at=self._clock())
+            ).rowcount
+            if changed:
+                add_event(conn, job_id, self._clock(), "filing-failed", None, error)
 
     def waiting_to_be_filed(self) -> list[Job]:
         """Validated reports not filed yet (a filing that failed is tried again)."""

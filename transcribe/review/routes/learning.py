@@ -1,9 +1,11 @@
-"""Learning from the secretary: accuracy figures from validated reports (/stats) and vocabulary proposals."""
+"""Statistics (/stats): the backlog, the turnaround and the accuracy of the drafts; and the vocabulary proposals."""
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,21 +21,33 @@ from ...accuracy import (
     validated_cases,
 )
 from ...errors import ReviewError
-from ..dependencies import Site, StateChange, signed_in, state_change
+from ...messages import language_name, state_label
+from ...throughput import AGE_BANDS, BACKLOG_STATES, backlog, turnaround
+from ...worklist import author_name
+from ...worktypes import label_of
+from ..dependencies import ReviewSite, Site, StateChange, signed_in, state_change
+from ..display import span
+from ..i18n import MESSAGES, translator
 
 router = APIRouter()
 Doctor = Annotated[Session, Depends(signed_in("doctor"))]
 Admin = Annotated[Session, Depends(signed_in("admin"))]
 AdminChange = Annotated[StateChange, Depends(state_change("admin"))]
+ACTIONS = ("replay", "accept", "reject")
+log = logging.getLogger(__name__)
 
 
 @router.get("/stats", response_class=HTMLResponse)
 def stats(request: Request, site: Site, session: Doctor, by: str = "author") -> Response:
-    """Accuracy figures by author, worktype... and the word error rate by week (a doctor sees only his own)."""
+    """What waits and for how long, how long reports take, and the accuracy by author, worktype... (a doctor: his own)."""
     by = by if by in GROUPS else "author"
     own = session.user.author if session.user.role == "doctor" else None
     if session.user.role == "doctor" and not own:
-        raise HTTPException(403, "no dictations are linked to your account")
+        raise HTTPException(403, "error.no-author")
+    language = site.language_of(session)
+    t = translator(language)
+    now = time.time()
+    waiting = backlog(site.store, now=now, author=own)
     cases = validated_cases(site.store, author=own)
     weekly = accuracy(cases, site.vocabulary, "week")
     return site.page(
@@ -41,8 +55,31 @@ def stats(request: Request, site: Site, session: Doctor, by: str = "author") -> 
         "stats.html",
         session,
         by=by,
-        groups=GROUPS,
-        figures=accuracy(cases, site.vocabulary, by),
+        groups=[(g, t(f"group.{g}")) for g in GROUPS],
+        bands=[(name, t(f"age.{name}")) for name, _ in AGE_BANDS],
+        backlog=[
+            {
+                "state": s.value,
+                "label": state_label(s.value, language),
+                "bands": waiting.counts[s],
+                "total": waiting.total(s),
+            }
+            for s in BACKLOG_STATES
+        ],
+        turnaround=[
+            {
+                "span": f.span,
+                "label": t(f"span.{f.span}"),
+                "reports": f.reports,
+                "median": span(f.median_s, language),
+                "ninetieth": span(f.ninetieth_s, language),
+            }
+            for f in turnaround(site.store, now=now, author=own)
+        ],
+        figures=[
+            (key, _group_label(site, by, key, language, t), f)
+            for key, f in accuracy(cases, site.vocabulary, by).items()
+        ],
         chart=_chart([(k, v["word_error_rate"]) for k, v in weekly.items() if k != "all"]),
     )
 
@@ -50,27 +87,88 @@ def stats(request: Request, site: Site, session: Doctor, by: str = "author") -> 
 @router.get("/admin/proposals", response_class=HTMLResponse)
 def proposals_page(request: Request, site: Site, session: Admin, message: str = "") -> Response:
     """The vocabulary proposals drawn from the secretaries' corrections, refreshed first."""
+    language = site.language_of(session)
+    t = translator(language)
     refresh_proposals(site.store, site.vocabulary)
-    return site.page(request, "proposals.html", session, proposals=list_proposals(site.store), message=message[:300])
+    params = {k: request.query_params.get(k, "")[:20] for k in ("id", "fixed", "introduced")}
+    return site.page(
+        request,
+        "proposals.html",
+        session,
+        proposals=[
+            {
+                **p,
+                "language_name": language_name(p["language"], language),
+                "author_name": author_name(site.settings, p["author"]),
+            }
+            for p in list_proposals(site.store)
+        ],
+        message=t(message, **params) if message in MESSAGES else "",
+    )
 
 
 @router.post("/admin/proposals/{proposal_id}/{action}")
 def decide_proposal(proposal_id: int, action: str, site: Site, change: AdminChange) -> Response:
-    """Replay a proposal on past reports, or accept or reject it."""
+    """Replay a proposal on past reports, or accept or reject it (accepted: used from the next dictation)."""
+    if action not in ACTIONS:
+        raise HTTPException(404, "error.no-such-action")
     username = change.session.user.username
+    refused = _refusal(site, proposal_id, action)
+    if refused:
+        return _back(refused, id=proposal_id)
     try:
         if action == "replay":
             effect = replay(site.store, site.vocabulary, proposal_id)
-            message = f"#{proposal_id}: {effect['errors_fixed']} errors fixed, {effect['errors_introduced']} introduced"
-        elif action in ("accept", "reject"):
-            decide(site.store, site.settings, proposal_id, accept=action == "accept", by=username)
-            site.audit.record(username, f"proposal-{action}ed", None, f"proposal {proposal_id}")
-            message = f"#{proposal_id}: {action}ed" + (" (used from the next start)" if action == "accept" else "")
-        else:
-            raise HTTPException(404, "no such action")
+            return _back(
+                "done.proposal-replayed",
+                id=proposal_id,
+                fixed=effect["errors_fixed"],
+                introduced=effect["errors_introduced"],
+            )
+        decide(
+            site.store,
+            site.settings,
+            proposal_id,
+            accept=action == "accept",
+            by=username,
+            every_author=change.data.get("every_author") == "1",
+        )
     except ReviewError as e:
-        message = str(e)
-    return RedirectResponse(f"/admin/proposals?message={quote(message)}", status_code=303)
+        log.warning("proposal %d: %s", proposal_id, e)
+        return _back("error.proposal", id=proposal_id)
+    site.audit.record(username, f"proposal-{action}ed", None, f"proposal {proposal_id}")
+    if action == "accept":
+        site.live_vocabulary.current(now=True)
+    return _back(f"done.proposal-{action}ed", id=proposal_id)
+
+
+def _refusal(site: ReviewSite, proposal_id: int, action: str) -> str | None:
+    """Why this action cannot be taken on this proposal, as a catalogue key; None when it can."""
+    found = next((p for p in list_proposals(site.store, None) if p["id"] == proposal_id), None)
+    if found is None:
+        return "proposal.unknown"
+    if action == "replay" and found["kind"] == "biasing":
+        return "proposal.not-replayable"
+    if action != "replay" and found["status"] != "open":
+        return "proposal.decided"
+    return None
+
+
+def _back(message: str, **params: Any) -> Response:
+    return RedirectResponse("/admin/proposals?" + urlencode({"message": message, **params}), status_code=303)
+
+
+def _group_label(site: ReviewSite, by: str, key: str, language: str, t: Any) -> str:
+    """A group of the accuracy table as the reader knows it: the author's name, the worktype's label..."""
+    if key == "all":
+        return str(t("group.all"))
+    if by == "author":
+        return author_name(site.settings, key)
+    if by == "worktype" and key != "-":
+        return label_of(key, language)
+    if by == "language" and key != "-":
+        return language_name(key, language)
+    return key
 
 
 def _chart(points: list[tuple[str, float | None]]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from ..dependencies import (
     signed_in,
     state_change,
 )
+from ..i18n import error_text, translator
 
 LOGIN_CSRF_COOKIE = "transcribe_login_csrf"
 
@@ -43,14 +44,15 @@ def login(request: Request, site: Site, form: Annotated[FormData, Depends(login_
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     token = str(form.get("login_csrf", ""))
     if not cookie or not secrets.compare_digest(cookie, token):
-        raise HTTPException(403, "the login form has expired (CSRF check failed); reload the page")
+        raise HTTPException(403, "error.login-csrf")
     client = request.client.host if request.client else "unknown"
     username = str(form.get("username", ""))[:100]
     try:
         session_token, session = site.accounts.login(username, str(form.get("password", ""))[:1000], client)
     except LoginRefused as e:
         site.audit.record(username or None, "login-refused")
-        response = _login_form(request, site, str(form.get("next", "/")), str(e))
+        error = error_text(translator(site.language_of(None)), e)
+        response = _login_form(request, site, str(form.get("next", "/")), error)
         response.status_code = 401
         return response
     site.audit.record(session.user.username, "login")
@@ -79,11 +81,12 @@ def logout(request: Request, site: Site, change: AnyChange) -> Response:
 
 @router.post("/language")
 def choose_language(request: Request, site: Site, change: AnyChange) -> Response:
-    """The user's interface language, then back to the page he was on."""
+    """The user's interface language, then back to the page he was on (the form says which: no referrer is sent)."""
     language = change.data.get("language")
     if language in ("fr", "en"):
         site.accounts.set_language(change.session.user.id, language)
-    return RedirectResponse(_local(str(request.headers.get("referer", "/")), same_origin=True), status_code=303)
+    back = change.data.get("next") or request.headers.get("referer", "/")
+    return RedirectResponse(_local(str(back), same_origin=True), status_code=303)
 
 
 @router.get("/")

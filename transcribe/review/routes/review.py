@@ -1,18 +1,20 @@
-"""The review screen and its API: one report's words linked to the audio, its edits, flags and patient;
-saving the work as it goes, then validating and filing it, or returning it to its author."""
+"""The review screen and its API: one report's text linked to the audio, its edits, flags and patient;
+saving the work as it goes. Opening a report does not lock it: the first change does (see ``change_report``).
+
+Validation, output and the lock's own routes are in ``review_output.py`` and ``review_lock.py``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ...accounts import Session
-from ...errors import IdentityMismatch, ReviewError, TranscribeError
-from ...filing import file_report
+from ...errors import ReviewError
+from ...messages import state_label
 from ...records import Job, JobState
 from ...review_state import (
     AnchorLost,
@@ -20,61 +22,77 @@ from ...review_state import (
     DraftMaterial,
     LockHeld,
     WorkState,
+    apply_suggestion,
     blocks_of,
     choose_reading,
     current_text,
-    final_text,
     load_material,
+    replace_text,
     revert_edit,
     still_ambiguous,
     take_typed_blocks,
 )
-from ...validation import identity_problems, validate_report
+from ...validation import identity_problems
 from ...worktypes import WORKTYPES
-from ..annotated import annotated_words
+from ..annotated import annotated_blocks, time_of_span
+from ..autotext import load_autotext
 from ..dependencies import ReviewSite, Site, StateChange, signed_in, state_change
-from ..i18n import translator
+from ..i18n import MESSAGES, translator
+from ..wording import flag_kind, flag_reason, identity_words, rule_label, source_label
 
 router = APIRouter()
 Secretary = Annotated[Session, Depends(signed_in("secretary"))]
 SecretaryChange = Annotated[StateChange, Depends(state_change("secretary"))]
 Apply = Callable[[WorkState, Job], None]
 
+#: the words review.js shows, given to it with the page: the screen's own ("review.<name>"), else shared ones
+SCREEN_WORDS = (
+    "heard", "revert", "reapply", "resolved", "to_check", "choose", "no_patient", "identity_conflict",
+    "dictated_identity", "candidates", "chosen_patient", "body", "saved", "saving", "filed", "low_confidence",
+    "apply_suggestion", "locked_by_other", "reopened_note", "not_found", "replaced_count", "autotext_unknown",
+    "confirm_file", "confirm_refile", "preview_title", "version", "words_removed", "flags_pending", "filing_failed",
+    "open_count",
+)  # fmt: skip
+
 
 @router.get("/review/{job_id}", response_class=HTMLResponse)
 def review_page(request: Request, job_id: int, site: Site, session: Secretary) -> Response:
-    """The review screen; opening a draft takes its lock (read only when someone else holds it)."""
+    """The review screen; opening a report takes no lock (her first change does)."""
     job = site.job_or_404(job_id)
-    holder = None
-    if job.state is JobState.DRAFTED:
-        try:
-            site.workspace.lock(job_id, session.user.id)
-        except LockHeld:
-            holder = site.workspace.holder(job_id)
     site.audit.record(session.user.username, "opened", job_id)
-    return site.page(request, "review.html", session, job=job, holder=holder)
+    t = translator(site.language_of(session))
+    return site.page(
+        request,
+        "review.html",
+        session,
+        job=job,
+        words={key: t(f"review.{key}") if f"review.{key}" in MESSAGES else t(key) for key in SCREEN_WORDS},
+        autotext=load_autotext(site.settings.paths.templates),
+    )
 
 
 @router.get("/api/review/{job_id}")
 def review_json(job_id: int, site: Site, session: Secretary) -> Response:
-    """What the review screen shows of a report, as JSON."""
-    job = site.job_or_404(job_id)
-    if "edits" not in site.store.results_of(job_id):
-        raise HTTPException(409, "this dictation has no draft yet")
-    return JSONResponse(review_data(site, job, site.workspace.load(job_id), session))
+    """What the review screen shows of a report, as JSON (after any change being saved)."""
+    with site.report_locks.of(job_id):
+        job = site.job_or_404(job_id)
+        if "edits" not in site.store.results_of(job_id):
+            raise HTTPException(409, "review.err.no_draft")
+        return JSONResponse(review_data(site, job, site.workspace.load(job_id), session))
 
 
 @router.post("/api/review/{job_id}/save")
 def save(job_id: int, site: Site, change: SecretaryChange) -> Response:
     """Save the typed text, the chosen patient, the identity check and the worktype."""
     data = change.data
+    t = translator(site.language_of(change.session))
 
     def apply(state: WorkState, job: Job) -> None:
-        take_blocks(site, job_id, state, data)
+        take_blocks(site, job_id, state, change)
         if "patient_id" in data:
             chosen = data.get("patient_id")
             if chosen and site.store.patient(str(chosen)) is None:
-                raise HTTPException(400, "no such patient in the index")
+                raise HTTPException(400, t("review.err.no_patient"))
             state.patient_id = str(chosen) if chosen else None
             state.confirm_identity = False
         if "confirm_identity" in data:
@@ -82,7 +100,7 @@ def save(job_id: int, site: Site, change: SecretaryChange) -> Response:
         if data.get("worktype") in WORKTYPES:
             state.worktype = data["worktype"]
 
-    response = change_report(site, job_id, change.session, apply)
+    response = JSONResponse(change_report(site, job_id, change, apply))
     site.audit.record(change.session.user.username, "changed", job_id)
     return response
 
@@ -92,20 +110,21 @@ def revert(job_id: int, site: Site, change: SecretaryChange) -> Response:
     """Undo one automatic edit in its place (or redo it)."""
     data = change.data
     index, undo = int(data.get("edit", -1)), bool(data.get("undo", False))
+    t = translator(site.language_of(change.session))
 
     def apply(state: WorkState, job: Job) -> None:
-        take_blocks(site, job_id, state, data)
+        take_blocks(site, job_id, state, change)
         material = material_of(site, job_id)
         if not 0 <= index < len(material.edits):
-            raise HTTPException(400, "no such change")
+            raise HTTPException(400, t("review.err.no_edit"))
         if (index in state.reverted) != undo:
             return  # already so
         try:
             revert_edit(material, state, index, undo=undo)
         except AnchorLost as e:
-            raise HTTPException(409, str(e)) from e
+            raise HTTPException(409, t("review.err.anchor_lost")) from e
 
-    response = change_report(site, job_id, change.session, apply)
+    response = JSONResponse(change_report(site, job_id, change, apply))
     site.audit.record(
         change.session.user.username, "edit-restored" if undo else "edit-reverted", job_id, f"edit {index}"
     )
@@ -117,24 +136,21 @@ def resolve(job_id: int, site: Site, change: SecretaryChange) -> Response:
     """Tick a point to check (or untick it); a doubtful dose needs one of its readings instead."""
     data = change.data
     index, resolved = int(data.get("flag", -1)), bool(data.get("resolved", True))
+    t = translator(site.language_of(change.session))
 
     def apply(state: WorkState, job: Job) -> None:
-        take_blocks(site, job_id, state, data)
+        take_blocks(site, job_id, state, change)
         material = material_of(site, job_id)
         if not 0 <= index < len(material.flags):
-            raise HTTPException(400, "no such point to check")
+            raise HTTPException(400, t("review.err.no_flag"))
         if resolved and index in still_ambiguous(material, state, site.vocabulary.for_language(material.language)):
-            raise HTTPException(
-                409,
-                "this dose can be read in several ways: choose one of its readings "
-                "(or correct it in the text) before ticking it",
-            )
+            raise HTTPException(409, t("review.err.choose_reading"))
         if resolved and index not in state.resolved:
             state.resolved.append(index)
         if not resolved and index in state.resolved:
             state.resolved.remove(index)
 
-    response = change_report(site, job_id, change.session, apply)
+    response = JSONResponse(change_report(site, job_id, change, apply))
     site.audit.record(
         change.session.user.username, "flag-resolved" if resolved else "flag-reopened", job_id, f"flag {index}"
     )
@@ -146,100 +162,79 @@ def reading(job_id: int, site: Site, change: SecretaryChange) -> Response:
     """Write one reading of a doubtful dose in its place, which resolves its flag."""
     data = change.data
     index, chosen = int(data.get("flag", -1)), str(data.get("reading", ""))
+    t = translator(site.language_of(change.session))
 
     def apply(state: WorkState, job: Job) -> None:
-        take_blocks(site, job_id, state, data)
+        take_blocks(site, job_id, state, change)
         material = material_of(site, job_id)
         if not 0 <= index < len(material.flags):
-            raise HTTPException(400, "no such point to check")
+            raise HTTPException(400, t("review.err.no_flag"))
         try:
             choose_reading(material, state, site.vocabulary.for_language(material.language), index, chosen)
+        except AnchorLost as e:
+            raise HTTPException(409, t("review.err.anchor_lost")) from e
         except ReviewError as e:
-            raise HTTPException(409, str(e)) from e
+            raise HTTPException(409, t("review.err.not_a_reading")) from e
 
-    response = change_report(site, job_id, change.session, apply)
+    response = JSONResponse(change_report(site, job_id, change, apply))
     site.audit.record(change.session.user.username, "reading-chosen", job_id, f"flag {index}")
     return response
 
 
-@router.post("/api/review/{job_id}/validate")
-def validate(job_id: int, site: Site, change: SecretaryChange) -> Response:
-    """Validate the report once every point is checked and the patient chosen, then file it (202 if filing fails)."""
-    session = change.session
-    with site.report_locks.of(job_id):
-        job = site.job_or_404(job_id)
-        try:
-            site.workspace.lock(job_id, session.user.id)
-        except LockHeld as e:
-            raise HTTPException(423, str(e)) from e
-        state = site.workspace.load(job_id)
-        data = review_data(site, job, state, session)
+@router.post("/api/review/{job_id}/suggestion")
+def suggestion(job_id: int, site: Site, change: SecretaryChange) -> Response:
+    """Write a flag's suggestion in its place (on its anchor), which resolves it."""
+    index = int(change.data.get("flag", -1))
+    t = translator(site.language_of(change.session))
+
+    def apply(state: WorkState, job: Job) -> None:
+        take_blocks(site, job_id, state, change)
         material = material_of(site, job_id)
-        pending = [f for f in data["flags"] if not f["resolved"]]
-        ambiguous = still_ambiguous(material, state, site.vocabulary.for_language(material.language))
-        if ambiguous:
-            raise HTTPException(409, f"{len(ambiguous)} dose(s) can still be read in several ways: choose a reading")
-        if pending:
-            raise HTTPException(409, f"{len(pending)} point(s) to check remain: resolve every flag before validating")
-        patient_id = state.patient_id or job.patient_id
-        if not patient_id:
-            raise HTTPException(409, "choose the patient before validating")
-        blocks = [Block(**b) for b in data["blocks"]]
+        if not 0 <= index < len(material.flags):
+            raise HTTPException(400, t("review.err.no_flag"))
         try:
-            validate_report(
-                site.settings,
-                site.store,
-                job_id,
-                validator=session.user.username,
-                patient_id=patient_id,
-                text=final_text(blocks, data["job"]["language"]),
-                worktype=data["job"]["worktype"],
-                confirm_identity=state.confirm_identity,
-                flags_checked=True,
-            )
-        except IdentityMismatch as e:
-            t = translator(session.user.language or site.settings.review.language)
-            raise HTTPException(409, f"{e}. {t('identity_confirm_hint')}") from e
+            apply_suggestion(material, state, site.vocabulary.for_language(material.language), index)
+        except AnchorLost as e:
+            raise HTTPException(409, t("review.err.anchor_lost")) from e
         except ReviewError as e:
-            raise HTTPException(409, str(e)) from e
-        site.audit.record(session.user.username, "validated", job_id)
-        site.workspace.release(job_id, session.user.id)
+            raise HTTPException(409, t("review.err.no_suggestion")) from e
+
+    response = JSONResponse(change_report(site, job_id, change, apply))
+    site.audit.record(change.session.user.username, "suggestion-applied", job_id, f"flag {index}")
+    return response
+
+
+@router.post("/api/review/{job_id}/replace")
+def replace(job_id: int, site: Site, change: SecretaryChange) -> Response:
+    """Replace a word or phrase in the text: one occurrence (``at``: [block, start]) or all of them."""
+    data = change.data
+    find, new = str(data.get("find", ""))[:500], str(data.get("replace", ""))[:2000]
+    at = data.get("at")
+    t = translator(site.language_of(change.session))
+    try:
+        place = (int(at[0]), int(at[1])) if isinstance(at, list) and len(at) == 2 else None
+    except (TypeError, ValueError) as e:
+        raise HTTPException(400, t("review.err.search_again")) from e
+    count = 0
+
+    def apply(state: WorkState, job: Job) -> None:
+        nonlocal count
+        take_blocks(site, job_id, state, change)
+        material = material_of(site, job_id)
         try:
-            filed = file_report(site.settings, site.store, site.vocabulary, job_id)
-        except TranscribeError as e:
-            site.audit.record(session.user.username, "filing-failed", job_id, type(e).__name__)
-            return JSONResponse({"validated": True, "filed": False, "error": str(e)}, status_code=202)
-        site.audit.record(session.user.username, "filed", job_id, f"version {filed.version}")
-    return JSONResponse(
-        {"validated": True, "filed": True, "path": str(filed.docx.relative_to(site.settings.paths.outbox))}
-    )
+            count = replace_text(material, state, site.vocabulary.for_language(material.language), find, new, at=place)
+        except ReviewError as e:
+            raise HTTPException(409, t("review.err.search_again")) from e
+
+    answer = change_report(site, job_id, change, apply)
+    site.audit.record(change.session.user.username, "replaced", job_id, f"{count} occurrence(s)")
+    return JSONResponse({**answer, "replaced": count})
 
 
-@router.post("/api/review/{job_id}/return")
-def return_to_author(job_id: int, site: Site, change: SecretaryChange) -> Response:
-    """Send the report back to its author, with a comment saying why."""
-    session = change.session
-    comment = str(change.data.get("comment", "")).strip()[:2000]
-    if not comment:
-        raise HTTPException(400, "say in a comment why the report goes back to its author")
-    with site.report_locks.of(job_id):
-        try:
-            site.workspace.lock(job_id, session.user.id)
-            site.store.return_to_author(job_id, comment, session.user.username)
-        except LockHeld as e:
-            raise HTTPException(423, str(e)) from e
-        except TranscribeError as e:
-            raise HTTPException(409, str(e)) from e
-        site.workspace.release(job_id, session.user.id)
-    site.audit.record(session.user.username, "returned", job_id)
-    return JSONResponse({"returned": True})
-
-
-@router.post("/api/review/{job_id}/release")
-def release(job_id: int, site: Site, change: SecretaryChange) -> Response:
-    """Give the lock on a report back."""
-    site.workspace.release(job_id, change.session.user.id)
-    return JSONResponse({"released": True})
+@router.get("/api/autotext", dependencies=[Depends(signed_in("secretary"))])
+def autotext(site: Site) -> Response:
+    """The site's text blocks, inserted by their short code (templates/autotext.tsv)."""
+    return JSONResponse([{"code": a.code, "text": a.text} for a in load_autotext(site.settings.paths.templates)])
 
 
 @router.get("/api/patients", dependencies=[Depends(signed_in("secretary"))])
@@ -257,22 +252,43 @@ def patients(site: Site, q: str = "") -> Response:
     )
 
 
-def change_report(site: ReviewSite, job_id: int, session: Session, apply: Apply) -> JSONResponse:
-    """Apply one change to a draft's work in progress, save it, and answer what the screen shows now."""
+def can_change(job: Job, state: WorkState) -> bool:
+    """Whether a report takes changes: a draft, or a validated or filed report opened again."""
+    return job.state is JobState.DRAFTED or (state.reopened and job.state in (JobState.VALIDATED, JobState.FILED))
+
+
+def change_report(site: ReviewSite, job_id: int, change: StateChange, apply: Apply) -> dict[str, Any]:
+    """Apply one change to a report's work in progress, save it, and answer what the screen shows now.
+
+    The change takes the lock (a short lease it renews). Taking it anew is refused when someone
+    else saved the report since the screen read it (``base``): her screen would overwrite that work.
+    """
+    session = change.session
+    t = translator(site.language_of(session))
     with site.report_locks.of(job_id):
         job = site.job_or_404(job_id)
-        if job.state is not JobState.DRAFTED:
-            raise HTTPException(409, f"this report is {job.state.value}: it can no longer be changed")
         state = site.workspace.load(job_id)
+        if not can_change(job, state):
+            raise HTTPException(
+                409, t("review.err.not_changeable", state=state_label(job.state.value, site.language_of(session)))
+            )
+        holder = site.workspace.holder(job_id)
+        if holder is not None and holder != session.user.username:
+            raise HTTPException(423, t("review.locked_by_other", holder=holder))
+        base, last = change.data.get("base"), site.workspace.last_save(job_id)
+        if holder is None and isinstance(base, (int, float)) and last is not None:
+            saved_at, saved_by = last
+            if saved_by != session.user.id and saved_at > base + 1e-6:
+                raise HTTPException(409, t("review.stale_reload"))
         try:
             site.workspace.lock(job_id, session.user.id)
         except LockHeld as e:
-            raise HTTPException(423, str(e)) from e
+            raise HTTPException(423, t("review.locked_by_other", holder=site.workspace.holder(job_id) or "?")) from e
         apply(state, job)
         saved_at = site.workspace.save(job_id, session.user.id, state)
         data = review_data(site, job, state, session)
     data["saved_at"] = saved_at
-    return JSONResponse(data)
+    return data
 
 
 def material_of(site: ReviewSite, job_id: int) -> DraftMaterial:
@@ -281,11 +297,27 @@ def material_of(site: ReviewSite, job_id: int) -> DraftMaterial:
     return load_material(outputs["edits"], outputs["transcript"])
 
 
-def take_blocks(site: ReviewSite, job_id: int, state: WorkState, data: dict[str, Any]) -> None:
-    """The blocks as typed on the screen (sent with every change), anchors moved along."""
-    blocks = data.get("blocks")
+def report_blocks(site: ReviewSite, job_id: int, state: WorkState) -> list[Block]:
+    """The report's blocks as they stand: as she typed them, else as the text layer made them."""
+    if state.blocks is not None:
+        return state.blocks
+    material = material_of(site, job_id)
+    return blocks_of(current_text(material, state), site.vocabulary.for_language(material.language))
+
+
+def take_blocks(site: ReviewSite, job_id: int, state: WorkState, change: StateChange) -> None:
+    """The blocks as typed on the screen (sent with every change), anchors moved along.
+
+    Blocks her screen read before the ones kept (a late request) are not taken.
+    """
+    blocks, stamp = change.data.get("blocks"), change.data.get("typed_at")
     if not isinstance(blocks, list):
         return
+    user = change.session.user.id
+    if isinstance(stamp, (int, float)):
+        if state.typed_by == user and stamp < state.typed_at:
+            return
+        state.typed_by, state.typed_at = user, float(stamp)
     typed = [
         Block(str(b.get("key", "body"))[:40], str(b.get("heading", ""))[:200], str(b.get("text", ""))[:100_000])
         for b in blocks
@@ -296,43 +328,40 @@ def take_blocks(site: ReviewSite, job_id: int, state: WorkState, data: dict[str,
 
 
 def review_data(site: ReviewSite, job: Job, state: WorkState, session: Session) -> dict[str, Any]:
-    """What the review screen shows of a report: words, blocks, flags, identity, patient, lock."""
+    """What the review screen shows of a report: blocks with their pieces, flags, identity, patient, lock."""
+    language = site.language_of(session)
+    t = translator(language)
     material = material_of(site, job.id)
     vocab = site.vocabulary.for_language(material.language)
-    blocks = state.blocks if state.blocks is not None else blocks_of(current_text(material, state), vocab)
+    blocks, anchors = annotated_blocks(material, state, vocab)
+    for block in blocks:
+        for piece in block["pieces"]:
+            if "rule" in piece:
+                piece["rule"] = rule_label(piece["rule"], t)
     patient_id = state.patient_id or job.patient_id
     patient = site.store.patient(patient_id) if patient_id else None
     problems = identity_problems(job, patient_id, site.store) if patient and patient_id else []
-    identity = job.identity or {}
     holder = site.workspace.holder(job.id)
+    last = site.workspace.last_save(job.id)
+    changeable = can_change(job, state)
     return {
         "job": {
             "id": job.id,
             "author": job.author,
             "state": job.state.value,
+            "state_label": state_label(job.state.value, language),
             "worktype": state.worktype or job.worktype,
             "language": material.language,
             "urgent": job.priority == "urgent",
+            "version": job.report_version,
+            "reopened": state.reopened,
         },
-        "words": annotated_words(material, state),
-        "blocks": [asdict(b) for b in blocks],
+        "blocks": blocks,
         "flags": [
-            {
-                "index": i,
-                "kind": f["kind"],
-                "reason": f["reason"],
-                "suggestion": f.get("suggestion"),
-                "choices": list(f.get("choices") or ()),
-                "resolved": i in state.resolved,
-            }
-            for i, f in enumerate(material.flags)
+            flag_data(material, state, i, anchors.get(f"flag:{i}"), language) for i in range(len(material.flags))
         ],
         "edits": len(material.edits),
-        "identity": {
-            "given": identity.get("identity"),
-            "dictated": identity.get("dictated"),
-            "candidates": identity.get("candidates", []),
-        },
+        "identity": identity_data(job, language),
         "patient": {
             "id": patient.patient_id,
             "name": patient.display_name,
@@ -340,9 +369,46 @@ def review_data(site: ReviewSite, job: Job, state: WorkState, session: Session) 
         }
         if patient
         else None,
-        "problems": problems,
+        "problems": [identity_words(p, language) for p in problems],
         "confirm_identity": state.confirm_identity,
         "locked_by": holder,
         "mine": holder == session.user.username,
-        "editable": job.state is JobState.DRAFTED,
+        "changeable": changeable,
+        "editable": changeable and holder in (None, session.user.username),
+        "reopenable": job.state in (JobState.VALIDATED, JobState.FILED) and not state.reopened,
+        "base": last[0] if last else None,
+    }
+
+
+def flag_data(material: DraftMaterial, state: WorkState, index: int, anchor: Any, language: str) -> dict[str, Any]:
+    """One point to check as the screen shows it, in the reader's language, with its place and time."""
+    flag = material.flags[index]
+    t = translator(language)
+    return {
+        "index": index,
+        "kind": flag["kind"],
+        "kind_label": flag_kind(flag["kind"], t),
+        "reason": flag_reason(flag, language),
+        "suggestion": flag.get("suggestion"),
+        "choices": list(flag.get("choices") or ()),
+        "resolved": index in state.resolved,
+        "anchor": list(anchor) if anchor is not None else None,
+        "time": time_of_span(material, int(flag["start"]), int(flag["end"])),
+    }
+
+
+def identity_data(job: Job, language: str) -> dict[str, Any]:
+    """What came with the dictation about the patient, and the candidates, in the reader's language."""
+    identity = job.identity or {}
+
+    def who(data: dict[str, Any] | None) -> dict[str, Any] | None:
+        return {**data, "source_label": source_label(str(data.get("source", "")), language)} if data else None
+
+    return {
+        "given": who(identity.get("identity")),
+        "dictated": who(identity.get("dictated")),
+        "candidates": [
+            {**c, "evidence": [identity_words(e, language) for e in c.get("evidence", [])]}
+            for c in identity.get("candidates", [])
+        ],
     }

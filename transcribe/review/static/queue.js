@@ -1,56 +1,165 @@
-// The review queue refreshes on its own when new drafts arrive.
+// The worklist: filters and sorting apply at once, and it refreshes on its own when new drafts arrive.
 "use strict";
 (function () {
   const script = document.currentScript;
+  const labels = script.dataset;
+  const form = document.getElementById("filters");
   const table = document.querySelector("#queue tbody");
   const counts = document.getElementById("counts");
   let last = "";
+  let typing = null;
 
-  function cell(row, text) {
-    const td = document.createElement("td");
-    td.textContent = text;
+  function element(tag, text, className) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (className) node.className = className;
+    return node;
+  }
+
+  function cell(row, className) {
+    const td = element("td", null, className);
     row.appendChild(td);
     return td;
   }
 
-  async function refresh() {
-    try {
-      const response = await fetch("/api/queue" + window.location.search, { credentials: "same-origin" });
-      if (!response.ok) return;
-      const data = await response.json();
-      const signature = JSON.stringify(data);
-      if (signature === last) return;
-      last = signature;
-      table.replaceChildren();
-      data.items.forEach(function (item) {
-        const row = document.createElement("tr");
-        row.dataset.job = item.id;
-        if (item.urgent) row.className = "urgent";
-        [item.id, item.urgent ? "!" : "", item.author, item.worktype, item.patient, item.language, item.duration,
-          item.due, item.age_minutes + " min", item.flags].forEach(function (value) { cell(row, String(value)); });
-        const last = cell(row, "");
-        if (item.locked_by) {
-          const lock = document.createElement("span");
-          lock.className = "lock";
-          lock.textContent = script.dataset.locked + " " + item.locked_by + " ";
-          last.appendChild(lock);
-        }
-        const link = document.createElement("a");
-        link.href = "/review/" + item.id;
-        link.textContent = script.dataset.open;
-        last.appendChild(link);
-        table.appendChild(row);
+  function rowOf(item) {
+    const row = document.createElement("tr");
+    row.dataset.job = item.id;
+    row.className = (item.urgent ? "urgent" : "") + (item.overdue ? " overdue" : "");
+    const urgent = cell(row);
+    if (item.urgent) {
+      const mark = element("span", "!", "urgent-mark");
+      mark.title = labels.urgent;
+      urgent.appendChild(mark);
+    }
+    const patient = cell(row, "patient");
+    if (item.patient_id) {
+      patient.appendChild(element("span", item.patient_name || "?", "name"));
+      patient.appendChild(document.createTextNode(" "));
+      patient.appendChild(element("span", labels.ipp + " " + item.patient_id, "ipp"));
+      if (!item.patient_chosen) patient.appendChild(element("span", " (" + labels.proposed + ")", "proposed"));
+    }
+    const author = cell(row, "author");
+    author.textContent = item.author_name;
+    author.title = item.author;
+    cell(row, "dictated").textContent = item.dictated;
+    const due = cell(row, "due");
+    due.textContent = item.due;
+    if (item.overdue) {
+      due.appendChild(document.createTextNode(" "));
+      due.appendChild(element("span", labels.overdue, "overdue-mark"));
+    }
+    cell(row, "duration").textContent = item.duration;
+    cell(row, "worktype").textContent = item.worktype_label;
+    cell(row, "flags").textContent = String(item.flags);
+    const state = cell(row, "state");
+    state.textContent = item.state_label;
+    if (item.awaiting_signature) state.appendChild(element("span", " (" + labels.waits + ")", "waits"));
+    if (item.thread.length) {
+      const details = element("details", null, "thread");
+      details.appendChild(element("summary", labels.thread + " (" + item.thread.length + ")"));
+      item.thread.forEach(function (message) {
+        const p = document.createElement("p");
+        p.appendChild(element("b", message.by));
+        p.appendChild(document.createTextNode(" — " + message.text));
+        details.appendChild(p);
       });
-      if (!data.items.length) {
-        const row = document.createElement("tr");
-        row.className = "empty";
-        const td = cell(row, script.dataset.empty);
-        td.colSpan = 11;
-        table.appendChild(row);
+      state.appendChild(details);
+    }
+    const holder = cell(row, "holder");
+    if (item.holder) holder.appendChild(element("span", labels.locked + " " + item.holder, "lock"));
+    const open = element("a", labels.open);
+    open.href = "/review/" + item.id;
+    cell(row).appendChild(open);
+    return row;
+  }
+
+  function render(data) {
+    const opened = new Set(Array.from(table.querySelectorAll("details[open]")).map(function (d) {
+      return d.closest("tr").dataset.job;
+    }));
+    table.replaceChildren();
+    data.items.forEach(function (item) {
+      const row = rowOf(item);
+      const details = row.querySelector("details");
+      if (details && opened.has(String(item.id))) details.open = true;
+      table.appendChild(row);
+    });
+    if (!data.items.length) {
+      const row = element("tr", null, "empty");
+      const td = cell(row);
+      td.textContent = labels.empty;
+      td.colSpan = 11;
+      table.appendChild(row);
+    }
+    counts.replaceChildren(document.createTextNode(labels.counts + " "));
+    data.counts.forEach(function (c) {
+      const link = element("a", c.label + " " + c.count, "count");
+      link.href = "/queue?status=" + c.state;
+      link.dataset.state = c.state;
+      counts.appendChild(link);
+    });
+  }
+
+  function showSort(params) {
+    const sort = params.get("sort");
+    const order = params.get("order") === "desc" ? "desc" : "asc";
+    document.querySelectorAll("#queue th[data-column]").forEach(function (th) {
+      const sorted = th.dataset.column === sort;
+      if (sorted) th.setAttribute("aria-sort", order === "desc" ? "descending" : "ascending");
+      else th.removeAttribute("aria-sort");
+      th.querySelector(".arrow").textContent = sorted ? (order === "desc" ? " ▼" : " ▲") : "";
+    });
+  }
+
+  async function refresh() {
+    const search = window.location.search;
+    try {
+      const response = await fetch("/api/queue" + search, { credentials: "same-origin" });
+      if (!response.ok || search !== window.location.search) return;  // the filters changed meanwhile
+      const data = await response.json();
+      const signature = search + JSON.stringify(data);
+      if (signature !== last) {
+        last = signature;
+        render(data);
       }
-      counts.textContent = Object.entries(data.counts).map(function (e) { return e[0] + " " + e[1]; }).join(" · ");
+      table.dataset.shown = search;
     } catch (e) { /* the next refresh tries again */ }
   }
+
+  // the filters, the search and the sort live in the address, so that a reload keeps them
+  function apply() {
+    const params = new URLSearchParams();
+    new FormData(form).forEach(function (value, key) { if (value !== "") params.set(key, value); });
+    const query = params.toString();
+    history.replaceState(null, "", "/queue" + (query ? "?" + query : ""));
+    showSort(params);
+    refresh();
+  }
+
+  form.addEventListener("submit", function (event) { event.preventDefault(); apply(); });
+  form.addEventListener("change", function (event) {
+    if (event.target.id === "mine-filter") {
+      const status = document.getElementById("status-filter");
+      if (event.target.checked && status.value === "drafted") status.value = "all";
+      if (!event.target.checked && status.value === "all") status.value = "drafted";
+    }
+    if (event.target.name !== "q") apply();
+  });
+  document.getElementById("search").addEventListener("input", function () {
+    clearTimeout(typing);
+    typing = setTimeout(apply, 300);
+  });
+  document.querySelectorAll("#queue a.sort").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      const sort = form.elements.sort;
+      const order = form.elements.order;
+      order.value = sort.value === link.dataset.sort && order.value !== "desc" ? "desc" : "asc";
+      sort.value = link.dataset.sort;
+      apply();
+    });
+  });
   refresh();
   setInterval(refresh, 5000);
 })();

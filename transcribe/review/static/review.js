@@ -1,41 +1,40 @@
-// Review screen: listening pane linked to the audio, edits and flags, patient, section editors.
+// Review screen: the report edited in place in the listening pane (its words linked to the audio),
+// the points to check, the patient, the lock, the document, and the keys of a day's work.
 "use strict";
 (function () {
+  const T = window.ReviewText;
   const body = document.body;
   const jobId = body.dataset.job;
+  const api = "/api/review/" + jobId;
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
-  const labels = document.getElementById("labels").content.firstElementChild.dataset;
+  const words = JSON.parse(document.getElementById("screen-words").textContent);
   const player = document.getElementById("player");
-  const wordsPane = document.getElementById("words");
+  const report = document.getElementById("report");
   const message = document.getElementById("message");
+  const dialog = document.getElementById("document-dialog");
   let data = null;
+  let dirty = false;          // typed and not sent yet
+  let inFlight = 0;           // requests sent and not answered
   let saveTimer = null;
+  let queue = Promise.resolve();
   let playing = null;
+  let currentFlag = null;
+  let lastPlace = null;       // { block, start, end }: where the caret was last in the text
+  let autotexts = [];
+  let find = null;            // { block, start, end }: the match found last
+  let leaving = false;
+
+  const colon = body.dataset.lang === "fr" ? " : " : ": ";
+
+  function say(key, params) {
+    let text = words[key] || key;
+    Object.keys(params || {}).forEach(function (name) { text = text.split("{" + name + "}").join(params[name]); });
+    return text;
+  }
 
   function show(text, isError) {
     message.textContent = text || "";
     message.className = isError ? "message error" : "message";
-  }
-
-  async function change(path, payload) {
-    // a change made elsewhere on the screen first saves what was typed, so nothing typed is lost
-    if (saveTimer !== null) await saveNow();
-    return call("POST", path, payload);
-  }
-
-  async function call(method, path, payload) {
-    const options = { method: method, headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" };
-    if (payload !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(payload);
-    }
-    const response = await fetch(path, options);
-    let content = {};
-    try { content = await response.json(); } catch (e) { content = {}; }
-    if (!response.ok && response.status !== 202) {
-      throw new Error(content.error || ("HTTP " + response.status));
-    }
-    return content;
   }
 
   function element(tag, className, text) {
@@ -45,221 +44,250 @@
     return node;
   }
 
-  function seek(start) {
-    if (start === null || start === undefined) return;
-    player.currentTime = Math.max(0, start - 0.3);
-    player.play().catch(function () {});
-  }
-
-  function renderWords() {
-    wordsPane.replaceChildren();
-    data.words.forEach(function (piece, index) {
-      if (piece.start === undefined && piece.edit === undefined) {
-        piece.text.split("\n").forEach(function (part, i) {
-          if (i > 0) wordsPane.appendChild(document.createElement("br"));
-          wordsPane.appendChild(document.createTextNode(part));
-        });
-        return;
-      }
-      const span = element("span", "word", piece.text);
-      span.dataset.index = index;
-      if (piece.start !== null && piece.start !== undefined) span.dataset.start = piece.start;
-      if (piece.end !== null && piece.end !== undefined) span.dataset.end = piece.end;
-      if (piece.low) { span.classList.add("low"); span.title = labels.low; }
-      if (piece.flags) span.classList.add("flagged");
-      if (piece.edit !== undefined) {
-        span.classList.add(piece.reverted ? "reverted" : "edit");
-        span.dataset.edit = piece.edit;
-        span.title = labels.heard + " : " + piece.heard;
-      }
-      span.addEventListener("click", function () {
-        seek(piece.start);
-        if (piece.edit !== undefined) showEdit(piece);
-      });
-      wordsPane.appendChild(span);
-    });
-  }
-
-  function showEdit(piece) {
-    let box = document.getElementById("edit-detail");
-    if (!box) {
-      box = element("div", "edit-detail");
-      box.id = "edit-detail";
-      wordsPane.after(box);
+  // --- talking to the server: one request at a time, each carrying the text as typed ---------------
+  async function call(method, path, payload, keepalive) {
+    const options = { method: method, headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" };
+    if (keepalive) options.keepalive = true;
+    if (payload !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(payload);
     }
-    box.replaceChildren();
-    box.appendChild(element("span", "heard", labels.heard + " : « " + piece.heard + " » → « " + piece.written + " » (" + piece.rule + ")"));
-    const button = element("button", "revert", piece.reverted ? labels.reapply : labels.revert);
-    button.type = "button";
-    button.id = "revert-edit";
-    button.disabled = !editable();
-    button.addEventListener("click", async function () {
+    const response = await fetch(path, options);
+    let content = {};
+    try { content = await response.json(); } catch (e) { content = {}; }
+    if (!response.ok && response.status !== 202) {
+      const error = new Error(content.error || ("HTTP " + response.status));
+      error.status = response.status;
+      throw error;
+    }
+    return content;
+  }
+
+  function blocksPayload(extra) {
+    return Object.assign({ blocks: currentBlocks(), typed_at: Date.now(), base: data.base }, extra || {});
+  }
+
+  // a change: sent after those before it, with the text as it stands when it leaves
+  function change(path, extra, structural) {
+    const run = async function () {
+      dirty = false;
+      clearTimeout(saveTimer);
+      inFlight += 1;
+      if (structural) setEditable(false);
       try {
-        data = await change("/api/review/" + jobId + "/revert", { edit: piece.edit, undo: piece.reverted });
-        box.remove();
-        render();
-      } catch (e) { show(e.message, true); }
-    });
-    box.appendChild(button);
+        const answer = await call("POST", path, blocksPayload(extra));
+        if (!answer.blocks) return answer;  // not the report (validation's result)
+        const typedMeanwhile = dirty;
+        data = answer;
+        data.base = answer.saved_at || data.base;
+        if (structural) render(); else renderSide();
+        // her marks and times follow her typing once she is out of the text (no caret to keep)
+        if (!structural && !dirty && !report.contains(document.activeElement)) renderText();
+        if (!typedMeanwhile) markSaved(answer.saved_at);
+        return answer;
+      } catch (e) {
+        if (!e.status || e.status >= 500) {  // not taken (no connection): sent again a little later
+          dirty = true;
+          clearTimeout(saveTimer);
+          saveTimer = setTimeout(saveNow, 5000);
+        }
+        lost(e);
+        throw e;
+      } finally {
+        inFlight -= 1;
+        if (structural && data) setEditable(editable());
+      }
+    };
+    const sent = queue.then(run, run);
+    queue = sent.catch(function () {});
+    return sent;
   }
 
-  function renderFlags() {
-    const list = document.getElementById("flags");
-    list.replaceChildren();
-    data.flags.forEach(function (flag) {
-      const item = element("li", flag.resolved ? "flag resolved" : "flag");
-      item.dataset.flag = flag.index;
-      const box = document.createElement("input");
-      box.type = "checkbox";
-      box.checked = flag.resolved;
-      box.disabled = !editable();
-      box.id = "flag-" + flag.index;
-      box.addEventListener("change", async function () {
-        try {
-          data = await change("/api/review/" + jobId + "/resolve", { flag: flag.index, resolved: box.checked });
-          render();
-        } catch (e) { box.checked = !box.checked; show(e.message, true); }
-      });
-      const label = element("label", null, " [" + flag.kind + "] " + flag.reason + " — " + labels.resolved);
-      label.prepend(box);
-      item.appendChild(label);
-      (flag.choices || []).forEach(function (choice) {
-        // a doubtful dose: one click writes the reading in its place and ticks the flag
-        const button = element("button", "reading", choice);
-        button.type = "button";
-        button.dataset.reading = choice;
-        button.disabled = !editable();
-        button.addEventListener("click", async function () {
-          try {
-            data = await change("/api/review/" + jobId + "/reading", { flag: flag.index, reading: choice, blocks: currentBlocks() });
-            render();
-          } catch (e) { show(e.message, true); }
-        });
-        item.appendChild(button);
-      });
-      list.appendChild(item);
-    });
+  function lost(error) {
+    if (error.status === 423 || error.status === 409) refreshLock();
+    show(error.message, true);
   }
 
-  function renderIdentity() {
-    const pane = document.getElementById("identity");
-    pane.replaceChildren();
-    const given = data.identity.given;
-    const dictated = data.identity.dictated;
-    [given, dictated].forEach(function (who) {
-      if (!who) return;
-      const text = [who.given_names, who.family_name, who.birth_date, who.patient_id].filter(Boolean).join(" ");
-      pane.appendChild(element("p", "dictated", labels.dictated + " (" + who.source + ") : " + text));
-    });
-    pane.appendChild(element("p", "chosen", data.patient ? labels.chosen + " : " + data.patient.name + " " +
-      (data.patient.birth_date || "") + " (" + data.patient.id + ")" : labels.noPatient));
-    if (data.problems.length) {
-      const warning = element("p", "conflict", labels.conflict + " : " + data.problems.join(" ; "));
-      warning.id = "identity-conflict";
-      pane.appendChild(warning);
-    }
-    if (data.identity.candidates.length) {
-      pane.appendChild(element("p", null, labels.candidates));
-      const list = element("ul", "candidates");
-      data.identity.candidates.forEach(function (c) { list.appendChild(patientItem(c.patient_id, c.name, c.birth_date, c.evidence.join(", "))); });
-      pane.appendChild(list);
-    }
-    const confirmBox = document.getElementById("confirm-box");
-    confirmBox.hidden = data.problems.length === 0;
-    const confirm = document.getElementById("confirm-identity");
-    confirm.checked = data.confirm_identity;
-    confirm.disabled = !editable();
-  }
-
-  function patientItem(id, name, born, evidence) {
-    const item = element("li", "candidate", name + " " + (born || "") + " (" + id + ")" + (evidence ? " — " + evidence : ""));
-    const button = element("button", "choose", labels.choose);
-    button.type = "button";
-    button.dataset.patient = id;
-    button.disabled = !editable();
-    button.addEventListener("click", async function () {
-      try {
-        data = await change("/api/review/" + jobId + "/save", { patient_id: id });
-        render();
-      } catch (e) { show(e.message, true); }
-    });
-    item.appendChild(button);
-    return item;
-  }
-
-  function renderBlocks() {
-    const pane = document.getElementById("blocks");
-    pane.replaceChildren();
-    data.blocks.forEach(function (block, index) {
-      const wrap = element("div", "block");
-      const label = element("label", null, block.heading || labels.body);
-      const area = document.createElement("textarea");
-      area.value = block.text;
-      area.rows = Math.max(3, Math.min(14, block.text.split("\n").length + 2));
-      area.dataset.key = block.key;
-      area.dataset.heading = block.heading;
-      area.id = "block-" + index;
-      area.disabled = !editable();
-      area.addEventListener("input", scheduleSave);
-      label.appendChild(area);
-      wrap.appendChild(label);
-      pane.appendChild(wrap);
-    });
-  }
-
-  function editable() { return data && data.editable && data.mine; }
-
-  function currentBlocks() {
-    return Array.from(document.querySelectorAll("#blocks textarea")).map(function (area) {
-      return { key: area.dataset.key, heading: area.dataset.heading, text: area.value };
-    });
+  function markSaved(at) {
+    document.getElementById("saved").textContent = at ? say("saved") + " " + new Date(at * 1000).toLocaleTimeString(document.documentElement.lang) : "";
   }
 
   function scheduleSave() {
-    document.getElementById("saved").textContent = "…";
+    dirty = true;
+    document.getElementById("saved").textContent = say("saving");
     clearTimeout(saveTimer);
     saveTimer = setTimeout(saveNow, 700);
   }
 
-  async function saveNow() {
+  function saveNow() {
     clearTimeout(saveTimer);
-    saveTimer = null;
-    if (!editable()) return;
-    try {
-      const result = await call("POST", "/api/review/" + jobId + "/save", { blocks: currentBlocks() });
-      data.saved_at = result.saved_at;
-      document.getElementById("saved").textContent = labels.saved + " " + new Date(result.saved_at * 1000).toLocaleTimeString();
-    } catch (e) { show(e.message, true); }
+    if (!dirty || !editable()) return queue;
+    return change(api + "/save", {}).catch(function () {});
   }
 
-  function render() {
-    renderWords();
-    renderFlags();
-    renderIdentity();
-    renderBlocks();
-    ["save", "validate", "return", "return-comment"].forEach(function (id) { document.getElementById(id).disabled = !editable(); });
-  }
-
-  // keyboard (configurable keys: a foot pedal that sends keys works)
-  document.addEventListener("keydown", function (event) {
-    const key = event.key;
-    if (key === body.dataset.keyPlay) {
-      event.preventDefault();
-      if (player.paused) player.play().catch(function () {}); else player.pause();
-    } else if (key === body.dataset.keyRewind) {
-      event.preventDefault();
-      player.currentTime = Math.max(0, player.currentTime - parseFloat(body.dataset.rewind));
-    } else if (key === body.dataset.keyForward) {
-      event.preventDefault();
-      player.currentTime = player.currentTime + parseFloat(body.dataset.rewind);
+  // leaving (another page, a reload, another tab): what was typed goes now, and the lock goes back
+  function leave() {
+    if (leaving || !data || !data.changeable) return;
+    const pending = dirty || inFlight > 0;
+    if (!pending && !data.mine) return;
+    leaving = true;
+    clearTimeout(saveTimer);
+    const payload = pending && editable() ? blocksPayload({ csrf_token: csrf }) : { csrf_token: csrf };
+    dirty = false;
+    const sent = JSON.stringify(payload);
+    if (sent.length < 60000) {
+      fetch(api + "/release", { method: "POST", keepalive: true, credentials: "same-origin",
+        headers: { "Content-Type": "application/json" }, body: sent }).catch(function () {});
+    } else {
+      navigator.sendBeacon(api + "/release", new Blob([sent], { type: "application/json" }));
     }
-  }, true);
+    data.mine = false;
+  }
+
+  // --- the text -----------------------------------------------------------------------------------------
+  function blockElements() { return Array.from(report.querySelectorAll(".block-text")); }
+
+  function currentBlocks() {
+    return blockElements().map(function (area) {
+      return { key: area.dataset.key, heading: area.dataset.heading, text: T.textOf(area) };
+    });
+  }
+
+  function placeNow() {
+    const areas = blockElements();
+    for (let i = 0; i < areas.length; i++) {
+      const at = T.selectionIn(areas[i]);
+      if (at) return { block: i, start: at.start, end: at.end };
+    }
+    return null;
+  }
+
+  function renderText() {
+    const place = placeNow();
+    report.replaceChildren();
+    data.blocks.forEach(function (block, index) {
+      const wrap = element("div", "block");
+      if (block.heading) wrap.appendChild(element("h3", "heading", block.heading));
+      const area = element("div", "block-text");
+      area.id = "block-" + index;
+      area.dataset.key = block.key;
+      area.dataset.heading = block.heading;
+      area.setAttribute("role", "textbox");
+      area.setAttribute("aria-multiline", "true");
+      area.setAttribute("aria-label", block.heading || words.body);
+      area.spellcheck = true;
+      area.lang = data.job.language;
+      T.fill(area, block.pieces, words);
+      wrap.appendChild(area);
+      report.appendChild(wrap);
+    });
+    setEditable(editable());
+    if (find && !document.getElementById("find-bar").hidden) highlight(find);
+    if (place && blockElements()[place.block]) {
+      const area = blockElements()[place.block];
+      const length = T.textOf(area).length;
+      area.focus();
+      T.select(area, Math.min(place.start, length), Math.min(place.end, length));
+    }
+  }
+
+  function setEditable(on) {
+    blockElements().forEach(function (area) {
+      area.contentEditable = on ? "plaintext-only" : "false";
+      area.setAttribute("aria-readonly", on ? "false" : "true");
+    });
+  }
+
+  report.addEventListener("input", function (event) {
+    if (event.target.classList && event.target.classList.contains("block-text")) scheduleSave();
+  });
+  report.addEventListener("focusout", function () { saveNow(); });
+  report.addEventListener("paste", function (event) {
+    const area = event.target.closest && event.target.closest(".block-text");
+    if (!area || !editable()) return;
+    event.preventDefault();
+    T.insertPlain(area, (event.clipboardData.getData("text/plain") || "").replace(/\r\n?/g, "\n"));
+  });
+  report.addEventListener("click", function (event) {
+    const word = event.target.closest && event.target.closest("[data-start], [data-edit]");
+    if (!word) return;
+    if (window.getSelection().isCollapsed && word.dataset.start !== undefined) seek(parseFloat(word.dataset.start), true);
+    if (word.dataset.edit !== undefined) showEdit(parseInt(word.dataset.edit, 10));
+  });
+  document.addEventListener("selectionchange", function () {
+    const place = placeNow();
+    if (!place) return;
+    lastPlace = place;
+    const node = window.getSelection().anchorNode;
+    const host = node && (node.nodeType === 1 ? node : node.parentElement);
+    const edit = host && host.closest && host.closest("[data-edit]");
+    if (edit) showEdit(parseInt(edit.dataset.edit, 10));
+  });
+
+  function pieceOfEdit(index) {
+    for (const block of data.blocks) {
+      for (const piece of block.pieces) if (piece.edit === index) return piece;
+    }
+    return null;
+  }
+
+  function showEdit(index) {
+    const piece = pieceOfEdit(index);
+    const box = document.getElementById("edit-detail");
+    if (!piece) { box.hidden = true; return; }
+    box.hidden = false;
+    box.dataset.edit = index;
+    box.replaceChildren(element("span", "heard", say("heard") + colon + "« " + piece.heard + " » → « " + piece.written + " » (" + piece.rule + ")"));
+    const button = element("button", "revert", piece.reverted ? say("reapply") : say("revert"));
+    button.type = "button";
+    button.id = "revert-edit";
+    button.title = "Alt+Z";
+    button.disabled = !editable();
+    button.addEventListener("click", function () { revert(index); });
+    box.appendChild(button);
+  }
+
+  function revert(index) {
+    const piece = pieceOfEdit(index);
+    if (!piece || !editable()) return;
+    change(api + "/revert", { edit: index, undo: piece.reverted }, true)
+      .then(function () { showEdit(index); }).catch(function () {});
+  }
+
+  // --- the audio ----------------------------------------------------------------------------------------
+  function seek(start, play) {
+    if (start === null || start === undefined || isNaN(start)) return;
+    player.currentTime = Math.max(0, start - 0.3);
+    if (play) player.play().catch(function () {});
+  }
+
+  function playPause() {
+    if (player.paused) {
+      // on resume, go back a little: she hears again the words she stopped on
+      player.currentTime = Math.max(0, player.currentTime - parseFloat(body.dataset.resumeRewind || "0"));
+      player.play().catch(function () {});
+    } else {
+      player.pause();
+    }
+  }
+
+  function skip(seconds) { player.currentTime = Math.max(0, Math.min(player.duration || Infinity, player.currentTime + seconds)); }
+
+  function playFromCaret() {
+    const node = window.getSelection().anchorNode;
+    const host = node && (node.nodeType === 1 ? node : node.parentElement);
+    let word = host && host.closest && host.closest("[data-start]");
+    if (!word && host && report.contains(host)) {
+      const timed = Array.from(report.querySelectorAll("[data-start]"));
+      word = timed.find(function (w) { return host.compareDocumentPosition(w) & Node.DOCUMENT_POSITION_FOLLOWING; }) || timed[timed.length - 1];
+    }
+    if (word) seek(parseFloat(word.dataset.start), true);
+  }
 
   player.addEventListener("timeupdate", function () {
     const now = player.currentTime;
-    const spans = wordsPane.querySelectorAll("span[data-start]");
     let current = null;
-    spans.forEach(function (span) {
+    report.querySelectorAll("span[data-start]").forEach(function (span) {
       const start = parseFloat(span.dataset.start);
       const end = parseFloat(span.dataset.end || span.dataset.start);
       if (now >= start && now <= end + 0.05) current = span;
@@ -270,17 +298,447 @@
       playing = current;
     }
   });
+  player.addEventListener("play", function () { document.getElementById("play").setAttribute("aria-pressed", "true"); });
+  player.addEventListener("pause", function () { document.getElementById("play").setAttribute("aria-pressed", "false"); });
 
-  document.getElementById("play").addEventListener("click", function () { if (player.paused) player.play().catch(function () {}); else player.pause(); });
-  document.getElementById("rewind").addEventListener("click", function () { player.currentTime = Math.max(0, player.currentTime - parseFloat(body.dataset.rewind)); });
-  document.getElementById("speed").addEventListener("change", function (event) { player.playbackRate = parseFloat(event.target.value); });
-  document.getElementById("save").addEventListener("click", saveNow);
-  document.getElementById("confirm-identity").addEventListener("change", async function (event) {
+  // --- points to check ------------------------------------------------------------------------------------
+  function renderFlags() {
+    const list = document.getElementById("flags");
+    list.replaceChildren();
+    const open = data.flags.filter(function (f) { return !f.resolved; }).length;
+    document.getElementById("flag-count").textContent = data.flags.length ? say("open_count", { open: open, total: data.flags.length }) : "";
+    data.flags.forEach(function (flag) {
+      const item = element("li", flag.resolved ? "flag resolved" : "flag");
+      item.dataset.flag = flag.index;
+      if (currentFlag === flag.index) item.classList.add("current");
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.checked = flag.resolved;
+      box.disabled = !editable();
+      box.id = "flag-" + flag.index;
+      box.setAttribute("aria-label", say("resolved"));
+      box.addEventListener("change", function () { tick(flag.index, box.checked, box); });
+      item.appendChild(box);
+      item.appendChild(element("span", "flag-state", flag.resolved ? say("resolved") : say("to_check")));
+      const jump = element("button", "flag-text", "[" + flag.kind_label + "] " + flag.reason);
+      jump.type = "button";
+      jump.addEventListener("click", function () { goToFlag(flag.index); });
+      item.appendChild(jump);
+      const actions = element("span", "flag-actions");
+      if (flag.suggestion) {
+        const apply = element("button", "suggestion", say("apply_suggestion") + " « " + flag.suggestion + " »");
+        apply.type = "button";
+        apply.title = "Alt+1";
+        apply.disabled = !editable();
+        apply.addEventListener("click", function () { applySuggestion(flag.index); });
+        actions.appendChild(apply);
+      }
+      (flag.choices || []).forEach(function (choice, n) {
+        // a doubtful dose: one click writes the reading in its place and ticks the flag
+        const button = element("button", "reading", choice);
+        button.type = "button";
+        button.dataset.reading = choice;
+        button.title = "Alt+" + (n + 1);
+        button.disabled = !editable();
+        button.addEventListener("click", function () { chooseReading(flag.index, choice); });
+        actions.appendChild(button);
+      });
+      item.appendChild(actions);
+      list.appendChild(item);
+    });
+  }
+
+  function tick(index, resolved, box) {
+    change(api + "/resolve", { flag: index, resolved: resolved })
+      .catch(function () { if (box) box.checked = !resolved; });
+  }
+
+  function applySuggestion(index) { change(api + "/suggestion", { flag: index }, true).catch(function () {}); }
+  function chooseReading(index, choice) { change(api + "/reading", { flag: index, reading: choice }, true).catch(function () {}); }
+
+  function goToFlag(index) {
+    const flag = data.flags[index];
+    if (!flag) return;
+    currentFlag = index;
+    renderFlags();
+    const item = document.querySelector('#flags li[data-flag="' + index + '"]');
+    if (item) item.scrollIntoView({ block: "nearest" });
+    const area = flag.anchor ? blockElements()[flag.anchor[0]] : null;
+    if (area) {
+      area.focus();
+      T.select(area, flag.anchor[1], flag.anchor[2]);
+      const range = T.rangeOf(area, flag.anchor[1], flag.anchor[2]);
+      const box = range.getBoundingClientRect();
+      if (box.top < 0 || box.bottom > window.innerHeight) area.scrollIntoView({ block: "center" });
+    }
+    seek(flag.time, true);
+  }
+
+  function stepFlag(direction) {
+    if (!data.flags.length) return;
+    const order = data.flags.map(function (f) { return f.index; });
+    const open = data.flags.filter(function (f) { return !f.resolved; }).map(function (f) { return f.index; });
+    const pool = open.length ? open : order;
+    let position = currentFlag === null ? -1 : pool.indexOf(currentFlag);
+    if (position < 0 && currentFlag !== null) position = pool.findIndex(function (i) { return i > currentFlag; }) - (direction > 0 ? 1 : 0);
+    const next = pool[(position + direction + pool.length) % pool.length];
+    goToFlag(next);
+  }
+
+  function flagHere() {
+    if (currentFlag !== null) return data.flags[currentFlag];
+    const place = placeNow();
+    if (!place) return null;
+    return data.flags.find(function (f) { return f.anchor && f.anchor[0] === place.block && f.anchor[1] <= place.start && place.start <= f.anchor[2]; }) || null;
+  }
+
+  function choiceHere(n) {
+    const flag = flagHere();
+    if (!flag || !editable()) return;
+    if (flag.choices && flag.choices.length) {
+      if (flag.choices[n - 1]) chooseReading(flag.index, flag.choices[n - 1]);
+    } else if (flag.suggestion && n === 1) {
+      applySuggestion(flag.index);
+    }
+  }
+
+  // --- the patient --------------------------------------------------------------------------------------
+  function renderIdentity() {
+    const pane = document.getElementById("identity");
+    pane.replaceChildren();
+    [data.identity.given, data.identity.dictated].forEach(function (who) {
+      if (!who) return;
+      const text = [who.given_names, who.family_name, who.birth_date, who.patient_id].filter(Boolean).join(" ");
+      pane.appendChild(element("p", "dictated", say("dictated_identity") + " (" + who.source_label + ")" + colon + text));
+    });
+    pane.appendChild(element("p", "chosen", data.patient ? say("chosen_patient") + colon + data.patient.name + " " +
+      (data.patient.birth_date || "") + " (" + data.patient.id + ")" : say("no_patient")));
+    if (data.problems.length) {
+      const warning = element("p", "conflict", say("identity_conflict") + colon + data.problems.join(" ; "));
+      warning.id = "identity-conflict";
+      pane.appendChild(warning);
+    }
+    if (data.identity.candidates.length) {
+      pane.appendChild(element("p", null, say("candidates")));
+      const list = element("ul", "candidates");
+      data.identity.candidates.forEach(function (c) { list.appendChild(patientItem(c.patient_id, c.name, c.birth_date, c.evidence.join(", "))); });
+      pane.appendChild(list);
+    }
+    document.getElementById("confirm-box").hidden = data.problems.length === 0;
+    const confirm = document.getElementById("confirm-identity");
+    confirm.checked = data.confirm_identity;
+    confirm.disabled = !editable();
+  }
+
+  function patientItem(id, name, born, evidence) {
+    const item = element("li", "candidate", name + " " + (born || "") + " (" + id + ")" + (evidence ? " — " + evidence : ""));
+    const button = element("button", "choose", say("choose"));
+    button.type = "button";
+    button.dataset.patient = id;
+    button.disabled = !editable();
+    button.addEventListener("click", function () { change(api + "/save", { patient_id: id }).catch(function () {}); });
+    item.appendChild(button);
+    return item;
+  }
+
+  // --- the lock: nobody holds a report she only reads; her first change takes it ----------------------
+  function editable() { return Boolean(data && data.editable); }
+
+  function renderLock() {
+    const bar = document.getElementById("lock-bar");
+    const other = data.locked_by && !data.mine;
+    bar.hidden = !(other && data.changeable);
+    if (other) document.getElementById("lock-message").textContent = say("locked_by_other", { holder: data.locked_by });
+    const reopen = document.getElementById("reopen-bar");
+    reopen.hidden = !data.reopenable;
+    document.getElementById("reopen-message").textContent = say("reopened_note", { state: data.job.state_label, version: data.job.version });
+    document.getElementById("job-state").textContent = data.job.state_label + (data.job.version ? " — " + say("version", { version: data.job.version }) : "");
+  }
+
+  async function refreshLock() {
+    if (!data || document.hidden) return;
     try {
-      data = await change("/api/review/" + jobId + "/save", { confirm_identity: event.target.checked });
-      render();
+      const lock = await call("GET", api + "/lock");
+      const changedElsewhere = lock.base !== data.base && !lock.saved_by_me && !dirty && inFlight === 0;
+      if (changedElsewhere || lock.locked_by !== data.locked_by || lock.mine !== data.mine) {
+        if (changedElsewhere) { await reload(); return; }
+        data.locked_by = lock.locked_by;
+        data.mine = lock.mine;
+        data.editable = data.changeable && (!lock.locked_by || lock.mine);
+        renderSide();
+        setEditable(editable());
+      }
+    } catch (e) { /* the next poll tries again */ }
+  }
+
+  async function reload() {
+    data = await call("GET", api);
+    render();
+  }
+
+  // --- find and replace -------------------------------------------------------------------------------
+  function findNext(fromStart) {
+    const needle = document.getElementById("find-text").value;
+    if (!needle) return null;
+    const pattern = new RegExp(needle.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "gi");
+    const blocks = currentBlocks();
+    const all = [];
+    blocks.forEach(function (block, b) {
+      let m;
+      pattern.lastIndex = 0;
+      while ((m = pattern.exec(block.text)) !== null) all.push({ block: b, start: m.index, end: m.index + m[0].length });
+    });
+    const count = document.getElementById("find-count");
+    if (!all.length) { count.textContent = say("not_found"); highlight(null); find = null; return null; }
+    const from = fromStart ? null : (find || lastPlace);
+    let next = all.find(function (m) { return from && (m.block > from.block || (m.block === from.block && m.start >= (find ? from.end : from.start))); });
+    if (!next) next = all[0];
+    find = next;
+    count.textContent = (all.indexOf(next) + 1) + " / " + all.length;
+    highlight(next);
+    return next;
+  }
+
+  function highlight(match) {
+    if (!window.CSS || !CSS.highlights) return;
+    CSS.highlights.delete("find");
+    if (!match) return;
+    const area = blockElements()[match.block];
+    const range = T.rangeOf(area, match.start, match.end);
+    CSS.highlights.set("find", new Highlight(range));
+    const box = range.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) area.scrollIntoView({ block: "center" });
+  }
+
+  async function replaceOne() {
+    const match = find || findNext(true);
+    if (!match || !editable()) return;
+    find = { block: match.block, start: match.start, end: match.start };
+    try {
+      await change(api + "/replace", { find: document.getElementById("find-text").value,
+        replace: document.getElementById("replace-text").value, at: [match.block, match.start] }, true);
+      find.end = match.start + document.getElementById("replace-text").value.length;
+      findNext(false);
+    } catch (e) { /* shown */ }
+  }
+
+  async function replaceAll() {
+    if (!editable()) return;
+    try {
+      const answer = await change(api + "/replace", { find: document.getElementById("find-text").value,
+        replace: document.getElementById("replace-text").value }, true);
+      highlight(null);
+      find = null;
+      document.getElementById("find-count").textContent = say("replaced_count", { count: countOf(answer) });
+    } catch (e) { /* shown */ }
+  }
+
+  function countOf(answer) { return answer.replaced === undefined ? "" : answer.replaced; }
+
+  function openFind() {
+    const bar = document.getElementById("find-bar");
+    bar.hidden = false;
+    const selected = window.getSelection().toString();
+    const input = document.getElementById("find-text");
+    if (selected && selected.length < 80 && selected.indexOf("\n") < 0) input.value = selected;
+    input.focus();
+    input.select();
+  }
+
+  function closeFind() {
+    document.getElementById("find-bar").hidden = true;
+    highlight(null);
+    const target = find || lastPlace;
+    const area = target ? blockElements()[target.block] : blockElements()[0];
+    if (area) { area.focus(); if (target) T.select(area, target.start, target.end); }
+    find = null;
+  }
+
+  // --- text blocks (autotext): a short code, then F3 ------------------------------------------------------
+  function expandAutotext() {
+    const place = placeNow();
+    if (!place || !editable()) return;
+    const area = blockElements()[place.block];
+    const text = T.textOf(area, true);
+    let start = place.start;
+    while (start > 0 && !/\s/.test(text[start - 1])) start -= 1;
+    const code = text.slice(start, place.start);
+    const found = autotexts.find(function (a) { return a.code.toLowerCase() === code.toLowerCase(); });
+    if (!found) { show(say("autotext_unknown", { code: code }), true); return; }
+    T.select(area, start, place.start);
+    T.insertPlain(area, found.text);
+  }
+
+  function insertAutotext(code) {
+    const found = autotexts.find(function (a) { return a.code === code; });
+    const place = lastPlace || { block: 0, start: 0, end: 0 };
+    const area = blockElements()[place.block];
+    if (!found || !area || !editable()) return;
+    area.focus();
+    T.select(area, place.start, place.end);
+    T.insertPlain(area, found.text);
+  }
+
+  // --- the document: preview, print, confirmation before filing ------------------------------------------------
+  async function openDocument(confirming) {
+    await saveNow();
+    await queue;
+    let doc;
+    try { doc = await call("GET", api + "/preview"); } catch (e) { show(e.message, true); return; }
+    const sheet = document.getElementById("document-sheet");
+    sheet.replaceChildren();
+    const header = element("header", "sheet-header");
+    doc.header.forEach(function (line) { header.appendChild(element("p", null, line)); });
+    sheet.appendChild(header);
+    doc.paragraphs.forEach(function (p) {
+      if (!p.text.trim()) return;
+      sheet.appendChild(element(p.kind === "title" ? "h1" : p.kind === "heading" ? "h2" : "p", null, p.text));
+    });
+    document.getElementById("document-title").textContent = confirming
+      ? (data.job.version ? say("confirm_refile", { version: data.job.version + 1 }) : say("confirm_file"))
+      : words.preview_title;
+    const confirm = document.getElementById("document-confirm");
+    confirm.hidden = !confirming;
+    dialog.dataset.confirming = confirming ? "1" : "";
+    dialog.showModal();
+    (confirming ? confirm : document.getElementById("document-close")).focus();
+  }
+
+  async function validate() {
+    if (!editable()) return;
+    const open = data.flags.filter(function (f) { return !f.resolved; });
+    if (open.length) {
+      show(say("flags_pending", { count: open.length }), true);
+      goToFlag(open[0].index);
+      return;
+    }
+    await openDocument(true);
+  }
+
+  async function confirmFiling() {
+    const button = document.getElementById("document-confirm");
+    button.disabled = true;
+    try {
+      const result = await change(api + "/validate", {});
+      dialog.close();
+      if (result.filed) {
+        show(say("filed") + colon + result.path, false);
+        leaving = true;
+        setTimeout(function () { window.location.href = "/queue"; }, 1500);
+      } else {
+        show(say("filing_failed") + " " + (result.error || ""), true);
+      }
+    } catch (e) {
+      dialog.close();
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  // --- keys: the foot pedal's (settings), and the day's shortcuts ----------------------------------------------------
+  document.addEventListener("keydown", function (event) {
+    const key = event.key;
+    if (!event.ctrlKey && !event.altKey && !event.metaKey) {
+      if (key === body.dataset.keyPlay) { event.preventDefault(); playPause(); return; }
+      if (key === body.dataset.keyRewind) { event.preventDefault(); skip(-parseFloat(body.dataset.rewind)); return; }
+      if (key === body.dataset.keyForward) { event.preventDefault(); skip(parseFloat(body.dataset.rewind)); return; }
+      if (key === "F3") { event.preventDefault(); expandAutotext(); return; }
+      if (key === "Escape" && !document.getElementById("find-bar").hidden && !dialog.open) { event.preventDefault(); closeFind(); return; }
+      return;
+    }
+    const letter = key.length === 1 ? key.toLowerCase() : key;
+    if (event.ctrlKey && !event.altKey) {
+      if (letter === "s") { event.preventDefault(); saveNow(); }
+      else if (letter === "h") { event.preventDefault(); openFind(); }
+      else if (key === "Enter" && !dialog.open) { event.preventDefault(); validate(); }
+      else if (key === " ") { event.preventDefault(); playFromCaret(); }
+      else if ((key === "End" || key === "Home") && !event.shiftKey && placeNow()) {
+        // the start or the end of the whole report, not only of its section
+        event.preventDefault();
+        const areas = blockElements();
+        const area = key === "End" ? areas[areas.length - 1] : areas[0];
+        const at = key === "End" ? T.textOf(area).length : 0;
+        area.focus();
+        T.select(area, at, at);
+        area.scrollIntoView({ block: key === "End" ? "end" : "start" });
+      }
+      return;
+    }
+    if (event.altKey && !event.ctrlKey) {
+      const digit = /^Digit([1-9])$/.exec(event.code || "");
+      if (key === "ArrowDown") { event.preventDefault(); stepFlag(1); }
+      else if (key === "ArrowUp") { event.preventDefault(); stepFlag(-1); }
+      else if (letter === "v") {
+        event.preventDefault();
+        const flag = flagHere();
+        if (flag && editable()) tick(flag.index, !flag.resolved);
+      } else if (letter === "z") {
+        event.preventDefault();
+        const box = document.getElementById("edit-detail");
+        if (!box.hidden) revert(parseInt(box.dataset.edit, 10));
+      } else if (letter === "p") { event.preventDefault(); openDocument(false); }
+      else if (letter === "n") { event.preventDefault(); goNext(); }
+      else if (digit) { event.preventDefault(); choiceHere(parseInt(digit[1], 10)); }
+    }
+  }, true);
+
+  async function goNext() {
+    await saveNow();
+    await queue;
+    window.location.href = "/review/" + jobId + "/next";
+  }
+
+  document.getElementById("find-text").addEventListener("keydown", function (event) {
+    if (event.key === "Enter") { event.preventDefault(); findNext(event.shiftKey); }
+  });
+  document.getElementById("find-text").addEventListener("input", function () { find = null; findNext(false); });
+  document.getElementById("replace-text").addEventListener("keydown", function (event) {
+    if (event.key === "Enter") { event.preventDefault(); replaceOne(); }
+  });
+  document.getElementById("find-open").addEventListener("click", openFind);
+  document.getElementById("find-next").addEventListener("click", function () { findNext(false); });
+  document.getElementById("replace-one").addEventListener("click", replaceOne);
+  document.getElementById("replace-all").addEventListener("click", replaceAll);
+  const picker = document.getElementById("autotext");
+  if (picker) picker.addEventListener("change", function () { insertAutotext(picker.value); picker.value = ""; });
+  document.getElementById("preview-open").addEventListener("click", function () { openDocument(false); });
+  document.getElementById("document-confirm").addEventListener("click", confirmFiling);
+  document.getElementById("document-print").addEventListener("click", function () { window.print(); });
+  document.getElementById("play").addEventListener("click", playPause);
+  document.getElementById("rewind").addEventListener("click", function () { skip(-parseFloat(body.dataset.rewind)); });
+  document.getElementById("forward").addEventListener("click", function () { skip(parseFloat(body.dataset.rewind)); });
+  document.getElementById("speed").addEventListener("change", function (event) { player.playbackRate = parseFloat(event.target.value); });
+  document.getElementById("save").addEventListener("click", function () { dirty = true; saveNow(); });
+  document.getElementById("validate").addEventListener("click", validate);
+  document.getElementById("next").addEventListener("click", function (event) { event.preventDefault(); goNext(); });
+  document.getElementById("confirm-identity").addEventListener("change", function (event) {
+    change(api + "/save", { confirm_identity: event.target.checked }).catch(function () {});
+  });
+  document.getElementById("takeover").addEventListener("click", takeOver);
+  document.getElementById("takeover-reason").addEventListener("keydown", function (event) {
+    if (event.key === "Enter") { event.preventDefault(); takeOver(); }
+  });
+  document.getElementById("reopen").addEventListener("click", async function () {
+    try { data = await call("POST", api + "/reopen", {}); render(); show(""); } catch (e) { show(e.message, true); }
+  });
+  document.getElementById("return").addEventListener("click", async function () {
+    try {
+      await saveNow();
+      await queue;
+      await call("POST", api + "/return", { comment: document.getElementById("return-comment").value });
+      leaving = true;
+      window.location.href = "/queue";
     } catch (e) { show(e.message, true); }
   });
+
+  async function takeOver() {
+    try {
+      data = await call("POST", api + "/takeover", { reason: document.getElementById("takeover-reason").value });
+      render();
+      show("");
+    } catch (e) { show(e.message, true); }
+  }
+
   let searchTimer = null;
   document.getElementById("patient-query").addEventListener("input", function (event) {
     clearTimeout(searchTimer);
@@ -295,26 +753,35 @@
       } catch (e) { show(e.message, true); }
     }, 300);
   });
-  document.getElementById("validate").addEventListener("click", async function () {
-    try {
-      await saveNow();
-      const result = await call("POST", "/api/review/" + jobId + "/validate", {});
-      if (result.filed) {
-        show(labels.filed + " : " + result.path, false);
-        setTimeout(function () { window.location.href = "/queue"; }, 1500);
-      } else {
-        show(result.error, true);
-      }
-    } catch (e) { show(e.message, true); }
-  });
-  document.getElementById("return").addEventListener("click", async function () {
-    try {
-      await call("POST", "/api/review/" + jobId + "/return", { comment: document.getElementById("return-comment").value });
-      window.location.href = "/queue";
-    } catch (e) { show(e.message, true); }
-  });
-  setInterval(function () { if (editable()) call("POST", "/api/review/" + jobId + "/save", {}).catch(function () {}); }, 60000);
 
-  call("GET", "/api/review/" + jobId).then(function (content) { data = content; render(); body.dataset.ready = "1"; })
+  window.addEventListener("pagehide", leave);
+  window.addEventListener("beforeunload", leave);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") leave();
+    else { leaving = false; refreshLock(); }
+  });
+  setInterval(refreshLock, 10000);
+
+  function renderSide() {
+    renderFlags();
+    renderIdentity();
+    renderLock();
+    ["save", "validate", "return", "return-comment"].forEach(function (id) { document.getElementById(id).disabled = !editable(); });
+  }
+
+  function render() {
+    renderText();
+    renderSide();
+  }
+
+  Promise.all([call("GET", api), call("GET", "/api/autotext").catch(function () { return []; })])
+    .then(function (loaded) {
+      data = loaded[0];
+      autotexts = loaded[1];
+      render();
+      const first = blockElements()[0];
+      if (first && editable()) { first.focus(); T.select(first, 0, 0); }
+      body.dataset.ready = "1";
+    })
     .catch(function (e) { show(e.message, true); });
 })();
