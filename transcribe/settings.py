@@ -50,6 +50,9 @@ class PathSettings:
     archive: Path = Path("data/archive")
     #: one sub-folder of draft outputs per job; shared like the archive
     drafts: Path = Path("data/drafts")
+    #: the site's secret key (keys the audit chain and the hashes of mistyped user names); kept out of the
+    #: store, created on first use, the same file on every host of a site, never in a backup of the database
+    site_key: Path = Path("data/site.key")
 
 
 @dataclass(frozen=True)

@@ -202,6 +202,8 @@ def _build(values: dict[str, Any], site: Path) -> Settings:
     paths = PathSettings(**section_values["paths"])
     paths = PathSettings(**{f.name: _under(site, getattr(paths, f.name)) for f in dataclasses.fields(paths)})
     derived = {name: paths.data / name for name in ("archive", "drafts") if name not in section_values["paths"]}
+    if "site_key" not in section_values["paths"]:
+        derived["site_key"] = paths.data / "site.key"
     paths = dataclasses.replace(paths, **derived)  # by default they live in the data folder
     asr = AsrSettings(**section_values["asr"])
     asr = dataclasses.replace(asr, model_cache=_under(site, asr.model_cache.expanduser()))

@@ -1,0 +1,42 @@
+"""The site's secret key: it keys the audit chain and the hashes kept of mistyped user names.
+
+The key lives in a file beside the store (``paths.site_key``, by default
+``data/site.key``), never in the database: someone who can write to the
+database but not read that file cannot forge audit entries. The file is
+created on first use (32 random bytes, hex, mode 0600). Every host of a site
+uses the same file; losing it makes the existing audit chain unverifiable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from pathlib import Path
+
+from .atomic import write_new
+from .errors import ConfigurationError
+
+KEY_BYTES = 32
+
+
+def load_site_key(path: Path) -> bytes:
+    """The site key from ``path``, created there if there is none yet."""
+    if not path.exists():
+        try:
+            write_new(path, secrets.token_hex(KEY_BYTES).encode() + b"\n")
+        except FileExistsError:
+            pass  # another process created it first: use that one
+    try:
+        text = path.read_text(encoding="ascii").strip()
+        key = bytes.fromhex(text)
+    except (OSError, ValueError) as error:
+        raise ConfigurationError(f"the site key {path} cannot be read ({error}); restore it from its backup") from error
+    if len(key) < 16:
+        raise ConfigurationError(f"the site key {path} is too short; restore it from its backup")
+    return key
+
+
+def keyed_hash(key: bytes, text: str) -> str:
+    """A keyed hash of ``text`` (HMAC-SHA-256, hex): equal texts give equal hashes, the text cannot be read back."""
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
