@@ -4,6 +4,14 @@ Roles: ``doctor`` (sees his own dictations), ``secretary`` (reviews, validates,
 files, returns), ``admin`` (everything, and the administration pages).
 A session token is random, kept in the store only as its hash, and expires
 after ``review.session_idle_minutes`` without use or ``review.session_hours``.
+
+Failed logins are counted per user name *and* client address together, so
+that nobody can lock another person out from elsewhere and users behind one
+reverse proxy do not lock each other out (the client address is read from the
+trusted proxy's header, see ``client_address``). After ``FREE_FAILED_LOGINS``
+failures the next try must wait, twice as long after each new failure, up to
+``MAX_LOGIN_DELAY_S``. The store keeps only a keyed hash of the typed user
+name (it may be a password typed in the wrong field), never the name itself.
 """
 
 from __future__ import annotations
@@ -20,22 +28,52 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from .errors import ReviewError
 from .schema import login_attempts, sessions, users
+from .site_key import keyed_hash
 from .store import JobStore
 
 ROLES = ("doctor", "secretary", "admin")
-MAX_FAILED_LOGINS = 5
-THROTTLE_WINDOW_S = 15 * 60
+#: failures of one user name from one client allowed before the next try has to wait
+FREE_FAILED_LOGINS = 5
+#: the wait after the first failure beyond the free ones; it doubles with each further failure
+FIRST_LOGIN_DELAY_S = 30.0
+MAX_LOGIN_DELAY_S = 15 * 60.0
+#: failures older than this are forgotten
+THROTTLE_WINDOW_S = 60 * 60
 MIN_PASSWORD_LENGTH = 10
 
 _HASHER = PasswordHasher()
 
 
 class LoginRefused(ReviewError):
-    """Wrong user name or password, or too many attempts (``code``: login.wrong, login.throttled)."""
+    """Wrong user name or password, or too many attempts (``code``: login.wrong, login.throttled with ``seconds``)."""
 
-    def __init__(self, message: str, code: str) -> None:
+    def __init__(self, message: str, code: str, **params: object) -> None:
         super().__init__(message)
         self.code = code
+        self.params = params
+
+
+def login_delay(failures: int) -> float:
+    """How long a user name must wait, from one client, after this many failed logins in a row."""
+    if failures < FREE_FAILED_LOGINS:
+        return 0.0
+    return min(MAX_LOGIN_DELAY_S, FIRST_LOGIN_DELAY_S * 2 ** (failures - FREE_FAILED_LOGINS))
+
+
+def client_address(peer: str | None, forwarded_for: str | None, trusted_proxies: frozenset[str]) -> str:
+    """The address a login comes from: the peer, or when the peer is a trusted proxy, the client it forwards.
+
+    ``forwarded_for`` is the proxy's header (``X-Forwarded-For``: ``client, proxy1, proxy2``); the address
+    taken is the last one not itself a trusted proxy, so a client cannot choose its address by sending the
+    header itself.
+    """
+    address = peer or "unknown"
+    if address not in trusted_proxies or not forwarded_for:
+        return address
+    for hop in reversed([part.strip() for part in forwarded_for.split(",") if part.strip()]):
+        if hop not in trusted_proxies:
+            return hop[:100]
+    return address
 
 
 class AccountRefused(ReviewError):
@@ -84,11 +122,13 @@ class Accounts:
         *,
         idle_s: float = 30 * 60,
         lifetime_s: float = 12 * 3600,
+        key: bytes = b"",
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._idle_s = idle_s
         self._lifetime_s = lifetime_s
+        self._key = key  # the site key: hashes the typed user names of failed logins
         self._clock = clock
 
     # --- users ---------------------------------------------------------------------------
@@ -199,25 +239,34 @@ class Accounts:
 
     # --- logging in ------------------------------------------------------------------------
     def login(self, username: str, password: str, client: str) -> tuple[str, Session]:
-        """Check the password and open a new session; return the session token (for the cookie)."""
+        """Check the password and open a new session; return the session token (for the cookie).
+
+        Refused with ``login.throttled`` while this user name must wait from this client (see ``login_delay``).
+        """
         now = self._clock()
-        keys = (f"user:{username.strip().lower()}", f"client:{client}")
+        key = self.attempt_key(username, client)
         with self._store.transaction() as conn:
             conn.execute(login_attempts.delete().where(login_attempts.c.at < now - THROTTLE_WINDOW_S))
-            for key in keys:
-                failures = conn.scalar(sa.select(sa.func.count()).where(login_attempts.c.key == key)) or 0
-                if failures >= MAX_FAILED_LOGINS:
-                    raise LoginRefused("too many failed attempts; wait 15 minutes and try again", "login.throttled")
+            failures, last = conn.execute(
+                sa.select(sa.func.count(), sa.func.max(login_attempts.c.at)).where(login_attempts.c.key == key)
+            ).one()
+            wait = (last or now) + login_delay(failures or 0) - now
+            if wait > 0:
+                seconds = int(wait) + 1
+                raise LoginRefused(
+                    f"too many failed attempts; wait {seconds} seconds and try again",
+                    "login.throttled",
+                    seconds=seconds,
+                )
             row = conn.execute(sa.select(users).where(users.c.username == username.strip())).first()
         if row is None or row.disabled or not _verify(row.password_hash, password):
             with self._store.transaction() as conn:
-                for key in keys:
-                    conn.execute(login_attempts.insert().values(key=key, at=now))
+                conn.execute(login_attempts.insert().values(key=key, at=now))
             raise LoginRefused("wrong user name or password", "login.wrong")
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         with self._store.transaction() as conn:
-            conn.execute(login_attempts.delete().where(login_attempts.c.key == keys[0]))
+            conn.execute(login_attempts.delete().where(login_attempts.c.key == key))
             conn.execute(
                 sessions.insert().values(
                     token_hash=_token_hash(token), user_id=row.id, csrf_token=csrf, created_at=now, last_seen_at=now
@@ -226,6 +275,14 @@ class Accounts:
             if _HASHER.check_needs_rehash(row.password_hash):
                 conn.execute(users.update().where(users.c.id == row.id).values(password_hash=_HASHER.hash(password)))
         return token, Session(_user(row), csrf)
+
+    def typed_name_hash(self, username: str) -> str:
+        """What the store and the audit trail keep of a user name typed at a failed login: a keyed hash."""
+        return "typed:" + keyed_hash(self._key, username.strip().lower())[:24]
+
+    def attempt_key(self, username: str, client: str) -> str:
+        """The counter of failed logins for one user name from one client (a keyed hash of both)."""
+        return keyed_hash(self._key, f"{username.strip().lower()}\n{client}")
 
     def session(self, token: str | None) -> Session | None:
         """The live session of a cookie token, or None (unknown, expired, or its user disabled)."""

@@ -160,6 +160,10 @@ class ReviewSettings:
     language: str = "fr"
     secure_cookies: bool = False
     session_idle_minutes: int = 30
+    #: addresses of the reverse proxies in front of the app (comma-separated); only from them is
+    #: ``client_header`` believed to name the real client (login throttling counts per user and client)
+    trusted_proxies: str = ""
+    client_header: str = "X-Forwarded-For"
     session_hours: int = 12
     key_play_pause: str = "F9"
     key_rewind: str = "F7"

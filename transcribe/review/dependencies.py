@@ -24,6 +24,7 @@ from ..errors import TranscribeError
 from ..records import Job, format_duration
 from ..review_state import Workspace
 from ..settings import Settings
+from ..site_key import load_site_key
 from ..store import JobStore
 from ..vocabulary import Vocabulary
 from ..vocabulary_watch import LiveVocabulary
@@ -71,7 +72,10 @@ class ReviewSite:
     def open(cls, settings: Settings, store: JobStore, vocabulary: Vocabulary) -> ReviewSite:
         """The site's accounts, audit trail, workspace and page templates, on its store."""
         accounts = Accounts(
-            store, idle_s=settings.review.session_idle_minutes * 60, lifetime_s=settings.review.session_hours * 3600
+            store,
+            idle_s=settings.review.session_idle_minutes * 60,
+            lifetime_s=settings.review.session_hours * 3600,
+            key=load_site_key(settings.paths.site_key),
         )
         templates = Jinja2Templates(directory=str(TEMPLATES))
         templates.env.filters["duration"] = format_duration

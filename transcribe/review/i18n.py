@@ -251,8 +251,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "account.exists": {"fr": "Le compte {username} existe déjà", "en": "user {username} already exists"},
     "login.wrong": {"fr": "Identifiant ou mot de passe incorrect", "en": "wrong user name or password"},
     "login.throttled": {
-        "fr": "Trop d'essais manqués ; attendez 15 minutes et réessayez",
-        "en": "too many failed attempts; wait 15 minutes and try again",
+        "fr": "Trop d'essais manqués ; attendez {seconds} secondes et réessayez",
+        "en": "too many failed attempts; wait {seconds} seconds and try again",
     },
     "done.user-added": {"fr": "ok : {username} ajouté ({role})", "en": "ok: {username} added ({role})"},
     "done.user-disabled": {"fr": "{username} est désactivé", "en": "{username} is disabled"},

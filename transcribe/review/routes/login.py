@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from ...accounts import LoginRefused, Session
+from ...accounts import LoginRefused, Session, client_address
 from ..dependencies import (
     SESSION_COOKIE,
     ReviewSite,
@@ -45,12 +45,18 @@ def login(request: Request, site: Site, form: Annotated[FormData, Depends(login_
     token = str(form.get("login_csrf", ""))
     if not cookie or not secrets.compare_digest(cookie, token):
         raise HTTPException(403, "error.login-csrf")
-    client = request.client.host if request.client else "unknown"
+    review = site.settings.review
+    client = client_address(
+        request.client.host if request.client else None,
+        request.headers.get(review.client_header),
+        frozenset(part.strip() for part in review.trusted_proxies.split(",") if part.strip()),
+    )
     username = str(form.get("username", ""))[:100]
     try:
         session_token, session = site.accounts.login(username, str(form.get("password", ""))[:1000], client)
     except LoginRefused as e:
-        site.audit.record(username or None, "login-refused")
+        # what was typed as a user name may be a password typed in the wrong field: only its keyed hash is kept
+        site.audit.record(site.accounts.typed_name_hash(username), "login-refused", detail=e.code)
         error = error_text(translator(site.language_of(None)), e)
         response = _login_form(request, site, str(form.get("next", "/")), error)
         response.status_code = 401
