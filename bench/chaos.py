@@ -105,7 +105,7 @@ def main() -> int:
     dictations = make_dictations(staging, args.dictations, rng)
     settings = load_settings(cwd=site, environ={}).settings
     store = open_store(settings.store_url)
-    from transcribe.patients import parse_patient_csv
+    from transcribe.patient_import import parse_patient_csv
 
     store.import_patients(parse_patient_csv(PATIENTS)[0])
     store.close()

@@ -12,7 +12,8 @@ import pytest
 
 from transcribe.audio import SAMPLE_RATE, decode_dictation
 from transcribe.dictate import DictationDetails, Recording, level_meter, write_dictation
-from transcribe.inbox import Intake, is_dictation_name
+from transcribe.inbox import Intake
+from transcribe.inbox_files import is_dictation_name
 from transcribe.records import JobState
 from transcribe.settings import Settings
 from transcribe.store import JobStore

@@ -15,7 +15,7 @@ from docx import Document
 from transcribe.errors import FilingError, IdentityMismatch, ReviewError
 from transcribe.filing import OUTBOX_MARKER, _place, file_report, mark_outbox, outbox_problem
 from transcribe.inbox import Intake
-from transcribe.patients import parse_patient_csv
+from transcribe.patient_import import parse_patient_csv
 from transcribe.records import JobState
 from transcribe.settings import Settings
 from transcribe.store import JobStore, open_store

@@ -178,7 +178,7 @@ def test_a_corpus_of_hostile_files(site: Path, service, tmp_path: Path) -> None:
     assert link and link[0].is_symlink()
     assert json.loads(link[0].with_name(link[0].name + ".error.json").read_text())["kind"] == "link"
     assert (secret.read_bytes(), secret.stat().st_mtime_ns) == secret_before  # nothing outside was touched
-    from transcribe.inbox import hash_file
+    from transcribe.inbox_files import hash_file
 
     assert not list(settings.paths.archive.rglob(f"{hash_file(secret)}*"))  # ...nor read into the archive
     assert not (site.parent / "etc").exists() and not (site.parent / "root").exists()

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from transcribe.inbox import Intake, SettleTracker, author_of, is_dictation_name
+from transcribe.inbox import Intake
+from transcribe.inbox_files import SettleTracker, author_of, is_dictation_name
 from transcribe.records import JobState
 from transcribe.settings import Settings
 from transcribe.store import JobStore
@@ -135,7 +136,7 @@ def test_the_same_audio_twice_is_one_job_and_the_copy_is_kept(settings: Settings
 def test_a_crash_between_store_and_archive_is_completed(settings: Settings, store: JobStore) -> None:
     """The job was recorded but the file never left the inbox: taking it again finishes the move."""
     path = copy_into(dictation("fr-mg-001"), settings.paths.inbox, "x.opus")
-    from transcribe.inbox import archive_path, hash_file
+    from transcribe.inbox_files import archive_path, hash_file
 
     sha = hash_file(path)
     job, _ = store.receive(audio_sha256=sha, author="unknown", original_name="x.opus",

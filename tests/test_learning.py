@@ -21,7 +21,7 @@ from transcribe.accuracy import (
 from transcribe.audit import AuditTrail
 from transcribe.inbox import Intake
 from transcribe.learning import compare, propose, words_of
-from transcribe.patients import parse_patient_csv
+from transcribe.patient_import import parse_patient_csv
 from transcribe.records import JobState, transcript_from_json
 from transcribe.rerun import choose_jobs, rerun
 from transcribe.review_state import Workspace, WorkState

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from transcribe.metadata import SidecarInvalid, parse_sidecar
+from transcribe.patient_import import parse_patient_csv
 from transcribe.patients import (
     DictatedIdentity,
     PatientRecord,
@@ -16,7 +17,6 @@ from transcribe.patients import (
     identity_from_filename,
     identity_from_text,
     parse_date,
-    parse_patient_csv,
     propose_patient,
     rank_candidates,
 )

@@ -14,7 +14,7 @@ import numpy as np
 from transcribe.accounts import Accounts
 from transcribe.audit import AuditTrail
 from transcribe.inbox import Intake
-from transcribe.patients import parse_patient_csv
+from transcribe.patient_import import parse_patient_csv
 from transcribe.records import JobState
 from transcribe.review_state import Workspace, WorkState
 from transcribe.store import open_store

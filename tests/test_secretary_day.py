@@ -19,7 +19,8 @@ import pytest
 from transcribe.accounts import Accounts
 from transcribe.filing import file_waiting_reports
 from transcribe.inbox import Intake
-from transcribe.patients import PatientRecord, parse_patient_csv
+from transcribe.patient_import import parse_patient_csv
+from transcribe.patients import PatientRecord
 from transcribe.records import JobState, Segment, Transcript, Word
 from transcribe.signatures import SignatureMissing, require_signature
 from transcribe.validation import validate_report

@@ -10,7 +10,8 @@ import pytest
 from docx import Document
 
 from transcribe.asr import SpeechRecognizer
-from transcribe.inbox import Intake, archive_path
+from transcribe.inbox import Intake
+from transcribe.inbox_files import archive_path
 from transcribe.models import BUNDLED, resolve_model
 from transcribe.records import JobState, transcript_from_json
 from transcribe.schema import jobs

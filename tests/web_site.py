@@ -11,7 +11,7 @@ from pathlib import Path
 
 from transcribe.accounts import Accounts
 from transcribe.inbox import Intake
-from transcribe.patients import parse_patient_csv
+from transcribe.patient_import import parse_patient_csv
 from transcribe.records import JobState
 from transcribe.store import open_store
 from transcribe.worker import Worker

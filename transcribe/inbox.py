@@ -20,19 +20,16 @@ in the intake thread. Files already in the inbox at start-up are swept.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import queue
-import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
@@ -46,6 +43,18 @@ from .atomic import (
     write_atomic,
 )
 from .errors import StoreError
+from .inbox_files import (
+    InboxEvents,
+    SettleTracker,
+    archive_path,
+    author_of,
+    hash_file,
+    is_dictation_name,
+    is_regular,
+    is_sidecar_name,
+    is_sidecar_of,
+    relative_or_name,
+)
 from .metadata import (
     MAX_SIDECAR_BYTES,
     DictationMetadata,
@@ -53,7 +62,6 @@ from .metadata import (
     parse_sidecar,
 )
 from .quarantine import (
-    ERROR_SUFFIX,
     QuarantineRecord,
     error_record_path,
     quarantine_file,
@@ -65,141 +73,11 @@ from .store import JobStore
 
 log = logging.getLogger(__name__)
 
-TEMPORARY_SUFFIXES = (".part", ".partial", ".tmp", ".temp", ".crdownload", ".download", ".swp", "~")
-#: Once its writer closed it, a file must stay unchanged this long before it is taken.
-CLOSE_GRACE_S = 0.3
-#: An empty file waits this many settle times: its writer may not have started yet.
-EMPTY_FILE_PATIENCE = 5
 RESWEEP_S = 30.0
 #: A sidecar with no dictation beside it waits at least this long for one (it is often written first).
 ORPHAN_SIDECAR_S = 60.0
 #: How long a dictation taken without its sidecar is remembered, for a sidecar that comes late.
 LATE_SIDECAR_MEMORY_S = 3600.0
-
-
-def is_dictation_name(relative: Path) -> bool:
-    """Whether a path inside the inbox names a dictation to take (not a temporary or a sidecar)."""
-    if not relative.parts or any(part.startswith(".") for part in relative.parts):
-        return False
-    name = relative.name.lower()
-    return not (name.endswith(TEMPORARY_SUFFIXES) or name.endswith(".json") or name.endswith(ERROR_SUFFIX))
-
-
-def is_sidecar_name(relative: Path) -> bool:
-    """Whether a path inside the inbox names a sidecar file (``<name>.json``, not a dotfile or an error record)."""
-    if not relative.parts or any(part.startswith(".") for part in relative.parts):
-        return False
-    name = relative.name.lower()
-    return name.endswith(".json") and not name.endswith(ERROR_SUFFIX)
-
-
-def is_sidecar_of(sidecar: Path, name: str) -> bool:
-    """Whether a file named ``name`` beside a sidecar is (or will become) its dictation: same name, any extension.
-
-    Names being written count too (``0412.m4a.part``, rsync's ``.0412.m4a.Xy12``).
-    """
-    stem = sidecar.stem
-    bare = name.lstrip(".")
-    return not name.lower().endswith(".json") and (bare == stem or bare.startswith(stem + "."))
-
-
-_AUTHOR_UNSAFE = re.compile(r"[^\w.@-]+")
-
-
-def author_of(relative: Path, default: str) -> str:
-    """The author of a dictation: the first folder under the inbox, or the default."""
-    if len(relative.parts) < 2:
-        return default
-    author = _AUTHOR_UNSAFE.sub("-", relative.parts[0]).strip("-.")
-    return author[:100] or default
-
-
-def archive_path(archive: Path, audio_sha256: str, original_name: str) -> Path:
-    """Where a dictation is kept: named by the hash of its audio, with its original extension."""
-    suffix = Path(original_name).suffix.lower()
-    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,6}", suffix) else ""
-    return archive / audio_sha256[:2] / f"{audio_sha256}{suffix}"
-
-
-def hash_file(path: Path) -> str:
-    """The sha256 of a file's content."""
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-@dataclass
-class _Watched:
-    size: int
-    mtime_ns: int
-    unchanged_since: float
-    closed_at: float | None = None
-
-
-class SettleTracker:
-    """Decides when a file in the inbox is complete, from what was seen of it and when."""
-
-    def __init__(self, settle_s: float) -> None:
-        self.settle_s = settle_s
-        self._files: dict[Path, _Watched] = {}
-
-    def __contains__(self, path: Path) -> bool:
-        return path in self._files
-
-    def __len__(self) -> int:
-        return len(self._files)
-
-    def paths(self) -> list[Path]:
-        """The files being watched."""
-        return list(self._files)
-
-    def observe(self, path: Path, size: int, mtime_ns: int, now: float, *, closed: bool = False) -> None:
-        """Record what a file looks like now; a change restarts its settle time."""
-        seen = self._files.get(path)
-        if seen is None or (seen.size, seen.mtime_ns) != (size, mtime_ns):
-            seen = _Watched(size, mtime_ns, now, closed_at=None)
-            self._files[path] = seen
-        if closed:
-            seen.closed_at = now
-
-    def quiet_s(self, path: Path, now: float) -> float:
-        """How long the file has been unchanged."""
-        return now - self._files[path].unchanged_since
-
-    def is_ready(self, path: Path, now: float) -> bool:
-        """Whether the file has been left alone long enough to be complete."""
-        seen = self._files[path]
-        quiet_s = now - seen.unchanged_since
-        if seen.size == 0:
-            return quiet_s >= max(self.settle_s, CLOSE_GRACE_S) * EMPTY_FILE_PATIENCE
-        if seen.closed_at is not None and now - seen.closed_at >= CLOSE_GRACE_S:
-            return True
-        return quiet_s >= self.settle_s
-
-    def forget(self, path: Path) -> None:
-        """Stop watching a file (taken, gone, or renamed)."""
-        self._files.pop(path, None)
-
-
-class _InboxEvents(FileSystemEventHandler):
-    """Watchdog handler: puts paths on a queue and nothing else. It must never raise."""
-
-    def __init__(self, events: queue.SimpleQueue[tuple[str, bool]]) -> None:
-        self._events = events
-
-    def on_any_event(self, event: FileSystemEvent) -> None:
-        try:
-            if event.is_directory:
-                if event.event_type in ("created", "moved"):
-                    self._events.put(("", False))  # a new author folder: sweep it
-                return
-            closed = event.event_type == "closed"
-            path = event.dest_path if event.event_type == "moved" else event.src_path
-            self._events.put((os.fsdecode(path), closed))
-        except Exception:
-            pass
 
 
 class Intake:
@@ -238,7 +116,7 @@ class Intake:
             observer = PollingObserver(timeout=self.settings.intake.poll_interval_s)
         else:
             observer = Observer()
-        observer.schedule(_InboxEvents(self._events), str(self.inbox), recursive=True)
+        observer.schedule(InboxEvents(self._events), str(self.inbox), recursive=True)
         return observer
 
     def recover(self) -> None:
@@ -344,7 +222,7 @@ class Intake:
                 wait_s = settle_s
                 if not os.path.lexists(path.with_suffix(".json")):
                     wait_s = max(settle_s, self.settings.intake.sidecar_wait_s)
-                if not _is_regular(stat.st_mode) or time.time() - stat.st_mtime < wait_s:
+                if not is_regular(stat.st_mode) or time.time() - stat.st_mtime < wait_s:
                     continue
                 job = self._take_safely(path)
                 if job is not None:
@@ -356,7 +234,7 @@ class Intake:
                 stat = sidecar.lstat()
             except OSError:
                 continue  # taken with its dictation
-            if _is_regular(stat.st_mode) and time.time() - stat.st_mtime >= orphan_s:
+            if is_regular(stat.st_mode) and time.time() - stat.st_mtime >= orphan_s:
                 if not any(is_sidecar_of(sidecar, name) for name in beside):
                     self._quarantine_orphan(sidecar)
         return taken
@@ -378,7 +256,7 @@ class Intake:
         if os.path.islink(path):
             self._quarantine_link(path)
             return
-        if not _is_regular(stat.st_mode):
+        if not is_regular(stat.st_mode):
             return
         tracker.observe(path, stat.st_size, stat.st_mtime_ns, now, closed=closed)
 
@@ -427,7 +305,7 @@ class Intake:
         if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
             self._look_at(path, self._clock())  # still being written: wait again
             return None
-        relative = _relative_or_name(path, self.inbox)
+        relative = relative_or_name(path, self.inbox)
         metadata, sidecar = self._sidecar(path, keep_original=keep_original)
         author = (metadata.author if metadata and metadata.author else None) or author_of(
             relative, self.settings.intake.default_author
@@ -512,7 +390,7 @@ class Intake:
 
     def _quarantine_orphan(self, sidecar: Path) -> None:
         wait_s = max(self.settings.intake.sidecar_wait_s, ORPHAN_SIDECAR_S)
-        relative = _relative_or_name(sidecar, self.inbox)
+        relative = relative_or_name(sidecar, self.inbox)
         self._quarantine_sidecar(
             sidecar,
             None,
@@ -559,16 +437,3 @@ class Intake:
             what_to_do="nothing, unless this is another dictation: then check that the right file was exported",
         )
         log.warning("a duplicate of job %d was dropped in the inbox; moved to quarantine", job.id)
-
-
-def _relative_or_name(path: Path, inbox: Path) -> Path:
-    try:
-        return path.relative_to(inbox)
-    except ValueError:
-        return Path(path.name)
-
-
-def _is_regular(mode: int) -> bool:
-    import stat
-
-    return stat.S_ISREG(mode)

@@ -10,8 +10,6 @@ Every candidate comes with its evidence, for the secretary to judge.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -94,124 +92,6 @@ class Candidate:
     patient: PatientRecord
     score: float
     evidence: tuple[str, ...] = field(default_factory=tuple)
-
-
-# --- the index -----------------------------------------------------------------------------
-_COLUMNS = {
-    "patient_id": ("id", "patient_id", "identifier", "identifiant", "ipp", "pid", "mrn"),
-    "family_name": ("family_name", "nom", "nom_de_famille", "last_name", "surname", "family"),
-    "given_names": ("given_names", "prenom", "prénom", "prenoms", "prénoms", "first_name", "given", "first_names"),
-    "birth_date": ("birth_date", "date_de_naissance", "ddn", "dob", "date_of_birth", "naissance", "birthdate"),
-    "sex": ("sex", "sexe", "gender"),
-}
-
-
-@dataclass(frozen=True)
-class ImportProblem:
-    """A row of a patient CSV that was not imported, and why."""
-
-    line: int
-    reason: str
-    #: the reason as a catalogue code with its parameters, for the review app's words
-    code: str = ""
-    params: dict[str, str] = field(default_factory=dict)
-
-
-def decode_patient_csv(raw: bytes) -> str:
-    """The text of a patient CSV file: UTF-8 (with or without BOM), else Windows-1252, as spreadsheets save it."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
-
-
-def parse_patient_csv(text: str) -> tuple[list[PatientRecord], list[ImportProblem]]:
-    """Read a patient index CSV (comma or semicolon, header row required) into records and problems."""
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    sample = text[:4096]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    try:
-        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    except csv.Error as e:
-        return [], [ImportProblem(1, f"not a readable CSV file ({e})", "import.unreadable")]
-    if not rows:
-        return [], [ImportProblem(1, "the file is empty", "import.empty")]
-    header, reader = rows[0], rows[1:]
-    columns = _map_columns(header)
-    missing = [name for name in ("patient_id", "family_name", "given_names") if name not in columns]
-    if missing:
-        return [], [
-            ImportProblem(
-                1,
-                f"header lacks {', '.join(missing)} (found: {', '.join(header)})",
-                "import.header",
-                {"missing": ", ".join(missing)},
-            )
-        ]
-    records: list[PatientRecord] = []
-    problems: list[ImportProblem] = []
-    seen: set[str] = set()
-    for line, row in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        cells = {name: (row[index].strip() if index < len(row) else "") for name, index in columns.items()}
-        if not cells["patient_id"] or not cells["family_name"]:
-            problems.append(ImportProblem(line, "an identifier and a family name are required", "import.required"))
-            continue
-        if len(cells["patient_id"]) > 64 or not re.fullmatch(r"[\w.-]+", cells["patient_id"]):
-            problems.append(
-                ImportProblem(
-                    line,
-                    f"identifier '{cells['patient_id'][:64]}' has characters that cannot go in a folder name",
-                    "import.identifier-characters",
-                    {"identifier": cells["patient_id"][:64]},
-                )
-            )
-            continue
-        if cells["patient_id"] in seen:
-            problems.append(
-                ImportProblem(
-                    line,
-                    f"identifier {cells['patient_id']} appears twice in the file",
-                    "import.identifier-twice",
-                    {"identifier": cells["patient_id"]},
-                )
-            )
-            continue
-        birth = None
-        if cells.get("birth_date"):
-            birth = parse_date(cells["birth_date"])
-            if birth is None:
-                problems.append(
-                    ImportProblem(
-                        line,
-                        f"birth date '{cells['birth_date'][:30]}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)",
-                        "import.birth-date",
-                        {"value": cells["birth_date"][:30]},
-                    )
-                )
-                continue
-        seen.add(cells["patient_id"])
-        records.append(
-            PatientRecord(
-                cells["patient_id"],
-                cells["family_name"][:200],
-                cells["given_names"][:200],
-                birth,
-                cells.get("sex", "")[:10],
-            )
-        )
-    return records, problems
-
-
-def _map_columns(header: list[str]) -> dict[str, int]:
-    columns: dict[str, int] = {}
-    for index, name in enumerate(header):
-        key = fold(name.strip()).replace(" ", "_").replace("-", "_")
-        for column, aliases in _COLUMNS.items():
-            if key in {fold(a) for a in aliases} and column not in columns:
-                columns[column] = index
-    return columns
 
 
 def parse_date(text: str) -> date | None:

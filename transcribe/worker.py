@@ -32,7 +32,7 @@ from .audio_judge import judge
 from .biasing import BiasingList, build_biasing, build_prompt, terms_in
 from .errors import InputError, StageError, TranscribeError
 from .filing import file_waiting_reports, mark_outbox, outbox_problem
-from .inbox import archive_path, hash_file
+from .inbox_files import archive_path, hash_file
 from .languages import LanguageCheck, check_language
 from .models import resolve_model
 from .patients import identity_from_filename, identity_from_json, propose_patient

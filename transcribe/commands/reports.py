@@ -185,7 +185,7 @@ def _file_jobs(loaded: LoadedSettings, store: JobStore, ids: list[int]) -> int:
 
 
 def _patients_import(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from ..patients import decode_patient_csv, parse_patient_csv
+    from ..patient_import import decode_patient_csv, parse_patient_csv
 
     try:
         content = decode_patient_csv(args.csv.read_bytes())

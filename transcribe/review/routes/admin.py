@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 
 from ...accounts import ROLES, AccountRefused, Session, User
 from ...messages import language_name
-from ...patients import decode_patient_csv, parse_patient_csv
+from ...patient_import import decode_patient_csv, parse_patient_csv
 from ...settings import AuthorSettings
 from ...specialties import label_of as specialty_label
 from ...vocabulary_files import append_site_rows
