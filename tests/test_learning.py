@@ -30,8 +30,8 @@ from transcribe.settings import Settings
 from transcribe.store import JobStore
 from transcribe.text import TextLayer
 from transcribe.validation import validate_report
-from transcribe.vocabulary_files import load_vocabulary
-from transcribe.worker import Worker
+from transcribe.vocabulary_files import load_vocabulary, vocabulary_folder
+from transcribe.worker import Worker, load_text_layer
 
 from .audio_files import clip_samples, write_audio
 from .conftest import ROOT, dictation
@@ -66,6 +66,28 @@ def test_proposals_need_repetition_and_never_touch_a_drug() -> None:
     assert by_target["zolmitriptan"].kind == "term"
     assert "hydralazine" not in by_target  # a drug heard as another drug is never a rule
     assert "un" not in by_target  # ordinary words are not vocabulary
+
+
+def test_a_correction_rule_never_rewrites_ordinary_words() -> None:
+    # "pour accalier mis" validated as "pour kaliémie": the alignment may pair "pour" with the term
+    seen = [("fr", "dr-a", "pour", "kaliémie")] * 3 + [("fr", "dr-a", "la pizza dans", "apixaban")] * 3 \
+        + [("fr", "dr-a", "accalier mis", "kaliémie")] * 2
+    ordinary = {"pour", "la", "pizza", "dans", "mis"}
+    drafts = propose(seen, is_term=lambda lang, w: w in {"kaliémie", "apixaban"},
+                     is_ordinary=lambda lang, w: w in ordinary, is_drug=lambda lang, w: w == "apixaban")
+    by_target = {d.target: d for d in drafts}
+    assert by_target["kaliémie"].wrong_forms == (("accalier mis", 2),)  # never "pour" -> kaliémie in every report
+    assert "apixaban" not in by_target
+
+
+def test_the_first_accepted_proposal_does_not_hide_the_installed_vocabulary(site: Path) -> None:
+    # accepting a proposal creates vocab/site/ inside the site's (otherwise absent) vocab/ folder
+    (site / "vocab" / "site" / "fr").mkdir(parents=True)
+    (site / "vocab" / "site" / "fr" / "terms.tsv").write_text("kaliémie\tterm\n", encoding="utf-8")
+    folder = vocabulary_folder(site / "vocab")
+    assert folder != site / "vocab" and (folder / "fr" / "terms.tsv").is_file()
+    vocabulary = load_vocabulary(folder, site_folder=site / "vocab" / "site")
+    assert vocabulary.for_language("fr") is not None and vocabulary.for_language("en") is not None
 
 
 def _two_dictations(settings: Settings, store: JobStore, recognizer, text_layer) -> list:
@@ -205,6 +227,29 @@ def test_stats_and_proposals_commands(site: Path, settings: Settings, store: Job
     listed = subprocess.run([sys.executable, "-m", "transcribe", "proposals"], cwd=site, capture_output=True,
                             text=True, timeout=120)
     assert listed.returncode == 0 and "kaliémie" in listed.stdout
+
+
+def test_the_cli_widens_an_accepted_correction_to_every_author_and_a_running_worker_uses_it(
+        site: Path, settings: Settings, store: JobStore, recognizer, validated) -> None:
+    jobs, _ = validated
+    worker_layer = load_text_layer(settings, warm=False)
+    worker = Worker(settings, store, recognizer, worker_layer)
+    listed = subprocess.run([sys.executable, "-m", "transcribe", "proposals"], cwd=site, capture_output=True,
+                            text=True, timeout=120)
+    assert listed.returncode == 0
+    proposal = next(p for p in list_proposals(store) if p["target"] == "kaliémie")
+    wrong = proposal["wrong_forms"][0][0]
+    accepted = subprocess.run([sys.executable, "-m", "transcribe", "proposals", "accept", str(proposal["id"]),
+                               "--all-authors"], cwd=site, capture_output=True, text=True, timeout=120)
+    assert accepted.returncode == 0, accepted.stderr
+    rows = (settings.paths.site_vocab / "fr" / "corrections.tsv").read_text(encoding="utf-8")
+    assert f"{wrong}\tkaliémie" in rows  # the site-wide table, not the author's own
+    assert not (settings.paths.site_vocab / "authors" / "corrections" / "dr-martin.tsv").exists()
+    transcript = transcript_from_json(json.loads(store.results_of(jobs[0].id)["transcript"].read_text()))
+    assert wrong in worker.text_layer.clean(transcript, author="dr-other").text.lower()
+    assert worker.reload_vocabulary_if_changed()  # the next job of the running worker sees the new files
+    assert "kaliémie" in worker.text_layer.clean(transcript, author="dr-other").text.lower()
+    assert not worker.reload_vocabulary_if_changed()
 
 
 def test_the_dashboard_and_the_proposals_pages(app_site) -> None:

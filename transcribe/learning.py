@@ -130,7 +130,8 @@ def propose(
 
     - a validated word that is not in the lexicon nor an ordinary word: propose it as a site term;
     - a medical term the engine keeps getting wrong the same way: propose a correction rule.
-    A misheard form that is itself a drug name is never proposed for correction (look-alike drugs).
+    A misheard form that is itself a drug name is never proposed for correction (look-alike drugs), nor one
+    made only of ordinary words ("pour", "la pizza dans"): the rule would rewrite them in every report.
     """
     seen: dict[tuple[str, str, str], _Seen] = {}
     for language, author, wrong, right in substitutions:
@@ -147,7 +148,13 @@ def propose(
         if not is_term(language, right) and not all(is_ordinary(language, w) for w in right.split()):
             proposals.append(ProposalDraft("term", language, author, right, forms, entry.count))
         elif is_term(language, right):
-            repeated = tuple((form, n) for form, n in forms if n >= minimum and not is_drug(language, form))
+            repeated = tuple(
+                (form, n)
+                for form, n in forms
+                if n >= minimum
+                and not is_drug(language, form)
+                and not all(is_ordinary(language, word) for word in form.split())
+            )
             if repeated:
                 proposals.append(
                     ProposalDraft("correction", language, author, right, repeated, sum(n for _, n in repeated))

@@ -44,8 +44,13 @@ from .vocabulary import (
 
 
 def vocabulary_folder(configured: Path) -> Path:
-    """The site's vocabulary folder, or the copy installed with the package when the site has none."""
-    if configured.is_dir():
+    """The site's vocabulary folder, or the copy installed with the package when the site has none.
+
+    A folder counts only when it holds a language (``<lang>/terms.tsv``): a site whose ``vocab/`` holds
+    nothing but its own additions (``vocab/site/``, created by the first accepted proposal) still reads
+    the installed vocabulary.
+    """
+    if _holds_a_language(configured):
         return configured
     import importlib.resources
 
@@ -53,7 +58,11 @@ def vocabulary_folder(configured: Path) -> Path:
         installed = Path(str(importlib.resources.files("transcribe_vocab")))
     except ModuleNotFoundError:
         return configured
-    return installed if (installed / "fr").is_dir() else configured
+    return installed if _holds_a_language(installed) else configured
+
+
+def _holds_a_language(folder: Path) -> bool:
+    return folder.is_dir() and any((child / "terms.tsv").is_file() for child in folder.iterdir() if child.is_dir())
 
 
 def load_vocabulary(folder: Path, *, site_folder: Path | None = None, cache_dir: Path | None = None) -> Vocabulary:

@@ -44,6 +44,7 @@ from .store import JobStore, WorkerIdentity, this_worker
 from .text import TextLayer, TextOptions
 from .text.pipeline import with_flag
 from .vocabulary_files import load_vocabulary, vocabulary_folder
+from .vocabulary_watch import VocabularyWatch
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ class Worker:
         #: ``serve``'s worker: it marks the outbox as this store's (``filing.mark_outbox``) before filing
         self.front_host = front_host
         self._outbox_problem: str | None = ""  # "": not looked at yet
+        self._vocabulary_watch = VocabularyWatch(settings)
 
     @property
     def recognizer(self) -> SpeechRecognizer:
@@ -121,6 +123,7 @@ class Worker:
         self.store.release_abandoned()
         last_filing = last_release = time.monotonic()
         while not stop.is_set():
+            self.reload_vocabulary_if_changed()
             if time.monotonic() - last_release >= min(30.0, self.settings.worker.lease_s / 2):
                 last_release = time.monotonic()
                 self.store.release_abandoned()  # a worker that died elsewhere: its jobs come back
@@ -129,6 +132,17 @@ class Worker:
                     last_filing = time.monotonic()
                     self.file_waiting()
                 stop.wait(self.settings.worker.poll_s)
+
+    def reload_vocabulary_if_changed(self) -> bool:
+        """Load the vocabulary again when its files changed (an accepted proposal, a term the admin added)."""
+        if not self._vocabulary_watch.changed():
+            return False
+        try:
+            self.text_layer = load_text_layer(self.settings, warm=False)
+        except TranscribeError as e:  # a file being written, or wrong: the one in use stays
+            log.warning("the vocabulary files changed but cannot be loaded (%s); the previous one stays", e)
+            return False
+        return True
 
     def file_waiting(self) -> list[int]:
         """File the validated reports still waiting, if this host's outbox is the one of this store; the ids filed."""

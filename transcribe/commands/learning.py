@@ -37,6 +37,12 @@ def register(commands: Commands) -> None:
             }[action],
         )
         command.add_argument("proposal_id", type=int, metavar="ID")
+        if action == "accept":
+            command.add_argument(
+                "--all-authors",
+                action="store_true",
+                help="a correction applies to every author's dictations (default: only to the author it was learnt from)",
+            )
         command.set_defaults(handler=_proposals_decide, action=action)
 
     rerun = commands.add_parser(
@@ -118,6 +124,7 @@ def _proposals_decide(args: argparse.Namespace, loaded: LoadedSettings) -> int:
                 args.proposal_id,
                 accept=args.action == "accept",
                 by=os.environ.get("USER", "admin"),
+                every_author=getattr(args, "all_authors", False),
             )
             print(
                 f"proposal #{args.proposal_id} {decided['status']}"
