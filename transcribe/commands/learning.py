@@ -32,7 +32,7 @@ def register(commands: Commands) -> None:
             action,
             help={
                 "replay": "show a proposal's effect on its author's past validated dictations",
-                "accept": "add it to the site vocabulary (used from the next start)",
+                "accept": "add it to the site vocabulary (a running service uses it from its next dictation)",
                 "reject": "refuse it",
             }[action],
         )
@@ -128,7 +128,7 @@ def _proposals_decide(args: argparse.Namespace, loaded: LoadedSettings) -> int:
             )
             print(
                 f"proposal #{args.proposal_id} {decided['status']}"
-                + (" (used from the next start of the service)" if decided["status"] == "accepted" else "")
+                + (" (a running service uses it from its next dictation)" if decided["status"] == "accepted" else "")
             )
     finally:
         store.close()
