@@ -1,7 +1,7 @@
 """What the review screen says about a report, in the reader's language: flags, changes, identity.
 
 Flags are message codes with parameters (``transcribe.messages``); the text layer's changes
-are rule names (their labels are in ``i18n.py``). The identity
+are rule names (their labels are in ``i18n/review_screen.py``). The identity
 evidence and conflicts come from ``transcribe.patients`` as English sentences, stored with each
 job; they are read back by their pattern and written in French, or shown as they are when a
 sentence is not one of those known.
