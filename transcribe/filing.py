@@ -18,6 +18,8 @@
   own store. A host without the outbox mounted sees no marker and files nothing.
   An outbox whose marker names another store is never filed into (job numbers
   would collide).
+- Where ``review.doctor_signs`` is on, a validated report is filed only once its author signed it
+  (``signatures.require_signature``); the service passes over the reports still waiting for it.
 - Two hosts filing the same report at once: the second finds the files or the
   filing record of the first, and takes the report as filed.
 """
@@ -48,6 +50,7 @@ from .report import (
     template_path,
 )
 from .settings import Settings
+from .signatures import awaiting_signature, require_signature
 from .store import JobStore
 from .validation import identity_problems
 from .vocabulary import Vocabulary, fold
@@ -158,6 +161,7 @@ def file_report(settings: Settings, store: JobStore, vocabulary: Vocabulary, job
     done = _filed_already(store, job_id, version)
     if done is not None:
         return done
+    require_signature(settings, store, job)
     report = store.report(job_id, version)
     if report is None:
         raise FilingError(f"job {job_id}: validated version {version} not found in the store")
@@ -308,6 +312,8 @@ def file_waiting_reports(settings: Settings, store: JobStore, vocabulary: Vocabu
     """
     filed = []
     for job in store.waiting_to_be_filed():
+        if awaiting_signature(settings, store, job):
+            continue  # filed when its author signs it
         try:
             file_report(settings, store, vocabulary, job.id)
             filed.append(job.id)
