@@ -34,12 +34,13 @@ from .atomic import ensure_folder, write_atomic
 from .audio import DecodedAudio, decode_dictation
 from .errors import ConfigurationError, InputError, TranscribeError, TranscriptionFailed
 from .languages import LanguageCheck
+from .leases import Heartbeat
 from .records import Job, JobState, Transcript
 from .settings import Settings
 from .settings_loading import LoadedSettings
 from .store import JobStore, open_store
 from .text import TextLayer
-from .worker import Heartbeat, Outcome, Worker, with_language_check
+from .worker import Outcome, Worker, with_language_check
 
 log = logging.getLogger(__name__)
 
