@@ -47,30 +47,40 @@ class Jobs(Database):
         existing job.
         """
         now = self._clock()
-        with self.transaction() as conn:
-            existing = conn.execute(sa.select(jobs).where(jobs.c.audio_sha256 == audio_sha256)).first()
-            if existing is not None:
+        try:
+            with self.transaction() as conn:
+                existing = conn.execute(sa.select(jobs).where(jobs.c.audio_sha256 == audio_sha256)).first()
+                if existing is not None:
+                    add_event(conn, existing.id, self._clock(), "duplicate-received", None, None)
+                    return job_from_row(existing), False
+                job_id: int = conn.execute(
+                    jobs.insert().values(
+                        audio_sha256=audio_sha256,
+                        author=author,
+                        original_name=original_name,
+                        audio_path=str(audio_path),
+                        state=JobState.RECEIVED.value,
+                        attempts=0,
+                        created_at=now,
+                        updated_at=now,
+                        metadata_json=json.dumps(metadata, ensure_ascii=False) if metadata else None,
+                        worktype=(metadata or {}).get("worktype"),
+                        priority=(metadata or {}).get("priority") or "normal",
+                        due_date=(metadata or {}).get("due_date"),
+                        report_version=0,
+                    )
+                ).inserted_primary_key[0]  # type: ignore[index]
+                add_event(conn, job_id, self._clock(), "received", None, None)
+                return fetch_job(conn, job_id), True
+        except sa.exc.IntegrityError:
+            # another host took the same recording at the same moment: on PostgreSQL both saw no job with this
+            # hash and the second insert failed on the unique hash; the first one's job is the job
+            with self.transaction() as conn:
+                existing = conn.execute(sa.select(jobs).where(jobs.c.audio_sha256 == audio_sha256)).first()
+                if existing is None:
+                    raise
                 add_event(conn, existing.id, self._clock(), "duplicate-received", None, None)
                 return job_from_row(existing), False
-            job_id: int = conn.execute(
-                jobs.insert().values(
-                    audio_sha256=audio_sha256,
-                    author=author,
-                    original_name=original_name,
-                    audio_path=str(audio_path),
-                    state=JobState.RECEIVED.value,
-                    attempts=0,
-                    created_at=now,
-                    updated_at=now,
-                    metadata_json=json.dumps(metadata, ensure_ascii=False) if metadata else None,
-                    worktype=(metadata or {}).get("worktype"),
-                    priority=(metadata or {}).get("priority") or "normal",
-                    due_date=(metadata or {}).get("due_date"),
-                    report_version=0,
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
-            add_event(conn, job_id, self._clock(), "received", None, None)
-            return fetch_job(conn, job_id), True
 
     def mark_queued(self, job_id: int) -> Job:
         """Make a received job, whose audio is now archived, available to workers."""
