@@ -119,7 +119,7 @@ def validated(settings: Settings, store: JobStore, recognizer, text_layer):
         job = Intake(settings, store).take(path)
         Worker(settings, store, recognizer, text_layer).run_next()
         jobs.append(store.get(job.id))
-    trail = AuditTrail(store)
+    trail = AuditTrail.of_site(store, settings)
     corrected = []
     reference = next(json.loads(line)["reference"] for line in (ROOT / "tests" / "dictations" / "scripts.jsonl")
                      .read_text().splitlines() if '"fr-dose-01"' in line)

@@ -67,9 +67,9 @@ def test_four_workers_do_fifty_jobs_exactly_once_even_when_one_is_killed(site: P
     store.close()
 
 
-def test_the_audit_chain_holds_with_concurrent_writers(postgres_url: str) -> None:
+def test_the_audit_chain_holds_with_concurrent_writers(postgres_url: str, tmp_path: Path) -> None:
     store = open_store(postgres_url)
-    trail = AuditTrail(store)
+    trail = AuditTrail(store, key=b"k" * 32, anchor=tmp_path / "audit-anchor.json")
 
     def write(who: str) -> None:
         for number in range(40):

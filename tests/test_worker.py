@@ -14,10 +14,11 @@ from transcribe.inbox import Intake
 from transcribe.inbox_files import archive_path
 from transcribe.models import BUNDLED, resolve_model
 from transcribe.records import JobState, transcript_from_json
+from transcribe.requeue import requeue
 from transcribe.schema import jobs
 from transcribe.settings import AsrSettings, Settings
 from transcribe.store import JobStore, this_worker
-from transcribe.worker import Worker, load_recognizer, requeue
+from transcribe.worker import Worker, load_recognizer
 
 from .conftest import copy_into, dictation, make_settings
 

@@ -21,6 +21,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -30,6 +31,9 @@ from .errors import ReviewError
 from .schema import login_attempts, sessions, users
 from .site_key import keyed_hash
 from .store import JobStore
+
+if TYPE_CHECKING:
+    from .audit import Auditor
 
 ROLES = ("doctor", "secretary", "admin")
 #: failures of one user name from one client allowed before the next try has to wait
@@ -133,9 +137,16 @@ class Accounts:
 
     # --- users ---------------------------------------------------------------------------
     def add_user(
-        self, username: str, password: str, role: str, *, author: str | None = None, language: str | None = None
+        self,
+        username: str,
+        password: str,
+        role: str,
+        *,
+        author: str | None = None,
+        language: str | None = None,
+        audit: Auditor | None = None,
     ) -> User:
-        """Create an account; the password is stored as an argon2 hash."""
+        """Create an account; the password is stored as an argon2 hash (``audit``: who, in the same transaction)."""
         username = username.strip()
         _check_role(role)
         if (
@@ -159,6 +170,8 @@ class Accounts:
                     created_at=self._clock(),
                 )
             ).inserted_primary_key[0]  # type: ignore[index]
+            if audit is not None:
+                audit.record_in(conn, "user-added", None, f"{username} ({role})")
         return User(user_id, username, role, author or None, language)
 
     def list_users(self) -> list[User]:
@@ -174,7 +187,7 @@ class Accounts:
             raise AccountRefused(f"no user {username}; 'transcribe user list' lists them", "error.no-such-user")
         return _user(row)
 
-    def set_disabled(self, username: str, disabled: bool) -> User:
+    def set_disabled(self, username: str, disabled: bool, *, audit: Auditor | None = None) -> User:
         """Disable an account (its sessions end at once: it is refused on its next request), or enable it again."""
         user = self.user(username)
         if disabled and user.role == "admin":
@@ -183,18 +196,22 @@ class Accounts:
             conn.execute(users.update().where(users.c.id == user.id).values(disabled=disabled))
             if disabled:
                 conn.execute(sessions.delete().where(sessions.c.user_id == user.id))
+            if audit is not None:
+                audit.record_in(conn, "user-disabled" if disabled else "user-enabled", None, username)
         return self.user(username)
 
-    def set_password(self, username: str, password: str) -> User:
+    def set_password(self, username: str, password: str, *, audit: Auditor | None = None) -> User:
         """Give an account a new password; its open sessions end."""
         _check_password(password)
         user = self.user(username)
         with self._store.transaction() as conn:
             conn.execute(users.update().where(users.c.id == user.id).values(password_hash=_HASHER.hash(password)))
             conn.execute(sessions.delete().where(sessions.c.user_id == user.id))
+            if audit is not None:
+                audit.record_in(conn, "password-reset", None, username)
         return user
 
-    def set_role(self, username: str, role: str) -> User:
+    def set_role(self, username: str, role: str, *, audit: Auditor | None = None) -> User:
         """Change an account's role; it applies from the user's next request."""
         _check_role(role)
         user = self.user(username)
@@ -202,13 +219,18 @@ class Accounts:
             self._keep_an_admin(user)
         with self._store.transaction() as conn:
             conn.execute(users.update().where(users.c.id == user.id).values(role=role))
+            if audit is not None:
+                audit.record_in(conn, "role-changed", None, f"{username} ({role})")
         return self.user(username)
 
-    def end_sessions(self, username: str) -> int:
+    def end_sessions(self, username: str, *, audit: Auditor | None = None) -> int:
         """End every open session of an account (it must log in again); return how many there were."""
         user = self.user(username)
         with self._store.transaction() as conn:
-            return conn.execute(sessions.delete().where(sessions.c.user_id == user.id)).rowcount or 0
+            ended = conn.execute(sessions.delete().where(sessions.c.user_id == user.id)).rowcount or 0
+            if audit is not None:
+                audit.record_in(conn, "sessions-ended", None, username)
+            return ended
 
     def open_sessions(self) -> dict[int, int]:
         """How many live sessions each user has (by user id)."""

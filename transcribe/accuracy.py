@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -29,6 +29,9 @@ from .store import JobStore
 from .text import TextLayer
 from .vocabulary import Vocabulary, with_addition
 from .vocabulary_files import append_site_rows
+
+if TYPE_CHECKING:
+    from .audit import Auditor
 
 GROUPS = ("author", "worktype", "language", "model", "vocabulary", "week")
 
@@ -294,9 +297,18 @@ def replay(store: JobStore, vocabulary: Vocabulary, proposal_id: int) -> dict[st
 
 
 def decide(
-    store: JobStore, settings: Settings, proposal_id: int, *, accept: bool, by: str, every_author: bool = False
+    store: JobStore,
+    settings: Settings,
+    proposal_id: int,
+    *,
+    accept: bool,
+    by: str,
+    every_author: bool = False,
+    audit: Auditor | None = None,
 ) -> dict[str, Any]:
     """Accept (written to the site vocabulary) or reject a proposal. Nothing changes by itself.
+
+    ``audit`` writes the decision's entry in the transaction that records it.
 
     An accepted correction applies to the author it was learned from (``vocab/site/authors/corrections/``),
     unless the admin widens it to every author (``every_author``: ``vocab/site/<lang>/corrections.tsv``).
@@ -325,4 +337,8 @@ def decide(
             .where(proposals.c.id == proposal_id)
             .values(status="accepted" if accept else "rejected", decided_by=by, decided_at=time.time())
         )
+        if audit is not None:
+            widened = ", every author" if accept and every_author else ""
+            action = "proposal-accepted" if accept else "proposal-rejected"
+            audit.record_in(conn, action, None, f"proposal {proposal_id}{widened}")
     return _proposal(store, proposal_id)

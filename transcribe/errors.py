@@ -15,7 +15,9 @@ Every error the pipeline raises on purpose derives from ``TranscribeError``::
     ├── ReviewError               a report cannot be validated as asked
     │   ├── IdentityMismatch      the dictated identity disagrees with the chosen patient
     │   └── PatientUnknown        no such patient in the index
-    └── FilingError               a validated report could not be filed (it waits, nothing is lost)
+    ├── FilingError               a validated report could not be filed (it waits, nothing is lost)
+    └── AuditError                the audit trail cannot be checked or changed as asked
+        └── AnchorInvalid         its anchor file is damaged or forged (audit_anchor)
 
 Messages say what failed, on which file, and what to do about it; they are
 written for the secretary or the person who runs the service.
@@ -107,3 +109,7 @@ class PatientUnknown(ReviewError):
 
 class FilingError(TranscribeError):
     """A validated report could not be filed; it stays validated and waits."""
+
+
+class AuditError(TranscribeError):
+    """The audit trail cannot be checked or changed as asked; the message says what to do."""

@@ -35,7 +35,7 @@ import traceback
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .atomic import ensure_folder, write_atomic, write_new
 from .errors import FilingError, IdentityMismatch, TranscribeError
@@ -54,6 +54,9 @@ from .signatures import awaiting_signature, require_signature
 from .store import JobStore
 from .validation import identity_problems
 from .vocabulary import Vocabulary, fold
+
+if TYPE_CHECKING:
+    from .audit import Auditor
 
 log = logging.getLogger(__name__)
 
@@ -143,10 +146,13 @@ def outbox_problem(settings: Settings, store: JobStore) -> str | None:
     return None
 
 
-def file_report(settings: Settings, store: JobStore, vocabulary: Vocabulary, job_id: int) -> FiledReport:
+def file_report(
+    settings: Settings, store: JobStore, vocabulary: Vocabulary, job_id: int, *, audit: Auditor | None = None
+) -> FiledReport:
     """File the newest validated version of a job's report into its patient's record.
 
-    Refused when the outbox's marker names another store.
+    Refused when the outbox's marker names another store. ``audit`` writes "filed" (or a new
+    "filing-failed", with a short reason) in the transaction that records it.
     """
     problem = outbox_problem(settings, store)
     if problem and (settings.paths.outbox / OUTBOX_MARKER).exists():
@@ -178,11 +184,12 @@ def file_report(settings: Settings, store: JobStore, vocabulary: Vocabulary, job
     try:
         filed = _place(settings, store, vocabulary, job, report, patient)
     except RenderFailed as e:
-        store.record_filing_error(job_id, str(e))
+        store.record_filing_error(job_id, str(e), audit=audit, code="render-failed")
         raise FilingError(f"job {job_id} could not be filed: {e}. The report stays validated") from e
     except OSError as e:
         reason = _disk_reason(e)
-        store.record_filing_error(job_id, reason)
+        code = f"disk {errno.errorcode.get(e.errno or 0, 'error')}"
+        store.record_filing_error(job_id, reason, audit=audit, code=code)
         raise FilingError(
             f"job {job_id} could not be filed: {reason}. The report stays validated; "
             f"fix the outbox, then run 'transcribe file {job_id}'"
@@ -194,6 +201,7 @@ def file_report(settings: Settings, store: JobStore, vocabulary: Vocabulary, job
         docx_path=filed.docx,
         pdf_path=filed.pdf,
         sidecar_path=filed.sidecar,
+        audit=audit,
     )
     if not recorded:
         log.info("job %d version %d was filed at the same time by another host", job_id, version)
@@ -304,8 +312,10 @@ def _disk_reason(error: OSError) -> str:
     return f"{error.strerror or error}"
 
 
-def file_waiting_reports(settings: Settings, store: JobStore, vocabulary: Vocabulary) -> list[int]:
-    """File every validated report still waiting; return the ids filed.
+def file_waiting_reports(
+    settings: Settings, store: JobStore, vocabulary: Vocabulary, *, audit: Auditor | None = None
+) -> list[int]:
+    """File every validated report still waiting; return the ids filed (``audit``: the worker's entries).
 
     Called by an idle worker where ``outbox_problem`` found nothing. One report that cannot be filed,
     for whatever reason, keeps its error (``filing_error``) and the next one goes on.
@@ -315,7 +325,7 @@ def file_waiting_reports(settings: Settings, store: JobStore, vocabulary: Vocabu
         if awaiting_signature(settings, store, job):
             continue  # filed when its author signs it
         try:
-            file_report(settings, store, vocabulary, job.id)
+            file_report(settings, store, vocabulary, job.id, audit=audit)
             filed.append(job.id)
         except FilingError as e:
             log.warning("job %d still waits to be filed (%s)", job.id, type(e).__name__)
@@ -327,12 +337,13 @@ def file_waiting_reports(settings: Settings, store: JobStore, vocabulary: Vocabu
                 store,
                 job.id,
                 f"filing failed unexpectedly ({type(e).__name__}); it is tried again. If it persists, report it",
+                audit,
             )
     return filed
 
 
-def _keep_filing_error(store: JobStore, job_id: int, error: str) -> None:
+def _keep_filing_error(store: JobStore, job_id: int, error: str, audit: Auditor | None) -> None:
     try:
-        store.record_filing_error(job_id, error)
+        store.record_filing_error(job_id, error, audit=audit, code="unexpected")
     except TranscribeError as e:
         log.error("job %d: the filing error could not be kept either (%s)", job_id, type(e).__name__)

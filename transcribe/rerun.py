@@ -10,12 +10,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from .atomic import ensure_folder
 from .records import Job, JobState
 from .review_state import Workspace
 from .settings import Settings
 from .store import JobStore
+
+if TYPE_CHECKING:
+    from .audit import Auditor
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,10 @@ def choose_jobs(
     return RerunChoice(sorted(again, key=lambda j: j.id), left)
 
 
-def rerun(settings: Settings, store: JobStore, jobs: list[Job], by: str | None, reason: str) -> list[Job]:
-    """Keep each job's current draft aside and queue it again."""
+def rerun(
+    settings: Settings, store: JobStore, jobs: list[Job], by: str | None, reason: str, audit: Auditor | None = None
+) -> list[Job]:
+    """Keep each job's current draft aside and queue it again (``audit``: each one's entry, in its transaction)."""
     queued = []
     for job in jobs:
         folder = settings.paths.drafts / str(job.id)
@@ -55,5 +61,5 @@ def rerun(settings: Settings, store: JobStore, jobs: list[Job], by: str | None, 
             for path in folder.iterdir():
                 if path.is_file():
                     os.replace(path, keep / path.name)
-        queued.append(store.queue_again(job.id, by, reason))
+        queued.append(store.queue_again(job.id, by, reason, audit=audit))
     return queued

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from .anchors import Anchor, AnchorLost, anchored_text, carry_anchors, replace_at_anchor
 from .errors import ReviewError
@@ -420,8 +421,13 @@ class Workspace:
             ).first()
         return (row.saved_at, row.saved_by) if row else None
 
-    def save(self, job_id: int, user_id: int, state: WorkState) -> float:
-        """Save the work in progress; only the lock holder can. Returns when it was saved."""
+    def save(
+        self, job_id: int, user_id: int, state: WorkState, *, audit: Callable[[Connection], None] | None = None
+    ) -> float:
+        """Save the work in progress; only the lock holder can. Returns when it was saved.
+
+        ``audit`` (``Auditor.entry``) writes the audit entry of the change in the same transaction.
+        """
         self.lock(job_id, user_id)
         now = self._clock()
         data = json.dumps(state.to_json(), ensure_ascii=False)
@@ -437,4 +443,6 @@ class Workspace:
                     .where(review_drafts.c.job_id == job_id)
                     .values(state_json=data, saved_by=user_id, saved_at=now)
                 )
+            if audit is not None:
+                audit(conn)
         return now

@@ -199,6 +199,8 @@ audit_log = sa.Table(
     "audit_log",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    #: the entry's number in the chain (1, 2, ...), covered by its hash; unique, so that the chain cannot fork
+    sa.Column("seq", sa.Integer),
     sa.Column("at", sa.Float, nullable=False),
     sa.Column("username", sa.String(100)),
     sa.Column("action", sa.String(40), nullable=False),
@@ -207,6 +209,7 @@ audit_log = sa.Table(
     sa.Column("previous_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
 )
+audit_log_seq = sa.Index("ix_audit_log_seq", audit_log.c.seq, unique=True)
 
 
 proposals = sa.Table(
@@ -309,6 +312,16 @@ def _migration_7(conn: Connection) -> None:
         conn.execute(store_info.insert().values(key="store_id", value=uuid.uuid4().hex))
 
 
+def _migration_8(conn: Connection) -> None:
+    """The keyed audit trail: each entry's number in the chain (the entries already there numbered in order)."""
+    _add_column(conn, audit_log, "seq")
+    unnumbered = conn.scalars(sa.select(audit_log.c.id).where(audit_log.c.seq.is_(None)).order_by(audit_log.c.id))
+    start = conn.scalar(sa.select(sa.func.max(audit_log.c.seq))) or 0
+    for number, entry_id in enumerate(list(unnumbered), start + 1):
+        conn.execute(audit_log.update().where(audit_log.c.id == entry_id).values(seq=number))
+    audit_log_seq.create(conn, checkfirst=True)
+
+
 #: Ordered schema migrations. Append, never edit: a site's store has run the earlier ones.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _migration_1),
@@ -318,4 +331,5 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (5, _migration_5),
     (6, _migration_6),
     (7, _migration_7),
+    (8, _migration_8),
 ]

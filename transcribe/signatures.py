@@ -8,11 +8,16 @@ a new signature. With the setting off (the default), nothing waits.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .errors import FilingError, ReviewError
 from .records import Job, JobState
 from .settings import Settings
 from .store import JobStore
 from .store.signoffs import Signature
+
+if TYPE_CHECKING:
+    from .audit import Auditor
 
 
 class SignatureMissing(FilingError):
@@ -47,10 +52,12 @@ def require_signature(settings: Settings, store: JobStore, job: Job) -> None:
         )
 
 
-def sign_report(settings: Settings, store: JobStore, job: Job, *, username: str, author: str | None) -> Signature:
+def sign_report(
+    settings: Settings, store: JobStore, job: Job, *, username: str, author: str | None, audit: Auditor | None = None
+) -> Signature:
     """The author's signature of the validated version of his report (only he signs it)."""
     if not awaiting_signature(settings, store, job):
         raise SignatureRefused(f"job {job.id} does not wait for a signature", "error.not-signable")
     if not author or author != job.author:
         raise SignatureRefused(f"job {job.id}: only its author ({job.author}) signs it", "error.only-author-signs")
-    return store.sign(job.id, job.report_version, username)
+    return store.sign(job.id, job.report_version, username, audit=audit)

@@ -40,3 +40,15 @@ def load_site_key(path: Path) -> bytes:
 def keyed_hash(key: bytes, text: str) -> str:
     """A keyed hash of ``text`` (HMAC-SHA-256, hex): equal texts give equal hashes, the text cannot be read back."""
     return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def purpose_key(key: bytes, purpose: str) -> bytes:
+    """A key for one use of the site key (HMAC-SHA-256 of the purpose's name), so that each use has its own.
+
+    The name must hold a capital letter and no line break: the texts hashed with the site key
+    itself (typed user names, lower-cased; "name\\nclient" counters) can then never be that name,
+    and no login can make the app compute a derived key for an attacker to read in the store.
+    """
+    if purpose == purpose.lower() or "\n" in purpose:
+        raise ValueError(f"a purpose name holds a capital letter and no line break, not {purpose!r}")
+    return hmac.new(key, purpose.encode("utf-8"), hashlib.sha256).digest()

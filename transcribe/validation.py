@@ -11,12 +11,16 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import IdentityMismatch, PatientUnknown, ReviewError
 from .patients import identity_conflicts, identity_from_json
 from .records import Job, JobState
 from .settings import Settings
 from .store import JobStore
+
+if TYPE_CHECKING:
+    from .audit import Auditor
 
 
 def draft_text(settings: Settings, store: JobStore, job: Job) -> str:
@@ -80,8 +84,9 @@ def validate_report(
     worktype: str | None = None,
     confirm_identity: bool = False,
     flags_checked: bool = False,
+    audit: Auditor | None = None,
 ) -> Job:
-    """Validate a job's report for a patient; it then waits to be filed."""
+    """Validate a job's report for a patient; it then waits to be filed (``audit``: its entry, in the same transaction)."""
     job = store.get(job_id)
     if job.state not in (JobState.DRAFTED, JobState.VALIDATED, JobState.FILED):
         raise ReviewError(f"job {job_id} is {job.state.value}: only a transcribed report can be validated")
@@ -127,4 +132,5 @@ def validate_report(
         language=job.language,
         identity_confirmed_by=validator if problems else None,
         copies=list((job.metadata or {}).get("copies") or []),
+        audit=audit,
     )

@@ -26,17 +26,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .asr import DecodeOptions, EngineOptions, SpeechRecognizer
-from .atomic import move_file
 from .audio import DecodedAudio, decode_dictation
 from .audio_judge import judge
+from .audit import AuditTrail
 from .biasing import BiasingList, build_biasing, build_prompt, terms_in
 from .errors import InputError, StageError, TranscribeError
 from .filing import file_waiting_reports, mark_outbox, outbox_problem
-from .inbox_files import archive_path, hash_file
 from .languages import LanguageCheck, check_language
 from .models import resolve_model
 from .patients import identity_from_filename, identity_from_json, propose_patient
-from .quarantine import error_record_path, quarantine_file, quarantined_files
+from .quarantine import quarantine_file
 from .records import CleanText, Job, JobState, Transcript
 from .report import organise, people_of, render_docx, template_path, write_draft
 from .settings import Settings
@@ -106,6 +105,7 @@ class Worker:
         self._recognizer = recognizer
         self.text_layer = text_layer
         self.identity = identity or this_worker()
+        self.audit = AuditTrail.of_site(store, settings).by(f"worker:{self.identity}")
         #: ``serve``'s worker: it marks the outbox as this store's (``filing.mark_outbox``) before filing
         self.front_host = front_host
         self._outbox_problem: str | None = ""  # "": not looked at yet
@@ -158,7 +158,7 @@ class Worker:
             self._outbox_problem = problem
         if problem:
             return []
-        return file_waiting_reports(self.settings, self.store, self.text_layer.vocabulary)
+        return file_waiting_reports(self.settings, self.store, self.text_layer.vocabulary, audit=self.audit)
 
     def run_next(self) -> Outcome | None:
         """Claim and process the next queued job; None when the queue is empty."""
@@ -368,7 +368,8 @@ class Worker:
 
     def _quarantine(self, job: Job, kind: str, message: str, hint: str) -> Outcome:
         earlier = tuple(detail or "" for _, event, _, detail in self.store.events(job.id) if event == "failed")
-        if not self.store.quarantine(job.id, self.identity, error=f"{message}. What to do: {hint}"):
+        error = f"{message}. What to do: {hint}"
+        if not self.store.quarantine(job.id, self.identity, error=error, audit=self.audit, kind=kind):
             return self._claim_lost(job, "quarantining it")
         try:  # a copy for the person who looks into quarantine/; the archived audio stays as received
             quarantine_file(
@@ -421,27 +422,6 @@ def patient_known_at_intake(job: Job) -> str | None:
         return sidecar.patient_id
     named = identity_from_filename(job.original_name)
     return named.patient_id if named is not None else None
-
-
-def requeue(settings: Settings, store: JobStore, job_id: int) -> Job:
-    """Bring a quarantined job back to the queue, on its archived audio; its copy in quarantine is removed."""
-    job = store.get(job_id)
-    if job.state is not JobState.QUARANTINED:
-        return store.requeue(job_id, audio_path=job.audio_path)  # raises with a clear message
-    audio = job.audio_path
-    if audio.is_relative_to(settings.paths.quarantine) and audio.exists():
-        # quarantined by an earlier version, which moved the audio out of the archive: it goes back
-        record = error_record_path(audio)
-        audio = move_file(audio, archive_path(settings.paths.archive, job.audio_sha256, job.original_name))
-        record.unlink(missing_ok=True)
-    elif not audio.exists():
-        raise InputError(f"job {job_id}: its audio is no longer at {audio}; put it back there and requeue again")
-    job = store.requeue(job_id, audio_path=audio)
-    for kept in quarantined_files(settings.paths.quarantine, job_id):
-        if hash_file(kept) == job.audio_sha256:  # the copy of the archived audio (a late sidecar is kept)
-            kept.unlink()
-            error_record_path(kept).unlink(missing_ok=True)
-    return job
 
 
 class Heartbeat:

@@ -24,6 +24,7 @@ from ..specialties import SPECIALTIES
 from ..store import JobStore, open_store
 
 if TYPE_CHECKING:
+    from ..audit import Auditor
     from ..vocabulary import Vocabulary
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -132,6 +133,23 @@ def open_site_store(loaded: LoadedSettings) -> JobStore:
             f"run the command from the site folder, or pass --config SITE/{CONFIG_FILE_NAME}"
         )
     return open_store(settings.store_url)
+
+
+def cli_actor() -> str:
+    """Who acts from the command line, as the audit trail names him: ``cli:`` and his login name."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name in the environment nor in the password database
+        return f"cli:uid-{os.getuid()}"
+
+
+def cli_audit(settings: Settings, store: JobStore) -> Auditor:
+    """The site's audit trail as the person at the command line writes to it."""
+    from ..audit import AuditTrail
+
+    return AuditTrail.of_site(store, settings).by(cli_actor())
 
 
 def load_site_vocabulary(settings: Settings) -> Vocabulary:

@@ -1,4 +1,5 @@
-"""Who uses the review app and what they did: ``user add``, ``user list``, ``audit verify``, ``audit show``."""
+"""Who uses the review app and what they did: ``user add``, ``user list``, ``audit verify``, ``audit show``,
+``audit accept-unkeyed``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 from typing import cast
 
 from ..settings_loading import LoadedSettings
-from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Commands, open_job_store, open_site_store
+from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Commands, cli_actor, cli_audit, open_job_store, open_site_store
 
 
 def register(commands: Commands) -> None:
@@ -26,18 +27,24 @@ def register(commands: Commands) -> None:
 
     audit = commands.add_parser("audit", help="the audit trail of the review app")
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    audit_verify = audit_commands.add_parser("verify", help="check that the chained audit trail was not tampered with")
+    audit_verify = audit_commands.add_parser(
+        "verify", help="check the keyed audit chain and its anchor: exit 1 if it was tampered with"
+    )
     audit_verify.set_defaults(handler=_audit_verify)
     audit_show = audit_commands.add_parser("show", help="the newest entries")
     audit_show.add_argument("--job", type=int)
     audit_show.set_defaults(handler=_audit_show)
+    audit_accept = audit_commands.add_parser(
+        "accept-unkeyed",
+        help="accept the entries written before the chain was keyed, once checked against a backup of the database",
+    )
+    audit_accept.set_defaults(handler=_audit_accept_unkeyed)
 
 
 def _user_add(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     import getpass
 
     from ..accounts import Accounts
-    from ..audit import AuditTrail
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -48,8 +55,8 @@ def _user_add(args: argparse.Namespace, loaded: LoadedSettings) -> int:
             return EXIT_USAGE
     store = open_job_store(loaded.settings)
     try:
-        user = Accounts(store).add_user(args.username, password, args.role, author=args.author)
-        AuditTrail(store).record(None, "user-added", None, f"{user.username} ({user.role}) from the command line")
+        audit = cli_audit(loaded.settings, store)
+        user = Accounts(store).add_user(args.username, password, args.role, author=args.author, audit=audit)
     finally:
         store.close()
     print(f"user {user.username} ({user.role}) created")
@@ -71,15 +78,35 @@ def _user_list(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 def _audit_verify(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     from ..audit import AuditTrail
 
+    key = loaded.settings.paths.site_key
+    had_key = key.is_file()
     store = open_site_store(loaded)
     try:
-        check = AuditTrail(store).verify()
+        trail = AuditTrail.of_site(store, loaded.settings)
+        check = trail.verify()
     finally:
         store.close()
+    if not had_key:
+        print(
+            f"transcribe: there was no site key at {key}; a new one was made, so entries keyed before cannot be "
+            "checked: restore the site's key from its backup",
+            file=sys.stderr,
+        )
     if check.intact:
-        print(f"audit trail intact: {check.entries} entries")
+        print(
+            f"audit trail intact: {check.entries} entries; the anchor ({trail.anchor.path}) vouches for {check.anchored}"
+        )
+        if check.unkeyed:
+            print(
+                f"entries 1 to {check.unkeyed} were written before the chain was keyed, and accepted by "
+                f"{check.unkeyed_accepted_by}: they are checked only from then on"
+            )
         return EXIT_OK
-    print(f"transcribe: audit trail BROKEN at entry {check.first_broken}: {check.reason}", file=sys.stderr)
+    if check.waiting_acceptance:
+        print(f"transcribe: audit trail NOT VERIFIED ({check.entries} entries): {check.reason}", file=sys.stderr)
+        return EXIT_FAILED
+    where = f"at entry {check.first_broken}" if check.first_broken is not None else f"({check.entries} entries)"
+    print(f"transcribe: audit trail BROKEN {where}: {check.reason}", file=sys.stderr)
     return EXIT_FAILED
 
 
@@ -88,12 +115,25 @@ def _audit_show(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
     store = open_site_store(loaded)
     try:
-        for entry in AuditTrail(store).entries(job_id=args.job):
-            at = datetime.fromtimestamp(
-                cast(float, entry["at"])
-            )  # seconds since the epoch.strftime("%Y-%m-%d %H:%M:%S")
+        for entry in AuditTrail.of_site(store, loaded.settings).entries(job_id=args.job):
+            at = datetime.fromtimestamp(cast(float, entry["at"])).strftime("%Y-%m-%d %H:%M:%S")
             job = f"job {entry['job_id']}" if entry["job_id"] else ""
-            print(f"{at}  {entry['username'] or '-':<14} {entry['action']:<18} {job} {entry['detail'] or ''}")
+            number = f"#{entry['seq']}" if entry["seq"] is not None else "#?"
+            print(
+                f"{number:>6} {at}  {entry['username'] or '-':<14} {entry['action']:<18} {job} {entry['detail'] or ''}"
+            )
     finally:
         store.close()
+    return EXIT_OK
+
+
+def _audit_accept_unkeyed(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from ..audit import AuditTrail
+
+    store = open_site_store(loaded)
+    try:
+        accepted = AuditTrail.of_site(store, loaded.settings).accept_unkeyed(cli_actor())
+    finally:
+        store.close()
+    print(f"entries 1 to {accepted} accepted by {cli_actor()}; 'transcribe audit verify' now checks the whole chain")
     return EXIT_OK

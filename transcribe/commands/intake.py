@@ -23,6 +23,7 @@ from . import (
     EXIT_USAGE,
     Commands,
     add_model_options,
+    cli_audit,
     open_job_store,
     open_site_store,
 )
@@ -417,14 +418,15 @@ def _age(seconds: float) -> str:
 
 
 def _requeue(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from ..worker import requeue
+    from ..requeue import requeue
 
     store = open_site_store(loaded)
     status = EXIT_OK
     try:
+        audit = cli_audit(loaded.settings, store)
         for job_id in args.job_ids:
             try:
-                job = requeue(loaded.settings, store, job_id)
+                job = requeue(loaded.settings, store, job_id, audit=audit)
                 print(f"job {job.id}: queued again")
             except TranscribeError as e:
                 print(f"transcribe: {e}", file=sys.stderr)

@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 
 from ..settings_loading import LoadedSettings
-from . import EXIT_OK, EXIT_USAGE, Commands, load_site_vocabulary, open_site_store
+from . import EXIT_OK, EXIT_USAGE, Commands, cli_audit, load_site_vocabulary, open_site_store
 
 
 def register(commands: Commands) -> None:
@@ -125,6 +125,7 @@ def _proposals_decide(args: argparse.Namespace, loaded: LoadedSettings) -> int:
                 accept=args.action == "accept",
                 by=os.environ.get("USER", "admin"),
                 every_author=getattr(args, "all_authors", False),
+                audit=cli_audit(loaded.settings, store),
             )
             print(
                 f"proposal #{args.proposal_id} {decided['status']}"
@@ -154,7 +155,8 @@ def _rerun(args: argparse.Namespace, loaded: LoadedSettings) -> int:
                 f"{len(choice.again)} dictations would be transcribed again: {', '.join(str(j.id) for j in choice.again)}"
             )
             return EXIT_OK
-        queued = rerun(loaded.settings, store, choice.again, os.environ.get("USER"), f"rerun since {args.since}")
+        audit = cli_audit(loaded.settings, store)
+        queued = rerun(loaded.settings, store, choice.again, os.environ.get("USER"), f"rerun since {args.since}", audit)
     finally:
         store.close()
     print(

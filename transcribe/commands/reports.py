@@ -17,6 +17,7 @@ from . import (
     EXIT_OK,
     EXIT_USAGE,
     Commands,
+    cli_audit,
     load_site_vocabulary,
     open_job_store,
     open_site_store,
@@ -135,6 +136,7 @@ def _validate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
                 worktype=args.worktype,
                 confirm_identity=args.confirm_identity,
                 flags_checked=args.flags_checked,
+                audit=cli_audit(loaded.settings, store),
             )
         except IdentityMismatch as e:
             print(
@@ -167,10 +169,11 @@ def _file_jobs(loaded: LoadedSettings, store: JobStore, ids: list[int]) -> int:
 
     settings = loaded.settings
     vocabulary = load_site_vocabulary(settings)
+    audit = cli_audit(settings, store)
     status = EXIT_OK
     for job_id in ids:
         try:
-            filed = file_report(settings, store, vocabulary, job_id)
+            filed = file_report(settings, store, vocabulary, job_id, audit=audit)
         except TranscribeError as e:
             print(f"transcribe: {e}", file=sys.stderr)
             status = EXIT_FAILED
@@ -195,7 +198,7 @@ def _patients_import(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     records, problems = parse_patient_csv(content)
     store = open_job_store(loaded.settings)
     try:
-        added, updated = store.import_patients(records)
+        added, updated = store.import_patients(records, audit=cli_audit(loaded.settings, store))
     finally:
         store.close()
     print(f"{added} patients added, {updated} updated, {len(problems)} rows refused")

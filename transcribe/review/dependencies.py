@@ -80,7 +80,8 @@ class ReviewSite:
         templates = Jinja2Templates(directory=str(TEMPLATES))
         templates.env.filters["duration"] = format_duration
         live = LiveVocabulary(settings, vocabulary)
-        return cls(settings, store, live, accounts, AuditTrail(store), Workspace(store), templates, ReportLocks())
+        audit = AuditTrail.of_site(store, settings)
+        return cls(settings, store, live, accounts, audit, Workspace(store), templates, ReportLocks())
 
     @property
     def vocabulary(self) -> Vocabulary:

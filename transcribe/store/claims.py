@@ -18,7 +18,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -27,6 +27,9 @@ from ..records import Job, JobState
 from ..schema import jobs, results
 from .database import Database, log
 from .jobs import add_event, fetch_job, urgent_first
+
+if TYPE_CHECKING:
+    from ..audit import Auditor
 
 
 @dataclass(frozen=True)
@@ -252,10 +255,14 @@ class Claims(Database):
             add_event(conn, job_id, self._clock(), "failed", str(worker), error)
             return True
 
-    def quarantine(self, job_id: int, worker: WorkerIdentity, *, error: str) -> bool:
+    def quarantine(
+        self, job_id: int, worker: WorkerIdentity, *, error: str, audit: Auditor | None = None, kind: str = ""
+    ) -> bool:
         """Mark a claimed job quarantined, with the reason; its audio stays where it is (the archive).
 
         False if the claim was lost: another worker may have drafted it since, and it is left alone.
+        ``audit`` writes the entry in the same transaction, with ``kind`` (the error's short kind), never
+        the message (it may hold a file name, which may name the patient).
         """
         now = self._clock()
         with self.transaction() as conn:
@@ -274,6 +281,8 @@ class Claims(Database):
             if done != 1:
                 return False
             add_event(conn, job_id, self._clock(), "quarantined", str(worker), error)
+            if audit is not None:
+                audit.record_in(conn, "quarantined", job_id, kind or None)
             return True
 
 

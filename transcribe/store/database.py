@@ -72,15 +72,25 @@ class Database:
     # --- transactions -----------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """A connection in a write transaction, committed on leaving (rolled back on an error)."""
+        """A connection in a write transaction, committed on leaving (rolled back on an error).
+
+        What ``after_commit`` registered on it runs once the commit succeeded, never after a rollback.
+        """
+        committed: list[Callable[[], None]] = []
         try:
             with self.engine.begin() as conn:
-                yield conn
+                conn.info[_AFTER_COMMIT] = committed
+                try:
+                    yield conn
+                finally:
+                    conn.info.pop(_AFTER_COMMIT, None)  # the DBAPI connection goes back to the pool
         except sa.exc.OperationalError as e:
             raise StoreError(
                 f"the job store at {self.display_url} is unavailable ({type(e.orig).__name__}); "
                 "check the disk and its permissions, or the database server"
             ) from e
+        for action in committed:
+            action()
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -92,6 +102,20 @@ class Database:
     def display_url(self) -> str:
         """The store URL without its password, for messages."""
         return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+
+_AFTER_COMMIT = "transcribe.after_commit"
+
+
+def after_commit(conn: Connection, action: Callable[[], None]) -> None:
+    """Run ``action`` once the transaction of ``conn`` (from ``Database.transaction``) has committed.
+
+    It must not raise: the change is committed already, and its caller would take it for failed.
+    """
+    pending = conn.info.get(_AFTER_COMMIT)
+    if pending is None:
+        raise RuntimeError("after_commit needs a connection of Database.transaction()")
+    pending.append(action)
 
 
 def normalise_url(url: str) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -25,6 +25,9 @@ from ..patients import name_key
 from ..records import Job, JobState
 from ..schema import job_events, jobs, patients, results
 from .database import Database
+
+if TYPE_CHECKING:
+    from ..audit import Auditor
 
 
 class Jobs(Database):
@@ -114,8 +117,8 @@ class Jobs(Database):
             return done == 1
 
     # --- outcomes ---------------------------------------------------------------
-    def requeue(self, job_id: int, *, audio_path: Path) -> Job:
-        """Send a quarantined job back to the queue with fresh attempts."""
+    def requeue(self, job_id: int, *, audio_path: Path, audit: Auditor | None = None) -> Job:
+        """Send a quarantined job back to the queue with fresh attempts (``audit``: who, in the same transaction)."""
         now = self._clock()
         with self.transaction() as conn:
             _change_state(
@@ -129,11 +132,13 @@ class Jobs(Database):
                 audio_path=str(audio_path),
                 updated_at=now,
             )
-            add_event(conn, job_id, self._clock(), "requeued", None, None)
+            add_event(conn, job_id, self._clock(), "requeued", audit.actor if audit else None, None)
+            if audit is not None:
+                audit.record_in(conn, "requeued", job_id)
             return fetch_job(conn, job_id)
 
     # --- review outcomes -------------------------------------------------------
-    def queue_again(self, job_id: int, by: str | None, reason: str) -> Job:
+    def queue_again(self, job_id: int, by: str | None, reason: str, *, audit: Auditor | None = None) -> Job:
         """Send a drafted (not yet validated) job back to the engine: a re-run after the vocabulary or model changed."""
         with self.transaction() as conn:
             _change_state(
@@ -147,9 +152,11 @@ class Jobs(Database):
                 updated_at=self._clock(),
             )
             add_event(conn, job_id, self._clock(), "rerun", by, reason)
+            if audit is not None:
+                audit.record_in(conn, "rerun", job_id, reason[:200])
             return fetch_job(conn, job_id)
 
-    def return_to_author(self, job_id: int, comment: str, by: str) -> Job:
+    def return_to_author(self, job_id: int, comment: str, by: str, *, audit: Auditor | None = None) -> Job:
         """Send a draft back to its author with a comment; it leaves the review queue."""
         with self.transaction() as conn:
             _change_state(
@@ -162,9 +169,11 @@ class Jobs(Database):
                 updated_at=self._clock(),
             )
             add_event(conn, job_id, self._clock(), "returned", by, None)
+            if audit is not None:  # the comment stays on the job: it may name the patient
+                audit.record_in(conn, "returned", job_id)
             return fetch_job(conn, job_id)
 
-    def resubmit(self, job_id: int, by: str) -> Job:
+    def resubmit(self, job_id: int, by: str, *, audit: Auditor | None = None) -> Job:
         """The author sends a returned report back to the review queue."""
         with self.transaction() as conn:
             _change_state(
@@ -176,6 +185,8 @@ class Jobs(Database):
                 updated_at=self._clock(),
             )
             add_event(conn, job_id, self._clock(), "resubmitted", by, None)
+            if audit is not None:
+                audit.record_in(conn, "resubmitted", job_id)
             return fetch_job(conn, job_id)
 
     # --- reading ----------------------------------------------------------------

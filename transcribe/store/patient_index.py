@@ -10,7 +10,7 @@ in any order, or to the start of the identifier.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -18,12 +18,15 @@ from ..patients import DictatedIdentity, PatientRecord, name_key, names_key
 from ..schema import patients
 from .database import Database
 
+if TYPE_CHECKING:
+    from ..audit import Auditor
+
 
 class PatientIndex(Database):
     """The patients a report can be filed for."""
 
-    def import_patients(self, records: list[PatientRecord]) -> tuple[int, int]:
-        """Add or update patients of the index; return (added, updated)."""
+    def import_patients(self, records: list[PatientRecord], *, audit: Auditor | None = None) -> tuple[int, int]:
+        """Add or update patients of the index; return (added, updated). ``audit``: the entry, in the same transaction."""
         now = self._clock()
         added = updated = 0
         with self.transaction() as conn:
@@ -45,6 +48,8 @@ class PatientIndex(Database):
                     conn.execute(patients.insert().values(patient_id=record.patient_id, **values))
                     existing.add(record.patient_id)
                     added += 1
+            if audit is not None:
+                audit.record_in(conn, "patients-imported", None, f"{added} added, {updated} updated")
         return added, updated
 
     def patient(self, patient_id: str) -> PatientRecord | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -21,6 +21,9 @@ from ..records import Job, JobState
 from ..schema import filings, jobs, reports
 from .database import Database
 from .jobs import add_event, fetch_job, job_from_row
+
+if TYPE_CHECKING:
+    from ..audit import Auditor
 
 
 class ValidatedReports(Database):
@@ -37,6 +40,7 @@ class ValidatedReports(Database):
         language: str | None,
         identity_confirmed_by: str | None,
         copies: list[str],
+        audit: Auditor | None = None,
     ) -> Job:
         """Record a validated report (a new version if the job was validated before); the job waits to be filed."""
         now = self._clock()
@@ -78,6 +82,9 @@ class ValidatedReports(Database):
                 )
             )
             add_event(conn, job_id, self._clock(), "validated", validated_by, f"version {version}")
+            if audit is not None:
+                by = "" if audit.actor == validated_by else f", validator {validated_by}"
+                audit.record_in(conn, "validated", job_id, f"version {version}{by}")
             return fetch_job(conn, job_id)
 
     def report(self, job_id: int, version: int | None = None) -> dict[str, Any] | None:
@@ -101,7 +108,15 @@ class ValidatedReports(Database):
         return dict(row._mapping) if row else None
 
     def record_filing(
-        self, job_id: int, version: int, *, patient_id: str, docx_path: Path, pdf_path: Path | None, sidecar_path: Path
+        self,
+        job_id: int,
+        version: int,
+        *,
+        patient_id: str,
+        docx_path: Path,
+        pdf_path: Path | None,
+        sidecar_path: Path,
+        audit: Auditor | None = None,
     ) -> bool:
         """Record that a report version lies in the patient's record; the job is filed (unless validated again since).
 
@@ -111,6 +126,8 @@ class ValidatedReports(Database):
         try:
             with self.transaction() as conn:
                 self._record_filing(conn, job_id, version, now, patient_id, docx_path, pdf_path, sidecar_path)
+                if audit is not None:
+                    audit.record_in(conn, "filed", job_id, f"version {version}")
         except sa.exc.IntegrityError:  # the filings table holds one row per (job, version)
             return False
         return True
@@ -144,9 +161,14 @@ class ValidatedReports(Database):
         )
         add_event(conn, job_id, self._clock(), "filed", None, f"version {version}")
 
-    def record_filing_error(self, job_id: int, error: str) -> None:
-        """Keep why filing failed; the report stays validated and waits (nothing is kept on a job filed since)."""
+    def record_filing_error(self, job_id: int, error: str, *, audit: Auditor | None = None, code: str = "") -> None:
+        """Keep why filing failed; the report stays validated and waits (nothing is kept on a job filed since).
+
+        ``audit`` writes an entry (with ``code``, a short reason) when the error kept is a new one: a
+        report the service tries again and again leaves one entry per reason, not one per try.
+        """
         with self.transaction() as conn:
+            before = conn.scalar(sa.select(jobs.c.filing_error).where(jobs.c.id == job_id))
             changed = conn.execute(
                 jobs.update()
                 .where(jobs.c.id == job_id, jobs.c.state == JobState.VALIDATED.value)
@@ -154,6 +176,8 @@ class ValidatedReports(Database):
             ).rowcount
             if changed:
                 add_event(conn, job_id, self._clock(), "filing-failed", None, error)
+            if changed and audit is not None and before != error:
+                audit.record_in(conn, "filing-failed", job_id, code or None)
 
     def waiting_to_be_filed(self) -> list[Job]:
         """Validated reports not filed yet (a filing that failed is tried again)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -17,6 +18,9 @@ from ..records import JobState
 from ..schema import report_comments, report_signatures
 from .database import Database
 from .jobs import add_event, fetch_job
+
+if TYPE_CHECKING:
+    from ..audit import Auditor
 
 MAX_COMMENT_CHARS = 2000
 
@@ -44,7 +48,7 @@ class Signature:
 class Signoffs(Database):
     """Comment threads and signatures of reports."""
 
-    def add_comment(self, job_id: int, username: str, text: str) -> Comment:
+    def add_comment(self, job_id: int, username: str, text: str, *, audit: Auditor | None = None) -> Comment:
         """Add a message to a report's thread."""
         text = text.strip()[:MAX_COMMENT_CHARS]
         if not text:
@@ -54,6 +58,8 @@ class Signoffs(Database):
             fetch_job(conn, job_id)
             conn.execute(report_comments.insert().values(job_id=job_id, at=now, username=username, text=text))
             add_event(conn, job_id, now, "commented", username, None)
+            if audit is not None:  # the entry says that he wrote, not what
+                audit.record_in(conn, "commented", job_id)
         return Comment(job_id, datetime.fromtimestamp(now, UTC), username, text)
 
     def comments(self, job_ids: list[int]) -> dict[int, list[Comment]]:
@@ -73,7 +79,7 @@ class Signoffs(Database):
                 )
             return threads
 
-    def sign(self, job_id: int, version: int, signed_by: str) -> Signature:
+    def sign(self, job_id: int, version: int, signed_by: str, *, audit: Auditor | None = None) -> Signature:
         """Record the author's signature of a validated version (signing it twice changes nothing)."""
         now = self._clock()
         with self.transaction() as conn:
@@ -95,6 +101,8 @@ class Signoffs(Database):
                     )
                 )
                 add_event(conn, job_id, now, "signed", signed_by, f"version {version}")
+                if audit is not None:
+                    audit.record_in(conn, "signed", job_id, f"version {version}")
                 return Signature(job_id, version, signed_by, datetime.fromtimestamp(now, UTC))
         return Signature(job_id, version, found.signed_by, datetime.fromtimestamp(found.signed_at, UTC))
 

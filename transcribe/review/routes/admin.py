@@ -52,23 +52,27 @@ def add_user(site: Site, change: AdminChange) -> Response:
             str(data.get("password", "")),
             str(data.get("role", "")),
             author=str(data.get("author", "")).strip() or None,
+            audit=site.audit.by(change.session.user.username),
         )
     except AccountRefused as e:
         return _back(e.code, **{k: str(v) for k, v in e.params.items() if k in MESSAGE_PARAMETERS})
-    site.audit.record(change.session.user.username, "user-added", None, f"{user.username} ({user.role})")
     return _back("done.user-added", username=user.username, role=user.role)
 
 
 @router.post("/admin/users/{username}/disable")
 def disable_user(username: str, site: Site, change: AdminChange) -> Response:
     """Disable an account: its sessions end, and it is refused from its next request."""
-    return _account_change(site, change, username, "user-disabled", lambda: site.accounts.set_disabled(username, True))
+    return _account_change(
+        site, change, username, "user-disabled", lambda audit: site.accounts.set_disabled(username, True, audit=audit)
+    )
 
 
 @router.post("/admin/users/{username}/enable")
 def enable_user(username: str, site: Site, change: AdminChange) -> Response:
     """Enable a disabled account again."""
-    return _account_change(site, change, username, "user-enabled", lambda: site.accounts.set_disabled(username, False))
+    return _account_change(
+        site, change, username, "user-enabled", lambda audit: site.accounts.set_disabled(username, False, audit=audit)
+    )
 
 
 @router.post("/admin/users/{username}/password")
@@ -76,7 +80,11 @@ def reset_password(username: str, site: Site, change: AdminChange) -> Response:
     """Give an account a new password (its sessions end)."""
     password = str(change.data.get("password", ""))
     return _account_change(
-        site, change, username, "password-reset", lambda: site.accounts.set_password(username, password)
+        site,
+        change,
+        username,
+        "password-reset",
+        lambda audit: site.accounts.set_password(username, password, audit=audit),
     )
 
 
@@ -84,17 +92,18 @@ def reset_password(username: str, site: Site, change: AdminChange) -> Response:
 def change_role(username: str, site: Site, change: AdminChange) -> Response:
     """Change an account's role (from the user's next request)."""
     role = str(change.data.get("role", ""))
-    return _account_change(site, change, username, "role-changed", lambda: site.accounts.set_role(username, role))
+    return _account_change(
+        site, change, username, "role-changed", lambda audit: site.accounts.set_role(username, role, audit=audit)
+    )
 
 
 @router.post("/admin/users/{username}/sessions")
 def end_sessions(username: str, site: Site, change: AdminChange) -> Response:
     """End every open session of an account."""
     try:
-        count = site.accounts.end_sessions(username)
+        count = site.accounts.end_sessions(username, audit=site.audit.by(change.session.user.username))
     except AccountRefused as e:
         return _back(e.code)
-    site.audit.record(change.session.user.username, "sessions-ended", None, username)
     return _back("done.sessions-ended", username=username, count=str(count))
 
 
@@ -107,8 +116,7 @@ def import_patients(request: Request, site: Site, change: AdminChange) -> Respon
         raw = upload.file.read(MAX_PATIENT_CSV_BYTES)
         upload.file.close()
     records, problems = parse_patient_csv(decode_patient_csv(raw))
-    added, updated = site.store.import_patients(records)
-    site.audit.record(change.session.user.username, "patients-imported", None, f"{added} added, {updated} updated")
+    added, updated = site.store.import_patients(records, audit=site.audit.by(change.session.user.username))
     t = translator(site.language_of(change.session))
     summary = t("done.patients-imported", added=added, updated=updated, refused=len(problems))
     lines = [
@@ -208,14 +216,16 @@ def _user_row(site: ReviewSite, user: User, sessions: int, language: str) -> dic
 
 
 def _account_change(site: ReviewSite, change: StateChange, username: str, done: str, act: Any) -> Response:
-    """Make one change to an account (never to one's own role or account status), then say how it went."""
+    """Make one change to an account (never to one's own role or account status), then say how it went.
+
+    ``act`` makes the change, given the admin's ``Auditor``: its entry is written in the change's transaction.
+    """
     if username == change.session.user.username and done in ("user-disabled", "role-changed"):
         return _back("error.own-account")
     try:
-        user: User = act()
+        user: User = act(site.audit.by(change.session.user.username))
     except AccountRefused as e:
         return _back(e.code, **{k: str(v) for k, v in e.params.items() if k in MESSAGE_PARAMETERS})
-    site.audit.record(change.session.user.username, done, None, username)
     return _back(f"done.{done}", username=user.username, role=user.role)
 
 

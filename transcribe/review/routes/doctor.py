@@ -85,8 +85,7 @@ def reply(job_id: int, site: Site, change: DoctorChange) -> Response:
     text = str(change.data.get("text", "")).strip()
     if not text:
         raise HTTPException(400, "error.empty-reply")
-    site.store.add_comment(job.id, session.user.username, text)
-    site.audit.record(session.user.username, "commented", job.id)
+    site.store.add_comment(job.id, session.user.username, text, audit=site.audit.by(session.user.username))
     return RedirectResponse(f"/mine/{job.id}", status_code=303)
 
 
@@ -96,10 +95,9 @@ def resubmit(job_id: int, site: Site, change: DoctorChange) -> Response:
     session = change.session
     _own_job(site, session, job_id)
     try:
-        site.store.resubmit(job_id, session.user.username)
+        site.store.resubmit(job_id, session.user.username, audit=site.audit.by(session.user.username))
     except TranscribeError as e:
         raise HTTPException(409, "error.not-returned") from e
-    site.audit.record(session.user.username, "resubmitted", job_id)
     return RedirectResponse("/mine", status_code=303)
 
 
@@ -108,19 +106,19 @@ def sign(job_id: int, site: Site, change: DoctorChange) -> Response:
     """Sign the validated report (only its author); it is filed at once."""
     session = change.session
     job = site.job_or_404(job_id)
+    audit = site.audit.by(session.user.username)
     try:
-        sign_report(site.settings, site.store, job, username=session.user.username, author=session.user.author)
+        sign_report(
+            site.settings, site.store, job, username=session.user.username, author=session.user.author, audit=audit
+        )
     except SignatureRefused as e:
         raise HTTPException(409 if e.code == "error.not-signable" else 403, e.code) from e
-    site.audit.record(session.user.username, "signed", job_id, f"version {job.report_version}")
     try:
-        filed = file_report(site.settings, site.store, site.vocabulary, job_id)
+        file_report(site.settings, site.store, site.vocabulary, job_id, audit=audit)
     except TranscribeError as e:
-        site.audit.record(session.user.username, "filing-failed", job_id, type(e).__name__)
         code = getattr(e, "code", None)
         code = code if isinstance(code, str) and code in MESSAGES else "error.filing-failed"
         return RedirectResponse(f"/mine/{job_id}?message={quote(code)}", status_code=303)
-    site.audit.record(session.user.username, "filed", job_id, f"version {filed.version}")
     return RedirectResponse("/mine?message=done.signed", status_code=303)
 
 

@@ -132,11 +132,11 @@ def decide_proposal(proposal_id: int, action: str, site: Site, change: AdminChan
             accept=action == "accept",
             by=username,
             every_author=change.data.get("every_author") == "1",
+            audit=site.audit.by(username),
         )
     except ReviewError as e:
         log.warning("proposal %d: %s", proposal_id, e)
         return _back("error.proposal", id=proposal_id)
-    site.audit.record(username, f"proposal-{action}ed", None, f"proposal {proposal_id}")
     if action == "accept":
         site.live_vocabulary.current(now=True)
     return _back(f"done.proposal-{action}ed", id=proposal_id)

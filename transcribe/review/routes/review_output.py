@@ -79,9 +79,9 @@ def reopen(job_id: int, site: Site, change: SecretaryChange) -> Response:
             state.blocks = blocks_of(filed["text"], site.vocabulary.for_language(material.language))
             state.anchors = dict.fromkeys(state.anchors)
         state.reopened = True
-        site.workspace.save(job_id, session.user.id, state)
+        reopened = site.audit.by(session.user.username).entry("reopened", job_id, f"after version {job.report_version}")
+        site.workspace.save(job_id, session.user.id, state, audit=reopened)
         data = review_data(site, job, state, session)
-    site.audit.record(session.user.username, "reopened", job_id, f"after version {job.report_version}")
     return JSONResponse(data)
 
 
@@ -110,6 +110,7 @@ def validate(job_id: int, site: Site, change: SecretaryChange) -> Response:
         patient_id = state.patient_id or job.patient_id
         if not patient_id:
             raise HTTPException(409, t("review.err.choose_patient"))
+        audit = site.audit.by(session.user.username)
         try:
             validate_report(
                 site.settings,
@@ -121,6 +122,7 @@ def validate(job_id: int, site: Site, change: SecretaryChange) -> Response:
                 worktype=state.worktype or job.worktype,
                 confirm_identity=state.confirm_identity,
                 flags_checked=True,
+                audit=audit,
             )
         except IdentityMismatch as e:
             raise HTTPException(409, f"{t('identity_conflict')}. {t('identity_confirm_hint')}") from e
@@ -128,14 +130,11 @@ def validate(job_id: int, site: Site, change: SecretaryChange) -> Response:
             raise HTTPException(409, error_text(t, e)) from e
         state.reopened = False
         site.workspace.save(job_id, session.user.id, state)
-        site.audit.record(session.user.username, "validated", job_id)
         site.workspace.release(job_id, session.user.id)
         try:
-            filed = file_report(site.settings, site.store, site.vocabulary, job_id)
+            filed = file_report(site.settings, site.store, site.vocabulary, job_id, audit=audit)
         except TranscribeError as e:
-            site.audit.record(session.user.username, "filing-failed", job_id, type(e).__name__)
             return JSONResponse({"validated": True, "filed": False, "error": error_text(t, e)}, status_code=202)
-        site.audit.record(session.user.username, "filed", job_id, f"version {filed.version}")
     return JSONResponse(
         {
             "validated": True,
@@ -157,13 +156,14 @@ def return_to_author(job_id: int, site: Site, change: SecretaryChange) -> Respon
     with site.report_locks.of(job_id):
         try:
             site.workspace.lock(job_id, session.user.id)
-            site.store.return_to_author(job_id, comment, session.user.username)
+            site.store.return_to_author(
+                job_id, comment, session.user.username, audit=site.audit.by(session.user.username)
+            )
         except LockHeld as e:
             raise HTTPException(423, t("review.locked_by_other", holder=site.workspace.holder(job_id) or "?")) from e
         except TranscribeError as e:
             raise HTTPException(409, error_text(t, e)) from e
         site.workspace.release(job_id, session.user.id)
-    site.audit.record(session.user.username, "returned", job_id)
     return JSONResponse({"returned": True})
 
 
