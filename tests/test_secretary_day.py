@@ -29,6 +29,7 @@ from transcribe.worker import Worker, load_text_layer
 
 from . import web_site
 from .conftest import copy_into, dictation, make_settings, wait_for
+from .interface_words import english_words_in
 from .web_site import ARTIFACTS, CHROMIUM, PASSWORD, Site, _login
 
 SCREENSHOTS = os.environ.get("TRANSCRIBE_TEST_SCREENSHOTS") == "1"  # the French screens, to look at
@@ -383,22 +384,6 @@ def test_stats_show_the_backlog_and_the_turnaround(day_site: Site, browser) -> N
 
 
 # --- the interface language --------------------------------------------------------------------------
-ENGLISH = ["Search", "Status", "Author", "Patient ID", "Due", "Duration", "Open", "Held by", "overdue", "Filter",
-           "All", "drafted", "returned", "validated", "filed", "quarantined", "Letter", "Doctor", "Secretary",
-           "Administrator", "Disable", "Enable", "Reset", "Role", "Add", "Import", "Medicine", "Backlog",
-           "Turnaround", "Median", "Reports", "Word error rate", "Received", "Validated", "Filed", "To review",
-           "To sign", "Reply", "View", "Dictated", "My reports", "Log out", "Statistics", "Accuracy", "access refused",
-           "Not Found", "not found", "wrong user name", "Next", "Previous", "English", "French", "Messages",
-           "Sign", "Waiting", "Being", "proposed", "Users", "Patient index", "Site vocabulary", "Vocabulary",
-           "Term", "Kind", "Proposal", "Seen", "Replay", "Accept", "Reject", "No proposal", "Back", "active",
-           "disabled", "End", "Birth date", "Sex", "of", "to", "the", "and", "by", "Used from"]
-
-
-def english_words_in(page) -> list[str]:
-    text = page.locator("body").inner_text()
-    return [word for word in ENGLISH if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text)]
-
-
 @with_settings({"review.language": "fr", "review.doctor_signs": True})
 def test_the_french_interface_has_no_english_words_on_these_screens(day_site: Site, browser) -> None:
     yesterday = (date.today() - timedelta(days=1)).isoformat()

@@ -33,13 +33,15 @@ def _free_port() -> int:
 class Site:
     """A site with a running review app and real drafted dictations."""
 
-    def __init__(self, folder: Path, recognizer, text_layer) -> None:
+    def __init__(self, folder: Path, recognizer, text_layer, values: dict | None = None) -> None:
+        """``values``: more settings (dotted keys), over the English site's."""
         import uvicorn
 
         from transcribe.review.app import create_app
 
         self.port = _free_port()
-        self.settings = make_settings(folder, {"review.port": self.port, "review.language": "en", "review.enabled": True})
+        self.settings = make_settings(folder, {"review.port": self.port, "review.language": "en", "review.enabled": True,
+                                               **(values or {})})
         self.store = open_store(self.settings.store_url)
         self.store.import_patients(parse_patient_csv(PATIENTS_CSV)[0])
         accounts = Accounts(self.store)
@@ -66,15 +68,16 @@ class Site:
         assert self.store.get(job.id).state is JobState.DRAFTED
         return job.id
 
-    def dictate_text(self, text: str, language: str = "fr", sidecar: dict | None = None) -> int:
+    def dictate_text(self, text: str, language: str = "fr", sidecar: dict | None = None, clip: str = "fr-mg-001") -> int:
         """A real dictation whose engine output is replaced by ``text`` (one word every 0.4 s).
 
         Only the engine's words are given; intake, the text layer, the report, the store and the
         review app are the real ones. Used where a case needs exact words the synthetic clips lack.
+        One clip makes one dictation (the same audio twice is taken once): give another ``clip`` for more.
         """
         from transcribe.records import Segment, Transcript, Word
 
-        path = copy_into(dictation("fr-mg-001"), self.settings.paths.inbox / "dr-martin", f"text-{len(text)}.opus")
+        path = copy_into(dictation(clip), self.settings.paths.inbox / "dr-martin", f"text-{clip}.opus")
         if sidecar:
             path.with_suffix(".json").write_text(json.dumps(sidecar))
         job = Intake(self.settings, self.store).take(path)
