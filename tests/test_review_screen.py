@@ -1,0 +1,234 @@
+"""The review screen through a secretary's day, in a real browser: in French throughout, the lock that
+goes back when she stops, line breaks, the word played while she types, the next dictation, printing,
+the same lengths on every page, the icon.
+
+Debian's Chromium driven by Playwright against a real server on a real site; the engine's words are
+given where a case needs exact words (``Site.dictate_text``), everything after the engine is real.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from transcribe import review_state
+from transcribe.records import JobState, format_duration
+from transcribe.review_state import Workspace
+
+from .conftest import wait_for
+from .interface_words import english_words_in
+from .web_site import CHROMIUM, REPORT_TEXT, Site, _login, _open_review, _report_text, _type_at_end
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
+
+#: dictated words giving a point of each kind (an unknown word, a doubtful dose, a dose above the usual
+#: maximum, a medicine heard wrong), automatic changes (commands, numbers, units) and line breaks
+CONSULTATION = (
+    "Patient vu ce jour pour des fures aux genoux point à la ligne Traitement deux points paracétamol 5,000 grammes "
+    "si douleur virgule hydroxysine vingt-cinq milligrammes le soir point à la ligne Conclusion deux points revoir "
+    "dans un mois point"
+)
+
+
+@pytest.fixture
+def fr_site(site, recognizer, text_layer):
+    """A running site whose interface is in French."""
+    running = Site(site, recognizer, text_layer, {"review.language": "fr"})
+    yield running
+    running.close()
+
+
+def french_only(page, when: str) -> None:
+    """Nothing of the catalogues' English on the screen, nor in the words it keeps for its script."""
+    assert english_words_in(page) == [], when
+
+
+def message_of(page) -> str:
+    return page.locator("#message").inner_text()
+
+
+def test_the_french_review_screen_has_no_english_from_opening_to_filing(fr_site: Site, browser) -> None:
+    job_id = fr_site.dictate_text(CONSULTATION, sidecar={"patient": {"family_name": "Dupont", "given_names": "Jean",
+                                                                     "birth_date": "1950-03-12"}})
+    anne = _login(browser, fr_site, "anne")
+    _open_review(anne, fr_site, job_id)
+    assert anne.locator("#flags li").count() == 4
+    assert "la fiche jointe" in anne.locator("#identity").inner_text()  # where the identity came from
+    assert "À relire" in anne.locator("#job-state").inner_text()
+    french_only(anne, "opened")
+    # an automatic change: what was heard, and the rule, in French
+    anne.locator("#report span.edit").first.click()
+    anne.wait_for_selector("#edit-detail:not([hidden])")
+    assert "Entendu" in anne.locator("#edit-detail").inner_text()
+    french_only(anne, "an automatic change")
+    # validating with points left: the message, then the first point
+    anne.keyboard.press("Control+Enter")
+    anne.wait_for_function("document.getElementById('message').textContent.includes('point(s) à vérifier')")
+    french_only(anne, "points left")
+    # the patient: searched by name in any order; another one chosen: the conflict, in French
+    anne.fill("#patient-query", "jean DUPONT")
+    anne.wait_for_selector("#patient-results button[data-patient='100001']")
+    assert anne.locator("#patient-results button").count() == 1
+    anne.fill("#patient-query", "marie durand")
+    anne.wait_for_selector("#patient-results button[data-patient='100003']")
+    anne.click("#patient-results button[data-patient='100003']")
+    anne.wait_for_selector("#identity-conflict")
+    french_only(anne, "identity conflict")
+    while anne.locator("#flags li:not(.resolved)").count():
+        item = anne.locator("#flags li:not(.resolved)").first
+        left = anne.locator("#flags li:not(.resolved)").count()
+        if item.locator("button.reading").count():
+            item.locator("button.reading").first.click()
+        elif item.locator("button.suggestion").count():
+            item.locator("button.suggestion").click()
+        else:
+            item.locator("input[type=checkbox]").check()
+        anne.wait_for_function("n => document.querySelectorAll('#flags li:not(.resolved)').length < n", arg=left)
+    anne.wait_for_function("document.querySelectorAll('#flags input:not(:checked)').length === 0")
+    anne.locator("#block-0").focus()
+    anne.keyboard.press("Control+Enter")
+    anne.wait_for_selector("#document-dialog[open] #document-confirm:focus", timeout=20000)
+    french_only(anne, "the confirmation")
+    anne.keyboard.press("Enter")
+    anne.wait_for_function("document.getElementById('message').textContent.includes('cochez la case')")
+    assert "--confirm-identity" not in message_of(anne)  # the box, not a command-line flag
+    french_only(anne, "identity to confirm")
+    # find with no match, an unknown text block code, the preview
+    anne.keyboard.press("Control+h")
+    anne.keyboard.type("zzzz")
+    anne.wait_for_function("document.getElementById('find-count').textContent === 'Introuvable'")
+    anne.keyboard.press("Escape")
+    _type_at_end(anne, " xyz")
+    anne.keyboard.press("F3")
+    anne.wait_for_function("document.getElementById('message').textContent.includes('xyz')")
+    french_only(anne, "find, text block")
+    anne.keyboard.press("Alt+p")
+    anne.wait_for_selector("#document-dialog[open]")
+    french_only(anne, "preview")
+    anne.keyboard.press("Escape")
+    # another secretary: the lock, and taking over without a reason
+    bea = _login(browser, fr_site, "bea")
+    _open_review(bea, fr_site, job_id)
+    bea.wait_for_selector("#lock-bar:not([hidden])", timeout=20000)
+    assert "anne travaille sur ce compte rendu" in bea.locator("#lock-message").inner_text()
+    bea.click("#takeover")
+    bea.wait_for_function("document.getElementById('message').textContent.includes('motif')")
+    french_only(bea, "lock, take over")
+    bea.close()
+    # filed, then opened again: read only, in French
+    anne.check("#confirm-identity")
+    anne.wait_for_timeout(500)
+    anne.locator("#block-0").focus()
+    anne.keyboard.press("Control+Enter")
+    anne.wait_for_selector("#document-dialog[open] #document-confirm:focus")
+    anne.keyboard.press("Enter")
+    anne.wait_for_function("document.getElementById('message').textContent.includes('100003_DURAND')", timeout=30000)
+    french_only(anne, "filed")
+    assert fr_site.store.get(job_id).state is JobState.FILED
+    _open_review(anne, fr_site, job_id)
+    anne.wait_for_selector("#reopen-bar:not([hidden])")
+    assert "Classée" in anne.locator("#reopen-message").inner_text()
+    french_only(anne, "filed, opened again")
+
+
+def test_a_lock_left_idle_goes_back_by_itself(app_site: Site, browser, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(review_state, "LOCK_S", 12)  # 2 minutes on a site; the same rule, shorter
+    job_id = app_site.dictate("fr-mg-001")
+    anne = _login(browser, app_site, "anne")
+    _open_review(anne, app_site, job_id)
+    bea = _login(browser, app_site, "bea")
+    _open_review(bea, app_site, job_id)
+    _type_at_end(anne, " Vu.")
+    bea.wait_for_selector("#lock-bar:not([hidden])", timeout=20000)
+    # anne stays on the page and types nothing more: her lock runs out, bea's screen can be worked on
+    bea.wait_for_selector("#lock-bar", state="hidden", timeout=30000)
+    assert bea.locator("#block-0").get_attribute("contenteditable") == "plaintext-only"
+    assert Workspace(app_site.store).holder(job_id) is None
+    _type_at_end(bea, " Repris.")
+    wait_for(lambda: Workspace(app_site.store).holder(job_id) == "bea", timeout_s=10)
+    assert "Vu. Repris." in Workspace(app_site.store).load(job_id).blocks[0].text
+
+
+def test_line_breaks_are_kept_and_the_word_played_is_shown_while_she_types(app_site: Site, browser) -> None:
+    job_id = app_site.dictate_text("Patient vu ce jour point à la ligne Examen normal point à la ligne "
+                                   "Pas de traitement point", sidecar={"patient": {"id": "100001"}})
+    page = _login(browser, app_site, "anne")
+    _open_review(page, app_site, job_id)
+    text = _report_text(page)
+    assert "jour.\nExamen normal.\nPas de traitement." in text
+    block = page.locator("#block-0")
+    assert block.inner_text().count("\n") >= 2  # shown on three lines, not run together
+    assert block.evaluate("b => getComputedStyle(b).whiteSpace") == "pre-wrap"
+    height = page.locator("#report").evaluate("r => r.getBoundingClientRect().height / window.innerHeight")
+    assert height >= 0.6  # tall enough to read the report without scrolling a little box
+    # she plays and types at the same time: the word being played is still shown, and moves on
+    page.keyboard.press(app_site.settings.review.key_play_pause)
+    page.wait_for_selector("#report span.playing", timeout=10000)
+    _type_at_end(page, " Bonne tolérance", block=0)
+    first = float(page.locator("#report span.playing").get_attribute("data-start"))
+    page.wait_for_function("t => { const s = document.querySelector('#report span.playing');"
+                           " return s && parseFloat(s.dataset.start) > t; }", arg=first, timeout=10000)
+    assert "Bonne tolérance" in _report_text(page)
+    page.keyboard.press(app_site.settings.review.key_play_pause)
+    page.wait_for_function("document.getElementById('saved').textContent.startsWith('Saved')")
+    # the doctor's read-only text keeps them too
+    martin = _login(browser, app_site, "martin")
+    martin.goto(f"{app_site.url}/mine/{job_id}")
+    assert "jour.\nExamen normal." in martin.locator("#report-text").inner_text()
+
+
+def test_alt_n_saves_and_opens_the_next_dictation_nobody_holds(app_site: Site, browser) -> None:
+    first = app_site.dictate_text("Premier compte rendu.", clip="fr-mg-002")
+    held = app_site.dictate_text("Deuxième compte rendu, pris par Béa.", clip="fr-mg-003")
+    third = app_site.dictate_text("Troisième compte rendu.", clip="fr-mg-004")
+    bea = _login(browser, app_site, "bea")
+    _open_review(bea, app_site, held)
+    _type_at_end(bea, " Béa.")
+    wait_for(lambda: Workspace(app_site.store).holder(held) == "bea", timeout_s=10)
+    anne = _login(browser, app_site, "anne")
+    _open_review(anne, app_site, first)
+    _type_at_end(anne, " Relu")
+    anne.keyboard.press("Alt+n")  # at once: what she typed goes with it
+    anne.wait_for_url(f"**/review/{third}")
+    anne.wait_for_selector("body[data-ready='1']")
+    assert "Relu" in Workspace(app_site.store).load(first).blocks[0].text
+    assert Workspace(app_site.store).holder(first) is None  # left: given back
+
+
+def test_print_the_disabled_validate_button_lengths_and_the_icon(app_site: Site, browser) -> None:
+    job_id = app_site.dictate("fr-mg-001", {"patient": {"id": "100001"}})
+    anne = _login(browser, app_site, "anne")
+    _open_review(anne, app_site, job_id)
+    anne.evaluate("window.print = () => { document.body.dataset.printed = '1'; }")
+    anne.keyboard.press("Alt+p")
+    anne.wait_for_selector("#document-dialog[open]")
+    anne.click("#document-print")
+    assert anne.locator("body").get_attribute("data-printed") == "1"
+    anne.keyboard.press("Escape")
+    _type_at_end(anne, " Vu.")
+    # a report she cannot validate: the button looks it
+    bea = _login(browser, app_site, "bea")
+    _open_review(bea, app_site, job_id)
+    bea.wait_for_selector("#lock-bar:not([hidden])", timeout=20000)
+    validate = bea.locator("#validate")
+    assert validate.is_disabled()
+    assert float(validate.evaluate("b => getComputedStyle(b).opacity")) < 0.6
+    assert validate.evaluate("b => getComputedStyle(b).cursor") == "not-allowed"
+    enabled = anne.locator("#validate")
+    assert float(enabled.evaluate("b => getComputedStyle(b).opacity")) == 1
+    # the length of the dictation, written the same on every page
+    length = format_duration(app_site.store.get(job_id).duration_s)
+    assert anne.locator("#duration").inner_text() == length
+    anne.goto(f"{app_site.url}/queue")
+    anne.wait_for_selector(f"#queue tr[data-job='{job_id}']")
+    assert anne.locator(f"#queue tr[data-job='{job_id}'] td.duration").inner_text() == length
+    martin = _login(browser, app_site, "martin")
+    martin.goto(f"{app_site.url}/mine")
+    assert martin.locator(f"#mine tr[data-job='{job_id}'] td.duration").inner_text() == length
+    martin.goto(f"{app_site.url}/mine/{job_id}")
+    assert martin.locator("#duration").inner_text() == length
+    # the icon, on every page, the login page too
+    for page, path in ((anne, "/queue"), (anne, f"/review/{job_id}"), (martin, "/mine"), (martin, "/login")):
+        page.goto(f"{app_site.url}{path}")
+        icon = page.locator("link[rel=icon]").get_attribute("href")
+        response = page.context.request.get(f"{app_site.url}{icon}")
+        assert response.status == 200 and response.headers["content-type"].startswith("image/svg+xml"), path
