@@ -8,6 +8,8 @@ given where a case needs exact words (``Site.dictate_text``), everything after t
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from transcribe import review_state
@@ -16,7 +18,7 @@ from transcribe.review_state import Workspace
 
 from .conftest import wait_for
 from .interface_words import english_words_in
-from .web_site import CHROMIUM, REPORT_TEXT, Site, _login, _open_review, _report_text, _type_at_end
+from .web_site import ARTIFACTS, CHROMIUM, REPORT_TEXT, Site, _login, _open_review, _report_text, _type_at_end
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
 
@@ -232,3 +234,91 @@ def test_print_the_disabled_validate_button_lengths_and_the_icon(app_site: Site,
         icon = page.locator("link[rel=icon]").get_attribute("href")
         response = page.context.request.get(f"{app_site.url}{icon}")
         assert response.status == 200 and response.headers["content-type"].startswith("image/svg+xml"), path
+
+
+ONE_MINUTE_CONSULTATION = (
+    "Patient de soixante-huit ans vu ce jour en consultation de suivi pour une hypertension artérielle et un "
+    "diabète de type deux point il signale une fatigue modérée depuis deux semaines sans douleur thoracique ni "
+    "dyspnée d'effort ni palpitations point à la ligne Antécédents deux points infarctus du myocarde en deux mille dix-huit "
+    "virgule cholécystectomie point à la ligne Traitement deux points amlodipine cinq milligrammes le matin "
+    "virgule metformine mille milligrammes matin et soir virgule Kardégic soixante-quinze milligrammes par jour "
+    "virgule hydroxysine vingt-cinq milligrammes le soir virgule paracétamol 5,000 grammes si douleur point à la "
+    "ligne Examen clinique deux points tension artérielle cent quarante sur quatre-vingt-dix virgule fréquence "
+    "cardiaque soixante-douze par minute virgule auscultation cardiaque et pulmonaire normale point pas d'oedème "
+    "des membres inférieurs point à la ligne Conclusion deux points hypertension insuffisamment contrôlée point "
+    "on augmente l'amlodipine à dix milligrammes par jour point hémoglobine glyquée à contrôler dans trois mois "
+    "point"
+)
+
+
+def test_a_one_minute_consultation_is_reviewed_corrected_and_filed_with_the_keyboard_only(
+    fr_site: Site, browser
+) -> None:
+    """One click opens it from the worklist; then no mouse: listen, go through the points to check, correct,
+    insert a text block, file. Prints the keystrokes and the seconds it took (``pytest -s``)."""
+    app_site = fr_site
+    folder = app_site.settings.paths.templates
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "autotext.tsv").write_text("rdv\tRevoir le patient dans trois mois avec un bilan biologique.\n")
+    job_id = app_site.dictate_text(ONE_MINUTE_CONSULTATION, sidecar={"patient": {"id": "100001"}})
+    assert len(ONE_MINUTE_CONSULTATION.split()) * 0.4 >= 55  # a minute of dictation
+    page = _login(browser, app_site, "anne")
+    assert page.url.endswith("/queue")
+    started, keys = time.monotonic(), 0
+    page.click(f"#queue tr[data-job='{job_id}'] a[href='/review/{job_id}']")  # the one mouse click: opening it
+    page.wait_for_selector("body[data-ready='1']", timeout=20000)
+
+    def press(*names: str) -> None:
+        nonlocal keys
+        for name in names:
+            page.keyboard.press(name)
+            keys += 1
+
+    def type_(text: str) -> None:
+        nonlocal keys
+        page.keyboard.type(text)
+        keys += len(text)
+
+    def pending() -> int:
+        return page.locator("#flags input[type=checkbox]:not(:checked)").count()
+
+    press("F9")  # the pedal: listen
+    page.wait_for_function("document.getElementById('player').currentTime > 1")
+    press("F9")
+    assert pending() == 3
+    press("Alt+ArrowDown")  # the first point: "hydroxysine", a medicine never written on the text alone
+    assert page.evaluate("window.getSelection().toString()").strip().endswith("hydroxysine")
+    press("Alt+1")  # its suggestion
+    page.wait_for_function(f"({REPORT_TEXT}).includes('hydroxyzine 25 mg')")
+    press("Alt+ArrowDown")  # the doubtful dose "5,000 g": its first reading
+    press("Alt+1")
+    page.wait_for_function(f"({REPORT_TEXT}).includes('paracétamol 5 g si douleur')")
+    press("Alt+ArrowDown")  # the dose above the usual maximum, now 5 g: checked
+    press("Alt+v")
+    page.wait_for_function("document.querySelectorAll('#flags input[type=checkbox]:not(:checked)').length === 0")
+    press("Control+h")  # a correction: find and replace
+    type_("oedème")
+    press("Tab")
+    type_("œdème")
+    press("Enter", "Escape")
+    page.wait_for_function(f"({REPORT_TEXT}).includes(\"d'œdème des membres\")")
+    press("Control+End")  # the end of the report (the conclusion): a text block by its code
+    type_(" rdv")
+    press("F3")
+    page.wait_for_function(f"({REPORT_TEXT}).endsWith('Revoir le patient dans trois mois avec un bilan biologique.')")
+    press("Control+s")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "review-screen-keyboard.png"), full_page=True)
+    press("Control+Enter")  # validate: the document, then Enter to file it
+    page.wait_for_selector("#document-dialog[open] #document-confirm:focus")
+    press("Enter")
+    page.wait_for_function("document.getElementById('message').textContent.includes('100001_DUPONT')", timeout=30000)
+    seconds = time.monotonic() - started
+    print(f"\nKEYBOARD-ONLY: {keys} keystrokes, {seconds:.1f} s (one click to open it)")
+    page.wait_for_url("**/queue", timeout=10000)  # back to the worklist, for the next one
+    from docx import Document
+
+    filed = next((app_site.settings.paths.outbox / "100001_DUPONT").glob(f"*_{job_id}.docx"))
+    body = "\n".join(p.text for p in Document(str(filed)).paragraphs)
+    assert "hydroxyzine 25 mg" in body and "paracétamol 5 g" in body and "œdème" in body
+    assert "Revoir le patient dans trois mois" in body and "5,000" not in body
