@@ -30,7 +30,7 @@ from transcribe.worker import Worker, load_text_layer
 from . import web_site
 from .conftest import copy_into, dictation, make_settings, wait_for
 from .interface_words import english_words_in
-from .web_site import ARTIFACTS, CHROMIUM, PASSWORD, Site, _login
+from .web_site import ARTIFACTS, CHROMIUM, PASSWORD, Site, _login, _open_review, _validate
 
 SCREENSHOTS = os.environ.get("TRANSCRIBE_TEST_SCREENSHOTS") == "1"  # the French screens, to look at
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
@@ -219,10 +219,16 @@ def test_the_doctor_reads_listens_answers_and_signs(day_site: Site, browser) -> 
     assert martin.goto(f"{day_site.url}/mine/{other}").status == 403
     assert martin.context.request.get(f"{day_site.url}/audio/{other}").status == 403
 
-    # the secretary validates; the report waits for the doctor's signature before it is filed
-    validate_report(day_site.settings, day_site.store, job_id, validator="anne", patient_id="100001",
-                    flags_checked=True)
+    # the secretary validates on her screen; the report waits for the doctor's signature before it is filed
+    _open_review(anne, day_site, job_id)
+    for box in anne.locator("#flags input[type=checkbox]").all():
+        box.check()
+        anne.wait_for_timeout(300)
+    _validate(anne)
+    anne.wait_for_function("document.getElementById('message').textContent.includes(\"author's signature\")")
+    anne.wait_for_url("**/queue")
     job = day_site.store.get(job_id)
+    assert job.state is JobState.VALIDATED and not list(day_site.settings.paths.outbox.glob("*/*.docx"))
     with pytest.raises(SignatureMissing):
         require_signature(day_site.settings, day_site.store, job)
     anne.goto(f"{day_site.url}/queue?status=validated")

@@ -16,6 +16,7 @@ from ...filing import file_report
 from ...records import Job, JobState
 from ...report import RenderFailed, organise, people_of, render_docx, template_path
 from ...review_state import LockHeld, WorkState, blocks_of, final_text, still_ambiguous
+from ...signatures import SignatureMissing
 from ...validation import validate_report
 from ..dependencies import ReviewSite, Site
 from ..i18n import error_text, translator
@@ -133,6 +134,8 @@ def validate(job_id: int, site: Site, change: SecretaryChange) -> Response:
         site.workspace.release(job_id, session.user.id)
         try:
             filed = file_report(site.settings, site.store, site.vocabulary, job_id, audit=audit)
+        except SignatureMissing:  # review.doctor_signs: filed when the author signs it
+            return JSONResponse({"validated": True, "filed": False, "awaiting_signature": True})
         except TranscribeError as e:
             return JSONResponse({"validated": True, "filed": False, "error": error_text(t, e)}, status_code=202)
     return JSONResponse(

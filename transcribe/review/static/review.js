@@ -621,8 +621,8 @@
     try {
       const result = await change(api + "/validate", {});
       dialog.close();
-      if (result.filed) {
-        show(say("filed") + colon + result.path, false);
+      if (result.filed || result.awaiting_signature) {
+        show(result.filed ? say("filed") + colon + result.path : say("awaiting_signature"), false);
         leaving = true;
         setTimeout(function () { window.location.href = "/queue"; }, 1500);
       } else {
