@@ -131,3 +131,18 @@ def test_a_specialty_setting_is_checked(site: Path, specialty: str) -> None:
 
     with pytest.raises(ConfigurationError, match="not a specialty"):
         make_settings(site, {"authors.dr-a.specialty": "cardio"})
+
+
+def test_the_review_screen_shows_the_words_the_engine_was_told_to_expect(app_site, browser) -> None:
+    from .web_site import _login, _open_review
+
+    job_id = app_site.dictate("fr-cardio-01", {"patient": {"id": "100001"}, "specialty": "cardiology"})
+    options = json.loads(app_site.store.results_of(job_id)["transcript"].read_text())["options"]
+    terms = options["biasing"]["terms"]
+    assert terms and options["hotwords"]
+    page = _login(browser, app_site, "anne")
+    _open_review(page, app_site, job_id)
+    page.click("#expected-words summary")
+    shown = page.locator("#expected-words li .term").all_inner_texts()
+    assert shown == terms  # the very list it decoded with, in its order
+    assert "specialty" in page.locator("#expected-words").inner_text()

@@ -33,6 +33,7 @@ from .biasing import BiasingList, build_biasing, build_prompt, terms_in
 from .errors import InputError, StageError, TranscribeError
 from .filing import file_waiting_reports, mark_outbox, outbox_problem
 from .languages import LanguageCheck, check_language
+from .leases import Heartbeat
 from .models import resolve_model
 from .patients import identity_from_filename, identity_from_json, propose_patient
 from .quarantine import quarantine_file
@@ -422,35 +423,3 @@ def patient_known_at_intake(job: Job) -> str | None:
         return sidecar.patient_id
     named = identity_from_filename(job.original_name)
     return named.patient_id if named is not None else None
-
-
-class Heartbeat:
-    """Renews the leases of claimed jobs in the background while a worker holds them."""
-
-    def __init__(self, store: JobStore, job_ids: list[int], worker: WorkerIdentity, lease_s: float) -> None:
-        self._store, self._job_ids, self._worker, self._lease_s = store, tuple(job_ids), worker, lease_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name="heartbeat", daemon=True)
-
-    def __enter__(self) -> Heartbeat:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _beat(self) -> None:
-        lost: set[int] = set()
-        while not self._stop.wait(self._lease_s / 3):
-            for job_id in self._job_ids:
-                if job_id in lost:
-                    continue
-                try:
-                    if not self._store.renew_lease(job_id, self._worker, self._lease_s):
-                        lost.add(job_id)
-                        log.warning(
-                            "job %d: its lease ran out and another worker may have it; this outcome is not kept", job_id
-                        )
-                except TranscribeError as e:
-                    log.warning("job %d: lease not renewed (%s)", job_id, type(e).__name__)

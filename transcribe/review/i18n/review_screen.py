@@ -165,4 +165,13 @@ WORDS: dict[str, dict[str, str]] = {
     "review.rule.blood-pressure": {"fr": "tension artérielle", "en": "blood pressure"},
     "review.rule.year": {"fr": "année", "en": "year"},
     "review.rule.site-correction": {"fr": "correction du site", "en": "site correction"},
+    "review.expected": {"fr": "Mots attendus par le moteur", "en": "Words the engine was told to expect"},
+    "review.expected_none": {
+        "fr": "Aucun : le moteur a décodé sans liste de mots",
+        "en": "None: the engine decoded without a word list",
+    },
+    "review.expected.patient": {"fr": "comptes rendus du patient", "en": "the patient's reports"},
+    "review.expected.author": {"fr": "vocabulaire de l'auteur", "en": "the author's vocabulary"},
+    "review.expected.learned": {"fr": "appris des validations", "en": "learnt from validated reports"},
+    "review.expected.specialty": {"fr": "spécialité", "en": "specialty"},
 }

@@ -6,6 +6,7 @@ Validation, output and the lock's own routes are in ``review_output.py`` and ``r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -68,7 +69,21 @@ def review_page(request: Request, job_id: int, site: Site, session: Secretary) -
         job=job,
         words={key: t(f"review.{key}") if f"review.{key}" in MESSAGES else t(key) for key in SCREEN_WORDS},
         autotext=load_autotext(site.settings.paths.templates),
+        expected=expected_words(site, job_id),
     )
+
+
+def expected_words(site: ReviewSite, job_id: int) -> list[tuple[str, str]]:
+    """The words the engine was told to expect for this dictation (its biasing list), each with its source."""
+    transcript = site.store.results_of(job_id).get("transcript")
+    if transcript is None:
+        return []
+    try:
+        biasing = json.loads(transcript.read_text(encoding="utf-8")).get("options", {}).get("biasing") or {}
+    except (OSError, ValueError):
+        return []
+    sources = biasing.get("sources") or {}
+    return [(str(term), str(sources.get(term, ""))) for term in biasing.get("terms") or ()]
 
 
 @router.get("/api/review/{job_id}")
