@@ -56,9 +56,10 @@ def _toml_value(value: object) -> str:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
-    """An empty site folder (where transcribe.toml, inbox/ and data/ live)."""
+    """A new site folder: its transcribe.toml, empty (every setting at its default), as `transcribe init` starts one."""
     folder = tmp_path / "site"
     folder.mkdir()
+    (folder / "transcribe.toml").write_text("")
     return folder
 
 

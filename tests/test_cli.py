@@ -117,15 +117,29 @@ def test_patients_validate_and_file_from_the_command_line(site: Path, tmp_path: 
     assert "nothing waits" in transcribe(site, "file").stdout
 
 
-def test_commands_that_read_a_site_refuse_where_there_is_none(tmp_path: Path) -> None:
+def test_every_command_refuses_where_there_is_no_site_and_init_starts_one(tmp_path: Path) -> None:
     elsewhere = tmp_path / "home"
     elsewhere.mkdir()
+    index = tmp_path / "patients.csv"
+    index.write_text("id,family_name,given_names\n100001,Dupont,Jean\n100003,Durand,Marie-Claire\n")
     for command in (["jobs"], ["requeue", "1"], ["validate", "1"], ["file"], ["patients", "find", "dupont"],
-                    ["stats"], ["proposals", "list"], ["rerun", "--since", "2024-01-01"], ["audit", "verify"], ["user", "list"]):
+                    ["stats"], ["proposals", "list"], ["rerun", "--since", "2024-01-01"], ["audit", "verify"], ["user", "list"],
+                    ["user", "add", "anne", "--role", "secretary", "--password-stdin"], ["patients", "import", str(index)],
+                    ["serve"], ["worker"], ["run", str(dictation("fr-mg-001"))], ["batch"], ["dictate"]):
         result = transcribe(elsewhere, *command)
         assert result.returncode == 2, (command, result.stderr)
         assert f"no site in {elsewhere}" in result.stderr and "--config" in result.stderr, command
-    assert list(elsewhere.iterdir()) == []  # no empty store was made
+        assert "transcribe init" in result.stderr, command
+    assert list(elsewhere.iterdir()) == []  # no empty store, no folder was made
+    for command in (["config"], ["models"]):  # what needs no site works anywhere
+        assert transcribe(elsewhere, *command).returncode == 0, command
+    assert list(elsewhere.iterdir()) == []
+    # init makes the folder a site: then the commands work there
+    started = transcribe(elsewhere, "init")
+    assert started.returncode == 0 and "site ready" in started.stdout, started.stderr
+    assert (elsewhere / "transcribe.toml").is_file() and (elsewhere / "data" / "store.sqlite3").is_file()
+    assert transcribe(elsewhere, "user", "list").returncode == 0
+    assert transcribe(elsewhere, "init").returncode == 0  # again: the site stays as it is
     # from the site folder, or with --config, they work
     site = tmp_path / "site"
     site.mkdir()

@@ -3,7 +3,8 @@
 Each area of the command is its own module, registering its subcommands and holding their handlers:
 ``intake`` (serve, worker, run, batch, dictate, jobs, requeue), ``reports`` (text, validate, file,
 patients), ``accounts`` (user, audit), ``learning`` (stats, proposals, rerun) and ``configuration``
-(models, config). This module holds the entry point, the global options and what the areas share.
+(init, models, config). Every command but ``init``, ``text``, ``models`` and ``config`` refuses to
+run where there is no site (``require_site``). This module holds the entry point, the global options and what the areas share.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         loaded = load_settings(args.config, flags=_flags(args))
         _configure_logging(loaded.settings, args)
+        if getattr(args, "needs_site", True):
+            require_site(loaded)  # before any store, folder or model is touched
         handler: Handler = args.handler
         return int(handler(args, loaded))
     except ConfigurationError as e:
@@ -76,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="log only warnings and errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     # the order of the `transcribe --help` listing, which interleaves the intake and report areas
+    configuration.register_init(commands)  # init
     intake.register(commands)  # serve worker run batch dictate
     reports.register_text(commands)  # text
     intake.register_queue(commands)  # jobs requeue
@@ -118,21 +122,32 @@ def _configure_logging(settings: Settings, args: argparse.Namespace) -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
-def open_job_store(settings: Settings) -> JobStore:
-    """Open the site's job store, creating it when there is none (the commands that may start a new site)."""
-    return open_store(settings.store_url)
+def require_site(loaded: LoadedSettings) -> None:
+    """Refuse to work where there is no site: no settings file, no store URL and no job store.
 
-
-def open_site_store(loaded: LoadedSettings) -> JobStore:
-    """Open the job store of the site a command reads; refuse where there is no site, never make an empty store."""
+    Every command that uses the store, the inbox or the outbox asks this first (``main``), so that
+    a command typed in the wrong folder never starts an empty store there; ``transcribe init``
+    makes a new site.
+    """
     settings = loaded.settings
     embedded = settings.paths.data / "store.sqlite3"
     if loaded.config_file is None and not settings.store.url and not embedded.is_file():
         raise ConfigurationError(
             f"no site in {settings.site}: it has no {CONFIG_FILE_NAME} and no job store ({embedded} does not exist); "
-            f"run the command from the site folder, or pass --config SITE/{CONFIG_FILE_NAME}"
+            f"run the command from the site folder, or pass --config SITE/{CONFIG_FILE_NAME}; "
+            "to start a new site in this folder, run 'transcribe init' first"
         )
+
+
+def open_job_store(settings: Settings) -> JobStore:
+    """Open the site's job store (``main`` has checked that there is a site), creating its tables if new."""
     return open_store(settings.store_url)
+
+
+def open_site_store(loaded: LoadedSettings) -> JobStore:
+    """Open the job store of the site a command reads; refuse where there is no site, never make an empty store."""
+    require_site(loaded)
+    return open_store(loaded.settings.store_url)
 
 
 def cli_actor() -> str:

@@ -1,21 +1,54 @@
-"""What the site is set up with: ``models`` and ``config``."""
+"""Starting a site and what it is set up with: ``init``, ``models`` and ``config``."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from ..settings_loading import LoadedSettings, describe
+from ..atomic import write_new
+from ..settings import CONFIG_FILE_NAME
+from ..settings_loading import LoadedSettings, describe, load_settings
 from . import EXIT_OK, Commands
 
 
 def register(commands: Commands) -> None:
-    """Add the commands that show the site's set-up: models, config."""
+    """Add the commands that start a site and show its set-up: init, models, config (they need no site)."""
     models = commands.add_parser("models", help="show the models available and the default")
-    models.set_defaults(handler=_models)
+    models.set_defaults(handler=_models, needs_site=False)
 
     config = commands.add_parser("config", help="print every setting and where its value came from")
-    config.set_defaults(handler=_config)
+    config.set_defaults(handler=_config, needs_site=False)
+
+
+def register_init(commands: Commands) -> None:
+    """Add ``init``, which makes the current folder (or the folder of --config) a site."""
+    init = commands.add_parser("init", help=f"start a new site here: write {CONFIG_FILE_NAME} and an empty job store")
+    init.set_defaults(handler=_init, needs_site=False)
+
+
+def _init(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from ..store import open_store
+
+    config = loaded.config_file or loaded.settings.site / CONFIG_FILE_NAME
+    if not config.exists():
+        config.parent.mkdir(parents=True, exist_ok=True)
+        write_new(config, SITE_CONFIG.encode())
+        print(f"{config} written (every setting at its default; 'transcribe config' lists them)")
+    again = load_settings(config)
+    store = open_store(again.settings.store_url)
+    try:
+        print(f"site ready in {again.settings.site}: job store {store.display_url}")
+    finally:
+        store.close()
+    print("next: transcribe user add NAME --role admin; transcribe patients import INDEX.csv; transcribe serve")
+    return EXIT_OK
+
+
+SITE_CONFIG = f"""\
+# The settings of this site ('transcribe config' shows every value and where it came from).
+# This file marks the folder as a site: the transcribe commands run here, or with --config {CONFIG_FILE_NAME}.
+# Sections: [paths] [store] [intake] [asr] [text] [report] [filing] [review] [worker] [authors.NAME]
+"""
 
 
 def _models(args: argparse.Namespace, loaded: LoadedSettings) -> int:

@@ -30,7 +30,7 @@ def register_text(commands: Commands) -> None:
     text.add_argument("file", nargs="?", type=Path, metavar="FILE", help="text or transcript.json (default: stdin)")
     text.add_argument("--lang", choices=["fr", "en"], help="language of plain text (a transcript names its own)")
     text.add_argument("--json", action="store_true", help="print the text, the edits and the flags as JSON")
-    text.set_defaults(handler=_text)
+    text.set_defaults(handler=_text, needs_site=False)  # plain text or a transcript in, text out: no site
 
 
 def register(commands: Commands) -> None:
