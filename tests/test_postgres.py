@@ -13,10 +13,12 @@ import numpy as np
 
 from transcribe.accounts import Accounts
 from transcribe.audit import AuditTrail
+from transcribe.errors import StoreError
 from transcribe.inbox import Intake
 from transcribe.patient_import import parse_patient_csv
 from transcribe.records import JobState
 from transcribe.review_state import Workspace, WorkState
+from transcribe.schema import audit_log
 from transcribe.store import open_store
 
 from .audio_files import clip_samples, write_audio
@@ -81,7 +83,26 @@ def test_the_audit_chain_holds_with_concurrent_writers(postgres_url: str, tmp_pa
     for t in threads:
         t.join()
     check = trail.verify()
-    assert check.intact and check.entries == 120
+    assert check.intact and check.entries == 120 and check.anchored == 120
+    store.close()
+
+
+def test_the_keyed_chain_on_postgresql_rolls_back_with_its_action_and_shows_truncation(
+        postgres_url: str, tmp_path: Path) -> None:
+    store = open_store(postgres_url)
+    trail = AuditTrail(store, key=b"k" * 32, anchor=tmp_path / "audit-anchor.json")
+    job, _ = store.receive(audio_sha256="d" * 64, author="dr", original_name="d.wav", audio_path=Path("/d"))
+    for number in range(3):
+        trail.record("anne", "changed", job.id, f"flag {number}")
+    try:
+        store.requeue(job.id, audio_path=Path("/d"), audit=trail.by("cli:root"))  # not quarantined: refused
+    except StoreError:
+        pass
+    assert len(trail.entries()) == 3 and trail.verify().intact
+    with store.transaction() as conn:
+        conn.execute(audit_log.delete().where(audit_log.c.seq == 3))
+    check = trail.verify()
+    assert not check.intact and check.first_broken == 3
     store.close()
 
 
