@@ -94,6 +94,7 @@ class SoakResult:
     skipped_faults: list[str] = field(default_factory=list)
     validated_app: int = 0
     validated_cli: int = 0
+    validated_read_only: int = 0  # of which while the outbox was read-only
     app_kept_waiting: int = 0  # validations the app answered 202 (validated, not filed: the outbox was read-only)
     filing_failures: int = 0  # filing attempts that failed and were kept (filing-failed events)
     stage_failures: int = 0  # attempts that failed and were retried later (failed events)
@@ -237,7 +238,9 @@ def write_site(site: Path, url: str, options: SoakOptions) -> None:
 
 
 def process_env(**values: str) -> dict[str, str]:
+    """The environment of a child process: none of ours ``TRANSCRIBE_*``, and the code of this checkout."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRANSCRIBE_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
     env.update(values)
     return env
 
@@ -270,6 +273,7 @@ class Secretary(threading.Thread):
         self.site, self.fleet, self.options, self.result, self.read_only = site, fleet, options, result, read_only
         self.stop = threading.Event()
         self.seen: set[int] = set()
+        self.reserve: list[int] = []  # drafts held back, validated while the outbox is read-only
         self.rng = random.Random(options.seed + 7)
         self.turn = 0
 
@@ -278,14 +282,29 @@ class Secretary(threading.Thread):
             ready = with_store(
                 self.site,
                 lambda s: [j.id for j in s.list_jobs(state=JobState.DRAFTED, limit=100_000) if j.patient_id],
-                [],
+                None,
             )
-            for job_id in [j for j in ready if j not in self.seen][:4]:
-                self.seen.add(job_id)
-                if self.read_only.is_set() or self.rng.randrange(self.options.validate_one_in) == 0:
-                    self.validate(job_id)
+            if ready is None:
+                continue  # the database is being restarted
+            chosen = []
+            for job_id in ready:
+                if job_id not in self.seen:
+                    self.seen.add(job_id)
+                    held = self.rng.randrange(self.options.validate_one_in) != 0
+                    (self.reserve if held else chosen).append(job_id)
+            if self.read_only.is_set():
+                still = set(ready)
+                chosen += [j for j in self.reserve if j in still][:10]
+                self.reserve = [j for j in self.reserve if j not in chosen]
+            for job_id in chosen:
+                if self.stop.is_set():
+                    return
+                during = self.read_only.is_set()
+                if self.validate(job_id) and during:
+                    self.result.validated_read_only += 1
 
-    def validate(self, job_id: int) -> None:
+    def validate(self, job_id: int) -> bool:
+        """Validate one draft, through the app (every other time) or the command line; whether it was."""
         self.turn += 1
         if self.turn % 2:
             live = [p for p in self.fleet.of_kind("serve") if p.running() and p.port]
@@ -296,7 +315,7 @@ class Secretary(threading.Thread):
                     status, _ = validate_through_app(client, job_id)
                     self.result.validated_app += 1
                     self.result.app_kept_waiting += status == 202
-                    return
+                    return True
                 except RequestFailed:
                     pass  # killed or restarted mid-request, or still starting: the command line does it
                 finally:
@@ -309,6 +328,7 @@ class Secretary(threading.Thread):
             timeout=180,
         )
         self.result.validated_cli += done.returncode == 0
+        return done.returncode == 0
 
 
 def run_soak(options: SoakOptions, site: Path) -> SoakResult:
@@ -345,10 +365,13 @@ def run_soak(options: SoakOptions, site: Path) -> SoakResult:
         secretary = Secretary(site, fleet, options, result, read_only)
         secretary.start()
         dropper = threading.Thread(
-            target=drop_all, args=(settings.paths.inbox, dictations, options.duration_s, rng), daemon=True
+            target=drop_all,
+            args=(settings.paths.inbox, dictations, options.duration_s, random.Random(options.seed + 1)),
+            daemon=True,
         )
         dropper.start()
-        inject_faults(options, rng, fleet, folders, postgres, read_only, result, started)
+        wait_for_first_draft(site, options.settle_timeout_s)  # the faults' clock starts once the fleet works
+        inject_faults(options, rng, fleet, folders, postgres, secretary, result, time.monotonic())
         dropper.join()
         wait_until_settled(site, len(dictations), options.settle_timeout_s)
         secretary.stop.set()
@@ -402,11 +425,11 @@ def inject_faults(
     fleet: Fleet,
     folders: FaultFolders,
     postgres: PrivatePostgres | None,
-    read_only: threading.Event,
+    secretary: Secretary,
     result: SoakResult,
     started: float,
 ) -> None:
-    """Kill processes and inject the disk and database faults at their moments, in order."""
+    """Kill processes and inject the disk and database faults at their moments (from ``started``), in order."""
     plan: list[tuple[float, str]] = []
     for kind in ("serve", "worker"):
         plan += [(rng.uniform(0.05, 0.95) * options.duration_s, f"kill-{kind}") for _ in range(options.kills_per_kind)]
@@ -435,10 +458,24 @@ def inject_faults(
                 else "drafts disk full (needs root to mount a tmpfs)"
             )
         elif fault == "outbox-read-only":
-            read_only.set()
+            deadline = time.monotonic() + 2 * options.outbox_read_only_s
+            while not secretary.reserve and time.monotonic() < deadline:
+                time.sleep(1)  # some drafts to validate while it is read-only
+            secretary.read_only.set()
             how = folders.outbox_read_only(options.outbox_read_only_s)
-            read_only.clear()
+            secretary.read_only.clear()
             result.faults.append(f"outbox read-only 1 ({options.outbox_read_only_s:.0f} s, {how})")
+
+
+def wait_for_first_draft(site: Path, timeout_s: float) -> None:
+    """Until one dictation is drafted: the processes have loaded their model and work."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if with_store(
+            site, lambda s: s.count_by_state().get(JobState.DRAFTED, 0) + s.count_by_state().get(JobState.FILED, 0), 0
+        ):
+            return
+        time.sleep(1)
 
 
 def wait_until_settled(site: Path, expected: int, timeout_s: float) -> bool:
@@ -586,7 +623,8 @@ def report(result: SoakResult, options: SoakOptions, store: str) -> str:
         f"  stage attempts failed and retried later: {result.stage_failures}; "
         f"filings failed and kept waiting: {result.filing_failures}",
         f"  validated: {result.validated_app} through the review app ({result.app_kept_waiting} answered 202, "
-        f"validated but not filed yet), {result.validated_cli} with the command line",
+        f"validated but not filed yet), {result.validated_cli} with the command line; "
+        f"{result.validated_read_only} of them while the outbox was read-only",
         f"  lost: {result.missing}, processed twice: {result.twice}, filed outside the outbox: "
         f"{result.filed_elsewhere}",
         f"  audit chain: {result.audit}",
