@@ -108,6 +108,20 @@ def test_a_disagreeing_identity_blocks_validation_until_confirmed(site_store, re
     assert filed.docx.parent.name == "100002_DUPONT"
 
 
+def test_a_file_name_naming_another_patient_blocks_validation_despite_the_sidecar(site_store, recognizer,
+                                                                                   text_layer) -> None:
+    settings, store = site_store
+    # the practice software's sidecar says Jean DUPONT; the recorder's file name says Marie-Claire DURAND
+    job = _dictate(settings, store, recognizer, text_layer, {"patient": {"id": "100001"}},
+                   name="DURAND_Marie-Claire_1962-04-03.opus")
+    with pytest.raises(IdentityMismatch, match="1962-04-03"):
+        validate_report(settings, store, job.id, validator="s", patient_id="100001", flags_checked=True)
+    assert store.get(job.id).state is JobState.DRAFTED
+    confirmed = validate_report(settings, store, job.id, validator="s", patient_id="100001", flags_checked=True,
+                                confirm_identity=True)
+    assert store.report(confirmed.id)["identity_confirmed_by"] == "s"
+
+
 def test_no_patient_no_validation_and_flags_must_be_checked(site_store, recognizer, text_layer) -> None:
     settings, store = site_store
     job = _dictate(settings, store, recognizer, text_layer, None)
@@ -297,3 +311,18 @@ def test_a_libreoffice_timeout_keeps_the_error_and_the_filing_loop_goes_on(site:
         waiting = store.get(job.id)
         assert waiting.state is JobState.VALIDATED and "LibreOffice did not convert" in (waiting.filing_error or "")
     store.close()
+
+
+def test_a_new_version_cannot_bring_back_an_ambiguous_dose(app_site) -> None:
+    settings, store = app_site.settings, app_site.store
+    job_id = app_site.dictate_text("Paracétamol 5,000 grammes si douleur.", sidecar={"patient": {"id": "100001"}})
+    draft = store.results_of(job_id)["text"].read_text(encoding="utf-8")
+    assert "5,000 g" in draft
+    with pytest.raises(ReviewError, match="5,000 g"):
+        validate_report(settings, store, job_id, validator="s", flags_checked=True)
+    validate_report(settings, store, job_id, validator="s", flags_checked=True, text=draft.replace("5,000 g", "5 g"))
+    file_report(settings, store, app_site.text_layer.vocabulary, job_id)
+    assert store.get(job_id).state is JobState.FILED
+    with pytest.raises(ReviewError, match="5,000 g"):  # the second version is checked like the first
+        validate_report(settings, store, job_id, validator="s", flags_checked=True, text=draft)
+    assert store.get(job_id).state is JobState.FILED

@@ -327,7 +327,9 @@ def propose_patient(
 
     A patient is proposed (pre-chosen for the secretary) only on an identifier, or on a name
     that agrees with more than the family name (given names or birth date), and never when
-    several patients of the index share that family name: then a person chooses.
+    several patients of the index share that family name: then a person chooses. The other
+    sources still count at validation (``validation.identity_problems``): one that names someone
+    else blocks it until a person confirms.
     """
     dictated = identity_from_text(clean_text)
     identity = sidecar or identity_from_filename(original_name) or dictated

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import IdentityMismatch, PatientUnknown, ReviewError
-from .patients import identity_conflicts, identity_from_json
+from .patients import identity_conflicts, identity_from_filename, identity_from_json
 from .records import Job, JobState
 from .settings import Settings
 from .store import JobStore
@@ -66,8 +66,12 @@ def identity_problems(job: Job, patient_id: str, store: JobStore) -> list[str]:
         )
     stored = job.identity or {}
     problems: list[str] = []
-    for key in ("identity", "dictated"):
-        for problem in identity_conflicts(identity_from_json(stored.get(key)), patient):
+    # every source counts, not only the one matched on: a sidecar's identifier does not silence a file
+    # name or an opening that names someone else
+    sources = [identity_from_json(stored.get(key)) for key in ("identity", "dictated")]
+    sources.append(identity_from_filename(job.original_name))
+    for identity in sources:
+        for problem in identity_conflicts(identity, patient):
             if problem not in problems:
                 problems.append(problem)
     return problems
@@ -117,7 +121,7 @@ def validate_report(
             "from a paste) and validate again"
         )
     doubtful = [form for form in doubtful_forms(store, job) if form in report_text]
-    if doubtful and job.report_version == 0:
+    if doubtful:  # on every version: a reopened report cannot bring an ambiguous dose back
         raise ReviewError(
             f"job {job_id}: the text still holds "
             + ", ".join(f"'{f}'" for f in doubtful)
