@@ -44,6 +44,12 @@ def french_only(page, when: str) -> None:
     assert english_words_in(page) == [], when
 
 
+def saved_text(site: Site, job_id: int) -> str:
+    """The report's text as the server keeps it ("" before the first save)."""
+    blocks = Workspace(site.store).load(job_id).blocks
+    return "\n".join(b.text for b in blocks or ())
+
+
 def message_of(page) -> str:
     return page.locator("#message").inner_text()
 
@@ -132,6 +138,23 @@ def test_the_french_review_screen_has_no_english_from_opening_to_filing(fr_site:
     french_only(anne, "filed, opened again")
 
 
+def test_a_lost_connection_and_an_ended_session_are_said_in_french_and_lose_nothing(fr_site: Site, browser) -> None:
+    job_id = fr_site.dictate_text("Patient vu ce jour. Examen normal.", sidecar={"patient": {"id": "100001"}})
+    anne = _login(browser, fr_site, "anne")
+    _open_review(anne, fr_site, job_id)
+    anne.context.set_offline(True)
+    _type_at_end(anne, " Tapé hors ligne.")
+    anne.wait_for_function("document.getElementById('message').textContent.includes('Connexion au serveur perdue')")
+    french_only(anne, "offline")
+    assert "Tapé hors ligne." in _report_text(anne)  # still on her screen
+    anne.context.set_offline(False)  # sent again a few seconds later
+    wait_for(lambda: "Tapé hors ligne." in saved_text(fr_site, job_id), timeout_s=20)
+    anne.context.clear_cookies()  # her session ends (expired, or ended by the admin)
+    _type_at_end(anne, " Encore.")
+    anne.wait_for_function("document.getElementById('message').textContent.includes('session a pris fin')")
+    french_only(anne, "session ended")
+
+
 def test_a_lock_left_idle_goes_back_by_itself(app_site: Site, browser, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(review_state, "LOCK_S", 12)  # 2 minutes on a site; the same rule, shorter
     job_id = app_site.dictate("fr-mg-001")
@@ -146,8 +169,8 @@ def test_a_lock_left_idle_goes_back_by_itself(app_site: Site, browser, monkeypat
     assert bea.locator("#block-0").get_attribute("contenteditable") == "plaintext-only"
     assert Workspace(app_site.store).holder(job_id) is None
     _type_at_end(bea, " Repris.")
-    wait_for(lambda: Workspace(app_site.store).holder(job_id) == "bea", timeout_s=10)
-    assert "Vu. Repris." in Workspace(app_site.store).load(job_id).blocks[0].text
+    wait_for(lambda: "Vu. Repris." in saved_text(app_site, job_id), timeout_s=10)
+    assert Workspace(app_site.store).holder(job_id) == "bea"
 
 
 def test_line_breaks_are_kept_and_the_word_played_is_shown_while_she_types(app_site: Site, browser) -> None:

@@ -83,7 +83,8 @@ async def add_security_headers(request: Request, call_next: Callable[[Request], 
 async def answer_need_login(request: Request, _exc: NeedLogin) -> Response:
     """No session: pages go to the login page (and come back after it); the API and state changes answer 401."""
     if request.url.path.startswith(("/api/", "/audio/")) or request.method != "GET":
-        return JSONResponse({"error": "login required"}, status_code=401)
+        language = site_of(request).language_of(None)  # no session: the site's language
+        return JSONResponse({"error": translator(language)("error.login-required")}, status_code=401)
     return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
 
 

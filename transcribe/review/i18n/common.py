@@ -70,6 +70,18 @@ WORDS: dict[str, dict[str, str]] = {
     "error.json": {"fr": "La requête n'est pas du JSON valide", "en": "the request is not valid JSON"},
     "error.json-object": {"fr": "La requête doit être un objet JSON", "en": "the request must be a JSON object"},
     "error.no-such-dictation": {"fr": "Dictée introuvable", "en": "no such dictation"},
+    "error.login-required": {
+        "fr": "Votre session a pris fin : rechargez la page pour vous reconnecter (votre dernière saisie est à l'écran)",
+        "en": "your session has ended: reload the page to log in again (your last typing is still on the screen)",
+    },
+    "error.audio-unplayable": {
+        "fr": "L'enregistrement de cette dictée ne peut pas être lu",
+        "en": "the audio of this dictation cannot be played",
+    },
+    "error.render-failed": {
+        "fr": "Le document n'a pas pu être produit (modèle de document illisible ?) ; prévenez l'administrateur",
+        "en": "the document could not be made (an unreadable document template?); tell the administrator",
+    },
     "error.only-author-signs": {"fr": "Seul l'auteur signe son compte rendu", "en": "only its author signs a report"},
     "error.no-such-user": {"fr": "Compte introuvable", "en": "no such account"},
     "error.last-admin": {

@@ -29,6 +29,11 @@ WORDS: dict[str, dict[str, str]] = {
     "return": {"fr": "Renvoyer à l'auteur", "en": "Return to author"},
     "low_confidence": {"fr": "mot incertain", "en": "uncertain word"},
     "review.saving": {"fr": "Enregistrement…", "en": "Saving…"},
+    "review.offline": {
+        "fr": "Connexion au serveur perdue : votre texte reste à l'écran et sera renvoyé dans quelques secondes",
+        "en": "Connection to the server lost: your text stays on the screen and is sent again in a few seconds",
+    },
+    "review.server_error": {"fr": "Erreur du serveur ({status})", "en": "Server error ({status})"},
     "review.to_check": {"fr": "À vérifier", "en": "To check"},
     "review.open_count": {"fr": "{open} à vérifier sur {total}", "en": "{open} of {total} to check"},
     "review.words_removed": {"fr": "Texte retiré", "en": "Text removed"},

@@ -21,9 +21,9 @@ def audio(job_id: int, site: Site, session: Listener) -> Response:
     """The listening copy (16 kHz WAV) of a dictation, decoded on first use; a doctor hears only his own."""
     job = site.job_or_404(job_id)
     if session.user.role == "doctor" and job.author != session.user.author:
-        raise HTTPException(403, "access refused for your role")
+        raise HTTPException(403, "error.not-yours")
     try:
         path = listening_copy(job, site.settings.paths.drafts / str(job.id))
     except TranscribeError as e:
-        raise HTTPException(404, "the audio of this dictation cannot be played") from e
+        raise HTTPException(404, "error.audio-unplayable") from e
     return FileResponse(path, media_type="audio/wav")

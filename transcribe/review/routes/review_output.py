@@ -4,6 +4,7 @@ of a filed report, returning it to its author, and the next dictation to review.
 from __future__ import annotations
 
 import io
+import logging
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from .review import (
     take_blocks,
 )
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -200,7 +202,8 @@ def document_of(site: ReviewSite, job: Job, state: WorkState, *, draft: bool) ->
             draft=marked,
         )
     except RenderFailed as e:
-        raise HTTPException(500, str(e)) from e
+        log.error("job %d: the document could not be made: %s", job.id, e)
+        raise HTTPException(500, "error.render-failed") from e
     return document, f"{job.id}_{worktype}{'_draft' if marked else ''}.docx"
 
 

@@ -52,11 +52,12 @@
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(payload);
     }
-    const response = await fetch(path, options);
+    let response;
+    try { response = await fetch(path, options); } catch (e) { throw new Error(say("offline")); }  // no status: sent again
     let content = {};
     try { content = await response.json(); } catch (e) { content = {}; }
     if (!response.ok && response.status !== 202) {
-      const error = new Error(content.error || ("HTTP " + response.status));
+      const error = new Error(content.error || say("server_error", { status: response.status }));
       error.status = response.status;
       throw error;
     }
