@@ -195,6 +195,28 @@ def test_line_breaks_are_kept_and_the_word_played_is_shown_while_she_types(app_s
     assert "Bonne tolérance" in _report_text(page)
     page.keyboard.press(app_site.settings.review.key_play_pause)
     page.wait_for_function("document.getElementById('saved').textContent.startsWith('Saved')")
+    # the buttons of the player, as the keys do
+    page.wait_for_function("document.getElementById('player').paused")
+    here = page.evaluate("document.getElementById('player').currentTime")
+    step = app_site.settings.review.rewind_s
+    page.click("#rewind")
+    rewound = page.evaluate("document.getElementById('player').currentTime")
+    assert abs(rewound - max(0.0, here - step)) < 0.05
+    page.click("#forward")
+    assert abs(page.evaluate("document.getElementById('player').currentTime") - (rewound + step)) < 0.05
+    page.click("#play")
+    page.wait_for_function("!document.getElementById('player').paused")
+    page.click("#play")
+    # section by section: Tab goes to the next one, Shift+Tab back
+    sections = app_site.dictate_text("Patient vu ce jour point à la ligne Antécédents deux points aucun point à la ligne "
+                                     "Conclusion deux points revoir dans un mois point", clip="fr-mg-002")
+    _open_review(page, app_site, sections)
+    assert page.locator("#report .block-text").count() >= 2 and page.locator("#report h3.heading").count() >= 1
+    assert page.evaluate("document.activeElement.id") == "block-0"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "block-1"
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.id") == "block-0"
     # the doctor's read-only text keeps them too
     martin = _login(browser, app_site, "martin")
     martin.goto(f"{app_site.url}/mine/{job_id}")
