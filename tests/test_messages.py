@@ -46,3 +46,35 @@ def test_each_catalogue_entry_has_the_same_parameters_in_french_and_english(code
     fields = {lang: {name for _, name, _, _ in string.Formatter().parse(FLAGS[code][lang]) if name}
               for lang in ("fr", "en")}
     assert fields["fr"] <= fields["en"] | {"detected", "language"}, code
+
+
+# --- the review app's catalogue (transcribe/review/i18n/) ---------------------------------------------
+def test_every_word_of_the_review_app_is_in_both_languages_with_the_same_parameters() -> None:
+    import string
+
+    from transcribe.review.i18n import MESSAGES
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    for key, entry in MESSAGES.items():
+        assert set(entry) == {"fr", "en"} and entry["fr"].strip() and entry["en"].strip(), key
+        assert fields(entry["fr"]) == fields(entry["en"]), key
+
+
+def test_every_word_a_screen_asks_for_is_in_the_catalogue() -> None:
+    import re
+    from pathlib import Path
+
+    from transcribe.review.i18n import MESSAGES
+    from transcribe.review.routes.review import SCREEN_WORDS
+
+    review = Path(__file__).resolve().parent.parent / "transcribe" / "review"
+    asked = set()
+    for template in (review / "templates").glob("*.html"):
+        asked |= set(re.findall(r"""\bt\(\s*["']([\w.-]+)["']\s*[,)]""", template.read_text(encoding="utf-8")))
+    for routes in (review / "routes").glob("*.py"):
+        asked |= set(re.findall(r"""\bt\(\s*["']([\w.-]+)["']\s*[,)]""", routes.read_text(encoding="utf-8")))
+    missing = sorted(key for key in asked if key not in MESSAGES)
+    assert not missing, missing
+    assert all(f"review.{key}" in MESSAGES or key in MESSAGES for key in SCREEN_WORDS)

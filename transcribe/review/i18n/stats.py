@@ -1,10 +1,6 @@
 """Statistics (/stats) and vocabulary proposals (/admin/proposals)."""
 
 WORDS: dict[str, dict[str, str]] = {
-    "restart_note": {
-        "fr": "Pris en compte dès la prochaine dictée, sans redémarrer le service.",
-        "en": "Used from the next dictation, without restarting the service.",
-    },
     "reports": {"fr": "Comptes rendus", "en": "Reports"},
     "words": {"fr": "Mots", "en": "Words"},
     "term_errors": {"fr": "Erreurs sur termes", "en": "Term errors"},
