@@ -56,6 +56,12 @@ def test_a_hand_computed_comparison(text_layer: TextLayer) -> None:
     assert result.substitutions == (("ferrosémie", "furosémide"),)
 
 
+def test_a_misheard_run_is_one_substitution_not_a_word_and_deletions() -> None:
+    result = compare("le soir pour accalier mis à 4,2", "le soir kaliémie à 4,2", lambda w: w == "kaliémie")
+    assert result.substitutions == (("pour accalier mis", "kaliémie"),)  # never "pour" -> kaliémie
+    assert result.errors == 3 and result.term_errors == 1
+
+
 def test_proposals_need_repetition_and_never_touch_a_drug() -> None:
     seen = [("fr", "dr-a", "fures aux emmides", "furosémide")] * 2 + [("fr", "dr-a", "hydroxyzine", "hydralazine")] * 3 \
         + [("fr", "dr-a", "zolmi", "zolmitriptan")] * 2 + [("fr", "dr-a", "une", "un")] * 5

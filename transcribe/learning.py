@@ -47,14 +47,19 @@ def compare(draft: str, validated: str, is_term: Callable[[str], bool]) -> Compa
     errors = 0
     right: set[int] = set()
     substitutions: list[tuple[str, str]] = []
-    for opcode in opcodes:
+    changed: list[tuple[int, int, int, int]] = []  # the run of differing opcodes being read: one substitution
+    for opcode in (*opcodes, ("equal", len(hypothesis), len(hypothesis), len(reference), len(reference))):
         tag, h1, h2, r1, r2 = str(opcode[0]), int(opcode[1]), int(opcode[2]), int(opcode[3]), int(opcode[4])
-        if tag == "equal":
-            right.update(range(r1, r2))
+        if tag != "equal":
+            errors += max(h2 - h1, r2 - r1)
+            changed.append((h1, h2, r1, r2))
             continue
-        errors += max(h2 - h1, r2 - r1)
-        if tag == "replace":
-            substitutions.append((" ".join(hypothesis[h1:h2]), " ".join(reference[r1:r2])))
+        right.update(range(r1, r2))
+        if changed:  # "pour accalier mis" for "kaliémie" is one substitution, not "pour" for it and two deletions
+            start_h, start_r, end_h, end_r = changed[0][0], changed[0][2], changed[-1][1], changed[-1][3]
+            if end_h > start_h and end_r > start_r:
+                substitutions.append((" ".join(hypothesis[start_h:end_h]), " ".join(reference[start_r:end_r])))
+            changed = []
     terms = [i for i, word in enumerate(reference) if is_term(word)]
     return Comparison(len(reference), errors, len(terms), sum(1 for i in terms if i not in right), tuple(substitutions))
 
