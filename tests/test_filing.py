@@ -310,6 +310,12 @@ def test_a_libreoffice_timeout_keeps_the_error_and_the_filing_loop_goes_on(site:
     for job in (first, second):
         waiting = store.get(job.id)
         assert waiting.state is JobState.VALIDATED and "LibreOffice did not convert" in (waiting.filing_error or "")
+    # a failed attempt takes back what it placed: validated again for another patient, the first patient's
+    # folder holds no stale report
+    assert not [p for p in settings.paths.outbox.rglob("*") if p.is_file() and p.name != OUTBOX_MARKER]
+    validate_report(settings, store, first.id, validator="s", patient_id="100003", flags_checked=True,
+                    confirm_identity=True)
+    assert not list(settings.paths.outbox.glob("100001_*/*"))
     store.close()
 
 

@@ -252,34 +252,41 @@ def _place(
     sidecar_path = base.with_name(base.name + ".json")
     ensure_folder(base.parent)
     document = None
-    if not docx_path.exists():  # present: placed by an attempt that stopped before the store knew
-        document = render_docx(
-            template_path(report["worktype"], settings.paths.templates),
-            content,
-            people,
-            language=language,
-            day=validated_at.date(),
-            draft=False,
-        )
-        _write_unless_placed(docx_path, document)
-    if pdf_path is not None and not pdf_path.exists():
-        _write_unless_placed(
-            pdf_path,
-            convert_to_pdf(document or docx_path.read_bytes(), base.name, timeout_s=settings.filing.pdf_timeout_s),
-        )
-    if not sidecar_path.exists():
-        _write_unless_placed(
-            sidecar_path,
-            json.dumps(_sidecar(job, report, patient, validated_at), ensure_ascii=False, indent=2).encode(),
-        )
+    placed: list[Path] = []  # what this attempt wrote: taken back if it fails, so that no partial report stays
+    try:
+        if not docx_path.exists():  # present: placed by an attempt that stopped before the store knew
+            document = render_docx(
+                template_path(report["worktype"], settings.paths.templates),
+                content,
+                people,
+                language=language,
+                day=validated_at.date(),
+                draft=False,
+            )
+            _write_unless_placed(docx_path, document, placed)
+        if pdf_path is not None and not pdf_path.exists():
+            pdf = convert_to_pdf(document or docx_path.read_bytes(), base.name, timeout_s=settings.filing.pdf_timeout_s)
+            _write_unless_placed(pdf_path, pdf, placed)
+        if not sidecar_path.exists():
+            _write_unless_placed(
+                sidecar_path,
+                json.dumps(_sidecar(job, report, patient, validated_at), ensure_ascii=False, indent=2).encode(),
+                placed,
+            )
+    except BaseException:
+        for path in placed:
+            path.unlink(missing_ok=True)
+        raise
     return FiledReport(job.id, report["version"], docx_path, pdf_path, sidecar_path)
 
 
-def _write_unless_placed(path: Path, data: bytes) -> None:
+def _write_unless_placed(path: Path, data: bytes, placed: list[Path]) -> None:
     try:
         write_new(path, data)
     except FileExistsError:  # another host filing the same version placed it a moment ago
         log.info("%s was placed by another host at the same time", path.name)
+    else:
+        placed.append(path)
 
 
 def _sidecar(job: Job, report: dict[str, Any], patient: PatientRecord, validated_at: datetime) -> dict[str, Any]:
