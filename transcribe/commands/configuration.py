@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import typing
 
 from ..atomic import write_new
-from ..settings import CONFIG_FILE_NAME
+from ..settings import CONFIG_FILE_NAME, Settings
 from ..settings_loading import LoadedSettings, describe, load_settings
 from . import EXIT_OK, Commands
 
@@ -44,10 +46,17 @@ def _init(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     return EXIT_OK
 
 
+def _sections() -> str:
+    """The sections a settings file may hold, from the settings object itself."""
+    hints = typing.get_type_hints(Settings)
+    named = [f"[{f.name}]" for f in dataclasses.fields(Settings) if dataclasses.is_dataclass(hints[f.name])]
+    return " ".join([*named, "[authors.NAME]"])
+
+
 SITE_CONFIG = f"""\
 # The settings of this site ('transcribe config' shows every value and where it came from).
 # This file marks the folder as a site: the transcribe commands run here, or with --config {CONFIG_FILE_NAME}.
-# Sections: [paths] [store] [intake] [asr] [text] [report] [filing] [review] [worker] [authors.NAME]
+# Sections: {_sections()}
 """
 
 
