@@ -207,6 +207,15 @@ def test_line_breaks_are_kept_and_the_word_played_is_shown_while_she_types(app_s
     page.click("#play")
     page.wait_for_function("!document.getElementById('player').paused")
     page.click("#play")
+    # a pedal held down repeats its key: it counts once
+    key = app_site.settings.review.key_play_pause
+    page.keyboard.down(key)
+    page.keyboard.down(key)  # the repeat of a key held down
+    page.keyboard.up(key)
+    page.wait_for_timeout(300)
+    assert not page.evaluate("document.getElementById('player').paused")
+    page.keyboard.press(key)
+    page.wait_for_function("document.getElementById('player').paused")
     # section by section: Tab goes to the next one, Shift+Tab back
     sections = app_site.dictate_text("Patient vu ce jour point à la ligne Antécédents deux points aucun point à la ligne "
                                      "Conclusion deux points revoir dans un mois point", clip="fr-mg-002")

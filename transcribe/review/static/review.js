@@ -640,6 +640,8 @@
   document.addEventListener("keydown", function (event) {
     const key = event.key;
     if (!event.ctrlKey && !event.altKey && !event.metaKey) {
+      const pedal = [body.dataset.keyPlay, body.dataset.keyRewind, body.dataset.keyForward].indexOf(key) >= 0;
+      if (pedal && event.repeat) { event.preventDefault(); return; }  // a pedal held down: one press, not a stream
       if (key === body.dataset.keyPlay) { event.preventDefault(); playPause(); return; }
       if (key === body.dataset.keyRewind) { event.preventDefault(); skip(-parseFloat(body.dataset.rewind)); return; }
       if (key === body.dataset.keyForward) { event.preventDefault(); skip(parseFloat(body.dataset.rewind)); return; }
