@@ -376,3 +376,13 @@ def test_a_one_minute_consultation_is_reviewed_corrected_and_filed_with_the_keyb
     body = "\n".join(p.text for p in Document(str(filed)).paragraphs)
     assert "hydroxyzine 25 mg" in body and "paracétamol 5 g" in body and "œdème" in body
     assert "Revoir le patient dans trois mois" in body and "5,000" not in body
+
+
+def test_text_typed_just_before_closing_the_tab_is_kept(app_site: Site, browser) -> None:
+    job_id = app_site.dictate("fr-mg-001")
+    page = _login(browser, app_site, "anne")
+    _open_review(page, app_site, job_id)
+    _type_at_end(page, " Tapé avant de fermer")
+    page.close(run_before_unload=True)  # at once, before the autosave
+    wait_for(lambda: "Tapé avant de fermer" in saved_text(app_site, job_id), timeout_s=10)
+    wait_for(lambda: Workspace(app_site.store).holder(job_id) is None, timeout_s=10)  # and the lock given back
