@@ -115,9 +115,7 @@ def save(job_id: int, site: Site, change: SecretaryChange) -> Response:
         if data.get("worktype") in WORKTYPES:
             state.worktype = data["worktype"]
 
-    response = JSONResponse(change_report(site, job_id, change, apply))
-    site.audit.record(change.session.user.username, "changed", job_id)
-    return response
+    return JSONResponse(change_report(site, job_id, change, apply, "changed"))
 
 
 @router.post("/api/review/{job_id}/revert")
@@ -139,11 +137,8 @@ def revert(job_id: int, site: Site, change: SecretaryChange) -> Response:
         except AnchorLost as e:
             raise HTTPException(409, t("review.err.anchor_lost")) from e
 
-    response = JSONResponse(change_report(site, job_id, change, apply))
-    site.audit.record(
-        change.session.user.username, "edit-restored" if undo else "edit-reverted", job_id, f"edit {index}"
-    )
-    return response
+    action = "edit-restored" if undo else "edit-reverted"
+    return JSONResponse(change_report(site, job_id, change, apply, action, lambda: f"edit {index}"))
 
 
 @router.post("/api/review/{job_id}/resolve")
@@ -165,11 +160,8 @@ def resolve(job_id: int, site: Site, change: SecretaryChange) -> Response:
         if not resolved and index in state.resolved:
             state.resolved.remove(index)
 
-    response = JSONResponse(change_report(site, job_id, change, apply))
-    site.audit.record(
-        change.session.user.username, "flag-resolved" if resolved else "flag-reopened", job_id, f"flag {index}"
-    )
-    return response
+    action = "flag-resolved" if resolved else "flag-reopened"
+    return JSONResponse(change_report(site, job_id, change, apply, action, lambda: f"flag {index}"))
 
 
 @router.post("/api/review/{job_id}/reading")
@@ -191,9 +183,7 @@ def reading(job_id: int, site: Site, change: SecretaryChange) -> Response:
         except ReviewError as e:
             raise HTTPException(409, t("review.err.not_a_reading")) from e
 
-    response = JSONResponse(change_report(site, job_id, change, apply))
-    site.audit.record(change.session.user.username, "reading-chosen", job_id, f"flag {index}")
-    return response
+    return JSONResponse(change_report(site, job_id, change, apply, "reading-chosen", lambda: f"flag {index}"))
 
 
 @router.post("/api/review/{job_id}/suggestion")
@@ -214,9 +204,7 @@ def suggestion(job_id: int, site: Site, change: SecretaryChange) -> Response:
         except ReviewError as e:
             raise HTTPException(409, t("review.err.no_suggestion")) from e
 
-    response = JSONResponse(change_report(site, job_id, change, apply))
-    site.audit.record(change.session.user.username, "suggestion-applied", job_id, f"flag {index}")
-    return response
+    return JSONResponse(change_report(site, job_id, change, apply, "suggestion-applied", lambda: f"flag {index}"))
 
 
 @router.post("/api/review/{job_id}/replace")
@@ -241,8 +229,7 @@ def replace(job_id: int, site: Site, change: SecretaryChange) -> Response:
         except ReviewError as e:
             raise HTTPException(409, t("review.err.search_again")) from e
 
-    answer = change_report(site, job_id, change, apply)
-    site.audit.record(change.session.user.username, "replaced", job_id, f"{count} occurrence(s)")
+    answer = change_report(site, job_id, change, apply, "replaced", lambda: f"{count} occurrence(s)")
     return JSONResponse({**answer, "replaced": count})
 
 
@@ -272,8 +259,16 @@ def can_change(job: Job, state: WorkState) -> bool:
     return job.state is JobState.DRAFTED or (state.reopened and job.state in (JobState.VALIDATED, JobState.FILED))
 
 
-def change_report(site: ReviewSite, job_id: int, change: StateChange, apply: Apply) -> dict[str, Any]:
-    """Apply one change to a report's work in progress, save it, and answer what the screen shows now.
+def change_report(
+    site: ReviewSite,
+    job_id: int,
+    change: StateChange,
+    apply: Apply,
+    action: str,
+    detail: Callable[[], str | None] = lambda: None,
+) -> dict[str, Any]:
+    """Apply one change to a report's work in progress, save it with its audit entry (``action``, ``detail``
+    read once the change is applied) in one transaction, and answer what the screen shows now.
 
     The change takes the lock (a short lease it renews). Taking it anew is refused when someone
     else saved the report since the screen read it (``base``): her screen would overwrite that work.
@@ -300,7 +295,8 @@ def change_report(site: ReviewSite, job_id: int, change: StateChange, apply: App
         except LockHeld as e:
             raise HTTPException(423, t("review.locked_by_other", holder=site.workspace.holder(job_id) or "?")) from e
         apply(state, job)
-        saved_at = site.workspace.save(job_id, session.user.id, state)
+        entry = site.audit.by(session.user.username).entry(action, job_id, detail())
+        saved_at = site.workspace.save(job_id, session.user.id, state, audit=entry)
         data = review_data(site, job, state, session)
     data["saved_at"] = saved_at
     return data

@@ -58,9 +58,8 @@ def release(job_id: int, site: Site, change: SecretaryChange) -> Response:
     saved = False
     try:
         if isinstance(change.data.get("blocks"), list):
-            change_report(site, job_id, change, lambda state, job: take_blocks(site, job_id, state, change))
+            change_report(site, job_id, change, lambda state, job: take_blocks(site, job_id, state, change), "changed")
             saved = True
-            site.audit.record(session.user.username, "changed", job_id)
     finally:
         site.workspace.release(job_id, session.user.id)
     return JSONResponse({"released": True, "saved": saved})
