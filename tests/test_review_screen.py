@@ -34,7 +34,7 @@ CONSULTATION = (
 @pytest.fixture
 def fr_site(site, recognizer, text_layer):
     """A running site whose interface is in French."""
-    running = Site(site, recognizer, text_layer, {"review.language": "fr"})
+    running = Site(site, recognizer, text_layer, {"review.language": "fr", "authors.dr-martin.name": "Dr Paul Martin"})
     yield running
     running.close()
 
@@ -62,6 +62,7 @@ def test_the_french_review_screen_has_no_english_from_opening_to_filing(fr_site:
     assert anne.locator("#flags li").count() == 4
     assert "la fiche jointe" in anne.locator("#identity").inner_text()  # where the identity came from
     assert "À relire" in anne.locator("#job-state").inner_text()
+    assert anne.locator("#author").inner_text() == "Dr Paul Martin"  # as the site names him
     french_only(anne, "opened")
     # an automatic change: what was heard, and the rule, in French
     anne.locator("#report span.edit").first.click()

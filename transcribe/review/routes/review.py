@@ -34,6 +34,7 @@ from ...review_state import (
     take_typed_blocks,
 )
 from ...validation import identity_problems
+from ...worklist import author_name
 from ...worktypes import WORKTYPES
 from ..annotated import annotated_blocks, time_of_span
 from ..autotext import load_autotext
@@ -67,6 +68,7 @@ def review_page(request: Request, job_id: int, site: Site, session: Secretary) -
         "review.html",
         session,
         job=job,
+        author=author_name(site.settings, job.author),
         words={key: t(f"review.{key}") if f"review.{key}" in MESSAGES else t(key) for key in SCREEN_WORDS},
         autotext=load_autotext(site.settings.paths.templates),
         expected=expected_words(site, job_id),
