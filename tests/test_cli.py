@@ -140,6 +140,11 @@ def test_every_command_refuses_where_there_is_no_site_and_init_starts_one(tmp_pa
     assert (elsewhere / "transcribe.toml").is_file() and (elsewhere / "data" / "store.sqlite3").is_file()
     assert transcribe(elsewhere, "user", "list").returncode == 0
     assert transcribe(elsewhere, "init").returncode == 0  # again: the site stays as it is
+    named = transcribe(elsewhere, "--config", str(tmp_path / "clinic" / "transcribe.toml"), "init")
+    assert named.returncode == 0 and "site ready" in named.stdout, named.stderr  # a site in a new folder
+    assert (tmp_path / "clinic" / "data" / "store.sqlite3").is_file()
+    sections = (tmp_path / "clinic" / "transcribe.toml").read_text()
+    assert "[practice]" in sections and "[report]" not in sections
     # from the site folder, or with --config, they work
     site = tmp_path / "site"
     site.mkdir()

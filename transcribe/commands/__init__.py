@@ -46,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        before_settings = getattr(args, "before_settings", None)
+        if before_settings is not None:
+            before_settings(args)  # init: the settings file it is told to start is written first
         loaded = load_settings(args.config, flags=_flags(args))
         _configure_logging(loaded.settings, args)
         if getattr(args, "needs_site", True):

@@ -25,7 +25,14 @@ def register(commands: Commands) -> None:
 def register_init(commands: Commands) -> None:
     """Add ``init``, which makes the current folder (or the folder of --config) a site."""
     init = commands.add_parser("init", help=f"start a new site here: write {CONFIG_FILE_NAME} and an empty job store")
-    init.set_defaults(handler=_init, needs_site=False)
+    init.set_defaults(handler=_init, needs_site=False, before_settings=_write_named_config)
+
+
+def _write_named_config(args: argparse.Namespace) -> None:
+    """``init --config NEW/transcribe.toml``: the site starts in that file's folder."""
+    if args.config is not None and not args.config.exists():
+        write_new(args.config, SITE_CONFIG.encode())
+        print(f"{args.config} written (every setting at its default; 'transcribe config' lists them)")
 
 
 def _init(args: argparse.Namespace, loaded: LoadedSettings) -> int:
