@@ -378,6 +378,9 @@ def _jobs(args: argparse.Namespace, loaded: LoadedSettings) -> int:
                         "created_at": job.created_at.isoformat(),
                         "attempts": job.attempts,
                         "error": job.error,
+                        "filing_error": job.filing_error,
+                        "patient_id": job.patient_id,
+                        "worktype": job.worktype,
                     },
                     ensure_ascii=False,
                 )
