@@ -634,6 +634,10 @@ def report(result: SoakResult, options: SoakOptions, store: str) -> str:
     return "\n".join(lines)
 
 
+def _interrupted(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     defaults = SoakOptions()
@@ -646,6 +650,12 @@ def main() -> int:
     )
     parser.add_argument("--kills", type=int, default=defaults.kills_per_kind, help="SIGKILLs of each kind of process")
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument(
+        "--settle-timeout-s",
+        type=float,
+        default=defaults.settle_timeout_s,
+        help="how long to wait, after the last dictation, for every one to be done",
+    )
     parser.add_argument("--store", help="an existing PostgreSQL URL (no database restart then)")
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it")
     args = parser.parse_args()
@@ -654,10 +664,12 @@ def main() -> int:
         duration_s=args.duration_s,
         kills_per_kind=args.kills,
         seed=args.seed,
+        settle_timeout_s=args.settle_timeout_s,
         store_url=args.store,
         keep_drafts=args.keep is not None,
     )
     site = args.keep or Path(tempfile.mkdtemp(prefix="soak-"))
+    signal.signal(signal.SIGTERM, _interrupted)  # the processes, mounts and server are cleaned up on the way out
     result = run_soak(options, site)
     print(report(result, options, "PostgreSQL (given)" if args.store else "PostgreSQL (a server of its own)"))
     if not args.keep:
