@@ -78,3 +78,10 @@ def test_every_word_a_screen_asks_for_is_in_the_catalogue() -> None:
     missing = sorted(key for key in asked if key not in MESSAGES)
     assert not missing, missing
     assert all(f"review.{key}" in MESSAGES or key in MESSAGES for key in SCREEN_WORDS)
+
+
+def test_a_length_is_written_in_whole_seconds_as_the_player_writes_it() -> None:
+    from transcribe.records import format_duration
+
+    assert [format_duration(s) for s in (None, 0, 4.6, 59.6, 60, 65.99, 3600.4)] == [
+        "", "0:00", "0:04", "0:59", "1:00", "1:05", "60:00"]

@@ -77,6 +77,8 @@ def test_the_french_review_screen_has_no_english_from_opening_to_filing(fr_site:
     anne.fill("#patient-query", "jean DUPONT")
     anne.wait_for_selector("#patient-results button[data-patient='100001']")
     assert anne.locator("#patient-results button").count() == 1
+    assert "12/03/1950" in anne.locator("#patient-results").inner_text()  # a date as the French screens write it
+    assert "12/03/1950" in anne.locator("#identity").inner_text() and "1950-03-12" not in anne.locator("#identity").inner_text()
     anne.fill("#patient-query", "marie durand")
     anne.wait_for_selector("#patient-results button[data-patient='100003']")
     anne.click("#patient-results button[data-patient='100003']")
@@ -275,6 +277,9 @@ def test_print_the_disabled_validate_button_lengths_and_the_icon(app_site: Site,
     # the length of the dictation, written the same on every page
     length = format_duration(app_site.store.get(job_id).duration_s)
     assert anne.locator("#duration").inner_text() == length
+    anne.wait_for_function("document.getElementById('player').duration > 0")
+    played = anne.evaluate("Math.floor(document.getElementById('player').duration)")  # what the player writes
+    assert length == f"{played // 60}:{played % 60:02d}"
     anne.goto(f"{app_site.url}/queue")
     anne.wait_for_selector(f"#queue tr[data-job='{job_id}']")
     assert anne.locator(f"#queue tr[data-job='{job_id}'] td.duration").inner_text() == length

@@ -197,10 +197,14 @@ class CleanText:
 
 
 def format_duration(seconds: float | None) -> str:
-    """A recording's length as every screen shows it ("1:05"), rounded to the second; "" when unknown."""
+    """A recording's length as every screen shows it ("1:05"); "" when unknown.
+
+    Whole seconds, cut as the browser's audio player cuts them: a list saying "1:00" beside a
+    player saying "0:59" reads as two lengths.
+    """
     if seconds is None:
         return ""
-    minutes, secs = divmod(round(seconds), 60)
+    minutes, secs = divmod(int(max(0.0, seconds)), 60)
     return f"{minutes}:{secs:02d}"
 
 

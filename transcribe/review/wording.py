@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..messages import message
+from .display import day
 
 Translate = Callable[..., str]
 
@@ -77,7 +78,8 @@ def identity_words(sentence: str, language: str) -> str:
     for pattern, french in _IDENTITY_PATTERNS:
         m = pattern.match(sentence)
         if m:
-            fields = m.groupdict()
+            # a date as the French screens write it (anything else is kept as it is)
+            fields = {name: day(value, "fr") for name, value in m.groupdict().items()}
             if "source" in fields:
                 source = _SOURCES["fr"].get(fields["source"], fields["source"])
                 fields["source"], fields["Source"] = source, source[:1].upper() + source[1:]

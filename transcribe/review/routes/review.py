@@ -39,6 +39,7 @@ from ...worktypes import WORKTYPES
 from ..annotated import annotated_blocks, time_of_span
 from ..autotext import load_autotext
 from ..dependencies import ReviewSite, Site, StateChange, signed_in, state_change
+from ..display import day
 from ..i18n import MESSAGES, translator
 from ..wording import flag_kind, flag_reason, identity_words, rule_label, source_label
 
@@ -241,15 +242,16 @@ def autotext(site: Site) -> Response:
     return JSONResponse([{"code": a.code, "text": a.text} for a in load_autotext(site.settings.paths.templates)])
 
 
-@router.get("/api/patients", dependencies=[Depends(signed_in("secretary"))])
-def patients(site: Site, q: str = "") -> Response:
-    """Patients of the index matching a search."""
+@router.get("/api/patients")
+def patients(site: Site, session: Secretary, q: str = "") -> Response:
+    """Patients of the index matching a search (birth dates written as the reader's screens write dates)."""
+    language = site.language_of(session)
     return JSONResponse(
         [
             {
                 "id": p.patient_id,
                 "name": p.display_name,
-                "birth_date": p.birth_date.isoformat() if p.birth_date else None,
+                "birth_date": day(p.birth_date, language) or None,
             }
             for p in site.store.search_patients(q[:100])
         ]
@@ -378,7 +380,7 @@ def review_data(site: ReviewSite, job: Job, state: WorkState, session: Session) 
         "patient": {
             "id": patient.patient_id,
             "name": patient.display_name,
-            "birth_date": patient.birth_date.isoformat() if patient.birth_date else None,
+            "birth_date": day(patient.birth_date, language) or None,
         }
         if patient
         else None,
@@ -415,13 +417,18 @@ def identity_data(job: Job, language: str) -> dict[str, Any]:
     identity = job.identity or {}
 
     def who(data: dict[str, Any] | None) -> dict[str, Any] | None:
-        return {**data, "source_label": source_label(str(data.get("source", "")), language)} if data else None
+        if not data:
+            return None
+        return {**data, "source_label": source_label(str(data.get("source", "")), language), **born(data)}
+
+    def born(data: dict[str, Any]) -> dict[str, Any]:
+        return {"birth_date": day(data["birth_date"], language)} if data.get("birth_date") else {}
 
     return {
         "given": who(identity.get("identity")),
         "dictated": who(identity.get("dictated")),
         "candidates": [
-            {**c, "evidence": [identity_words(e, language) for e in c.get("evidence", [])]}
+            {**c, "evidence": [identity_words(e, language) for e in c.get("evidence", [])], **born(c)}
             for c in identity.get("candidates", [])
         ],
     }
