@@ -392,3 +392,16 @@ def test_text_typed_just_before_closing_the_tab_is_kept(app_site: Site, browser)
     page.close(run_before_unload=True)  # at once, before the autosave
     wait_for(lambda: "Tapé avant de fermer" in saved_text(app_site, job_id), timeout_s=10)
     wait_for(lambda: Workspace(app_site.store).holder(job_id) is None, timeout_s=10)  # and the lock given back
+
+
+def test_ctrl_s_saves_at_once(app_site: Site, browser) -> None:
+    job_id = app_site.dictate("fr-mg-001")
+    page = _login(browser, app_site, "anne")
+    page.clock.install()
+    _open_review(page, app_site, job_id)
+    page.clock.pause_at(int(time.time() * 1000) + 1000)  # the page's timers stop: no autosave 0.7 s later
+    _type_at_end(page, " Enregistré par Ctrl+S")
+    page.wait_for_timeout(1500)
+    assert "Ctrl+S" not in saved_text(app_site, job_id)
+    page.keyboard.press("Control+s")
+    wait_for(lambda: "Enregistré par Ctrl+S" in saved_text(app_site, job_id), timeout_s=10)
