@@ -61,6 +61,7 @@ def test_the_french_review_screen_has_no_english_from_opening_to_filing(fr_site:
     _open_review(anne, fr_site, job_id)
     assert anne.locator("#flags li").count() == 4
     assert "la fiche jointe" in anne.locator("#identity").inner_text()  # where the identity came from
+    assert "Remplacer par « fissures »" in anne.locator("#flags button.suggestion").all_inner_texts()
     assert "À relire" in anne.locator("#job-state").inner_text()
     assert anne.locator("#author").inner_text() == "Dr Paul Martin"  # as the site names him
     french_only(anne, "opened")

@@ -29,6 +29,7 @@ WORDS: dict[str, dict[str, str]] = {
     "return": {"fr": "Renvoyer à l'auteur", "en": "Return to author"},
     "low_confidence": {"fr": "mot incertain", "en": "uncertain word"},
     "review.saving": {"fr": "Enregistrement…", "en": "Saving…"},
+    "review.quote": {"fr": "« {text} »", "en": "“{text}”"},
     "review.offline": {
         "fr": "Connexion au serveur perdue : votre texte reste à l'écran et sera renvoyé dans quelques secondes",
         "en": "Connection to the server lost: your text stays on the screen and is sent again in a few seconds",

@@ -54,7 +54,7 @@ SCREEN_WORDS = (
     "dictated_identity", "candidates", "chosen_patient", "body", "saved", "saving", "filed", "low_confidence",
     "apply_suggestion", "locked_by_other", "reopened_note", "not_found", "replaced_count", "autotext_unknown",
     "confirm_file", "confirm_refile", "preview_title", "version", "words_removed", "flags_pending", "filing_failed",
-    "open_count", "awaiting_signature", "offline", "server_error",
+    "open_count", "awaiting_signature", "offline", "server_error", "quote",
 )  # fmt: skip
 
 

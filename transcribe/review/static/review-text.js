@@ -23,6 +23,9 @@ window.ReviewText = (function () {
     return !keepTrailing && out.endsWith("\n") ? out.slice(0, -1) : out;
   }
 
+  // a text in the quotation marks of the interface language (labels.quote: "« {text} »")
+  function quoted(text, labels) { return (labels.quote || "\"{text}\"").split("{text}").join(text); }
+
   // the pieces of a block (words with their times, changes, marks) as DOM nodes
   function fill(element, pieces, labels) {
     element.replaceChildren();
@@ -36,7 +39,7 @@ window.ReviewText = (function () {
         mark.dataset.mark = "";
         mark.dataset.edit = piece.edit;
         if (piece.start !== undefined) mark.dataset.start = piece.start;
-        mark.title = labels.words_removed + " « " + piece.heard + " »";
+        mark.title = labels.words_removed + " " + quoted(piece.heard, labels);
         element.appendChild(mark);
         return;
       }
@@ -54,7 +57,7 @@ window.ReviewText = (function () {
       if (piece.edit !== undefined) {
         span.classList.add(piece.reverted ? "reverted" : "edit");
         span.dataset.edit = piece.edit;
-        span.title = labels.heard + " « " + piece.heard + " »";
+        span.title = labels.heard + " " + quoted(piece.heard, labels);
       }
       element.appendChild(span);
     });

@@ -238,7 +238,8 @@
     if (!piece) { box.hidden = true; return; }
     box.hidden = false;
     box.dataset.edit = index;
-    box.replaceChildren(element("span", "heard", say("heard") + colon + "« " + piece.heard + " » → « " + piece.written + " » (" + piece.rule + ")"));
+    box.replaceChildren(element("span", "heard", say("heard") + colon + say("quote", { text: piece.heard }) + " → " +
+      say("quote", { text: piece.written }) + " (" + piece.rule + ")"));
     const button = element("button", "revert", piece.reverted ? say("reapply") : say("revert"));
     button.type = "button";
     button.id = "revert-edit";
@@ -327,7 +328,7 @@
       item.appendChild(jump);
       const actions = element("span", "flag-actions");
       if (flag.suggestion) {
-        const apply = element("button", "suggestion", say("apply_suggestion") + " « " + flag.suggestion + " »");
+        const apply = element("button", "suggestion", say("apply_suggestion") + " " + say("quote", { text: flag.suggestion }));
         apply.type = "button";
         apply.title = "Alt+1";
         apply.disabled = !editable();
