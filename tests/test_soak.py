@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -9,8 +11,13 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.soak import SoakOptions, report, run_soak
+from transcribe.inbox import Intake
+from transcribe.records import JobState
 from transcribe.schema import jobs
 from transcribe.store import open_store
+from transcribe.worker import Worker
+
+from .conftest import copy_into, dictation, make_settings
 
 
 def test_light_soak_keeps_every_promise(tmp_path: Path, postgres_url: str) -> None:
@@ -73,3 +80,33 @@ def test_two_hosts_taking_the_same_recording_at_once_get_one_job(postgres_url: s
     finally:
         engine.dispose()
         store.close()
+
+
+def test_a_full_drafts_disk_is_a_stage_failure_tried_again(site: Path, tmp_path: Path, recognizer, text_layer) -> None:
+    """Found by the soak: a full drafts disk was an 'internal error (OSError)' with a traceback and the hint to
+    report a bug; it is a stage failure on a good dictation, which says so and is tried again."""
+    drafts = tmp_path / "drafts"
+    drafts.mkdir()
+    mounted = os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(drafts)],
+                                                   capture_output=True).returncode == 0
+    try:
+        if mounted:  # a real full disk
+            (drafts / "filler").write_bytes(b"\0" * (64 << 10))
+        else:  # without root: a drafts path that cannot be created fails at the same place
+            drafts.rmdir()
+            drafts.write_text("a file where the drafts folder should be")
+        settings = make_settings(site, {"paths.drafts": str(drafts / "jobs"), "worker.retry_base_s": 60.0})
+        store = open_store(settings.store_url)
+        job = Intake(settings, store).take(copy_into(dictation("en-gp-001"), settings.paths.inbox))
+        assert job is not None
+        outcome = Worker(settings, store, recognizer, text_layer).run_next()
+        assert outcome is not None and outcome.state is JobState.QUEUED  # tried again later, not quarantined
+        failed = [detail for _, event, _, detail in store.events(job.id) if event == "failed"]
+        assert len(failed) == 1 and "internal error" not in failed[0], failed
+        assert "the draft could not be written" in failed[0], failed
+        if mounted:
+            assert "the drafts disk is full" in failed[0], failed
+        store.close()
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(drafts)], capture_output=True)

@@ -9,6 +9,7 @@ body of the report.
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib.resources
 import io
 import json
@@ -81,6 +82,13 @@ class RenderFailed(StageError):
 
     kind = "render-failed"
     hint = "check the template in the templates folder (open it in Word), or remove it to use the default"
+
+
+class DraftsUnwritable(StageError):
+    """The draft files of a job could not be written: the drafts disk is full, read-only, or gone."""
+
+    kind = "drafts-unwritable"
+    hint = "free space on the drafts disk (paths.drafts), or make it writable again; the dictation is tried again"
 
 
 @dataclass(frozen=True)
@@ -414,9 +422,17 @@ def write_draft(
         text=folder / "draft.txt",
         docx=folder / "draft.docx",
     )
-    write_atomic(paths.transcript_json, json.dumps(transcript.to_json(), ensure_ascii=False, indent=2).encode())
     layer = {**clean.to_json(), "vocabulary_version": vocabulary_version, "report": content.to_json()}
-    write_atomic(paths.edits_json, json.dumps(layer, ensure_ascii=False, indent=2).encode())
-    write_atomic(paths.text, (clean.text.rstrip("\n") + "\n").encode())
-    write_atomic(paths.docx, document)
+    try:
+        write_atomic(paths.transcript_json, json.dumps(transcript.to_json(), ensure_ascii=False, indent=2).encode())
+        write_atomic(paths.edits_json, json.dumps(layer, ensure_ascii=False, indent=2).encode())
+        write_atomic(paths.text, (clean.text.rstrip("\n") + "\n").encode())
+        write_atomic(paths.docx, document)
+    except OSError as e:  # a stage failure on a good dictation: retried later, not an internal error
+        full = e.errno == errno.ENOSPC
+        raise DraftsUnwritable(
+            f"{folder}: the draft could not be written ("
+            + ("the drafts disk is full" if full else e.strerror or type(e).__name__)
+            + ")"
+        ) from e
     return paths
