@@ -376,6 +376,7 @@ def test_a_one_minute_consultation_is_reviewed_corrected_and_filed_with_the_keyb
     page.wait_for_function("document.getElementById('message').textContent.includes('100001_DUPONT')", timeout=30000)
     seconds = time.monotonic() - started
     print(f"\nKEYBOARD-ONLY: {keys} keystrokes, {seconds:.1f} s (one click to open it)")
+    assert keys <= 32, "the keyboard-only review needs more keys than docs/review-app.md says"  # a count, not a time
     page.wait_for_url("**/queue", timeout=10000)  # back to the worklist, for the next one
     from docx import Document
 
