@@ -17,7 +17,7 @@ from transcribe.schema import jobs
 from transcribe.store import open_store
 from transcribe.worker import Worker
 
-from .conftest import copy_into, dictation, make_settings
+from .conftest import Service, copy_into, dictation, make_settings
 
 
 def test_light_soak_keeps_every_promise(tmp_path: Path, postgres_url: str) -> None:
@@ -110,3 +110,26 @@ def test_a_full_drafts_disk_is_a_stage_failure_tried_again(site: Path, tmp_path:
     finally:
         if mounted:
             subprocess.run(["umount", str(drafts)], capture_output=True)
+
+
+def test_a_service_whose_inbox_watcher_stopped_exits_with_a_failure(site: Path, postgres_url: str) -> None:
+    """Found by the soak: when the database went away, serve's inbox watcher stopped on the error and stopped the
+    service "so that it is restarted", but serve exited 0, which a supervisor restarting on failure takes as a
+    stop that was asked for. The watcher is made to fail here without the worker: its insert is refused."""
+    settings = make_settings(site, {"store.url": postgres_url})
+    open_store(settings.store_url).close()  # migrated
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("REVOKE INSERT ON jobs FROM CURRENT_USER")  # claims and reads still work
+    engine.dispose()
+    copy_into(dictation("en-gp-001"), settings.paths.inbox)
+    service = Service(site)
+    service.start()
+    try:
+        assert service.process is not None
+        status = service.process.wait(timeout=240)
+    finally:
+        service.kill()
+    log = service.log.read_text()
+    assert "the inbox watcher stopped on an error" in log, log[-2000:]
+    assert status == 1, log[-2000:]

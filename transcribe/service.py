@@ -14,6 +14,7 @@ from collections.abc import Callable
 from types import FrameType
 
 from .atomic import ensure_folder
+from .errors import TranscribeError
 from .filing import mark_outbox
 from .inbox import Intake
 from .settings import Settings
@@ -47,7 +48,8 @@ def serve(settings: Settings, store: JobStore, stop: threading.Event | None = No
     text_layer = load_text_layer(settings)
     stop_on_signals(stop, lambda: log.info("signal received: finishing the current job, then stopping"))
     intake = Intake(settings, store)
-    intake_thread = threading.Thread(target=_guarded, args=(intake.run, stop), name="intake", daemon=True)
+    failures: list[Exception] = []
+    intake_thread = threading.Thread(target=_guarded, args=(intake.run, stop, failures), name="intake", daemon=True)
     intake_thread.start()
     web = start_review_app(settings, store, text_layer.vocabulary, stop) if settings.review.enabled else None
     log.info("watching %s; drafts go to %s", settings.paths.inbox, settings.paths.drafts)
@@ -59,6 +61,12 @@ def serve(settings: Settings, store: JobStore, stop: threading.Event | None = No
         if web is not None:
             web.join(timeout=10)
         log.info("stopped")
+    if failures:  # not a stop that was asked for: the exit status says so, for the supervisor that restarts it
+        if isinstance(failures[0], TranscribeError):
+            raise failures[0]
+        raise TranscribeError(
+            f"the inbox watcher stopped on an unexpected error ({type(failures[0]).__name__}); see the log"
+        ) from failures[0]
 
 
 def start_review_app(
@@ -104,11 +112,12 @@ def start_review_app(
     return thread
 
 
-def _guarded(run: object, stop: threading.Event) -> None:
+def _guarded(run: object, stop: threading.Event, failures: list[Exception]) -> None:
     try:
         run(stop)  # type: ignore[operator]
-    except Exception:
+    except Exception as e:
         log.exception("the inbox watcher stopped on an error; stopping the service so that it is restarted")
+        failures.append(e)
         stop.set()
 
 
