@@ -98,6 +98,7 @@ class SoakResult:
     app_kept_waiting: int = 0  # validations the app answered 202 (validated, not filed: the outbox was read-only)
     filing_failures: int = 0  # filing attempts that failed and were kept (filing-failed events)
     stage_failures: int = 0  # attempts that failed and were retried later (failed events)
+    stage_failure_reasons: Counter[str] = field(default_factory=Counter)
     taken_again: int = 0  # jobs claimed more than once (a kill or a restart in the middle)
     missing: int = 0  # dictations with no job
     twice: int = 0  # dictations, hashes, drafts or filings found more than once
@@ -526,6 +527,9 @@ def check(
             events = [e[1] for e in store.events(job.id)]
             result.taken_again += events.count("claimed") > 1
             result.stage_failures += events.count("failed")
+            for _, event, _, detail in store.events(job.id):
+                if event == "failed":
+                    result.stage_failure_reasons[failure_reason(detail or "")] += 1
             result.filing_failures += events.count("filing-failed")
             if not job.audio_path.is_file():
                 problems.append(f"job {job.id}: its archived audio is gone")
@@ -589,6 +593,12 @@ def check(
         problems.append(f"transcribe audit verify: exit {audit.returncode}: {result.audit}")
 
 
+def failure_reason(detail: str) -> str:
+    """A failed attempt's reason, short ("attempt 2 of 6: <folder>: the draft could not be written (...); next try")."""
+    reason = detail.split(": ", 1)[-1].rsplit("; next try", 1)[0]
+    return reason.split(": ", 1)[-1] if reason.startswith("/") else reason
+
+
 def quarantine_records(folder: Path) -> dict[int, str]:
     """The kind of each quarantined job's record in ``quarantine/`` (its ``.error.json``)."""
     kinds: dict[int, str] = {}
@@ -620,8 +630,9 @@ def report(result: SoakResult, options: SoakOptions, store: str) -> str:
     if result.skipped_faults:
         lines.append("  faults NOT injected: " + "; ".join(result.skipped_faults))
     lines += [
-        f"  stage attempts failed and retried later: {result.stage_failures}; "
-        f"filings failed and kept waiting: {result.filing_failures}",
+        f"  stage attempts failed and retried later: {result.stage_failures} "
+        f"({', '.join(f'{k}: {n}' for k, n in sorted(result.stage_failure_reasons.items())) or 'none'}); "
+        f"filing attempts failed (the report stayed validated and was tried again): {result.filing_failures}",
         f"  validated: {result.validated_app} through the review app ({result.app_kept_waiting} answered 202, "
         f"validated but not filed yet), {result.validated_cli} with the command line; "
         f"{result.validated_read_only} of them while the outbox was read-only",
