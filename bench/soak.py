@@ -18,7 +18,8 @@ outbox is a folder that does not exist: they must file nothing there, nor anywhe
 Without root (no mounts) the disk faults fall back or are skipped, and the report says so.
 One dictation in 25 is not audio: quarantine is exercised too.
 
-Usage: python bench/soak.py [--dictations 500] [--duration-s 900] [--seed 1] [--store URL] [--keep DIR]
+Usage: python bench/soak.py [--dictations 500] [--duration-s 900] [--kills 4] [--seed 1] [--store URL]
+       [--settle-timeout-s 1200] [--keep DIR]
 Prints the figures; exit status 1 if an invariant failed.
 """
 
