@@ -205,7 +205,7 @@ def session(
             pause()
             first = timed(
                 result,
-                "audio range",
+                "audio range" if round_number > 1 else "first audio (makes the listening copy)",
                 lambda: client.get(f"/audio/{job_id}", headers={"Range": "bytes=0-65535"}, expect=(206,)),
             )
             size = int(first.headers.get("content-range", "/0").rsplit("/", 1)[-1]) if isinstance(first, Answer) else 0
