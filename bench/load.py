@@ -335,7 +335,7 @@ def report(result: LoadResult, options: LoadOptions) -> str:
         f"(pause between requests {options.think_s:.1f} s on average), while the app decoded a {hours} Opus dictation",
         f"  long decodes by the audio route: {len(result.decodes)} finished ({decodes} s); "
         f"decoding for {result.decode_running_s:.0f} s of the {result.wall_s:.0f} s",
-        f"  {'request':34} {'count':>6} {'median':>8} {'p90':>8} {'p99':>8} {'max':>8}   (ms)",
+        f"  {'request':40} {'count':>6} {'median':>8} {'p90':>8} {'p99':>8} {'max':>8}   (ms)",
     ]
     every: list[float] = []
     for kind, values in result.times.items():
@@ -353,9 +353,9 @@ def report(result: LoadResult, options: LoadOptions) -> str:
 
 def _row(kind: str, values: list[float]) -> str:
     if not values:
-        return f"  {kind:34} {0:>6}"
+        return f"  {kind:40} {0:>6}"
     figures = [percentile(values, q) * 1000 for q in (0.5, 0.9, 0.99)] + [max(values) * 1000]
-    return f"  {kind:34} {len(values):>6} " + " ".join(f"{f:>8.0f}" for f in figures)
+    return f"  {kind:40} {len(values):>6} " + " ".join(f"{f:>8.0f}" for f in figures)
 
 
 def main() -> int:
