@@ -115,16 +115,7 @@ def _two_dictations(settings: Settings, store: JobStore, recognizer, text_layer)
 def validated(settings: Settings, store: JobStore, recognizer, text_layer):
     """Two dictations transcribed by the pipeline and validated with the secretary's corrections."""
     store.import_patients(parse_patient_csv("id,family_name,given_names,birth_date\n1,Dupont,Jean,1950-03-12\n")[0])
-    speech = clip_samples(dictation("fr-dose-01"))
-    (settings.paths.inbox / "dr-martin").mkdir(parents=True, exist_ok=True)
-    jobs = []
-    for number in range(2):
-        varied = (speech.astype(np.int32) + np.random.default_rng(number).integers(-20, 20, speech.size))
-        path = write_audio(varied.clip(-32767, 32767).astype(np.int16),
-                           settings.paths.inbox / "dr-martin" / f"dose{number}.opus")
-        job = Intake(settings, store).take(path)
-        Worker(settings, store, recognizer, text_layer).run_next()
-        jobs.append(store.get(job.id))
+    jobs = _two_dictations(settings, store, recognizer, text_layer)
     trail = AuditTrail.of_site(store, settings)
     corrected = []
     reference = next(json.loads(line)["reference"] for line in (ROOT / "tests" / "dictations" / "scripts.jsonl")

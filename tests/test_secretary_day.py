@@ -18,19 +18,18 @@ import pytest
 
 from transcribe.accounts import Accounts
 from transcribe.filing import file_waiting_reports
-from transcribe.inbox import Intake
 from transcribe.patient_import import parse_patient_csv
 from transcribe.patients import PatientRecord
-from transcribe.records import JobState, Segment, Transcript, Word
+from transcribe.records import JobState
 from transcribe.signatures import SignatureMissing, require_signature
 from transcribe.validation import validate_report
 from transcribe.vocabulary_watch import VocabularyWatch
-from transcribe.worker import Worker, load_text_layer
+from transcribe.worker import load_text_layer
 
 from . import web_site
-from .conftest import copy_into, dictation, make_settings, wait_for
+from .conftest import make_settings, wait_for
 from .interface_words import english_words_in
-from .web_site import ARTIFACTS, CHROMIUM, PASSWORD, Site, _login, _open_review, _validate
+from .web_site import ARTIFACTS, CHROMIUM, Site, _login, _open_review, _validate
 
 SCREENSHOTS = os.environ.get("TRANSCRIBE_TEST_SCREENSHOTS") == "1"  # the French screens, to look at
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
@@ -57,20 +56,7 @@ def with_settings(values: dict) -> pytest.MarkDecorator:
 def dictate_words(site: Site, clip: str, text: str, *, author: str = "dr-martin", sidecar: dict | None = None,
                   language: str = "fr") -> int:
     """A real dictation (intake, text layer, draft) whose engine words are ``text``; returns its job id."""
-    path = copy_into(dictation(clip), site.settings.paths.inbox / author, f"{clip}.opus")
-    if sidecar:
-        path.with_suffix(".json").write_text(json.dumps(sidecar))
-    job = Intake(site.settings, site.store).take(path)
-    assert job is not None
-    worker = Worker(site.settings, site.store, site.recognizer, site.text_layer)
-    claimed = site.store.claim_next(worker.identity, 60)
-    assert claimed is not None and claimed.id == job.id
-    words = tuple(Word((" " if i else "") + w, 0.4 * i, 0.4 * i + 0.35, 0.9) for i, w in enumerate(text.split()))
-    transcript = Transcript((Segment(text, 0.0, 0.4 * len(words), words),), language, 0.99, 0.4 * len(words),
-                            "bundled-base", {"language": language})
-    worker.finish(claimed, transcript)
-    assert site.store.get(job.id).state is JobState.DRAFTED
-    return job.id
+    return site.dictate_text(text, language, sidecar, clip=clip, author=author)
 
 
 def save_as(page, site: Site, job_id: int, payload: dict) -> None:

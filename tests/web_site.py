@@ -68,7 +68,8 @@ class Site:
         assert self.store.get(job.id).state is JobState.DRAFTED
         return job.id
 
-    def dictate_text(self, text: str, language: str = "fr", sidecar: dict | None = None, clip: str = "fr-mg-001") -> int:
+    def dictate_text(self, text: str, language: str = "fr", sidecar: dict | None = None, clip: str = "fr-mg-001",
+                     author: str = "dr-martin") -> int:
         """A real dictation whose engine output is replaced by ``text`` (one word every 0.4 s).
 
         Only the engine's words are given; intake, the text layer, the report, the store and the
@@ -77,7 +78,7 @@ class Site:
         """
         from transcribe.records import Segment, Transcript, Word
 
-        path = copy_into(dictation(clip), self.settings.paths.inbox / "dr-martin", f"text-{clip}.opus")
+        path = copy_into(dictation(clip), self.settings.paths.inbox / author, f"text-{clip}.opus")
         if sidecar:
             path.with_suffix(".json").write_text(json.dumps(sidecar))
         job = Intake(self.settings, self.store).take(path)
