@@ -42,12 +42,16 @@ def keyed_hash(key: bytes, text: str) -> str:
     return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+#: the use of the site key that hashes failed logins (typed user names, "name\\nclient" counters)
+LOGIN_PURPOSE = "Login-Attempts/1"
+
+
 def purpose_key(key: bytes, purpose: str) -> bytes:
     """A key for one use of the site key (HMAC-SHA-256 of the purpose's name), so that each use has its own.
 
-    The name must hold a capital letter and no line break: the texts hashed with the site key
-    itself (typed user names, lower-cased; "name\\nclient" counters) can then never be that name,
-    and no login can make the app compute a derived key for an attacker to read in the store.
+    Nothing is hashed with the site key itself: logins use ``LOGIN_PURPOSE``'s key, the audit chain
+    its own, so that no text a user can type makes the app store a hash that is another use's key.
+    The name holds a capital letter and no line break (a check that it is a purpose, not data).
     """
     if purpose == purpose.lower() or "\n" in purpose:
         raise ValueError(f"a purpose name holds a capital letter and no line break, not {purpose!r}")

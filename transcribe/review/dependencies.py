@@ -24,7 +24,7 @@ from ..errors import TranscribeError
 from ..records import Job, format_duration
 from ..review_state import Workspace
 from ..settings import Settings
-from ..site_key import load_site_key
+from ..site_key import LOGIN_PURPOSE, load_site_key, purpose_key
 from ..store import JobStore
 from ..vocabulary import Vocabulary
 from ..vocabulary_watch import LiveVocabulary
@@ -75,7 +75,7 @@ class ReviewSite:
             store,
             idle_s=settings.review.session_idle_minutes * 60,
             lifetime_s=settings.review.session_hours * 3600,
-            key=load_site_key(settings.paths.site_key),
+            key=purpose_key(load_site_key(settings.paths.site_key), LOGIN_PURPOSE),
         )
         templates = Jinja2Templates(directory=str(TEMPLATES))
         templates.env.filters["duration"] = format_duration
