@@ -244,9 +244,9 @@ def test_the_cli_widens_an_accepted_correction_to_every_author_and_a_running_wor
     assert not (settings.paths.site_vocab / "authors" / "corrections" / "dr-martin.tsv").exists()
     transcript = transcript_from_json(json.loads(store.results_of(jobs[0].id)["transcript"].read_text()))
     assert wrong in worker.text_layer.clean(transcript, author="dr-other").text.lower()
-    assert worker.reload_vocabulary_if_changed()  # the next job of the running worker sees the new files
+    assert worker.reload_vocabulary_if_changed(now=True)  # the next job of the running worker sees the new files
     assert "kaliémie" in worker.text_layer.clean(transcript, author="dr-other").text.lower()
-    assert not worker.reload_vocabulary_if_changed()
+    assert not worker.reload_vocabulary_if_changed(now=True)
 
 
 def test_the_dashboard_and_the_proposals_pages(app_site) -> None:

@@ -43,8 +43,9 @@ from .settings import Settings
 from .store import JobStore, WorkerIdentity, this_worker
 from .text import TextLayer, TextOptions
 from .text.pipeline import with_flag
-from .vocabulary_files import load_vocabulary, vocabulary_folder
-from .vocabulary_watch import VocabularyWatch
+from .vocabulary import Vocabulary
+from .vocabulary_files import vocabulary_folder
+from .vocabulary_watch import LiveVocabulary, load_site_vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -68,15 +69,17 @@ class NoSpeech(InputError):
 
 def load_text_layer(settings: Settings, *, warm: bool = True) -> TextLayer:
     """Load the vocabulary and build the text layer (once per worker process; ``warm``: every language now)."""
-    folder = vocabulary_folder(settings.paths.vocab)
-    vocabulary = load_vocabulary(
-        folder, site_folder=settings.paths.site_vocab, cache_dir=settings.asr.model_cache.parent / "vocabulary"
-    )
-    layer = TextLayer(vocabulary, TextOptions(settings.text.abbreviations, settings.text.correct_terms))
+    vocabulary = load_site_vocabulary(settings)
+    layer = text_layer_of(settings, vocabulary)
     if warm:
         layer.warm_up()
-    log.info("vocabulary %s loaded from %s", vocabulary.version, folder)
+    log.info("vocabulary %s loaded from %s", vocabulary.version, vocabulary_folder(settings.paths.vocab))
     return layer
+
+
+def text_layer_of(settings: Settings, vocabulary: Vocabulary) -> TextLayer:
+    """The text layer on a vocabulary, with the site's text settings."""
+    return TextLayer(vocabulary, TextOptions(settings.text.abbreviations, settings.text.correct_terms))
 
 
 def load_recognizer(settings: Settings) -> SpeechRecognizer:
@@ -110,7 +113,7 @@ class Worker:
         #: ``serve``'s worker: it marks the outbox as this store's (``filing.mark_outbox``) before filing
         self.front_host = front_host
         self._outbox_problem: str | None = ""  # "": not looked at yet
-        self._vocabulary_watch = VocabularyWatch(settings)
+        self._vocabulary = LiveVocabulary(settings, text_layer.vocabulary)
 
     @property
     def recognizer(self) -> SpeechRecognizer:
@@ -134,15 +137,14 @@ class Worker:
                     self.file_waiting()
                 stop.wait(self.settings.worker.poll_s)
 
-    def reload_vocabulary_if_changed(self) -> bool:
-        """Load the vocabulary again when its files changed (an accepted proposal, a term the admin added)."""
-        if not self._vocabulary_watch.changed():
+    def reload_vocabulary_if_changed(self, *, now: bool = False) -> bool:
+        """Build the text layer again when the vocabulary files changed (an accepted proposal, a term the
+        admin added); a vocabulary that cannot be loaded leaves the one in use (``LiveVocabulary``). The files
+        are looked at at most once a second (``now``: at once)."""
+        vocabulary = self._vocabulary.current(now=now)
+        if vocabulary is self.text_layer.vocabulary:
             return False
-        try:
-            self.text_layer = load_text_layer(self.settings, warm=False)
-        except TranscribeError as e:  # a file being written, or wrong: the one in use stays
-            log.warning("the vocabulary files changed but cannot be loaded (%s); the previous one stays", e)
-            return False
+        self.text_layer = text_layer_of(self.settings, vocabulary)
         return True
 
     def file_waiting(self) -> list[int]:
