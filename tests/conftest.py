@@ -125,6 +125,17 @@ def engine_store(store_url: str) -> Iterator[JobStore]:
     job_store.close()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that loads the real model is an ``engine`` test (``-m engine``; tests/each-cpu-isa.sh).
+
+    The modules whose tests run the model in a child process (``transcribe serve``, ``run``, ``batch``,
+    ``worker``) say so themselves with ``pytestmark``.
+    """
+    for item in items:
+        if "recognizer" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.engine)
+
+
 @pytest.fixture(scope="session")
 def recognizer() -> SpeechRecognizer:
     """The real bundled model, loaded once for the whole test session."""

@@ -21,6 +21,8 @@ from transcribe.store import JobStore
 
 from .conftest import copy_into, dictation
 
+pytestmark = pytest.mark.engine  # runs the real model, here or in a child process (tests/each-cpu-isa.sh)
+
 
 def test_cross_file_batching_puts_each_result_back_in_its_own_transcript(recognizer: SpeechRecognizer) -> None:
     names = ["fr-mg-001", "en-gp-001", "fr-cardio-01", "en-cardio-01"]
@@ -30,7 +32,8 @@ def test_cross_file_batching_puts_each_result_back_in_its_own_transcript(recogni
     results = recognizer.transcribe_batch(items, batch_size=8)
     assert all(isinstance(r, Transcript) for r in results)
     french, english, cardio, english_cardio, empty = results
-    assert "ans" in french.text and "artérielle" in french.text
+    # words the engine writes on every processor tried, batched or not ("65 ans" is "65 en vue" on some)
+    assert "65" in french.text and "artérielle" in french.text
     assert "patient" in english.text.lower() and english.language == "en"
     assert "fibrillation" in cardio.text and "monsieur" in cardio.text.lower()
     assert "year" in english_cardio.text.lower()

@@ -7,12 +7,15 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from transcribe.records import JobState
 from transcribe.store import open_store
 
 from .audio_files import clip_samples, write_audio
 from .conftest import Service, dictation, make_settings, wait_for
+
+pytestmark = pytest.mark.engine  # runs the real model, here or in a child process (tests/each-cpu-isa.sh)
 
 
 def test_two_services_and_a_batch_share_one_store(site: Path, tmp_path: Path) -> None:

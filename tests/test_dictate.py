@@ -20,6 +20,8 @@ from transcribe.store import JobStore
 
 from .conftest import dictation
 
+pytestmark = pytest.mark.engine  # runs the real model, here or in a child process (tests/each-cpu-isa.sh)
+
 
 def _blocks(samples: np.ndarray, size: int = 1600):
     for start in range(0, samples.size, size):

@@ -35,6 +35,7 @@ from transcribe.worker import Worker, load_text_layer
 
 from .audio_files import clip_samples, write_audio
 from .conftest import ROOT, dictation
+from .recorded import draft_recorded
 
 
 def _levenshtein(a: list[str], b: list[str]) -> int:
@@ -96,26 +97,24 @@ def test_the_first_accepted_proposal_does_not_hide_the_installed_vocabulary(site
     assert vocabulary.for_language("fr") is not None and vocabulary.for_language("en") is not None
 
 
-def _two_dictations(settings: Settings, store: JobStore, recognizer, text_layer) -> list:
-    """The same dictation twice (the audio slightly varied), transcribed by the pipeline."""
+def _two_dictations(settings: Settings, store: JobStore, text_layer, tmp_path: Path) -> list:
+    """The same dictation twice (the audio slightly varied, so that the archive takes both), drafted by the
+    pipeline from the engine's recorded transcript: "Fures aux emmides … pour accalier mis à 4,2" for
+    "Furosémide … Kaliémie à 4,2" (a live decode hears it differently on another processor)."""
     speech = clip_samples(dictation("fr-dose-01"))
-    (settings.paths.inbox / "dr-martin").mkdir(parents=True, exist_ok=True)
     jobs = []
     for number in range(2):
         varied = (speech.astype(np.int32) + np.random.default_rng(number).integers(-20, 20, speech.size))
-        path = write_audio(varied.clip(-32767, 32767).astype(np.int16),
-                           settings.paths.inbox / "dr-martin" / f"dose{number}.opus")
-        job = Intake(settings, store).take(path)
-        Worker(settings, store, recognizer, text_layer).run_next()
-        jobs.append(store.get(job.id))
+        path = write_audio(varied.clip(-32767, 32767).astype(np.int16), tmp_path / f"dose{number}.opus")
+        jobs.append(draft_recorded(settings, store, text_layer, "fr-dose-01", audio=path))
     return jobs
 
 
 @pytest.fixture
-def validated(settings: Settings, store: JobStore, recognizer, text_layer):
+def validated(settings: Settings, store: JobStore, text_layer, tmp_path: Path):
     """Two dictations transcribed by the pipeline and validated with the secretary's corrections."""
     store.import_patients(parse_patient_csv("id,family_name,given_names,birth_date\n1,Dupont,Jean,1950-03-12\n")[0])
-    jobs = _two_dictations(settings, store, recognizer, text_layer)
+    jobs = _two_dictations(settings, store, text_layer, tmp_path)
     trail = AuditTrail.of_site(store, settings)
     corrected = []
     reference = next(json.loads(line)["reference"] for line in (ROOT / "tests" / "dictations" / "scripts.jsonl")
@@ -179,10 +178,10 @@ def test_a_proposal_is_replayed_then_accepted_by_an_admin(settings: Settings, st
         decide(store, settings, proposal["id"], accept=False, by="root")
 
 
-def test_a_proposal_never_holds_a_patient_name(settings: Settings, store: JobStore, recognizer, text_layer) -> None:
+def test_a_proposal_never_holds_a_patient_name(settings: Settings, store: JobStore, text_layer, tmp_path: Path) -> None:
     """A secretary who corrects a misheard surname must not teach it to the vocabulary (names are patient data)."""
     store.import_patients(parse_patient_csv("id,family_name,given_names\n7,Kerbrat-Lozach,Ewen\n")[0])
-    jobs = _two_dictations(settings, store, recognizer, text_layer)
+    jobs = _two_dictations(settings, store, text_layer, tmp_path)
     drafts = [store.results_of(job.id)["text"].read_text().strip() for job in jobs]
     common = set.intersection(*({w.strip(".,") for w in d.split() if len(w.strip(".,")) > 4 and w.isalpha()}
                                 for d in drafts))
@@ -224,6 +223,8 @@ def test_stats_and_proposals_commands(site: Path, settings: Settings, store: Job
     listed = subprocess.run([sys.executable, "-m", "transcribe", "proposals"], cwd=site, capture_output=True,
                             text=True, timeout=120)
     assert listed.returncode == 0 and "kaliémie" in listed.stdout
+    assert "words the engine expects from dr-martin" in listed.stdout  # the drugs of both reports, for biasing
+    assert " for  (seen" not in listed.stdout  # a biasing proposal is not a correction with no wrong form
 
 
 def test_the_cli_widens_an_accepted_correction_to_every_author_and_a_running_worker_uses_it(

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bench.load import LoadOptions, report, run_load
+
+pytestmark = pytest.mark.engine  # runs the real model, here or in a child process (tests/each-cpu-isa.sh)
 
 
 def test_review_sessions_while_a_long_dictation_is_decoded(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from transcribe.accounts import Accounts
 from transcribe.audit import AuditTrail
@@ -23,6 +24,8 @@ from transcribe.store import open_store
 
 from .audio_files import clip_samples, write_audio
 from .conftest import dictation, make_settings, wait_for
+
+pytestmark = pytest.mark.engine  # runs the real model, here or in a child process (tests/each-cpu-isa.sh)
 
 
 def test_four_workers_do_twenty_four_jobs_exactly_once_even_when_one_is_killed(site: Path, postgres_url: str,

@@ -19,8 +19,8 @@ from .conftest import wait_for
 from .web_site import (
     ARTIFACTS,
     CHROMIUM,
-    REPORT_TEXT,
     PASSWORD,
+    REPORT_TEXT,
     Site,
     _get,
     _login,

@@ -7,11 +7,11 @@ changed "75" into "7cinq" and showed the edit as undone.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from pathlib import Path
 
 from transcribe.anchors import follow_loosely
 from transcribe.errors import ReviewError

@@ -7,6 +7,7 @@ import signal
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from transcribe.records import JobState
 from transcribe.settings import Settings
@@ -14,6 +15,8 @@ from transcribe.store import open_store
 
 from .audio_files import clip_samples, write_audio
 from .conftest import copy_into, dictation, wait_for
+
+pytestmark = pytest.mark.engine  # runs the real model, here or in a child process (tests/each-cpu-isa.sh)
 
 
 def _jobs(settings: Settings):

@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from bench.soak import SoakOptions, report, run_soak
@@ -18,6 +19,8 @@ from transcribe.store import open_store
 from transcribe.worker import Worker
 
 from .conftest import Service, copy_into, dictation, make_settings
+
+pytestmark = pytest.mark.engine  # runs the real model, here or in a child process (tests/each-cpu-isa.sh)
 
 
 def test_light_soak_keeps_every_promise(tmp_path: Path, postgres_url: str) -> None:

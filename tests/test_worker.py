@@ -13,7 +13,7 @@ from transcribe.asr import SpeechRecognizer
 from transcribe.inbox import Intake
 from transcribe.inbox_files import archive_path
 from transcribe.models import BUNDLED, resolve_model
-from transcribe.records import JobState, transcript_from_json
+from transcribe.records import Edit, JobState, apply_edits, transcript_from_json
 from transcribe.requeue import requeue
 from transcribe.schema import jobs
 from transcribe.settings import AsrSettings, Settings
@@ -66,13 +66,18 @@ def test_a_synthetic_french_dictation_goes_through_the_text_layer(settings: Sett
     job, outcome = _drop_and_run(settings, store, recognizer, text_layer, dictation("fr-mg-001"))
     text = outcome.text or ""
     assert job.language == "fr"
-    assert "65 ans" in text and "artérielle" in text
+    # words the engine writes on every processor tried ("65 ans" came out "65 en vue" on one: issue 20)
+    assert "65" in text and "artérielle" in text
     assert " virgule" not in text.lower() and not text.rstrip().lower().endswith("point")  # commands applied
     outputs = store.results_of(job.id)
     layer = json.loads(outputs["edits"].read_text())
     transcript = transcript_from_json(json.loads(outputs["transcript"].read_text()))
     assert layer["text"] == outputs["text"].read_text().strip() == text
     assert layer["source"].split() == transcript.text.split()
+    # whatever the engine wrote: the draft is the text layer's output on it, and its edits re-applied give it
+    assert text_layer.clean(transcript, author=job.author).text == text
+    assert apply_edits(layer["source"], [Edit(**e) for e in layer["edits"]]) == text
+    assert all(0 <= w.start_s <= w.end_s <= transcript.duration_s + 0.5 for w in transcript.words)
     assert any(e["rule"] == "command" for e in layer["edits"])
     assert layer["vocabulary_version"] == job.vocabulary_version == text_layer.vocabulary.version
     assert job.flag_count == len(layer["flags"])

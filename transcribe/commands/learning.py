@@ -94,7 +94,10 @@ def _proposals_list(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         store.close()
     for p in open_ones:
         forms = ", ".join(f"'{form}' x{n}" for form, n in p["wrong_forms"])
-        what = f"add the term '{p['target']}'" if p["kind"] == "term" else f"write '{p['target']}' for {forms}"
+        what = {
+            "term": f"add the term '{p['target']}'",
+            "biasing": f"add '{p['target']}' to the words the engine expects from {p['author']}",
+        }.get(p["kind"], f"write '{p['target']}' for {forms}")
         effect = (
             f"  [replayed: {p['effect']['errors_fixed']} fixed, {p['effect']['errors_introduced']} introduced]"
             if p["effect"]
