@@ -7,17 +7,16 @@ Runs the bundled model (CPU int8, beam 5, VAD) on every dictation of tests/dicta
   history    the specialty list after the "author history": the drugs and diagnoses of the
              references of the OTHER dictations of the same specialty, most frequent first (what
              learning from an author's validated reports gives; never the dictation's own text);
-  judge      history, and the audio judge of drug corrections (transcribe/audio_judge.py).
 For each: WER and medical-term recall after the text layer (the script's `terms`), drug-name
 recall, drug names written although never dictated, list terms copied (written, not dictated) and
 how many of those the text layer flagged, and the engine's time (whole decode, warm model). With
 --general, the real general-speech clips of ../shared/audio are decoded with and without the
 general-practice list: list terms written there were never said.
 
-Then the audio judge's verdicts against the references (was the candidate dictated?), by the
-engine's probability, to choose audio_judge.MIN_PROBABILITY.
+The audio's evidence on the medical words (transcribe/acoustic.py) is measured by bench/bench_terms.py;
+here the text layer runs on the transcript alone.
 
-Usage: python bench/bench_biasing.py [--limit N] [--conditions none,specialty,history,judge] [--general]
+Usage: python bench/bench_biasing.py [--limit N] [--conditions none,specialty,history] [--general]
 """
 
 from __future__ import annotations
@@ -35,7 +34,6 @@ sys.path.insert(0, str(ROOT))
 from bench.bench_text import found, wer  # noqa: E402
 from transcribe.asr import DecodeOptions  # noqa: E402
 from transcribe.audio import decode_dictation  # noqa: E402
-from transcribe.audio_judge import judge  # noqa: E402
 from transcribe.biasing import MAX_HOTWORD_TERMS, BiasingList, build_biasing, terms_in  # noqa: E402
 from transcribe.settings import Settings  # noqa: E402
 from transcribe.text import TextLayer  # noqa: E402
@@ -54,7 +52,7 @@ SPECIALTY_OF = {
     "geriatrie": "geriatrics", "nephro": "nephrology", "renal": "nephrology", "id": "infectious-diseases",
     "dose": "general-practice", "safety": "general-practice", "literal": "general-practice",
 }
-CONDITIONS = ("none", "specialty", "history", "judge")
+CONDITIONS = ("none", "specialty", "history")
 
 
 def specialty_of(script_id: str) -> str:
@@ -74,7 +72,7 @@ def biasing_of(condition: str, script: dict, scripts: list[dict], vocabulary, ma
     if condition == "none":
         return BiasingList()
     groups = []
-    if condition in ("history", "judge"):
+    if condition == "history":
         groups.append(("learned", history_terms(scripts, script, vocabulary)))
     groups.append(("specialty", vocab.specialty_terms.get(specialty_of(script["id"]), ())))
     return build_biasing(groups, max_terms=max_terms)
@@ -101,41 +99,23 @@ def main() -> int:
     scripts = [json.loads(line) for line in (CORPUS / "scripts.jsonl").read_text().splitlines() if line.strip()]
     chosen = scripts[: args.limit] if args.limit else scripts
     totals = {c: Counter() for c in conditions}
-    verdicts: list[tuple[float, bool, str]] = []
     for script in chosen:
         language = script["lang"]
         audio = decode_dictation(CORPUS / "audio" / f"{script['id']}.opus")
         reference = script["reference"]
-        decoded: dict[str, object] = {}
         for condition in conditions:
             biasing = biasing_of(condition, script, scripts, vocabulary, args.max_terms)
             options = DecodeOptions(language=language, hotwords=biasing.hotwords, prompt_terms=biasing.terms,
                                     biasing=biasing.to_json())
-            key = "history" if condition == "judge" else condition
             began = time.perf_counter()
-            if key in decoded:
-                transcript, asr_s = decoded[key]  # type: ignore[misc]
-            else:
-                transcript = recognizer.transcribe(audio, options)
-                asr_s = time.perf_counter() - began
-                decoded[key] = (transcript, asr_s)
+            transcript = recognizer.transcribe(audio, options)
+            asr_s = time.perf_counter() - began
             result = layer.clean(transcript)
-            judge_s = 0.0
-            if condition == "judge":
-                began = time.perf_counter()
-                doubts = layer.audio_doubts(result)
-                found_verdicts = judge(recognizer, audio, transcript, doubts, options) if doubts else []
-                judge_s = time.perf_counter() - began
-                for v in found_verdicts:
-                    verdicts.append((v.probability, found(v.doubt.candidate, reference), v.doubt.candidate))
-                confirmed = {(v.doubt.start, v.doubt.end): v.doubt.candidate for v in found_verdicts if v.confirmed}
-                if confirmed:
-                    result = layer.clean(transcript, confirmed)
             t = totals[condition]
             errors, size = wer(reference, result.text)
             t["errors"] += errors
             t["words"] += size
-            t["asr_s"] += asr_s + judge_s
+            t["asr_s"] += asr_s
             t["audio_s"] += transcript.duration_s
             for term in script["terms"]:
                 t["terms"] += 1
@@ -166,13 +146,6 @@ def main() -> int:
         print(f"{condition:<11}{t['errors'] / max(1, t['words']):>7.1%}{t['heard'] / max(1, t['terms']):>8.1%}"
               f"{t['drugs_heard'] / max(1, t['drugs']):>8.1%}{t['invented_drugs']:>18}"
               f"{str(t['copies']) + ' (' + str(t['copies_flagged']) + ')':>18}{t['asr_s']:>9.1f}s{ratio:>8}")
-    if verdicts:
-        print("\naudio judge: candidate written by the engine, by its word probability, against the reference")
-        print(f"{'probability':>12}{'judged':>8}{'dictated':>10}{'not dictated':>14}")
-        for low in (0.0, 0.5, 0.6, 0.7, 0.8, 0.9):
-            band = [(p, ok) for p, ok, _ in verdicts if p >= low]
-            print(f"{'>= ' + format(low, '.1f'):>12}{len(band):>8}{sum(ok for _, ok in band):>10}"
-                  f"{sum(not ok for _, ok in band):>14}")
     if args.general and SHARED.is_dir():
         general(recognizer, vocabulary)
     return 0

@@ -16,6 +16,8 @@ import json
 import shutil
 from pathlib import Path
 
+from transcribe.asr import DecodeOptions, SpeechRecognizer
+from transcribe.audio import decode_dictation
 from transcribe.inbox import Intake
 from transcribe.records import Job, Transcript, transcript_from_json
 from transcribe.settings import Settings
@@ -44,11 +46,16 @@ def draft_recorded(
     audio: Path | None = None,
     author: str = "dr-martin",
     file_name: str | None = None,
+    recognizer: SpeechRecognizer | None = None,
+    transcript: Transcript | None = None,
 ) -> Job:
     """Drop a dictation into the inbox and draft it from its recorded transcript; the job as drafted.
 
     ``audio``: the file dropped (default: the committed clip ``name``), so that two drafts of one
     recorded transcript can come from two different recordings (the archive refuses a duplicate).
+    ``recognizer``: the real engine, to score the transcript's doubtful words on the recording
+    (``transcribe.acoustic``) as the worker does after decoding; without it the engine is not used.
+    ``transcript``: the engine's words to start from, when not the recorded ones of ``name``.
     """
     source = audio or dictation(name)
     folder = settings.paths.inbox / author
@@ -56,8 +63,14 @@ def draft_recorded(
     dropped = Path(shutil.copyfile(source, folder / (file_name or source.name)))
     taken = Intake(settings, store).take(dropped)
     assert taken is not None, f"{dropped.name} was refused by the intake"
-    worker = Worker(settings, store, _no_engine, text_layer)  # type: ignore[arg-type]
+    worker = Worker(settings, store, recognizer or _no_engine, text_layer)  # type: ignore[arg-type]
     job = store.claim(taken.id, worker.identity, settings.worker.lease_s)
     assert job is not None, f"job {taken.id} could not be claimed"
-    worker.guarded(job, lambda: worker.finish(job, recorded_transcript(name)))
+    words = transcript or recorded_transcript(name)
+    if recognizer is None:
+        worker.guarded(job, lambda: worker.finish(job, words))
+    else:
+        sound = decode_dictation(source)
+        options = DecodeOptions(language=words.language, biasing=words.options.get("biasing"))
+        worker.guarded(job, lambda: worker.finish(job, words, audio=sound, options=options))
     return store.get(job.id)

@@ -1,8 +1,8 @@
-"""Biasing the engine: the list of one dictation (patient, author, learned, specialty), and the audio judge.
+"""Biasing the engine: the list of one dictation (patient, author, learned, specialty), and its specialty.
 
 The lists are pure; the worker tests run the real bundled model on committed clips and check that
-the engine was given the list, that the transcript records it, and that the audio judge decides
-a drug correction on the audio alone.
+the engine was given the list and that the transcript records it and where its specialty came from.
+The audio's check of the list's terms is in tests/test_acoustic.py.
 """
 
 from __future__ import annotations
@@ -12,20 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from transcribe.asr import DecodeOptions, SpeechRecognizer
+from transcribe.asr import SpeechRecognizer
 from transcribe.audio import decode_dictation
-from transcribe.audio_judge import best_match, judge
-from transcribe.biasing import MAX_HOTWORD_CHARACTERS, build_biasing, terms_in
+from transcribe.biasing import MAX_HOTWORD_CHARACTERS, build_biasing, guess_specialty, terms_in
 from transcribe.inbox import Intake
-from transcribe.records import transcript_from_json
 from transcribe.specialties import SPECIALTIES
 from transcribe.store import open_store
 from transcribe.text import TextLayer
-from transcribe.text.pipeline import AudioDoubt
-from transcribe.text.tokens import source_of
 from transcribe.worker import Worker
 
-from .conftest import DICTATIONS, copy_into, dictation, make_settings
+from .conftest import copy_into, dictation, make_settings
+from .recorded import draft_recorded
 
 
 def test_the_list_keeps_the_most_specific_first_once_each_and_fits_the_window() -> None:
@@ -101,27 +98,40 @@ def test_the_sidecar_specialty_wins_and_off_means_off(site: Path, recognizer: Sp
         store.close()
 
 
-def test_a_drug_the_engine_writes_when_told_is_matched_across_its_pieces() -> None:
-    assert best_match([(" apix", 0.9), ("aban", 0.85), (" 5", 0.9)], "apixaban") == ("apix aban", 0.85)
-    assert best_match([(" apixaban", 0.95)], "Apixaban") == ("apixaban", 0.95)
-    assert best_match([(" rivaroxaban", 0.99)], "apixaban") == ("", 0.0)
+def test_a_specialty_is_guessed_from_texts_only_when_one_stands_out(text_layer: TextLayer) -> None:
+    fr = text_layer.vocabulary.for_language("fr")
+    cardiac = "Fibrillation atriale découverte sur un électrocardiogramme, traitée par apixaban et bisoprolol."
+    assert guess_specialty([cardiac], fr) == "cardiology"
+    assert guess_specialty(["Va bien, revu dans un an."], fr) == ""
+    assert guess_specialty(["Hypertension artérielle sous amlodipine."], fr, minimum=1) == ""  # several lists tie
 
 
-def test_the_audio_judge_decodes_the_clip_again_and_keeps_only_what_the_engine_writes(
-        recognizer: SpeechRecognizer) -> None:
-    """On a committed clip whose engine text reads "apix à bence" (apixaban was dictated)."""
-    transcript = transcript_from_json(json.loads((DICTATIONS / "transcripts" / "fr-cardio-01.json").read_text()))
-    source = source_of(transcript)
-    start = source.text.index("apix à bence")
-    audio = decode_dictation(DICTATIONS / "audio" / "fr-cardio-01.opus")
-    said = AudioDoubt(start, start + len("apix à bence"), "apix à bence", "apixaban")
-    unsaid = AudioDoubt(start, start + len("apix à bence"), "apix à bence", "metformine")
-    verdicts = judge(recognizer, audio, transcript, [said, unsaid], DecodeOptions(language="fr"), min_probability=0.0)
-    by_candidate = {v.doubt.candidate: v for v in verdicts}
-    assert by_candidate["apixaban"].written.lower() == "apixaban"  # told the word, the engine hears it there
-    assert not by_candidate["metformine"].confirmed  # a word that was not said is not written
-    strict = judge(recognizer, audio, transcript, [said], DecodeOptions(language="fr"), min_probability=1.01)
-    assert not strict[0].confirmed  # below the threshold the correction is not made
+def test_an_author_with_no_specialty_gets_the_one_of_his_filed_reports_then_a_first_pass(
+        site: Path, recognizer: SpeechRecognizer, text_layer: TextLayer) -> None:
+    settings = make_settings(site)  # no specialty for anyone
+    store = open_store(settings.store_url)
+    try:
+        worker = Worker(settings, store, recognizer, text_layer)
+        earlier = _take(settings, store, "fr-mg-001", "dr-new", {"language": "fr"}, name="earlier.opus")
+        # nothing filed yet: a first pass without a list over the start of the dictation
+        audio = decode_dictation(dictation("fr-cardio-01"))
+        first = worker.biasing_for(store.get(earlier.id), "fr", audio)
+        assert (first.specialty, first.specialty_source) in (("cardiology", "first-pass"), ("", ""))
+        assert first.to_json().get("specialty", {"source": "first-pass"})["source"] == "first-pass"
+        # two filed cardiology reports of this author: their specialty, before any pass
+        for number, text in enumerate(["Fibrillation atriale sous apixaban, échocardiographie normale.",
+                                       "Insuffisance cardiaque, furosémide et bisoprolol. Holter prévu."]):
+            job = draft_recorded(settings, store, text_layer, ["fr-mg-002", "fr-mg-003"][number], author="dr-new")
+            store.validate(job.id, text=text, patient_id="900001", validated_by="s", worktype="consultation",
+                           language="fr", identity_confirmed_by=None, copies=[])
+            store.record_filing(job.id, 1, patient_id="900001", docx_path=site / f"{number}.docx", pdf_path=None,
+                                sidecar_path=site / f"{number}.json")
+        known = worker.biasing_for(store.get(earlier.id), "fr", audio)
+        assert (known.specialty, known.specialty_source) == ("cardiology", "author-reports")
+        assert "apixaban" in known.terms and known.to_json()["specialty"] == {"name": "cardiology",
+                                                                               "source": "author-reports"}
+    finally:
+        store.close()
 
 
 @pytest.mark.parametrize("specialty", ["cardiology", "general-surgery"])

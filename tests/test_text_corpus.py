@@ -59,7 +59,7 @@ def test_the_layer_improves_terms_and_numbers_and_breaks_nothing(text_layer: Tex
         for term in script["terms"]:
             if _found(term, transcript.text):
                 assert _found(term, result.text), (script["id"], term)
-    # medicines are written only when the audio confirms them (the audio judge, in the worker): on the text
+    # medicines are written only when the audio confirms them (transcribe/acoustic.py, in the worker): on the text
     # alone the layer corrects the other terms, and flags the medicines with their suggestion
     assert clean_terms > raw_terms * 1.3
     assert clean_numbers > raw_numbers * 1.5

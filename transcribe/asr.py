@@ -44,6 +44,20 @@ class DecodeOptions:
     detected: bool = False
 
 
+#: the longest clip the engine reads in one pass of its encoder
+CLIP_LIMIT_S = 30
+
+
+@dataclass(frozen=True)
+class EncodedClip:
+    """A clip of a dictation after one pass of the engine's encoder, in a language."""
+
+    encoded: Any
+    frames: int
+    language: str
+    tokenizer: Any
+
+
 def choose_device(options: EngineOptions) -> tuple[str, str, int]:
     """Pick device, compute type and CPU threads: CUDA float16 when a GPU is seen, else CPU int8."""
     import ctranslate2
@@ -134,6 +148,68 @@ class SpeechRecognizer:
             return [(w.word, float(w.probability)) for s in segments for w in (s.words or ())]
         except Exception as e:  # the engine's own errors are not typed
             raise TranscriptionFailed(f"the speech engine failed ({type(e).__name__}: {e})") from e
+
+    def encode_clip(self, samples: np.ndarray, language: str) -> EncodedClip:
+        """One pass of the encoder over a clip of at most 30 s: what ``score_texts`` and ``continue_text`` read."""
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.tokenizer import Tokenizer
+
+        _check_language(language)
+        try:
+            features = self._whisper.feature_extractor(samples[: CLIP_LIMIT_S * SAMPLE_RATE])
+            frames = min(int(features.shape[-1]), self._whisper.feature_extractor.nb_max_frames)
+            encoded = self._whisper.encode(pad_or_trim(features))
+        except Exception as e:  # the engine's own errors are not typed
+            raise TranscriptionFailed(f"the speech engine failed ({type(e).__name__}: {e})") from e
+        tokenizer = Tokenizer(
+            self._whisper.hf_tokenizer, self._whisper.model.is_multilingual, task="transcribe", language=language
+        )
+        return EncodedClip(encoded, frames, language, tokenizer)
+
+    def score_texts(self, clip: EncodedClip, texts: list[str]) -> list[float]:
+        """The log-probability of each text given the clip's audio (teacher forcing: the engine reads the text).
+
+        Texts are compared on the very same audio: the one the audio prefers scores higher. No prompt
+        and no hotwords are given: this is the audio's verdict, not the biasing list's.
+        """
+        start = [*clip.tokenizer.sot_sequence, clip.tokenizer.no_timestamps]
+        scores = []
+        try:
+            for text in texts:
+                tokens = clip.tokenizer.encode(" " + text.strip())
+                if not tokens:
+                    scores.append(0.0)
+                    continue
+                (result,) = self._whisper.model.align(clip.encoded, start, [tokens], clip.frames)
+                probabilities = np.maximum(np.asarray(result.text_token_probs, dtype=np.float64), 1e-12)
+                scores.append(float(np.log(probabilities).sum()))
+        except Exception as e:  # the engine's own errors are not typed
+            raise TranscriptionFailed(f"the speech engine failed ({type(e).__name__}: {e})") from e
+        return scores
+
+    def continue_text(self, clip: EncodedClip, prefix: str, *, max_tokens: int, beam_size: int = 5) -> str:
+        """What the engine writes after ``prefix`` on this clip, with no prompt and no hotwords."""
+        tokenizer = clip.tokenizer
+        prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        given = tokenizer.encode(" " + prefix.strip()) if prefix.strip() else []
+        prompt += given
+        try:
+            (result,) = self._whisper.model.generate(
+                clip.encoded,
+                [prompt],
+                beam_size=beam_size,
+                # the engine counts the forced words twice here (measured); at most its longest text
+                max_length=min(self._whisper.max_length, 2 * len(prompt) + max_tokens),
+                suppress_blank=False,
+                # no end of text: without the list the engine may stop early, the words wanted are after
+                suppress_tokens=[-1, tokenizer.eot],
+            )
+        except Exception as e:  # the engine's own errors are not typed
+            raise TranscriptionFailed(f"the speech engine failed ({type(e).__name__}: {e})") from e
+        tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
+        if tokens[: len(given)] == given:  # the engine gives the forced words back first
+            tokens = tokens[len(given) :]
+        return str(tokenizer.decode(tokens))
 
     def detect_language(self, audio: DecodedAudio) -> tuple[str, float, dict[str, float]]:
         """The language the engine hears in the first 30 s: code, probability, and the likeliest others."""

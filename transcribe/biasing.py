@@ -44,6 +44,12 @@ _LEAD = {"fr": "Termes médicaux : ", "en": "Medical terms: "}
 
 #: where a term of the list came from, most specific first
 SOURCES = ("patient", "author", "learned", "specialty")
+#: how a dictation's specialty was known: said with it (its sidecar), set for its author, set for the site,
+#: the most frequent in its author's filed reports, heard in a first pass over it without a list
+SPECIALTY_SOURCES = ("sidecar", "author", "site", "author-reports", "first-pass")
+#: a specialty is guessed from texts only when at least this many distinct terms of its list are in them,
+#: and more than in any other specialty's list
+MIN_SPECIALTY_EVIDENCE = 2
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,9 @@ class BiasingList:
 
     terms: tuple[str, ...] = ()
     sources: dict[str, str] = field(default_factory=dict)
+    #: the specialty whose list was used, and how it was known (``SPECIALTY_SOURCES``)
+    specialty: str = ""
+    specialty_source: str = ""
 
     @property
     def hotwords(self) -> str | None:
@@ -60,7 +69,10 @@ class BiasingList:
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready mapping, kept in the transcript's options."""
-        return {"terms": list(self.terms), "sources": {t: self.sources[t] for t in self.terms}}
+        out: dict[str, object] = {"terms": list(self.terms), "sources": {t: self.sources[t] for t in self.terms}}
+        if self.specialty:
+            out["specialty"] = {"name": self.specialty, "source": self.specialty_source}
+        return out
 
 
 def build_biasing(
@@ -140,3 +152,16 @@ def terms_in(texts: Iterable[str], vocab: LanguageVocabulary, *, longest: int = 
         for key in found:
             counts[key] = counts.get(key, 0) + 1
     return sorted(((spelled[k], n) for k, n in counts.items()), key=lambda item: (-item[1], item[0]))
+
+
+def guess_specialty(texts: Iterable[str], vocab: LanguageVocabulary, *, minimum: int = MIN_SPECIALTY_EVIDENCE) -> str:
+    """The specialty whose list has the most distinct terms in these texts ("" when none stands out)."""
+    folded = " " + " ".join(re.sub(r"[^\w]+", " ", fold(t)) for t in texts) + " "
+    counts: dict[str, int] = {}
+    for specialty, terms in vocab.specialty_terms.items():
+        keys = {re.sub(r"[^\w]+", " ", fold(term)).strip() for term in terms}
+        counts[specialty] = sum(1 for key in keys if len(key) >= 4 and f" {key} " in folded)
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    if not ranked or ranked[0][1] < minimum or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+        return ""
+    return ranked[0][0]

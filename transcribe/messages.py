@@ -79,6 +79,26 @@ FLAGS: dict[str, dict[str, str]] = {
         "en": "'{word}' was heard with low confidence; perhaps '{term}'",
         "fr": "« {word} » a été mal entendu ; peut-être « {term} »",
     },
+    "term-audio-choices": {
+        "en": "'{word}' may be misheard; by the audio, perhaps {choices} (best first): choose one, or keep it if it "
+        "was said",
+        "fr": "« {word} » est peut-être mal entendu ; d'après l'enregistrement, peut-être {choices} (le plus "
+        "probable d'abord) : choisissez, ou gardez-le s'il a été dit",
+    },
+    # terms of the biasing list
+    "list-term-reverted": {
+        "en": "'{term}' was written from the words the engine was told to expect, but the audio does not hold it; "
+        "written as the engine hears it without them ('{heard}'): listen, and choose '{term}' if it was said",
+        "fr": "« {term} » a été écrit d'après les mots attendus par le moteur, mais l'enregistrement ne le confirme "
+        "pas ; écrit comme le moteur l'entend sans eux (« {heard} ») : écoutez, et choisissez « {term} » s'il a "
+        "été dit",
+    },
+    "list-term-doubted": {
+        "en": "'{term}' was written from the words the engine was told to expect, with low confidence; without them "
+        "the engine hears '{heard}': check it was really said",
+        "fr": "« {term} » a été écrit d'après les mots attendus par le moteur, avec peu d'assurance ; sans eux le "
+        "moteur entend « {heard} » : vérifiez qu'il a bien été dit",
+    },
     # abbreviations
     "abbreviation-ambiguous": {
         "en": "{abbreviation} may mean {meanings}: check which",

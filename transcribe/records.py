@@ -159,6 +159,8 @@ class Edit:
     after: str
     rule: str
     confidence: float = 1.0
+    #: what the change rests on, for a person to see (the audio's ranking of a term: ``term-audio``)
+    evidence: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,76 @@ class Flag:
     #: reader's language (``reason`` is its English text)
     code: str = ""
     params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A spelling the audio is asked about: it would replace words ``first`` to ``last`` (inclusive)."""
+
+    first: int
+    last: int
+    spelling: str
+    #: how near the heard letters are to it, out of 100 (spelling and sound together)
+    nearness: float
+    #: where it came from: "lexicon", or "list" (the dictation's biasing list)
+    source: str
+    is_drug: bool = False
+
+
+@dataclass(frozen=True)
+class AudioQuestion:
+    """A doubtful stretch of a transcript (words ``first`` to ``last``, inclusive) and its candidates.
+
+    ``start`` and ``end`` place it in the transcript's source text (``transcribe.text.tokens.source_of``).
+    """
+
+    first: int
+    last: int
+    start: int
+    end: int
+    heard: str
+    candidates: tuple[Candidate, ...] = ()
+    #: the lowest engine confidence of the words of the stretch
+    probability: float = 1.0
+    #: "term": which spelling the audio prefers; "list-term": whether the audio holds a term of the biasing
+    #: list the engine wrote with low confidence (its candidate is what the engine writes without the list)
+    kind: str = "term"
+
+
+@dataclass(frozen=True)
+class CandidateScore:
+    """A candidate as the audio scored it: ``margin`` is its log-probability minus the heard words' (nats)."""
+
+    spelling: str
+    first: int
+    last: int
+    margin: float
+    nearness: float
+    source: str
+    is_drug: bool = False
+
+
+@dataclass(frozen=True)
+class AudioEvidence:
+    """What the audio said about one question: its candidates, best first (``transcribe.acoustic``)."""
+
+    first: int
+    last: int
+    heard: str
+    scores: tuple[CandidateScore, ...] = ()
+    kind: str = "term"
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping, kept with the transcript (``options.audio_evidence``)."""
+        return asdict(self)
+
+
+def evidence_from_json(data: dict[str, Any]) -> AudioEvidence:
+    """Rebuild audio evidence from the mapping written by ``AudioEvidence.to_json``."""
+    scores = tuple(CandidateScore(**s) for s in data.get("scores", ()))
+    return AudioEvidence(
+        int(data["first"]), int(data["last"]), str(data["heard"]), scores, str(data.get("kind", "term"))
+    )
 
 
 @dataclass(frozen=True)

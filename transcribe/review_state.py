@@ -254,7 +254,8 @@ def revert_edit(material: DraftMaterial, state: WorkState, index: int, *, undo: 
 def choose_reading(
     material: DraftMaterial, state: WorkState, vocab: LanguageVocabulary | None, index: int, reading: str
 ) -> None:
-    """Write one of a flag's readings (a doubtful dose) in place of what it marks, and tick it."""
+    """Write one of a flag's readings (a doubtful dose, a term's audio-ranked spellings) in place of what it
+    marks, and tick it."""
     flag = material.flags[index]
     choices = list(flag.get("choices") or ())
     if reading not in choices:
@@ -336,11 +337,12 @@ def replace_text(
 
 
 def still_ambiguous(material: DraftMaterial, state: WorkState, vocab: LanguageVocabulary | None) -> list[int]:
-    """The flags with readings whose passage still holds the doubtful form."""
+    """The flags of doubtful doses whose passage still holds the doubtful form (a term's choices are offered,
+    not required: the words heard may be what was said)."""
     out = []
     layout = current_layout(material, state.reverted) if state.blocks is None else None
     for index, flag in enumerate(material.flags):
-        if not flag.get("choices"):
+        if not flag.get("choices") or flag.get("kind") != "dose":
             continue
         if layout is not None:
             start, end = layout.spans[f"flag:{index}"]

@@ -53,6 +53,8 @@ class PathSettings:
     #: the site's secret key (keys the audit chain and the hashes of mistyped user names); kept out of the
     #: store, created on first use, the same file on every host of a site, never in a backup of the database
     site_key: Path = Path("data/site.key")
+    #: the site's own calibration of the audio's rule, per model (``transcribe calibrate`` writes it)
+    audio_rule: Path = Path("data/audio-rule.json")
 
 
 @dataclass(frozen=True)
@@ -93,10 +95,13 @@ class AsrSettings:
     biasing: str = "hotwords"
     #: the specialty of authors who have none of their own ("" : none); ``transcribe run --specialty`` sets it
     specialty: str = ""
+    #: with no specialty known (not said, not set, none standing out in the author's filed reports), decode the
+    #: first this many seconds once without a list, fast, to hear which specialty it is (0: never)
+    first_pass_s: float = 15.0
     #: "author": also give the author's terms as the initial prompt (slower, copies more: measured); "off"
     prompt: str = "off"
-    #: judge a drug correction the text layer cannot make alone by decoding its clip again (measured)
-    audio_judge: bool = False
+    #: score the doubtful medical words and the low-confidence list terms against the audio (transcribe.acoustic)
+    audio_evidence: bool = True
     model_cache: Path = field(default_factory=_default_model_cache)
 
 

@@ -227,7 +227,15 @@ def _under(site: Path, path: Path) -> Path:
     return path if path.is_absolute() else site / path
 
 
+#: settings that were renamed or replaced: what to write instead
+REPLACED = {
+    "asr.audio_judge": "asr.audio_evidence (the audio now scores every doubtful medical word: docs/biasing.md)",
+}
+
+
 def _unknown(key: str) -> ConfigurationError:
+    if key in REPLACED:
+        return ConfigurationError(f"the setting '{key}' was replaced by {REPLACED[key]}; remove it or rename it")
     return ConfigurationError(f"unknown setting '{key}'; run 'transcribe config' to list the settings")
 
 

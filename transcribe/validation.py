@@ -42,7 +42,9 @@ def _unwritable_characters(text: str) -> tuple[int, str] | None:
 
 
 def doubtful_forms(store: JobStore, job: Job) -> list[str]:
-    """What the flags with readings marked in the clean text ("5,000 g"): it must not be validated as is."""
+    """What the flags of doubtful doses marked in the clean text ("5,000 g"): it must not be validated as is.
+
+    A term's audio-ranked choices are offered, not required: its words may stay as heard."""
     path = store.results_of(job.id).get("edits")
     if not path:
         return []
@@ -52,7 +54,9 @@ def doubtful_forms(store: JobStore, job: Job) -> list[str]:
         return []
     text = layer.get("text", "")
     return [
-        text[f["text_start"] : f["text_end"]] for f in layer.get("flags", ()) if f.get("choices") and "text_start" in f
+        text[f["text_start"] : f["text_end"]]
+        for f in layer.get("flags", ())
+        if f.get("choices") and f.get("kind") == "dose" and "text_start" in f
     ]
 
 

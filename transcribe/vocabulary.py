@@ -125,6 +125,8 @@ class LanguageVocabulary:
     corrections: tuple[tuple[str, str], ...] = ()
     #: INN endings ("-sartan", "-mab"): an unknown word with one is a medicine we do not list
     drug_stems: tuple[str, ...] = ()
+    #: pairs of medicines known to be confused (folded names, ``lookalike-drugs.tsv``): always flagged together
+    lookalike_drugs: frozenset[frozenset[str]] = frozenset()
     #: medicines of the other languages' lexicons (folded): never corrected here either
     foreign_drugs: frozenset[str] = frozenset()
     #: brand (folded) -> its generic names (folded)
@@ -164,6 +166,11 @@ class LanguageVocabulary:
         """Whether a word is a medicine of another language's lexicon, spelled either way ("-ine"/"-in")."""
         folded = fold(word)
         return any(form in self.foreign_drugs for form in (folded, folded.removesuffix("e"), folded + "e"))
+
+    def are_lookalikes(self, first: str, second: str) -> bool:
+        """Whether two medicines are a pair known to be confused (their brands' generics count too)."""
+        names = [{fold(first), *self.generics_of(first)}, {fold(second), *self.generics_of(second)}]
+        return any(frozenset((a, b)) in self.lookalike_drugs for a in names[0] for b in names[1] if a != b)
 
     def generics_of(self, word: str) -> tuple[str, ...]:
         """The generic names (folded) a drug name stands for: itself, or a brand's generics."""

@@ -279,6 +279,11 @@ def _load_language(folder: Path, site: Path, language: str, digest: hashlib._Has
             if len(row) >= 2 and row[0].strip() and row[1].strip()
         ),
         drug_stems=tuple(row[0].strip() for row in _read(folder.parent / "drug-stems.txt", digest) if row[0].strip()),
+        lookalike_drugs=frozenset(
+            frozenset((fold(row[0]), fold(row[1])))
+            for row in _read(folder.parent / "lookalike-drugs.tsv", digest)
+            if len(row) >= 2 and row[0].strip() and row[1].strip()
+        ),
         brand_generics=brand_generics,
         dose_ranges={
             fold(row[0]): DoseRange(row[1], float(row[2]), float(row[3]))

@@ -25,11 +25,11 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from .acoustic import with_audio_evidence
 from .asr import DecodeOptions, EngineOptions, SpeechRecognizer
 from .audio import DecodedAudio, decode_dictation
-from .audio_judge import judge
 from .audit import AuditTrail
-from .biasing import BiasingList, build_biasing, build_prompt, terms_in
+from .biasing import BiasingList, build_biasing, build_prompt, guess_specialty, terms_in
 from .errors import InputError, StageError, TranscribeError
 from .filing import file_waiting_reports, mark_outbox, outbox_problem
 from .languages import LanguageCheck, check_language
@@ -37,13 +37,14 @@ from .leases import Heartbeat
 from .models import resolve_model
 from .patients import identity_from_filename, identity_from_json, propose_patient
 from .quarantine import quarantine_file
-from .records import CleanText, Job, JobState, Transcript
+from .records import Job, JobState, Transcript
 from .report import organise, people_of, render_docx, template_path, write_draft
 from .settings import Settings
 from .store import JobStore, WorkerIdentity, this_worker
 from .text import TextLayer, TextOptions
+from .text.evidence import rule_for_model
 from .text.pipeline import with_flag
-from .vocabulary import Vocabulary
+from .vocabulary import LanguageVocabulary, Vocabulary
 from .vocabulary_files import vocabulary_folder
 from .vocabulary_watch import LiveVocabulary, load_site_vocabulary
 
@@ -208,7 +209,7 @@ class Worker:
         """
         language = self.expected_language(job)
         if language is not None:
-            return self.decode_options(job, language), None
+            return self.decode_options(job, language, audio=audio), None
         detected, probability, probabilities = self.recognizer.detect_language(audio)
         check = check_language(
             detected,
@@ -222,22 +223,16 @@ class Worker:
             log.info(
                 "language %s (%.0f%%) not trusted: transcribing in %s", detected, 100 * probability, check.rerun_in
             )
-        options = self.decode_options(job, check.rerun_in or detected, detected=True)
+        options = self.decode_options(job, check.rerun_in or detected, detected=True, audio=audio)
         return options, check if check.code else None
 
-    def judged(
-        self, transcript: Transcript, clean: CleanText, audio: DecodedAudio, options: DecodeOptions, author: str
-    ) -> tuple[Transcript, CleanText]:
-        """The clean text again with the drug corrections the audio confirmed; the verdicts kept."""
-        doubts = self.text_layer.audio_doubts(clean)
-        if not doubts:
-            return transcript, clean
-        verdicts = judge(self.recognizer, audio, transcript, doubts, options)
-        transcript = dataclasses.replace(
-            transcript, options={**transcript.options, "audio_judge": [v.to_json() for v in verdicts]}
-        )
-        confirmed = {(v.doubt.start, v.doubt.end): v.doubt.candidate for v in verdicts if v.confirmed}
-        return transcript, (self.text_layer.clean(transcript, confirmed, author=author) if confirmed else clean)
+    def weighed(self, transcript: Transcript, audio: DecodedAudio, options: DecodeOptions) -> Transcript:
+        """The transcript with the audio's evidence on its doubtful medical words and list terms
+        (``transcribe.acoustic``), and the rule it is judged by, for the text layer."""
+        rule = rule_for_model(transcript.model, self.settings.paths.audio_rule)
+        questions = self.text_layer.audio_questions(transcript)
+        weighed = with_audio_evidence(self.recognizer, audio, transcript, questions, beam_size=options.beam_size)
+        return dataclasses.replace(weighed, options={**weighed.options, "audio_rule": rule.to_json()})
 
     def expected_language(self, job: Job) -> str | None:
         """The language a person said this dictation is in: its sidecar's, else its author's setting."""
@@ -253,17 +248,17 @@ class Worker:
     ) -> Outcome:
         """Everything after the engine: text layer, report, patient proposal, draft files, the store.
 
-        With the audio (and ``asr.audio_judge``), the drug corrections the text layer could not make
-        alone are judged on the audio first (``transcribe.audio_judge``).
+        With the audio (and ``asr.audio_evidence``), the doubtful medical words and the terms of the
+        biasing list written with low confidence are first scored against it (``transcribe.acoustic``).
         """
         if not transcript.words:
             raise NoSpeech(
                 f"{job.original_name}: no speech was found in the recording "
                 f"({transcript.duration_s:.0f} s of silence, noise or music)"
             )
+        if audio is not None and options is not None and self.settings.asr.audio_evidence:
+            transcript = self.weighed(transcript, audio, options)
         clean = self.text_layer.clean(transcript, author=job.author)
-        if audio is not None and options is not None and self.settings.asr.audio_judge:
-            transcript, clean = self.judged(transcript, clean, audio, options, job.author)
         language_doubt = transcript.options.get("language_check") or {}
         if language_doubt.get("code"):
             clean = with_flag(clean, "language", language_doubt["code"], language_doubt.get("params") or {})
@@ -313,13 +308,17 @@ class Worker:
         log.info("job %d drafted (%.1f s of audio, %s)", job.id, transcript.duration_s, transcript.language)
         return Outcome(job.id, JobState.DRAFTED, text=clean.text)
 
-    def decode_options(self, job: Job, language: str | None, *, detected: bool = False) -> DecodeOptions:
+    def decode_options(
+        self, job: Job, language: str | None, *, detected: bool = False, audio: DecodedAudio | None = None
+    ) -> DecodeOptions:
         """How this job's dictation is transcribed: its language, its biasing list, the site's prompt choice."""
         vocabulary = self.text_layer.vocabulary
         prompt = None
         if self.settings.asr.prompt == "author":
             prompt = build_prompt(vocabulary.author_terms.get(job.author, ()), language)
-        biasing = self.biasing_for(job, language) if self.settings.asr.biasing == "hotwords" else BiasingList()
+        biasing = BiasingList()
+        if self.settings.asr.biasing == "hotwords":
+            biasing = self.biasing_for(job, language, audio)
         given = tuple(dict.fromkeys((prompt.terms if prompt else ()) + biasing.terms))
         return DecodeOptions(
             language=language,
@@ -332,7 +331,7 @@ class Worker:
             detected=detected,
         )
 
-    def biasing_for(self, job: Job, language: str | None) -> BiasingList:
+    def biasing_for(self, job: Job, language: str | None, audio: DecodedAudio | None = None) -> BiasingList:
         """The words this dictation is likely to contain: its patient's, its author's, its specialty's."""
         vocabulary = self.text_layer.vocabulary
         vocab = vocabulary.for_language(language) if language else None
@@ -343,10 +342,39 @@ class Worker:
             groups.append(("patient", [term for term, _ in terms_in(history, vocab)]))
         groups.append(("author", vocabulary.author_terms.get(job.author, ())))
         groups.append(("learned", vocabulary.learned_terms.get(job.author, ())))
-        specialty = (job.metadata or {}).get("specialty") or self.settings.specialty_for(job.author)
+        specialty, source = ("", "")
+        if vocab is not None and language is not None:
+            specialty, source = self.specialty_of(job, vocab, language, audio)
         if specialty and vocab is not None:
             groups.append(("specialty", vocab.specialty_terms.get(specialty, ())))
-        return build_biasing(groups)
+        return dataclasses.replace(build_biasing(groups), specialty=specialty, specialty_source=source)
+
+    def specialty_of(
+        self, job: Job, vocab: LanguageVocabulary, language: str, audio: DecodedAudio | None
+    ) -> tuple[str, str]:
+        """The specialty of a dictation and how it is known: said with it, set for its author or the site, the
+        most frequent in its author's filed reports, or heard in a first pass over its start without a list
+        (``asr.first_pass``); ("", "") when none stands out."""
+        said = (job.metadata or {}).get("specialty")
+        if said:
+            return said, "sidecar"
+        own = self.settings.authors.get(job.author)
+        if own is not None and own.specialty:
+            return own.specialty, "author"
+        if self.settings.asr.specialty:
+            return self.settings.asr.specialty, "site"
+        guessed = guess_specialty(self.store.filed_texts_of_author(job.author, language), vocab)
+        if guessed:
+            return guessed, "author-reports"
+        if audio is not None and self.settings.asr.first_pass_s > 0:
+            heard = self.recognizer.transcribe_clip(
+                audio, 0.0, min(audio.duration_s, self.settings.asr.first_pass_s), DecodeOptions(language, beam_size=1)
+            )
+            text = self.text_layer.clean_text("".join(word for word, _ in heard), language).text
+            guessed = guess_specialty([text], vocab, minimum=1)
+            if guessed:
+                return guessed, "first-pass"
+        return "", ""
 
     def quarantine(self, job: Job, error: InputError) -> Outcome:
         """Keep a bad dictation aside with its reason."""

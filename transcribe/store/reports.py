@@ -185,6 +185,19 @@ class ValidatedReports(Database):
             rows = conn.execute(sa.select(jobs).where(jobs.c.state == JobState.VALIDATED.value).order_by(jobs.c.id))
             return [job_from_row(row) for row in rows]
 
+    def filed_texts_of_author(self, author: str, language: str, *, limit: int = 20) -> list[str]:
+        """The texts of an author's filed reports in a language, newest first (what the author dictates about)."""
+        query = (
+            sa.select(reports.c.text)
+            .join(filings, sa.and_(filings.c.job_id == reports.c.job_id, filings.c.version == reports.c.version))
+            .join(jobs, jobs.c.id == reports.c.job_id)
+            .where(jobs.c.author == author, jobs.c.language == language)
+            .order_by(filings.c.filed_at.desc())
+            .limit(limit)
+        )
+        with self.reading() as conn:
+            return [row.text for row in conn.execute(query)]
+
     def filed_texts_of_patient(self, patient_id: str, *, limit: int = 10) -> list[str]:
         """The texts of a patient's filed reports, newest first (what the engine may hear again about them)."""
         query = (

@@ -9,33 +9,23 @@ and capitals.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import spacy
 
-from ..folding import fold
 from ..messages import message
-from ..records import CleanText, Flag, Transcript
+from ..records import AudioEvidence, AudioQuestion, CleanText, Flag, Transcript, evidence_from_json
 from ..vocabulary import LanguageVocabulary, Vocabulary
 from . import abbreviations, doses, layout, numbers
+from .candidates import find_list_term_doubts, find_questions
 from .commands import CommandFinder
+from .evidence import AudioRule, decide, decide_list_term, rule_from_json
 from .hallucinations import as_replacements, find_hallucinations
 from .prompt_copies import find_prompt_copies
 from .rewriting import PendingFlag, Replacement, Rewriting
-from .terms import AUDIO_JUDGED, TermIndex, find_terms, term_replacements
+from .terms import TermIndex, common_terms, find_terms, term_replacements
 from .tokens import SourceText, source_of, tokenize
 from .units import UnitFinder
-
-
-@dataclass(frozen=True)
-class AudioDoubt:
-    """A word the text layer would have changed into a medicine, for the audio to settle (source span)."""
-
-    start: int
-    end: int
-    heard: str
-    candidate: str
 
 
 @dataclass(frozen=True)
@@ -59,6 +49,7 @@ class _LanguageLayer:
         self.commands = CommandFinder(self.nlp, vocab.commands, language=vocab.language, score_words=vocab.score_words)
         self.units = UnitFinder(vocab)
         self.terms = TermIndex(vocab)
+        self.common_terms = TermIndex(vocab, only=common_terms(vocab))
         self.letters = abbreviations.LetterReader(vocab.letters)
 
 
@@ -83,35 +74,35 @@ class TextLayer:
             self._layers[language] = _LanguageLayer(vocab)
         return self._layers[language]
 
-    def clean(
-        self,
-        transcript: Transcript,
-        confirmed: Mapping[tuple[int, int], str] | None = None,
-        *,
-        author: str | None = None,
-    ) -> CleanText:
+    def clean(self, transcript: Transcript, *, author: str | None = None) -> CleanText:
         """The clean text of a transcript, with its edits and flags.
 
-        ``confirmed`` holds the corrections the audio confirmed (source span -> term, see
-        ``transcribe.audio_judge``): those are applied as edits whose rule says so. ``author``: the
-        correction rules learned from that author's reports apply too.
+        The audio's evidence on doubtful stretches travels with the transcript
+        (``options.audio_evidence``, with the rule it is judged by, ``options.audio_rule``: see
+        ``transcribe.acoustic``), so that the same transcript always gives the same text.
+        ``author``: the correction rules learned from that author's reports apply too.
         """
         prompt_terms = tuple(transcript.options.get("prompt_terms") or ())
         own = self.vocabulary.author_corrections.get((author or "", transcript.language), ())
-        return self._clean(source_of(transcript), transcript.language, prompt_terms, dict(confirmed or {}), own)
+        evidence = tuple(evidence_from_json(e) for e in transcript.options.get("audio_evidence") or ())
+        recorded = transcript.options.get("audio_rule")
+        rule = rule_from_json(recorded) if recorded else AudioRule(transcript.model, corrects=False)
+        return self._clean(source_of(transcript), transcript.language, prompt_terms, own, evidence, rule)
 
-    def audio_doubts(self, clean: CleanText) -> list[AudioDoubt]:
-        """The flagged words the audio can settle: a medicine the layer would have written had the engine
-        doubted the word (never a word that looks like a medicine we do not list)."""
-        vocab = self.vocabulary.for_language(clean.language)
-        doubts = []
-        for flag in clean.flags:
-            if flag.kind != "term" or flag.code not in AUDIO_JUDGED or not flag.suggestion or vocab is None:
-                continue
-            term = vocab.term(flag.suggestion)
-            if term is not None and term.is_drug:
-                doubts.append(AudioDoubt(flag.start, flag.end, clean.source[flag.start : flag.end], term.text))
-        return doubts
+    def audio_questions(self, transcript: Transcript) -> list[AudioQuestion]:
+        """The doubtful stretches worth asking the audio about, with their candidate spellings, and the
+        terms of the biasing list the engine wrote with low confidence (``transcribe.acoustic`` answers)."""
+        layer = self._layer(transcript.language)
+        if layer is None or not transcript.words:
+            return []
+        source = source_of(transcript)
+        listed = tuple((transcript.options.get("biasing") or {}).get("terms") or ())
+        questions = (
+            find_questions(source, layer.vocab, layer.terms, layer.common_terms, listed)
+            if self.options.correct_terms
+            else []
+        )
+        return questions + find_list_term_doubts(source, listed)
 
     def clean_text(self, text: str, language: str) -> CleanText:
         """The clean text of plain text (no engine confidences: every word counts as certain)."""
@@ -122,8 +113,9 @@ class TextLayer:
         source: SourceText,
         language: str,
         prompt_terms: tuple[str, ...],
-        confirmed: dict[tuple[int, int], str] | None = None,
         own_corrections: tuple[tuple[str, str], ...] = (),
+        evidence: tuple[AudioEvidence, ...] = (),
+        rule: AudioRule | None = None,
     ) -> CleanText:
         rw = Rewriting(source.text)
         for copy in find_prompt_copies(source, prompt_terms):
@@ -132,7 +124,7 @@ class TextLayer:
             )
         layer = self._layer(language)
         if layer is not None and source.text.strip():
-            self._run(rw, layer, source, confirmed or {}, own_corrections)
+            self._run(rw, layer, source, own_corrections, evidence, rule or AudioRule("", corrects=False))
         edits = tuple(rw.edits())
         flags = tuple(
             Flag(
@@ -155,14 +147,17 @@ class TextLayer:
         rw: Rewriting,
         layer: _LanguageLayer,
         source: SourceText,
-        confirmed: dict[tuple[int, int], str],
-        own_corrections: tuple[tuple[str, str], ...] = (),
+        own_corrections: tuple[tuple[str, str], ...],
+        evidence: tuple[AudioEvidence, ...],
+        rule: AudioRule,
     ) -> None:
         vocab = layer.vocab
         removals = find_hallucinations(source, vocab.hallucinations)  # on the source: nothing changed yet
         for removal in removals:
             rw.flag(removal.start, removal.end, removal.kind, removal.code, removal.params)
         rw.apply(as_replacements(rw.text, removals))
+        # on the words as heard, before any other pass reads them
+        settled, audio_flags = self._weigh_audio(rw, layer, source, evidence, rule)
         rw.apply(numbers.find_number_words(rw.text, vocab, layer.units.spoken_words))
         rw.apply(numbers.find_spoken_compounds(rw.text, vocab))
         rw.apply(numbers.find_decimals(rw.text, vocab))
@@ -181,7 +176,8 @@ class TextLayer:
             rw.flag(doubt.start, doubt.end, "abbreviation", doubt.code, doubt.params, doubt.suggestion)
         rw.apply(spelled)
         if self.options.correct_terms:
-            self._correct_terms(rw, layer, source, confirmed)
+            self._correct_terms(rw, layer, source, settled)
+        self._flag_audio_doubts(rw, audio_flags)
         rw.apply(find_site_corrections(rw.text, vocab.corrections + own_corrections))
         expansions, ambiguous = abbreviations.find_expansions(rw.text, vocab, self.options.abbreviations)
         for doubt in ambiguous:
@@ -194,8 +190,66 @@ class TextLayer:
                 break
         rw.apply(layout.find_casing(rw.text, vocab, rw.is_changed))
 
+    def _weigh_audio(
+        self,
+        rw: Rewriting,
+        layer: _LanguageLayer,
+        source: SourceText,
+        evidence: tuple[AudioEvidence, ...],
+        rule: AudioRule,
+    ) -> tuple[list[tuple[int, int]], list[PendingFlag]]:
+        """Apply the audio's corrections (``transcribe.text.evidence``): the source spans they settled, and
+        the flags its other decisions ask for (put after the text's own term pass: ``_flag_audio_doubts``)."""
+        words = [source.text[a:b] for a, b in source.word_spans]
+        settled: list[tuple[int, int]] = []
+        flags: list[PendingFlag] = []
+        replacements: list[Replacement] = []
+        for item in evidence:
+            if item.last >= len(words) or not item.scores:
+                continue
+            if item.kind == "list-term":
+                decision = decide_list_term(item, words, rule, layer.terms.nearness)
+            elif self.options.correct_terms:
+                decision = decide(item, words, source.probabilities, layer.vocab, rule)
+            else:
+                decision = None
+            if decision is None:
+                continue
+            src_start, src_end = source.word_spans[decision.first][0], source.word_spans[decision.last][1]
+            start, end = rw.text_span(src_start, src_end)
+            if rw.is_changed(start, end) or start >= end:
+                continue
+            if decision.replace:
+                settled.append((src_start, src_end))
+                core = _LETTERS_CORE.search(rw.text, start, end)  # the marks around the words stay
+                a, b = (core.start(), core.end()) if core else (start, end)
+                spelling = decision.spelling
+                if rw.text[a : a + 1].isupper() and spelling[:1].islower():
+                    spelling = spelling[:1].upper() + spelling[1:]
+                replacements.append(Replacement(a, b, spelling, decision.rule, 0.9, decision.evidence))
+            if decision.code:
+                suggestion = decision.choices[0] if decision.choices and not decision.replace else None
+                reason = message(decision.code, "en", **decision.params)
+                flags.append(
+                    PendingFlag(
+                        src_start, src_end, "term", reason, suggestion, decision.choices, decision.code, decision.params
+                    )
+                )
+        rw.apply(replacements)
+        return settled, flags
+
+    def _flag_audio_doubts(self, rw: Rewriting, audio_flags: list[PendingFlag]) -> None:
+        """The audio's flags, where the text's own pass did not correct the place; they stand for the text's
+        own term flags there (their choices are ordered by the audio)."""
+        for flag in audio_flags:
+            start, end = rw.text_span(flag.start, flag.end)
+            if flag.code not in ("list-term-reverted",) and rw.is_changed(start, end):
+                continue
+            rw.flags = [f for f in rw.flags if not (f.kind == "term" and f.start < flag.end and flag.start < f.end)]
+            rw.flags.append(flag)
+
     def _correct_terms(
-        self, rw: Rewriting, layer: _LanguageLayer, source: SourceText, confirmed: dict[tuple[int, int], str]
+        self, rw: Rewriting, layer: _LanguageLayer, source: SourceText, settled: list[tuple[int, int]]
     ) -> None:
         text = rw.text
         tokens = tokenize(text)
@@ -205,19 +259,19 @@ class TextLayer:
             src_start, src_end = rw.source_span(start, end)
             return source.probability_at(src_start, src_end)
 
-        findings = find_terms(tokens, layer.vocab, layer.terms, probability, starts)
-        heard: list[Replacement] = []
+        def audio_settled(start: int, end: int) -> bool:
+            src_start, src_end = rw.source_span(start, end)
+            return any(a < src_end and src_start < b for a, b in settled)
+
+        findings = [
+            f
+            for f in find_terms(tokens, layer.vocab, layer.terms, probability, starts)
+            if not audio_settled(f.start, f.end)
+        ]
         for finding in findings:
-            judged = confirmed.get(rw.source_span(finding.start, finding.end))
-            if (
-                judged is not None
-                and fold(judged) == fold(finding.term.text)
-                and not rw.is_changed(finding.start, finding.end)
-            ):
-                heard.append(Replacement(finding.start, finding.end, finding.term.text, "term-audio", 0.9))
-            elif not finding.change:
+            if not finding.change:
                 rw.flag(finding.start, finding.end, "term", finding.code, finding.params, finding.term.text)
-        rw.apply(term_replacements([f for f in findings if not rw.is_changed(f.start, f.end)]) + heard)
+        rw.apply(term_replacements([f for f in findings if not rw.is_changed(f.start, f.end)]))
 
 
 def with_flag(clean: CleanText, kind: str, code: str, params: dict[str, str]) -> CleanText:
@@ -233,6 +287,9 @@ def find_site_corrections(text: str, corrections: tuple[tuple[str, str], ...]) -
         pattern = re.compile(r"(?<!\w)" + r"\s+".join(re.escape(w) for w in wrong.split()) + r"(?!\w)", re.IGNORECASE)
         found += [Replacement(m.start(), m.end(), right, "site-correction", 0.9) for m in pattern.finditer(text)]
     return found
+
+
+_LETTERS_CORE = re.compile(r"[^\W_](?:.*[^\W_])?", re.DOTALL)
 
 
 def _sentence_starts(text: str) -> set[int]:

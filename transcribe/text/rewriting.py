@@ -29,6 +29,8 @@ class Replacement:
     after: str
     rule: str
     confidence: float = 1.0
+    #: what the change rests on (kept with its edit)
+    evidence: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class _Piece:
     text: str
     rules: tuple[str, ...] = ()
     confidence: float = 1.0
+    evidence: dict[str, str] = field(default_factory=dict)
 
     @property
     def kept(self) -> bool:
@@ -100,7 +103,7 @@ class Rewriting:
                 index += 1
             if first > last:  # a pure insertion between two pieces (or at the very end)
                 src = pieces[first].src_start if first < len(pieces) else len(self.source)
-                result.append(_Piece(src, src, rep.after, (rep.rule,), rep.confidence))
+                result.append(_Piece(src, src, rep.after, (rep.rule,), rep.confidence, dict(rep.evidence)))
                 consumed = rep.start
                 continue
             head, tail = pieces[first], pieces[last]
@@ -128,11 +131,12 @@ class Rewriting:
             merged = [p for p in pieces[first : last + 1] if not p.kept]
             rules = tuple(dict.fromkeys([r for p in merged for r in p.rules] + [rep.rule]))
             confidence = min([rep.confidence] + [p.confidence for p in merged])
+            evidence = {k: v for p in merged for k, v in p.evidence.items()} | dict(rep.evidence)
             text = prefix + rep.after + suffix
             if text == self.source[src_start:src_end]:
                 result.append(_Piece(src_start, src_end, text))  # the changes cancelled out
             else:
-                result.append(_Piece(src_start, src_end, text, rules, confidence))
+                result.append(_Piece(src_start, src_end, text, rules, confidence, evidence))
             index = last + 1
             if leftover is not None:  # the rest of a kept piece: later replacements may fall in it
                 index = last
@@ -221,6 +225,7 @@ class Rewriting:
                 p.text,
                 "+".join(p.rules),
                 round(p.confidence, 3),
+                dict(p.evidence),
             )
             for p in self._pieces
             if not p.kept

@@ -66,10 +66,6 @@ class TermFinding:
         return message(self.code, "en", **self.params)
 
 
-#: the doubts the audio can settle: a drug the layer would have written had the engine doubted the word
-AUDIO_JUDGED = frozenset({"term-drug-unconfirmed", "term-heard-clearly", "term-unknown-word", "term-doubtful-word"})
-
-
 def french_key(word: str) -> str:
     """A rough French phonetic key: words that sound alike share it ("miocard", "myocarde")."""
     w = re.sub(r"[^a-z]", "", fold(word))
@@ -118,16 +114,26 @@ def english_key(word: str) -> str:
 
 
 class TermIndex:
-    """The single-word terms of a language, indexed for fuzzy and phonetic lookup."""
+    """The single-word terms of a language, indexed for fuzzy and phonetic lookup.
 
-    def __init__(self, vocab: LanguageVocabulary) -> None:
+    ``only``: index these terms alone (folded), phrases included, their letters joined ("colite
+    ulcéreuse" is found for "collicule séreuse"): the short index of the terms most often dictated.
+    """
+
+    def __init__(self, vocab: LanguageVocabulary, only: frozenset[str] | None = None) -> None:
         self._vocab = vocab
         self._key = french_key if vocab.language == "fr" else english_key
         self._terms: list[Term] = []
         self._spellings: list[str] = []
         self._keys: list[str] = []
         for folded, term in vocab.terms.items():
-            if " " in folded or len(folded) < 4:
+            if only is not None:
+                if folded not in only:
+                    continue
+                folded = re.sub(r"[\s'’-]", "", folded)
+            elif " " in folded:
+                continue
+            if len(folded) < 4:
                 continue
             self._terms.append(term)
             self._spellings.append(folded)
@@ -149,6 +155,18 @@ class TermIndex:
             scores[index] = max(scores.get(index, 0.0), 0.45 * spelling + 0.55 * sound)
         ranked = sorted(scores.items(), key=lambda item: -item[1])
         return tuple((self._terms[i], round(s, 1)) for i, s in ranked[:5])
+
+    def nearness(self, word: str, spelling: str) -> float:
+        """How near a word is to one spelling, out of 100, as ``lookup`` scores it (spelling and sound)."""
+        folded, target = fold(word), re.sub(r"[\s'’-]", "", fold(spelling))
+        spelled = fuzz.ratio(folded, target)
+        sound = fuzz.ratio(self._key(folded), self._key(target))
+        return round(0.45 * spelled + 0.55 * sound, 1)
+
+    def is_drug(self, spelling: str) -> bool:
+        """Whether a spelling is a medicine of the lexicon."""
+        term = self._vocab.term(spelling)
+        return term is not None and term.is_drug
 
 
 def find_terms(
@@ -237,7 +255,7 @@ def _doubted_by_the_engine(probability: Callable[[int, int], float]) -> Callable
 
     A change into a medicine is never made on the text alone, even where the engine doubted the word
     ("dalazine" heard for mésalazine is one letter from Dalacine): only the audio can confirm it
-    (``transcribe.audio_judge``); until then it is a flag with the medicine as its suggestion.
+    (``transcribe.text.evidence``); without its evidence it is a flag with the medicine as its suggestion.
     """
 
     def check(finding: TermFinding) -> TermFinding:
@@ -448,3 +466,12 @@ def _joined(first: Token, second: Token, vocab: LanguageVocabulary, index: TermI
 def term_replacements(findings: list[TermFinding]) -> list[Replacement]:
     """The changes among the findings."""
     return [Replacement(f.start, f.end, f.term.text, RULE, round(f.score / 100, 3)) for f in findings if f.change]
+
+
+def common_terms(vocab: LanguageVocabulary) -> frozenset[str]:
+    """The terms most often dictated (folded): every specialty's list, the curated words, the country's most
+    prescribed brands and the medicines with a dose range."""
+    chosen = {fold(t) for terms in vocab.specialty_terms.values() for t in terms}
+    chosen |= {key for key, term in vocab.terms.items() if term.source.endswith(("curated.tsv", "brands.tsv"))}
+    chosen |= set(vocab.dose_ranges)
+    return frozenset(key for key in chosen if key in vocab.terms)

@@ -162,7 +162,11 @@ WORDS: dict[str, dict[str, str]] = {
     "review.rule.number": {"fr": "nombre", "en": "number"},
     "review.rule.unit": {"fr": "unité", "en": "unit"},
     "review.rule.term": {"fr": "terme médical", "en": "medical term"},
-    "review.rule.term-audio": {"fr": "terme confirmé à l'écoute", "en": "term confirmed by the audio"},
+    "review.rule.term-audio": {"fr": "terme choisi par l'enregistrement", "en": "term chosen by the audio"},
+    "review.rule.list-term-reverted": {
+        "fr": "mot attendu non confirmé par l'enregistrement",
+        "en": "expected word the audio does not hold",
+    },
     "review.rule.abbreviation": {"fr": "abréviation", "en": "abbreviation"},
     "review.rule.abbreviation-letters": {"fr": "abréviation épelée", "en": "spelled abbreviation"},
     "review.rule.hallucination": {"fr": "texte non dicté retiré", "en": "text not dictated, removed"},

@@ -1,0 +1,259 @@
+"""The audio's evidence on the medical words: which stretches are asked about, and what is decided.
+
+The questions and the decisions are pure (``transcribe.text.candidates``, ``transcribe.text.evidence``):
+these tests give them transcripts and evidence written here. The scoring itself, on real audio, is
+tested in tests/test_acoustic.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from transcribe.folding import fold
+from transcribe.records import (
+    AudioEvidence,
+    CandidateScore,
+    Edit,
+    Segment,
+    Transcript,
+    Word,
+    apply_edits,
+    evidence_from_json,
+)
+from transcribe.text import TextLayer
+from transcribe.text.evidence import RULES, AudioRule, decide, decide_list_term, rule_for_model, rule_from_json
+from transcribe.text.tokens import source_of
+
+RULE = RULES["bundled-base"]
+
+
+def engine_output(pieces: list[tuple[str, float]], language: str = "fr", **options: object) -> Transcript:
+    """What the engine wrote: each word with its confidence, 0.4 s apart."""
+    words = tuple(Word((" " if i else "") + w, 0.4 * i, 0.4 * i + 0.3, p) for i, (w, p) in enumerate(pieces))
+    text = "".join(w.text for w in words)
+    return Transcript((Segment(text, 0.0, 0.4 * len(words), words),), language, 0.99, 0.4 * len(words),
+                      "bundled-base", dict(options))
+
+
+def words_of(text: str, probability: float = 0.9) -> list[tuple[str, float]]:
+    return [(w, probability) for w in text.split()]
+
+
+def score(spelling: str, first: int, last: int, margin: float, nearness: float = 90.0, source: str = "lexicon",
+          is_drug: bool = True) -> CandidateScore:
+    return CandidateScore(spelling, first, last, margin, nearness, source, is_drug)
+
+
+def with_evidence(transcript: Transcript, evidence: list[AudioEvidence], rule: AudioRule = RULE) -> Transcript:
+    return dataclasses.replace(transcript, options={**transcript.options, "audio_rule": rule.to_json(),
+                                                    "audio_evidence": [e.to_json() for e in evidence]})
+
+
+# --- the questions --------------------------------------------------------------------------------
+def test_a_misheard_run_of_words_is_asked_about_with_the_term_among_its_candidates(text_layer: TextLayer) -> None:
+    transcript = engine_output([("le", 0.9), ("soir", 0.9), ("pour", 0.3), ("accalier", 0.2), ("mis", 0.3),
+                                ("à", 0.9), ("4,2.", 0.9)])
+    (question,) = [q for q in text_layer.audio_questions(transcript) if "accalier" in q.heard]
+    kaliemie = next(c for c in question.candidates if fold(c.spelling) == "kaliemie")
+    assert (kaliemie.first, kaliemie.last) in ((3, 4), (2, 4))  # "accalier mis", or with the "pour" before it
+
+
+def test_commands_numbers_known_terms_and_clear_ordinary_words_are_not_asked_about(text_layer: TextLayer) -> None:
+    transcript = engine_output([("patient", 0.95), ("sous", 0.95), ("furosémide", 0.4), ("virgule", 0.3),
+                                ("trois", 0.3), ("fois", 0.95), ("par", 0.95), ("jour", 0.95), ("point", 0.2)])
+    asked = {fold(w) for q in text_layer.audio_questions(transcript) for w in re.findall(r"\w+", q.heard)}
+    assert not asked & {"furosemide", "virgule", "trois", "point", "patient", "jour"}
+
+
+def test_a_term_of_the_list_written_with_low_confidence_is_asked_about(text_layer: TextLayer) -> None:
+    transcript = engine_output([("pêche", 0.4), ("périndopril,", 0.02), ("périndopril", 0.03)],
+                               biasing={"terms": ["périndopril", "ramipril"], "sources": {}})
+    doubts = [q for q in text_layer.audio_questions(transcript) if q.kind == "list-term"]
+    assert [(q.first, q.last) for q in doubts] == [(1, 1), (2, 2)]
+    clear = engine_output([("sous", 0.9), ("périndopril", 0.97)], biasing={"terms": ["périndopril"], "sources": {}})
+    assert not [q for q in text_layer.audio_questions(clear) if q.kind == "list-term"]
+
+
+# --- the decision ---------------------------------------------------------------------------------
+def _decide(text_layer: TextLayer, heard: list[tuple[str, float]], evidence: AudioEvidence, rule: AudioRule = RULE):
+    source = source_of(engine_output(heard))
+    words = [source.text[a:b] for a, b in source.word_spans]
+    return decide(evidence, words, source.probabilities, text_layer.vocabulary.for_language("fr"), rule)
+
+
+HEARD = [("et", 0.9), ("hydroxysine", 0.5), ("25", 0.9), ("mg", 0.9)]
+
+
+def test_the_audio_writes_a_misheard_medicine_when_the_evidence_passes(text_layer: TextLayer) -> None:
+    evidence = AudioEvidence(1, 1, "hydroxysine", (score("hydroxyzine", 1, 1, -3.0, 95.9),
+                                                   score("hydroxylysine", 1, 1, -16.0, 91.0, is_drug=False)))
+    decision = _decide(text_layer, HEARD, evidence)
+    assert decision is not None and decision.replace and decision.spelling == "hydroxyzine"
+    assert "hydroxyzine -3.0" in decision.evidence["candidates"] and decision.evidence["heard"] == "hydroxysine"
+
+
+@pytest.mark.parametrize(("margin", "nearness", "why"), [
+    (-RULE.max_shortfall - 0.5, 95.0, "too far below the heard words"),
+    (-1.0, RULE.min_nearness - 1, "too far from the heard letters"),
+])
+def test_below_the_rule_the_word_stays_and_is_flagged_with_the_audio_s_choices(
+        text_layer: TextLayer, margin: float, nearness: float, why: str) -> None:
+    evidence = AudioEvidence(1, 1, "hydroxysine", (score("hydroxyzine", 1, 1, margin, nearness),
+                                                   score("hydroxyurée", 1, 1, margin - 9, nearness - 10)))
+    decision = _decide(text_layer, HEARD, evidence)
+    assert decision is not None and not decision.replace, why
+    assert decision.choices[0] == "hydroxyzine" and decision.code == "term-audio-choices"
+
+
+def test_a_pair_of_medicines_known_to_be_confused_is_always_flagged(text_layer: TextLayer) -> None:
+    """bisoprolol and métoprolol are listed look-alikes: however the audio ranks them, she chooses."""
+    heard = [("par", 0.9), ("bisoprole", 0.3), ("l'ol", 0.3), ("de", 0.9)]
+    evidence = AudioEvidence(1, 2, "bisoprole l'ol", (score("bisoprolol", 1, 2, 6.9, 90.9),
+                                                      score("métoprolol", 1, 2, -6.4, 75.0)))
+    decision = _decide(text_layer, heard, evidence)
+    assert decision is not None and not decision.replace and decision.code == "term-lookalike-drugs"
+    assert "bisoprolol" in decision.params["names"] and "métoprolol" in decision.params["names"]
+
+
+def test_two_medicines_the_audio_barely_tells_apart_are_flagged(text_layer: TextLayer) -> None:
+    evidence = AudioEvidence(1, 1, "hydroxysine", (score("hydroxyzine", 1, 1, -1.0, 95.0),
+                                                   score("hydrocortisone", 1, 1, -1.0 - RULE.min_drug_lead / 2, 90)))
+    decision = _decide(text_layer, HEARD, evidence)
+    assert decision is not None and not decision.replace and decision.code == "term-lookalike-drugs"
+
+
+def test_an_inn_ending_heard_alone_does_not_name_its_family_member(text_layer: TextLayer) -> None:
+    heard = [("sous", 0.9), ("colantid", 0.3), ("tropium", 0.4)]
+    evidence = AudioEvidence(1, 2, "colantid tropium", (score("tiotropium", 1, 2, 2.0, 80.0),))
+    decision = _decide(text_layer, heard, evidence)
+    assert decision is not None and not decision.replace and decision.code == "term-lookalike-drugs"
+
+
+def test_a_word_that_looks_like_a_medicine_we_do_not_list_is_never_replaced(text_layer: TextLayer) -> None:
+    heard = [("sous", 0.9), ("vériciguate", 0.4), ("10", 0.9), ("mg", 0.9)]
+    evidence = AudioEvidence(1, 1, "vériciguate", (score("riociguat", 1, 1, 3.0, 82.0),))
+    decision = _decide(text_layer, heard, evidence)
+    assert decision is not None and not decision.replace and decision.code == "term-unlisted-drug"
+    # but a listed medicine cut in two by a hyphen is the same letters: written whole
+    cut = AudioEvidence(1, 1, "Rami-pril", (score("ramipril", 1, 1, 1.7, 100.0),))
+    joined = _decide(text_layer, [("sous", 0.9), ("Rami-pril", 0.3), ("5", 0.9)], cut)
+    assert joined is not None and joined.replace and joined.spelling == "ramipril"
+
+
+def test_ordinary_words_heard_clearly_are_not_rewritten(text_layer: TextLayer) -> None:
+    heard = [("la", 0.95), ("pizza", 0.9), ("dans", 0.95), ("le", 0.95), ("four", 0.95)]
+    evidence = AudioEvidence(0, 2, "la pizza dans", (score("apixaban", 0, 2, 1.0, 80.0),))
+    assert _decide(text_layer, heard, evidence) is None
+
+
+def test_a_model_nobody_calibrated_flags_but_never_corrects(text_layer: TextLayer, tmp_path) -> None:
+    rule = rule_for_model("large-v3")
+    assert not rule.corrects and rule.model == "large-v3"
+    evidence = AudioEvidence(1, 1, "hydroxysine", (score("hydroxyzine", 1, 1, 2.0, 96.0),))
+    decision = _decide(text_layer, HEARD, evidence, rule)
+    assert decision is not None and not decision.replace and decision.choices == ("hydroxyzine",)
+    # a site's own calibration for its model is used, and a typo in it is refused
+    site_file = tmp_path / "audio-rule.json"
+    site_file.write_text('{"large-v3": {"model": "large-v3", "max_shortfall": 3.0}}')
+    assert rule_for_model("large-v3", site_file).corrects and rule_for_model("large-v3", site_file).max_shortfall == 3
+    with pytest.raises(ValueError, match="unknown keys"):
+        rule_from_json({"model": "x", "max_shortfal": 3.0})
+
+
+# --- terms of the biasing list ------------------------------------------------------------------------
+def _list_decision(text_layer: TextLayer, written: str, margin: float, rule: AudioRule = RULE):
+    heard = [("pause", 0.6), ("périndopril,", 0.02), ("ensuite", 0.9)]
+    evidence = AudioEvidence(1, 1, "périndopril,", (score(written, 1, 1, margin, 0.0, "without-list", False),
+                                                     score("", 1, 1, margin - 1, 0.0, "left-out", False)), "list-term")
+    source = source_of(engine_output(heard))
+    words = [source.text[a:b] for a, b in source.word_spans]
+    return decide_list_term(evidence, words, rule, text_layer._layer("fr").terms.nearness)
+
+
+def test_a_list_term_the_audio_does_not_hold_is_taken_back(text_layer: TextLayer) -> None:
+    decision = _list_decision(text_layer, "", RULE.list_term_hold + 1)  # without the list: nothing there
+    assert decision is not None and decision.replace and decision.spelling == ""
+    assert decision.rule == "list-term-reverted" and decision.choices == ("périndopril",)
+    other = _list_decision(text_layer, "une minute", RULE.list_term_hold + 1)  # other words there
+    assert other is not None and other.replace and other.spelling == "une minute"
+
+
+def test_a_list_term_stays_where_the_audio_holds_it_or_the_same_sounds_were_heard(text_layer: TextLayer) -> None:
+    assert _list_decision(text_layer, "une minute", RULE.list_term_hold - 1) is None  # the audio prefers the term
+    assert _list_decision(text_layer, "Périndoprile", 9.0) is None  # the same sounds: the list did its work
+    doubted = _list_decision(text_layer, "", 9.0, rule_for_model("large-v3"))
+    assert doubted is not None and not doubted.replace and doubted.code == "list-term-doubted"
+
+
+# --- in the text layer ------------------------------------------------------------------------------
+def test_the_text_layer_applies_the_audio_s_decisions_as_edits_that_keep_their_evidence(text_layer: TextLayer) -> None:
+    transcript = engine_output([("Poursuite", 0.9), ("hydroxysine,", 0.5), ("25", 0.9), ("mg", 0.9), ("le", 0.9),
+                                ("soir", 0.9), ("pour", 0.3), ("accalier", 0.2), ("mis", 0.3), ("à", 0.9),
+                                ("4,2.", 0.9)])
+    evidence = [AudioEvidence(1, 1, "hydroxysine,", (score("hydroxyzine", 1, 1, -3.0, 95.9),)),
+                AudioEvidence(6, 8, "pour accalier mis", (score("kaliémie", 7, 8, -11.9, 76.5, is_drug=False),
+                                                          score("Arcalion", 7, 8, -27.0, 70.4)))]
+    result = text_layer.clean(with_evidence(transcript, evidence))
+    assert "hydroxyzine, 25 mg" in result.text  # the comma stays
+    (edit,) = [e for e in result.edits if "term-audio" in e.rule]
+    assert edit.before == "hydroxysine" and edit.after == "hydroxyzine" and edit.evidence["model"] == "bundled-base"
+    (flag,) = [f for f in result.flags if f.code == "term-audio-choices"]
+    assert result.source[flag.start:flag.end] == "accalier mis" and flag.choices[0] == "kaliémie"
+    assert apply_edits(result.source, result.edits) == result.text
+    # the same transcript without its evidence: no medicine written on the text alone
+    alone = text_layer.clean(transcript)
+    assert "hydroxyzine" not in alone.text.lower()
+
+
+def test_evidence_travels_with_the_transcript_and_reads_back(text_layer: TextLayer) -> None:
+    evidence = AudioEvidence(1, 1, "hydroxysine", (score("hydroxyzine", 1, 1, -3.0, 95.9),))
+    assert evidence_from_json(evidence.to_json()) == evidence
+    assert Edit(**{**dataclasses.asdict(Edit(0, 1, "a", "b", "term-audio", 0.9, {"heard": "a"}))}).evidence
+
+
+# --- the guarantees, whatever the evidence ----------------------------------------------------------
+WORDS = ["patient", "sous", "hydroxysine", "hydroxyzine", "furosémide", "ferozémite", "accalier", "mis", "pour",
+         "la", "pizza", "dans", "80", "mg", "4,2", "vériciguat", "Cordarone", "Zéphirine", "virgule", "point",
+         "trois", "5,000", "g", "ﬁèvre", "œdème", "e\u0301 ", "😀", "\u00a0", "Trulicity", "bis", "au", "prolole"]
+SPELLINGS = ["hydroxyzine", "hydralazine", "furosémide", "kaliémie", "apixaban", "bisoprolol", "métoprolol",
+             "paracétamol", "fièvre", "", "Trulicity", "5 mg"]
+PROPERTY = settings(max_examples=int(__import__("os").environ.get("TEXT_PROPERTY_EXAMPLES", "200")), deadline=None,
+                    derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@PROPERTY
+@given(data=st.data())
+def test_whatever_the_audio_says_numbers_stay_and_only_its_best_candidate_is_written(
+        text_layer: TextLayer, data: st.DataObject) -> None:
+    pieces = data.draw(st.lists(st.tuples(st.sampled_from(WORDS) | st.text(min_size=1, max_size=6).filter(
+        lambda w: w.strip() == w and w), st.floats(0.0, 1.0)), min_size=1, max_size=14))
+    transcript = engine_output(pieces)
+    evidence = []
+    for _ in range(data.draw(st.integers(0, 4))):
+        first = data.draw(st.integers(0, len(pieces) - 1))
+        last = data.draw(st.integers(first, min(first + 3, len(pieces) - 1)))
+        scores = tuple(sorted((score(data.draw(st.sampled_from(SPELLINGS)), first, last,
+                                     data.draw(st.floats(-30, 30)), data.draw(st.floats(0, 100)),
+                                     data.draw(st.sampled_from(["lexicon", "list", "common", "without-list"])),
+                                     data.draw(st.booleans()))
+                               for _ in range(data.draw(st.integers(1, 3)))), key=lambda s: -s.margin))
+        evidence.append(AudioEvidence(first, last, "", scores, data.draw(st.sampled_from(["term", "list-term"]))))
+    result = text_layer.clean(with_evidence(transcript, evidence))
+    assert apply_edits(result.source, result.edits) == result.text
+    source = source_of(transcript)
+    for edit in result.edits:
+        if "term-audio" not in edit.rule:
+            continue
+        # the audio wrote a spelling of its own evidence on those very words, and the best one it allowed
+        covering = [e for e in evidence if e.kind == "term" and source.word_spans[e.first][0] <= edit.start
+                    and edit.end <= source.word_spans[e.last][1]]
+        assert any(fold(s.spelling) == fold(edit.after) and s.margin >= -RULE.max_shortfall
+                   for e in covering for s in e.scores), (edit, evidence)
+        assert not re.search(r"\d", edit.before)  # a number is never part of what the audio rewrites
+    for number in re.findall(r"\d+(?:[.,]\d+)*", result.source):
+        assert number in result.text or any(number in e.before for e in result.edits if "term-audio" not in e.rule)
