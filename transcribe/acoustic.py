@@ -19,7 +19,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from .asr import CLIP_LIMIT_S, EncodedClip, SpeechRecognizer
+from .asr import CLIP_LIMIT_S, EncodedClip, EncodedWindow, SpeechRecognizer
 from .audio import SAMPLE_RATE, DecodedAudio
 from .folding import fold
 from .records import AudioEvidence, AudioQuestion, Candidate, CandidateScore, Transcript, Word
@@ -44,6 +44,8 @@ class _Window:
     first: int
     last: int
     questions: tuple[AudioQuestion, ...]
+    #: the engine's own encoding of this window, kept while it decoded (None: encode the clip)
+    clip: EncodedClip | None = None
 
 
 def with_audio_evidence(
@@ -52,12 +54,17 @@ def with_audio_evidence(
     transcript: Transcript,
     questions: list[AudioQuestion],
     *,
+    windows: tuple[EncodedWindow, ...] = (),
     beam_size: int = 5,
 ) -> Transcript:
     """The transcript with the audio's evidence on these questions (``options.audio_evidence``, which the
-    text layer reads) and the time it took (``options.audio_evidence_s``)."""
+    text layer reads) and the time it took (``options.audio_evidence_s``).
+
+    ``windows``: the engine's own encoding of the windows it decoded (``transcribe_keeping``): questions
+    inside one are scored on it, with no second pass of the encoder.
+    """
     began = time.perf_counter()
-    evidence = weigh(recognizer, audio, transcript, questions[:MAX_QUESTIONS], beam_size=beam_size)
+    evidence = weigh(recognizer, audio, transcript, questions[:MAX_QUESTIONS], windows=windows, beam_size=beam_size)
     options = {
         **transcript.options,
         "audio_evidence": [e.to_json() for e in evidence],
@@ -72,6 +79,7 @@ def weigh(
     transcript: Transcript,
     questions: list[AudioQuestion],
     *,
+    windows: tuple[EncodedWindow, ...] = (),
     beam_size: int = 5,
 ) -> list[AudioEvidence]:
     """Each question's candidates scored on the audio against the heard words, best first.
@@ -83,20 +91,21 @@ def weigh(
     if not questions or not words:
         return []
     evidence: list[AudioEvidence] = []
-    for window in _windows(words, questions):
-        start_s = max(0.0, words[window.first].start_s - PADDING_S)
-        end_s = min(audio.samples.size / SAMPLE_RATE, words[window.last].end_s + PADDING_S)
-        clip = recognizer.encode_clip(
-            audio.samples[int(start_s * SAMPLE_RATE) : int(end_s * SAMPLE_RATE)], transcript.language
-        )
+    for window in _plan(words, questions, windows):
+        clip = window.clip
+        if clip is None:
+            start_s = max(0.0, words[window.first].start_s - PADDING_S)
+            end_s = min(audio.samples.size / SAMPLE_RATE, words[window.last].end_s + PADDING_S)
+            clip = recognizer.encode_clip(
+                audio.samples[int(start_s * SAMPLE_RATE) : int(end_s * SAMPLE_RATE)], transcript.language
+            )
         asked: list[tuple[AudioQuestion, tuple[Candidate, ...]]] = []
         for question in window.questions:
             if question.kind == "list-term":
                 unbiased = _without_the_list(recognizer, clip, words, window, question, beam_size)
                 if unbiased is None:
                     continue  # the engine writes the term without the list too: the audio holds it
-                left_out = Candidate(question.first, question.last, "", 0.0, "left-out")
-                asked.append((question, (unbiased, left_out)))
+                asked.append((question, (unbiased,)))
             else:
                 asked.append((question, question.candidates))
         texts = [_text(words, window.first, window.last)]
@@ -142,6 +151,19 @@ def _without_the_list(
 
 def _folded_word(text: str) -> str:
     return re.sub(r"[^\w]", "", fold(text))
+
+
+def _plan(words: tuple[Word, ...], questions: list[AudioQuestion], kept: tuple[EncodedWindow, ...]) -> list[_Window]:
+    """Questions inside a window the engine decoded go with it (its own encoding); the others get clips of
+    their own (``_windows``)."""
+    planned: list[_Window] = []
+    rest = list(questions)
+    for window in kept:
+        inside = tuple(q for q in rest if window.first <= q.first and q.last <= window.last)
+        if inside:
+            planned.append(_Window(window.first, window.last, inside, window.clip))
+            rest = [q for q in rest if q not in inside]
+    return planned + _windows(words, rest)
 
 
 def _windows(words: tuple[Word, ...], questions: list[AudioQuestion]) -> list[_Window]:

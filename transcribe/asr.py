@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import os
 from dataclasses import dataclass
@@ -58,6 +59,52 @@ class EncodedClip:
     tokenizer: Any
 
 
+@dataclass(frozen=True)
+class EncodedWindow:
+    """One window the engine decoded, as its encoder made it, and the words it wrote there (``first`` to
+    ``last``, indexes of ``Transcript.words``)."""
+
+    first: int
+    last: int
+    clip: EncodedClip
+
+
+#: windows whose encoder output is kept while a dictation is transcribed (about 3 MB each): the rest of a
+#: very long dictation is encoded again where its words are scored
+MAX_KEPT_WINDOWS = 40
+
+
+class _LastFeatures:
+    """The engine's feature extractor, keeping the last features it made (the windows are cut from them)."""
+
+    def __init__(self, extractor: Any) -> None:
+        self._extractor = extractor
+        self.last: Any = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.last = self._extractor(*args, **kwargs)
+        return self.last
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._extractor, name)
+
+
+def _keeping_whisper_model() -> Any:
+    """faster-whisper's model, keeping the encoder's output of each window while asked to (``kept``)."""
+    from faster_whisper import WhisperModel
+
+    class KeepingWhisperModel(WhisperModel):  # type: ignore[misc]
+        kept: list[tuple[Any, Any]] | None = None
+
+        def encode(self, features: np.ndarray) -> Any:
+            encoded = super().encode(features)
+            if self.kept is not None and len(self.kept) < MAX_KEPT_WINDOWS:
+                self.kept.append((features, encoded))
+            return encoded
+
+    return KeepingWhisperModel
+
+
 def choose_device(options: EngineOptions) -> tuple[str, str, int]:
     """Pick device, compute type and CPU threads: CUDA float16 when a GPU is seen, else CPU int8."""
     import ctranslate2
@@ -83,13 +130,11 @@ class SpeechRecognizer:
     """A loaded faster-whisper model that turns decoded audio into transcripts."""
 
     def __init__(self, model: ResolvedModel, options: EngineOptions = EngineOptions()) -> None:
-        from faster_whisper import WhisperModel
-
         self.model = model
         self._batched: Any = None
         self.device, self.compute_type, self.cpu_threads = choose_device(options)
         try:
-            self._whisper = WhisperModel(
+            self._whisper = _keeping_whisper_model()(
                 model.load_from,
                 device=self.device,
                 compute_type=self.compute_type,
@@ -100,11 +145,20 @@ class SpeechRecognizer:
                 f"model '{model.name}' could not be loaded from {model.load_from} on {self.device} "
                 f"({type(e).__name__}: {e}); check the model folder, or use 'bundled-base' when offline"
             ) from e
+        self._whisper.feature_extractor = _LastFeatures(self._whisper.feature_extractor)
         log.info("model %s loaded on %s (%s, %d threads)", model.name, self.device, self.compute_type, self.cpu_threads)
 
     def transcribe(self, audio: DecodedAudio, options: DecodeOptions) -> Transcript:
         """Transcribe one dictation; the transcript records the model and options used."""
+        return self.transcribe_keeping(audio, options, keep=False)[0]
+
+    def transcribe_keeping(
+        self, audio: DecodedAudio, options: DecodeOptions, *, keep: bool = True
+    ) -> tuple[Transcript, tuple[EncodedWindow, ...]]:
+        """Transcribe one dictation, and keep what the encoder made of each of its windows (``keep``), so that
+        its words can be scored on the audio afterwards without a second pass (``transcribe.acoustic``)."""
         _check_language(options.language)
+        self._whisper.kept = [] if keep else None
         try:
             segments_iter, info = self._whisper.transcribe(
                 audio.samples,
@@ -115,9 +169,13 @@ class SpeechRecognizer:
                 initial_prompt=options.initial_prompt,
                 hotwords=options.hotwords,
             )
-            segments = tuple(_segment(s) for s in segments_iter)
+            raw = list(segments_iter)
         except Exception as e:  # the engine's own errors are not typed
             raise TranscriptionFailed(f"the speech engine failed ({type(e).__name__}: {e})") from e
+        finally:
+            kept, self._whisper.kept = self._whisper.kept, None
+        segments = tuple(_segment(s) for s in raw)
+        windows = self._kept_windows(raw, kept or [], info.language) if keep else ()
         return Transcript(
             segments=segments,
             language=info.language,
@@ -125,7 +183,34 @@ class SpeechRecognizer:
             duration_s=audio.samples.size / SAMPLE_RATE,
             model=self.model.name,
             options=self.describe(info, options),
+        ), windows
+
+    def _kept_windows(self, raw: list[Any], kept: list[tuple[Any, Any]], language: str) -> tuple[EncodedWindow, ...]:
+        """The encoder's output of each window the transcript's segments came from, with their words."""
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.tokenizer import Tokenizer
+
+        features = self._whisper.feature_extractor.last
+        if features is None or not kept:
+            return ()
+        tokenizer = Tokenizer(
+            self._whisper.hf_tokenizer, self._whisper.model.is_multilingual, task="transcribe", language=language
         )
+        content = features.shape[-1] - 1
+        windows: list[EncodedWindow] = []
+        word = 0
+        for seek, group in itertools.groupby(raw, key=lambda s: s.seek):
+            count = sum(len(s.words or ()) for s in group)
+            size = min(self._whisper.feature_extractor.nb_max_frames, content - seek)
+            if count and size > 0:
+                expected = pad_or_trim(features[:, seek : seek + size])
+                encoded = next((out for given, out in kept if np.array_equal(given, expected)), None)
+                if encoded is not None:
+                    windows.append(
+                        EncodedWindow(word, word + count - 1, EncodedClip(encoded, size, language, tokenizer))
+                    )
+            word += count
+        return tuple(windows)
 
     def transcribe_clip(
         self, audio: DecodedAudio, start_s: float, end_s: float, options: DecodeOptions

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .acoustic import with_audio_evidence
-from .asr import DecodeOptions, EngineOptions, SpeechRecognizer
+from .asr import DecodeOptions, EncodedWindow, EngineOptions, SpeechRecognizer
 from .audio import DecodedAudio, decode_dictation
 from .audit import AuditTrail
 from .biasing import BiasingList, build_biasing, build_prompt, guess_specialty, terms_in
@@ -198,8 +198,8 @@ class Worker:
     def _draft(self, job: Job) -> Outcome:
         audio = decode_dictation(job.audio_path, job.original_name)
         options, check = self.plan(job, audio)
-        transcript = self.recognizer.transcribe(audio, options)
-        return self.finish(job, with_language_check(transcript, check), audio=audio, options=options)
+        transcript, windows = self.recognizer.transcribe_keeping(audio, options, keep=self.settings.asr.audio_evidence)
+        return self.finish(job, with_language_check(transcript, check), audio=audio, options=options, windows=windows)
 
     def plan(self, job: Job, audio: DecodedAudio) -> tuple[DecodeOptions, LanguageCheck | None]:
         """The language (and its doubt) and the words to tell the engine, decided before it decodes.
@@ -226,12 +226,20 @@ class Worker:
         options = self.decode_options(job, check.rerun_in or detected, detected=True, audio=audio)
         return options, check if check.code else None
 
-    def weighed(self, transcript: Transcript, audio: DecodedAudio, options: DecodeOptions) -> Transcript:
+    def weighed(
+        self,
+        transcript: Transcript,
+        audio: DecodedAudio,
+        options: DecodeOptions,
+        windows: tuple[EncodedWindow, ...] = (),
+    ) -> Transcript:
         """The transcript with the audio's evidence on its doubtful medical words and list terms
         (``transcribe.acoustic``), and the rule it is judged by, for the text layer."""
         rule = rule_for_model(transcript.model, self.settings.paths.audio_rule)
         questions = self.text_layer.audio_questions(transcript)
-        weighed = with_audio_evidence(self.recognizer, audio, transcript, questions, beam_size=options.beam_size)
+        weighed = with_audio_evidence(
+            self.recognizer, audio, transcript, questions, windows=windows, beam_size=options.beam_size
+        )
         return dataclasses.replace(weighed, options={**weighed.options, "audio_rule": rule.to_json()})
 
     def expected_language(self, job: Job) -> str | None:
@@ -245,6 +253,7 @@ class Worker:
         *,
         audio: DecodedAudio | None = None,
         options: DecodeOptions | None = None,
+        windows: tuple[EncodedWindow, ...] = (),
     ) -> Outcome:
         """Everything after the engine: text layer, report, patient proposal, draft files, the store.
 
@@ -257,7 +266,7 @@ class Worker:
                 f"({transcript.duration_s:.0f} s of silence, noise or music)"
             )
         if audio is not None and options is not None and self.settings.asr.audio_evidence:
-            transcript = self.weighed(transcript, audio, options)
+            transcript = self.weighed(transcript, audio, options, windows)
         clean = self.text_layer.clean(transcript, author=job.author)
         language_doubt = transcript.options.get("language_check") or {}
         if language_doubt.get("code"):
