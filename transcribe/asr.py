@@ -93,7 +93,7 @@ def _keeping_whisper_model() -> Any:
     """faster-whisper's model, keeping the encoder's output of each window while asked to (``kept``)."""
     from faster_whisper import WhisperModel
 
-    class KeepingWhisperModel(WhisperModel):  # type: ignore[misc]
+    class KeepingWhisperModel(WhisperModel):
         kept: list[tuple[Any, Any]] | None = None
 
         def encode(self, features: np.ndarray) -> Any:
