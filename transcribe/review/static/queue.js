@@ -38,7 +38,11 @@
       patient.appendChild(document.createTextNode(" "));
       patient.appendChild(element("span", labels.ipp + " " + item.patient_id, "ipp"));
       if (!item.patient_chosen) patient.appendChild(element("span", " (" + labels.proposed + ")", "proposed"));
+    } else if (item.carried) {  // what the dictation says of its patient, before anyone chose one
+      const who = [item.carried.name || (labels.ipp + " " + item.carried.id), item.carried.birth_date].filter(Boolean).join(" ");
+      patient.appendChild(element("span", who + " (" + item.carried.source + ")", "carried"));
     }
+    cell(row, "file").textContent = item.file_name;
     const author = cell(row, "author");
     author.textContent = item.author_name;
     author.title = item.author;
@@ -54,7 +58,7 @@
     cell(row, "flags").textContent = String(item.flags);
     const state = cell(row, "state");
     state.textContent = item.state_label;
-    if (item.awaiting_signature) state.appendChild(element("span", " (" + labels.waits + ")", "waits"));
+    if (item.awaiting_signature) state.appendChild(element("span", " (" + item.waits_label + ")", "waits"));
     if (item.thread.length) {
       const details = element("details", null, "thread");
       details.appendChild(element("summary", labels.thread + " (" + item.thread.length + ")"));
@@ -89,7 +93,7 @@
       const row = element("tr", null, "empty");
       const td = cell(row);
       td.textContent = labels.empty;
-      td.colSpan = 11;
+      td.colSpan = 12;
       table.appendChild(row);
     }
     counts.replaceChildren(document.createTextNode(labels.counts + " "));
