@@ -160,7 +160,9 @@ def test_1_a_take_over_keeps_what_each_secretary_typed_and_says_so_at_once(day: 
     bea.reload()
     bea.wait_for_selector("body[data-ready='1']")
     bea.wait_for_selector("#refused-drafts:not([hidden])")
-    assert "Phrase d'Anne après la reprise." in bea.locator("#refused-drafts").inner_text()
+    bea.click("#refused-drafts summary")
+    assert "anne" in bea.locator("#refused-drafts li").first.inner_text()
+    assert "Phrase d'Anne après la reprise." in bea.locator("#refused-drafts textarea").first.input_value()
     french_only(bea, "a refused draft")
     ARTIFACTS.mkdir(exist_ok=True)
     anne.screenshot(path=str(ARTIFACTS / "review-screen-taken-over.png"), full_page=True)
@@ -357,11 +359,14 @@ def test_6_the_site_rule_for_authors_without_an_account(site: Path, recognizer, 
 
 # --- 7. the worktype -------------------------------------------------------------------------------------------
 def test_7_the_worktype_is_chosen_on_the_review_screen(day: Site, browser) -> None:
+    # a gastroscopy the recorder sent as a consultation (its sidecar says so)
     job_id = day.dictate_text("Gastroscopie réalisée sous anesthésie générale point Muqueuse normale point",
-                              sidecar={"patient": {"id": "100001"}})
+                              sidecar={"patient": {"id": "100001"}, "worktype": "consultation"})
     anne = _login(browser, day, "anne")
     _open_review(anne, day, job_id)
     assert anne.locator("#worktype").input_value() == "consultation"
+    anne.keyboard.press("Alt+t")  # from the text, with the keyboard
+    assert anne.evaluate("document.activeElement.id") == "worktype"
     anne.select_option("#worktype", "examination")
     wait_for(lambda: Workspace(day.store).load(job_id).worktype == "examination", timeout_s=10)
     french_only(anne, "worktype")

@@ -26,6 +26,12 @@ FLAGS: dict[str, dict[str, str]] = {
         "fr": "{value} {unit} peut se lire {whole} ou {whole} 000 : le moteur entend souvent « milli » comme « mille » ; "
         "choisissez la lecture dictée",
     },
+    "dose-malformed-number": {
+        "en": "'{value} {unit}' is not a number anyone can read (digits and marks that make no number): listen, "
+        "and write the dose that was dictated",
+        "fr": "« {value} {unit} » n'est pas un nombre lisible (des chiffres et des signes qui ne font pas un nombre) : "
+        "écoutez, et écrivez la dose dictée",
+    },
     "dose-above-drug-maximum-per-take": {
         "en": "{drug} {dose} is above the highest usual adult dose of {drug} ({highest} per take): check it against "
         "the audio",

@@ -136,6 +136,7 @@ WORDS: dict[str, dict[str, str]] = {
         "fr": "Annuler / rétablir la correction automatique sous le curseur",
         "en": "Undo / redo the automatic change at the caret",
     },
+    "review.key_worktype": {"fr": "Choisir le type de compte rendu", "en": "Choose the kind of report"},
     "review.key_autotext": {"fr": "Après un code : insérer le texte type", "en": "After a code: insert the text block"},
     "review.kbd_ctrl_space": {"fr": "Ctrl+Espace", "en": "Ctrl+Space"},
     "review.kbd_ctrl_enter": {"fr": "Ctrl+Entrée", "en": "Ctrl+Enter"},

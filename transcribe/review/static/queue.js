@@ -72,7 +72,7 @@
     }
     const holder = cell(row, "holder");
     if (item.holder) holder.appendChild(element("span", labels.locked + " " + item.holder, "lock"));
-    const open = element("a", labels.open);
+    const open = element("a", labels.open, "open");
     open.href = "/review/" + item.id;
     cell(row).appendChild(open);
     return row;
@@ -82,6 +82,7 @@
     const opened = new Set(Array.from(table.querySelectorAll("details[open]")).map(function (d) {
       return d.closest("tr").dataset.job;
     }));
+    const focused = table.contains(document.activeElement) ? document.activeElement.closest("tr").dataset.job : null;
     table.replaceChildren();
     data.items.forEach(function (item) {
       const row = rowOf(item);
@@ -89,6 +90,10 @@
       if (details && opened.has(String(item.id))) details.open = true;
       table.appendChild(row);
     });
+    if (focused) {  // a refresh does not take the keyboard away from the row she was on
+      const again = table.querySelector('tr[data-job="' + focused + '"] a.open') || firstLink();
+      if (again) again.focus();
+    }
     if (!data.items.length) {
       const row = element("tr", null, "empty");
       const td = cell(row);
@@ -164,6 +169,36 @@
       apply();
     });
   });
+  // the keyboard: the first report's link has the focus when the list opens (Enter opens it); the arrows go
+  // from row to row, and from the search box to the list
+  function firstLink() { return table.querySelector("tr[data-job] a.open"); }
+
+  function links() { return Array.from(table.querySelectorAll("tr[data-job] a.open")); }
+
+  table.addEventListener("keydown", function (event) {
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+    const all = links();
+    const at = all.indexOf(document.activeElement);
+    if (at < 0) return;
+    event.preventDefault();
+    const next = all[Math.max(0, Math.min(all.length - 1, at + (event.key === "ArrowDown" ? 1 : -1)))];
+    if (next) next.focus();
+  });
+  document.getElementById("search").addEventListener("keydown", function (event) {
+    if (event.key !== "ArrowDown" && event.key !== "Enter") return;
+    event.preventDefault();
+    clearTimeout(typing);
+    apply();
+    const wait = setInterval(function () {
+      if (table.dataset.shown !== window.location.search) return;
+      clearInterval(wait);
+      const first = firstLink();
+      if (first) first.focus();
+    }, 50);
+  });
+
+  const first = firstLink();
+  if (first && document.activeElement === document.body) first.focus();
   refresh();
   setInterval(refresh, 5000);
 })();

@@ -786,6 +786,7 @@
         if (flag && flag.suggested && editable()) takeBackSuggestion(flag.index);
         else if (!box.hidden) revert(parseInt(box.dataset.edit, 10));
       } else if (letter === "p") { event.preventDefault(); openDocument(false); }
+      else if (letter === "t") { event.preventDefault(); document.getElementById("worktype").focus(); }
       else if (letter === "n") { event.preventDefault(); goNext(); }
       else if (digit) { event.preventDefault(); choiceHere(parseInt(digit[1], 10)); }
     }
