@@ -450,6 +450,7 @@ def test_a_suggestion_is_taken_back_with_its_button_or_alt_z(day: Site, browser)
     undo = anne.locator(f"#flags li[data-flag='{index}'] button.undo-suggestion")
     undo.click()
     anne.wait_for_function(f"({REPORT_TEXT}).includes('des fures aux')")
+    assert anne.evaluate(framed) == "fures"  # the word as heard, framed whole again
     assert not anne.locator(f"#flags li[data-flag='{index}'] input").is_checked()
     assert "réécrit" not in message_of(anne)
     # again, with the keys: Alt+1 writes it, Alt+Z takes it back

@@ -27,6 +27,7 @@
   // what she typed is also kept on this desk until the server has it (a session that ended, a closed tab):
   // one entry per report and user, removed once saved
   const localKey = "transcribe.unsaved." + body.dataset.user + "." + jobId;
+  let unsure = false;         // a save failed (no connection, an ended session): what goes as she leaves is kept here too
 
   const colon = body.dataset.lang === "fr" ? " : " : ": ";
 
@@ -105,9 +106,11 @@
 
   function markUnsaved() { document.getElementById("saved").textContent = say("not_saved"); }
 
-  function blocksPayload(extra) {
+  // the text as it stands, to send; kept on this desk first, until the answer says the server has it (not when
+  // she leaves with a live session: the request that gives the lock back carries it, and no answer would come)
+  function blocksPayload(extra, notLocally) {
     const payload = Object.assign({ blocks: currentBlocks(), typed_at: Date.now(), base: data.base }, extra || {});
-    if (textOfBlocks(payload.blocks) !== serverText) keepLocally(payload.blocks, payload.typed_at);
+    if (!notLocally && textOfBlocks(payload.blocks) !== serverText) keepLocally(payload.blocks, payload.typed_at);
     return payload;
   }
 
@@ -128,6 +131,7 @@
         if (structural) render(); else renderSide();
         // her marks and times follow her typing once she is out of the text (no caret to keep)
         if (!structural && !dirty && !report.contains(document.activeElement)) renderText();
+        unsure = false;
         if (!typedMeanwhile) { markSaved(answer.saved_at); forgetLocal(payload.typed_at); }
         return answer;
       } catch (e) {
@@ -150,6 +154,7 @@
 
   async function lost(error, payload) {
     markUnsaved();
+    if (!error.status || error.status === 401 || error.status >= 500) unsure = true;
     if (error.status === 401) {  // her session ended: she logs in again, and finds her text back here
       sessionEnded(error.message);
       return;
@@ -200,7 +205,7 @@
     if (!pending && !data.mine) return;
     leaving = true;
     clearTimeout(saveTimer);
-    const payload = pending && editable() ? blocksPayload({ csrf_token: csrf }) : { csrf_token: csrf };  // kept locally too
+    const payload = pending && editable() ? blocksPayload({ csrf_token: csrf }, !unsure) : { csrf_token: csrf };
     dirty = false;
     const sent = JSON.stringify(payload);
     if (sent.length < 60000) {
@@ -879,7 +884,7 @@
     if (document.visibilityState === "hidden") leave();
     else { leaving = false; refreshLock(); }
   });
-  setInterval(refreshLock, 10000);
+  setInterval(refreshLock, 5000);
 
   function renderRefused() {
     const box = document.getElementById("refused-drafts");
@@ -932,7 +937,7 @@
       kept.blocks.forEach(function (b, i) { areas[i].textContent = b.text; });
       show(say("restored"), false);
       dirty = true;
-      saveNow();
+      Promise.resolve(saveNow()).then(function () { if (!dirty) renderText(); });  // her words linked to the audio again
     } else {
       keepAside(text, say("kept_before_reload"));
       forgetLocal();
