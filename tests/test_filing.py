@@ -235,8 +235,11 @@ def _run_worker_loop(settings: Settings, store: JobStore, recognizer, text_layer
 
 
 def _validated(settings: Settings, store: JobStore, recognizer, text_layer, clip: str, patient: str):
+    """A report validated for a patient; the identity confirmed: the clips' dictated sex and age ("Monsieur de
+    68 ans") are not those of the invented patients, and these tests are about what follows validation."""
     job = _dictate(settings, store, recognizer, text_layer, {"patient": {"id": patient}}, clip=clip, name=f"{clip}.opus")
-    return validate_report(settings, store, job.id, validator="s", flags_checked=True, text="Examen normal ce jour.")
+    return validate_report(settings, store, job.id, validator="s", flags_checked=True, text="Examen normal ce jour.",
+                           confirm_identity=True)
 
 
 def test_a_worker_files_only_into_an_outbox_marked_as_its_store(site: Path, recognizer, text_layer) -> None:

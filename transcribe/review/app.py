@@ -100,7 +100,7 @@ def answer_http_error(request: Request, exc: StarletteHTTPException) -> Response
     session = site.accounts.session(request.cookies.get(SESSION_COOKIE))
     detail = translator(site.language_of(session))(exc.detail) if isinstance(exc.detail, str) else exc.detail
     if wants_json(request):
-        return JSONResponse({"error": detail}, status_code=exc.status_code)
+        return JSONResponse({"error": detail}, status_code=exc.status_code, headers=exc.headers)
     response = site.page(request, "error.html", session, status=exc.status_code, detail=detail)
     response.status_code = exc.status_code
     return response

@@ -56,8 +56,8 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "Someone else changed this report since you opened it: your last typing was not saved; it is kept under the text, to copy",
     },
     "review.taken_by_other": {
-        "fr": "{holder} a pris la main sur ce compte rendu : votre dernière saisie n'a pas été enregistrée ; elle est gardée sous le texte, à copier",
-        "en": "{holder} took this report over: your last typing was not saved; it is kept under the text, to copy",
+        "fr": "{holder} travaille sur ce compte rendu : votre dernière saisie n'a pas été enregistrée ; elle est gardée sous le texte, à copier",
+        "en": "{holder} is working on this report: your last typing was not saved; it is kept under the text, to copy",
     },
     "review.not_saved": {"fr": "Non enregistré", "en": "Not saved"},
     "review.login_again": {"fr": "Se reconnecter", "en": "Log in again"},

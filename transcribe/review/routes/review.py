@@ -49,6 +49,9 @@ router = APIRouter()
 Secretary = Annotated[Session, Depends(signed_in("secretary"))]
 SecretaryChange = Annotated[StateChange, Depends(state_change("secretary"))]
 Apply = Callable[[WorkState, Job], None]
+#: said with a refusal because the report is someone else's now: the text sent was kept (``refused_drafts``),
+#: and the screen shows the report as saved, her text put aside
+TEXT_KEPT = {"X-Text-Kept": "1"}
 
 #: the words review.js shows, given to it with the page: the screen's own ("review.<name>"), else shared ones
 SCREEN_WORDS = (
@@ -296,24 +299,25 @@ def change_report(
         job = site.job_or_404(job_id)
         state = site.workspace.load(job_id)
         if not can_change(job, state):
-            raise HTTPException(
-                409, t("review.err.not_changeable", state=state_label(job.state.value, site.language_of(session)))
-            )
+            keep_refused(site, job_id, state, change)
+            label = state_label(job.state.value, site.language_of(session))
+            raise HTTPException(409, t("review.err.not_changeable", state=label), headers=TEXT_KEPT)
         holder = site.workspace.holder(job_id)
         if holder is not None and holder != session.user.username:
             keep_refused(site, job_id, state, change)
-            raise HTTPException(423, t("review.taken_by_other", holder=holder))
+            raise HTTPException(423, t("review.taken_by_other", holder=holder), headers=TEXT_KEPT)
         base, last = change.data.get("base"), site.workspace.last_save(job_id)
         if holder is None and isinstance(base, (int, float)) and last is not None:
             saved_at, saved_by = last
             if saved_by != session.user.id and saved_at > base + 1e-6:
                 keep_refused(site, job_id, state, change)
-                raise HTTPException(409, t("review.stale_reload"))
+                raise HTTPException(409, t("review.stale_reload"), headers=TEXT_KEPT)
         try:
             site.workspace.lock(job_id, session.user.id)
         except LockHeld as e:
             keep_refused(site, job_id, state, change)
-            raise HTTPException(423, t("review.taken_by_other", holder=site.workspace.holder(job_id) or "?")) from e
+            holder = site.workspace.holder(job_id) or "?"
+            raise HTTPException(423, t("review.taken_by_other", holder=holder), headers=TEXT_KEPT) from e
         apply(state, job)
         entry = site.audit.by(session.user.username).entry(action, job_id, detail())
         saved_at = site.workspace.save(job_id, session.user.id, state, audit=entry)

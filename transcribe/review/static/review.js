@@ -64,6 +64,7 @@
     if (!response.ok && response.status !== 202) {
       const error = new Error(content.error || say("server_error", { status: response.status }));
       error.status = response.status;
+      error.textKept = response.headers.get("X-Text-Kept") === "1";  // the report is someone else's now
       throw error;
     }
     return content;
@@ -140,7 +141,7 @@
           clearTimeout(saveTimer);
           saveTimer = setTimeout(saveNow, 5000);
         }
-        await lost(e, payload);
+        await lost(e, payload, path !== api + "/save");
         throw e;
       } finally {
         inFlight -= 1;
@@ -152,14 +153,14 @@
     return sent;
   }
 
-  async function lost(error, payload) {
+  async function lost(error, payload, action) {
     markUnsaved();
     if (!error.status || error.status === 401 || error.status >= 500) unsure = true;
     if (error.status === 401) {  // her session ended: she logs in again, and finds her text back here
       sessionEnded(error.message);
       return;
     }
-    if ((error.status === 423 || error.status === 409) && payload && textOfBlocks(payload.blocks) !== serverText) {
+    if (error.textKept && payload && textOfBlocks(payload.blocks) !== serverText) {
       // someone else has the report now: her text goes aside (the server kept it too), the screen shows theirs
       keepAside(textOfBlocks(payload.blocks), error.message);
       forgetLocal();
@@ -169,6 +170,12 @@
       return;
     }
     if (error.status === 423 || error.status === 409) refreshLock();
+    if (action && error.status === 409 && payload && textOfBlocks(payload.blocks) !== serverText) {
+      // an action refused (a passage rewritten by hand...): her typing, sent with it, is saved on its own
+      dirty = true;
+      clearTimeout(saveTimer);
+      saveTimer = setTimeout(saveNow, 700);
+    }
     show(error.message, true);
   }
 
