@@ -61,7 +61,7 @@ SCREEN_WORDS = (
     "confirm_file", "confirm_refile", "preview_title", "version", "words_removed", "flags_pending", "filing_failed",
     "open_count", "awaiting_signature", "offline", "server_error", "quote", "not_saved", "login_again",
     "too_long_paste", "kept_before_reload", "restored", "undo_suggestion", "identity_confirm_hint", "identity_from",
-    "refused_by", "awaiting_signature_admin", "awaiting_signature_by", "filed_unsigned",
+    "refused_by", "refused_title", "awaiting_signature_admin", "awaiting_signature_by", "filed_unsigned",
 )  # fmt: skip
 
 

@@ -720,7 +720,8 @@
       goToFlag(open[0].index);
       return;
     }
-    if (data.problems.length && !data.confirm_identity) {
+    // the box as she ticked it (its save may still be on its way: the server checks it again, in order)
+    if (data.problems.length && !document.getElementById("confirm-identity").checked) {
       show(say("identity_conflict") + ". " + say("identity_confirm_hint"), true);
       document.getElementById("confirm-identity").focus();
       return;
@@ -906,7 +907,7 @@
       item.appendChild(area);
       list.appendChild(item);
     });
-    box.querySelector(".count").textContent = String((data.refused || []).length);
+    box.querySelector("summary").textContent = say("refused_title") + " (" + (data.refused || []).length + ")";
     box.hidden = !(data.refused || []).length;
   }
 
