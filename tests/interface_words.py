@@ -1,7 +1,8 @@
 """English left in a French screen: the English texts of the interface's catalogues, looked for in a page.
 
-The catalogues are the review app's (``review/i18n/``), the flags', states' and languages'
-(``messages.py``), the worktypes', the specialties' and the identity wording's. Each English text
+The catalogues are the review app's (``review/i18n/``), the flags', states', languages', identity
+evidence's and sexes' (``messages.py``), the worktypes', the specialties' and the identity wording's
+kept for older jobs. Each English text
 that differs from its French is cut at its ``{parameters}``; every piece with a word of three
 letters or more is looked for, as whole words, in what the page shows and in the words it keeps
 for its script (titles, placeholders, labels, the review screen's words).
@@ -38,7 +39,9 @@ _GROUP = re.compile(r"\(\?P<\w+>[^)]*\)|\\[sSdDw]\+?")
 def _pairs() -> list[tuple[str, str]]:
     pairs = [(entry["en"], entry.get("fr", "")) for entry in MESSAGES.values()]
     pairs += [(entry["en"], entry.get("fr", "")) for entry in messages.FLAGS.values()]
-    for table in (messages.STATES, messages.LANGUAGE_NAMES, worktypes.LABELS, specialties.LABELS, wording._SOURCES):
+    pairs += [(entry["en"], entry.get("fr", "")) for entry in messages.IDENTITY.values()]
+    for table in (messages.STATES, messages.LANGUAGE_NAMES, worktypes.LABELS, specialties.LABELS,
+                  messages.IDENTITY_SOURCES, messages.SEXES):
         pairs += [(english, table["fr"].get(key, "")) for key, english in table["en"].items()]
     for pattern, french in wording._IDENTITY:
         pairs.append((_GROUP.sub("{}", pattern).replace("\\(", "(").replace("\\)", ")"), french))

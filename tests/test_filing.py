@@ -95,7 +95,8 @@ def test_a_disagreeing_identity_blocks_validation_until_confirmed(site_store, re
     # name and birth date rank the right Jean Dupont first; another Dupont exists, so a person chooses
     assert job.patient_id is None
     candidates = job.identity["candidates"]
-    assert candidates[0]["patient_id"] == "100001" and any("birth date matches" in e for e in candidates[0]["evidence"])
+    assert candidates[0]["patient_id"] == "100001"
+    assert any(e["code"] == "identity-birth-date-matches" for e in candidates[0]["evidence"])
     with pytest.raises(IdentityMismatch, match="1950-03-12") as refused:
         validate_report(settings, store, job.id, validator="s", patient_id="100002", flags_checked=True)
     assert "--confirm-identity" not in str(refused.value)  # each door says how to confirm
@@ -234,8 +235,11 @@ def _run_worker_loop(settings: Settings, store: JobStore, recognizer, text_layer
 
 
 def _validated(settings: Settings, store: JobStore, recognizer, text_layer, clip: str, patient: str):
+    """A report validated for a patient; the identity confirmed: the clips' dictated sex and age ("Monsieur de
+    68 ans") are not those of the invented patients, and these tests are about what follows validation."""
     job = _dictate(settings, store, recognizer, text_layer, {"patient": {"id": patient}}, clip=clip, name=f"{clip}.opus")
-    return validate_report(settings, store, job.id, validator="s", flags_checked=True, text="Examen normal ce jour.")
+    return validate_report(settings, store, job.id, validator="s", flags_checked=True, text="Examen normal ce jour.",
+                           confirm_identity=True)
 
 
 def test_a_worker_files_only_into_an_outbox_marked_as_its_store(site: Path, recognizer, text_layer) -> None:

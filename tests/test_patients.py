@@ -109,7 +109,7 @@ def test_accents_case_hyphens_and_inverted_names_match() -> None:
     assert _rank(family_name="Marie Claire", given_names="Durand", birth_date=date(1962, 4, 3))[0] == "100003"
     assert _rank(family_name="Martin Gallois", given_names="Paul")[0] == "100006"
     candidate = rank_candidates(DictatedIdentity("dictated", None, "Claire", "Durand Marie", date(1962, 4, 3)), INDEX)[0]
-    assert any("birth date matches" in e for e in candidate.evidence)
+    assert any(e.code == "identity-birth-date-matches" for e in candidate.evidence)
 
 
 def test_a_misheard_name_with_the_right_birth_date_is_proposed_with_evidence() -> None:
@@ -135,7 +135,7 @@ def test_the_given_name_counts_in_the_conflict_check() -> None:
     from_file = identity_from_filename("DUPONT_Marie_0412.m4a")
     assert from_file is not None and from_file.given_names == "Marie"
     conflicts = identity_conflicts(from_file, INDEX[0])
-    assert conflicts and "Marie" in conflicts[0]
+    assert conflicts and "Marie" in str(conflicts[0]) and conflicts[0].params["names"] == "Marie Dupont"
     assert identity_conflicts(identity_from_filename("DUPONT_Jean_0412.m4a"), INDEX[0]) == []
     assert identity_conflicts(DictatedIdentity("dictated", None, "Jean", "Dupont"), INDEX[0]) == []  # inverted
 
@@ -151,7 +151,8 @@ def test_conflicts_between_dictation_and_chosen_patient() -> None:
     dictated = DictatedIdentity("dictated", None, "Dupont", "Jean", date(1950, 3, 12))
     assert identity_conflicts(dictated, INDEX[0]) == []
     other_birth = identity_conflicts(dictated, INDEX[1])
-    assert other_birth and "1950-03-12" in other_birth[0]
+    assert other_birth and "1950-03-12" in str(other_birth[0])
+    assert other_birth[0].code == "identity-birth-date-differs" and other_birth[0].params["given_date"] == "1950-03-12"
     assert identity_conflicts(dictated, INDEX[2])  # another name
     assert identity_conflicts(None, INDEX[0]) == []
 

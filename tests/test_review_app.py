@@ -152,9 +152,10 @@ def test_identity_must_be_confirmed_and_the_patient_can_be_searched(app_site: Si
     for index in range(page.locator("#flags input[type=checkbox]").count()):
         page.locator("#flags input[type=checkbox]").nth(index).check()
         page.wait_for_timeout(300)
-    _validate(page)
+    page.click("#validate")  # said before the confirmation dialog: the box to tick first
     page.wait_for_function("document.getElementById('message').textContent.includes('tick the box')")
     assert "--confirm-identity" not in page.locator("#message").text_content()  # the box, not a command-line flag
+    assert page.evaluate("document.activeElement.id") == "confirm-identity"
     assert app_site.store.get(job_id).state is JobState.DRAFTED
     page.check("#confirm-identity")
     page.wait_for_timeout(500)
@@ -236,8 +237,9 @@ def test_two_secretaries_on_one_report_and_a_take_over_with_a_reason(app_site: S
         f"{app_site.url}/api/review/{job_id}/save",
         data=json.dumps({"blocks": [{"key": "body", "heading": "", "text": "Vieux texte"}], "base": 1.0}),
         headers={"Content-Type": "application/json", "X-CSRF-Token": token})
-    assert stale.status == 409 and "reload" in stale.json()["error"]
+    assert stale.status == 409 and "not saved" in stale.json()["error"]
     assert "Repris par Béa." in Workspace(app_site.store).load(job_id).blocks[0].text
+    assert [d.username for d in Workspace(app_site.store).refused(job_id) if "Vieux texte" in d.text] == ["anne"]
 
 
 def test_state_changes_without_the_csrf_token_are_refused(app_site: Site, browser) -> None:

@@ -189,7 +189,8 @@ def test_heard_words_keep_their_place_in_the_audio_when_corrected_by_hand() -> N
     blocks, _ = annotated_blocks(draft, state, None)
     pieces = {p["text"]: p for p in blocks[0]["pieces"] if p["text"].strip()}
     assert pieces["bisoprolol"]["start"] == 1.2 and pieces["5"]["start"] == 2.0 and pieces["5"]["edit"] == 1
-    assert pieces["mg,"]["low"] and "start" not in pieces["soir"]  # typed by her: no time
+    typed = next(p for p in blocks[0]["pieces"] if "soir" in p["text"])
+    assert pieces["mg,"]["low"] and typed == {"text": " le soir"}  # typed by her: no time, one piece
     assert "".join(p["text"] for p in blocks[0]["pieces"]) == state.blocks[0].text
 
 
@@ -219,22 +220,28 @@ def test_the_lock_is_a_short_lease_taken_over_with_a_reason_and_saves_say_who(st
 
 
 def test_identity_evidence_and_conflicts_read_in_french() -> None:
+    """Evidence and conflicts are data (a code and its parameters), written in the reader's language."""
     from datetime import date
 
     from transcribe.patients import DictatedIdentity, PatientRecord, identity_conflicts, rank_candidates
     from transcribe.review.wording import identity_words
 
-    patient = PatientRecord("100001", "Dupont", "Jean", date(1950, 3, 12))
-    sentences = []
+    patient = PatientRecord("100001", "Dupont", "Jean", date(1950, 3, 12), "M")
+    notes = []
     for identity in (DictatedIdentity("sidecar", "100001"),
                      DictatedIdentity("dictated", None, "Dupont", "Jean", date(1950, 3, 12)),
                      DictatedIdentity("dictated", None, "Jean", "Dupont", None),
                      DictatedIdentity("filename", None, "Dupond", "Jean", date(1950, 3, 13))):
-        sentences += [e for c in rank_candidates(identity, [patient]) for e in c.evidence]
-    sentences += identity_conflicts(DictatedIdentity("sidecar", "100002", "Durand", "Marie", date(1962, 4, 3)), patient)
-    assert len(sentences) >= 7
-    for sentence in sentences:
-        french = identity_words(sentence, "fr")
-        assert french != sentence, sentence
+        notes += [e for c in rank_candidates(identity, [patient]) for e in c.evidence]
+    notes += identity_conflicts(DictatedIdentity("sidecar", "100002", "Durand", "Marie", date(1962, 4, 3), sex="F",
+                                                 age=40), patient, on=date(2026, 6, 1))
+    assert len(notes) >= 9 and {"identity-sex-differs", "identity-age-differs"} <= {n.code for n in notes}
+    for note in notes:
+        french = identity_words(note, "fr")
+        assert french != str(note), note
         assert not {"the", "name", "matches", "birth", "given"} & set(french.replace(",", " ").split()), french
-        assert identity_words(sentence, "en") == sentence
+        assert identity_words(note, "en") == str(note)
+        assert identity_words(note.to_json(), "fr") == french  # as stored with the job
+    assert "12/03/1950" in identity_words(notes[-3], "fr") or any("12/03/1950" in identity_words(n, "fr") for n in notes)
+    # evidence stored as English sentences by older versions is still read
+    assert identity_words("name matches", "fr") == "le nom correspond"

@@ -270,7 +270,8 @@ def test_the_admin_disables_resets_changes_roles_and_ends_sessions(day_site: Sit
     assert bea.context.request.get(f"{day_site.url}/api/queue").status == 401
     bea.goto(f"{day_site.url}/queue")
     assert "/login" in bea.url
-    assert "wrong user name or password" in _login(browser, day_site, "bea").content()
+    refused = _login(browser, day_site, "bea").content()  # her right password: she is told why
+    assert "this account is disabled" in refused and "wrong user name or password" not in refused
     admin_action(root, day_site, "bea", "status-form")  # enabled again
     assert _login(browser, day_site, "bea").url.endswith("/queue")
     # a new password: the old one no longer opens, her sessions end

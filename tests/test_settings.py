@@ -73,6 +73,9 @@ def test_per_author_language(tmp_path: Path) -> None:
         ({"asr.device": "gpu"}, {}, "asr.device 'gpu' must be one of"),
         ({"asr.language": "French"}, {}, "asr.language 'French'"),
         ({"worker.max_attempts": 0}, {}, "worker.max_attempts"),
+        ({"text.headings": "titles"}, {}, "text.headings 'titles' must be 'dictated'"),
+        ({"review.signer_without_account": "an admin"}, {}, "review.signer_without_account 'an admin' must be"),
+        ({"review.signer_without_account": ""}, {}, "review.signer_without_account '' must be"),
     ],
 )
 def test_bad_settings_are_refused_with_a_clear_message(

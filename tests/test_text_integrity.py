@@ -64,8 +64,10 @@ def test_a_ligature_before_a_heading_does_not_shift_the_sections(fr) -> None:
     assert [(s.heading, s.paragraphs) for s in sections] == [
         ("Motif de consultation", ("œdème des membres inférieurs et douleur du cœur.",)),
         ("Antécédents", ("insuffisance cardiaque, cœur sain à l'échographie de 2019.",)),
-        ("Conduite à tenir", ("furosémide 40 mg par jour",)),
+        ("Traitement", ("furosémide 40 mg par jour",)),  # a dictated heading keeps its words (issue 22)
     ]
+    _, standard = split_sections(VALIDATED, fr, headings="standard")  # a site's choice: the sections' titles
+    assert [s.heading for s in standard] == ["Motif de consultation", "Antécédents", "Conduite à tenir"]
 
 
 def test_the_filed_document_holds_the_drug_name_after_a_ligature(fr, tmp_path: Path) -> None:

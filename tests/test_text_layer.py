@@ -124,6 +124,39 @@ def test_implausible_doses_are_flagged_never_changed(text_layer: TextLayer, lang
     assert "outside the plausible range" in flags[0].reason
 
 
+@pytest.mark.parametrize(
+    ("lang", "dictated", "value"),
+    [
+        ("fr", "paracétamol 5,005,2500 gramme le soir", "5,005,2500 gramme"),  # the day's case: not one number
+        ("fr", "Kardégic 1.2.5 mg le matin", "1.2.5 mg"),
+        ("fr", "amoxicilline 1,000,000 mg", "1,000,000 mg"),  # commas for thousands are not French
+        ("fr", "furosémide 40.5.2 milligrammes", "40.5.2 milligrammes"),
+        ("en", "metformin 500.5.2 mg twice daily", "500.5.2 mg"),
+        ("en", "aspirin 7,5,00 mg", "7,5,00 mg"),
+    ],
+)
+def test_a_malformed_number_in_a_dose_is_flagged_never_changed(text_layer: TextLayer, lang: str, dictated: str,
+                                                               value: str) -> None:
+    result = text_layer.clean_text(dictated, lang)
+    assert value in result.text  # kept as heard, unit included: no reading of it is trusted
+    flags = [f for f in result.flags if f.code == "dose-malformed-number"]
+    assert len(flags) == 1 and flags[0].kind == "dose"
+    assert result.text[flags[0].text_start:flags[0].text_end] == value
+
+
+@pytest.mark.parametrize(
+    ("lang", "dictated"),
+    [
+        ("fr", "paracétamol 2,5 mg"), ("fr", "furosémide 1.000,5 mg"), ("fr", "5,005 grammes"),
+        ("fr", "version 1.2.3 du logiciel"), ("fr", "le 12.03.2024 à 8 h"), ("en", "metformin 1,000,000 mg"),
+        ("en", "aspirin 75.5 mg"),
+    ],
+)
+def test_numbers_that_read_as_one_number_are_not_called_malformed(text_layer: TextLayer, lang: str,
+                                                                   dictated: str) -> None:
+    assert not [f for f in text_layer.clean_text(dictated, lang).flags if f.code == "dose-malformed-number"]
+
+
 def test_plausible_doses_are_not_flagged(text_layer: TextLayer) -> None:
     result = text_layer.clean_text("amoxicilline un gramme trois fois par jour, paracétamol cinq cents milligrammes", "fr")
     assert not [f for f in result.flags if f.kind == "dose"]

@@ -69,16 +69,17 @@ class Site:
         return job.id
 
     def dictate_text(self, text: str, language: str = "fr", sidecar: dict | None = None, clip: str = "fr-mg-001",
-                     author: str = "dr-martin") -> int:
+                     author: str = "dr-martin", name: str | None = None) -> int:
         """A real dictation whose engine output is replaced by ``text`` (one word every 0.4 s).
 
         Only the engine's words are given; intake, the text layer, the report, the store and the
         review app are the real ones. Used where a case needs exact words the synthetic clips lack.
         One clip makes one dictation (the same audio twice is taken once): give another ``clip`` for more.
+        ``name``: the file's name in the inbox (a name that carries an identity, ``DUPONT_Marie_...opus``).
         """
         from transcribe.records import Segment, Transcript, Word
 
-        path = copy_into(dictation(clip), self.settings.paths.inbox / author, f"text-{clip}.opus")
+        path = copy_into(dictation(clip), self.settings.paths.inbox / author, name or f"text-{clip}.opus")
         if sidecar:
             path.with_suffix(".json").write_text(json.dumps(sidecar))
         job = Intake(self.settings, self.store).take(path)

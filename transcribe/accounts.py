@@ -49,7 +49,8 @@ _HASHER = PasswordHasher()
 
 
 class LoginRefused(ReviewError):
-    """Wrong user name or password, or too many attempts (``code``: login.wrong, login.throttled with ``seconds``)."""
+    """Wrong user name or password, a disabled account, or too many attempts (``code``: login.wrong,
+    login.disabled, login.throttled with ``seconds``)."""
 
     def __init__(self, message: str, code: str, **params: object) -> None:
         super().__init__(message)
@@ -281,10 +282,14 @@ class Accounts:
                     seconds=seconds,
                 )
             row = conn.execute(sa.select(users).where(users.c.username == username.strip())).first()
-        if row is None or row.disabled or not _verify(row.password_hash, password):
+        if row is None or not _verify(row.password_hash, password):
             with self._store.transaction() as conn:
                 conn.execute(login_attempts.insert().values(key=key, at=now))
             raise LoginRefused("wrong user name or password", "login.wrong")
+        if row.disabled:  # said only to whom knows the password: a wrong one tells nothing of the account
+            raise LoginRefused(
+                f"the account {row.username} is disabled; an administrator can enable it again", "login.disabled"
+            )
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         with self._store.transaction() as conn:

@@ -41,14 +41,7 @@ from .atomic import ensure_folder, write_atomic, write_new
 from .errors import FilingError, IdentityMismatch, TranscribeError
 from .patients import PatientRecord
 from .records import Job, JobState
-from .report import (
-    RenderFailed,
-    convert_to_pdf,
-    organise,
-    people_of,
-    render_docx,
-    template_path,
-)
+from .report import RenderFailed, compose_document, convert_to_pdf
 from .settings import Settings
 from .signatures import awaiting_signature, require_signature
 from .store import JobStore
@@ -232,7 +225,6 @@ def _place(
     report: dict[str, Any],
     patient: PatientRecord,
 ) -> FiledReport:
-    language = report["language"] or job.language or "fr"
     validated_at = datetime.fromtimestamp(report["validated_at"], UTC).astimezone()
     name = record_name(
         settings.filing.path,
@@ -245,8 +237,6 @@ def _place(
     if report["version"] > 1:
         name += f"_v{report['version']}"
     base = settings.paths.outbox / name
-    content = organise(report["text"], vocabulary.for_language(language), metadata_worktype=report["worktype"])
-    people = people_of(settings, job.author, patient, tuple(report["copies"]))
     docx_path = base.with_name(base.name + ".docx")
     pdf_path = base.with_name(base.name + ".pdf") if settings.filing.pdf else None
     sidecar_path = base.with_name(base.name + ".json")
@@ -255,14 +245,7 @@ def _place(
     placed: list[Path] = []  # what this attempt wrote: taken back if it fails, so that no partial report stays
     try:
         if not docx_path.exists():  # present: placed by an attempt that stopped before the store knew
-            document = render_docx(
-                template_path(report["worktype"], settings.paths.templates),
-                content,
-                people,
-                language=language,
-                day=validated_at.date(),
-                draft=False,
-            )
+            document = _compose(settings, vocabulary, job, report, patient)
             _write_unless_placed(docx_path, document, placed)
         if pdf_path is not None and not pdf_path.exists():
             pdf = convert_to_pdf(document or docx_path.read_bytes(), base.name, timeout_s=settings.filing.pdf_timeout_s)
@@ -278,6 +261,42 @@ def _place(
             path.unlink(missing_ok=True)
         raise
     return FiledReport(job.id, report["version"], docx_path, pdf_path, sidecar_path)
+
+
+def _compose(
+    settings: Settings, vocabulary: Vocabulary, job: Job, report: dict[str, Any], patient: PatientRecord
+) -> bytes:
+    """A validated version's document, as it is filed (dated the day it was validated)."""
+    language = report["language"] or job.language or "fr"
+    validated_at = datetime.fromtimestamp(report["validated_at"], UTC).astimezone()
+    return compose_document(
+        settings,
+        vocabulary.for_language(language),
+        text=report["text"],
+        worktype=report["worktype"],
+        language=language,
+        author=job.author,
+        patient=patient,
+        copies=tuple(report["copies"]),
+        day=validated_at.date(),
+        draft=False,
+    )
+
+
+def validated_document(settings: Settings, store: JobStore, vocabulary: Vocabulary, job: Job) -> bytes | None:
+    """The document of a job's newest validated version, exactly as filing makes it (or the file, once filed).
+
+    What the doctor reads before he signs: the same composition, text, patient and day as the filing.
+    None when the job has no validated version (or its patient left the index).
+    """
+    done = store.filing(job.id, job.report_version) if job.report_version else None
+    if done is not None and Path(done["docx_path"]).is_file():
+        return Path(done["docx_path"]).read_bytes()
+    report = store.report(job.id, job.report_version) if job.report_version else None
+    patient = store.patient(report["patient_id"]) if report else None
+    if report is None or patient is None:
+        return None
+    return _compose(settings, vocabulary, job, report, patient)
 
 
 def _write_unless_placed(path: Path, data: bytes, placed: list[Path]) -> None:

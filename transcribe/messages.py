@@ -26,6 +26,12 @@ FLAGS: dict[str, dict[str, str]] = {
         "fr": "{value} {unit} peut se lire {whole} ou {whole} 000 : le moteur entend souvent « milli » comme « mille » ; "
         "choisissez la lecture dictée",
     },
+    "dose-malformed-number": {
+        "en": "'{value} {unit}' is not a number anyone can read (digits and marks that make no number): listen, "
+        "and write the dose that was dictated",
+        "fr": "« {value} {unit} » n'est pas un nombre lisible (des chiffres et des signes qui ne font pas un nombre) : "
+        "écoutez, et écrivez la dose dictée",
+    },
     "dose-above-drug-maximum-per-take": {
         "en": "{drug} {dose} is above the highest usual adult dose of {drug} ({highest} per take): check it against "
         "the audio",
@@ -168,6 +174,72 @@ FLAGS: dict[str, dict[str, str]] = {
         "vérifiez le texte avec l'enregistrement",
     },
 }
+
+#: identity evidence and conflicts (``patients.IdentityNote``); ``{source}`` is where the identity came from
+#: (``IDENTITY_SOURCES``), ``{Source}`` the same with a capital, ``*_sex`` a sex (``SEXES``), ``*_date`` a date
+IDENTITY: dict[str, dict[str, str]] = {
+    "identity-id-given": {"en": "identifier {id} given by {source}", "fr": "identifiant {id} donné par {source}"},
+    "identity-name-matches": {"en": "name matches", "fr": "le nom correspond"},
+    "identity-name-inverted": {
+        "en": "name matches with family and given names inverted",
+        "fr": "le nom correspond, nom et prénom inversés",
+    },
+    "identity-name-close": {"en": "name close ({score}%)", "fr": "nom proche ({score} %)"},
+    "identity-birth-date-matches": {
+        "en": "birth date matches ({date})",
+        "fr": "la date de naissance correspond ({date})",
+    },
+    "identity-birth-date-unlike": {
+        "en": "birth date differs: given {given_date}, index {chosen_date}",
+        "fr": "la date de naissance diffère : donnée {given_date}, index {chosen_date}",
+    },
+    "identity-id-differs": {
+        "en": "{source} names patient {given_id}, not {chosen_id}",
+        "fr": "{Source} désigne le patient {given_id}, pas {chosen_id}",
+    },
+    "identity-birth-date-differs": {
+        "en": "{source} gives the birth date {given_date}, the patient's is {chosen_date}",
+        "fr": "{Source} donne la date de naissance {given_date}, celle du patient est {chosen_date}",
+    },
+    "identity-name-differs": {
+        "en": "{source} names {names}, the patient is {patient}",
+        "fr": "{Source} nomme {names}, le patient est {patient}",
+    },
+    "identity-sex-differs": {
+        "en": "{source} speaks of {given_sex}, the patient's record says {chosen_sex}",
+        "fr": "{Source} parle d'{given_sex}, la fiche du patient dit : {chosen_sex}",
+    },
+    "identity-age-differs": {
+        "en": "{source} gives {given_age} years of age, the patient is {chosen_age}",
+        "fr": "{Source} donne {given_age} ans, le patient a {chosen_age} ans",
+    },
+}
+
+IDENTITY_SOURCES: dict[str, dict[str, str]] = {
+    "fr": {"sidecar": "la fiche jointe", "filename": "le nom du fichier", "dictated": "la dictée"},
+    "en": {"sidecar": "the sidecar file", "filename": "the file name", "dictated": "the dictation"},
+}
+
+SEXES: dict[str, dict[str, str]] = {
+    "fr": {"M": "un homme", "F": "une femme"},
+    "en": {"M": "a man", "F": "a woman"},
+}
+
+
+def identity_message(code: str, reader: str, /, **params: Any) -> str:
+    """An identity evidence or conflict in the reader's language (dates as given: the doors format them)."""
+    entry = IDENTITY.get(code)
+    if entry is None:
+        return code
+    named = dict(params)
+    if "source" in named:
+        source = IDENTITY_SOURCES.get(reader, IDENTITY_SOURCES["en"]).get(str(named["source"]), str(named["source"]))
+        named["source"], named["Source"] = source, source[:1].upper() + source[1:]
+    for key in [k for k in named if k.endswith("_sex")]:
+        named[key] = SEXES.get(reader, SEXES["en"]).get(str(named[key]), str(named[key]))
+    template = entry.get(reader) or entry["en"]
+    return string.Formatter().vformat(template, (), _Blank(named))
+
 
 #: the states of a job (``records.JobState``) as people read them
 STATES: dict[str, dict[str, str]] = {

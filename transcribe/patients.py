@@ -5,7 +5,11 @@ comes, in this order, from its sidecar file, its file name, or its dictated
 opening ("patient Jean Dupont né le 12 mars 1950"). It is matched against the
 index allowing for accents, case, hyphenated and compound names, family and
 given names in either order, and misheard letters; the birth date weighs most.
-Every candidate comes with its evidence, for the secretary to judge.
+Every candidate comes with its evidence, for the secretary to judge. The sex and age a
+dictation gives ("Monsieur de 68 ans") are compared with the chosen patient too.
+
+Evidence and conflicts are data (``IdentityNote``: a code of ``messages.IDENTITY`` and its
+parameters), written in the reader's language by the doors; ``str()`` gives the English.
 """
 
 from __future__ import annotations
@@ -51,6 +55,27 @@ MONTHS = {
 }
 
 
+_SEXES = {
+    "m": "M",
+    "h": "M",
+    "male": "M",
+    "homme": "M",
+    "masculin": "M",
+    "man": "M",
+    "f": "F",
+    "female": "F",
+    "femme": "F",
+    "féminin": "F",
+    "feminin": "F",
+    "woman": "F",
+}
+
+
+def sex_of(value: str | None) -> str:
+    """A sex as the patient index or a sidecar writes it ("M", "H", "femme", "female"...) as "M" or "F"; "" if unknown."""
+    return _SEXES.get((value or "").strip().lower().rstrip("."), "")
+
+
 @dataclass(frozen=True)
 class PatientRecord:
     """One patient of the index."""
@@ -77,12 +102,42 @@ class DictatedIdentity:
     given_names: str | None = None
     birth_date: date | None = None
     evidence: str = ""
+    #: "M" or "F" when the dictation says it ("Monsieur", "Madame"), else ""
+    sex: str = ""
+    #: the age it gives ("de 68 ans"), in years
+    age: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready mapping."""
         data = asdict(self)
         data["birth_date"] = self.birth_date.isoformat() if self.birth_date else None
         return data
+
+    @property
+    def names_someone(self) -> bool:
+        """Whether it names a patient (an identifier or a name), not only a sex or an age."""
+        return bool(self.patient_id or self.family_name)
+
+
+@dataclass(frozen=True)
+class IdentityNote:
+    """A piece of identity evidence or a conflict, as data: a code of ``messages.IDENTITY`` and its parameters.
+
+    Dates are ISO (``1950-03-12``), sexes "M" or "F", sources "sidecar", "filename" or "dictated":
+    each door writes them in its reader's language; ``str()`` is the English.
+    """
+
+    code: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        from .messages import identity_message
+
+        return identity_message(self.code, "en", **self.params)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping, stored with the job."""
+        return {"code": self.code, "params": dict(self.params)}
 
 
 @dataclass(frozen=True)
@@ -91,7 +146,7 @@ class Candidate:
 
     patient: PatientRecord
     score: float
-    evidence: tuple[str, ...] = field(default_factory=tuple)
+    evidence: tuple[IdentityNote, ...] = field(default_factory=tuple)
 
 
 def parse_date(text: str) -> date | None:
@@ -131,18 +186,48 @@ _NAME_ONLY = re.compile(
 _PARTICLES = {"de", "du", "des", "le", "la", "van", "von", "di", "da", "del", "d'"}
 
 
+_SEX_WORDS = re.compile(
+    r"\b(?P<word>monsieur|madame|mademoiselle|mme|mlle|mrs|miss|ms|mr|homme|femme|patiente|man|woman)\b",
+    re.IGNORECASE,
+)
+_FEMALE = {"madame", "mademoiselle", "mme", "mlle", "mrs", "miss", "ms", "femme", "patiente", "woman"}
+#: an age said of the patient: after a word for him ("Monsieur de 68 ans", "patiente âgée de 64 ans"),
+#: or "68-year-old", "aged 68"; never "diabète de 10 ans" or "depuis 10 ans"
+_AGE = re.compile(
+    r"\b(?:monsieur|madame|mademoiselle|mme|m\.|patiente?|homme|femme|enfant|garçon|fille)\s+(?:[^\W\d]+\s+){0,3}?"
+    r"(?:âgée?\s+)?de\s+(?P<french>\d{1,3})\s+ans\b"
+    r"|\b(?P<english>\d{1,3})[- ]years?[- ]old\b|\baged\s+(?P<aged>\d{1,3})\b",
+    re.IGNORECASE,
+)
+
+
+def sex_and_age(opening: str) -> tuple[str, int | None]:
+    """The sex ("M", "F" or "") and the age a dictation's opening gives ("Monsieur de 68 ans", "a 68-year-old woman")."""
+    words = " ".join(opening.split()[:25])
+    title = _SEX_WORDS.search(words)
+    sex = ("F" if title.group("word").lower() in _FEMALE else "M") if title else ""
+    m = _AGE.search(words)
+    age = int(m.group("french") or m.group("english") or m.group("aged")) if m else None
+    return sex, age if age is not None and 0 < age < 130 else None
+
+
 def identity_from_text(text: str) -> DictatedIdentity | None:
-    """The identity dictated in the opening of a report ("patient Jean Dupont né le 12 mars 1950")."""
+    """The identity dictated in the opening of a report ("patient Jean Dupont né le 12 mars 1950", "Monsieur de 68 ans")."""
     opening = " ".join(text.split()[:60])
+    sex, age = sex_and_age(opening)
     m = _DICTATED.search(opening)
     if m:
         names = m.group("names").replace(",", " ").strip()
         given, family = _split_names(names)
-        return DictatedIdentity("dictated", None, family, given, parse_date(m.group("date")), m.group(0).strip())
+        return DictatedIdentity(
+            "dictated", None, family, given, parse_date(m.group("date")), m.group(0).strip(), sex=sex, age=age
+        )
     m = _NAME_ONLY.search(opening)
     if m:
         given, family = _split_names(m.group("names").strip())
-        return DictatedIdentity("dictated", None, family, given, None, m.group(0).strip())
+        return DictatedIdentity("dictated", None, family, given, None, m.group(0).strip(), sex=sex, age=age)
+    if sex or age is not None:
+        return DictatedIdentity("dictated", sex=sex, age=age)
     return None
 
 
@@ -210,12 +295,12 @@ def rank_candidates(identity: DictatedIdentity, patients: list[PatientRecord], *
     return ranked[:limit]
 
 
-def _score(identity: DictatedIdentity, patient: PatientRecord) -> tuple[float, list[str]]:
+def _score(identity: DictatedIdentity, patient: PatientRecord) -> tuple[float, list[IdentityNote]]:
     if identity.patient_id is not None:
         if identity.patient_id.lower() == patient.patient_id.lower():
-            return 100.0, [f"identifier {patient.patient_id} given by the {identity.source}"]
+            return 100.0, [IdentityNote("identity-id-given", {"id": patient.patient_id, "source": identity.source})]
         return 0.0, []
-    evidence: list[str] = []
+    evidence: list[IdentityNote] = []
     family, given = name_key(identity.family_name or ""), name_key(identity.given_names or "")
     p_family, p_given = name_key(patient.family_name), name_key(patient.given_names)
     straight = (
@@ -224,21 +309,23 @@ def _score(identity: DictatedIdentity, patient: PatientRecord) -> tuple[float, l
     inverted = (fuzz.ratio(family, p_given) + fuzz.ratio(given, p_family)) / 2 if given else 0.0
     name_score = max(straight, inverted)
     if family == p_family and (not given or given == p_given):
-        evidence.append("name matches")
+        evidence.append(IdentityNote("identity-name-matches"))
     elif inverted > straight and inverted >= 90:
-        evidence.append("name matches with family and given names inverted")
+        evidence.append(IdentityNote("identity-name-inverted"))
     elif name_score >= 75:
-        evidence.append(f"name close ({name_score:.0f}%)")
+        evidence.append(IdentityNote("identity-name-close", {"score": f"{name_score:.0f}"}))
     score = name_score * (0.6 if identity.birth_date else 1.0)
     if identity.birth_date and patient.birth_date:
         if identity.birth_date == patient.birth_date:
             score += 40
-            evidence.append(f"birth date matches ({patient.birth_date.isoformat()})")
+            evidence.append(IdentityNote("identity-birth-date-matches", {"date": patient.birth_date.isoformat()}))
         else:
             score -= 20
             evidence.append(
-                f"birth date differs: dictated {identity.birth_date.isoformat()}, "
-                f"index {patient.birth_date.isoformat()}"
+                IdentityNote(
+                    "identity-birth-date-unlike",
+                    {"given_date": identity.birth_date.isoformat(), "chosen_date": patient.birth_date.isoformat()},
+                )
             )
     return score, evidence
 
@@ -247,27 +334,61 @@ def _score(identity: DictatedIdentity, patient: PatientRecord) -> tuple[float, l
 SAME_NAME = 85
 
 
-def identity_conflicts(identity: DictatedIdentity | None, patient: PatientRecord) -> list[str]:
+#: an age said that far from the patient's (in years, at the dictation's date) is a conflict: a doctor
+#: rounds, and a birthday may fall between the visit and the dictation
+AGE_TOLERANCE = 1
+
+
+def age_on(birth: date, day: date) -> int:
+    """How old someone born on ``birth`` is on ``day``, in whole years."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def identity_conflicts(
+    identity: DictatedIdentity | None, patient: PatientRecord, *, on: date | None = None
+) -> list[IdentityNote]:
     """How the dictated identity disagrees with the chosen patient (empty: it agrees or says nothing).
 
     The identifier, the birth date, the family name and the given names each count: a "Marie
-    DUPONT" never agrees with Jean DUPONT.
+    DUPONT" never agrees with Jean DUPONT. So do the sex and the age it gives ("Monsieur de
+    68 ans" is not a woman of 64), the age taken on ``on``, the day of the dictation.
     """
     if identity is None:
         return []
-    conflicts: list[str] = []
+    source = identity.source
+    conflicts: list[IdentityNote] = []
     if identity.patient_id and identity.patient_id.lower() != patient.patient_id.lower():
-        conflicts.append(f"the {identity.source} names patient {identity.patient_id}, not {patient.patient_id}")
+        conflicts.append(
+            IdentityNote("identity-id-differs", {"source": source, "given_id": identity.patient_id,
+                                                 "chosen_id": patient.patient_id})
+        )  # fmt: skip
     if identity.birth_date and patient.birth_date and identity.birth_date != patient.birth_date:
         conflicts.append(
-            f"the {identity.source} gives the birth date {identity.birth_date.isoformat()}, "
-            f"the patient's is {patient.birth_date.isoformat()}"
-        )
+            IdentityNote(
+                "identity-birth-date-differs",
+                {"source": source, "given_date": identity.birth_date.isoformat(),
+                 "chosen_date": patient.birth_date.isoformat()},
+            )
+        )  # fmt: skip
     if identity.family_name and not names_agree(identity, patient):
+        names = f"{identity.given_names or ''} {identity.family_name}".strip()
         conflicts.append(
-            f"the {identity.source} names {identity.given_names or ''} {identity.family_name}".replace("  ", " ")
-            + f", the patient is {patient.display_name}"
+            IdentityNote("identity-name-differs", {"source": source, "names": names, "patient": patient.display_name})
         )
+    chosen_sex = sex_of(patient.sex)
+    if identity.sex and chosen_sex and identity.sex != chosen_sex:
+        conflicts.append(
+            IdentityNote(
+                "identity-sex-differs", {"source": source, "given_sex": identity.sex, "chosen_sex": chosen_sex}
+            )
+        )
+    if identity.age is not None and patient.birth_date and on is not None:
+        age = age_on(patient.birth_date, on)
+        if abs(age - identity.age) > AGE_TOLERANCE:
+            conflicts.append(
+                IdentityNote("identity-age-differs", {"source": source, "given_age": str(identity.age),
+                                                      "chosen_age": str(age)})
+            )  # fmt: skip
     return conflicts
 
 
@@ -304,7 +425,7 @@ class IdentityProposal:
                     "name": c.patient.display_name,
                     "birth_date": c.patient.birth_date.isoformat() if c.patient.birth_date else None,
                     "score": c.score,
-                    "evidence": list(c.evidence),
+                    "evidence": [e.to_json() for e in c.evidence],
                 }
                 for c in self.candidates
             ],
@@ -332,7 +453,8 @@ def propose_patient(
     else blocks it until a person confirms.
     """
     dictated = identity_from_text(clean_text)
-    identity = sidecar or identity_from_filename(original_name) or dictated
+    named = dictated if dictated is not None and dictated.names_someone else None  # a sex or an age alone names nobody
+    identity = sidecar or identity_from_filename(original_name) or named
     if identity is None:
         return IdentityProposal(None, dictated, (), None)
     patients = lookup(identity)
@@ -355,6 +477,7 @@ def identity_from_json(data: dict[str, Any] | None) -> DictatedIdentity | None:
     if not data:
         return None
     birth = data.get("birth_date")
+    age = data.get("age")
     return DictatedIdentity(
         data.get("source", "dictated"),
         data.get("patient_id"),
@@ -362,4 +485,6 @@ def identity_from_json(data: dict[str, Any] | None) -> DictatedIdentity | None:
         data.get("given_names"),
         date.fromisoformat(birth) if birth else None,
         data.get("evidence", ""),
+        sex=sex_of(data.get("sex")),
+        age=int(age) if isinstance(age, int) or (isinstance(age, str) and age.isdigit()) else None,
     )

@@ -27,7 +27,7 @@ from typing import Any
 from .atomic import write_atomic
 from .errors import StageError
 from .folding import fold, fold_with_map
-from .patients import PatientRecord
+from .patients import PatientRecord, sex_of
 from .records import CleanText, DraftPaths, Transcript
 from .settings import Settings
 from .vocabulary import LanguageVocabulary
@@ -37,6 +37,8 @@ _LABELS = {
     "fr": {
         "patient": "Patient",
         "born": "né(e) le",
+        "born_M": "né le",
+        "born_F": "née le",
         "copies": "Copie à",
         "draft": "BROUILLON — à valider",
         "months": [
@@ -57,6 +59,8 @@ _LABELS = {
     "en": {
         "patient": "Patient",
         "born": "born",
+        "born_M": "born",
+        "born_F": "born",
         "copies": "Copies to",
         "draft": "DRAFT — not validated",
         "months": [
@@ -178,15 +182,24 @@ def find_recipient(text: str) -> str | None:
 
 
 # --- sections --------------------------------------------------------------------------------
+#: how a section's heading is written in the document: as dictated ("Traitement"), or as the section's
+#: standard title in vocab/<lang>/sections.tsv ("Conduite à tenir"); ``text.headings`` chooses
+HEADINGS = ("dictated", "standard")
+
+
 @dataclass(frozen=True)
 class SectionSpan:
-    """Where a dictated heading and its section's text lie in a text (offsets in that text)."""
+    """Where a dictated heading and its section's text lie in a text (offsets in that text).
+
+    ``heading`` holds the words dictated (first letter in capitals), ``title`` the section's standard title.
+    """
 
     section: str
     heading: str
     heading_start: int
     content_start: int
     content_end: int
+    title: str = ""
 
 
 def find_section_spans(text: str, vocab: LanguageVocabulary | None) -> tuple[int, tuple[SectionSpan, ...]]:
@@ -201,7 +214,8 @@ def find_section_spans(text: str, vocab: LanguageVocabulary | None) -> tuple[int
     headings = _heading_keys(vocab)
     folded = fold_with_map(text)
     key_text = folded.text
-    found: list[tuple[int, int, Any]] = []  # start of heading, start of its text (folded offsets), entry
+    # start of heading, its end, start of its text (folded offsets), entry
+    found: list[tuple[int, int, int, Any]] = []
     for m in _LINE_OR_SENTENCE_START.finditer(key_text):
         start = m.end()
         for key, entry in headings:
@@ -209,17 +223,19 @@ def find_section_spans(text: str, vocab: LanguageVocabulary | None) -> tuple[int
             if key_text.startswith(key, start) and (after == len(key_text) or not key_text[after].isalnum()):
                 rest = _HEADING_END.match(key_text, after)
                 if rest:
-                    found.append((start, rest.end(), entry))
+                    found.append((start, after, rest.end(), entry))
                 break
     spans: list[SectionSpan] = []
-    for index, (heading_start, content_start, entry) in enumerate(found):
+    for index, (heading_start, heading_end, content_start, entry) in enumerate(found):
         a = folded.original(heading_start, heading_start)[0]
+        h = folded.original(heading_end, heading_end)[0]
         b = folded.original(content_start, content_start)[0]
-        spans.append(SectionSpan(entry.section, entry.heading, a, b, len(text)))
+        dictated = capitalise_first(" ".join(text[a:h].split())) or entry.heading
+        spans.append(SectionSpan(entry.section, dictated, a, b, len(text), entry.heading))
         if index:
             previous = spans[index - 1]
             spans[index - 1] = SectionSpan(
-                previous.section, previous.heading, previous.heading_start, previous.content_start, a
+                previous.section, previous.heading, previous.heading_start, previous.content_start, a, previous.title
             )
     body_end = spans[0].heading_start if spans else len(text)
     return body_end, tuple(spans)
@@ -235,21 +251,25 @@ def _heading_keys(vocab: LanguageVocabulary) -> list[tuple[str, Any]]:
     )
 
 
-def split_sections(text: str, vocab: LanguageVocabulary | None) -> tuple[tuple[str, ...], tuple[Section, ...]]:
+def split_sections(
+    text: str, vocab: LanguageVocabulary | None, *, headings: str = "dictated"
+) -> tuple[tuple[str, ...], tuple[Section, ...]]:
     """The body (text before the first dictated heading) and the sections that follow.
 
     Every character of ``text`` outside the dictated headings is in the body or a section, as it
-    was written; only blank lines between paragraphs and spaces around them are layout.
+    was written; only blank lines between paragraphs and spaces around them are layout. Each
+    heading is written as dictated, or as its section's standard title (``headings="standard"``).
     """
     body_end, spans = find_section_spans(text, vocab)
     body = paragraphs_of(text[:body_end])
     sections: list[Section] = []
     for span in spans:
         paragraphs = paragraphs_of(text[span.content_start : span.content_end])
-        if sections and sections[-1].section == span.section:
+        heading = span.title if headings == "standard" and span.title else span.heading
+        if sections and sections[-1].section == span.section and fold(sections[-1].heading) == fold(heading):
             previous = sections.pop()
             paragraphs = previous.paragraphs + paragraphs
-        sections.append(Section(span.section, span.heading, paragraphs))
+        sections.append(Section(span.section, heading, paragraphs))
     return body, tuple(sections)
 
 
@@ -266,10 +286,11 @@ def organise(
     *,
     metadata_worktype: str | None = None,
     author_default: str | None = None,
+    headings: str = "dictated",
 ) -> ReportContent:
-    """Organise a clean text into a report: worktype, title, body, sections, recipient."""
+    """Organise a clean text into a report: worktype, title, body, sections (``headings``: see ``HEADINGS``), recipient."""
     worktype, source = choose_worktype(clean_text, vocab, metadata=metadata_worktype, author_default=author_default)
-    body, sections = split_sections(clean_text, vocab)
+    body, sections = split_sections(clean_text, vocab, headings=headings)
     recipient = find_recipient(clean_text) if worktype == "letter" else None
     return ReportContent(worktype, source, worktype_title(worktype, vocab), body, sections, recipient)
 
@@ -346,7 +367,7 @@ def render_docx(
         "draft": draft,
         "draft_label": labels["draft"],
         "patient_label": labels["patient"],
-        "born_label": labels["born"],
+        "born_label": labels.get(f"born_{sex_of((people.patient or {}).get('sex', ''))}", labels["born"]),
         "copies_label": labels["copies"],
     }
     try:
@@ -357,6 +378,52 @@ def render_docx(
     except Exception as e:  # docxtpl and jinja raise many kinds on a broken template
         raise RenderFailed(f"the template {template.name} could not be filled ({type(e).__name__}: {e})") from e
     return buffer.getvalue()
+
+
+def draft_label(language: str) -> str:
+    """The mark of a draft document ("BROUILLON — à valider"), in the report's language."""
+    return str(_LABELS.get(language, _LABELS["en"])["draft"])
+
+
+def compose_document(
+    settings: Settings,
+    vocab: LanguageVocabulary | None,
+    *,
+    text: str,
+    worktype: str,
+    language: str,
+    author: str,
+    patient: PatientRecord | None,
+    copies: tuple[str, ...],
+    day: date,
+    draft: bool,
+) -> bytes:
+    """The report's DOCX: the one composition that filing, the preview and the doctor's signing page all use.
+
+    The same text, worktype, patient and day give the same document: what the doctor reads and
+    signs is what is filed.
+    """
+    content = organise(text, vocab, metadata_worktype=worktype, headings=settings.text.headings)
+    people = people_of(settings, author, patient, copies)
+    template = template_path(worktype, settings.paths.templates)
+    return render_docx(template, content, people, language=language, day=day, draft=draft)
+
+
+def read_document(document: bytes) -> dict[str, Any]:
+    """A DOCX as the screens show it: its header's lines, then each paragraph with its kind (title, heading, text)."""
+    from docx import Document
+
+    parsed = Document(io.BytesIO(document))
+    header = [p.text for section in parsed.sections for p in section.header.paragraphs if p.text.strip()]
+    paragraphs = []
+    for p in parsed.paragraphs:
+        style = (p.style.name if p.style is not None else "") or ""
+        kind = "title" if style in ("Title", "Heading 1") else "heading" if style.startswith("Heading") else "text"
+        paragraphs.append({"kind": kind, "text": p.text})
+    for table in parsed.tables:
+        for row in table.rows:
+            paragraphs.append({"kind": "text", "text": " — ".join(c.text for c in row.cells if c.text.strip())})
+    return {"header": header, "paragraphs": paragraphs}
 
 
 def convert_to_pdf(docx: bytes, name: str, *, timeout_s: float = 180.0) -> bytes:

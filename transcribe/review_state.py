@@ -29,7 +29,7 @@ from .anchors import Anchor, AnchorLost, anchored_text, carry_anchors, replace_a
 from .errors import ReviewError
 from .records import Edit, transcript_from_json
 from .report import find_section_spans
-from .schema import review_drafts, review_locks, users
+from .schema import refused_drafts, review_drafts, review_locks, users
 from .store import JobStore
 from .text.tokens import source_of
 from .vocabulary import LanguageVocabulary
@@ -37,12 +37,28 @@ from .vocabulary import LanguageVocabulary
 #: a lock is a short lease, renewed by each change: a secretary who stops working (or leaves without
 #: the page saying so) frees the report after this long
 LOCK_S = 2 * 60
+#: the longest report the review screen takes (all its blocks together, in characters): far above any
+#: real report (a long discharge letter is about 20,000), low enough that the screen stays fast
+MAX_REPORT_CHARS = 100_000
 
 
 class LockHeld(ReviewError):
     """Another secretary is working on this report."""
 
     code = "lock-held"
+
+
+class ReportTooLong(ReviewError):
+    """The text sent is longer than a report can be (``MAX_REPORT_CHARS``): refused whole, never cut."""
+
+    code = "review.err.too_long"
+
+    def __init__(self, length: int) -> None:
+        super().__init__(
+            f"the report would hold {length} characters, more than the {MAX_REPORT_CHARS} a report can hold; "
+            "paste a shorter text (a long document belongs in the patient's record, not in a report)"
+        )
+        self.params = {"length": length, "limit": MAX_REPORT_CHARS}
 
 
 @dataclass
@@ -71,11 +87,14 @@ class WorkState:
     typed_at: float = 0.0
     #: where each edit ("edit:<i>") and flag ("flag:<i>") stands in the blocks, once they are typed
     anchors: dict[str, Anchor] = field(default_factory=dict)
+    #: the flags whose suggestion she applied, each with the words it replaced (to take it back)
+    suggested: dict[int, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready mapping."""
         data = asdict(self)
         data["anchors"] = {k: list(v) if v is not None else None for k, v in self.anchors.items()}
+        data["suggested"] = {str(k): v for k, v in self.suggested.items()}
         return data
 
     @classmethod
@@ -98,6 +117,7 @@ class WorkState:
             typed_by=data.get("typed_by"),
             typed_at=float(data.get("typed_at", 0.0)),
             anchors=anchors,
+            suggested={int(k): str(v) for k, v in (data.get("suggested") or {}).items()},
         )
 
 
@@ -230,10 +250,18 @@ def editable_blocks(material: DraftMaterial, state: WorkState, vocab: LanguageVo
     return state.blocks
 
 
+def check_length(blocks: Sequence[Block]) -> None:
+    """Refuse blocks longer together than a report can be (``ReportTooLong``): never cut them."""
+    length = sum(len(b.heading) + len(b.text) for b in blocks)
+    if length > MAX_REPORT_CHARS:
+        raise ReportTooLong(length)
+
+
 def take_typed_blocks(
     material: DraftMaterial, state: WorkState, vocab: LanguageVocabulary | None, typed: list[Block]
 ) -> None:
-    """Keep the blocks the secretary typed, the anchors moved along with her changes."""
+    """Keep the blocks the secretary typed, the anchors moved along with her changes (refused whole if too long)."""
+    check_length(typed)
     before = editable_blocks(material, state, vocab)
     state.anchors = carry_anchors(before, typed, state.anchors)
     state.blocks = typed
@@ -295,9 +323,29 @@ def apply_suggestion(material: DraftMaterial, state: WorkState, vocab: LanguageV
     number, start, _ = anchor
     state.anchors[key] = (number, start + found.start(), start + found.end())
     replace_at_anchor(blocks, state.anchors, key, found.group(), suggestion)
+    state.suggested[index] = found.group()
     if index not in state.resolved:
         state.resolved.append(index)
     return suggestion
+
+
+def take_back_suggestion(
+    material: DraftMaterial, state: WorkState, vocab: LanguageVocabulary | None, index: int
+) -> None:
+    """Write back the words a flag's suggestion replaced, and untick the flag (on its own place only).
+
+    Refused (``AnchorLost``) when she rewrote the suggestion by hand since: her words are kept.
+    """
+    if index not in state.suggested:
+        raise ReviewError("no suggestion was applied to this point to check")
+    blocks = editable_blocks(material, state, vocab)
+    key = f"flag:{index}"
+    current = anchored_text(blocks, state.anchors, key)
+    if current is None:
+        raise AnchorLost("this passage was rewritten by hand: correct it directly in the text")
+    replace_at_anchor(blocks, state.anchors, key, current, state.suggested.pop(index))
+    if index in state.resolved:
+        state.resolved.remove(index)
 
 
 def replace_text(
@@ -359,6 +407,20 @@ def still_ambiguous(material: DraftMaterial, state: WorkState, vocab: LanguageVo
 
 
 # --- persistence -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RefusedDraft:
+    """Text a secretary's screen sent that the server did not take (another held the report): kept for her."""
+
+    username: str
+    at: float
+    blocks: tuple[Block, ...]
+
+    @property
+    def text(self) -> str:
+        """The blocks as one text, each section under its heading."""
+        return "\n".join(f"{b.heading}\n{b.text}" if b.heading else b.text for b in self.blocks)
+
+
 class Workspace:
     """Locks and saved work in progress, in the job store."""
 
@@ -408,6 +470,35 @@ class Workspace:
             conn.execute(
                 review_locks.delete().where(review_locks.c.job_id == job_id, review_locks.c.user_id == user_id)
             )
+
+    def refuse(self, job_id: int, user_id: int, blocks: Sequence[Block]) -> None:
+        """Keep blocks a screen sent that were not taken (the report was someone else's), with their author."""
+        data = json.dumps([asdict(b) for b in blocks], ensure_ascii=False)
+        with self._store.transaction() as conn:
+            conn.execute(
+                refused_drafts.insert().values(job_id=job_id, user_id=user_id, at=self._clock(), blocks_json=data)
+            )
+
+    def refused(self, job_id: int) -> list[RefusedDraft]:
+        """The text refused on a report, oldest first, each with who typed it."""
+        with self._store.reading() as conn:
+            rows = conn.execute(
+                sa.select(users.c.username, refused_drafts.c.at, refused_drafts.c.blocks_json)
+                .join(users, users.c.id == refused_drafts.c.user_id)
+                .where(refused_drafts.c.job_id == job_id)
+                .order_by(refused_drafts.c.id)
+            ).all()
+        return [
+            RefusedDraft(
+                row.username,
+                row.at,
+                tuple(
+                    Block(str(b["key"]), str(b.get("heading", "")), str(b.get("text", "")))
+                    for b in json.loads(row.blocks_json)
+                ),
+            )
+            for row in rows
+        ]
 
     def load(self, job_id: int) -> WorkState:
         """The saved work on a report (an empty state when there is none)."""

@@ -322,6 +322,23 @@ def _migration_8(conn: Connection) -> None:
     audit_log_seq.create(conn, checkfirst=True)
 
 
+refused_drafts = sa.Table(
+    "refused_drafts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False, index=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    #: the blocks her screen sent, as the review screen keeps them (JSON list of key, heading, text)
+    sa.Column("blocks_json", sa.Text, nullable=False),
+)
+
+
+def _migration_9(conn: Connection) -> None:
+    """Text a secretary typed that the server refused (someone else held the report): kept, with its author."""
+    refused_drafts.create(conn, checkfirst=True)
+
+
 #: Ordered schema migrations. Append, never edit: a site's store has run the earlier ones.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _migration_1),
@@ -332,4 +349,5 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (6, _migration_6),
     (7, _migration_7),
     (8, _migration_8),
+    (9, _migration_9),
 ]

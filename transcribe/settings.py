@@ -111,6 +111,9 @@ class TextSettings:
 
     abbreviations: str = "keep"
     correct_terms: bool = True
+    #: a section's heading in the document: "dictated" (the words dictated: "Traitement") or "standard"
+    #: (the section's title in vocab/<lang>/sections.tsv: "Conduite à tenir")
+    headings: str = "dictated"
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,10 @@ class ReviewSettings:
     rewind_s: float = 3.0
     #: a validated report waits for its author's signature (in the review app) before it is filed
     doctor_signs: bool = False
+    #: with doctor_signs, who signs a report whose author has no doctor's account (the inbox root's
+    #: "unknown", a folder no account names): "admin" (any administrator), a doctor's user name, or
+    #: "nobody" (filed without a signature)
+    signer_without_account: str = "admin"
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigurationError
+from .report import HEADINGS
 from .settings import (
     COMPUTE_TYPES,
     CONFIG_ENV,
@@ -353,5 +354,16 @@ def _check(settings: Settings) -> None:
         raise ConfigurationError("review.language must be 'fr' or 'en', and review.port a port number")
     if settings.text.abbreviations not in ("keep", "expand", "first-use"):
         raise ConfigurationError("text.abbreviations must be keep, expand or first-use")
+    if settings.text.headings not in HEADINGS:
+        raise ConfigurationError(
+            f"text.headings '{settings.text.headings}' must be 'dictated' (a heading keeps the words dictated) "
+            "or 'standard' (each section gets its title from vocab/<lang>/sections.tsv)"
+        )
+    signer = settings.review.signer_without_account
+    if not signer.strip() or signer != signer.strip() or any(c.isspace() for c in signer):
+        raise ConfigurationError(
+            f"review.signer_without_account '{signer}' must be 'admin' (an administrator signs), 'nobody' "
+            "(filed without a signature) or the user name of a doctor (transcribe user list)"
+        )
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigurationError("log_level must be DEBUG, INFO, WARNING or ERROR")

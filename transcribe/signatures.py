@@ -4,12 +4,18 @@ With the setting on, a validated report waits for its author to read and sign it
 filed: filing calls ``require_signature`` before it files, and the service's filing of the
 waiting reports passes over those ``awaiting_signature``. A new version (validated again) needs
 a new signature. With the setting off (the default), nothing waits.
+
+A report whose author has no doctor's account (the inbox root's author, a folder no account
+names) would wait forever: ``review.signer_without_account`` says who signs it instead, an
+administrator (``admin``, the default), a named doctor, or nobody (``nobody``: it is filed
+without a signature). ``signer_of`` says which applies to a report.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .accounts import Accounts, User
 from .errors import FilingError, ReviewError
 from .records import Job, JobState
 from .settings import Settings
@@ -34,30 +40,60 @@ class SignatureRefused(ReviewError):
         self.code = code
 
 
+#: who signs a report (``signer_of``): its author; any administrator; nobody (filed unsigned); else a user name
+AUTHOR, ADMIN, NOBODY = "author", "admin", "nobody"
+
+
+def has_account(store: JobStore, author: str) -> bool:
+    """Whether an active doctor's account signs as this author (``transcribe user add NAME --author FOLDER``)."""
+    return any(u.author == author and u.role == "doctor" and not u.disabled for u in Accounts(store).list_users())
+
+
+def signer_of(settings: Settings, store: JobStore, job: Job) -> str:
+    """Who signs this report: ``AUTHOR``; else, its author having no account, the site's rule (``ADMIN``,
+    ``NOBODY`` or a doctor's user name)."""
+    if has_account(store, job.author):
+        return AUTHOR
+    return settings.review.signer_without_account
+
+
 def awaiting_signature(settings: Settings, store: JobStore, job: Job) -> bool:
-    """Whether this validated report waits for its author's signature before it can be filed."""
+    """Whether this validated report waits for a signature before it can be filed."""
     return (
         settings.review.doctor_signs
         and job.state is JobState.VALIDATED
         and store.signature(job.id, job.report_version) is None
+        and signer_of(settings, store, job) != NOBODY
     )
 
 
+def may_sign(settings: Settings, store: JobStore, job: Job, user: User) -> bool:
+    """Whether this user signs this report: its author, or the one the site's rule names for it."""
+    signer = signer_of(settings, store, job)
+    if signer == AUTHOR:
+        return bool(user.author) and user.author == job.author
+    if signer == ADMIN:
+        return user.role == "admin"
+    return signer != NOBODY and user.username == signer
+
+
 def require_signature(settings: Settings, store: JobStore, job: Job) -> None:
-    """Refuse to file a report its author has not signed yet, where the site wants a signature."""
+    """Refuse to file a report not signed yet, where the site wants a signature."""
     if awaiting_signature(settings, store, job):
+        signer = signer_of(settings, store, job)
+        who = {AUTHOR: f"its author's ({job.author})", ADMIN: "an administrator's"}.get(signer, f"{signer}'s")
         raise SignatureMissing(
-            f"job {job.id} waits for its author's signature ({job.author}) before it is filed; "
-            "it stays validated, and is filed as soon as he signs it in the review app"
+            f"job {job.id} waits for {who} signature before it is filed; "
+            "it stays validated, and is filed as soon as it is signed in the review app (My dictations)"
         )
 
 
 def sign_report(
-    settings: Settings, store: JobStore, job: Job, *, username: str, author: str | None, audit: Auditor | None = None
+    settings: Settings, store: JobStore, job: Job, *, user: User, audit: Auditor | None = None
 ) -> Signature:
-    """The author's signature of the validated version of his report (only he signs it)."""
+    """The signature of the validated version of a report, by its author (or whom the site's rule names)."""
     if not awaiting_signature(settings, store, job):
         raise SignatureRefused(f"job {job.id} does not wait for a signature", "error.not-signable")
-    if not author or author != job.author:
+    if not may_sign(settings, store, job, user):
         raise SignatureRefused(f"job {job.id}: only its author ({job.author}) signs it", "error.only-author-signs")
-    return store.sign(job.id, job.report_version, username, audit=audit)
+    return store.sign(job.id, job.report_version, user.username, audit=audit)

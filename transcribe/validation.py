@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import IdentityMismatch, PatientUnknown, ReviewError
-from .patients import identity_conflicts, identity_from_filename, identity_from_json
+from .patients import IdentityNote, identity_conflicts, identity_from_filename, identity_from_json
 from .records import Job, JobState
 from .settings import Settings
 from .store import JobStore
@@ -60,8 +60,8 @@ def doubtful_forms(store: JobStore, job: Job) -> list[str]:
     ]
 
 
-def identity_problems(job: Job, patient_id: str, store: JobStore) -> list[str]:
-    """How what came with the dictation disagrees with the chosen patient."""
+def identity_problems(job: Job, patient_id: str, store: JobStore) -> list[IdentityNote]:
+    """How what came with the dictation disagrees with the chosen patient (its sex and age on the day it was dictated too)."""
     patient = store.patient(patient_id)
     if patient is None:
         raise PatientUnknown(
@@ -69,13 +69,14 @@ def identity_problems(job: Job, patient_id: str, store: JobStore) -> list[str]:
             "or search it ('transcribe patients find NAME')"
         )
     stored = job.identity or {}
-    problems: list[str] = []
+    problems: list[IdentityNote] = []
+    dictated_on = job.created_at.astimezone().date()
     # every source counts, not only the one matched on: a sidecar's identifier does not silence a file
     # name or an opening that names someone else
     sources = [identity_from_json(stored.get(key)) for key in ("identity", "dictated")]
     sources.append(identity_from_filename(job.original_name))
     for identity in sources:
-        for problem in identity_conflicts(identity, patient):
+        for problem in identity_conflicts(identity, patient, on=dictated_on):
             if problem not in problems:
                 problems.append(problem)
     return problems
@@ -108,7 +109,8 @@ def validate_report(
     problems = identity_problems(job, chosen, store)
     if problems and not confirm_identity:
         raise IdentityMismatch(
-            f"job {job_id} cannot be validated for patient {chosen}: " + "; ".join(problems), problems=problems
+            f"job {job_id} cannot be validated for patient {chosen}: " + "; ".join(map(str, problems)),
+            problems=[str(p) for p in problems],
         )
     if job.flag_count and not flags_checked and job.report_version == 0:
         raise ReviewError(

@@ -278,6 +278,7 @@ class Worker:
             vocab,
             metadata_worktype=job.worktype,
             author_default=author.worktype if author and author.worktype else None,
+            headings=self.settings.text.headings,
         )
         sidecar_identity = identity_from_json((job.metadata or {}).get("identity"))
         proposal = propose_patient(sidecar_identity, job.original_name, clean.text, self.store.patient_candidates)

@@ -1,14 +1,17 @@
 """The secretaries' worklist: the reports to review, with what she needs to choose the next one.
 
 Each row names the patient she chose (her saved work), else the one proposed with the
-dictation; who holds the report and who last worked on it; the thread of a returned report.
-The filters, the search (patient names in any order, identifier, words of the text) and the
-sort are applied here; the review app only shows the rows, in the reader's language.
+dictation, and what the dictation itself says of its patient (its sidecar, its file name, its
+opening) and its file name; who holds the report and who last worked on it; the points still to
+check; the thread of a returned report. The filters, the search (patient names in any order,
+identifier, the file name and the identity it carries, words of the text) and the sort are
+applied here; the review app only shows the rows, in the reader's language.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,7 +19,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from .errors import ReviewError
-from .patients import PatientRecord, name_key
+from .patients import DictatedIdentity, PatientRecord, identity_from_json, name_key
 from .records import Job, JobState
 from .review_state import WorkState
 from .schema import reports, review_drafts, review_locks, users
@@ -26,7 +29,7 @@ from .store.signoffs import Comment
 from .validation import draft_text
 from .worktypes import label_of
 
-SORTS = ("urgency", "patient", "author", "dictated", "due", "duration", "worktype", "flags", "holder", "state")
+SORTS = ("urgency", "patient", "file", "author", "dictated", "due", "duration", "worktype", "flags", "holder", "state")
 #: the states a "mine" view looks in, unless a state is chosen
 WORKED_ON = (JobState.DRAFTED, JobState.RETURNED, JobState.VALIDATED, JobState.FILED)
 
@@ -60,6 +63,10 @@ class WorklistRow:
     last_worked_by: str | None
     overdue: bool
     comments: list[Comment] = field(default_factory=list)
+    #: what the dictation itself says of its patient (sidecar, file name, dictated opening), if anything
+    carried: DictatedIdentity | None = None
+    #: the points to check not ticked yet (none once validated)
+    open_flags: int = 0
 
 
 @dataclass(frozen=True)
@@ -101,23 +108,37 @@ def worklist(
     for job in jobs:
         patient_id = chosen[job.id] or job.patient_id
         saved = work.get(job.id)
+        validated = job.state in (JobState.VALIDATED, JobState.FILED)  # the report's patient, not a proposal
+        resolved = len(saved.state.resolved) if saved else 0
         rows.append(
             WorklistRow(
                 job=job,
                 patient_id=patient_id,
                 patient=patients.get(patient_id) if patient_id else None,
-                chosen=chosen[job.id] is not None,
+                chosen=chosen[job.id] is not None or (validated and patient_id is not None),
                 holder=holders.get(job.id),
                 last_worked_by=validators.get(job.id) or (saved.saved_by if saved else None),
                 overdue=bool(job.due_date)
                 and job.state is not JobState.FILED
                 and str(job.due_date) < today.isoformat(),
                 comments=threads.get(job.id, []),
+                carried=carried_identity(job),
+                open_flags=0 if validated else max(0, (job.flag_count or 0) - resolved),
             )
         )
     if query.search.strip():
         rows = [r for r in rows if _matches(settings, store, r, work.get(r.job.id), query.search)]
     return _sorted(settings, rows, query, language)
+
+
+def carried_identity(job: Job) -> DictatedIdentity | None:
+    """What a dictation says of its patient: its sidecar's or file name's identity, else its dictated opening's."""
+    stored = job.identity or {}
+    for key in ("identity", "dictated"):
+        identity = identity_from_json(stored.get(key))
+        if identity is not None and (identity.family_name or identity.given_names or identity.patient_id):
+            return identity
+    return None
 
 
 def _saved_work(store: JobStore, ids: list[int]) -> dict[int, _Work]:
@@ -183,12 +204,20 @@ def _worked_on(store: JobStore, user_id: int, limit: int) -> list[Job]:
 
 
 def _matches(settings: Settings, store: JobStore, row: WorklistRow, work: _Work | None, search: str) -> bool:
-    """Whether every word of the search starts a name of the patient, his identifier, or a word of the text."""
+    """Whether every word of the search starts a name of the patient, his identifier, a word of the file name
+    or of the identity the dictation carries, or a word of the text."""
     names = name_key(f"{row.patient.family_name} {row.patient.given_names}").split() if row.patient else []
-    identifier = (row.patient_id or "").lower()
+    carried = row.carried
+    if carried is not None:
+        names += name_key(f"{carried.family_name or ''} {carried.given_names or ''}").split()
+    names += name_key(re.sub(r"[_.]+", " ", row.job.original_name)).split()
+    whole_name = name_key(row.job.original_name)
+    identifier = (row.patient_id or (carried.patient_id if carried else None) or "").lower()
     text_words: list[str] | None = None
     for word in search.split()[:8]:
         if identifier and identifier.startswith(word.lower()):
+            continue
+        if len(word) > 3 and name_key(word) in whole_name:  # a piece of the file name as typed
             continue
         keys = name_key(word).split()
         if keys and all(any(n.startswith(k) for n in names) for k in keys):
@@ -224,12 +253,13 @@ def _sorted(settings: Settings, rows: list[WorklistRow], query: WorklistQuery, l
         job = row.job
         return {
             "patient": name_key(row.patient.display_name) if row.patient else None,
+            "file": job.original_name.lower(),
             "author": name_key(author_name(settings, job.author)),
             "dictated": job.created_at.timestamp(),
             "due": job.due_date or None,
             "duration": job.duration_s,
             "worktype": name_key(label_of(job.worktype, language)) if job.worktype else None,
-            "flags": job.flag_count,
+            "flags": row.open_flags,
             "holder": row.holder,
             "state": job.state.value,
         }[query.sort]

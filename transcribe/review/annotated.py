@@ -92,16 +92,37 @@ def _pieces(
     cuts = {0, len(text)} | {p for span in edits.values() for p in span}
     cuts |= {m.start() for m in re.finditer(r"\s+", text)} | {m.end() for m in re.finditer(r"\s+", text)}
     ordered = sorted(c for c in cuts if 0 <= c <= len(text))
+    timed = sorted(timed)
     pieces: list[dict[str, Any]] = []
+    first = 0  # the first heard word that does not end before the piece (the pieces come in order)
     for a, b in itertools.pairwise(ordered):
         pieces += _empty_edits(material, state, edits, a)
         piece = text[a:b]
         if not piece or piece.isspace():
-            pieces.append({"text": piece})
+            _add_plain(pieces, piece)
             continue
-        pieces.append(_describe(material, state, piece, a, b, timed, edits, flags))
+        while first < len(timed) and timed[first][1] <= a:
+            first += 1
+        heard = []
+        for word in timed[first:]:
+            if word[0] >= b:
+                break
+            heard.append(word)
+        described = _describe(material, state, piece, a, b, heard, edits, flags)
+        if len(described) == 1:
+            _add_plain(pieces, piece)  # typed by her: plain text, one piece with the text around it
+        else:
+            pieces.append(described)
     pieces += _empty_edits(material, state, edits, len(text))
     return pieces
+
+
+def _add_plain(pieces: list[dict[str, Any]], text: str) -> None:
+    """Plain text joins the plain text before it: a pasted letter is one piece, not one per word and space."""
+    if pieces and len(pieces[-1]) == 1:
+        pieces[-1]["text"] += text
+    else:
+        pieces.append({"text": text})
 
 
 def _describe(
@@ -142,13 +163,22 @@ def _empty_edits(
 
 def _edit(material: DraftMaterial, state: WorkState, index: int) -> dict[str, Any]:
     edit = material.edits[index]
-    return {
+    described = {
         "edit": index,
         "heard": edit.before,
         "written": edit.after,
         "rule": edit.rule,
         "reverted": index in state.reverted,
     }
+    if "".join(edit.before.split()) == "".join(edit.after.split()):
+        # only spaces changed ("500mg" -> "500 mg"): shown with the rest of its word, or both would read alike
+        source = material.source
+        lead = re.search(r"\S*\Z", source[: edit.start])
+        tail = re.match(r"\S*", source[edit.end :])
+        before, after = lead.group() if lead else "", tail.group() if tail else ""
+        described["heard_shown"] = before + edit.before + after
+        described["written_shown"] = before + edit.after + after
+    return described
 
 
 def time_of_span(material: DraftMaterial, start: int, end: int) -> float | None:

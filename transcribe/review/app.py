@@ -81,15 +81,17 @@ async def add_security_headers(request: Request, call_next: Callable[[Request], 
 
 
 async def answer_need_login(request: Request, _exc: NeedLogin) -> Response:
-    """No session: pages go to the login page (and come back after it); the API and state changes answer 401."""
-    if request.url.path.startswith(("/api/", "/audio/")) or request.method != "GET":
+    """No session: pages and forms go to the login page (and come back after it); the API answers 401."""
+    if wants_json(request):
         language = site_of(request).language_of(None)  # no session: the site's language
         return JSONResponse({"error": translator(language)("error.login-required")}, status_code=401)
-    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    back = request.url.path if request.method == "GET" else "/"  # a form sent after the session ended
+    return RedirectResponse(f"/login?next={quote(back)}", status_code=303)
 
 
 def answer_http_error(request: Request, exc: StarletteHTTPException) -> Response:
-    """An error as the error page for pages, as JSON for the API and state changes, in the user's language.
+    """An error as the error page for pages and forms, as JSON for the API and the screens' scripts, in the user's
+    language.
 
     A detail that is a code of the catalogue (``error.role``) is written in the user's language;
     any other detail is shown as it is. Runs in the thread pool.
@@ -97,11 +99,18 @@ def answer_http_error(request: Request, exc: StarletteHTTPException) -> Response
     site = site_of(request)
     session = site.accounts.session(request.cookies.get(SESSION_COOKIE))
     detail = translator(site.language_of(session))(exc.detail) if isinstance(exc.detail, str) else exc.detail
-    if request.url.path.startswith("/api/") or request.method != "GET":
-        return JSONResponse({"error": detail}, status_code=exc.status_code)
+    if wants_json(request):
+        return JSONResponse({"error": detail}, status_code=exc.status_code, headers=exc.headers)
     response = site.page(request, "error.html", session, status=exc.status_code, detail=detail)
     response.status_code = exc.status_code
     return response
+
+
+def wants_json(request: Request) -> bool:
+    """Whether an answer goes to a script (the API, a JSON request) rather than to a person (a page, a form)."""
+    return request.url.path.startswith(("/api/", "/audio/")) or request.headers.get("content-type", "").startswith(
+        "application/json"
+    )
 
 
 def answer_invalid_request(request: Request, _exc: RequestValidationError) -> Response:

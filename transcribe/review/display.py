@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from ..settings import Settings
+from ..worklist import author_name
+from .i18n import translator
+
 DATE_FORMATS = {"fr": "%d/%m/%Y", "en": "%Y-%m-%d"}
 
 
@@ -36,3 +40,18 @@ def span(seconds: float | None, language: str) -> str:
         return f"{hours} h {rest:02d}"
     days, hours = divmod(hours, 24)
     return f"{days} {'j' if language == 'fr' else 'd'} {hours} h"
+
+
+def number(value: int, language: str) -> str:
+    """A whole number as the screens write it: "100 000" in French, "100,000" in English."""
+    grouped = f"{value:,}"
+    return grouped.replace(",", " ") if language == "fr" else grouped
+
+
+def author_label(settings: Settings, author: str, language: str) -> str:
+    """An author as the screens name him: his name on the site, else his folder; the default author
+    (``intake.default_author``, the inbox root's) is "Auteur inconnu", not the folder name "unknown"."""
+    named = author_name(settings, author)
+    if named == author and author == settings.intake.default_author:
+        return translator(language)("author_unknown")
+    return named

@@ -1,10 +1,10 @@
 """What the review screen says about a report, in the reader's language: flags, changes, identity.
 
 Flags are message codes with parameters (``transcribe.messages``); the text layer's changes
-are rule names (their labels are in ``i18n/review_screen.py``). The identity
-evidence and conflicts come from ``transcribe.patients`` as English sentences, stored with each
-job; they are read back by their pattern and written in French, or shown as they are when a
-sentence is not one of those known.
+are rule names (their labels are in ``i18n/review_screen.py``). The identity evidence and
+conflicts are codes with parameters too (``patients.IdentityNote``, ``messages.IDENTITY``).
+Jobs drafted before they were (their evidence stored as English sentences) are read back by
+the sentences' patterns below, kept only for those.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..messages import message
+from ..messages import IDENTITY_SOURCES, identity_message, message
+from ..patients import IdentityNote
 from .display import day
 
 Translate = Callable[..., str]
@@ -39,12 +40,9 @@ def rule_label(rule: str, t: Translate) -> str:
     return " + ".join(labels)
 
 
-_SOURCES = {
-    "fr": {"sidecar": "la fiche jointe", "filename": "le nom du fichier", "dictated": "la dictée"},
-    "en": {"sidecar": "the sidecar file", "filename": "the file name", "dictated": "the dictation"},
-}
+_SOURCES = IDENTITY_SOURCES
 
-#: each English sentence of transcribe.patients, and its French
+#: the English sentences transcribe.patients stored before its evidence was data, and their French
 _IDENTITY = [
     (r"identifier (?P<id>.+) given by the (?P<source>\w+)", "identifiant {id} donné par {source}"),
     (r"name matches", "le nom correspond"),
@@ -71,8 +69,14 @@ _IDENTITY = [
 _IDENTITY_PATTERNS = [(re.compile(pattern + r"\Z"), french) for pattern, french in _IDENTITY]
 
 
-def identity_words(sentence: str, language: str) -> str:
-    """An identity evidence or conflict sentence in the reader's language."""
+def identity_words(note: IdentityNote | dict[str, Any] | str, language: str) -> str:
+    """An identity evidence or conflict in the reader's language, its dates as the screens write them."""
+    if isinstance(note, dict) and "code" in note:
+        note = IdentityNote(str(note["code"]), {str(k): str(v) for k, v in (note.get("params") or {}).items()})
+    if isinstance(note, IdentityNote):
+        params = {k: day(v, language) if k.endswith("date") else v for k, v in note.params.items()}
+        return identity_message(note.code, language, **params)
+    sentence = str(note)
     if language != "fr":
         return sentence
     for pattern, french in _IDENTITY_PATTERNS:

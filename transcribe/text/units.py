@@ -2,7 +2,9 @@
 
 "80 milligrammes" -> "80 mg", "5000g" -> "5000 g", "trente-huit degrés" -> "38 °C"
 (after a temperature word). A value outside the plausible range of its unit
-("80 000 grammes") is flagged for a person to check; it is never changed.
+("80 000 grammes") is flagged for a person to check; it is never changed. So is a number
+before a unit that is not a number at all ("5,005,2500 gramme", "1.2.5 mg", "12,,5 mg"):
+no reading of it can be trusted.
 """
 
 from __future__ import annotations
@@ -49,6 +51,11 @@ class UnitFinder:
         # "4000000 de grammes": a quantity said with "de", checked against the range, never rewritten
         self._quantity = re.compile(
             rf"(?<![\w,.])(?P<number>{_NUMBER}) (?:de |d'|of )(?P<unit>{words})(?![\w/])", re.IGNORECASE
+        )
+        # digits and marks before a unit, to find those that do not make a number ("5,005,2500 gramme")
+        self._digits_and_marks = re.compile(
+            rf"(?<![\w,.])(?P<number>\d+(?:[.,]+\d+)+)[.,]*(?P<space>\s?)(?P<unit>{words}|{degrees}|°)(?![\w/])",
+            re.IGNORECASE,
         )
         # the first word of each unit: "milligrammes" (par kilo), "millimètres" (de mercure)
         self.spoken_words = frozenset(spoken.split()[0] for spoken in self._by_spoken) | {
@@ -107,7 +114,20 @@ class UnitFinder:
                     )
                 )
         flags += self._quantities(text)
+        flags += self._malformed(text)
         return replacements, flags
+
+    def _malformed(self, text: str) -> list[ValueFlag]:
+        """Numbers before a unit that cannot be read as one number: flagged, never rewritten (nor their unit)."""
+        flags = []
+        for m in self._digits_and_marks.finditer(text):
+            number = m.group("number")
+            if parse_number(number, self._vocab.decimal_separator) is not None and m.group(0)[len(number)] not in ".,":
+                continue  # "5,005 g", "1.000,5 mg": a number (a doubtful one is flagged by its reading)
+            unit = self._by_spoken.get(m.group("unit").lower())
+            written = unit.written if unit is not None else m.group("unit")
+            flags.append(ValueFlag(m.start(), m.end(), "dose-malformed-number", {"value": number, "unit": written}))
+        return flags
 
     def _tenths(self, text: str, offset: int) -> re.Match[str] | None:
         """ "38 degrés 5": the digit after a temperature is its tenths, unless it counts something

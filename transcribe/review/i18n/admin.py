@@ -17,7 +17,7 @@ WORDS: dict[str, dict[str, str]] = {
     "sessions": {"fr": "Sessions ouvertes", "en": "Open sessions"},
     "end_sessions": {"fr": "Fermer ses sessions", "en": "End the sessions"},
     "specialty": {"fr": "Spécialité", "en": "Specialty"},
-    "author_folder": {"fr": "Auteur (dossier de l'inbox)", "en": "Author (inbox folder)"},
+    "author_folder": {"fr": "Auteur (son dossier de dictées)", "en": "Author (his dictation folder)"},
     "sex": {"fr": "Sexe", "en": "Sex"},
     "previous": {"fr": "Précédents", "en": "Previous"},
     "page_of": {"fr": "{first} à {last} sur {total}", "en": "{first} to {last} of {total}"},

@@ -66,9 +66,11 @@ WORDS: dict[str, dict[str, str]] = {
     "error.json-object": {"fr": "La requête doit être un objet JSON", "en": "the request must be a JSON object"},
     "error.no-such-dictation": {"fr": "Dictée introuvable", "en": "no such dictation"},
     "error.login-required": {
-        "fr": "Votre session a pris fin : rechargez la page pour vous reconnecter (votre dernière saisie est à l'écran)",
-        "en": "your session has ended: reload the page to log in again (your last typing is still on the screen)",
+        "fr": "Votre session a pris fin : reconnectez-vous ; votre saisie est gardée sur ce poste et reviendra à l'écran",
+        "en": "your session has ended: log in again; your typing is kept on this computer and comes back on the screen",
     },
+    "author_unknown": {"fr": "Auteur inconnu", "en": "Unknown author"},
+    "file_name": {"fr": "Fichier", "en": "File"},
     "error.audio-unplayable": {
         "fr": "L'enregistrement de cette dictée ne peut pas être lu",
         "en": "the audio of this dictation cannot be played",
@@ -84,6 +86,10 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "at least one active administrator must remain",
     },
     "login.wrong": {"fr": "Identifiant ou mot de passe incorrect", "en": "wrong user name or password"},
+    "login.disabled": {
+        "fr": "Ce compte est désactivé : demandez à un administrateur de le réactiver",
+        "en": "this account is disabled: ask an administrator to enable it again",
+    },
     "login.throttled": {
         "fr": "Trop d'essais manqués ; attendez {seconds} secondes et réessayez",
         "en": "too many failed attempts; wait {seconds} seconds and try again",

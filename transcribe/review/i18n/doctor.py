@@ -10,10 +10,14 @@ WORDS: dict[str, dict[str, str]] = {
     "signed_by": {"fr": "Signé par {name} le {at}", "en": "Signed by {name} on {at}"},
     "draft_text": {"fr": "Texte du brouillon", "en": "Draft text"},
     "validated_text": {"fr": "Texte validé", "en": "Validated text"},
+    "document_to_sign": {
+        "fr": "Le document à signer, tel qu'il sera classé",
+        "en": "The document to sign, as it will be filed",
+    },
+    "validated_document": {"fr": "Le document validé, tel qu'il est classé", "en": "The validated document, as filed"},
     "no_text": {"fr": "Pas encore de texte.", "en": "No text yet."},
     "no_dictations": {"fr": "Aucune dictée.", "en": "No dictation."},
     "dictation": {"fr": "Dictée", "en": "Dictation"},
-    "file_name": {"fr": "Fichier", "en": "File"},
     "filed_in": {"fr": "Classé dans {path}", "en": "Filed in {path}"},
     "error.not-yours": {"fr": "Accès refusé : ce n'est pas votre dictée", "en": "access refused: not your dictation"},
     "error.not-returned": {

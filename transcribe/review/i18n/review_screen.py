@@ -52,8 +52,52 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "review.version": {"fr": "version {version}", "en": "version {version}"},
     "review.stale_reload": {
-        "fr": "Ce compte rendu a été modifié par quelqu'un d'autre depuis son ouverture : rechargez la page (votre dernière saisie n'a pas été enregistrée)",
-        "en": "Someone else changed this report since you opened it: reload the page (your last typing was not saved)",
+        "fr": "Ce compte rendu a été modifié par quelqu'un d'autre depuis son ouverture : votre dernière saisie n'a pas été enregistrée ; elle est gardée sous le texte, à copier",
+        "en": "Someone else changed this report since you opened it: your last typing was not saved; it is kept under the text, to copy",
+    },
+    "review.taken_by_other": {
+        "fr": "{holder} travaille sur ce compte rendu : votre dernière saisie n'a pas été enregistrée ; elle est gardée sous le texte, à copier",
+        "en": "{holder} is working on this report: your last typing was not saved; it is kept under the text, to copy",
+    },
+    "review.not_saved": {"fr": "Non enregistré", "en": "Not saved"},
+    "review.login_again": {"fr": "Se reconnecter", "en": "Log in again"},
+    "review.kept_title": {"fr": "Votre saisie non enregistrée", "en": "Your typing that was not saved"},
+    "review.kept_before_reload": {
+        "fr": "L'écran montre maintenant le texte enregistré ; votre saisie, qui n'a pas été enregistrée, est ici, à copier",
+        "en": "The screen now shows the saved text; your typing, which was not saved, is here, to copy",
+    },
+    "review.restored": {
+        "fr": "Votre saisie non enregistrée, gardée sur ce poste, est revenue à l'écran ; elle est enregistrée",
+        "en": "Your unsaved typing, kept on this computer, is back on the screen; it is being saved",
+    },
+    "review.refused_title": {"fr": "Saisies refusées", "en": "Typing refused"},
+    "review.refused_by": {"fr": "Saisie de {name}, {at}", "en": "Typed by {name}, {at}"},
+    "review.too_long_paste": {
+        "fr": "Collage refusé : ce texte ({length} caractères) dépasserait la taille d'un compte rendu ({limit} caractères au plus) ; rien n'a été collé",
+        "en": "Paste refused: this text ({length} characters) would make the report longer than a report can be ({limit} characters at most); nothing was pasted",
+    },
+    "review.err.too_long": {
+        "fr": "Refusé : le compte rendu ferait {length} caractères, plus que les {limit} qu'un compte rendu peut contenir ; rien n'a été enregistré ni coupé",
+        "en": "refused: the report would hold {length} characters, more than the {limit} a report can hold; nothing was saved or cut",
+    },
+    "review.undo_suggestion": {"fr": "Annuler", "en": "Undo"},
+    "review.err.suggestion_rewritten": {
+        "fr": "Ce mot a été retapé à la main depuis le remplacement : corrigez-le directement dans le texte",
+        "en": "this word was typed again by hand since it was replaced: correct it directly in the text",
+    },
+    "review.age": {"fr": "{age} ans", "en": "{age} years old"},
+    "review.identity_from": {"fr": "Identité donnée par {source}", "en": "Identity given by {source}"},
+    "review.awaiting_signature_admin": {
+        "fr": "Validé ; son auteur n'a pas de compte médecin : un administrateur le signera (« Mes dictées »), puis il sera classé",
+        "en": "Validated; its author has no doctor's account: an administrator signs it (My dictations), then it is filed",
+    },
+    "review.awaiting_signature_by": {
+        "fr": "Validé ; son auteur n'a pas de compte médecin : {name} le signera, puis il sera classé",
+        "en": "Validated; its author has no doctor's account: {name} signs it, then it is filed",
+    },
+    "review.filed_unsigned": {
+        "fr": "classé sans signature : son auteur n'a pas de compte médecin (règle du site)",
+        "en": "filed without a signature: its author has no doctor's account (the site's rule)",
     },
     "review.find_replace": {"fr": "Rechercher / remplacer", "en": "Find / replace"},
     "review.find": {"fr": "Rechercher", "en": "Find"},
@@ -92,6 +136,7 @@ WORDS: dict[str, dict[str, str]] = {
         "fr": "Annuler / rétablir la correction automatique sous le curseur",
         "en": "Undo / redo the automatic change at the caret",
     },
+    "review.key_worktype": {"fr": "Choisir le type de compte rendu", "en": "Choose the kind of report"},
     "review.key_autotext": {"fr": "Après un code : insérer le texte type", "en": "After a code: insert the text block"},
     "review.kbd_ctrl_space": {"fr": "Ctrl+Espace", "en": "Ctrl+Space"},
     "review.kbd_ctrl_enter": {"fr": "Ctrl+Entrée", "en": "Ctrl+Enter"},

@@ -22,6 +22,8 @@ WORDS: dict[str, dict[str, str]] = {
     "group.model": {"fr": "Modèle", "en": "Model"},
     "group.vocabulary": {"fr": "Vocabulaire", "en": "Vocabulary"},
     "group.week": {"fr": "Semaine", "en": "Week"},
+    "week_label": {"fr": "semaine {week} de {year}", "en": "week {week} of {year}"},
+    "week_short": {"fr": "S{week}", "en": "W{week}"},
     "group.all": {"fr": "Ensemble", "en": "All"},
     "accuracy": {"fr": "Précision de la transcription", "en": "Transcription accuracy"},
     "word_error_rate": {"fr": "Taux d'erreur (mots)", "en": "Word error rate"},

@@ -12,4 +12,12 @@ WORDS: dict[str, dict[str, str]] = {
     "mine_only": {"fr": "Mes comptes rendus", "en": "My reports"},
     "sort": {"fr": "Trier", "en": "Sort"},
     "waits_signature": {"fr": "attend la signature de l'auteur", "en": "waits for the author's signature"},
+    "waits_admin": {
+        "fr": "attend la signature d'un administrateur : l'auteur n'a pas de compte",
+        "en": "waits for an administrator's signature: the author has no account",
+    },
+    "waits_by": {
+        "fr": "attend la signature de {name} : l'auteur n'a pas de compte",
+        "en": "waits for {name}'s signature: the author has no account",
+    },
 }

@@ -11,16 +11,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ...accounts import Session
 from ...errors import ReviewError, TranscribeError
-from ...filing import file_report
+from ...filing import file_report, validated_document
 from ...messages import state_label
 from ...records import Job, JobState, format_duration
-from ...signatures import SignatureRefused, awaiting_signature, sign_report
+from ...report import read_document
+from ...signatures import SignatureRefused, awaiting_signature, may_sign, sign_report
 from ...store.signoffs import MAX_COMMENT_CHARS
 from ...validation import draft_text
-from ...worklist import author_name
 from ...worktypes import label_of
 from ..dependencies import ReviewSite, Site, StateChange, signed_in, state_change
-from ..display import local_datetime
+from ..display import author_label, local_datetime
 from ..i18n import MESSAGES, notice, translator
 
 router = APIRouter()
@@ -33,15 +33,27 @@ WITH_TEXT = (JobState.DRAFTED, JobState.RETURNED, JobState.VALIDATED, JobState.F
 
 @router.get("/mine", response_class=HTMLResponse)
 def mine(request: Request, site: Site, session: Doctor, message: str = "") -> Response:
-    """The doctor's dictations: those to sign and those returned first, then all, newest first."""
+    """The doctor's dictations: those to sign and those returned first, then all, newest first.
+
+    Those to sign include the reports the site's rule gives him to sign (``review.signer_without_account``:
+    an administrator, or a doctor it names, signs for authors without an account).
+    """
     jobs = site.store.jobs_of_author(session.user.author) if session.user.author else []
     language = site.language_of(session)
     rows = _rows(site, jobs, language)
+    own = {job.id for job in jobs}
+    others = [
+        job
+        for job in site.store.list_jobs(state=JobState.VALIDATED, limit=500)
+        if job.id not in own
+        and awaiting_signature(site.settings, site.store, job)
+        and may_sign(site.settings, site.store, job, session.user)
+    ]
     return site.page(
         request,
         "mine.html",
         session,
-        to_sign=[r for r in rows if r["awaiting_signature"]],
+        to_sign=[r for r in rows if r["awaiting_signature"]] + _rows(site, others, language),
         returned=[r for r in rows if r["state"] == "returned"],
         rows=rows,
         message=notice(translator(language), message),
@@ -57,6 +69,11 @@ def dictation(request: Request, job_id: int, site: Site, session: Doctor, messag
     report = site.store.report(job_id) if job.report_version else None
     filing = site.store.filing(job_id, job.report_version) if job.state is JobState.FILED else None
     signature = site.store.signature(job_id, job.report_version) if job.report_version else None
+    # a validated report is shown as the document filing makes of it: what he signs is what is filed
+    document = None
+    if report is not None and job.state in (JobState.VALIDATED, JobState.FILED):
+        made = validated_document(site.settings, site.store, site.vocabulary, job)
+        document = read_document(made) if made is not None else None
     return site.page(
         request,
         "dictation.html",
@@ -65,13 +82,14 @@ def dictation(request: Request, job_id: int, site: Site, session: Doctor, messag
         row=row,
         text=_text_of(site, job, report),
         validated=report is not None and job.state in (JobState.VALIDATED, JobState.FILED),
+        document=document,
         filed_in=str(filing["docx_path"]).removeprefix(str(site.settings.paths.outbox) + "/") if filing else "",
         signed=translator(language)(
             "signed_by", name=signature.signed_by, at=local_datetime(signature.signed_at, language)
         )
         if signature
         else "",
-        can_sign=row["awaiting_signature"] and session.user.author == job.author,
+        can_sign=row["awaiting_signature"] and may_sign(site.settings, site.store, job, session.user),
         max_comment=MAX_COMMENT_CHARS,
         message=notice(translator(language), message),
     )
@@ -108,9 +126,7 @@ def sign(job_id: int, site: Site, change: DoctorChange) -> Response:
     job = site.job_or_404(job_id)
     audit = site.audit.by(session.user.username)
     try:
-        sign_report(
-            site.settings, site.store, job, username=session.user.username, author=session.user.author, audit=audit
-        )
+        sign_report(site.settings, site.store, job, user=session.user, audit=audit)
     except SignatureRefused as e:
         raise HTTPException(409 if e.code == "error.not-signable" else 403, e.code) from e
     try:
@@ -125,9 +141,11 @@ def sign(job_id: int, site: Site, change: DoctorChange) -> Response:
 def _own_job(site: ReviewSite, session: Session, job_id: int) -> Job:
     """A dictation of this doctor (an admin sees every one)."""
     job = site.job_or_404(job_id)
-    if session.user.role != "admin" and (not session.user.author or job.author != session.user.author):
-        raise HTTPException(403, "error.not-yours")
-    return job
+    if session.user.role == "admin" or (session.user.author and job.author == session.user.author):
+        return job
+    if awaiting_signature(site.settings, site.store, job) and may_sign(site.settings, site.store, job, session.user):
+        return job  # the site's rule gives him this report to sign
+    raise HTTPException(403, "error.not-yours")
 
 
 def _rows(site: ReviewSite, jobs: list[Job], language: str) -> list[dict[str, Any]]:
@@ -142,7 +160,7 @@ def _rows(site: ReviewSite, jobs: list[Job], language: str) -> list[dict[str, An
                 "id": job.id,
                 "state": job.state.value,
                 "state_label": state_label(job.state.value, language),
-                "author_name": author_name(site.settings, job.author),
+                "author_name": author_label(site.settings, job.author, language),
                 "dictated": local_datetime(job.created_at, language),
                 "patient": f"{patient.display_name} ({patient.patient_id})" if patient else job.patient_id or "",
                 "worktype": label_of(job.worktype, language) if job.worktype else "",

@@ -23,10 +23,9 @@ from ...accuracy import (
 from ...errors import ReviewError
 from ...messages import language_name, state_label
 from ...throughput import AGE_BANDS, BACKLOG_STATES, backlog, turnaround
-from ...worklist import author_name
 from ...worktypes import label_of
 from ..dependencies import ReviewSite, Site, StateChange, signed_in, state_change
-from ..display import span
+from ..display import author_label, span
 from ..i18n import MESSAGES, translator
 
 router = APIRouter()
@@ -80,7 +79,7 @@ def stats(request: Request, site: Site, session: Doctor, by: str = "author") -> 
             (key, _group_label(site, by, key, language, t), f)
             for key, f in accuracy(cases, site.vocabulary, by).items()
         ],
-        chart=_chart([(k, v["word_error_rate"]) for k, v in weekly.items() if k != "all"]),
+        chart=_chart([(week_label(k, t, short=True), v["word_error_rate"]) for k, v in weekly.items() if k != "all"]),
     )
 
 
@@ -99,7 +98,7 @@ def proposals_page(request: Request, site: Site, session: Admin, message: str = 
             {
                 **p,
                 "language_name": language_name(p["language"], language),
-                "author_name": author_name(site.settings, p["author"]),
+                "author_name": author_label(site.settings, p["author"], language),
             }
             for p in list_proposals(site.store)
         ],
@@ -163,12 +162,22 @@ def _group_label(site: ReviewSite, by: str, key: str, language: str, t: Any) -> 
     if key == "all":
         return str(t("group.all"))
     if by == "author":
-        return author_name(site.settings, key)
+        return author_label(site.settings, key, language)
     if by == "worktype" and key != "-":
         return label_of(key, language)
     if by == "language" and key != "-":
         return language_name(key, language)
+    if by == "week":
+        return week_label(key, t)
     return key
+
+
+def week_label(key: str, t: Any, short: bool = False) -> str:
+    """An ISO week ("2026-W49") as the reader writes it: "semaine 49 de 2026", or "S49" / "W49" when short."""
+    year, _, week = key.partition("-W")
+    if not week.isdigit():
+        return key
+    return str(t("week_short", week=week) if short else t("week_label", week=int(week), year=year))
 
 
 def _chart(points: list[tuple[str, float | None]]) -> dict[str, Any]:

@@ -12,22 +12,26 @@ from starlette.datastructures import QueryParams
 
 from ...accounts import Session
 from ...messages import language_name, state_label
-from ...records import JobState, format_duration
-from ...signatures import awaiting_signature
-from ...worklist import SORTS, WORKED_ON, WorklistQuery, WorklistRow, author_name, worklist
+from ...records import Job, JobState, format_duration
+from ...signatures import ADMIN, AUTHOR, awaiting_signature, signer_of
+from ...worklist import SORTS, WORKED_ON, WorklistQuery, WorklistRow, worklist
 from ...worktypes import WORKTYPES, label_of
 from ..dependencies import ReviewSite, Site, signed_in
-from ..display import day, local_datetime
+from ..display import author_label, day, local_datetime
 from ..i18n import translator
+from ..wording import source_label
 
 router = APIRouter()
 Secretary = Annotated[Session, Depends(signed_in("secretary"))]
 
 #: the states the worklist can show, in the order of its filter
 STATES = ("drafted", "returned", "validated", "filed")
+#: the validated reports that wait for a signature (``review.doctor_signs``): a filter of their own
+TO_SIGN = "to-sign"
 #: the sortable columns, in the order of the table, with the catalogue key of their heading
 COLUMNS = {
     "patient": "patient",
+    "file": "file_name",
     "author": "author",
     "dictated": "dictated",
     "due": "due",
@@ -52,8 +56,9 @@ def queue(request: Request, site: Site, session: Secretary) -> Response:
         session,
         data=queue_items(site, session, request.query_params),
         query=query,
-        states=[(s, state_label(s, language)) for s in STATES],
-        authors=known_authors(site),
+        states=[(s, state_label(s, language)) for s in STATES]
+        + ([(TO_SIGN, t("to_sign"))] if site.settings.review.doctor_signs else []),
+        authors=known_authors(site, language),
         worktypes=[(w, label_of(w, language)) for w in WORKTYPES],
         languages=[(code, language_name(code, language)) for code in site.settings.site_languages],
         columns=[
@@ -79,7 +84,16 @@ def queue_items(site: ReviewSite, session: Session, params: QueryParams) -> dict
     language = site.language_of(session)
     mine = params.get("mine") == "1"
     status = params.get("status") or ("all" if mine else "drafted")
-    states = WORKED_ON if status == "all" else (JobState(status),) if status in STATES else (JobState.DRAFTED,)
+    to_sign = status == TO_SIGN
+    states = (
+        WORKED_ON
+        if status == "all"
+        else (JobState.VALIDATED,)
+        if to_sign
+        else (JobState(status),)
+        if status in STATES
+        else (JobState.DRAFTED,)
+    )
     sort = params.get("sort") or "urgency"
     query = WorklistQuery(
         states=states,
@@ -92,18 +106,20 @@ def queue_items(site: ReviewSite, session: Session, params: QueryParams) -> dict
         descending=params.get("order") == "desc",
     )
     rows = worklist(site.settings, site.store, query, today=date.today(), language=language)
+    if to_sign:
+        rows = [r for r in rows if awaiting_signature(site.settings, site.store, r.job)]
     counts = site.store.count_by_state()
-    return {
-        "items": [_item(site, row, language) for row in rows],
-        "counts": [
-            {"state": s, "label": state_label(s, language), "count": counts.get(JobState(s), 0)} for s in STATES
-        ],
-    }
+    shown = [{"state": s, "label": state_label(s, language), "count": counts.get(JobState(s), 0)} for s in STATES]
+    if site.settings.review.doctor_signs:  # validated reports that wait for a signature, in view
+        waiting = [j for j in site.store.waiting_to_be_filed() if awaiting_signature(site.settings, site.store, j)]
+        shown.append({"state": TO_SIGN, "label": translator(language)("to_sign"), "count": len(waiting)})
+    return {"items": [_item(site, row, language) for row in rows], "counts": shown}
 
 
 def _item(site: ReviewSite, row: WorklistRow, language: str) -> dict[str, Any]:
     """One row of the worklist as the page shows it."""
     job = row.job
+    waiting = awaiting_signature(site.settings, site.store, job)
     thread = []
     if job.return_comment:
         returned_by = next(
@@ -119,8 +135,10 @@ def _item(site: ReviewSite, row: WorklistRow, language: str) -> dict[str, Any]:
         "patient_id": row.patient_id or "",
         "patient_name": row.patient.display_name if row.patient else "",
         "patient_chosen": row.chosen,
+        "carried": _carried(row, language),
+        "file_name": job.original_name,
         "author": job.author,
-        "author_name": author_name(site.settings, job.author),
+        "author_name": author_label(site.settings, job.author, language),
         "dictated": local_datetime(job.created_at, language),
         "due": day(job.due_date, language),
         "overdue": row.overdue,
@@ -128,19 +146,43 @@ def _item(site: ReviewSite, row: WorklistRow, language: str) -> dict[str, Any]:
         "worktype": job.worktype or "",
         "worktype_label": label_of(job.worktype, language) if job.worktype else "",
         "language": job.language or "",
-        "flags": job.flag_count,
+        "flags": row.open_flags,
         "holder": row.holder or "",
         "filing_error": bool(job.filing_error),
-        "awaiting_signature": awaiting_signature(site.settings, site.store, job),
+        "awaiting_signature": waiting,
+        "waits_label": waits_label(site, job, language) if waiting else "",
         "thread": thread,
     }
 
 
-def known_authors(site: ReviewSite) -> list[tuple[str, str]]:
+def waits_label(site: ReviewSite, job: Job, language: str) -> str:
+    """Whose signature a validated report waits for, in words: its author's, an administrator's, or a named doctor's."""
+    t = translator(language)
+    signer = signer_of(site.settings, site.store, job)
+    if signer == AUTHOR:
+        return t("waits_signature")
+    return t("waits_admin") if signer == ADMIN else t("waits_by", name=signer)
+
+
+def _carried(row: WorklistRow, language: str) -> dict[str, str] | None:
+    """What the dictation says of its patient, shown where no patient is chosen or proposed yet."""
+    identity = row.carried
+    if identity is None:
+        return None
+    name = " ".join(p for p in ((identity.family_name or "").upper(), identity.given_names or "") if p)
+    return {
+        "name": name,
+        "id": identity.patient_id or "",
+        "birth_date": day(identity.birth_date, language) if identity.birth_date else "",
+        "source": source_label(identity.source, language),
+    }
+
+
+def known_authors(site: ReviewSite, language: str) -> list[tuple[str, str]]:
     """Every author the site knows (its settings, its dictations, its doctors' accounts), with his name."""
     names = set(site.settings.authors) | set(site.store.authors())
     names |= {user.author for user in site.accounts.list_users() if user.author}
-    return sorted(((a, author_name(site.settings, a)) for a in names), key=lambda pair: pair[1].lower())
+    return sorted(((a, author_label(site.settings, a, language)) for a in names), key=lambda pair: pair[1].lower())
 
 
 def _next_order(key: str, sort: str, order: str) -> str:

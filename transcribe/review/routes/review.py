@@ -15,13 +15,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ...accounts import Session
 from ...errors import ReviewError
-from ...messages import state_label
+from ...messages import SEXES, state_label
 from ...records import Job, JobState
 from ...review_state import (
+    MAX_REPORT_CHARS,
     AnchorLost,
     Block,
     DraftMaterial,
     LockHeld,
+    ReportTooLong,
     WorkState,
     apply_suggestion,
     blocks_of,
@@ -31,15 +33,15 @@ from ...review_state import (
     replace_text,
     revert_edit,
     still_ambiguous,
+    take_back_suggestion,
     take_typed_blocks,
 )
 from ...validation import identity_problems
-from ...worklist import author_name
-from ...worktypes import WORKTYPES
+from ...worktypes import WORKTYPES, label_of
 from ..annotated import annotated_blocks, time_of_span
 from ..autotext import load_autotext
 from ..dependencies import ReviewSite, Site, StateChange, signed_in, state_change
-from ..display import day
+from ..display import author_label, day, local_datetime, number
 from ..i18n import MESSAGES, translator
 from ..wording import flag_kind, flag_reason, identity_words, rule_label, source_label
 
@@ -47,6 +49,9 @@ router = APIRouter()
 Secretary = Annotated[Session, Depends(signed_in("secretary"))]
 SecretaryChange = Annotated[StateChange, Depends(state_change("secretary"))]
 Apply = Callable[[WorkState, Job], None]
+#: said with a refusal because the report is someone else's now: the text sent was kept (``refused_drafts``),
+#: and the screen shows the report as saved, her text put aside
+TEXT_KEPT = {"X-Text-Kept": "1"}
 
 #: the words review.js shows, given to it with the page: the screen's own ("review.<name>"), else shared ones
 SCREEN_WORDS = (
@@ -54,7 +59,9 @@ SCREEN_WORDS = (
     "dictated_identity", "candidates", "chosen_patient", "body", "saved", "saving", "filed", "low_confidence",
     "apply_suggestion", "locked_by_other", "reopened_note", "not_found", "replaced_count", "autotext_unknown",
     "confirm_file", "confirm_refile", "preview_title", "version", "words_removed", "flags_pending", "filing_failed",
-    "open_count", "awaiting_signature", "offline", "server_error", "quote",
+    "open_count", "awaiting_signature", "offline", "server_error", "quote", "not_saved", "login_again",
+    "too_long_paste", "kept_before_reload", "restored", "undo_suggestion", "identity_confirm_hint", "identity_from",
+    "refused_by", "refused_title", "awaiting_signature_admin", "awaiting_signature_by", "filed_unsigned",
 )  # fmt: skip
 
 
@@ -69,10 +76,12 @@ def review_page(request: Request, job_id: int, site: Site, session: Secretary) -
         "review.html",
         session,
         job=job,
-        author=author_name(site.settings, job.author),
+        author=author_label(site.settings, job.author, site.language_of(session)),
         words={key: t(f"review.{key}") if f"review.{key}" in MESSAGES else t(key) for key in SCREEN_WORDS},
         autotext=load_autotext(site.settings.paths.templates),
         expected=expected_words(site, job_id),
+        worktypes=[(w, label_of(w, site.language_of(session))) for w in WORKTYPES],
+        max_chars=number(MAX_REPORT_CHARS, site.language_of(session)),
     )
 
 
@@ -191,8 +200,8 @@ def reading(job_id: int, site: Site, change: SecretaryChange) -> Response:
 
 @router.post("/api/review/{job_id}/suggestion")
 def suggestion(job_id: int, site: Site, change: SecretaryChange) -> Response:
-    """Write a flag's suggestion in its place (on its anchor), which resolves it."""
-    index = int(change.data.get("flag", -1))
+    """Write a flag's suggestion in its place (on its anchor), which resolves it; ``undo``: take it back."""
+    index, undo = int(change.data.get("flag", -1)), bool(change.data.get("undo", False))
     t = translator(site.language_of(change.session))
 
     def apply(state: WorkState, job: Job) -> None:
@@ -200,14 +209,21 @@ def suggestion(job_id: int, site: Site, change: SecretaryChange) -> Response:
         material = material_of(site, job_id)
         if not 0 <= index < len(material.flags):
             raise HTTPException(400, t("review.err.no_flag"))
+        vocab = site.vocabulary.for_language(material.language)
+        if undo != (index in state.suggested):
+            return  # already so (a second click, a late key)
         try:
-            apply_suggestion(material, state, site.vocabulary.for_language(material.language), index)
+            if undo:
+                take_back_suggestion(material, state, vocab, index)
+            else:
+                apply_suggestion(material, state, vocab, index)
         except AnchorLost as e:
-            raise HTTPException(409, t("review.err.anchor_lost")) from e
+            raise HTTPException(409, t("review.err.suggestion_rewritten" if undo else "review.err.anchor_lost")) from e
         except ReviewError as e:
             raise HTTPException(409, t("review.err.no_suggestion")) from e
 
-    return JSONResponse(change_report(site, job_id, change, apply, "suggestion-applied", lambda: f"flag {index}"))
+    action = "suggestion-taken-back" if undo else "suggestion-applied"
+    return JSONResponse(change_report(site, job_id, change, apply, action, lambda: f"flag {index}"))
 
 
 @router.post("/api/review/{job_id}/replace")
@@ -283,21 +299,25 @@ def change_report(
         job = site.job_or_404(job_id)
         state = site.workspace.load(job_id)
         if not can_change(job, state):
-            raise HTTPException(
-                409, t("review.err.not_changeable", state=state_label(job.state.value, site.language_of(session)))
-            )
+            keep_refused(site, job_id, state, change)
+            label = state_label(job.state.value, site.language_of(session))
+            raise HTTPException(409, t("review.err.not_changeable", state=label), headers=TEXT_KEPT)
         holder = site.workspace.holder(job_id)
         if holder is not None and holder != session.user.username:
-            raise HTTPException(423, t("review.locked_by_other", holder=holder))
+            keep_refused(site, job_id, state, change)
+            raise HTTPException(423, t("review.taken_by_other", holder=holder), headers=TEXT_KEPT)
         base, last = change.data.get("base"), site.workspace.last_save(job_id)
         if holder is None and isinstance(base, (int, float)) and last is not None:
             saved_at, saved_by = last
             if saved_by != session.user.id and saved_at > base + 1e-6:
-                raise HTTPException(409, t("review.stale_reload"))
+                keep_refused(site, job_id, state, change)
+                raise HTTPException(409, t("review.stale_reload"), headers=TEXT_KEPT)
         try:
             site.workspace.lock(job_id, session.user.id)
         except LockHeld as e:
-            raise HTTPException(423, t("review.locked_by_other", holder=site.workspace.holder(job_id) or "?")) from e
+            keep_refused(site, job_id, state, change)
+            holder = site.workspace.holder(job_id) or "?"
+            raise HTTPException(423, t("review.taken_by_other", holder=holder), headers=TEXT_KEPT) from e
         apply(state, job)
         entry = site.audit.by(session.user.username).entry(action, job_id, detail())
         saved_at = site.workspace.save(job_id, session.user.id, state, audit=entry)
@@ -320,26 +340,56 @@ def report_blocks(site: ReviewSite, job_id: int, state: WorkState) -> list[Block
     return blocks_of(current_text(material, state), site.vocabulary.for_language(material.language))
 
 
+def typed_blocks(change: StateChange) -> list[Block] | None:
+    """The blocks a screen sent with a change (None: it sent none), as typed: never cut."""
+    blocks = change.data.get("blocks")
+    if not isinstance(blocks, list):
+        return None
+    return [
+        Block(str(b.get("key", "body"))[:40], str(b.get("heading", ""))[:200], str(b.get("text", "")))
+        for b in blocks
+        if isinstance(b, dict)
+    ]
+
+
 def take_blocks(site: ReviewSite, job_id: int, state: WorkState, change: StateChange) -> None:
     """The blocks as typed on the screen (sent with every change), anchors moved along.
 
-    Blocks her screen read before the ones kept (a late request) are not taken.
+    Blocks her screen read before the ones kept (a late request) are not taken. Blocks longer than
+    a report can be are refused whole (413), in words: nothing is cut.
     """
-    blocks, stamp = change.data.get("blocks"), change.data.get("typed_at")
-    if not isinstance(blocks, list):
+    typed, stamp = typed_blocks(change), change.data.get("typed_at")
+    if typed is None:
         return
     user = change.session.user.id
     if isinstance(stamp, (int, float)):
         if state.typed_by == user and stamp < state.typed_at:
             return
         state.typed_by, state.typed_at = user, float(stamp)
-    typed = [
-        Block(str(b.get("key", "body"))[:40], str(b.get("heading", ""))[:200], str(b.get("text", ""))[:100_000])
-        for b in blocks
-        if isinstance(b, dict)
-    ]
     material = material_of(site, job_id)
-    take_typed_blocks(material, state, site.vocabulary.for_language(material.language), typed)
+    try:
+        take_typed_blocks(material, state, site.vocabulary.for_language(material.language), typed)
+    except ReportTooLong as e:
+        language = site.language_of(change.session)
+        t = translator(language)
+        raise HTTPException(
+            413, t(e.code, length=number(e.params["length"], language), limit=number(e.params["limit"], language))
+        ) from e
+
+
+def keep_refused(site: ReviewSite, job_id: int, state: WorkState, change: StateChange) -> None:
+    """Keep, with its author, text a screen sent that is not taken because the report is someone else's now.
+
+    Only text that differs from the report as it stands: a tick sent with unchanged blocks keeps nothing.
+    """
+    typed = typed_blocks(change)
+    if (
+        not typed
+        or sum(len(b.text) for b in typed) > MAX_REPORT_CHARS
+        or [(b.heading, b.text) for b in typed] == [(b.heading, b.text) for b in report_blocks(site, job_id, state)]
+    ):
+        return
+    site.workspace.refuse(job_id, change.session.user.id, typed)
 
 
 def review_data(site: ReviewSite, job: Job, state: WorkState, session: Session) -> dict[str, Any]:
@@ -386,6 +436,11 @@ def review_data(site: ReviewSite, job: Job, state: WorkState, session: Session) 
         else None,
         "problems": [identity_words(p, language) for p in problems],
         "confirm_identity": state.confirm_identity,
+        "refused": [
+            {"by": r.username, "at": local_datetime(r.at, language), "text": r.text}
+            for r in site.workspace.refused(job.id)
+        ],
+        "max_chars": MAX_REPORT_CHARS,
         "locked_by": holder,
         "mine": holder == session.user.username,
         "changeable": changeable,
@@ -407,6 +462,7 @@ def flag_data(material: DraftMaterial, state: WorkState, index: int, anchor: Any
         "suggestion": flag.get("suggestion"),
         "choices": list(flag.get("choices") or ()),
         "resolved": index in state.resolved,
+        "suggested": index in state.suggested,
         "anchor": list(anchor) if anchor is not None else None,
         "time": time_of_span(material, int(flag["start"]), int(flag["end"])),
     }
@@ -416,10 +472,19 @@ def identity_data(job: Job, language: str) -> dict[str, Any]:
     """What came with the dictation about the patient, and the candidates, in the reader's language."""
     identity = job.identity or {}
 
+    t = translator(language)
+
     def who(data: dict[str, Any] | None) -> dict[str, Any] | None:
         if not data:
             return None
-        return {**data, "source_label": source_label(str(data.get("source", "")), language), **born(data)}
+        sex, age = data.get("sex") or "", data.get("age")
+        return {
+            **data,
+            "source_label": source_label(str(data.get("source", "")), language),
+            "sex_label": SEXES.get(language, SEXES["en"]).get(sex, "") if sex else "",
+            "age_label": t("review.age", age=age) if age is not None else "",
+            **born(data),
+        }
 
     def born(data: dict[str, Any]) -> dict[str, Any]:
         return {"birth_date": day(data["birth_date"], language)} if data.get("birth_date") else {}

@@ -3,11 +3,9 @@ of a filed report, returning it to its author, and the next dictation to review.
 
 from __future__ import annotations
 
-import io
 import logging
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -15,9 +13,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from ...errors import IdentityMismatch, ReviewError, TranscribeError
 from ...filing import file_report
 from ...records import Job, JobState
-from ...report import RenderFailed, organise, people_of, render_docx, template_path
+from ...report import RenderFailed, compose_document, draft_label, read_document
 from ...review_state import LockHeld, WorkState, blocks_of, final_text, still_ambiguous
-from ...signatures import SignatureMissing
+from ...signatures import NOBODY, SignatureMissing, signer_of
 from ...validation import validate_report
 from ..dependencies import ReviewSite, Site
 from ..i18n import error_text, translator
@@ -38,10 +36,17 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 @router.get("/api/review/{job_id}/preview")
 def preview(job_id: int, site: Site, session: Secretary) -> Response:
-    """The document as it will be filed (or as it was), as paragraphs with their style, for the screen."""
+    """The document as it will be filed (or as it was), as paragraphs with their style, for the screen.
+
+    Until it is filed it is marked as a draft, as the DOCX to download is: printed from the
+    screen, a draft never looks final.
+    """
     job = site.job_or_404(job_id)
-    document, _ = document_of(site, job, site.workspace.load(job_id), draft=False)
-    return JSONResponse(document_paragraphs(document))
+    state = site.workspace.load(job_id)
+    document, _ = document_of(site, job, state, draft=True)
+    marked = is_draft(job, state)
+    label = draft_label(material_of(site, job_id).language) if marked else ""
+    return JSONResponse({**read_document(document), "draft": marked, "draft_label": label})
 
 
 @router.get("/review/{job_id}/docx")
@@ -136,8 +141,9 @@ def validate(job_id: int, site: Site, change: SecretaryChange) -> Response:
         site.workspace.release(job_id, session.user.id)
         try:
             filed = file_report(site.settings, site.store, site.vocabulary, job_id, audit=audit)
-        except SignatureMissing:  # review.doctor_signs: filed when the author signs it
-            return JSONResponse({"validated": True, "filed": False, "awaiting_signature": True})
+        except SignatureMissing:  # review.doctor_signs: filed once signed (by whom: said now)
+            signer = signer_of(site.settings, site.store, site.store.get(job_id))
+            return JSONResponse({"validated": True, "filed": False, "awaiting_signature": True, "signer": signer})
         except TranscribeError as e:
             return JSONResponse({"validated": True, "filed": False, "error": error_text(t, e)}, status_code=202)
     return JSONResponse(
@@ -146,6 +152,7 @@ def validate(job_id: int, site: Site, change: SecretaryChange) -> Response:
             "filed": True,
             "version": filed.version,
             "path": str(filed.docx.relative_to(site.settings.paths.outbox)),
+            "unsigned": site.settings.review.doctor_signs and signer_of(site.settings, site.store, job) == NOBODY,
         }
     )
 
@@ -185,19 +192,20 @@ def document_of(site: ReviewSite, job: Job, state: WorkState, *, draft: bool) ->
             return path.read_bytes(), path.name
     material = material_of(site, job.id)
     language = material.language
-    vocab = site.vocabulary.for_language(language)
     worktype = state.worktype or job.worktype or "consultation"
-    content = organise(final_text(report_blocks(site, job.id, state), language), vocab, metadata_worktype=worktype)
     patient_id = state.patient_id or job.patient_id
     patient = site.store.patient(patient_id) if patient_id else None
-    people = people_of(site.settings, job.author, patient, tuple((job.metadata or {}).get("copies") or ()))
-    marked = draft and (job.state is JobState.DRAFTED or state.reopened)
+    marked = draft and is_draft(job, state)
     try:
-        document = render_docx(
-            template_path(worktype, site.settings.paths.templates),
-            content,
-            people,
+        document = compose_document(
+            site.settings,
+            site.vocabulary.for_language(language),
+            text=final_text(report_blocks(site, job.id, state), language),
+            worktype=worktype,
             language=language,
+            author=job.author,
+            patient=patient,
+            copies=tuple((job.metadata or {}).get("copies") or ()),
             day=date.today(),
             draft=marked,
         )
@@ -207,18 +215,6 @@ def document_of(site: ReviewSite, job: Job, state: WorkState, *, draft: bool) ->
     return document, f"{job.id}_{worktype}{'_draft' if marked else ''}.docx"
 
 
-def document_paragraphs(document: bytes) -> dict[str, Any]:
-    """A DOCX as the preview shows it: the header's lines, then each paragraph with its kind (title, heading, text)."""
-    from docx import Document
-
-    parsed = Document(io.BytesIO(document))
-    header = [p.text for section in parsed.sections for p in section.header.paragraphs if p.text.strip()]
-    paragraphs = []
-    for p in parsed.paragraphs:
-        style = (p.style.name if p.style is not None else "") or ""
-        kind = "title" if style in ("Title", "Heading 1") else "heading" if style.startswith("Heading") else "text"
-        paragraphs.append({"kind": kind, "text": p.text})
-    for table in parsed.tables:
-        for row in table.rows:
-            paragraphs.append({"kind": "text", "text": " — ".join(c.text for c in row.cells if c.text.strip())})
-    return {"header": header, "paragraphs": paragraphs}
+def is_draft(job: Job, state: WorkState) -> bool:
+    """Whether the report as it stands is a draft: not validated yet, or opened again for a new version."""
+    return job.state is JobState.DRAFTED or state.reopened

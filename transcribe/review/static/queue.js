@@ -38,7 +38,11 @@
       patient.appendChild(document.createTextNode(" "));
       patient.appendChild(element("span", labels.ipp + " " + item.patient_id, "ipp"));
       if (!item.patient_chosen) patient.appendChild(element("span", " (" + labels.proposed + ")", "proposed"));
+    } else if (item.carried) {  // what the dictation says of its patient, before anyone chose one
+      const who = [item.carried.name || (labels.ipp + " " + item.carried.id), item.carried.birth_date].filter(Boolean).join(" ");
+      patient.appendChild(element("span", who + " (" + item.carried.source + ")", "carried"));
     }
+    cell(row, "file").textContent = item.file_name;
     const author = cell(row, "author");
     author.textContent = item.author_name;
     author.title = item.author;
@@ -54,7 +58,7 @@
     cell(row, "flags").textContent = String(item.flags);
     const state = cell(row, "state");
     state.textContent = item.state_label;
-    if (item.awaiting_signature) state.appendChild(element("span", " (" + labels.waits + ")", "waits"));
+    if (item.awaiting_signature) state.appendChild(element("span", " (" + item.waits_label + ")", "waits"));
     if (item.thread.length) {
       const details = element("details", null, "thread");
       details.appendChild(element("summary", labels.thread + " (" + item.thread.length + ")"));
@@ -68,7 +72,7 @@
     }
     const holder = cell(row, "holder");
     if (item.holder) holder.appendChild(element("span", labels.locked + " " + item.holder, "lock"));
-    const open = element("a", labels.open);
+    const open = element("a", labels.open, "open");
     open.href = "/review/" + item.id;
     cell(row).appendChild(open);
     return row;
@@ -78,6 +82,7 @@
     const opened = new Set(Array.from(table.querySelectorAll("details[open]")).map(function (d) {
       return d.closest("tr").dataset.job;
     }));
+    const focused = table.contains(document.activeElement) ? document.activeElement.closest("tr").dataset.job : null;
     table.replaceChildren();
     data.items.forEach(function (item) {
       const row = rowOf(item);
@@ -85,11 +90,15 @@
       if (details && opened.has(String(item.id))) details.open = true;
       table.appendChild(row);
     });
+    if (focused) {  // a refresh does not take the keyboard away from the row she was on
+      const again = table.querySelector('tr[data-job="' + focused + '"] a.open') || firstLink();
+      if (again) again.focus();
+    }
     if (!data.items.length) {
       const row = element("tr", null, "empty");
       const td = cell(row);
       td.textContent = labels.empty;
-      td.colSpan = 11;
+      td.colSpan = 12;
       table.appendChild(row);
     }
     counts.replaceChildren(document.createTextNode(labels.counts + " "));
@@ -160,6 +169,36 @@
       apply();
     });
   });
+  // the keyboard: the first report's link has the focus when the list opens (Enter opens it); the arrows go
+  // from row to row, and from the search box to the list
+  function firstLink() { return table.querySelector("tr[data-job] a.open"); }
+
+  function links() { return Array.from(table.querySelectorAll("tr[data-job] a.open")); }
+
+  table.addEventListener("keydown", function (event) {
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+    const all = links();
+    const at = all.indexOf(document.activeElement);
+    if (at < 0) return;
+    event.preventDefault();
+    const next = all[Math.max(0, Math.min(all.length - 1, at + (event.key === "ArrowDown" ? 1 : -1)))];
+    if (next) next.focus();
+  });
+  document.getElementById("search").addEventListener("keydown", function (event) {
+    if (event.key !== "ArrowDown" && event.key !== "Enter") return;
+    event.preventDefault();
+    clearTimeout(typing);
+    apply();
+    const wait = setInterval(function () {
+      if (table.dataset.shown !== window.location.search) return;
+      clearInterval(wait);
+      const first = firstLink();
+      if (first) first.focus();
+    }, 50);
+  });
+
+  const first = firstLink();
+  if (first && document.activeElement === document.body) first.focus();
   refresh();
   setInterval(refresh, 5000);
 })();

@@ -26,13 +26,20 @@ window.ReviewText = (function () {
   // a text in the quotation marks of the interface language (labels.quote: "« {text} »")
   function quoted(text, labels) { return (labels.quote || "\"{text}\"").split("{text}").join(text); }
 
-  // the pieces of a block (words with their times, changes, marks) as DOM nodes
+  // the pieces of a block (words with their times, changes, marks) as DOM nodes; the text between them
+  // (what she typed, spaces) goes in as few text nodes as it can: a pasted letter is one node, not one per word
   function fill(element, pieces, labels) {
-    element.replaceChildren();
+    const nodes = [];
+    let plain = "";
     let text = "";
+    function flush() {
+      if (plain) nodes.push(document.createTextNode(plain));
+      plain = "";
+    }
     pieces.forEach(function (piece) {
       text += piece.text;
       if (piece.edit !== undefined && piece.text === "") {
+        flush();
         const mark = document.createElement("span");
         mark.className = "edit-mark";
         mark.contentEditable = "false";
@@ -40,13 +47,14 @@ window.ReviewText = (function () {
         mark.dataset.edit = piece.edit;
         if (piece.start !== undefined) mark.dataset.start = piece.start;
         mark.title = labels.words_removed + " " + quoted(piece.heard, labels);
-        element.appendChild(mark);
+        nodes.push(mark);
         return;
       }
       if (piece.start === undefined && piece.edit === undefined && !piece.flags) {
-        element.appendChild(document.createTextNode(piece.text));
+        plain += piece.text;
         return;
       }
+      flush();
       const span = document.createElement("span");
       span.className = "word";
       span.textContent = piece.text;
@@ -59,9 +67,11 @@ window.ReviewText = (function () {
         span.dataset.edit = piece.edit;
         span.title = labels.heard + " " + quoted(piece.heard, labels);
       }
-      element.appendChild(span);
+      nodes.push(span);
     });
-    if (text.endsWith("\n")) element.appendChild(document.createTextNode("\n"));
+    if (text.endsWith("\n")) plain += "\n";
+    flush();
+    element.replaceChildren.apply(element, nodes);
   }
 
   // where the caret (or the selection) stands in a block, as offsets in its plain text; null when elsewhere
@@ -74,11 +84,40 @@ window.ReviewText = (function () {
              end: offsetOf(element, range.endContainer, range.endOffset) };
   }
 
+  // the offset in a block's plain text of a DOM position, counted as textOf counts (no copy of the DOM:
+  // this runs at each key and each move of the caret, on reports of tens of thousands of characters)
   function offsetOf(element, node, offset) {
-    const before = document.createRange();
-    before.setStart(element, 0);
-    before.setEnd(node, offset);
-    return textOf(before.cloneContents(), true).length;
+    let count = 0;
+    let done = false;
+    let last = "";
+    function add(text) { if (text) { count += text.length; last = text[text.length - 1]; } }
+    function before(container, index) {  // the children of container before index, counted whole
+      for (let i = 0; i < index && i < container.childNodes.length; i++) walk(container.childNodes[i]);
+    }
+    function walk(child) {
+      if (done) return;
+      if (child === node) {
+        if (child.nodeType === 3) add(child.data.slice(0, offset)); else before(child, offset);
+        done = true;
+        return;
+      }
+      if (child.nodeType === 3) add(child.data);
+      else if (child.nodeName === "BR") add("\n");
+      else if (child.nodeType === 1 && !isMark(child)) {
+        if (isBlockElement(child) && count && last !== "\n") add("\n");
+        if (child.contains(node)) {
+          for (let i = 0; i < child.childNodes.length && !done; i++) walk(child.childNodes[i]);
+          done = true;
+        } else {
+          for (let i = 0; i < child.childNodes.length; i++) walk(child.childNodes[i]);
+        }
+      } else if (child.nodeType === 1 && isMark(child) && child.contains(node)) {
+        done = true;
+      }
+    }
+    if (node === element) { before(element, offset); return count; }
+    for (let i = 0; i < element.childNodes.length && !done; i++) walk(element.childNodes[i]);
+    return count;
   }
 
   // a DOM position for an offset of a block's plain text

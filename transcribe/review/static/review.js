@@ -23,6 +23,11 @@
   let autotexts = [];
   let find = null;            // { block, start, end }: the match found last
   let leaving = false;
+  let serverText = "";        // the report as the server last gave it: what differs from it is not saved yet
+  // what she typed is also kept on this desk until the server has it (a session that ended, a closed tab):
+  // one entry per report and user, removed once saved
+  const localKey = "transcribe.unsaved." + body.dataset.user + "." + jobId;
+  let unsure = false;         // a save failed (no connection, an ended session): what goes as she leaves is kept here too
 
   const colon = body.dataset.lang === "fr" ? " : " : ": ";
 
@@ -59,13 +64,55 @@
     if (!response.ok && response.status !== 202) {
       const error = new Error(content.error || say("server_error", { status: response.status }));
       error.status = response.status;
+      error.textKept = response.headers.get("X-Text-Kept") === "1";  // the report is someone else's now
       throw error;
     }
     return content;
   }
 
-  function blocksPayload(extra) {
-    return Object.assign({ blocks: currentBlocks(), typed_at: Date.now(), base: data.base }, extra || {});
+  // --- what she typed and the server does not have yet ------------------------------------------------------
+  function textOfBlocks(blocks) {
+    return blocks.map(function (b) { return (b.heading ? b.heading + "\n" : "") + b.text; }).join("\n");
+  }
+
+  function unsaved() { return data && textOfBlocks(currentBlocks()) !== serverText; }
+
+  function keepLocally(blocks, typedAt) {
+    try {
+      localStorage.setItem(localKey, JSON.stringify({ blocks: blocks, typed_at: typedAt, base: data.base }));
+    } catch (e) { /* a full or forbidden storage: the text stays on the screen */ }
+  }
+
+  function forgetLocal(typedAt) {
+    try {
+      const kept = JSON.parse(localStorage.getItem(localKey) || "null");
+      if (kept && (typedAt === undefined || kept.typed_at <= typedAt)) localStorage.removeItem(localKey);
+    } catch (e) { localStorage.removeItem(localKey); }
+  }
+
+  // text the server did not take: shown under the report, to copy (and kept by the server, with its author)
+  function keepAside(text, why) {
+    const box = document.getElementById("kept-text");
+    const area = box.querySelector("textarea");
+    if (area.value.indexOf(text) >= 0) return;
+    area.value = area.value ? area.value + "\n\n" + text : text;
+    document.getElementById("kept-why").textContent = why;
+    box.hidden = false;
+  }
+
+  function setData(answer) {
+    data = answer;
+    serverText = textOfBlocks(data.blocks);
+  }
+
+  function markUnsaved() { document.getElementById("saved").textContent = say("not_saved"); }
+
+  // the text as it stands, to send; kept on this desk first, until the answer says the server has it (not when
+  // she leaves with a live session: the request that gives the lock back carries it, and no answer would come)
+  function blocksPayload(extra, notLocally) {
+    const payload = Object.assign({ blocks: currentBlocks(), typed_at: Date.now(), base: data.base }, extra || {});
+    if (!notLocally && textOfBlocks(payload.blocks) !== serverText) keepLocally(payload.blocks, payload.typed_at);
+    return payload;
   }
 
   // a change: sent after those before it, with the text as it stands when it leaves
@@ -75,16 +122,18 @@
       clearTimeout(saveTimer);
       inFlight += 1;
       if (structural) setEditable(false);
+      const payload = blocksPayload(extra);
       try {
-        const answer = await call("POST", path, blocksPayload(extra));
+        const answer = await call("POST", path, payload);
         if (!answer.blocks) return answer;  // not the report (validation's result)
         const typedMeanwhile = dirty;
-        data = answer;
+        setData(answer);
         data.base = answer.saved_at || data.base;
         if (structural) render(); else renderSide();
         // her marks and times follow her typing once she is out of the text (no caret to keep)
         if (!structural && !dirty && !report.contains(document.activeElement)) renderText();
-        if (!typedMeanwhile) markSaved(answer.saved_at);
+        unsure = false;
+        if (!typedMeanwhile) { markSaved(answer.saved_at); forgetLocal(payload.typed_at); }
         return answer;
       } catch (e) {
         if (!e.status || e.status >= 500) {  // not taken (no connection): sent again a little later
@@ -92,7 +141,7 @@
           clearTimeout(saveTimer);
           saveTimer = setTimeout(saveNow, 5000);
         }
-        lost(e);
+        await lost(e, payload, path !== api + "/save");
         throw e;
       } finally {
         inFlight -= 1;
@@ -104,9 +153,39 @@
     return sent;
   }
 
-  function lost(error) {
+  async function lost(error, payload, action) {
+    markUnsaved();
+    if (!error.status || error.status === 401 || error.status >= 500) unsure = true;
+    if (error.status === 401) {  // her session ended: she logs in again, and finds her text back here
+      sessionEnded(error.message);
+      return;
+    }
+    if (error.textKept && payload && textOfBlocks(payload.blocks) !== serverText) {
+      // someone else has the report now: her text goes aside (the server kept it too), the screen shows theirs
+      keepAside(textOfBlocks(payload.blocks), error.message);
+      forgetLocal();
+      dirty = false;
+      show(error.message, true);
+      try { await reload(); } catch (e) { /* the next poll tries again */ }
+      return;
+    }
     if (error.status === 423 || error.status === 409) refreshLock();
+    if (action && error.status === 409 && payload && textOfBlocks(payload.blocks) !== serverText) {
+      // an action refused (a passage rewritten by hand...): her typing, sent with it, is saved on its own
+      dirty = true;
+      clearTimeout(saveTimer);
+      saveTimer = setTimeout(saveNow, 700);
+    }
     show(error.message, true);
+  }
+
+  function sessionEnded(text) {
+    message.replaceChildren(document.createTextNode(text + " "));
+    const again = element("a", null, say("login_again"));
+    again.id = "login-again";
+    again.href = "/login?next=" + encodeURIComponent("/review/" + jobId);
+    message.appendChild(again);
+    message.className = "message error";
   }
 
   function markSaved(at) {
@@ -133,7 +212,7 @@
     if (!pending && !data.mine) return;
     leaving = true;
     clearTimeout(saveTimer);
-    const payload = pending && editable() ? blocksPayload({ csrf_token: csrf }) : { csrf_token: csrf };
+    const payload = pending && editable() ? blocksPayload({ csrf_token: csrf }, !unsure) : { csrf_token: csrf };
     dirty = false;
     const sent = JSON.stringify(payload);
     if (sent.length < 60000) {
@@ -207,7 +286,13 @@
     const area = event.target.closest && event.target.closest(".block-text");
     if (!area || !editable()) return;
     event.preventDefault();
-    T.insertPlain(area, (event.clipboardData.getData("text/plain") || "").replace(/\r\n?/g, "\n"));
+    const text = (event.clipboardData.getData("text/plain") || "").replace(/\r\n?/g, "\n");
+    const length = currentBlocks().reduce(function (n, b) { return n + b.heading.length + b.text.length; }, 0);
+    if (length - window.getSelection().toString().length + text.length > data.max_chars) {
+      show(say("too_long_paste", { length: text.length.toLocaleString(document.documentElement.lang), limit: body.dataset.maxChars }), true);
+      return;  // refused whole: never a part of it, never cut silently
+    }
+    T.insertPlain(area, text);
   });
   report.addEventListener("click", function (event) {
     const word = event.target.closest && event.target.closest("[data-start], [data-edit]");
@@ -238,8 +323,8 @@
     if (!piece) { box.hidden = true; return; }
     box.hidden = false;
     box.dataset.edit = index;
-    box.replaceChildren(element("span", "heard", say("heard") + colon + say("quote", { text: piece.heard }) + " → " +
-      say("quote", { text: piece.written }) + " (" + piece.rule + ")"));
+    box.replaceChildren(element("span", "heard", say("heard") + colon + say("quote", { text: piece.heard_shown || piece.heard }) +
+      " → " + say("quote", { text: piece.written_shown || piece.written }) + " (" + piece.rule + ")"));
     const button = element("button", "revert", piece.reverted ? say("reapply") : say("revert"));
     button.type = "button";
     button.id = "revert-edit";
@@ -327,7 +412,14 @@
       jump.addEventListener("click", function () { goToFlag(flag.index); });
       item.appendChild(jump);
       const actions = element("span", "flag-actions");
-      if (flag.suggestion) {
+      if (flag.suggestion && flag.suggested) {
+        const back = element("button", "undo-suggestion", say("undo_suggestion") + " " + say("quote", { text: flag.suggestion }));
+        back.type = "button";
+        back.title = "Alt+Z";
+        back.disabled = !editable();
+        back.addEventListener("click", function () { takeBackSuggestion(flag.index); });
+        actions.appendChild(back);
+      } else if (flag.suggestion) {
         const apply = element("button", "suggestion", say("apply_suggestion") + " " + say("quote", { text: flag.suggestion }));
         apply.type = "button";
         apply.title = "Alt+1";
@@ -356,6 +448,7 @@
   }
 
   function applySuggestion(index) { change(api + "/suggestion", { flag: index }, true).catch(function () {}); }
+  function takeBackSuggestion(index) { change(api + "/suggestion", { flag: index, undo: true }, true).catch(function () {}); }
   function chooseReading(index, choice) { change(api + "/reading", { flag: index, reading: choice }, true).catch(function () {}); }
 
   function goToFlag(index) {
@@ -399,7 +492,7 @@
     if (!flag || !editable()) return;
     if (flag.choices && flag.choices.length) {
       if (flag.choices[n - 1]) chooseReading(flag.index, flag.choices[n - 1]);
-    } else if (flag.suggestion && n === 1) {
+    } else if (flag.suggestion && n === 1 && !flag.suggested) {
       applySuggestion(flag.index);
     }
   }
@@ -408,10 +501,12 @@
   function renderIdentity() {
     const pane = document.getElementById("identity");
     pane.replaceChildren();
-    [data.identity.given, data.identity.dictated].forEach(function (who) {
-      if (!who) return;
-      const text = [who.given_names, who.family_name, who.birth_date, who.patient_id].filter(Boolean).join(" ");
-      pane.appendChild(element("p", "dictated", say("dictated_identity") + " (" + who.source_label + ")" + colon + text));
+    [data.identity.given, data.identity.dictated].forEach(function (who, n) {
+      if (!who || (n === 0 && who.source === "dictated" && data.identity.dictated)) return;
+      const text = [who.given_names, who.family_name, who.birth_date, who.patient_id, who.sex_label, who.age_label]
+        .filter(Boolean).join(" ");
+      const label = who.source === "dictated" ? say("dictated_identity") : say("identity_from", { source: who.source_label });
+      pane.appendChild(element("p", "dictated", label + colon + text));
     });
     pane.appendChild(element("p", "chosen", data.patient ? say("chosen_patient") + colon + data.patient.name + " " +
       (data.patient.birth_date || "") + " (" + data.patient.id + ")" : say("no_patient")));
@@ -461,7 +556,7 @@
     if (!data || document.hidden) return;
     try {
       const lock = await call("GET", api + "/lock");
-      const changedElsewhere = lock.base !== data.base && !lock.saved_by_me && !dirty && inFlight === 0;
+      const changedElsewhere = lock.base !== data.base && !lock.saved_by_me && inFlight === 0;
       if (changedElsewhere || lock.locked_by !== data.locked_by || lock.mine !== data.mine) {
         if (changedElsewhere) { await reload(); return; }
         data.locked_by = lock.locked_by;
@@ -473,8 +568,11 @@
     } catch (e) { /* the next poll tries again */ }
   }
 
+  // the report as the server has it now; text on this screen it does not have is first put aside, never dropped
   async function reload() {
-    data = await call("GET", api);
+    const fresh = await call("GET", api);
+    if (data && unsaved()) { keepAside(textOfBlocks(currentBlocks()), say("kept_before_reload")); forgetLocal(); }
+    setData(fresh);
     render();
   }
 
@@ -520,7 +618,7 @@
       await change(api + "/replace", { find: document.getElementById("find-text").value,
         replace: document.getElementById("replace-text").value, at: [match.block, match.start] }, true);
       find.end = match.start + document.getElementById("replace-text").value.length;
-      findNext(false);
+      if (!findNext(false)) document.getElementById("find-count").textContent = say("replaced_count", { count: 1 });
     } catch (e) { /* shown */ }
   }
 
@@ -592,9 +690,17 @@
     const header = element("header", "sheet-header");
     doc.header.forEach(function (line) { header.appendChild(element("p", null, line)); });
     sheet.appendChild(header);
+    // a draft never leaves the screen looking final: its mark on the sheet, on screen and on paper
+    sheet.classList.toggle("draft", Boolean(doc.draft));
+    sheet.dataset.mark = doc.draft_label || "";
+    if (doc.draft && !doc.paragraphs.some(function (p) { return p.text.indexOf(doc.draft_label) >= 0; })) {
+      sheet.appendChild(element("p", "draft-mark", doc.draft_label));
+    }
     doc.paragraphs.forEach(function (p) {
       if (!p.text.trim()) return;
-      sheet.appendChild(element(p.kind === "title" ? "h1" : p.kind === "heading" ? "h2" : "p", null, p.text));
+      const node = element(p.kind === "title" ? "h1" : p.kind === "heading" ? "h2" : "p", null, p.text);
+      if (doc.draft && p.text === doc.draft_label) node.className = "draft-mark";
+      sheet.appendChild(node);
     });
     document.getElementById("document-title").textContent = confirming
       ? (data.job.version ? say("confirm_refile", { version: data.job.version + 1 }) : say("confirm_file"))
@@ -614,6 +720,12 @@
       goToFlag(open[0].index);
       return;
     }
+    // the box as she ticked it (its save may still be on its way: the server checks it again, in order)
+    if (data.problems.length && !document.getElementById("confirm-identity").checked) {
+      show(say("identity_conflict") + ". " + say("identity_confirm_hint"), true);
+      document.getElementById("confirm-identity").focus();
+      return;
+    }
     await openDocument(true);
   }
 
@@ -624,7 +736,11 @@
       const result = await change(api + "/validate", {});
       dialog.close();
       if (result.filed || result.awaiting_signature) {
-        show(result.filed ? say("filed") + colon + result.path : say("awaiting_signature"), false);
+        // said now: who signs it, when its author has no account to sign with
+        const waits = result.signer === "author" ? say("awaiting_signature") : result.signer === "admin"
+          ? say("awaiting_signature_admin") : say("awaiting_signature_by", { name: result.signer });
+        show(result.filed ? say("filed") + colon + result.path + (result.unsigned ? " — " + say("filed_unsigned") : "")
+          : waits, false);
         leaving = true;
         setTimeout(function () { window.location.href = "/queue"; }, 1500);
       } else {
@@ -679,8 +795,11 @@
       } else if (letter === "z") {
         event.preventDefault();
         const box = document.getElementById("edit-detail");
-        if (!box.hidden) revert(parseInt(box.dataset.edit, 10));
+        const flag = flagHere();
+        if (flag && flag.suggested && editable()) takeBackSuggestion(flag.index);
+        else if (!box.hidden) revert(parseInt(box.dataset.edit, 10));
       } else if (letter === "p") { event.preventDefault(); openDocument(false); }
+      else if (letter === "t") { event.preventDefault(); document.getElementById("worktype").focus(); }
       else if (letter === "n") { event.preventDefault(); goNext(); }
       else if (digit) { event.preventDefault(); choiceHere(parseInt(digit[1], 10)); }
     }
@@ -715,6 +834,13 @@
   document.getElementById("save").addEventListener("click", function () { dirty = true; saveNow(); });
   document.getElementById("validate").addEventListener("click", validate);
   document.getElementById("next").addEventListener("click", function (event) { event.preventDefault(); goNext(); });
+  document.getElementById("worktype").addEventListener("change", function (event) {
+    change(api + "/save", { worktype: event.target.value }).catch(function () {});
+  });
+  document.getElementById("kept-close").addEventListener("click", function () {
+    document.getElementById("kept-text").hidden = true;
+    document.querySelector("#kept-text textarea").value = "";
+  });
   document.getElementById("confirm-identity").addEventListener("change", function (event) {
     change(api + "/save", { confirm_identity: event.target.checked }).catch(function () {});
   });
@@ -723,7 +849,7 @@
     if (event.key === "Enter") { event.preventDefault(); takeOver(); }
   });
   document.getElementById("reopen").addEventListener("click", async function () {
-    try { data = await call("POST", api + "/reopen", {}); render(); show(""); } catch (e) { show(e.message, true); }
+    try { setData(await call("POST", api + "/reopen", {})); render(); show(""); } catch (e) { show(e.message, true); }
   });
   document.getElementById("return").addEventListener("click", async function () {
     try {
@@ -737,7 +863,9 @@
 
   async function takeOver() {
     try {
-      data = await call("POST", api + "/takeover", { reason: document.getElementById("takeover-reason").value });
+      const taken = await call("POST", api + "/takeover", { reason: document.getElementById("takeover-reason").value });
+      if (unsaved()) keepAside(textOfBlocks(currentBlocks()), say("kept_before_reload"));
+      setData(taken);
       render();
       show("");
     } catch (e) { show(e.message, true); }
@@ -764,12 +892,37 @@
     if (document.visibilityState === "hidden") leave();
     else { leaving = false; refreshLock(); }
   });
-  setInterval(refreshLock, 10000);
+  setInterval(refreshLock, 5000);
+
+  function renderRefused() {
+    const box = document.getElementById("refused-drafts");
+    const list = box.querySelector("ul");
+    list.replaceChildren();
+    (data.refused || []).forEach(function (refused) {
+      const item = element("li", null, say("refused_by", { name: refused.by, at: refused.at }));
+      const area = element("textarea", null, refused.text);
+      area.readOnly = true;
+      area.rows = 3;
+      area.setAttribute("aria-label", say("refused_by", { name: refused.by, at: refused.at }));
+      item.appendChild(area);
+      list.appendChild(item);
+    });
+    box.querySelector("summary").textContent = say("refused_title") + " (" + (data.refused || []).length + ")";
+    box.hidden = !(data.refused || []).length;
+  }
+
+  function renderWorktype() {
+    const select = document.getElementById("worktype");
+    select.value = data.job.worktype || "";
+    select.disabled = !editable();
+  }
 
   function renderSide() {
     renderFlags();
     renderIdentity();
     renderLock();
+    renderRefused();
+    renderWorktype();
     ["save", "validate", "return", "return-comment"].forEach(function (id) { document.getElementById(id).disabled = !editable(); });
   }
 
@@ -778,13 +931,35 @@
     renderSide();
   }
 
+  // text typed here that the server never had (a session that ended, a tab closed while offline): back on the
+  // screen and sent, when nobody saved the report since; else put aside, to copy
+  function restoreKept() {
+    let kept = null;
+    try { kept = JSON.parse(localStorage.getItem(localKey) || "null"); } catch (e) { kept = null; }
+    if (!kept || !Array.isArray(kept.blocks)) { forgetLocal(); return; }
+    const text = textOfBlocks(kept.blocks);
+    if (text === serverText) { forgetLocal(); return; }
+    const areas = blockElements();
+    const same = kept.blocks.length === areas.length && kept.blocks.every(function (b, i) { return b.key === areas[i].dataset.key; });
+    if (editable() && same && kept.base === data.base) {
+      kept.blocks.forEach(function (b, i) { areas[i].textContent = b.text; });
+      show(say("restored"), false);
+      dirty = true;
+      Promise.resolve(saveNow()).then(function () { if (!dirty) renderText(); });  // her words linked to the audio again
+    } else {
+      keepAside(text, say("kept_before_reload"));
+      forgetLocal();
+    }
+  }
+
   Promise.all([call("GET", api), call("GET", "/api/autotext").catch(function () { return []; })])
     .then(function (loaded) {
-      data = loaded[0];
+      setData(loaded[0]);
       autotexts = loaded[1];
       render();
       const first = blockElements()[0];
       if (first && editable()) { first.focus(); T.select(first, 0, 0); }
+      restoreKept();
       body.dataset.ready = "1";
     })
     .catch(function (e) { show(e.message, true); });
