@@ -122,3 +122,20 @@ def test_questions_that_share_a_clip_share_one_pass_of_the_encoder(recognizer: S
     assert all(e.scores[0].spelling == "kaliémie" for e in evidence)
     nothing = with_audio_evidence(recognizer, audio, transcript, [])
     assert nothing.options["audio_evidence"] == [] and nothing.segments == transcript.segments
+
+
+def test_the_review_screen_offers_the_audio_s_choices_in_one_click_and_shows_its_ranking(app_site, browser) -> None:
+    from .web_site import _login, _open_review, _report_text
+
+    job_id = app_site.dictate_recorded("fr-dose-01")
+    page = _login(browser, app_site, "anne")
+    _open_review(page, app_site, job_id)
+    flag = page.locator("#flags li.flag", has_text="accalier")
+    buttons = flag.locator("button.reading")
+    assert buttons.first.inner_text() == "kaliémie"  # the audio's first choice comes first
+    buttons.first.click()
+    page.wait_for_function("document.querySelector('#flags li.flag.resolved') !== null")
+    assert "kaliémie" in _report_text(page) and "accalier" not in _report_text(page)
+    # the medicine the audio wrote shows what it rests on
+    page.locator("#report .word.edit", has_text="hydroxyzine").click()
+    assert "hydroxyzine" in page.locator("#edit-detail .evidence").inner_text()

@@ -68,6 +68,15 @@ class Site:
         assert self.store.get(job.id).state is JobState.DRAFTED
         return job.id
 
+    def dictate_recorded(self, clip: str, author: str = "dr-martin") -> int:
+        """A committed dictation drafted from the engine's recorded words for it, scored on its audio as the
+        worker does (tests/recorded.py): the same doubtful words on every processor."""
+        from .recorded import draft_recorded
+
+        job = draft_recorded(self.settings, self.store, self.text_layer, clip, author=author, recognizer=self.recognizer)
+        assert job.state is JobState.DRAFTED
+        return job.id
+
     def dictate_text(self, text: str, language: str = "fr", sidecar: dict | None = None, clip: str = "fr-mg-001",
                      author: str = "dr-martin", name: str | None = None) -> int:
         """A real dictation whose engine output is replaced by ``text`` (one word every 0.4 s).

@@ -170,6 +170,8 @@ def _edit(material: DraftMaterial, state: WorkState, index: int) -> dict[str, An
         "rule": edit.rule,
         "reverted": index in state.reverted,
     }
+    if edit.evidence:  # what the audio said, for her to see (transcribe.text.evidence)
+        described["evidence"] = dict(edit.evidence)
     if "".join(edit.before.split()) == "".join(edit.after.split()):
         # only spaces changed ("500mg" -> "500 mg"): shown with the rest of its word, or both would read alike
         source = material.source

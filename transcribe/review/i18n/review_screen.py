@@ -207,6 +207,14 @@ WORDS: dict[str, dict[str, str]] = {
     "review.rule.number": {"fr": "nombre", "en": "number"},
     "review.rule.unit": {"fr": "unité", "en": "unit"},
     "review.rule.term": {"fr": "terme médical", "en": "medical term"},
+    "review.audio_ranking": {
+        "fr": "Classement par l'enregistrement (écart avec les mots entendus) : {candidates}",
+        "en": "Ranked by the audio (gap to the words heard): {candidates}",
+    },
+    "review.without_the_list": {
+        "fr": "Sans les mots attendus, le moteur entend : {words} (écart {margin})",
+        "en": "Without the expected words the engine hears: {words} (gap {margin})",
+    },
     "review.rule.term-audio": {"fr": "terme choisi par l'enregistrement", "en": "term chosen by the audio"},
     "review.rule.list-term-reverted": {
         "fr": "mot attendu non confirmé par l'enregistrement",

@@ -62,6 +62,7 @@ SCREEN_WORDS = (
     "open_count", "awaiting_signature", "offline", "server_error", "quote", "not_saved", "login_again",
     "too_long_paste", "kept_before_reload", "restored", "undo_suggestion", "identity_confirm_hint", "identity_from",
     "refused_by", "refused_title", "awaiting_signature_admin", "awaiting_signature_by", "filed_unsigned",
+    "audio_ranking", "without_the_list",
 )  # fmt: skip
 
 

@@ -325,6 +325,12 @@
     box.dataset.edit = index;
     box.replaceChildren(element("span", "heard", say("heard") + colon + say("quote", { text: piece.heard_shown || piece.heard }) +
       " → " + say("quote", { text: piece.written_shown || piece.written }) + " (" + piece.rule + ")"));
+    const evidence = piece.evidence || {};
+    if (evidence.candidates) {
+      box.appendChild(element("span", "evidence", say("audio_ranking", { candidates: evidence.candidates })));
+    } else if (evidence["without the list"]) {
+      box.appendChild(element("span", "evidence", say("without_the_list", { words: evidence["without the list"], margin: evidence.margin })));
+    }
     const button = element("button", "revert", piece.reverted ? say("reapply") : say("revert"));
     button.type = "button";
     button.id = "revert-edit";
