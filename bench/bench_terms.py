@@ -47,6 +47,7 @@ from bench.bench_text import found, wer  # noqa: E402
 from transcribe.acoustic import with_audio_evidence  # noqa: E402
 from transcribe.asr import DecodeOptions, EncodedClip  # noqa: E402
 from transcribe.audio import decode_dictation  # noqa: E402
+from transcribe.calibration import GRID, Case, choose, curve, found_inflected, tally  # noqa: E402
 from transcribe.biasing import build_biasing  # noqa: E402
 from transcribe.folding import fold  # noqa: E402
 from transcribe.records import Transcript, transcript_from_json  # noqa: E402
@@ -217,14 +218,6 @@ def measure(rows: list[dict[str, Any]], layer: TextLayer, vocabulary: Any, rule:
     return t
 
 
-def found_inflected(term: str, text: str) -> bool:
-    """Whether the term, or another form of it (singular or plural, masculine or feminine), is in the text."""
-    stem = re.compile(r"(?:es|s|x|e)$")
-    wanted = [stem.sub("", w) for w in re.findall(r"[^\W\d_]+", fold(term))]
-    words = [stem.sub("", w) for w in re.findall(r"[^\W\d_]+", fold(text))]
-    return any(words[i : i + len(wanted)] == wanted for i in range(len(words)))
-
-
 def source_place(term: str, reference: str, source: str) -> tuple[int, int] | None:
     """Where, in the engine's text, the words stand that were dictated as ``term`` (aligned on the reference)."""
     ref_words = [(m.start(), fold(m.group())) for m in re.finditer(r"[^\W\d_]+|\d+", reference)]
@@ -300,22 +293,27 @@ def general(engine: Engine, layer: TextLayer, vocabulary: Any, rule: AudioRule) 
     return rows_out
 
 
-def curve(rows: list[dict[str, Any]], layer: TextLayer, vocabulary: Any, rule: AudioRule) -> None:
-    """Right against wrong corrections as each threshold of the rule moves, the others held."""
-    moves = {
-        "max_shortfall": [0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0],
-        "min_lead": [0.0, 1.0, 2.0, 4.0, 8.0],
-        "min_nearness": [70.0, 75.0, 80.0, 85.0, 90.0],
-        "doubted_below": [0.0, 0.3, 0.5, 0.8, 1.01],
-    }
-    print(f"\nthe curve ({len(rows)} transcripts: dev dictations and general speech): right / wrong corrections")
-    for name, values in moves.items():
-        cells = []
-        for value in values:
-            t = measure(rows, layer, vocabulary, dataclasses.replace(rule, **{name: value}))
-            mark = "*" if getattr(rule, name) == value else " "
-            cells.append(f"{value:g}{mark}: {t['corrections'] - t['wrong']}/{t['wrong']}")
-        print(f"  {name:<14} " + "   ".join(cells))
+def calibrate(rows: list[dict[str, Any]], layer: TextLayer, rule: AudioRule) -> None:
+    """The curve (right against wrong corrections as each threshold moves) and the rule it chooses
+    (transcribe/calibration.py, as `transcribe calibrate` does on a site's validated reports)."""
+    cases = [Case(row["transcript"], row["script"]["reference"]) for row in rows]
+    print(f"\nthe curve ({len(cases)} transcripts: dev dictations and general speech): right / wrong corrections, "
+          f"list terms taken back (said)")
+    current = None
+    for name, value, result in curve(cases, rule, layer.vocabulary.for_language, layer.term_nearness):
+        if name != current:
+            print(f"  {name:<15}", end="")
+            current = name
+        mark = "*" if getattr(rule, name) == value else ""
+        print(f"  {value:g}{mark}: {result.right}/{result.wrong} ({result.reverted}/{result.reverted_wrongly})",
+              end="\n" if value == GRID[name][-1] else "")
+    chosen, result = choose(cases, MODEL, layer.vocabulary.for_language, layer.term_nearness)
+    print(f"chosen on these: {json.dumps({k: v for k, v in chosen.to_json().items() if k != 'calibrated_on'})}: "
+          f"{result.right} right, {result.wrong} wrong, {result.reverted} list terms taken back "
+          f"({result.reverted_wrongly} said)")
+    shipped = tally(cases, rule, layer.vocabulary.for_language, layer.term_nearness)
+    print(f"the shipped rule on these: {shipped.right} right, {shipped.wrong} wrong {list(shipped.wrong_ones)}, "
+          f"{shipped.reverted} list terms taken back ({shipped.reverted_wrongly} said)")
 
 
 def unlisted(engine: Engine, layer: TextLayer, vocabulary: Any, rule: AudioRule) -> None:
@@ -397,7 +395,7 @@ def main() -> int:
     if args.unlisted and (UNLISTED / "clips.json").exists():
         unlisted(engine, layer, vocabulary, rule)
     if args.curve:
-        curve(every, layer, vocabulary, rule)
+        calibrate(every, layer, rule)
     if args.timing:
         timing(args.timing, vocabulary, layer)
     return 0

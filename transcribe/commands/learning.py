@@ -1,4 +1,4 @@
-"""Learning from the validated reports: ``stats``, ``proposals`` and ``rerun``."""
+"""Learning from the validated reports: ``stats``, ``proposals``, ``calibrate`` and ``rerun``."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import os
 import sys
 from datetime import UTC, datetime
 
+from ..atomic import write_atomic
 from ..settings_loading import LoadedSettings
 from . import EXIT_OK, EXIT_USAGE, Commands, cli_audit, load_site_vocabulary, open_site_store
 
 
 def register(commands: Commands) -> None:
-    """Add the commands that measure and improve the drafts: stats, proposals, rerun."""
+    """Add the commands that measure and improve the drafts: stats, proposals, calibrate, rerun."""
     stats = commands.add_parser("stats", help="accuracy of the drafts against the validated reports")
     stats.add_argument(
         "--by", choices=["author", "worktype", "language", "model", "vocabulary", "week"], default="author"
@@ -44,6 +45,15 @@ def register(commands: Commands) -> None:
                 help="a correction applies to every author's dictations (default: only to the author it was learnt from)",
             )
         command.set_defaults(handler=_proposals_decide, action=action)
+
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="choose the thresholds of the audio's rule for the site's model, on its validated reports",
+    )
+    calibrate.add_argument(
+        "--apply", action="store_true", help="write them for the site (paths.audio_rule), used from the next dictation"
+    )
+    calibrate.set_defaults(handler=_calibrate)
 
     rerun = commands.add_parser(
         "rerun", help="transcribe again the dictations not yet validated (after a vocabulary or model change)"
@@ -134,6 +144,79 @@ def _proposals_decide(args: argparse.Namespace, loaded: LoadedSettings) -> int:
                 f"proposal #{args.proposal_id} {decided['status']}"
                 + (" (a running service uses it from its next dictation)" if decided["status"] == "accepted" else "")
             )
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+#: validated reports with the audio's evidence needed before a site's own calibration is written
+MIN_CALIBRATION_REPORTS = 20
+
+
+def _calibrate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from ..accuracy import validated_cases
+    from ..calibration import Case, choose, curve, tally
+    from ..records import transcript_from_json
+    from ..text import TextLayer
+    from ..text.evidence import rule_for_model
+
+    settings = loaded.settings
+    model = settings.asr.model
+    store = open_site_store(loaded)
+    try:
+        cases = []
+        for case in validated_cases(store):
+            try:
+                data = json.loads(case.transcript_path.read_text(encoding="utf-8")) if case.transcript_path else None
+            except (OSError, ValueError):
+                data = None
+            if data and data.get("model") == model and data.get("options", {}).get("audio_evidence") is not None:
+                cases.append(Case(transcript_from_json(data), case.validated))
+        layer = TextLayer(load_site_vocabulary(settings))
+        current = rule_for_model(model, settings.paths.audio_rule)
+        print(f"{len(cases)} validated reports of model '{model}' with the audio's evidence")
+        if not cases:
+            print("nothing to calibrate on: drafts record the audio's evidence when asr.audio_evidence is on")
+            return EXIT_OK
+        now = tally(cases, current, layer.vocabulary.for_language, layer.term_nearness)
+        print(
+            f"the rule in use ({current.calibrated_on or 'shipped'}): {now.right} right corrections, {now.wrong} wrong, "
+            f"{now.reverted} list terms taken back ({now.reverted_wrongly} that were said)"
+        )
+        print("\nright / wrong corrections as each threshold moves (the others as in use):")
+        for name, value, result in curve(cases, current, layer.vocabulary.for_language, layer.term_nearness):
+            mark = "*" if getattr(current, name) == value else " "
+            print(
+                f"  {name:<15} {value:>6g}{mark} {result.right:>4} / {result.wrong:<4}"
+                f" list terms taken back {result.reverted} ({result.reverted_wrongly} said)"
+            )
+        chosen, result = choose(
+            cases, model, layer.vocabulary.for_language, layer.term_nearness,
+            calibrated_on=f"{len(cases)} validated reports of this site, {datetime.now(UTC).date()}",
+        )  # fmt: skip
+        print(
+            f"\nchosen: {json.dumps({k: v for k, v in chosen.to_json().items() if k != 'calibrated_on'})}\n"
+            f"  {result.right} right corrections, {result.wrong} wrong, {result.reverted} list terms taken back"
+        )
+        if not args.apply:
+            print("(not written: --apply writes it for the site)")
+            return EXIT_OK
+        if len(cases) < MIN_CALIBRATION_REPORTS:
+            print(
+                f"transcribe: {len(cases)} validated reports are too few to calibrate on (at least "
+                f"{MIN_CALIBRATION_REPORTS}); the rule in use is kept",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        path = settings.paths.audio_rule
+        written = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        written[model] = chosen.to_json()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, (json.dumps(written, ensure_ascii=False, indent=2) + "\n").encode())
+        cli_audit(settings, store).trail.record(
+            cli_audit(settings, store).actor, "audio-rule-calibrated", None, f"{model}: {len(cases)} reports"
+        )
+        print(f"written to {path}: used from the next dictation (a running service reads it for each dictation)")
     finally:
         store.close()
     return EXIT_OK

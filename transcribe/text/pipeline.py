@@ -9,6 +9,7 @@ and capitals.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import spacy
@@ -88,6 +89,11 @@ class TextLayer:
         recorded = transcript.options.get("audio_rule")
         rule = rule_from_json(recorded) if recorded else AudioRule(transcript.model, corrects=False)
         return self._clean(source_of(transcript), transcript.language, prompt_terms, own, evidence, rule)
+
+    def term_nearness(self, language: str) -> Callable[[str, str], float]:
+        """How near a word is to a spelling in a language, out of 100 (spelling and sound, as terms are found)."""
+        layer = self._layer(language)
+        return layer.terms.nearness if layer is not None else (lambda _word, _spelling: 0.0)
 
     def audio_questions(self, transcript: Transcript) -> list[AudioQuestion]:
         """The doubtful stretches worth asking the audio about, with their candidate spellings, and the
