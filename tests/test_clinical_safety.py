@@ -201,3 +201,22 @@ def test_do_not_use_abbreviations_are_flagged_never_expanded(expanding: TextLaye
     assert abbreviation in result.text.split()
     assert [f for f in result.flags if f.kind == "abbreviation" and abbreviation in f.reason]
 
+
+
+# --- the same medicine in the other language's spelling is written in the dictation's language ---------
+@pytest.mark.parametrize(
+    ("lang", "dictated", "written"),
+    [
+        ("fr", "sous levothyroxine 75 microgrammes", "lévothyroxine"),
+        ("fr", "paracetamol 1 g trois fois par jour", "Paracétamol"),
+        ("fr", "relais par metformin 1000 mg", "metformine"),
+        ("en", "started métronidazole 500 mg", "metronidazole"),
+        ("en", "she takes metformine daily", "metformin"),
+    ],
+)
+def test_the_same_medicine_spelled_the_other_language_s_way_is_respelled_as_an_edit(
+        text_layer: TextLayer, lang: str, dictated: str, written: str) -> None:
+    result = clean(text_layer, dictated, lang)
+    assert written in result.text
+    (edit,) = [e for e in result.edits if "term" in e.rule]
+    assert edit.after.lower() == written.lower()  # an edit she sees and can undo: same substance, no audio needed

@@ -188,6 +188,20 @@ def find_terms(
         if not _is_candidate_shape(token):
             continue
         if _is_known(token.text, vocab):
+            respelled = _accents_of_the_medicine(token.text, vocab)
+            if respelled is not None:  # "levothyroxine" in French: lévothyroxine, the same medicine
+                findings.append(
+                    TermFinding(
+                        token.start,
+                        token.end,
+                        token.text,
+                        respelled,
+                        100.0,
+                        True,
+                        "same-medicine",
+                        {"word": token.text, "term": respelled.text},
+                    )
+                )
             continue
         if vocab.is_foreign_drug(token.text):  # a medicine of the other language: at most its own spelling here
             same = _same_medicine_here(token.text, vocab)
@@ -259,8 +273,8 @@ def _doubted_by_the_engine(probability: Callable[[int, int], float]) -> Callable
     """
 
     def check(finding: TermFinding) -> TermFinding:
-        if not finding.change:
-            return finding
+        if not finding.change or finding.code == "same-medicine":
+            return finding  # the same substance in this language's spelling: no audio needed
         heard = probability(finding.start, finding.end)
         if finding.term.is_drug and finding.code != "same-medicine":
             params = {"word": finding.word, "term": finding.term.text}
@@ -329,6 +343,15 @@ _DOSE_UNITS = frozenset({"mg", "g", "µg", "mcg", "ui", "units", "unités", "ml"
 @lru_cache(maxsize=8)
 def _folded(words: frozenset[str]) -> frozenset[str]:
     return frozenset(fold(w) for w in words)
+
+
+def _accents_of_the_medicine(word: str, vocab: LanguageVocabulary) -> Term | None:
+    """The lexicon's spelling of a medicine written with other accents ("paracetamol": paracétamol in French,
+    "métronidazole": metronidazole in English); None when it is spelled so already, or not a medicine."""
+    term = vocab.term(word)
+    if term is None or not term.is_drug or word.lower() == term.text.lower() or " " in term.text:
+        return None
+    return term
 
 
 def _same_medicine_here(word: str, vocab: LanguageVocabulary) -> Term | None:
