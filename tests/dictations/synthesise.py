@@ -44,11 +44,11 @@ def speak(text: str, voice: str, speed: int) -> tuple[np.ndarray, int]:
             return np.concatenate(frames), stream.rate
 
 
-def write_opus(samples: np.ndarray, rate: int, target: Path) -> None:
+def write_opus(samples: np.ndarray, rate: int, target: Path, bit_rate: int = 24000) -> None:
     """Encode int16 mono samples as Ogg/Opus, resampled to 16 kHz."""
     with av.open(str(target), "w", format="ogg") as container:
         stream = container.add_stream("libopus", rate=16000, layout="mono")
-        stream.bit_rate = 24000
+        stream.bit_rate = bit_rate
         resampler = av.AudioResampler(format="s16", layout="mono", rate=16000)
         frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = rate
