@@ -213,7 +213,10 @@ def _family_refusal(
         s.spelling
         for s in others
         if s.is_drug
-        and (vocab.are_lookalikes(best.spelling, s.spelling) or best.margin - s.margin < rule.min_drug_lead)
+        and (
+            vocab.are_lookalikes(best.spelling, s.spelling)
+            or (best.margin - s.margin < rule.min_drug_lead and (_prescribed(s) or not _prescribed(best)))
+        )
     ]
     if rivals:
         return "term-lookalike-drugs", {"word": heard, "names": ", ".join(dict.fromkeys([best.spelling, *rivals]))}
@@ -225,6 +228,12 @@ def _family_refusal(
             if fuzz.ratio(spelled, prefix) < 50:
                 return "term-lookalike-drugs", {"word": heard, "names": f"{best.spelling}, …{stem}"}
     return None
+
+
+def _prescribed(score: CandidateScore) -> bool:
+    """Whether a candidate medicine is one commonly prescribed (the terms most often dictated, the dictation's
+    list): a rare chemical name the audio ranks close behind does not stop it; the reverse does."""
+    return score.source in ("common", "list")
 
 
 def _unlisted_drug_here(
