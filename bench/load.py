@@ -21,6 +21,7 @@ Usage: python bench/load.py [--sessions 20] [--duration-s 120] [--audio-s 7199] 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import random
 import shutil
@@ -128,7 +129,7 @@ def prepare_site(site: Path, options: LoadOptions) -> tuple[int, list[int], list
     store = open_store(settings.store_url)
     try:
         store.import_patients(
-            parse_patient_csv("id,family_name,given_names,birth_date\n100001,Dupont,Jean,1950-03-12\n")[0]
+            parse_patient_csv(f"id,family_name,given_names,birth_date\n100001,Dupont,Jean,{born_aged(68)}\n")[0]
         )
         accounts = Accounts(store)
         for number in range(options.sessions):
@@ -261,6 +262,12 @@ def listener(port: int, job_id: int, drafts: Path, result: LoadResult, stop: thr
             (drafts / str(job_id) / "listen.wav").unlink(missing_ok=True)  # decoded again on the next request
     finally:
         client.close()
+
+
+def born_aged(years: int) -> str:
+    """A birth date that makes the patient ``years`` old today, as the dictation says (no identity conflict)."""
+    today = datetime.date.today()
+    return (today.replace(year=today.year - years, day=1) - datetime.timedelta(days=180)).isoformat()
 
 
 def run_load(options: LoadOptions, site: Path) -> LoadResult:
