@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import math
 import os
 import subprocess
 import sys
@@ -43,6 +44,11 @@ from .text import TextLayer
 from .worker import Outcome, Worker, with_language_check
 
 log = logging.getLogger(__name__)
+
+
+#: the fewest dictations a process of the batch claims at once, while that many wait (fewer leave the engine's
+#: batches too small to be fast)
+MIN_WINDOW = 4
 
 
 class BatchAlreadyRunning(ConfigurationError):
@@ -122,6 +128,7 @@ class NightlyBatch:
         *,
         window: int,
         batch_size: int,
+        processes: int = 1,
         on_progress: Callable[[Progress], None] | None = None,
     ) -> None:
         self.settings = settings
@@ -130,6 +137,7 @@ class NightlyBatch:
         self.recognizer = recognizer
         self.window = window
         self.batch_size = batch_size
+        self.processes = processes
         self.on_progress = on_progress or (lambda _p: None)
 
     def run(self, stop: threading.Event) -> BatchSummary:
@@ -164,12 +172,24 @@ class NightlyBatch:
 
     def _claim_window(self) -> list[Job]:
         claimed = []
-        for _ in range(self.window):
+        for _ in range(self._window_size()):
             job = self.store.claim_next(self.worker.identity, self.settings.worker.lease_s)
             if job is None:
                 break
             claimed.append(job)
         return claimed
+
+    def _window_size(self) -> int:
+        """How many dictations to claim now: a fair share of what waits, between ``MIN_WINDOW`` and ``window``.
+
+        The batch's processes claim from one queue: a process that took a full window near the end
+        would go on alone while the others wait. Claims shrink as the queue empties, so that they
+        all finish together (guided scheduling).
+        """
+        if self.processes <= 1:
+            return self.window
+        waiting = self.store.count_by_state().get(JobState.QUEUED, 0)
+        return max(1, min(self.window, max(MIN_WINDOW, math.ceil(waiting / self.processes))))
 
     def _run_window(self, jobs: list[Job]) -> Iterator[tuple[Job, Outcome]]:
         ready = []
@@ -180,22 +200,26 @@ class NightlyBatch:
                 yield job, self.worker.quarantine(job, e)
         if not ready:
             return
-        plans = []
-        for job, audio in ready:
-            try:
-                plans.append(self.worker.plan(job, audio))
-            except TranscribeError as e:
-                plans.append((self.worker.decode_options(job, None), None))
-                log.warning("job %d: language not decided before decoding (%s)", job.id, type(e).__name__)
-        options = [decode for decode, _ in plans]
+        options = [self.worker.decode_options(job, self.worker.expected_language(job)) for job, _ in ready]
+        checks: dict[int, LanguageCheck | None] = {}
+
+        def decide(index: int, detection: tuple[str, float, dict[str, float]]) -> DecodeOptions:
+            # nobody gave this dictation's language: the engine heard it on the first clip, the worker decides
+            options[index], checks[index] = self.worker.plan_detected(ready[index][0], *detection)
+            return options[index]
+
         try:
             transcripts = self.recognizer.transcribe_batch(
-                [(audio, decode) for (_, audio), decode in zip(ready, options)], self.batch_size
+                [(audio, decode) for (_, audio), decode in zip(ready, options)],
+                self.batch_size,
+                decide=decide,
+                packing=self.settings.batch.packing,
             )
         except Exception as e:
             transcripts = [TranscriptionFailed(f"the speech engine failed ({type(e).__name__})")] * len(ready)
-        for (job, audio), (decode, check), transcript in zip(ready, plans, transcripts):
-            yield job, self.worker.guarded(job, partial(self._finish, job, audio, decode, check, transcript))
+        for index, ((job, audio), transcript) in enumerate(zip(ready, transcripts)):
+            finish = partial(self._finish, job, audio, options[index], checks.get(index), transcript)
+            yield job, self.worker.guarded(job, finish)
 
     def _finish(
         self,
@@ -295,16 +319,11 @@ def _start_helpers(
         ["--config", str(loaded.config_file)] if loaded.config_file else []
     )
     helpers = []
+    flags = [f"--processes={processes}", *options.as_flags()]  # each helper claims its share of the queue
     for number in range(processes):
         part = folder / f"{number}.json"
-        helpers.append(
-            (
-                part,
-                subprocess.Popen(
-                    [*command, "-q", "batch", "--quiet", "--helper", str(part), *options.as_flags()], env=environment
-                ),
-            )
-        )
+        process = subprocess.Popen([*command, "-q", "batch", "--quiet", "--helper", str(part), *flags], env=environment)
+        helpers.append((part, process))
     return helpers
 
 

@@ -209,7 +209,13 @@ class Worker:
         language = self.expected_language(job)
         if language is not None:
             return self.decode_options(job, language), None
-        detected, probability, probabilities = self.recognizer.detect_language(audio)
+        return self.plan_detected(job, *self.recognizer.detect_language(audio))
+
+    def plan_detected(
+        self, job: Job, detected: str, probability: float, probabilities: dict[str, float]
+    ) -> tuple[DecodeOptions, LanguageCheck | None]:
+        """How to decode a dictation whose language the engine detected: kept when trusted, else the likeliest
+        site language (``transcribe.languages``), with the doubt recorded for the text layer's flag."""
         check = check_language(
             detected,
             probability,

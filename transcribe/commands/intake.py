@@ -243,6 +243,7 @@ def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
                 text_layer,
                 window=options.window or settings.batch.window_files,
                 batch_size=options.batch_size or settings.batch.batch_size,
+                processes=processes if args.helper else 1,
                 on_progress=display.update if display else None,
             )
             try:
