@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 WINDOW_S = 30.0
 #: silence between two packed clips: the engine hears two utterances, and word times stay on their side
 GAP_S = 1.5
+WITHOUT_TIMESTAMPS = True
 #: faster-whisper's defaults for the punctuation glued to the word before or after it
 PREPEND_PUNCTUATIONS = "\"'“¿([{-"
 APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
@@ -188,7 +189,11 @@ class _Engine:
         """The decoder's prompt for these options: biasing list, initial prompt, language, no timestamps."""
         tokenizer = self.tokenizer(options.language or "en")
         previous = tokenizer.encode(" " + options.initial_prompt.strip()) if options.initial_prompt else []
-        return list(self.whisper.get_prompt(tokenizer, previous, without_timestamps=True, hotwords=options.hotwords))
+        return list(
+            self.whisper.get_prompt(
+                tokenizer, previous, without_timestamps=WITHOUT_TIMESTAMPS, hotwords=options.hotwords
+            )
+        )
 
     def encode(self, windows: list[_Window]) -> None:
         """Encode the windows not encoded yet (one engine call)."""

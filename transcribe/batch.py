@@ -33,13 +33,14 @@ from typing import Any
 from .asr import DecodeOptions, EngineOptions, SpeechRecognizer, choose_device
 from .atomic import ensure_folder, write_atomic
 from .audio import DecodedAudio, decode_dictation
-from .errors import ConfigurationError, InputError, TranscribeError, TranscriptionFailed
+from .errors import ConfigurationError, InputError, StoreUnavailable, TranscribeError, TranscriptionFailed
 from .languages import LanguageCheck
 from .leases import Heartbeat
 from .records import Job, JobState, Transcript
 from .settings import Settings
 from .settings_loading import LoadedSettings
 from .store import JobStore, open_store
+from .store.outage import Outage
 from .text import TextLayer
 from .worker import Outcome, Worker, with_language_check
 
@@ -148,35 +149,51 @@ class NightlyBatch:
         progress = Progress(total_files=counts.get(JobState.QUEUED, 0))
         started = time.monotonic()
         self.on_progress(progress)
+        outage = Outage("the batch", self.settings.store)
+        held: set[int] = set()  # claimed and not finished: given back if a store outage cuts them off
         while not stop.is_set():
-            claimed = self._claim_window()
-            if not claimed:
-                break
-            progress.total_files = max(progress.total_files, progress.files_done + len(claimed))
-            with Heartbeat(self.store, [j.id for j in claimed], self.worker.identity, self.settings.worker.lease_s):
-                for job, outcome in self._run_window(claimed):
-                    progress.files_done += 1
-                    if outcome.state is JobState.DRAFTED:
-                        summary.files_done += 1
-                        duration = self.store.get(job.id).duration_s or 0.0
-                        summary.audio_s += duration
-                        progress.audio_done_s += duration
-                    else:
-                        summary.files_failed += 1
-                        summary.failures.append({"job": job.id, "state": outcome.state.value, "reason": outcome.error})
-                    self.on_progress(progress)
+            try:
+                if outage.ongoing:
+                    self.store.ping()
+                    outage.answered()
+                    for job_id in sorted(held):
+                        self.store.give_back(job_id, self.worker.identity, "the job store stopped answering")
+                    held.clear()
+                claimed = self._claim_window(held)
+                if not claimed:
+                    break
+                progress.total_files = max(progress.total_files, progress.files_done + len(claimed))
+                with Heartbeat(self.store, [j.id for j in claimed], self.worker.identity, self.settings.worker.lease_s):
+                    for job, outcome in self._run_window(claimed):
+                        held.discard(job.id)
+                        self._count(job, outcome, summary, progress)
+            except StoreUnavailable as e:
+                stop.wait(outage.failed(e))
         summary.interrupted = stop.is_set()
         summary.wall_s = round(time.monotonic() - started, 3)
         summary.audio_s = round(summary.audio_s, 3)
         return summary
 
-    def _claim_window(self) -> list[Job]:
+    def _count(self, job: Job, outcome: Outcome, summary: BatchSummary, progress: Progress) -> None:
+        progress.files_done += 1
+        if outcome.state is JobState.DRAFTED:
+            summary.files_done += 1
+            duration = self.store.get(job.id).duration_s or 0.0
+            summary.audio_s += duration
+            progress.audio_done_s += duration
+        else:
+            summary.files_failed += 1
+            summary.failures.append({"job": job.id, "state": outcome.state.value, "reason": outcome.error})
+        self.on_progress(progress)
+
+    def _claim_window(self, held: set[int]) -> list[Job]:
         claimed = []
         for _ in range(self._window_size()):
             job = self.store.claim_next(self.worker.identity, self.settings.worker.lease_s)
             if job is None:
                 break
             claimed.append(job)
+            held.add(job.id)
         return claimed
 
     def _window_size(self) -> int:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from types import FrameType
 
 from .atomic import ensure_folder
-from .errors import TranscribeError
+from .errors import StoreDown, TranscribeError
 from .filing import mark_outbox
 from .inbox import Intake
 from .settings import Settings
@@ -115,6 +115,9 @@ def start_review_app(
 def _guarded(run: object, stop: threading.Event, failures: list[Exception]) -> None:
     try:
         run(stop)  # type: ignore[operator]
+    except StoreDown as e:  # said loudly already (store/outage.py): the service stops with a failure
+        failures.append(e)
+        stop.set()
     except Exception as e:
         log.exception("the inbox watcher stopped on an error; stopping the service so that it is restarted")
         failures.append(e)

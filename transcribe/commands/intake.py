@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -89,7 +90,9 @@ def register_queue(commands: Commands) -> None:
 def _serve(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     from ..service import serve
 
-    store = open_job_store(loaded.settings)
+    store = _open_store_waiting(loaded.settings, "serve")
+    if store is None:
+        return EXIT_OK
     try:
         serve(loaded.settings, store)
     finally:
@@ -98,7 +101,6 @@ def _serve(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 
 def _worker(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    import threading
 
     from ..service import stop_on_signals
     from ..worker import Worker, load_recognizer, load_text_layer
@@ -108,13 +110,34 @@ def _worker(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     stop_on_signals(stop)
     recognizer = load_recognizer(settings)
     text_layer = load_text_layer(settings, warm=False)  # each language is built when first heard
-    store = open_job_store(settings)
+    store = _open_store_waiting(settings, "the worker", stop)
+    if store is None:
+        return EXIT_OK
     try:
         log.info("worker ready on store %s", store.display_url)
         Worker(settings, store, recognizer, text_layer).run(stop)
     finally:
         store.close()
     return EXIT_OK
+
+
+def _open_store_waiting(settings: Settings, who: str, stop: threading.Event | None = None) -> JobStore | None:
+    """Open the job store, waiting for it while it does not answer (a service started before its database);
+    past ``store.outage_limit_s`` ``StoreDown`` is raised. None if ``stop`` was set meanwhile."""
+    from ..errors import StoreUnavailable
+    from ..store.outage import Outage
+
+    outage = Outage(who, settings.store)
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            store = open_job_store(settings)
+        except StoreUnavailable as e:
+            stop.wait(outage.failed(e))
+            continue
+        outage.answered()
+        return store
+    return None
 
 
 def _run(args: argparse.Namespace, loaded: LoadedSettings) -> int:
@@ -181,7 +204,6 @@ def _print_result(store: JobStore, job_id: int, *, as_json: bool, raw: bool) -> 
 
 
 def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    import threading
 
     from ..batch import (
         BatchOptions,

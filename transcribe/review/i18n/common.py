@@ -69,6 +69,10 @@ WORDS: dict[str, dict[str, str]] = {
         "fr": "Votre session a pris fin : rechargez la page pour vous reconnecter (votre dernière saisie est à l'écran)",
         "en": "your session has ended: reload the page to log in again (your last typing is still on the screen)",
     },
+    "error.store-unavailable": {
+        "fr": "La base des dictées ne répond pas pour le moment (redémarrage ?) ; réessayez dans quelques secondes",
+        "en": "the dictation store does not answer at the moment (a restart?); try again in a few seconds",
+    },
     "error.audio-unplayable": {
         "fr": "L'enregistrement de cette dictée ne peut pas être lu",
         "en": "the audio of this dictation cannot be played",
