@@ -46,7 +46,7 @@ def test_waits_grow_to_their_bound_and_the_limit_stops_loudly(caplog: pytest.Log
             waits.append(outage.failed(error))
             clock.now += waits[-1]
         assert waits == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]  # doubled, then bounded by store.retry_max_s
-        assert outage.ongoing and "next in 4.0 s" in caplog.text and "does not answer" in caplog.text
+        assert outage.ongoing and "next try in 4.0 s" in caplog.text and "refused" in caplog.text
         assert outage.answered() and not outage.ongoing and "answers again after 16 s" in caplog.text
         assert not outage.answered()  # said once
         clock.now += 1000

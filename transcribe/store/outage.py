@@ -55,16 +55,22 @@ class Outage:
             log.critical(message)
             raise StoreDown(message) from error
         wait_s = min(self.retry_max_s, FIRST_WAIT_S * 2 ** min(self.tries - 1, 30), self.limit_s - down_s)
-        log.warning(
-            "%s: the job store does not answer (%s); down for %.0f s, try %d, next in %.1f s "
-            "(giving up after %.0f s: store.outage_limit_s)",
-            self.who,
-            error,
-            down_s,
-            self.tries,
-            wait_s,
-            self.limit_s,
-        )
+        if self.tries == 1:
+            log.warning(
+                "%s: the job store does not answer (%s); waiting for it, at most %.0f s (store.outage_limit_s); "
+                "dictations that arrive meanwhile wait in the inbox",
+                self.who,
+                error,
+                self.limit_s,
+            )
+        else:
+            log.warning(
+                "%s: the job store still does not answer after %.0f s (try %d); next try in %.1f s",
+                self.who,
+                down_s,
+                self.tries,
+                wait_s,
+            )
         return wait_s
 
     def answered(self) -> bool:
