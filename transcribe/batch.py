@@ -17,6 +17,7 @@ import json
 import logging
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -86,7 +87,8 @@ class Progress:
     """What the progress display shows."""
 
     total_files: int
-    files_done: int = 0
+    files_done: int = 0  # drafted or failed
+    files_failed: int = 0
     audio_done_s: float = 0.0
     started: float = field(default_factory=time.monotonic)
 
@@ -183,6 +185,7 @@ class NightlyBatch:
             progress.audio_done_s += duration
         else:
             summary.files_failed += 1
+            progress.files_failed += 1
             summary.failures.append({"job": job.id, "state": outcome.state.value, "reason": outcome.error})
         self.on_progress(progress)
 
@@ -307,7 +310,11 @@ def run_helpers(
     store = open_store(loaded.settings.store_url)
     try:
         start_queued = store.count_by_state().get(JobState.QUEUED, 0)
-        helpers = _start_helpers(loaded, options, processes, Path(tempfile.mkdtemp(prefix="transcribe-batch-")))
+    finally:
+        store.close()
+    folder = Path(tempfile.mkdtemp(prefix="transcribe-batch-"))
+    try:
+        helpers = _start_helpers(loaded, options, processes, folder)
         began = time.monotonic()
         while any(process.poll() is None for _, process in helpers):
             if stop.is_set():
@@ -315,14 +322,33 @@ def run_helpers(
                     if process.poll() is None:
                         process.terminate()
             if on_progress:
-                left = store.count_by_state().get(JobState.QUEUED, 0)
-                on_progress(Progress(total_files=start_queued, files_done=max(0, start_queued - left), started=began))
+                on_progress(_joint_progress([part for part, _ in helpers], start_queued, began))
             time.sleep(1)
+        total = _add_up(helpers)
     finally:
-        store.close()
-    total = _add_up(helpers)
+        shutil.rmtree(folder, ignore_errors=True)
     total.wall_s = round(time.monotonic() - began, 3)
     return total
+
+
+def write_helper_progress(progress: Progress, path: Path) -> None:
+    """Leave a helper process's progress where the batch that started it reads it (``<summary file>.progress``)."""
+    done = {"files_done": progress.files_done, "files_failed": progress.files_failed, "audio_s": progress.audio_done_s}
+    write_atomic(path.with_suffix(".progress"), json.dumps(done).encode())
+
+
+def _joint_progress(parts: list[Path], total_files: int, started: float) -> Progress:
+    joint = Progress(total_files=total_files, started=started)
+    for part in parts:
+        try:
+            done = json.loads(part.with_suffix(".progress").read_text())
+        except (OSError, ValueError):
+            continue  # not started yet
+        joint.files_done += int(done["files_done"])
+        joint.files_failed += int(done["files_failed"])
+        joint.audio_done_s += float(done["audio_s"])
+    joint.total_files = max(joint.total_files, joint.files_done)
+    return joint
 
 
 def _start_helpers(

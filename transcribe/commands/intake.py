@@ -9,6 +9,7 @@ import logging
 import sys
 import threading
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,8 @@ from . import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..batch import BatchSummary, Progress
 
 log = logging.getLogger("transcribe")
@@ -211,10 +214,12 @@ def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         batch_lock,
         batch_processes,
         run_helpers,
+        write_helper_progress,
         write_helper_summary,
     )
     from ..service import prepare_folders, stop_on_signals
     from ..worker import load_recognizer, load_text_layer
+    from .displays import BatchDisplay
 
     settings = loaded.settings
     prepare_folders(settings)
@@ -245,7 +250,7 @@ def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     processes = batch_processes(settings, args.processes)
     if args.helper is None and processes > 1:
         with batch_lock(settings.paths.data):
-            display = None if quiet else _BatchDisplay()
+            display = None if quiet else BatchDisplay()
             try:
                 summary = run_helpers(loaded, options, processes, stop, on_progress=display.update if display else None)
             finally:
@@ -257,7 +262,10 @@ def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         text_layer = load_text_layer(settings)
         store = open_job_store(settings)
         try:
-            display = None if quiet or args.helper else _BatchDisplay()
+            display = None if quiet or args.helper else BatchDisplay()
+            on_progress: Callable[[Progress], None] | None = display.update if display else None
+            if args.helper is not None:  # the batch that started this process shows the joint progress
+                on_progress = partial(write_helper_progress, path=args.helper)
             batch = NightlyBatch(
                 settings,
                 store,
@@ -266,7 +274,7 @@ def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
                 window=options.window or settings.batch.window_files,
                 batch_size=options.batch_size or settings.batch.batch_size,
                 processes=processes if args.helper else 1,
-                on_progress=display.update if display else None,
+                on_progress=on_progress,
             )
             try:
                 summary = batch.run(stop)
@@ -283,57 +291,10 @@ def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 def _batch_report(settings: Settings, summary: BatchSummary) -> int:
     from ..batch import write_summary
+    from .displays import print_batch_summary
 
-    report = write_summary(summary, settings.paths.data / "batch-reports")
-    data = summary.to_json()
-    print(
-        f"batch: {summary.files_done} dictations transcribed, {summary.files_failed} failed; "
-        f"{summary.audio_s / 60:.1f} min of audio in {summary.wall_s / 60:.1f} min "
-        f"({data['audio_hours_per_hour']} audio-hours per hour){'; interrupted' if summary.interrupted else ''}"
-    )
-    for failure in summary.failures:
-        print(f"  job {failure['job']}: {failure['state']}: {failure['reason']}")
-    print(f"summary: {report}")
+    print_batch_summary(summary, str(write_summary(summary, settings.paths.data / "batch-reports")))
     return EXIT_FAILED if summary.failures else EXIT_OK
-
-
-class _BatchDisplay:
-    """The batch's progress bar: files, audio hours, speed, time left."""
-
-    def __init__(self) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-
-        self._progress = Progress(
-            TextColumn("[bold]batch"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[audio]}"),
-            TextColumn("{task.fields[speed]}"),
-            TimeRemainingColumn(),
-            transient=False,
-        )
-        self._task = self._progress.add_task("batch", total=None, audio="", speed="")
-        self._progress.start()
-
-    def update(self, progress: Progress) -> None:
-        """Show where the batch stands."""
-        self._progress.update(
-            self._task,
-            total=progress.total_files,
-            completed=progress.files_done,
-            audio=f"{progress.audio_done_s / 3600:.2f} h audio",
-            speed=f"{progress.speed:.1f} audio-min/min",
-        )
-
-    def close(self) -> None:
-        """Stop refreshing the bar, leaving its last state on screen."""
-        self._progress.stop()
 
 
 def _dictate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
@@ -356,7 +317,11 @@ def _dictate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         args.urgent,
         args.dictation_language,
     )
+    from ..audio import decode_dictation
+    from .displays import DictationDisplay, print_dictation_sent
+
     keys, restore = terminal_keys()
+    display = DictationDisplay(details)
     try:
         path = record(
             details,
@@ -364,19 +329,16 @@ def _dictate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
             device=args.input_device,
             audio_format=args.audio_format,
             keys=keys,
-            show=_show,
+            show=display.show,
         )
     finally:
+        display.close()
         restore()
     if path is None:
+        print("discarded: nothing was sent")
         return EXIT_OK
-    print(f"dictation sent: {path}")
+    print_dictation_sent(path, decode_dictation(path).duration_s, details)
     return EXIT_OK
-
-
-def _show(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
 
 
 def _jobs(args: argparse.Namespace, loaded: LoadedSettings) -> int:
