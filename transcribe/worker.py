@@ -23,6 +23,7 @@ import logging
 import threading
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,6 +121,8 @@ class Worker:
         self._vocabulary = LiveVocabulary(settings, text_layer.vocabulary)
         #: jobs this worker holds whose work a store outage cut off
         self._cut_off: set[int] = set()
+        #: what the loop did with each job it claimed (by the state it left it in), for the service's summary
+        self.tally: Counter[str] = Counter()
 
     @property
     def recognizer(self) -> SpeechRecognizer:
@@ -146,7 +149,10 @@ class Worker:
                     outage.answered()
                     self._give_back_cut_off()
                 self.reload_vocabulary_if_changed()
-                if self.run_next() is None:
+                outcome = self.run_next()
+                if outcome is not None:
+                    self.tally[outcome.state.value] += 1
+                else:
                     if time.monotonic() - last_filing >= self.settings.worker.filing_retry_s:
                         last_filing = time.monotonic()
                         self.file_waiting()

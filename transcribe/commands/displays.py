@@ -7,9 +7,10 @@ tests) they print nothing while running, and the final summary as plain lines.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.live import Live
@@ -131,14 +132,22 @@ def print_dictation_sent(path: object, duration_s: float, details: DictationDeta
 
 
 class ServiceDisplay:
-    """``serve`` on a terminal: one status line under the log (queue, job in hand, done since start, review app)."""
+    """``serve`` on a terminal: one status line under the log (queue, what its worker did, the review app).
+
+    While it is drawn, the log's lines go through its console, above the line.
+    """
 
     def __init__(self) -> None:
         self._console = console(stderr=True)
-        self._live = Live(Text(""), console=self._console, refresh_per_second=2, transient=True)
         self.active = self._console.is_terminal
+        self._live = Live(Text(""), console=self._console, refresh_per_second=2, transient=True)
+        self._handlers: list[logging.StreamHandler[Any]] = []
         if self.active:
             self._live.start()
+            for handler in logging.getLogger().handlers:
+                if isinstance(handler, logging.StreamHandler) and handler.stream is sys.__stderr__:
+                    handler.setStream(sys.stderr)  # rich's proxy while the line is drawn
+                    self._handlers.append(handler)
 
     def show(self, line: str) -> None:
         """Replace the status line."""
@@ -146,17 +155,20 @@ class ServiceDisplay:
             self._live.update(Text.from_markup(line))
 
     def close(self) -> None:
-        """Remove the status line."""
+        """Remove the status line; the log writes to the terminal again."""
         if self.active:
             self._live.stop()
+            for handler in self._handlers:
+                handler.setStream(sys.__stderr__)
 
 
-def service_summary(lasted_s: float, tally: Mapping[str, int], waiting: int) -> str:
+def print_service_summary(lasted_s: float, tally: Mapping[str, int], waiting: int | None) -> None:
     """``serve``'s closing words: how long it ran, what its worker did, what still waits."""
-    done = ", ".join(f"{count} {state}" for state, count in sorted(tally.items())) or "no dictation"
-    return f"serve stopped after {format_duration(lasted_s) or '0:00'}: {done} by this service; {waiting} waiting"
+    done = ", ".join(f"{count} {state}" for state, count in sorted(tally.items())) or "no dictation transcribed"
+    left = "the job store did not answer" if waiting is None else f"{waiting} waiting in the queue"
+    console(stderr=True).print(f"serve stopped after {_lasted(lasted_s)}: {done}; {left}")
 
 
-def is_terminal() -> bool:
-    """Whether the standard output is a terminal (progress is drawn only there)."""
-    return sys.stdout.isatty()
+def _lasted(seconds: float) -> str:
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours} h {rest // 60:02d} min" if hours else f"{rest // 60} min {rest % 60:02d} s"

@@ -31,9 +31,11 @@ from . import (
 )
 
 if TYPE_CHECKING:
+    from collections import Counter
     from collections.abc import Callable
 
     from ..batch import BatchSummary, Progress
+    from .displays import ServiceDisplay
 
 log = logging.getLogger("transcribe")
 
@@ -91,16 +93,63 @@ def register_queue(commands: Commands) -> None:
 
 
 def _serve(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from ..service import serve
+    import time
+    from collections import Counter
 
-    store = _open_store_waiting(loaded.settings, "serve")
+    from ..service import serve
+    from .displays import ServiceDisplay, print_service_summary
+
+    settings = loaded.settings
+    store = _open_store_waiting(settings, "serve")
     if store is None:
         return EXIT_OK
+    started = time.monotonic()
+    tally: Counter[str] = Counter()
+    stop = threading.Event()
+    display = ServiceDisplay()  # on a terminal: one status line under the log
+    status = threading.Thread(target=_show_service, args=(settings, store, tally, display, stop), daemon=True)
+    if display.active:
+        status.start()
     try:
-        serve(loaded.settings, store)
+        serve(settings, store, stop, tally=tally)
     finally:
+        stop.set()
+        if status.is_alive():
+            status.join(timeout=5)
+        display.close()
+        print_service_summary(time.monotonic() - started, tally, _waiting(store))
         store.close()
     return EXIT_OK
+
+
+def _show_service(
+    settings: Settings, store: JobStore, tally: Counter[str], display: ServiceDisplay, stop: threading.Event
+) -> None:
+    """Every second, the service's state on its status line: the queue, what its worker did, where to review."""
+    from ..errors import StoreError
+
+    review = f"review app http://{settings.review.host}:{settings.review.port}/" if settings.review.enabled else ""
+    while not stop.wait(1.0):
+        try:
+            counts = store.count_by_state()
+        except StoreError:
+            display.show("[bold]serve[/]  [red]the job store does not answer: waiting for it[/]")
+            continue
+        queue = (
+            f"{counts.get(JobState.QUEUED, 0)} waiting, {counts.get(JobState.TRANSCRIBING, 0)} being transcribed, "
+            f"{counts.get(JobState.DRAFTED, 0)} to review"
+        )
+        done = f"{tally['drafted']} drafted, {tally['quarantined']} quarantined since start"
+        display.show(f"[bold]serve[/] [green]●[/] watching {settings.paths.inbox}  ·  {queue}  ·  {done}  ·  {review}")
+
+
+def _waiting(store: JobStore) -> int | None:
+    from ..errors import StoreError
+
+    try:
+        return store.count_by_state().get(JobState.QUEUED, 0)
+    except StoreError:
+        return None
 
 
 def _worker(args: argparse.Namespace, loaded: LoadedSettings) -> int:
