@@ -152,7 +152,9 @@ class ServiceDisplay:
     def show(self, line: str) -> None:
         """Replace the status line."""
         if self.active:
-            self._live.update(Text.from_markup(line))
+            text = Text.from_markup(line, overflow="ellipsis")
+            text.no_wrap = True
+            self._live.update(text)
 
     def close(self) -> None:
         """Remove the status line; the log writes to the terminal again."""

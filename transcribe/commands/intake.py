@@ -128,19 +128,19 @@ def _show_service(
     """Every second, the service's state on its status line: the queue, what its worker did, where to review."""
     from ..errors import StoreError
 
-    review = f"review app http://{settings.review.host}:{settings.review.port}/" if settings.review.enabled else ""
+    review = f"  ·  http://{settings.review.host}:{settings.review.port}/" if settings.review.enabled else ""
     while not stop.wait(1.0):
         try:
             counts = store.count_by_state()
         except StoreError:
-            display.show("[bold]serve[/]  [red]the job store does not answer: waiting for it[/]")
+            display.show("[bold]serve[/] [red]●[/] the job store does not answer: waiting for it")
             continue
         queue = (
-            f"{counts.get(JobState.QUEUED, 0)} waiting, {counts.get(JobState.TRANSCRIBING, 0)} being transcribed, "
+            f"{counts.get(JobState.QUEUED, 0)} waiting · {counts.get(JobState.TRANSCRIBING, 0)} transcribing · "
             f"{counts.get(JobState.DRAFTED, 0)} to review"
         )
-        done = f"{tally['drafted']} drafted, {tally['quarantined']} quarantined since start"
-        display.show(f"[bold]serve[/] [green]●[/] watching {settings.paths.inbox}  ·  {queue}  ·  {done}  ·  {review}")
+        done = f"since start: {tally['drafted']} drafted, {tally['quarantined']} quarantined"
+        display.show(f"[bold]serve[/] [green]●[/] {queue}  ·  {done}{review}")
 
 
 def _waiting(store: JobStore) -> int | None:
