@@ -41,10 +41,6 @@ log = logging.getLogger(__name__)
 WINDOW_S = 30.0
 #: silence between two packed clips: the engine hears two utterances, and word times stay on their side
 GAP_S = 1.5
-WITHOUT_TIMESTAMPS = True
-#: the lengths a window is encoded at (s): the shortest that holds its speech and half a second
-CONTEXTS_S = (10.0, 15.0, 20.0, 25.0, 30.0)
-TRIM = True
 #: faster-whisper's defaults for the punctuation glued to the word before or after it
 PREPEND_PUNCTUATIONS = "\"'“¿([{-"
 APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
@@ -62,14 +58,6 @@ class _Window:
     samples: np.ndarray
     encoded: np.ndarray | None = None
     result: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def frames(self) -> int:
-        """How many feature frames the window is encoded with (100 a second)."""
-        if not TRIM:
-            return 3000
-        needed = self.layout.length / SAMPLE_RATE + 0.5
-        return int(100 * next((c for c in CONTEXTS_S if c >= needed), CONTEXTS_S[-1]))
 
 
 def transcribe_packed(
@@ -165,10 +153,10 @@ def _packed_windows(
 
 def _by_prompt(engine: _Engine, windows: list[_Window]) -> list[list[_Window]]:
     """Windows that can share the engine's batches: same beam, transcript started at the same place in the prompt."""
-    groups: dict[tuple[int, int, int], list[_Window]] = {}
+    groups: dict[tuple[int, int], list[_Window]] = {}
     for window in windows:
         prompt = engine.prompt(window.options)
-        groups.setdefault((window.options.beam_size, len(prompt), window.frames), []).append(window)
+        groups.setdefault((window.options.beam_size, len(prompt)), []).append(window)
     return [sorted(g, key=lambda w: -w.layout.length) for g in groups.values()]
 
 
@@ -200,48 +188,32 @@ class _Engine:
         """The decoder's prompt for these options: biasing list, initial prompt, language, no timestamps."""
         tokenizer = self.tokenizer(options.language or "en")
         previous = tokenizer.encode(" " + options.initial_prompt.strip()) if options.initial_prompt else []
-        return list(
-            self.whisper.get_prompt(
-                tokenizer, previous, without_timestamps=WITHOUT_TIMESTAMPS, hotwords=options.hotwords
-            )
-        )
+        return list(self.whisper.get_prompt(tokenizer, previous, without_timestamps=True, hotwords=options.hotwords))
 
     def encode(self, windows: list[_Window]) -> None:
-        """Encode the windows not encoded yet (one engine call for each length of context)."""
+        """Encode the windows not encoded yet (one engine call)."""
         from faster_whisper.audio import pad_or_trim
 
+        todo = [w for w in windows if w.encoded is None]
+        if not todo:
+            return
         extractor = self.whisper.feature_extractor
-        lengths: dict[int, list[_Window]] = {}
-        for window in windows:
-            if window.encoded is None:
-                lengths.setdefault(window.frames, []).append(window)
-        for frames, todo in lengths.items():
-            features = np.stack([pad_or_trim(extractor(w.samples)[..., :-1], frames) for w in todo])
-            encoded = np.asarray(self.whisper.model.encode(_storage(features), to_cpu=True))
-            for number, window in enumerate(todo):
-                window.encoded = encoded[number]
+        features = np.stack([pad_or_trim(extractor(w.samples)[..., :-1]) for w in todo])
+        encoded = np.asarray(self.whisper.model.encode(_storage(features), to_cpu=True))
+        for number, window in enumerate(todo):
+            window.encoded = encoded[number]
 
     def detect(self, windows: list[_Window], batch_size: int) -> list[tuple[str, float, dict[str, float]]]:
         """Encode these windows and read the language of each from its encoding (kept for decoding)."""
-        found: dict[int, tuple[str, float, dict[str, float]]] = {}
-        lengths: dict[int, list[int]] = {}
-        for number, window in enumerate(windows):
-            lengths.setdefault(window.frames, []).append(number)
-        step = max(1, batch_size)
-        for numbers in lengths.values():
-            for start in range(0, len(numbers), step):
-                chunk = numbers[start : start + step]
-                self.encode([windows[n] for n in chunk])
-                for number, ranked in zip(
-                    chunk, self.whisper.model.detect_language(_encodings([windows[n] for n in chunk]))
-                ):
-                    probabilities = [(token[2:-2], float(p)) for token, p in ranked]
-                    found[number] = (
-                        probabilities[0][0],
-                        probabilities[0][1],
-                        {c: round(p, 4) for c, p in probabilities[:8]},
-                    )
-        return [found[n] for n in range(len(windows))]
+        found = []
+        for start in range(0, len(windows), max(1, batch_size)):
+            chunk = windows[start : start + max(1, batch_size)]
+            self.encode(chunk)
+            encoded = _encodings(chunk)
+            for ranked in self.whisper.model.detect_language(encoded):
+                probabilities = [(token[2:-2], float(p)) for token, p in ranked]
+                found.append((probabilities[0][0], probabilities[0][1], {c: round(p, 4) for c, p in probabilities[:8]}))
+        return found
 
     def decode(self, windows: list[_Window]) -> None:
         """Decode windows together (one prompt each), then time their words; results kept on each window."""
@@ -284,7 +256,7 @@ class _Engine:
             [{"tokens": w.result["tokens"], "seek": 0, "start": 0.0, "end": w.layout.length / SAMPLE_RATE}]
             for w in windows
         ]
-        sizes = [min(w.frames, int(math.ceil(w.layout.length / SAMPLE_RATE) * frames)) for w in windows]
+        sizes = [min(3000, int(math.ceil(w.layout.length / SAMPLE_RATE) * frames)) for w in windows]
         self.whisper.add_word_timestamps(
             segments,
             self.tokenizer(language),
