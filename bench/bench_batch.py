@@ -18,10 +18,13 @@ What is measured, each on the same files, same model (bundled base, CPU int8), b
                    ``detect``: nobody says it and the engine detects it, as on a new site)
   --also           the command again with other settings, e.g. ``--also "no packing:TRANSCRIBE_BATCH_PACKING=false"``
 
-For each: wall time, audio-hours per wall-hour, its speed over faster-whisper, WER and term recall of
-the engine's text against the references (for the command, also of the drafted text after the text
-layer), and the load average of the machine before and after (the figures of a shared machine are
-slower than a quiet one's). The targets of issue 26: at least 12 audio-hours per wall-hour and 3 times
+For each: wall time, audio-hours per wall-hour, its speed over faster-whisper, the CPU time it used
+(user and system, every thread and process) and its speed-up in CPU time, WER and term recall of the
+engine's text against the references (for the command, also of the drafted text after the text
+layer), and the load average of the machine before and after. On a shared machine the wall times are
+longer than a quiet one's and their ratio depends on who else ran meanwhile; the CPU times are
+steadier, and the last line turns them into the audio-hours per hour a quiet machine with this many
+cores would give if every core worked all the time (an upper bound). The targets of issue 26: at least 12 audio-hours per wall-hour and 3 times
 faster-whisper file by file, with WER and term recall no worse.
 
 Usage: python bench/bench_batch.py [--dictations 46] [--languages detect|known] [--min-s 15] [--max-s 60]
@@ -80,6 +83,7 @@ class Run:
     drafts: list[str] = field(default_factory=list)
     said: str = ""
     load: tuple[float, float] = (0.0, 0.0)
+    cpu_s: float = 0.0  # user + system time of every thread and process it ran
 
 
 def make_night(count: int, inbox: Path, *, min_s: float, max_s: float, known: bool, seed: int) -> list[Dictation]:
@@ -125,7 +129,7 @@ def make_night(count: int, inbox: Path, *, min_s: float, max_s: float, known: bo
     return night
 
 
-def run_faster_whisper(night: list[Dictation], known: bool) -> tuple[list[str], float]:
+def run_faster_whisper(night: list[Dictation], known: bool) -> tuple[list[str], float, float]:
     """Plain faster-whisper, file by file, as its README shows; the model is loaded before the clock starts."""
     from faster_whisper import WhisperModel
 
@@ -137,7 +141,7 @@ def run_faster_whisper(night: list[Dictation], known: bool) -> tuple[list[str], 
     whisper = WhisperModel(model.load_from, device="cpu", compute_type="int8", cpu_threads=0)
     whisper.transcribe(np.zeros(SAMPLE_RATE, dtype=np.float32), language="en")  # warm
     texts = []
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for item in night:
         segments, _ = whisper.transcribe(
             str(item.path),
@@ -147,7 +151,7 @@ def run_faster_whisper(night: list[Dictation], known: bool) -> tuple[list[str], 
             word_timestamps=True,
         )
         texts.append(" ".join(s.text.strip() for s in segments))
-    return texts, time.perf_counter() - started
+    return texts, time.perf_counter() - started, time.process_time() - cpu
 
 
 def make_site(folder: Path, night: list[Dictation], originals: Path, known: bool) -> Path:
@@ -167,11 +171,14 @@ def make_site(folder: Path, night: list[Dictation], originals: Path, known: bool
 def run_command(site: Path, night: list[Dictation], environment: dict[str, str]) -> Run:
     """The whole `transcribe batch --quiet` command; the engine's and the drafted texts of each dictation."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRANSCRIBE_")} | environment
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "transcribe", "-q", "batch", "--quiet"], cwd=site, capture_output=True, text=True, env=env
     )
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and its engine processes, all reaped
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     texts, drafts = [""] * len(night), [""] * len(night)
     with sqlite3.connect(site / "data" / "store.sqlite3") as db:
         for job_id, name in db.execute("SELECT id, original_name FROM jobs"):
@@ -181,7 +188,7 @@ def run_command(site: Path, night: list[Dictation], environment: dict[str, str])
                 texts[number] = transcript_from_json(json.loads((folder / "transcript.json").read_text())).text
                 drafts[number] = (folder / "draft.txt").read_text()
     said = done.stdout.strip().splitlines()[0] if done.stdout.strip() else f"exit {done.returncode}: {done.stderr[-300:]}"
-    return Run("", wall, texts, drafts, said)
+    return Run("", wall, texts, drafts, said, cpu_s=cpu)
 
 
 def accuracy(night: list[Dictation], texts: list[str]) -> tuple[float, float]:
@@ -220,9 +227,9 @@ def main() -> int:
     runs: list[Run] = []
     if not args.skip_raw:
         before = os.getloadavg()[0]
-        texts, wall = run_faster_whisper(night, known)
+        texts, wall, cpu = run_faster_whisper(night, known)
         runs.append(Run("faster-whisper file by file (library, warm model, all cores)", wall, texts,
-                        load=(before, os.getloadavg()[0])))
+                        load=(before, os.getloadavg()[0]), cpu_s=cpu))
     variants = [("transcribe batch (whole command, cold, default settings)", {})]
     for spec in args.also:
         name, _, assignments = spec.partition(":")
@@ -234,19 +241,25 @@ def main() -> int:
         run = run_command(site, night, env)
         run.name, run.load = name, (before, os.getloadavg()[0])
         runs.append(run)
-    raw_wall = runs[0].wall_s if not args.skip_raw else None
-    print(f"{'':64} {'wall':>8} {'audio-h/h':>10} {'speed-up':>9} {'WER':>7} {'terms':>7}   load avg before/after")
+    raw = runs[0] if not args.skip_raw else None
+    print(f"{'':60} {'wall':>7} {'audio-h/h':>9} {'speed-up':>8} {'CPU':>7} {'CPU speed-up':>12} {'WER':>6} "
+          f"{'terms':>6}  load avg before/after")
     for run in runs:
         error, recall = accuracy(night, run.texts)
-        ratio = f"x{raw_wall / run.wall_s:.2f}" if raw_wall else "-"
+        ratio = f"x{raw.wall_s / run.wall_s:.2f}" if raw else "-"
+        cpu_ratio = f"x{raw.cpu_s / run.cpu_s:.2f}" if raw else "-"
         print(
-            f"{run.name:<64} {run.wall_s:7.1f}s {audio_s / run.wall_s:10.1f} {ratio:>9} {error:7.1%} {recall:7.1%}"
-            f"   {run.load[0]:.1f} / {run.load[1]:.1f}"
+            f"{run.name:<60} {run.wall_s:6.1f}s {audio_s / run.wall_s:9.1f} {ratio:>8} {run.cpu_s:6.1f}s {cpu_ratio:>12} "
+            f"{error:6.1%} {recall:6.1%}  {run.load[0]:.1f} / {run.load[1]:.1f}"
         )
         if run.drafts:
             error, recall = accuracy(night, run.drafts)
-            print(f"{'  the same, drafted text (after the text layer)':<64} {'':>8} {'':>10} {'':>9} {error:7.1%} {recall:7.1%}")
+            print(f"{'  the same, drafted text (after the text layer)':<60} {'':>7} {'':>9} {'':>8} {'':>7} {'':>12} "
+                  f"{error:6.1%} {recall:6.1%}")
             print(f"    the command said: {run.said}")
+    print(f"audio-h/h on a quiet {os.cpu_count()}-core machine, from the CPU time: "
+          + ", ".join(f"{run.name.split(' (')[0].split(',')[0]} {audio_s / (run.cpu_s / (os.cpu_count() or 1)):.1f}"
+                      for run in runs))
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"peak RSS: {own:.0f} MiB (this process: faster-whisper), {children:.0f} MiB (largest engine process)")

@@ -1,9 +1,12 @@
 """``transcribe batch``: the nightly batch. Transcribe every waiting dictation as fast as the machine allows, then exit.
 
 Dictations are claimed from the store like any worker does (urgent first, then
-by due date), a window at a time; their speech clips go through the engine
-together (``SpeechRecognizer.transcribe_batch``), and each result is finished
-by the same code as ``serve`` (text layer, report, drafts). Only one batch runs
+by due date), a window at a time (a fair share of what waits, when several
+processes share the queue); their speech clips share the engine's windows and
+batches (``SpeechRecognizer.transcribe_batch``, ``packing.py``), a language
+nobody gave is decided by the worker's rule on the engine's detection, and each
+result is finished by the same code as ``serve`` (text layer, report, drafts,
+listening copy). A store that stops answering is waited out. Only one batch runs
 at a time (a lock file); a batch and ``serve`` never take the same job (the
 store's claims). Interrupted, it finishes the window in hand, gives back what it
 did not start, and the next run resumes; killed, its claims are released at the
