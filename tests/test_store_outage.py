@@ -112,6 +112,7 @@ def test_serve_keeps_running_through_a_postgresql_restart(site: Path, private_po
     says so loudly once ``store.outage_limit_s`` has passed, and only then exits with a failure."""
     from bench.review_client import ReviewClient
     from bench.soak_faults import free_port
+    from transcribe.review.dependencies import SESSION_COOKIE
 
     server = private_postgres
     port = free_port()
@@ -127,6 +128,13 @@ def test_serve_keeps_running_through_a_postgresql_restart(site: Path, private_po
         for name in ("fr-mg-001", "en-cardio-01"):  # arrive while the store is down: they wait in the inbox
             copy_into(dictation(name), settings.paths.inbox / "dr-a")
         wait_for(lambda: "the job store does not answer" in service.log.read_text(), timeout_s=60)
+        probe = ReviewClient("127.0.0.1", port, timeout_s=30)
+        try:
+            probe.cookies[SESSION_COOKIE] = "a-session-the-store-would-be-asked-about"
+            answer = probe.get("/queue", expect=(503,))  # said plainly, not a server error
+            assert answer.headers.get("retry-after") == "5"
+        finally:
+            probe.close()
         time.sleep(3)  # the store stays down a while
         assert service.running(), service.log.read_text()[-3000:]
         assert len(list((settings.paths.inbox / "dr-a").glob("*.opus"))) == 2  # waiting, not lost
