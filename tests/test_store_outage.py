@@ -106,6 +106,26 @@ def private_postgres() -> Iterator[object]:
     server.stop()
 
 
+def test_a_transaction_cut_by_a_server_restart_is_an_outage(private_postgres) -> None:
+    """Found by the restart test: a server stopped in the middle of a transaction raised SQLAlchemy's
+    PendingRollbackError from the store's own clean-up instead of an outage, and stopped the worker."""
+    server = private_postgres
+    store = open_store(server.url)
+    try:
+        with pytest.raises(StoreUnavailable, match="does not answer"):
+            with store.transaction() as conn:
+                conn.exec_driver_sql("SELECT 1")
+                server.halt()
+                conn.exec_driver_sql("SELECT 1")
+        with pytest.raises(StoreUnavailable):
+            store.ping()
+        server.resume()
+        store.ping()  # a new connection: the store answers again
+        assert store.count_by_state() == {}
+    finally:
+        store.close()
+
+
 def test_serve_keeps_running_through_a_postgresql_restart(site: Path, private_postgres) -> None:
     """The real server is stopped while ``transcribe serve`` runs and dictations arrive; started again, every
     dictation is transcribed once and the service (its review app too) is still up. Stopped for good, the service

@@ -83,7 +83,8 @@ class Database:
                 try:
                     yield conn
                 finally:
-                    conn.info.pop(_AFTER_COMMIT, None)  # the DBAPI connection goes back to the pool
+                    if not conn.invalidated:  # cut by the server: it is thrown away, not pooled (nor readable)
+                        conn.info.pop(_AFTER_COMMIT, None)  # the DBAPI connection goes back to the pool
         except (sa.exc.OperationalError, sa.exc.InterfaceError) as e:
             raise self._unavailable(e) from e
         except sa.exc.DBAPIError as e:
