@@ -13,6 +13,15 @@ What a window of short dictations wastes on the engine, and what is done about i
   needs the start of the transcript at the same place in every prompt of a batch, so batches
   are made of prompts of one length.
 
+What batched decoding loses against faster-whisper's file-by-file decoding, and gets back:
+
+- a window that loops on itself ("à la ligne à la ligne ...") or that the engine doubts is decoded
+  again alone at rising temperatures, with faster-whisper's own thresholds (``_fall_back``);
+- without timestamps the engine may end a window early and leave the rest of its speech
+  unheard (file by file, the next window starts where the last timestamp was): speech after
+  the last word of a clip, or a clip with no word in a window whose other clips got some, is
+  decoded once more (``_leftovers``).
+
 Built from faster-whisper's own parts (feature extractor, encoder, ``generate``, word alignment),
 as its ``BatchedInferencePipeline`` is, with the same options (no timestamp tokens, word times
 from the alignment, no temperature fallback).
@@ -41,6 +50,15 @@ log = logging.getLogger(__name__)
 WINDOW_S = 30.0
 #: silence between two packed clips: the engine hears two utterances, and word times stay on their side
 GAP_S = 1.5
+#: faster-whisper's own checks of a decoded window, and what it does when one fails (file-by-file decoding)
+COMPRESSION_RATIO_THRESHOLD = 2.4
+LOG_PROB_THRESHOLD = -1.0
+NO_SPEECH_THRESHOLD = 0.6
+FALLBACK_TEMPERATURES = (0.2, 0.4, 0.6, 0.8, 1.0)
+BEST_OF = 5
+FALLBACK_SEED = 26
+#: words that stop this long before the end of their clip leave speech undecoded: it is decoded again
+LEFTOVER_S = 2.0
 #: faster-whisper's defaults for the punctuation glued to the word before or after it
 PREPEND_PUNCTUATIONS = "\"'“¿([{-"
 APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
@@ -111,6 +129,16 @@ def transcribe_packed(
         except TranscribeError as e:
             failed[index] = TranscriptionFailed(str(e))
     windows = solo + _packed_windows(items, options, clips, failed, packing)
+    _decode_all(engine, windows, batch_size, failed)
+    # speech the engine stopped before (it ended a window early): decoded once more, on its own clips
+    again = _packed_windows(items, options, _leftovers(windows, len(items)), failed, packing)
+    _decode_all(engine, again, batch_size, failed)
+    return _transcripts(recognizer, items, options, probability, windows + again, failed, batch_size, packing)
+
+
+def _decode_all(
+    engine: _Engine, windows: list[_Window], batch_size: int, failed: dict[int, TranscriptionFailed]
+) -> None:
     for group in _by_prompt(engine, [w for w in windows if not set(w.layout.items) & failed.keys()]):
         for chunk in _even_chunks(group, batch_size):
             try:
@@ -119,7 +147,30 @@ def transcribe_packed(
                 for window in chunk:
                     for index in window.layout.items:
                         failed[index] = TranscriptionFailed(f"the speech engine failed ({type(e).__name__}: {e})")
-    return _transcripts(recognizer, items, options, probability, windows, failed, batch_size, packing)
+
+
+def _leftovers(windows: list[_Window], count: int) -> list[list[Clip]]:
+    """The speech left undecoded in each dictation's clips: after the last word heard in a clip, when that is
+    more than ``LEFTOVER_S`` before the clip's end, or a whole clip that got no word while the rest of its
+    window did (the engine ended the window early, as batched decoding without timestamps can)."""
+    left: list[list[Clip]] = [[] for _ in range(count)]
+    for window in windows:
+        if not window.result:
+            continue
+        heard: dict[Placed, float] = {}
+        for piece, word in place_words(window.layout, window.result["words"], SAMPLE_RATE):
+            heard[piece] = max(heard.get(piece, 0.0), word.end_s)
+        for piece in window.layout.pieces:
+            clip = piece.clip
+            if piece in heard:
+                start = int(heard[piece] * SAMPLE_RATE)
+            elif heard:
+                start = clip.start
+            else:
+                continue  # nothing heard in the whole window: silence or noise, not an early end
+            if clip.end - start >= LEFTOVER_S * SAMPLE_RATE:
+                left[clip.item].append(Clip(clip.item, start, clip.end))
+    return left
 
 
 def _cut(audio: DecodedAudio, clip: Clip) -> np.ndarray:
@@ -216,16 +267,33 @@ class _Engine:
         return found
 
     def decode(self, windows: list[_Window]) -> None:
-        """Decode windows together (one prompt each), then time their words; results kept on each window."""
-        from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
+        """Decode windows together (one prompt each), then time their words; results kept on each window.
 
+        A window whose text fails faster-whisper's own checks (it repeats itself: compression ratio
+        above 2.4; or the engine doubts it: mean log-probability under -1, and it is not silence) is
+        decoded again alone with sampling at rising temperatures, as faster-whisper's file-by-file
+        decoding does; the best try is kept.
+        """
         self.encode(windows)
         first = windows[0].options
-        tokenizer = self.tokenizer(first.language or "en")
+        results = self._generate(windows, beam_size=first.beam_size, temperature=0.0)
+        for window, result in zip(windows, results):
+            window.result = result
+        for window in windows:
+            if _needs_fallback(window.result):
+                self._fall_back(window)
+        for language in dict.fromkeys(w.options.language or "en" for w in windows):
+            self._time_words([w for w in windows if (w.options.language or "en") == language], language)
+
+    def _generate(self, windows: list[_Window], *, beam_size: int, temperature: float) -> list[dict[str, Any]]:
+        from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
+
+        tokenizer = self.tokenizer(windows[0].options.language or "en")
+        sampling = {"num_hypotheses": BEST_OF, "sampling_topk": 0} if temperature > 0 else {}
         results = self.whisper.model.generate(
             _encodings(windows),
             [self.prompt(w.options) for w in windows],
-            beam_size=first.beam_size,
+            beam_size=beam_size if temperature == 0 else 1,
             patience=1,
             length_penalty=1,
             max_length=self.whisper.max_length,
@@ -233,21 +301,37 @@ class _Engine:
             suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
             return_scores=True,
             return_no_speech_prob=True,
-            sampling_temperature=0.0,
+            sampling_temperature=temperature,
             repetition_penalty=1,
             no_repeat_ngram_size=0,
+            **sampling,
         )
+        out = []
         for window, result in zip(windows, results):
             tokens = result.sequences_ids[0]
             text = self.tokenizer(window.options.language or "en").decode(tokens)
-            window.result = {
-                "tokens": tokens,
-                "avg_logprob": result.scores[0] * len(tokens) / (len(tokens) + 1),
-                "no_speech_prob": float(result.no_speech_prob),
-                "compression_ratio": get_compression_ratio(text),
-            }
-        for language in dict.fromkeys(w.options.language or "en" for w in windows):
-            self._time_words([w for w in windows if (w.options.language or "en") == language], language)
+            out.append(
+                {
+                    "tokens": tokens,
+                    "avg_logprob": result.scores[0] * len(tokens) / (len(tokens) + 1),
+                    "no_speech_prob": float(result.no_speech_prob),
+                    "compression_ratio": get_compression_ratio(text),
+                    "temperature": temperature,
+                }
+            )
+        return out
+
+    def _fall_back(self, window: _Window) -> None:
+        import ctranslate2
+
+        ctranslate2.set_random_seed(FALLBACK_SEED)  # the same dictation gives the same text on every run
+        tries = [window.result]
+        for temperature in FALLBACK_TEMPERATURES:
+            tries.append(self._generate([window], beam_size=1, temperature=temperature)[0])
+            if not _needs_fallback(tries[-1]):
+                break
+        fitting = [r for r in tries if r["compression_ratio"] <= COMPRESSION_RATIO_THRESHOLD] or tries
+        window.result = max(fitting, key=lambda r: r["avg_logprob"])
 
     def _time_words(self, windows: list[_Window], language: str) -> None:
         """Word times by aligning the decoded tokens on the encoding (faster-whisper's word timestamps)."""
@@ -271,6 +355,14 @@ class _Engine:
                 Word(w["word"], float(w["start"]), float(w["end"]), float(w["probability"]))
                 for w in segment[0].get("words", ())
             ]
+
+
+def _needs_fallback(result: dict[str, Any]) -> bool:
+    """faster-whisper's test: the text repeats itself, or the engine doubts it and it is not silence."""
+    if result["compression_ratio"] > COMPRESSION_RATIO_THRESHOLD:
+        return True
+    silence = result["no_speech_prob"] > NO_SPEECH_THRESHOLD
+    return bool(result["avg_logprob"] < LOG_PROB_THRESHOLD and not silence)
 
 
 def _encodings(windows: list[_Window]) -> Any:
