@@ -62,6 +62,11 @@ class StoreSettings:
     """The job store. An empty URL means SQLite in the data folder."""
 
     url: str = ""
+    #: a store that does not answer (a database restart, a locked SQLite) is waited for this long, then the
+    #: process reports it and exits with a failure (for its supervisor)
+    outage_limit_s: float = 900.0
+    #: the longest wait between two tries while the store does not answer (the waits double up to it)
+    retry_max_s: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,8 @@ class BatchSettings:
 
     window_files: int = 16
     batch_size: int = 8
+    #: the speech clips of short dictations decoded alike share the engine's 30-second windows (``packing.py``)
+    packing: bool = True
     processes: int = 0  # 0: on a CPU one process per core (at most 8) with one thread each; on a GPU one
 
 

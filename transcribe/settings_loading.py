@@ -350,6 +350,8 @@ def _check(settings: Settings) -> None:
         raise ConfigurationError("filing.pdf_timeout_s must be more than 0 (seconds)")
     if settings.batch.window_files < 1 or settings.batch.batch_size < 1 or settings.batch.processes < 0:
         raise ConfigurationError("batch.window_files and batch.batch_size must be 1 or more")
+    if settings.store.outage_limit_s <= 0 or settings.store.retry_max_s <= 0:
+        raise ConfigurationError("store.outage_limit_s and store.retry_max_s must be more than 0 (seconds)")
     if settings.review.language not in ("fr", "en") or not 0 < settings.review.port < 65536:
         raise ConfigurationError("review.language must be 'fr' or 'en', and review.port a port number")
     if settings.text.abbreviations not in ("keep", "expand", "first-use"):

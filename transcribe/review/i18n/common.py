@@ -71,6 +71,10 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "author_unknown": {"fr": "Auteur inconnu", "en": "Unknown author"},
     "file_name": {"fr": "Fichier", "en": "File"},
+    "error.store-unavailable": {
+        "fr": "La base des dictées ne répond pas pour le moment (redémarrage ?) ; réessayez dans quelques secondes",
+        "en": "the dictation store does not answer at the moment (a restart?); try again in a few seconds",
+    },
     "error.audio-unplayable": {
         "fr": "L'enregistrement de cette dictée ne peut pas être lu",
         "en": "the audio of this dictation cannot be played",
