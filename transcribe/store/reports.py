@@ -40,6 +40,7 @@ class ValidatedReports(Database):
         language: str | None,
         identity_confirmed_by: str | None,
         copies: list[str],
+        recipient: str = "",
         audit: Auditor | None = None,
     ) -> Job:
         """Record a validated report (a new version if the job was validated before); the job waits to be filed."""
@@ -79,6 +80,7 @@ class ValidatedReports(Database):
                     validated_at=now,
                     identity_confirmed_by=identity_confirmed_by,
                     copies_json=json.dumps(copies, ensure_ascii=False),
+                    recipient=recipient,
                 )
             )
             add_event(conn, job_id, self._clock(), "validated", validated_by, f"version {version}")
