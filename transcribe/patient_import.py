@@ -141,7 +141,9 @@ def _ins_of(record: PatientRecord, matricule: str, oid: str) -> tuple[str, str] 
     if not matricule:
         return "", ""
     if not valid_ins_matricule(matricule):
-        reason = f"INS '{matricule[:20]}' is not a valid matricule (15 characters, its key checked); imported without it"
+        reason = (
+            f"INS '{matricule[:20]}' is not a valid matricule (15 characters, its key checked); imported without it"
+        )
         return ImportProblem(0, reason, "import.ins-invalid", {"value": matricule[:20]}, imported=True)
     if oid not in INS_OIDS:
         reason = (

@@ -413,9 +413,7 @@ def render_docx(
     recipient = people.recipient if people.recipient is not None else content.recipient or ""
     text = "\n".join([*content.body, *(p for s in content.sections for p in s.paragraphs)])
     salutation, closing = (
-        salutation_and_closing(
-            text, language=language, own_salutation=people.salutation, own_closing=people.closing
-        )
+        salutation_and_closing(text, language=language, own_salutation=people.salutation, own_closing=people.closing)
         if recipient
         else ("", "")
     )

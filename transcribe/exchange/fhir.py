@@ -125,7 +125,7 @@ def check_fhir(data: bytes, document: ExchangeDocument) -> list[str]:
         return [f"not a valid FHIR DocumentReference: {error['loc']}: {error['msg']}" for error in e.errors()[:5]]
     problems = []
     attachment = resource.content[0].attachment if resource.content else None
-    if attachment is None or attachment.data is None or base64.b64decode(attachment.data) != document.pdf:
+    if attachment is None or attachment.data != document.pdf:  # the model holds the decoded bytes
         problems.append("the attachment is not the report's PDF")
     codes = [(c.system, c.code) for c in (resource.type.coding or [])] if resource.type else []
     if ("http://loinc.org", document.type_code[0]) not in codes:

@@ -62,8 +62,11 @@ def make(worktype: str) -> None:
     place.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     document.add_heading("{{ title }}", level=1)
     patient = document.add_paragraph()
-    patient.add_run("{% if recipient %}{{ concerning_label }}{% else %}{{ patient_label }}{% endif %} : " if letter
-                    else "{{ patient_label }} : ").bold = True
+    patient.add_run(
+        "{% if recipient %}{{ concerning_label }}{% else %}{{ patient_label }}{% endif %} : "
+        if letter
+        else "{{ patient_label }} : "
+    ).bold = True
     patient.add_run(
         "{{ patient.display_name }}{% if patient.birth_date %}, {{ born_label }} {{ patient.birth_date }}{% endif %}{% if patient.id %} ({{ patient.id }}){% endif %}"
     )
