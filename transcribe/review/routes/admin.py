@@ -118,7 +118,8 @@ def import_patients(request: Request, site: Site, change: AdminChange) -> Respon
     records, problems = parse_patient_csv(decode_patient_csv(raw))
     added, updated = site.store.import_patients(records, audit=site.audit.by(change.session.user.username))
     t = translator(site.language_of(change.session))
-    summary = t("done.patients-imported", added=added, updated=updated, refused=len(problems))
+    refused = len([p for p in problems if not p.imported])
+    summary = t("done.patients-imported", added=added, updated=updated, refused=refused)
     lines = [
         t("import.line", line=p.line, reason=t(p.code, **p.params) if p.code in MESSAGES else p.reason)
         for p in problems[:10]
