@@ -42,7 +42,7 @@ from .models import resolve_model
 from .patients import identity_from_filename, identity_from_json, propose_patient
 from .quarantine import quarantine_file
 from .records import Job, JobState, Transcript
-from .report import DraftsUnwritable, organise, people_of, render_docx, template_path, write_draft
+from .report import DraftsUnwritable, addressee_of, compose_document, organise, write_draft
 from .settings import Settings
 from .store import JobStore, WorkerIdentity, this_worker
 from .store.outage import Outage
@@ -329,11 +329,23 @@ class Worker:
         sidecar_identity = identity_from_json((job.metadata or {}).get("identity"))
         proposal = propose_patient(sidecar_identity, job.original_name, clean.text, self.store.patient_candidates)
         patient = self.store.patient(proposal.proposed) if proposal.proposed else None
-        document = render_docx(
-            template_path(content.worktype, self.settings.paths.templates),
-            content,
-            people_of(self.settings, job.author, patient, tuple((job.metadata or {}).get("copies") or ())),
+        addressee = addressee_of(
+            worktype=content.worktype,
+            text=clean.text,
             language=transcript.language,
+            metadata=job.metadata,
+            patient=patient,
+        )
+        document = compose_document(
+            self.settings,
+            vocab,
+            text=clean.text,
+            worktype=content.worktype,
+            language=transcript.language,
+            author=job.author,
+            patient=patient,
+            copies=addressee.copies,
+            recipient=addressee.recipient,
             day=job.created_at.astimezone().date(),
             draft=True,
         )

@@ -11,6 +11,7 @@ all on one engine and one transaction helper (``database.Database``):
     patient_index  the patient index: import, candidates, search
     reports        validated report versions and their filing records
     signoffs       the comment thread of a returned report, the author's signature
+    keeping        exports of a patient's records (right of access), what retention deleted
 
 Review work, accounts and audit keep their own tables through the same helper.
 """
@@ -21,6 +22,7 @@ from ..schema import MIGRATIONS, schema_migrations
 from .claims import Claims, WorkerIdentity, this_worker
 from .database import Database, normalise_url
 from .jobs import Jobs, urgent_first
+from .keeping import Keeping
 from .patient_index import PatientIndex
 from .reports import ValidatedReports
 from .signoffs import Signoffs
@@ -38,7 +40,7 @@ __all__ = [
 ]
 
 
-class JobStore(Jobs, Claims, PatientIndex, ValidatedReports, Signoffs):
+class JobStore(Jobs, Claims, PatientIndex, ValidatedReports, Signoffs, Keeping):
     """Jobs and their history in a SQL database."""
 
 
