@@ -189,3 +189,42 @@ def test_the_checks_find_what_is_wrong(exchange_site, text_layer) -> None:
     with zipfile.ZipFile(buffer, "w") as empty:
         empty.writestr("README.TXT", "")
     assert "missing" in check_xdm(buffer.getvalue(), facts)[0]
+
+
+def test_the_secretary_changes_the_addressee_and_copies_before_validating(app_site, browser) -> None:
+    from transcribe.store.keeping import Removal
+
+    from .web_site import _login, _open_review, _validate
+
+    job_id = app_site.dictate_text(
+        "Je vous adresse ce patient pour avis. Conclusion : examen normal.",
+        sidecar={"patient": {"id": "100001"}, "worktype": "letter", "recipient": "Docteur Bernard, médecin traitant",
+                 "copies": ["Dr Leroy"]})
+    page = _login(browser, app_site, "anne")
+    _open_review(page, app_site, job_id)
+    assert page.input_value("#recipient") == "Docteur Bernard, médecin traitant"  # from the sidecar
+    assert page.input_value("#copies") == "Dr Leroy"
+    page.fill("#recipient", "Docteur Roux, cardiologue")
+    page.press("#recipient", "Tab")
+    page.fill("#copies", "Dr Leroy\nDr Petit, CHU")
+    page.press("#copies", "Tab")
+    page.wait_for_function("document.getElementById('saved').textContent.length > 0", timeout=20000)
+    page.wait_for_timeout(500)
+    flags = page.locator("#flags input[type=checkbox]")
+    for index in range(flags.count()):
+        flags.nth(index).check()
+        page.wait_for_timeout(300)
+    _validate(page)
+    page.wait_for_function("document.getElementById('message').textContent.includes('100001_DUPONT')", timeout=30000)
+    report = app_site.store.report(job_id)
+    assert report["recipient"] == "Docteur Roux, cardiologue" and report["copies"] == ["Dr Leroy", "Dr Petit, CHU"]
+    filed = app_site.store.filing(job_id, 1)
+    paragraphs = [p.text for p in Document(filed["docx_path"]).paragraphs]
+    assert "Docteur Roux, cardiologue" in paragraphs and "Copies to : Dr Petit, CHU" not in paragraphs
+    assert any(p.endswith("Dr Petit, CHU") for p in paragraphs)
+    # the recording deleted by the retention policy: the screen says so
+    app_site.store.record_removal(Removal(job_id, "audio", "0" * 64, 1.0, 2.0, 3.0, "cli:test", "audio_days=1"))
+    _open_review(page, app_site, job_id)
+    page.wait_for_selector("#audio-removed:not([hidden])", timeout=10000)
+    assert "deleted on" in page.text_content("#audio-removed")
+    page.context.close()
