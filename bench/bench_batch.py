@@ -52,10 +52,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_text import found, wer  # noqa: E402
-from tests.audio_files import write_audio  # noqa: E402
-from transcribe.audio import SAMPLE_RATE, decode_dictation  # noqa: E402
-from transcribe.records import transcript_from_json  # noqa: E402
+from bench.bench_text import found, wer
+from tests.audio_files import write_audio
+from transcribe.records import transcript_from_json
+from transcribe.speech.audio import SAMPLE_RATE, decode_dictation
 
 CORPUS = ROOT / "tests" / "dictations"
 GAP_S = 0.6
@@ -133,8 +133,8 @@ def run_faster_whisper(night: list[Dictation], known: bool) -> tuple[list[str], 
     """Plain faster-whisper, file by file, as its README shows; the model is loaded before the clock starts."""
     from faster_whisper import WhisperModel
 
-    from transcribe.models import resolve_model
     from transcribe.settings import Settings
+    from transcribe.speech.model_location import resolve_model
 
     settings = Settings()
     model = resolve_model(settings.asr.model, models_dir=settings.paths.models, cache_dir=settings.asr.model_cache)

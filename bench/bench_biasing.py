@@ -13,7 +13,7 @@ how many of those the text layer flagged, and the engine's time (whole decode, w
 --general, the real general-speech clips of ../shared/audio are decoded with and without the
 general-practice list: list terms written there were never said.
 
-The audio's evidence on the medical words (transcribe/acoustic.py) is measured by bench/bench_terms.py;
+The audio's evidence on the medical words (transcribe/speech/acoustic.py) is measured by bench/bench_terms.py;
 here the text layer runs on the transcript alone.
 
 Usage: python bench/bench_biasing.py [--limit N] [--conditions none,specialty,history] [--general]
@@ -31,14 +31,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_text import found, wer  # noqa: E402
-from transcribe.asr import DecodeOptions  # noqa: E402
-from transcribe.audio import decode_dictation  # noqa: E402
-from transcribe.biasing import MAX_HOTWORD_TERMS, BiasingList, build_biasing, terms_in  # noqa: E402
-from transcribe.settings import Settings  # noqa: E402
-from transcribe.text import TextLayer  # noqa: E402
-from transcribe.vocabulary_files import load_vocabulary  # noqa: E402
-from transcribe.worker import load_recognizer  # noqa: E402
+from bench.bench_text import found, wer
+from transcribe.settings import Settings
+from transcribe.speech.audio import decode_dictation
+from transcribe.speech.biasing import MAX_HOTWORD_TERMS, BiasingList, build_biasing, terms_in
+from transcribe.speech.engine import DecodeOptions
+from transcribe.text import TextLayer
+from transcribe.vocabulary.files import load_vocabulary
+from transcribe.worker import load_recognizer
 
 CORPUS = ROOT / "tests" / "dictations"
 SHARED = ROOT.parent / "shared" / "audio"

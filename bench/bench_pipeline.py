@@ -24,13 +24,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from faster_whisper import WhisperModel  # noqa: E402
+from faster_whisper import WhisperModel
 
-from transcribe.audio import decode_dictation  # noqa: E402
-from transcribe.inbox import Intake  # noqa: E402
-from transcribe.settings_loading import load_settings  # noqa: E402
-from transcribe.store import open_store  # noqa: E402
-from transcribe.worker import Worker, load_recognizer, load_text_layer  # noqa: E402
+from transcribe.intake.inbox import Intake
+from transcribe.settings_loading import load_settings
+from transcribe.speech.audio import decode_dictation
+from transcribe.store import open_store
+from transcribe.worker import Worker, load_recognizer, load_text_layer
 
 
 def default_clips() -> list[Path]:

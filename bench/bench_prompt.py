@@ -24,15 +24,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_text import found, wer  # noqa: E402
-from transcribe.asr import DecodeOptions  # noqa: E402
-from transcribe.audio import decode_dictation  # noqa: E402
-from transcribe.biasing import build_prompt  # noqa: E402
-from transcribe.records import transcript_from_json  # noqa: E402
-from transcribe.settings import Settings  # noqa: E402
-from transcribe.text import TextLayer  # noqa: E402
-from transcribe.vocabulary_files import load_vocabulary  # noqa: E402
-from transcribe.worker import load_recognizer  # noqa: E402
+from bench.bench_text import found, wer
+from transcribe.records import transcript_from_json
+from transcribe.settings import Settings
+from transcribe.speech.audio import decode_dictation
+from transcribe.speech.biasing import build_prompt
+from transcribe.speech.engine import DecodeOptions
+from transcribe.text import TextLayer
+from transcribe.vocabulary.files import load_vocabulary
+from transcribe.worker import load_recognizer
 
 CORPUS = ROOT / "tests" / "dictations"
 TERMS = 25

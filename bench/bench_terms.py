@@ -4,7 +4,7 @@ For each dictation of the dev corpus (tests/dictations, bundled base, CPU int8, 
 condition (`none`: no biasing list; `specialty`: the dictation's specialty list; `guessed`: no specialty
 configured, the list of the one the worker's first pass hears), the engine's
 transcript is cleaned by the text layer twice: alone, and with the audio's evidence
-(transcribe/acoustic.py: the doubtful stretches' candidate spellings scored against the recording,
+(transcribe/speech/acoustic.py: the doubtful stretches' candidate spellings scored against the recording,
 judged by the calibrated rule of transcribe/text/evidence.py). Printed for both:
   WER; medical-term recall and drug recall (the script's `terms`); corrections made by the audio
   (`term-audio` edits) and how many were wrong (the term is not in the reference); drugs written that
@@ -41,23 +41,23 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from bench.bench_biasing import biasing_of  # noqa: E402
-from bench.bench_text import found, wer  # noqa: E402
-from transcribe.acoustic import with_audio_evidence  # noqa: E402
-from transcribe.asr import DecodeOptions, EncodedClip  # noqa: E402
-from transcribe.audio import decode_dictation  # noqa: E402
-from transcribe.calibration import GRID, Case, choose, curve, found_inflected, tally  # noqa: E402
-from transcribe.biasing import build_biasing  # noqa: E402
-from transcribe.folding import fold  # noqa: E402
-from transcribe.records import Transcript, transcript_from_json  # noqa: E402
-from transcribe.settings import Settings  # noqa: E402
-from transcribe.specialties import SPECIALTIES  # noqa: E402
-from transcribe.text import TextLayer  # noqa: E402
-from transcribe.text.evidence import RULES, AudioRule  # noqa: E402
-from transcribe.vocabulary_files import load_vocabulary  # noqa: E402
-from transcribe.worker import first_pass_specialty, load_recognizer  # noqa: E402
+from bench.bench_biasing import biasing_of
+from bench.bench_text import found, wer
+from transcribe.learning.calibration import GRID, Case, choose, curve, found_inflected, tally
+from transcribe.records import Transcript, transcript_from_json
+from transcribe.settings import Settings
+from transcribe.speech.acoustic import with_audio_evidence
+from transcribe.speech.audio import decode_dictation
+from transcribe.speech.biasing import build_biasing
+from transcribe.speech.engine import DecodeOptions, EncodedClip
+from transcribe.text import TextLayer
+from transcribe.text.evidence import RULES, AudioRule
+from transcribe.text.folding import fold
+from transcribe.vocabulary.files import load_vocabulary
+from transcribe.vocabulary.specialties import SPECIALTIES
+from transcribe.worker import first_pass_specialty, load_recognizer
 
 CORPUS = ROOT / "tests" / "dictations"
 SHARED = ROOT.parent / "shared" / "audio"
@@ -105,7 +105,7 @@ class Engine:
             target.write_text(json.dumps({"transcript": transcript.to_json(), "asr_s": asr_s}, ensure_ascii=False))
         return transcript, asr_s
 
-    # the SpeechRecognizer API that transcribe.acoustic uses, with a cache in front
+    # the SpeechRecognizer API that transcribe.speech.acoustic uses, with a cache in front
     def encode_clip(self, samples: np.ndarray, language: str) -> Any:
         return ("clip", samples, language, (samples.size, round(float(np.abs(samples).sum()), 3)))
 
@@ -274,8 +274,9 @@ def print_dev(condition: str, rows: list[dict[str, Any]], layer: TextLayer, voca
 
 def general(engine: Engine, layer: TextLayer, vocabulary: Any, rule: AudioRule) -> list[dict[str, Any]]:
     """Real general speech with every specialty's list: list terms written never said; words changed."""
-    from bench.bench_text import normalised_words
     from rapidfuzz.distance import Levenshtein
+
+    from bench.bench_text import normalised_words
 
     rows_out = []
     lines = [line.split("\t") for line in (SHARED / "transcripts.tsv").read_text().splitlines()[1:] if "\t" in line]
@@ -315,7 +316,7 @@ def general(engine: Engine, layer: TextLayer, vocabulary: Any, rule: AudioRule) 
 
 def calibrate(rows: list[dict[str, Any]], layer: TextLayer, rule: AudioRule) -> None:
     """The curve (right against wrong corrections as each threshold moves) and the rule it chooses
-    (transcribe/calibration.py, as `transcribe calibrate` does on a site's validated reports)."""
+    (transcribe/learning/calibration.py, as `transcribe calibrate` does on a site's validated reports)."""
     cases = [Case(row["transcript"], row["script"]["reference"]) for row in rows]
     print(f"\nthe curve ({len(cases)} transcripts: dev dictations and general speech): right / wrong corrections, "
           f"list terms taken back (said)")

@@ -26,12 +26,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rapidfuzz.distance import Levenshtein  # noqa: E402
-from text_to_num import alpha2digit  # noqa: E402
+from rapidfuzz.distance import Levenshtein
+from text_to_num import alpha2digit
 
-from transcribe.records import transcript_from_json  # noqa: E402
-from transcribe.text import TextLayer, TextOptions  # noqa: E402
-from transcribe.vocabulary_files import load_vocabulary  # noqa: E402
+from transcribe.records import transcript_from_json
+from transcribe.text import TextLayer, TextOptions
+from transcribe.vocabulary.files import load_vocabulary
 
 CORPUS = ROOT / "tests" / "dictations"
 SHARED = ROOT.parent / "shared" / "audio"
@@ -102,9 +102,9 @@ def engine_transcripts() -> list[tuple[str, str]]:
     cached = CACHE / "shared-asr.json"
     if cached.exists():
         return [tuple(x) for x in json.loads(cached.read_text())]  # type: ignore[misc]
-    from transcribe.asr import DecodeOptions
-    from transcribe.audio import decode_dictation
     from transcribe.settings import Settings
+    from transcribe.speech.audio import decode_dictation
+    from transcribe.speech.engine import DecodeOptions
     from transcribe.worker import load_recognizer
 
     recognizer = load_recognizer(Settings())
@@ -178,7 +178,7 @@ def unlisted_drug_names(vocabulary) -> dict[str, list[str]]:
 
 def drugs_changed(layer: TextLayer, names: list[str], languages: tuple[str, ...], details: bool) -> tuple[int, int]:
     """How many dictated drug names the layer changed into something else (target 0)."""
-    from transcribe.folding import fold
+    from transcribe.text.folding import fold
 
     changed = tried = 0
     for name in names:

@@ -24,11 +24,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.audio_files import clip_samples, write_audio  # noqa: E402
-from transcribe.inbox import Intake  # noqa: E402
-from transcribe.records import JobState  # noqa: E402
-from transcribe.settings_loading import load_settings  # noqa: E402
-from transcribe.store import open_store  # noqa: E402
+from tests.audio_files import clip_samples, write_audio
+from transcribe.intake.inbox import Intake
+from transcribe.records import JobState
+from transcribe.settings_loading import load_settings
+from transcribe.store import open_store
 
 CLIPS = ["fr-mg-001", "en-gp-001", "fr-dose-01", "en-literal-01"]
 

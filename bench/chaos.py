@@ -28,11 +28,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from transcribe.audio import decode_dictation  # noqa: E402
-from transcribe.filing import OUTBOX_MARKER  # noqa: E402
-from transcribe.records import JobState  # noqa: E402
-from transcribe.settings_loading import load_settings  # noqa: E402
-from transcribe.store import open_store  # noqa: E402
+from transcribe.patient_record.filing import OUTBOX_MARKER
+from transcribe.records import JobState
+from transcribe.settings_loading import load_settings
+from transcribe.speech.audio import decode_dictation
+from transcribe.store import open_store
 
 CLIPS = ["fr-mg-001", "en-gp-001", "fr-dose-01", "fr-psy-01", "en-literal-01"]
 PATIENTS = "id,family_name,given_names,birth_date\n" + "\n".join(
@@ -105,7 +105,7 @@ def main() -> int:
     dictations = make_dictations(staging, args.dictations, rng)
     settings = load_settings(cwd=site, environ={}).settings
     store = open_store(settings.store_url)
-    from transcribe.patient_import import parse_patient_csv
+    from transcribe.patient_record.patient_import import parse_patient_csv
 
     store.import_patients(parse_patient_csv(PATIENTS)[0])
     store.close()

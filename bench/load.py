@@ -46,8 +46,8 @@ sys.path.insert(0, str(ROOT))
 from bench.review_client import Answer, RequestFailed, ReviewClient, typed_blocks, validate_through_app
 from bench.soak import process_env
 from bench.soak_faults import free_port
-from transcribe.audio import decode_dictation
 from transcribe.settings_loading import load_settings
+from transcribe.speech.audio import decode_dictation
 from transcribe.store import open_store
 
 CLIP = ROOT / "tests" / "dictations" / "audio" / "fr-cardio-01.opus"
@@ -121,9 +121,9 @@ def prepare_site(site: Path, options: LoadOptions) -> tuple[int, list[int], list
     Returns the port, the sessions' jobs, the spare jobs and the long job.
     """
     from tests.audio_files import write_audio
-    from transcribe.accounts import Accounts
-    from transcribe.inbox import Intake
-    from transcribe.patient_import import parse_patient_csv
+    from transcribe.intake.inbox import Intake
+    from transcribe.patient_record.patient_import import parse_patient_csv
+    from transcribe.security.accounts import Accounts
     from transcribe.worker import Worker, load_recognizer, load_text_layer
 
     port = free_port()

@@ -48,10 +48,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench.review_client import RequestFailed, ReviewClient, validate_through_app
 from bench.soak_faults import FaultFolders, PrivatePostgres, free_port
-from transcribe.audio import decode_dictation
-from transcribe.filing import OUTBOX_MARKER
+from transcribe.patient_record.filing import OUTBOX_MARKER
 from transcribe.records import JobState
 from transcribe.settings_loading import load_settings
+from transcribe.speech.audio import decode_dictation
 from transcribe.store import open_store
 
 SHARED_CLIPS = [ROOT.parent / "shared" / "audio" / "fr" / f"fr_stp_{n}.wav" for n in ("01", "13", "17", "23")]
@@ -393,8 +393,8 @@ def run_soak(options: SoakOptions, site: Path) -> SoakResult:
 
 def prepare_store(site: Path) -> None:
     """The migrated store, its patient index and the secretary's account."""
-    from transcribe.accounts import Accounts
-    from transcribe.patient_import import parse_patient_csv
+    from transcribe.patient_record.patient_import import parse_patient_csv
+    from transcribe.security.accounts import Accounts
 
     store = open_site_store(site)
     try:

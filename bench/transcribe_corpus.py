@@ -18,10 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from transcribe.asr import DecodeOptions  # noqa: E402
-from transcribe.audio import decode_dictation  # noqa: E402
-from transcribe.settings import Settings  # noqa: E402
-from transcribe.worker import load_recognizer  # noqa: E402
+from transcribe.settings import Settings
+from transcribe.speech.audio import decode_dictation
+from transcribe.speech.engine import DecodeOptions
+from transcribe.worker import load_recognizer
 
 CORPUS = ROOT / "tests" / "dictations"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from transcribe.audio import decode_dictation
+from transcribe.speech.audio import decode_dictation
 
 #: extension -> (container format, codec, sample rate or None to keep)
 FORMATS: dict[str, tuple[str, str, int | None]] = {

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from transcribe.asr import SpeechRecognizer
 from transcribe.settings import PathSettings, Settings
 from transcribe.settings_loading import load_settings
+from transcribe.speech.engine import SpeechRecognizer
 from transcribe.store import JobStore, open_store
 from transcribe.text import TextLayer
 from transcribe.worker import load_recognizer, load_text_layer
@@ -97,7 +97,7 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             schema = f"t_{uuid.uuid4().hex[:12]}"
             conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    except Exception as e:  # noqa: BLE001 - no server here: say why, and skip (fail in CI)
+    except Exception as e:
         reason = (f"no PostgreSQL at {POSTGRES_URL.rsplit('@', 1)[-1]} ({type(e).__name__}); "
                   "tests/install-system-packages.sh sets it up")
         if os.environ.get("CI", "").lower() in ("true", "1", "yes"):

@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from transcribe import messages, specialties, worktypes
+from transcribe import messages
+from transcribe.documents import worktypes
 from transcribe.review import wording
 from transcribe.review.i18n import MESSAGES
+from transcribe.vocabulary import specialties
 
 #: words the screens wrote in English before, that are not (or not only) in a catalogue
 ENGLISH = ["Search", "Status", "Author", "Patient ID", "Due", "Duration", "Open", "Held by", "overdue", "Filter",

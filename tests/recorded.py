@@ -16,11 +16,11 @@ import json
 import shutil
 from pathlib import Path
 
-from transcribe.asr import DecodeOptions, SpeechRecognizer
-from transcribe.audio import decode_dictation
-from transcribe.inbox import Intake
+from transcribe.intake.inbox import Intake
 from transcribe.records import Job, Transcript, transcript_from_json
 from transcribe.settings import Settings
+from transcribe.speech.audio import decode_dictation
+from transcribe.speech.engine import DecodeOptions, SpeechRecognizer
 from transcribe.store import JobStore
 from transcribe.text import TextLayer
 from transcribe.worker import Worker
@@ -55,7 +55,7 @@ def draft_recorded(
     ``audio``: the file dropped (default: the committed clip ``name``), so that two drafts of one
     recorded transcript can come from two different recordings (the archive refuses a duplicate).
     ``recognizer``: the real engine, to score the transcript's doubtful words on the recording
-    (``transcribe.acoustic``) as the worker does after decoding; without it the engine is not used.
+    (``transcribe.speech.acoustic``) as the worker does after decoding; without it the engine is not used.
     ``transcript``: the engine's words to start from, when not the recorded ones of ``name``.
     ``sidecar``: the JSON written beside the audio, as a recorder does (taken with it by the intake).
     """

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from transcribe.audit import AuditTrail
-from transcribe.filing import file_report
-from transcribe.patient_import import parse_patient_csv
-from transcribe.schema import filings
+from transcribe.patient_record.filing import file_report
+from transcribe.patient_record.patient_import import parse_patient_csv
+from transcribe.patient_record.validation import validate_report
+from transcribe.security.audit import AuditTrail
 from transcribe.store import open_store
-from transcribe.validation import validate_report
+from transcribe.store.schema import filings
 
 from .conftest import dictation, make_settings
 from .recorded import draft_recorded

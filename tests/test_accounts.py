@@ -9,7 +9,7 @@ import urllib.parse
 import pytest
 import sqlalchemy as sa
 
-from transcribe.accounts import (
+from transcribe.security.accounts import (
     FIRST_LOGIN_DELAY_S,
     FREE_FAILED_LOGINS,
     MAX_LOGIN_DELAY_S,
@@ -18,7 +18,7 @@ from transcribe.accounts import (
     client_address,
     login_delay,
 )
-from transcribe.schema import audit_log, login_attempts
+from transcribe.store.schema import audit_log, login_attempts
 
 from .test_security import ACCESS, Client
 from .web_site import PASSWORD, Site

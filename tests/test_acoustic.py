@@ -1,4 +1,4 @@
-"""The audio's vote, on real recordings with the real bundled model (transcribe/acoustic.py).
+"""The audio's vote, on real recordings with the real bundled model (transcribe/speech/acoustic.py).
 
 Each case starts from the transcript the engine once wrote for a committed clip (tests/recorded.py:
 the words it misheard differ from one processor to another) and scores it on the clip itself. The
@@ -11,11 +11,11 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from transcribe.acoustic import weigh, with_audio_evidence
-from transcribe.asr import SpeechRecognizer
-from transcribe.audio import decode_dictation
 from transcribe.records import AudioQuestion, Candidate, Segment, Word
 from transcribe.settings import Settings
+from transcribe.speech.acoustic import weigh, with_audio_evidence
+from transcribe.speech.audio import decode_dictation
+from transcribe.speech.engine import SpeechRecognizer
 from transcribe.store import JobStore
 from transcribe.text import TextLayer
 

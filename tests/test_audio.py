@@ -8,8 +8,8 @@ import av
 import numpy as np
 import pytest
 
-from transcribe.audio import SAMPLE_RATE, decode_dictation
 from transcribe.errors import AudioUnreadable, InputError, UnsupportedFormat
+from transcribe.speech.audio import SAMPLE_RATE, decode_dictation
 
 from .audio_files import FORMATS, clip_samples, write_audio
 from .conftest import dictation

@@ -14,7 +14,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from transcribe.folding import fold
 from transcribe.records import (
     AudioEvidence,
     CandidateScore,
@@ -27,6 +26,7 @@ from transcribe.records import (
 )
 from transcribe.text import TextLayer
 from transcribe.text.evidence import RULES, AudioRule, decide, decide_list_term, rule_for_model, rule_from_json
+from transcribe.text.folding import fold
 from transcribe.text.tokens import source_of
 
 RULE = RULES["bundled-base"]

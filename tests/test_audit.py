@@ -20,17 +20,17 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from transcribe.audit import AuditTrail, entry_hash, plain_hash
-from transcribe.audit_anchor import anchor_path
 from transcribe.errors import AuditError, StoreError
-from transcribe.inbox import Intake
-from transcribe.patient_import import parse_patient_csv
+from transcribe.intake.inbox import Intake
+from transcribe.patient_record.patient_import import parse_patient_csv
+from transcribe.patient_record.validation import validate_report
 from transcribe.records import JobState
-from transcribe.schema import audit_log, proposals, schema_migrations
+from transcribe.security.audit import AuditTrail, entry_hash, plain_hash
+from transcribe.security.audit_anchor import anchor_path
+from transcribe.security.site_key import purpose_key
 from transcribe.settings import Settings
-from transcribe.site_key import purpose_key
 from transcribe.store import JobStore, WorkerIdentity, open_store, this_worker
-from transcribe.validation import validate_report
+from transcribe.store.schema import audit_log, proposals, schema_migrations
 from transcribe.worker import Worker, load_recognizer
 
 from .conftest import make_settings

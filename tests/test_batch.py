@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from transcribe.asr import DecodeOptions, SpeechRecognizer
-from transcribe.audio import SAMPLE_RATE, DecodedAudio, decode_dictation
 from transcribe.batch import BatchAlreadyRunning, NightlyBatch, batch_lock
-from transcribe.inbox import Intake
+from transcribe.intake.inbox import Intake
 from transcribe.records import JobState, Transcript
 from transcribe.settings import Settings
+from transcribe.speech.audio import SAMPLE_RATE, DecodedAudio, decode_dictation
+from transcribe.speech.engine import DecodeOptions, SpeechRecognizer
+from transcribe.speech.packed import transcribe_packed
 from transcribe.store import JobStore
 
 from .conftest import copy_into, dictation
@@ -29,7 +30,7 @@ def test_cross_file_batching_puts_each_result_back_in_its_own_transcript(recogni
     audios = [decode_dictation(dictation(n)) for n in names]
     silence = DecodedAudio(np.zeros(SAMPLE_RATE * 5, dtype=np.float32), 5.0, SAMPLE_RATE, 1, "pcm")
     items = [(a, DecodeOptions(language=n[:2])) for a, n in zip(audios, names)] + [(silence, DecodeOptions(language="fr"))]
-    results = recognizer.transcribe_batch(items, batch_size=8)
+    results = transcribe_packed(recognizer, items, batch_size=8)
     assert all(isinstance(r, Transcript) for r in results)
     french, english, cardio, english_cardio, empty = results
     # words the engine writes on every processor tried, batched or not ("65 ans" is "65 en vue" on some)

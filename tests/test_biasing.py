@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from transcribe.asr import SpeechRecognizer
-from transcribe.audio import decode_dictation
-from transcribe.biasing import MAX_HOTWORD_CHARACTERS, build_biasing, guess_specialty, terms_in
-from transcribe.inbox import Intake
-from transcribe.specialties import SPECIALTIES
+from transcribe.intake.inbox import Intake
+from transcribe.speech.audio import decode_dictation
+from transcribe.speech.biasing import MAX_HOTWORD_CHARACTERS, build_biasing, guess_specialty, terms_in
+from transcribe.speech.engine import SpeechRecognizer
 from transcribe.store import open_store
 from transcribe.text import TextLayer
+from transcribe.vocabulary.specialties import SPECIALTIES
 from transcribe.worker import Worker
 
 from .conftest import copy_into, dictation, make_settings

@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from transcribe.audio import SAMPLE_RATE, decode_dictation
-from transcribe.dictate import DictationDetails, Recording, level_meter, write_dictation
-from transcribe.inbox import Intake
-from transcribe.inbox_files import is_dictation_name
+from transcribe.intake.dictation import DictationDetails, Recording, level_meter, write_dictation
+from transcribe.intake.files import is_dictation_name
+from transcribe.intake.inbox import Intake
 from transcribe.records import JobState
 from transcribe.settings import Settings
+from transcribe.speech.audio import SAMPLE_RATE, decode_dictation
 from transcribe.store import JobStore
 
 from .conftest import dictation, wait_for

@@ -16,15 +16,15 @@ import pytest
 from docx import Document
 from lxml import etree
 
-from transcribe.exchange.cda import NS, check_cda
-from transcribe.exchange.fhir import check_fhir
-from transcribe.exchange.hprim import END_OF_FILE, END_OF_REPORT, check_hprim
-from transcribe.exchange.pdfa import check_pdfa
-from transcribe.exchange.xdm import SUBSET, check_xdm
-from transcribe.filing import exchange_document, file_report
-from transcribe.patient_import import parse_patient_csv
+from transcribe.documents.exchange.cda import NS, check_cda
+from transcribe.documents.exchange.fhir import check_fhir
+from transcribe.documents.exchange.hprim import END_OF_FILE, END_OF_REPORT, check_hprim
+from transcribe.documents.exchange.pdfa import check_pdfa
+from transcribe.documents.exchange.xdm import SUBSET, check_xdm
+from transcribe.patient_record.filing import exchange_document, file_report
+from transcribe.patient_record.patient_import import parse_patient_csv
+from transcribe.patient_record.validation import validate_report
 from transcribe.store import open_store
-from transcribe.validation import validate_report
 
 from .conftest import ROOT, make_settings
 from .recorded import draft_recorded
@@ -168,7 +168,7 @@ def test_the_checks_find_what_is_wrong(exchange_site, text_layer) -> None:
     assert check_pdfa(pdf) == []
     assert "not PDF/A-2b" in check_pdfa(pdf.replace(b">2<", b">1<"))[0]
     assert check_pdfa(b"%PDF-1.7\n%%EOF")  # no identification
-    from transcribe.exchange.cda import build_cda
+    from transcribe.documents.exchange.cda import build_cda
     cda = build_cda(facts)
     assert check_cda(cda, facts) == []
     broken = cda.replace(b'extension="POCD_HD000040"', b'extension="POCD_HD000041"')
@@ -177,7 +177,7 @@ def test_the_checks_find_what_is_wrong(exchange_site, text_layer) -> None:
     for county in no_trait.xpath("//h:county", namespaces={"h": NS}):
         county.getparent().remove(county)
     assert any("trait" in p for p in check_cda(etree.tostring(no_trait), facts))
-    from transcribe.exchange.fhir import build_fhir
+    from transcribe.documents.exchange.fhir import build_fhir
     resource = json.loads(build_fhir(facts))
     del resource["content"]  # 1..1 in FHIR: the document itself
     assert check_fhir(json.dumps(resource).encode(), facts)

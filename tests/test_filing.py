@@ -13,13 +13,13 @@ import pytest
 from docx import Document
 
 from transcribe.errors import FilingError, IdentityMismatch, ReviewError
-from transcribe.filing import OUTBOX_MARKER, _place, file_report, mark_outbox, outbox_problem
-from transcribe.inbox import Intake
-from transcribe.patient_import import parse_patient_csv
+from transcribe.intake.inbox import Intake
+from transcribe.patient_record.filing import OUTBOX_MARKER, _place, file_report, mark_outbox, outbox_problem
+from transcribe.patient_record.patient_import import parse_patient_csv
+from transcribe.patient_record.validation import validate_report
 from transcribe.records import JobState
 from transcribe.settings import Settings
 from transcribe.store import JobStore, open_store
-from transcribe.validation import validate_report
 from transcribe.worker import Worker
 
 from .conftest import copy_into, dictation, make_settings
@@ -164,7 +164,7 @@ def test_a_failed_filing_keeps_the_report_validated_and_nothing_half_written(sit
     def disk_full(*_args, **_kwargs):  # the disk fills up just as the finished file is given its name
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("transcribe.atomic.os.link", disk_full)
+    monkeypatch.setattr("transcribe.intake.atomic.os.link", disk_full)
     with pytest.raises(FilingError, match="disk of the outbox is full"):
         file_report(settings, store, text_layer.vocabulary, job.id)
     monkeypatch.undo()
@@ -221,7 +221,7 @@ def _run_worker_loop(settings: Settings, store: JobStore, recognizer, text_layer
     def run() -> None:
         try:
             Worker(settings, store, recognizer, text_layer).run(stop)
-        except BaseException as e:  # noqa: BLE001 - the test reports it
+        except BaseException as e:
             raised.append(e)
 
     thread = threading.Thread(target=run, name="test-worker")

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from transcribe.inbox import Intake
+from transcribe.intake.inbox import Intake
 from transcribe.records import JobState
 from transcribe.settings import Settings
 from transcribe.store import JobStore, open_store
@@ -180,7 +180,7 @@ def test_a_corpus_of_hostile_files(site: Path, service, tmp_path: Path) -> None:
     assert link and link[0].is_symlink()
     assert json.loads(link[0].with_name(link[0].name + ".error.json").read_text())["kind"] == "link"
     assert (secret.read_bytes(), secret.stat().st_mtime_ns) == secret_before  # nothing outside was touched
-    from transcribe.inbox_files import hash_file
+    from transcribe.intake.files import hash_file
 
     assert not list(settings.paths.archive.rglob(f"{hash_file(secret)}*"))  # ...nor read into the archive
     assert not (site.parent / "etc").exists() and not (site.parent / "root").exists()
@@ -209,7 +209,7 @@ def test_a_full_disk_leaves_the_file_in_the_inbox_and_the_intake_going(settings:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     intake = Intake(settings, store)
-    monkeypatch.setattr("transcribe.atomic.os.link", disk_full)
+    monkeypatch.setattr("transcribe.intake.atomic.os.link", disk_full)
     assert intake._take_safely(first) is None  # no exception: the intake goes on
     assert first.exists()  # the dictation is still in the inbox, whole
     monkeypatch.undo()
@@ -221,7 +221,7 @@ def test_a_full_disk_leaves_the_file_in_the_inbox_and_the_intake_going(settings:
 
 @pytest.mark.parametrize("name", ["a b.wav", "Été 😀.wav", "-rf.wav", "x..y.wav", "..wav"])
 def test_names_never_escape_the_quarantine_folder(tmp_path: Path, name: str) -> None:
-    from transcribe.quarantine import quarantine_file
+    from transcribe.intake.quarantine import quarantine_file
 
     source = tmp_path / "in" / name
     source.parent.mkdir()

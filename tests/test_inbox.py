@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from transcribe.inbox import Intake
-from transcribe.inbox_files import SettleTracker, author_of, is_dictation_name
+from transcribe.intake.files import SettleTracker, author_of, is_dictation_name
+from transcribe.intake.inbox import Intake
 from transcribe.records import JobState
 from transcribe.settings import Settings
 from transcribe.store import JobStore
@@ -136,7 +136,7 @@ def test_the_same_audio_twice_is_one_job_and_the_copy_is_kept(settings: Settings
 def test_a_crash_between_store_and_archive_is_completed(settings: Settings, store: JobStore) -> None:
     """The job was recorded but the file never left the inbox: taking it again finishes the move."""
     path = copy_into(dictation("fr-mg-001"), settings.paths.inbox, "x.opus")
-    from transcribe.inbox_files import archive_path, hash_file
+    from transcribe.intake.files import archive_path, hash_file
 
     sha = hash_file(path)
     job, _ = store.receive(audio_sha256=sha, author="unknown", original_name="x.opus",
@@ -272,7 +272,7 @@ def test_a_sidecar_that_comes_after_the_transcription_started_is_reported(settin
 
 
 def test_an_orphan_sidecar_is_set_aside_with_its_reason(settings: Settings, store: JobStore) -> None:
-    from transcribe.inbox import ORPHAN_SIDECAR_S
+    from transcribe.intake.inbox import ORPHAN_SIDECAR_S
 
     clock = _Clock()
     intake = Intake(settings, store, clock=clock)

@@ -5,32 +5,26 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from transcribe.accuracy import (
-    accuracy,
-    decide,
-    list_proposals,
-    refresh_proposals,
-    replay,
-    validated_cases,
-)
-from transcribe.audit import AuditTrail
-from transcribe.inbox import Intake
-from transcribe.learning import compare, propose, words_of
-from transcribe.patient_import import parse_patient_csv
+from transcribe.intake.inbox import Intake
+from transcribe.learning.accuracy import accuracy, decide, list_proposals, refresh_proposals, replay, validated_cases
+from transcribe.learning.references import compare, propose, words_of
+from transcribe.learning.rerun import choose_jobs, rerun
+from transcribe.patient_record.patient_import import parse_patient_csv
+from transcribe.patient_record.validation import validate_report
 from transcribe.records import JobState, transcript_from_json
-from transcribe.rerun import choose_jobs, rerun
-from transcribe.review_state import Workspace, WorkState
-from transcribe.schema import audit_log
+from transcribe.security.audit import AuditTrail
 from transcribe.settings import Settings
 from transcribe.store import JobStore
+from transcribe.store.schema import audit_log
 from transcribe.text import TextLayer
-from transcribe.validation import validate_report
-from transcribe.vocabulary_files import load_vocabulary, vocabulary_folder
+from transcribe.vocabulary.files import load_vocabulary, vocabulary_folder
+from transcribe.work.review_state import Workspace, WorkState
 from transcribe.worker import Worker, load_text_layer
 
 from .audio_files import clip_samples, write_audio
@@ -130,7 +124,7 @@ def validated(settings: Settings, store: JobStore, text_layer, tmp_path: Path):
         for job in jobs:
             rows = conn.execute(audit_log.select().where(audit_log.c.job_id == job.id).order_by(audit_log.c.id)).all()
             conn.execute(audit_log.update().where(audit_log.c.id == rows[1].id).values(at=rows[0].at + 60))
-    from transcribe.accounts import Accounts
+    from transcribe.security.accounts import Accounts
 
     anne = Accounts(store).add_user("anne", "correct horse battery", "secretary")
     Workspace(store).save(jobs[0].id, anne.id, WorkState(reverted=[0]))
@@ -199,14 +193,14 @@ def test_a_proposal_never_holds_a_patient_name(settings: Settings, store: JobSto
 
 def test_rerun_keeps_the_earlier_draft_and_transcribes_again(settings: Settings, store: JobStore, recognizer,
                                                              text_layer) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from .conftest import copy_into
 
     job = Intake(settings, store).take(copy_into(dictation("en-gp-001"), settings.paths.inbox, "x.opus"))
     Worker(settings, store, recognizer, text_layer).run_next()
     first = store.results_of(job.id)["text"].read_text()
-    choice = choose_jobs(store, datetime(2000, 1, 1, tzinfo=timezone.utc))
+    choice = choose_jobs(store, datetime(2000, 1, 1, tzinfo=UTC))
     assert [j.id for j in choice.again] == [job.id]
     rerun(settings, store, choice.again, "root", "vocabulary changed")
     assert store.get(job.id).state is JobState.QUEUED

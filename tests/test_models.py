@@ -8,12 +8,7 @@ from pathlib import Path
 import pytest
 
 from transcribe.errors import ModelUnavailable
-from transcribe.models import (
-    BUNDLED_SOURCES,
-    assemble_bundled_model,
-    list_models,
-    resolve_model,
-)
+from transcribe.speech.model_location import BUNDLED_SOURCES, assemble_bundled_model, list_models, resolve_model
 
 
 def test_bundled_model_is_reassembled_once_and_verified(tmp_path: Path) -> None:

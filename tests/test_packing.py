@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given
-from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from transcribe.asr import DecodeOptions, SpeechRecognizer
-from transcribe.audio import SAMPLE_RATE, decode_dictation
-from transcribe.packing import Clip, Window, owner, pack, place_words
 from transcribe.records import Transcript, Word
+from transcribe.speech.audio import SAMPLE_RATE, decode_dictation
+from transcribe.speech.engine import DecodeOptions, SpeechRecognizer
+from transcribe.speech.packed import transcribe_packed
+from transcribe.speech.packing import Clip, Window, owner, pack, place_words
 
 from .conftest import dictation
 
@@ -93,7 +93,7 @@ def test_words_inside_their_clip_come_back_at_their_own_time(lengths: list[list[
     word = Word(" mot", at + start + jitter, at + end + jitter, 0.8)
     [(found, moved)] = place_words(window, [word], RATE)
     assert found.clip.item == piece.clip.item
-    if 0 <= start + jitter and end + jitter <= length_s:
+    if start + jitter >= 0 and end + jitter <= length_s:
         assert moved.start_s == pytest.approx(piece.clip.start / RATE + start + jitter, abs=1e-3)
 
 
@@ -115,7 +115,7 @@ def test_packed_dictations_keep_their_own_words_language_and_biasing(recognizer:
         DecodeOptions(language="en", hotwords="atrial fibrillation, metoprolol, apixaban"),
         DecodeOptions(language=None),  # detected on its first clip, decoded from the same encoding
     ]
-    results = recognizer.transcribe_batch(list(zip(audios, options)), batch_size=8)
+    results = transcribe_packed(recognizer, list(zip(audios, options)), batch_size=8)
     assert all(isinstance(r, Transcript) for r in results)
     mg, cardio, english, detected = results
     assert isinstance(mg, Transcript) and isinstance(cardio, Transcript)
@@ -140,11 +140,10 @@ def test_packed_dictations_keep_their_own_words_language_and_biasing(recognizer:
 
 @pytest.mark.engine
 def test_silence_packed_with_speech_gives_no_words(recognizer: SpeechRecognizer) -> None:
-    from transcribe.audio import DecodedAudio
+    from transcribe.speech.audio import DecodedAudio
 
     speech = decode_dictation(dictation("fr-dose-01"))
     silence = DecodedAudio(np.zeros(SAMPLE_RATE * 5, dtype=np.float32), 5.0, SAMPLE_RATE, 1, "pcm")
-    spoken, empty = recognizer.transcribe_batch(
-        [(speech, DecodeOptions(language="fr")), (silence, DecodeOptions(language="fr"))], batch_size=4)
+    spoken, empty = transcribe_packed(recognizer, [(speech, DecodeOptions(language="fr")), (silence, DecodeOptions(language="fr"))], batch_size=4)
     assert isinstance(spoken, Transcript) and isinstance(empty, Transcript)
     assert "mg" in spoken.text and not empty.segments and empty.text == ""

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transcribe.metadata import SidecarInvalid, parse_sidecar
-from transcribe.patient_import import parse_patient_csv
-from transcribe.patients import (
+from transcribe.intake.sidecars import SidecarInvalid, parse_sidecar
+from transcribe.patient_record.patient_import import parse_patient_csv
+from transcribe.patient_record.patients import (
     DictatedIdentity,
     PatientRecord,
     identity_conflicts,

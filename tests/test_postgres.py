@@ -12,15 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from transcribe.accounts import Accounts
-from transcribe.audit import AuditTrail
 from transcribe.errors import StoreError
-from transcribe.inbox import Intake
-from transcribe.patient_import import parse_patient_csv
+from transcribe.intake.inbox import Intake
+from transcribe.patient_record.patient_import import parse_patient_csv
 from transcribe.records import JobState
-from transcribe.review_state import Workspace, WorkState
-from transcribe.schema import audit_log
+from transcribe.security.accounts import Accounts
+from transcribe.security.audit import AuditTrail
 from transcribe.store import open_store
+from transcribe.store.schema import audit_log
+from transcribe.work.review_state import Workspace, WorkState
 
 from .audio_files import clip_samples, write_audio
 from .conftest import dictation, make_settings, wait_for

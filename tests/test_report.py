@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from transcribe.report import (
+from transcribe.documents.report import (
     ReportPeople,
     convert_to_pdf,
     detect_worktype,
@@ -20,8 +20,8 @@ from transcribe.report import (
     split_sections,
     template_path,
 )
+from transcribe.documents.worktypes import WORKTYPES
 from transcribe.text import TextLayer
-from transcribe.worktypes import WORKTYPES
 
 
 @pytest.fixture(scope="module")

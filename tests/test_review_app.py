@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from transcribe.audit import AuditTrail
 from transcribe.records import JobState
-from transcribe.review_state import Workspace
+from transcribe.security.audit import AuditTrail
+from transcribe.work.review_state import Workspace
 
 from .conftest import wait_for
 from .web_site import (

@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from transcribe import review_state
 from transcribe.records import JobState, format_duration
-from transcribe.review_state import Workspace
+from transcribe.work import review_state
+from transcribe.work.review_state import Workspace
 
 from .conftest import wait_for
 from .interface_words import english_words_in

@@ -1,6 +1,6 @@
 """The secretary's work on a report: undo acts on the edit's own place, readings replace the doubtful dose.
 
-Pure tests of ``transcribe.review_state``: blocks, anchors that follow the typing, reverts and
+Pure tests of ``transcribe.work.review_state``: blocks, anchors that follow the typing, reverts and
 readings. The case seen: undoing "cinq -> 5" in "Kardégic 75 mg, bisoprolol 5 mg" after typing
 changed "75" into "7cinq" and showed the edit as undone.
 """
@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transcribe.anchors import follow_loosely
 from transcribe.errors import ReviewError
 from transcribe.records import Edit
 from transcribe.review.annotated import annotated_blocks
-from transcribe.review_state import (
+from transcribe.work.anchors import follow_loosely
+from transcribe.work.review_state import (
     AnchorLost,
     Block,
     DraftMaterial,
@@ -195,8 +195,8 @@ def test_heard_words_keep_their_place_in_the_audio_when_corrected_by_hand() -> N
 
 
 def test_the_lock_is_a_short_lease_taken_over_with_a_reason_and_saves_say_who(store) -> None:
-    from transcribe.accounts import Accounts
-    from transcribe.review_state import LOCK_S, Workspace
+    from transcribe.security.accounts import Accounts
+    from transcribe.work.review_state import LOCK_S, Workspace
 
     anne = Accounts(store).add_user("anne", "correct horse battery", "secretary")
     bea = Accounts(store).add_user("bea", "correct horse battery", "secretary")
@@ -223,7 +223,7 @@ def test_identity_evidence_and_conflicts_read_in_french() -> None:
     """Evidence and conflicts are data (a code and its parameters), written in the reader's language."""
     from datetime import date
 
-    from transcribe.patients import DictatedIdentity, PatientRecord, identity_conflicts, rank_candidates
+    from transcribe.patient_record.patients import DictatedIdentity, PatientRecord, identity_conflicts, rank_candidates
     from transcribe.review.wording import identity_words
 
     patient = PatientRecord("100001", "Dupont", "Jean", date(1950, 3, 12), "M")

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from transcribe.accounts import Accounts
-from transcribe.filing import file_waiting_reports
-from transcribe.patients import PatientRecord
+from transcribe.patient_record.filing import file_waiting_reports
+from transcribe.patient_record.patients import PatientRecord
+from transcribe.patient_record.validation import validate_report
 from transcribe.records import JobState
-from transcribe.review_state import MAX_REPORT_CHARS, Workspace
-from transcribe.validation import validate_report
+from transcribe.security.accounts import Accounts
+from transcribe.work.review_state import MAX_REPORT_CHARS, Workspace
 
 from . import web_site
 from .conftest import make_settings, wait_for
@@ -336,8 +336,8 @@ def test_6_a_report_whose_author_has_no_account_is_said_at_validation_waits_in_v
 def test_6_the_site_rule_for_authors_without_an_account(site: Path, recognizer, text_layer, rule: str) -> None:
     running = Site(site, recognizer, text_layer, {"review.doctor_signs": True, "review.signer_without_account": rule})
     try:
-        from transcribe.accounts import Accounts as Users
-        from transcribe.signatures import awaiting_signature, may_sign
+        from transcribe.patient_record.signatures import awaiting_signature, may_sign
+        from transcribe.security.accounts import Accounts as Users
 
         job_id = running.dictate_text("Contrôle dans trois mois point", author="dr-absent",
                                       sidecar={"patient": {"id": "100001"}})

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from transcribe.accounts import Accounts
-from transcribe.filing import file_waiting_reports
-from transcribe.patient_import import parse_patient_csv
-from transcribe.patients import PatientRecord
+from transcribe.patient_record.filing import file_waiting_reports
+from transcribe.patient_record.patient_import import parse_patient_csv
+from transcribe.patient_record.patients import PatientRecord
+from transcribe.patient_record.signatures import SignatureMissing, require_signature
+from transcribe.patient_record.validation import validate_report
 from transcribe.records import JobState
-from transcribe.signatures import SignatureMissing, require_signature
-from transcribe.validation import validate_report
-from transcribe.vocabulary_watch import VocabularyWatch
+from transcribe.security.accounts import Accounts
+from transcribe.vocabulary.watch import VocabularyWatch
 from transcribe.worker import load_text_layer
 
 from . import web_site

@@ -12,10 +12,10 @@ import pytest
 import sqlalchemy as sa
 
 from bench.soak import SoakOptions, report, run_soak
-from transcribe.inbox import Intake
+from transcribe.intake.inbox import Intake
 from transcribe.records import JobState
-from transcribe.schema import jobs
 from transcribe.store import open_store
+from transcribe.store.schema import jobs
 from transcribe.worker import Worker
 
 from .conftest import Service, copy_into, dictation, make_settings

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from transcribe.errors import StoreDown, StoreUnavailable
-from transcribe.inbox import Intake
+from transcribe.intake.inbox import Intake
 from transcribe.records import JobState
 from transcribe.settings import StoreSettings
 from transcribe.store import open_store

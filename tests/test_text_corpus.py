@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from transcribe.biasing import build_prompt
 from transcribe.records import (
     Segment,
     Transcript,
@@ -16,6 +15,7 @@ from transcribe.records import (
     apply_edits,
     transcript_from_json,
 )
+from transcribe.speech.biasing import build_prompt
 from transcribe.text import TextLayer
 from transcribe.text.prompt_copies import find_prompt_copies
 from transcribe.text.tokens import source_of
@@ -59,7 +59,7 @@ def test_the_layer_improves_terms_and_numbers_and_breaks_nothing(text_layer: Tex
         for term in script["terms"]:
             if _found(term, transcript.text):
                 assert _found(term, result.text), (script["id"], term)
-    # medicines are written only when the audio confirms them (transcribe/acoustic.py, in the worker): on the text
+    # medicines are written only when the audio confirms them (transcribe/speech/acoustic.py, in the worker): on the text
     # alone the layer corrects the other terms, and flags the medicines with their suggestion
     assert clean_terms > raw_terms * 1.3
     assert clean_numbers > raw_numbers * 1.5
@@ -109,7 +109,7 @@ def test_prompt_copies_are_found_on_the_source(text_layer: TextLayer) -> None:
 def test_vocabulary_version_changes_with_the_site_vocabulary(tmp_path: Path) -> None:
     import shutil
 
-    from transcribe.vocabulary_files import load_vocabulary
+    from transcribe.vocabulary.files import load_vocabulary
 
     from .conftest import ROOT
 

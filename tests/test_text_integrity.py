@@ -18,8 +18,7 @@ from docx import Document
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from transcribe.folding import fold, fold_with_map
-from transcribe.report import (
+from transcribe.documents.report import (
     ReportPeople,
     find_section_spans,
     organise,
@@ -27,11 +26,12 @@ from transcribe.report import (
     split_sections,
     template_path,
 )
-from transcribe.review_state import blocks_of, final_text
 from transcribe.text import TextLayer
+from transcribe.text.folding import fold, fold_with_map
 from transcribe.text.hallucinations import find_hallucinations
 from transcribe.text.prompt_copies import find_prompt_copies
 from transcribe.text.tokens import SourceText
+from transcribe.work.review_state import blocks_of, final_text
 
 PEOPLE = ReportPeople({"name": "Cabinet test", "address": "", "phone": "", "city": ""}, "Dr Test",
                       {"display_name": "PATIENT Fictif", "id": "999", "birth_date": "", "sex": ""})

@@ -194,7 +194,7 @@ def test_misheard_terms_are_corrected_with_an_edit(text_layer: TextLayer, lang: 
 )
 def test_a_medicine_is_never_written_on_the_text_alone(text_layer: TextLayer, lang: str, heard: str,
                                                        medicine: str) -> None:
-    """Even where the engine doubted the word: only the audio can confirm a medicine (transcribe/acoustic.py)."""
+    """Even where the engine doubted the word: only the audio can confirm a medicine (transcribe/speech/acoustic.py)."""
     result = text_layer.clean(engine_output(heard, lang, probability=0.3))
     assert not any("term" in e.rule for e in result.edits), result.edits
     assert any(f.kind == "term" and f.code == "term-drug-unconfirmed" and f.suggestion and

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from transcribe.asr import SpeechRecognizer
-from transcribe.inbox import Intake
-from transcribe.inbox_files import archive_path
-from transcribe.models import BUNDLED, resolve_model
+from transcribe.intake.files import archive_path
+from transcribe.intake.inbox import Intake
+from transcribe.intake.requeue import requeue
 from transcribe.records import Edit, JobState, apply_edits, transcript_from_json
-from transcribe.requeue import requeue
-from transcribe.schema import jobs
 from transcribe.settings import AsrSettings, Settings
+from transcribe.speech.engine import SpeechRecognizer
+from transcribe.speech.model_location import BUNDLED, resolve_model
 from transcribe.store import JobStore, this_worker
+from transcribe.store.schema import jobs
 from transcribe.worker import Worker, load_recognizer
 
 from .conftest import copy_into, dictation, make_settings

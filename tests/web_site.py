@@ -9,10 +9,10 @@ import socket
 import threading
 from pathlib import Path
 
-from transcribe.accounts import Accounts
-from transcribe.inbox import Intake
-from transcribe.patient_import import parse_patient_csv
+from transcribe.intake.inbox import Intake
+from transcribe.patient_record.patient_import import parse_patient_csv
 from transcribe.records import JobState
+from transcribe.security.accounts import Accounts
 from transcribe.store import open_store
 from transcribe.worker import Worker
 

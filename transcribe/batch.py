@@ -3,7 +3,7 @@
 Dictations are claimed from the store like any worker does (urgent first, then
 by due date), a window at a time (a fair share of what waits, when several
 processes share the queue); their speech clips share the engine's windows and
-batches (``SpeechRecognizer.transcribe_batch``, ``packing.py``), a language
+batches (``speech.packed.transcribe_packed``, ``speech.packing``), a language
 nobody gave is decided by the worker's rule on the engine's detection, and each
 result is finished by the same code as ``serve`` (text layer, report, drafts,
 listening copy). A store that stops answering is waited out. Only one batch runs
@@ -34,12 +34,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .asr import DecodeOptions, EngineOptions, SpeechRecognizer, choose_device
-from .atomic import ensure_folder, write_atomic
-from .audio import DecodedAudio, decode_dictation
+from transcribe.intake.atomic import ensure_folder, write_atomic
+from transcribe.speech.audio import DecodedAudio, decode_dictation
+from transcribe.speech.engine import DecodeOptions, EngineOptions, SpeechRecognizer, choose_device
+from transcribe.speech.languages import LanguageCheck
+from transcribe.speech.packed import transcribe_packed
+from transcribe.store.leases import Heartbeat
+
 from .errors import ConfigurationError, InputError, StoreUnavailable, TranscribeError, TranscriptionFailed
-from .languages import LanguageCheck
-from .leases import Heartbeat
 from .records import Job, JobState, Transcript
 from .settings import Settings
 from .settings_loading import LoadedSettings
@@ -235,7 +237,8 @@ class NightlyBatch:
             return options[index]
 
         try:
-            transcripts = self.recognizer.transcribe_batch(
+            transcripts = transcribe_packed(
+                self.recognizer,
                 [(audio, decode) for (_, audio), decode in zip(ready, options)],
                 self.batch_size,
                 decide=decide,
@@ -313,11 +316,8 @@ def run_helpers(
     on_progress: Callable[[Progress], None] | None = None,
 ) -> BatchSummary:
     """Start the batch's engine processes, report their joint progress, and add up their summaries."""
-    store = open_store(loaded.settings.store_url)
-    try:
+    with open_store(loaded.settings.store_url) as store:
         start_queued = store.count_by_state().get(JobState.QUEUED, 0)
-    finally:
-        store.close()
     folder = Path(tempfile.mkdtemp(prefix="transcribe-batch-"))
     try:
         helpers = _start_helpers(loaded, options, processes, folder)

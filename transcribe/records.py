@@ -232,7 +232,7 @@ class CandidateScore:
 
 @dataclass(frozen=True)
 class AudioEvidence:
-    """What the audio said about one question: its candidates, best first (``transcribe.acoustic``)."""
+    """What the audio said about one question: its candidates, best first (``transcribe.speech.acoustic``)."""
 
     first: int
     last: int

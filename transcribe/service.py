@@ -14,13 +14,14 @@ from collections import Counter
 from collections.abc import Callable
 from types import FrameType
 
-from .atomic import ensure_folder
+from transcribe.intake.atomic import ensure_folder
+from transcribe.intake.inbox import Intake
+from transcribe.patient_record.filing import mark_outbox
+from transcribe.vocabulary.records import Vocabulary
+
 from .errors import StoreDown, TranscribeError
-from .filing import mark_outbox
-from .inbox import Intake
 from .settings import Settings
 from .store import JobStore
-from .vocabulary import Vocabulary
 from .worker import Worker, load_recognizer, load_text_layer
 
 log = logging.getLogger(__name__)

@@ -105,7 +105,7 @@ class AsrSettings:
     first_pass_s: float = 15.0
     #: "author": also give the author's terms as the initial prompt (slower, copies more: measured); "off"
     prompt: str = "off"
-    #: score the doubtful medical words and the low-confidence list terms against the audio (transcribe.acoustic)
+    #: score the doubtful medical words and the low-confidence list terms against the audio (transcribe.speech.acoustic)
     audio_evidence: bool = True
     model_cache: Path = field(default_factory=_default_model_cache)
 
@@ -217,7 +217,7 @@ class AuthorSettings:
     language: str = "auto"
     name: str = ""
     worktype: str = ""
-    #: the specialty the author dictates in (see transcribe/specialties.py): chooses the engine's word list
+    #: the specialty the author dictates in (see transcribe/vocabulary/specialties.py): chooses the engine's word list
     specialty: str = ""
     #: the author's RPPS number (11 digits), on the letterhead, the signature and the exchange formats
     rpps: str = ""

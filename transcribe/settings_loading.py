@@ -23,9 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from transcribe.documents.exchange import FORMATS
+from transcribe.documents.report import HEADINGS
+from transcribe.documents.worktypes import WORKTYPES
+from transcribe.vocabulary.specialties import SPECIALTIES
+
 from .errors import ConfigurationError
-from .exchange import FORMATS
-from .report import HEADINGS
 from .settings import (
     COMPUTE_TYPES,
     CONFIG_ENV,
@@ -46,8 +49,6 @@ from .settings import (
     TextSettings,
     WorkerSettings,
 )
-from .specialties import SPECIALTIES
-from .worktypes import WORKTYPES
 
 
 @dataclass(frozen=True)

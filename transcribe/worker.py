@@ -28,30 +28,31 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .acoustic import with_audio_evidence
-from .asr import DecodeOptions, EncodedWindow, EngineOptions, SpeechRecognizer
-from .audio import DecodedAudio, decode_dictation
-from .audit import AuditTrail
-from .biasing import BiasingList, build_biasing, build_prompt, guess_specialty, terms_in
+from transcribe.documents.report import DraftsUnwritable, addressee_of, compose_document, organise, write_draft
+from transcribe.intake.quarantine import quarantine_file
+from transcribe.patient_record.filing import file_waiting_reports, mark_outbox, outbox_problem
+from transcribe.patient_record.patients import identity_from_filename, identity_from_json, propose_patient
+from transcribe.security.audit import AuditTrail
+from transcribe.speech.acoustic import with_audio_evidence
+from transcribe.speech.audio import DecodedAudio, decode_dictation
+from transcribe.speech.biasing import BiasingList, build_biasing, build_prompt, guess_specialty, terms_in
+from transcribe.speech.engine import DecodeOptions, EncodedWindow, EngineOptions, SpeechRecognizer
+from transcribe.speech.languages import LanguageCheck, check_language
+from transcribe.speech.listening import write_listening_copy
+from transcribe.speech.model_location import resolve_model
+from transcribe.store.leases import Heartbeat
+from transcribe.vocabulary.files import vocabulary_folder
+from transcribe.vocabulary.records import LanguageVocabulary, Vocabulary
+from transcribe.vocabulary.watch import LiveVocabulary, load_site_vocabulary
+
 from .errors import InputError, StageError, StoreUnavailable, TranscribeError
-from .filing import file_waiting_reports, mark_outbox, outbox_problem
-from .languages import LanguageCheck, check_language
-from .leases import Heartbeat
-from .listening import write_listening_copy
-from .models import resolve_model
-from .patients import identity_from_filename, identity_from_json, propose_patient
-from .quarantine import quarantine_file
 from .records import Job, JobState, Transcript
-from .report import DraftsUnwritable, addressee_of, compose_document, organise, write_draft
 from .settings import Settings
 from .store import JobStore, WorkerIdentity, this_worker
 from .store.outage import Outage
 from .text import TextLayer, TextOptions
 from .text.evidence import rule_for_model
 from .text.pipeline import with_flag
-from .vocabulary import LanguageVocabulary, Vocabulary
-from .vocabulary_files import vocabulary_folder
-from .vocabulary_watch import LiveVocabulary, load_site_vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +240,7 @@ class Worker:
         """The language (and its doubt) and the words to tell the engine, decided before it decodes.
 
         The sidecar's language comes first, then the author's; otherwise the engine's detection, kept
-        only when it is one of the site's languages and likely enough (``transcribe.languages``).
+        only when it is one of the site's languages and likely enough (``transcribe.speech.languages``).
         """
         language = self.expected_language(job)
         if language is not None:
@@ -255,7 +256,7 @@ class Worker:
         audio: DecodedAudio | None = None,
     ) -> tuple[DecodeOptions, LanguageCheck | None]:
         """How to decode a dictation whose language the engine detected: kept when trusted, else the likeliest
-        site language (``transcribe.languages``), with the doubt recorded for the text layer's flag."""
+        site language (``transcribe.speech.languages``), with the doubt recorded for the text layer's flag."""
         check = check_language(
             detected,
             probability,
@@ -279,7 +280,7 @@ class Worker:
         windows: tuple[EncodedWindow, ...] = (),
     ) -> Transcript:
         """The transcript with the audio's evidence on its doubtful medical words and list terms
-        (``transcribe.acoustic``), and the rule it is judged by, for the text layer."""
+        (``transcribe.speech.acoustic``), and the rule it is judged by, for the text layer."""
         rule = rule_for_model(transcript.model, self.settings.paths.audio_rule)
         questions = self.text_layer.audio_questions(transcript)
         weighed = with_audio_evidence(
@@ -303,7 +304,7 @@ class Worker:
         """Everything after the engine: text layer, report, patient proposal, draft files, the store.
 
         With the audio (and ``asr.audio_evidence``), the doubtful medical words and the terms of the
-        biasing list written with low confidence are first scored against it (``transcribe.acoustic``);
+        biasing list written with low confidence are first scored against it (``transcribe.speech.acoustic``);
         with the audio, the listening copy the review screen plays is written beside the draft.
         """
         if not transcript.words:

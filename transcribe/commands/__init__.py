@@ -17,16 +17,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from transcribe.vocabulary.specialties import SPECIALTIES
+
 from .. import __version__
 from ..errors import ConfigurationError, TranscribeError
 from ..settings import CONFIG_FILE_NAME, Settings
 from ..settings_loading import LoadedSettings, load_settings
-from ..specialties import SPECIALTIES
 from ..store import JobStore, open_store
 
 if TYPE_CHECKING:
-    from ..audit import Auditor
-    from ..vocabulary import Vocabulary
+    from transcribe.security.audit import Auditor
+    from transcribe.vocabulary.records import Vocabulary
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -165,13 +166,13 @@ def cli_actor() -> str:
 
 def cli_audit(settings: Settings, store: JobStore) -> Auditor:
     """The site's audit trail as the person at the command line writes to it."""
-    from ..audit import AuditTrail
+    from transcribe.security.audit import AuditTrail
 
     return AuditTrail.of_site(store, settings).by(cli_actor())
 
 
 def load_site_vocabulary(settings: Settings) -> Vocabulary:
     """Load the vocabulary with the site's additions (cached beside the models)."""
-    from ..vocabulary_watch import load_site_vocabulary as load
+    from transcribe.vocabulary.watch import load_site_vocabulary as load
 
     return load(settings)

@@ -44,7 +44,7 @@ def register(commands: Commands) -> None:
 def _user_add(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     import getpass
 
-    from ..accounts import Accounts
+    from transcribe.security.accounts import Accounts
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -53,39 +53,30 @@ def _user_add(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         if getpass.getpass("again: ") != password:
             print("transcribe: the two passwords differ", file=sys.stderr)
             return EXIT_USAGE
-    store = open_job_store(loaded.settings)
-    try:
+    with open_job_store(loaded.settings) as store:
         audit = cli_audit(loaded.settings, store)
         user = Accounts(store).add_user(args.username, password, args.role, author=args.author, audit=audit)
-    finally:
-        store.close()
     print(f"user {user.username} ({user.role}) created")
     return EXIT_OK
 
 
 def _user_list(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from ..accounts import Accounts
+    from transcribe.security.accounts import Accounts
 
-    store = open_site_store(loaded)
-    try:
+    with open_site_store(loaded) as store:
         for user in Accounts(store).list_users():
             print(f"{user.username:<20} {user.role:<10} {user.author or ''}")
-    finally:
-        store.close()
     return EXIT_OK
 
 
 def _audit_verify(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from ..audit import AuditTrail
+    from transcribe.security.audit import AuditTrail
 
     key = loaded.settings.paths.site_key
     had_key = key.is_file()
-    store = open_site_store(loaded)
-    try:
+    with open_site_store(loaded) as store:
         trail = AuditTrail.of_site(store, loaded.settings)
         check = trail.verify()
-    finally:
-        store.close()
     if not had_key:
         print(
             f"transcribe: there was no site key at {key}; a new one was made, so entries keyed before cannot be "
@@ -111,10 +102,9 @@ def _audit_verify(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 
 def _audit_show(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from ..audit import AuditTrail
+    from transcribe.security.audit import AuditTrail
 
-    store = open_site_store(loaded)
-    try:
+    with open_site_store(loaded) as store:
         for entry in AuditTrail.of_site(store, loaded.settings).entries(job_id=args.job):
             at = datetime.fromtimestamp(cast(float, entry["at"])).strftime("%Y-%m-%d %H:%M:%S")
             job = f"job {entry['job_id']}" if entry["job_id"] else ""
@@ -122,18 +112,13 @@ def _audit_show(args: argparse.Namespace, loaded: LoadedSettings) -> int:
             print(
                 f"{number:>6} {at}  {entry['username'] or '-':<14} {entry['action']:<18} {job} {entry['detail'] or ''}"
             )
-    finally:
-        store.close()
     return EXIT_OK
 
 
 def _audit_accept_unkeyed(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from ..audit import AuditTrail
+    from transcribe.security.audit import AuditTrail
 
-    store = open_site_store(loaded)
-    try:
+    with open_site_store(loaded) as store:
         accepted = AuditTrail.of_site(store, loaded.settings).accept_unkeyed(cli_actor())
-    finally:
-        store.close()
     print(f"entries 1 to {accepted} accepted by {cli_actor()}; 'transcribe audit verify' now checks the whole chain")
     return EXIT_OK

@@ -7,7 +7,8 @@ import dataclasses
 import json
 import typing
 
-from ..atomic import write_new
+from transcribe.intake.atomic import write_new
+
 from ..settings import CONFIG_FILE_NAME, Settings
 from ..settings_loading import LoadedSettings, describe, load_settings
 from . import EXIT_OK, Commands
@@ -44,11 +45,8 @@ def _init(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         write_new(config, SITE_CONFIG.encode())
         print(f"{config} written (every setting at its default; 'transcribe config' lists them)")
     again = load_settings(config)
-    store = open_store(again.settings.store_url)
-    try:
+    with open_store(again.settings.store_url) as store:
         print(f"site ready in {again.settings.site}: job store {store.display_url}")
-    finally:
-        store.close()
     print("next: transcribe user add NAME --role admin; transcribe patients import INDEX.csv; transcribe serve")
     return EXIT_OK
 
@@ -68,7 +66,7 @@ SITE_CONFIG = f"""\
 
 
 def _models(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from ..models import list_models
+    from transcribe.speech.model_location import list_models
 
     settings = loaded.settings
     print(f"default: {settings.asr.model}  (asr.model, from {loaded.sources['asr.model']})\n")

@@ -21,9 +21,10 @@ from rich.text import Text
 from ..records import format_duration
 
 if TYPE_CHECKING:
+    from transcribe.intake.dictation import DictationDetails, Recording
+
     from ..batch import BatchSummary
     from ..batch import Progress as BatchProgress
-    from ..dictate import DictationDetails, Recording
 
 
 def console(stderr: bool = False) -> Console:
@@ -108,7 +109,7 @@ class DictationDisplay:
 
     def show(self, recording: Recording) -> None:
         """Draw the recording's state now."""
-        from ..dictate import level_meter
+        from transcribe.intake.dictation import level_meter
 
         elapsed = int(recording.elapsed_s)
         line = (

@@ -13,12 +13,13 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from transcribe.documents.worktypes import WORKTYPES
+
 from ..errors import TranscribeError
 from ..records import JobState, format_duration
 from ..settings import Settings
 from ..settings_loading import LoadedSettings
 from ..store import JobStore
-from ..worktypes import WORKTYPES
 from . import (
     EXIT_FAILED,
     EXIT_OK,
@@ -195,7 +196,8 @@ def _open_store_waiting(settings: Settings, who: str, stop: threading.Event | No
 def _run(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     from dataclasses import replace
 
-    from ..inbox import Intake
+    from transcribe.intake.inbox import Intake
+
     from ..service import prepare_folders
     from ..worker import Worker, load_recognizer, load_text_layer
 
@@ -280,7 +282,7 @@ def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
     stop_on_signals(stop, announce)
     if args.helper is None:
-        from ..inbox import Intake
+        from transcribe.intake.inbox import Intake
 
         intake_store = open_job_store(settings)
         try:
@@ -309,8 +311,7 @@ def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     with batch_lock(settings.paths.data) if args.helper is None else contextlib.nullcontext():
         recognizer = load_recognizer(settings)
         text_layer = load_text_layer(settings)
-        store = open_job_store(settings)
-        try:
+        with open_job_store(settings) as store:
             display = None if quiet or args.helper else BatchDisplay()
             on_progress: Callable[[Progress], None] | None = display.update if display else None
             if args.helper is not None:  # the batch that started this process shows the joint progress
@@ -330,8 +331,6 @@ def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
             finally:
                 if display:
                     display.close()
-        finally:
-            store.close()
     if args.helper is not None:
         write_helper_summary(summary, args.helper)
         return EXIT_OK
@@ -347,7 +346,7 @@ def _batch_report(settings: Settings, summary: BatchSummary) -> int:
 
 
 def _dictate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from ..dictate import DictationDetails, input_devices, record, terminal_keys
+    from transcribe.intake.dictation import DictationDetails, input_devices, record, terminal_keys
 
     if args.list_devices:
         devices = input_devices()
@@ -366,7 +365,8 @@ def _dictate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         args.urgent,
         args.dictation_language,
     )
-    from ..audio import decode_dictation
+    from transcribe.speech.audio import decode_dictation
+
     from .displays import DictationDisplay, print_dictation_sent
 
     keys, restore = terminal_keys()
@@ -391,13 +391,10 @@ def _dictate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 
 def _jobs(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    store = open_site_store(loaded)
-    try:
+    with open_site_store(loaded) as store:
         state = JobState(args.state) if args.state else None
         listed = store.list_jobs(state=state, limit=args.limit)
         counts = store.count_by_state()
-    finally:
-        store.close()
     now = datetime.now(UTC)
     if args.json:
         for job in listed:
@@ -455,7 +452,7 @@ def _age(seconds: float) -> str:
 
 
 def _requeue(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from ..requeue import requeue
+    from transcribe.intake.requeue import requeue
 
     store = open_site_store(loaded)
     status = EXIT_OK

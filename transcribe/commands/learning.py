@@ -8,7 +8,8 @@ import os
 import sys
 from datetime import UTC, datetime
 
-from ..atomic import write_atomic
+from transcribe.intake.atomic import write_atomic
+
 from ..settings_loading import LoadedSettings
 from . import EXIT_OK, EXIT_USAGE, Commands, cli_audit, load_site_vocabulary, open_site_store
 
@@ -66,13 +67,10 @@ def register(commands: Commands) -> None:
 
 
 def _stats(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from ..accuracy import accuracy, validated_cases
+    from transcribe.learning.accuracy import accuracy, validated_cases
 
-    store = open_site_store(loaded)
-    try:
+    with open_site_store(loaded) as store:
         figures = accuracy(validated_cases(store, author=args.author), load_site_vocabulary(loaded.settings), args.by)
-    finally:
-        store.close()
     if args.json:
         print(json.dumps(figures, indent=2))
         return EXIT_OK
@@ -94,14 +92,11 @@ def _percent(value: float | None) -> str:
 
 
 def _proposals_list(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from ..accuracy import list_proposals, refresh_proposals
+    from transcribe.learning.accuracy import list_proposals, refresh_proposals
 
-    store = open_site_store(loaded)
-    try:
+    with open_site_store(loaded) as store:
         refresh_proposals(store, load_site_vocabulary(loaded.settings))
         open_ones = list_proposals(store)
-    finally:
-        store.close()
     for p in open_ones:
         forms = ", ".join(f"'{form}' x{n}" for form, n in p["wrong_forms"])
         what = {
@@ -120,10 +115,9 @@ def _proposals_list(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 
 def _proposals_decide(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from ..accuracy import decide, replay
+    from transcribe.learning.accuracy import decide, replay
 
-    store = open_site_store(loaded)
-    try:
+    with open_site_store(loaded) as store:
         if args.action == "replay":
             effect = replay(store, load_site_vocabulary(loaded.settings), args.proposal_id)
             print(
@@ -144,8 +138,6 @@ def _proposals_decide(args: argparse.Namespace, loaded: LoadedSettings) -> int:
                 f"proposal #{args.proposal_id} {decided['status']}"
                 + (" (a running service uses it from its next dictation)" if decided["status"] == "accepted" else "")
             )
-    finally:
-        store.close()
     return EXIT_OK
 
 
@@ -154,16 +146,16 @@ MIN_CALIBRATION_REPORTS = 20
 
 
 def _calibrate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from ..accuracy import validated_cases
-    from ..calibration import Case, choose, curve, tally
+    from transcribe.learning.accuracy import validated_cases
+    from transcribe.learning.calibration import Case, choose, curve, tally
+
     from ..records import transcript_from_json
     from ..text import TextLayer
     from ..text.evidence import rule_for_model
 
     settings = loaded.settings
     model = settings.asr.model
-    store = open_site_store(loaded)
-    try:
+    with open_site_store(loaded) as store:
         cases = []
         for case in validated_cases(store):
             try:
@@ -217,22 +209,19 @@ def _calibrate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
             cli_audit(settings, store).actor, "audio-rule-calibrated", None, f"{model}: {len(cases)} reports"
         )
         print(f"written to {path}: used from the next dictation (a running service reads it for each dictation)")
-    finally:
-        store.close()
     return EXIT_OK
 
 
 def _rerun(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from ..patients import parse_date
-    from ..rerun import choose_jobs, rerun
+    from transcribe.learning.rerun import choose_jobs, rerun
+    from transcribe.patient_record.patients import parse_date
 
     day = parse_date(args.since)
     if day is None:
         print(f"transcribe: --since {args.since} is not a date (YYYY-MM-DD)", file=sys.stderr)
         return EXIT_USAGE
     since = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    store = open_site_store(loaded)
-    try:
+    with open_site_store(loaded) as store:
         choice = choose_jobs(store, since, author=args.author, include_started=args.include_started)
         for job, why in choice.left:
             print(f"job {job.id}: left as it is ({why}; --include-started to run it again)")
@@ -243,8 +232,6 @@ def _rerun(args: argparse.Namespace, loaded: LoadedSettings) -> int:
             return EXIT_OK
         audit = cli_audit(loaded.settings, store)
         queued = rerun(loaded.settings, store, choice.again, os.environ.get("USER"), f"rerun since {args.since}", audit)
-    finally:
-        store.close()
     print(
         f"{len(queued)} dictations queued again (earlier drafts kept in drafts/<job>/previous-N/); "
         "'transcribe serve' or 'transcribe batch' transcribes them"

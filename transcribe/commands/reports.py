@@ -8,10 +8,11 @@ import os
 import sys
 from pathlib import Path
 
+from transcribe.documents.worktypes import WORKTYPES
+
 from ..errors import IdentityMismatch, TranscribeError
 from ..settings_loading import LoadedSettings
 from ..store import JobStore
-from ..worktypes import WORKTYPES
 from . import (
     EXIT_FAILED,
     EXIT_OK,
@@ -132,7 +133,7 @@ def _text(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 
 def _validate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from ..validation import validate_report
+    from transcribe.patient_record.validation import validate_report
 
     text = None
     if args.text:
@@ -141,8 +142,7 @@ def _validate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         except (OSError, UnicodeDecodeError) as e:
             print(f"transcribe: {args.text}: cannot be read ({e})", file=sys.stderr)
             return EXIT_USAGE
-    store = open_site_store(loaded)
-    try:
+    with open_site_store(loaded) as store:
         try:
             job = validate_report(
                 loaded.settings,
@@ -167,25 +167,20 @@ def _validate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         print(f"job {job.id}: validated (version {job.report_version}) for patient {job.patient_id}")
         if args.file_now:
             return _file_jobs(loaded, store, [job.id])
-    finally:
-        store.close()
     return EXIT_OK
 
 
 def _file(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    store = open_site_store(loaded)
-    try:
+    with open_site_store(loaded) as store:
         ids = args.job_ids or [job.id for job in store.waiting_to_be_filed()]
         if not ids:
             print("nothing waits to be filed")
             return EXIT_OK
         return _file_jobs(loaded, store, ids)
-    finally:
-        store.close()
 
 
 def _file_jobs(loaded: LoadedSettings, store: JobStore, ids: list[int]) -> int:
-    from ..filing import file_report
+    from transcribe.patient_record.filing import file_report
 
     settings = loaded.settings
     vocabulary = load_site_vocabulary(settings)
@@ -211,7 +206,7 @@ def _file_jobs(loaded: LoadedSettings, store: JobStore, ids: list[int]) -> int:
 
 
 def _patients_import(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from ..patient_import import decode_patient_csv, parse_patient_csv
+    from transcribe.patient_record.patient_import import decode_patient_csv, parse_patient_csv
 
     try:
         content = decode_patient_csv(args.csv.read_bytes())
@@ -219,11 +214,8 @@ def _patients_import(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         print(f"transcribe: {args.csv}: cannot be read ({e.strerror})", file=sys.stderr)
         return EXIT_USAGE
     records, problems = parse_patient_csv(content)
-    store = open_job_store(loaded.settings)
-    try:
+    with open_job_store(loaded.settings) as store:
         added, updated = store.import_patients(records, audit=cli_audit(loaded.settings, store))
-    finally:
-        store.close()
     refused = [p for p in problems if not p.imported]
     print(f"{added} patients added, {updated} updated, {len(refused)} rows refused")
     for problem in problems[:50]:
@@ -232,7 +224,7 @@ def _patients_import(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 
 def _patients_export(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from ..access import export_patient
+    from transcribe.patient_record.access import export_patient
 
     store = open_site_store(loaded)
     try:
@@ -259,11 +251,10 @@ def _patients_export(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 def _retention(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     from datetime import datetime
 
-    from ..retention import apply, due
+    from transcribe.patient_record.retention import apply, due
 
     settings = loaded.settings
-    store = open_site_store(loaded)
-    try:
+    with open_site_store(loaded) as store:
         items = due(settings, store)
         if not items:
             policy = settings.retention
@@ -277,18 +268,13 @@ def _retention(args: argparse.Namespace, loaded: LoadedSettings) -> int:
             print(f"{len(items)} deletion(s) due; run without --dry-run to apply them")
             return EXIT_OK
         removed = apply(settings, store, items, actor=cli_actor(), audit=cli_audit(settings, store))
-    finally:
-        store.close()
     print(f"{len(removed)} deletion(s) applied and recorded; filed reports are never deleted")
     return EXIT_OK if len(removed) == len(items) else EXIT_FAILED
 
 
 def _patients_find(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    store = open_site_store(loaded)
-    try:
+    with open_site_store(loaded) as store:
         found = store.search_patients(args.query)
-    finally:
-        store.close()
     for patient in found:
         born = patient.birth_date.isoformat() if patient.birth_date else "-"
         print(f"{patient.patient_id:<12} {patient.display_name:<40} {born}  {patient.sex}")

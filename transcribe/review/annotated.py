@@ -13,15 +13,9 @@ import itertools
 import re
 from typing import Any
 
-from ..anchors import Anchor, follow_loosely
-from ..review_state import (
-    Block,
-    DraftMaterial,
-    WorkState,
-    anchors_in_blocks,
-    current_layout,
-)
-from ..vocabulary import LanguageVocabulary
+from transcribe.vocabulary.records import LanguageVocabulary
+from transcribe.work.anchors import Anchor, follow_loosely
+from transcribe.work.review_state import Block, DraftMaterial, WorkState, anchors_in_blocks, current_layout
 
 LOW_CONFIDENCE = 0.5
 

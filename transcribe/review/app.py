@@ -20,10 +20,11 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from transcribe.vocabulary.records import Vocabulary
+
 from ..errors import StoreUnavailable
 from ..settings import Settings
 from ..store import JobStore
-from ..vocabulary import Vocabulary
 from .dependencies import SESSION_COOKIE, NeedLogin, ReviewSite, site_of
 from .i18n import translator
 from .routes import admin, audio, doctor, learning, login, queue, review, review_lock, review_output

@@ -18,16 +18,17 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from ..accounts import Accounts, Session
-from ..audit import AuditTrail
+from transcribe.security.accounts import Accounts, Session
+from transcribe.security.audit import AuditTrail
+from transcribe.security.site_key import LOGIN_PURPOSE, load_site_key, purpose_key
+from transcribe.vocabulary.records import Vocabulary
+from transcribe.vocabulary.watch import LiveVocabulary
+from transcribe.work.review_state import Workspace
+
 from ..errors import TranscribeError
 from ..records import Job, format_duration
-from ..review_state import Workspace
 from ..settings import Settings
-from ..site_key import LOGIN_PURPOSE, load_site_key, purpose_key
 from ..store import JobStore
-from ..vocabulary import Vocabulary
-from ..vocabulary_watch import LiveVocabulary
 from .i18n import translator
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from transcribe.work.worklist import author_name
+
 from ..settings import Settings
-from ..worklist import author_name
 from .i18n import translator
 
 DATE_FORMATS = {"fr": "%d/%m/%Y", "en": "%Y-%m-%d"}

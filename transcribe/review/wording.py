@@ -13,8 +13,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from transcribe.patient_record.patients import IdentityNote
+
 from ..messages import IDENTITY_SOURCES, identity_message, message
-from ..patients import IdentityNote
 from .display import day
 
 Translate = Callable[..., str]
@@ -42,7 +43,7 @@ def rule_label(rule: str, t: Translate) -> str:
 
 _SOURCES = IDENTITY_SOURCES
 
-#: the English sentences transcribe.patients stored before its evidence was data, and their French
+#: the English sentences transcribe.patient_record.patients stored before its evidence was data, and their French
 _IDENTITY = [
     (r"identifier (?P<id>.+) given by the (?P<source>\w+)", "identifiant {id} donné par {source}"),
     (r"name matches", "le nom correspond"),

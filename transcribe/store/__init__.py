@@ -18,7 +18,8 @@ Review work, accounts and audit keep their own tables through the same helper.
 
 from __future__ import annotations
 
-from ..schema import MIGRATIONS, schema_migrations
+from transcribe.store.schema import MIGRATIONS, schema_migrations
+
 from .claims import Claims, WorkerIdentity, this_worker
 from .database import Database, normalise_url
 from .jobs import Jobs, urgent_first

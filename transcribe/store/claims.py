@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from transcribe.store.schema import jobs, results
+
 from ..records import Job, JobState
-from ..schema import jobs, results
 from .database import Database, log
 from .jobs import add_event, fetch_job, urgent_first
 
 if TYPE_CHECKING:
-    from ..audit import Auditor
+    from transcribe.store.database import AuditWriter
 
 
 @dataclass(frozen=True)
@@ -281,7 +282,7 @@ class Claims(Database):
             return True
 
     def quarantine(
-        self, job_id: int, worker: WorkerIdentity, *, error: str, audit: Auditor | None = None, kind: str = ""
+        self, job_id: int, worker: WorkerIdentity, *, error: str, audit: AuditWriter | None = None, kind: str = ""
     ) -> bool:
         """Mark a claimed job quarantined, with the reason; its audio stays where it is (the archive).
 

@@ -13,16 +13,29 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, Self
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from transcribe.store.schema import MIGRATIONS, schema_migrations, store_info
+
 from ..errors import StoreError, StoreUnavailable
-from ..schema import MIGRATIONS, schema_migrations, store_info
 
 # The logger the store has always used, whichever of its modules logs.
 log = logging.getLogger("transcribe.store")
+
+
+class AuditWriter(Protocol):
+    """What the store needs of the audit trail (``transcribe.security.audit.Auditor`` is one): the entry of a
+    state change, written in that change's transaction, last in it; and who acts (None: the system)."""
+
+    @property
+    def actor(self) -> str | None:
+        """The user name the entries are written under."""
+
+    def record_in(self, conn: Connection, action: str, job_id: int | None = None, detail: str | None = None) -> None:
+        """Append the entry in the caller's transaction."""
 
 
 class Database:
@@ -36,6 +49,12 @@ class Database:
     def close(self) -> None:
         """Release the database connections."""
         self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     # --- schema -----------------------------------------------------------------
     def migrate(self) -> list[int]:

@@ -20,14 +20,15 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from transcribe.patient_record.patients import name_key
+from transcribe.store.schema import job_events, jobs, patients, results
+
 from ..errors import JobNotFound, StoreError
-from ..patients import name_key
 from ..records import Job, JobState
-from ..schema import job_events, jobs, patients, results
 from .database import Database
 
 if TYPE_CHECKING:
-    from ..audit import Auditor
+    from transcribe.store.database import AuditWriter
 
 
 class Jobs(Database):
@@ -117,7 +118,7 @@ class Jobs(Database):
             return done == 1
 
     # --- outcomes ---------------------------------------------------------------
-    def requeue(self, job_id: int, *, audio_path: Path, audit: Auditor | None = None) -> Job:
+    def requeue(self, job_id: int, *, audio_path: Path, audit: AuditWriter | None = None) -> Job:
         """Send a quarantined job back to the queue with fresh attempts (``audit``: who, in the same transaction)."""
         now = self._clock()
         with self.transaction() as conn:
@@ -138,7 +139,7 @@ class Jobs(Database):
             return fetch_job(conn, job_id)
 
     # --- review outcomes -------------------------------------------------------
-    def queue_again(self, job_id: int, by: str | None, reason: str, *, audit: Auditor | None = None) -> Job:
+    def queue_again(self, job_id: int, by: str | None, reason: str, *, audit: AuditWriter | None = None) -> Job:
         """Send a drafted (not yet validated) job back to the engine: a re-run after the vocabulary or model changed."""
         with self.transaction() as conn:
             _change_state(
@@ -156,7 +157,7 @@ class Jobs(Database):
                 audit.record_in(conn, "rerun", job_id, reason[:200])
             return fetch_job(conn, job_id)
 
-    def return_to_author(self, job_id: int, comment: str, by: str, *, audit: Auditor | None = None) -> Job:
+    def return_to_author(self, job_id: int, comment: str, by: str, *, audit: AuditWriter | None = None) -> Job:
         """Send a draft back to its author with a comment; it leaves the review queue."""
         with self.transaction() as conn:
             _change_state(
@@ -173,7 +174,7 @@ class Jobs(Database):
                 audit.record_in(conn, "returned", job_id)
             return fetch_job(conn, job_id)
 
-    def resubmit(self, job_id: int, by: str, *, audit: Auditor | None = None) -> Job:
+    def resubmit(self, job_id: int, by: str, *, audit: AuditWriter | None = None) -> Job:
         """The author sends a returned report back to the review queue."""
         with self.transaction() as conn:
             _change_state(

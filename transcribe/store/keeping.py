@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from transcribe.store.schema import filings, jobs, patient_exports, retention_actions
+
 from ..records import JobState
-from ..schema import filings, jobs, patient_exports, retention_actions
 from .database import Database
 from .jobs import add_event
 
 if TYPE_CHECKING:
-    from ..audit import Auditor
+    from transcribe.store.database import AuditWriter
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Keeping(Database):
     """Exports of a patient's records, and what retention deleted."""
 
     def record_export_request(
-        self, patient_id: str, requested_by: str, *, with_audio: bool, audit: Auditor | None = None
+        self, patient_id: str, requested_by: str, *, with_audio: bool, audit: AuditWriter | None = None
     ) -> int:
         """Keep that someone asked for a patient's records (audited in the same transaction); the request's id."""
         with self.transaction() as conn:
@@ -65,7 +66,7 @@ class Keeping(Database):
         return int(export_id)
 
     def record_export_done(
-        self, export_id: int, *, reports: int, recordings: int, sha256: str, audit: Auditor | None = None
+        self, export_id: int, *, reports: int, recordings: int, sha256: str, audit: AuditWriter | None = None
     ) -> None:
         """Keep that a requested export was written: what it holds and its sha256 (audited)."""
         with self.transaction() as conn:
@@ -115,7 +116,7 @@ class Keeping(Database):
                 for r in conn.execute(query)
             ]
 
-    def record_removal(self, removal: Removal, *, audit: Auditor | None = None) -> None:
+    def record_removal(self, removal: Removal, *, audit: AuditWriter | None = None) -> None:
         """Keep what retention deleted of a job (a job event and, with ``audit``, an audit entry, in one transaction)."""
         with self.transaction() as conn:
             conn.execute(

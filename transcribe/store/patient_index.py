@@ -14,18 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from ..patients import DictatedIdentity, PatientRecord, name_key, names_key
-from ..schema import patients
+from transcribe.patient_record.patients import DictatedIdentity, PatientRecord, name_key, names_key
+from transcribe.store.schema import patients
+
 from .database import Database
 
 if TYPE_CHECKING:
-    from ..audit import Auditor
+    from transcribe.store.database import AuditWriter
 
 
 class PatientIndex(Database):
     """The patients a report can be filed for."""
 
-    def import_patients(self, records: list[PatientRecord], *, audit: Auditor | None = None) -> tuple[int, int]:
+    def import_patients(self, records: list[PatientRecord], *, audit: AuditWriter | None = None) -> tuple[int, int]:
         """Add or update patients of the index; return (added, updated). ``audit``: the entry, in the same transaction."""
         now = self._clock()
         added = updated = 0

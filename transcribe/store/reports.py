@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from transcribe.store.schema import filings, jobs, reports
+
 from ..errors import StoreError
 from ..records import Job, JobState
-from ..schema import filings, jobs, reports
 from .database import Database
 from .jobs import add_event, fetch_job, job_from_row
 
 if TYPE_CHECKING:
-    from ..audit import Auditor
+    from transcribe.store.database import AuditWriter
 
 
 class ValidatedReports(Database):
@@ -41,7 +42,7 @@ class ValidatedReports(Database):
         identity_confirmed_by: str | None,
         copies: list[str],
         recipient: str = "",
-        audit: Auditor | None = None,
+        audit: AuditWriter | None = None,
     ) -> Job:
         """Record a validated report (a new version if the job was validated before); the job waits to be filed."""
         now = self._clock()
@@ -144,7 +145,7 @@ class ValidatedReports(Database):
         pdf_path: Path | None,
         sidecar_path: Path,
         formats: dict[str, dict[str, str]] | None = None,
-        audit: Auditor | None = None,
+        audit: AuditWriter | None = None,
     ) -> bool:
         """Record that a report version lies in the patient's record; the job is filed (unless validated again since).
 
@@ -197,7 +198,7 @@ class ValidatedReports(Database):
         )
         add_event(conn, job_id, self._clock(), "filed", None, f"version {version}")
 
-    def record_filing_error(self, job_id: int, error: str, *, audit: Auditor | None = None, code: str = "") -> None:
+    def record_filing_error(self, job_id: int, error: str, *, audit: AuditWriter | None = None, code: str = "") -> None:
         """Keep why filing failed; the report stays validated and waits (nothing is kept on a job filed since).
 
         ``audit`` writes an entry (with ``code``, a short reason) when the error kept is a new one: a

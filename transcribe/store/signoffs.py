@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from transcribe.store.schema import report_comments, report_signatures
+
 from ..errors import StoreError
 from ..records import JobState
-from ..schema import report_comments, report_signatures
 from .database import Database
 from .jobs import add_event, fetch_job
 
 if TYPE_CHECKING:
-    from ..audit import Auditor
+    from transcribe.store.database import AuditWriter
 
 MAX_COMMENT_CHARS = 2000
 
@@ -48,7 +49,7 @@ class Signature:
 class Signoffs(Database):
     """Comment threads and signatures of reports."""
 
-    def add_comment(self, job_id: int, username: str, text: str, *, audit: Auditor | None = None) -> Comment:
+    def add_comment(self, job_id: int, username: str, text: str, *, audit: AuditWriter | None = None) -> Comment:
         """Add a message to a report's thread."""
         text = text.strip()[:MAX_COMMENT_CHARS]
         if not text:
@@ -79,7 +80,7 @@ class Signoffs(Database):
                 )
             return threads
 
-    def sign(self, job_id: int, version: int, signed_by: str, *, audit: Auditor | None = None) -> Signature:
+    def sign(self, job_id: int, version: int, signed_by: str, *, audit: AuditWriter | None = None) -> Signature:
         """Record the author's signature of a validated version (signing it twice changes nothing)."""
         now = self._clock()
         with self.transaction() as conn:

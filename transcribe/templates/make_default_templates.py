@@ -24,8 +24,8 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt, RGBColor
 
-from transcribe.letters import LETTER_WORKTYPES
-from transcribe.worktypes import WORKTYPES
+from transcribe.documents.letters import LETTER_WORKTYPES
+from transcribe.documents.worktypes import WORKTYPES
 
 HERE = Path(__file__).resolve().parent
 

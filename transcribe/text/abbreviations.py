@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..vocabulary import AbbreviationSense, LanguageVocabulary, fold
+from transcribe.vocabulary.records import AbbreviationSense, LanguageVocabulary, fold
+
 from .rewriting import Replacement
 from .tokens import Token, tokenize
 

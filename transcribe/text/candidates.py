@@ -4,7 +4,7 @@ The engine's own words are what it found most likely, so the audio is asked only
 doubted: one to four words that are not all ordinary words of the language heard clearly, whose
 letters, joined, are near a lexicon entry by spelling or by sound ("biseau prolo la": bisoprolol,
 "pour accalier mis": kaliémie, "la pizza dans": apixaban). Each stretch becomes a *question*: the
-words as heard, and the spellings the audio is to rank (``transcribe.acoustic`` scores them; the
+words as heard, and the spellings the audio is to rank (``transcribe.speech.acoustic`` scores them; the
 text layer decides with ``transcribe.text.evidence``). Overlapping stretches are one question, so
 that "bis au prolole" and "prolole" compete on the same audio.
 
@@ -17,9 +17,10 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from ..folding import fold, fold_with_map
+from transcribe.text.folding import fold, fold_with_map
+from transcribe.vocabulary.records import LanguageVocabulary
+
 from ..records import AudioQuestion, Candidate
-from ..vocabulary import LanguageVocabulary
 from .terms import TermIndex
 from .tokens import SourceText
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ..vocabulary import DoseRange, LanguageVocabulary
+from transcribe.vocabulary.records import DoseRange, LanguageVocabulary
+
 from .tokens import tokenize
 from .units import ValueFlag, parse_number
 

@@ -1,6 +1,6 @@
 """Deciding on the audio's evidence: which doubtful stretches become a term, which stay flagged.
 
-The audio (``transcribe.acoustic``) ranks candidate spellings well but rarely prefers one to the
+The audio (``transcribe.speech.acoustic``) ranks candidate spellings well but rarely prefers one to the
 engine's own words: the heard words are what the beam search found most likely. So a stretch
 becomes a term only when the evidence *together* passes a rule calibrated on the dev corpus with
 no wrong correction of a real word (``bench/bench_terms.py`` prints the curve it was chosen on):
@@ -34,9 +34,10 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from ..folding import fold
+from transcribe.text.folding import fold
+from transcribe.vocabulary.records import LanguageVocabulary
+
 from ..records import AudioEvidence, CandidateScore
-from ..vocabulary import LanguageVocabulary
 
 RULE = "term-audio"
 #: the rule of an edit that takes back a term of the biasing list the audio does not hold

@@ -19,7 +19,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..folding import fold, fold_with_map
+from transcribe.text.folding import fold, fold_with_map
+
 from ..messages import percent
 from .rewriting import Replacement
 from .tokens import SourceText

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ..vocabulary import LanguageVocabulary
+from transcribe.vocabulary.records import LanguageVocabulary
+
 from .rewriting import Replacement
 
 _SPACING = [

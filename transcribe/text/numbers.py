@@ -14,7 +14,8 @@ import re
 
 from text_to_num import alpha2digit
 
-from ..vocabulary import LanguageVocabulary
+from transcribe.vocabulary.records import LanguageVocabulary
+
 from .rewriting import Replacement
 
 RULE = "number"

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import spacy
 
+from transcribe.vocabulary.records import LanguageVocabulary, Vocabulary
+
 from ..messages import message
 from ..records import AudioEvidence, AudioQuestion, CleanText, Flag, Transcript, evidence_from_json
-from ..vocabulary import LanguageVocabulary, Vocabulary
 from . import abbreviations, doses, layout, numbers
 from .candidates import find_list_term_doubts, find_questions
 from .commands import CommandFinder
@@ -80,7 +81,7 @@ class TextLayer:
 
         The audio's evidence on doubtful stretches travels with the transcript
         (``options.audio_evidence``, with the rule it is judged by, ``options.audio_rule``: see
-        ``transcribe.acoustic``), so that the same transcript always gives the same text.
+        ``transcribe.speech.acoustic``), so that the same transcript always gives the same text.
         ``author``: the correction rules learned from that author's reports apply too.
         """
         prompt_terms = tuple(transcript.options.get("prompt_terms") or ())
@@ -97,7 +98,7 @@ class TextLayer:
 
     def audio_questions(self, transcript: Transcript) -> list[AudioQuestion]:
         """The doubtful stretches worth asking the audio about, with their candidate spellings, and the
-        terms of the biasing list the engine wrote with low confidence (``transcribe.acoustic`` answers)."""
+        terms of the biasing list the engine wrote with low confidence (``transcribe.speech.acoustic`` answers)."""
         layer = self._layer(transcript.language)
         if layer is None or not transcript.words:
             return []

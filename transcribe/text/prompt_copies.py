@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..folding import fold, fold_with_map
+from transcribe.text.folding import fold, fold_with_map
+
 from ..messages import message, percent
 from .tokens import SourceText
 

@@ -24,9 +24,10 @@ from functools import lru_cache
 import jellyfish
 from rapidfuzz import fuzz, process
 
-from ..folding import fold
+from transcribe.text.folding import fold
+from transcribe.vocabulary.records import LanguageVocabulary, Term
+
 from ..messages import message, percent
-from ..vocabulary import LanguageVocabulary, Term
 from .rewriting import Replacement
 from .tokens import Token
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..vocabulary import LanguageVocabulary, Unit
+from transcribe.vocabulary.records import LanguageVocabulary, Unit
+
 from .rewriting import Replacement
 
 RULE = "unit"

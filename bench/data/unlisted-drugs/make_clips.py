@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.dictations.synthesise import speak, write_opus  # noqa: E402
+from tests.dictations.synthesise import speak, write_opus
 
 SENTENCES = {
     "fr": ("Patient sous {name} depuis le mois de mars, à poursuivre.", "mb-fr2", "mb-fr5"),

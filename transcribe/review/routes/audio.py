@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import FileResponse, Response
 
-from ...accounts import Session
+from transcribe.security.accounts import Session
+from transcribe.speech.listening import listening_copy
+
 from ...errors import TranscribeError
-from ...listening import listening_copy
 from ..dependencies import Site, signed_in
 
 router = APIRouter()

@@ -9,16 +9,17 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ...accounts import Session
+from transcribe.documents.report import read_document
+from transcribe.documents.worktypes import label_of
+from transcribe.patient_record.filing import file_report, validated_document
+from transcribe.patient_record.signatures import SignatureRefused, awaiting_signature, may_sign, sign_report
+from transcribe.patient_record.validation import draft_text
+from transcribe.security.accounts import Session
+
 from ...errors import ReviewError, TranscribeError
-from ...filing import file_report, validated_document
 from ...messages import state_label
 from ...records import Job, JobState, format_duration
-from ...report import read_document
-from ...signatures import SignatureRefused, awaiting_signature, may_sign, sign_report
 from ...store.signoffs import MAX_COMMENT_CHARS
-from ...validation import draft_text
-from ...worktypes import label_of
 from ..dependencies import ReviewSite, Site, StateChange, signed_in, state_change
 from ..display import author_label, local_datetime
 from ..i18n import MESSAGES, notice, translator

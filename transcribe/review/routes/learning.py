@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ...accounts import Session
-from ...accuracy import (
+from transcribe.documents.worktypes import label_of
+from transcribe.learning.accuracy import (
     GROUPS,
     accuracy,
     decide,
@@ -20,10 +20,11 @@ from ...accuracy import (
     replay,
     validated_cases,
 )
+from transcribe.security.accounts import Session
+from transcribe.work.throughput import AGE_BANDS, BACKLOG_STATES, backlog, turnaround
+
 from ...errors import ReviewError
 from ...messages import language_name, state_label
-from ...throughput import AGE_BANDS, BACKLOG_STATES, backlog, turnaround
-from ...worktypes import label_of
 from ..dependencies import ReviewSite, Site, StateChange, signed_in, state_change
 from ..display import author_label, span
 from ..i18n import MESSAGES, translator

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from ...accounts import LoginRefused, Session, client_address
+from transcribe.security.accounts import LoginRefused, Session, client_address
+
 from ..dependencies import (
     SESSION_COOKIE,
     ReviewSite,

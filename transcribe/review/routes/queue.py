@@ -10,12 +10,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.datastructures import QueryParams
 
-from ...accounts import Session
+from transcribe.documents.worktypes import WORKTYPES, label_of
+from transcribe.patient_record.signatures import ADMIN, AUTHOR, awaiting_signature, signer_of
+from transcribe.security.accounts import Session
+from transcribe.work.worklist import SORTS, WORKED_ON, WorklistQuery, WorklistRow, worklist
+
 from ...messages import language_name, state_label
 from ...records import Job, JobState, format_duration
-from ...signatures import ADMIN, AUTHOR, awaiting_signature, signer_of
-from ...worklist import SORTS, WORKED_ON, WorklistQuery, WorklistRow, worklist
-from ...worktypes import WORKTYPES, label_of
 from ..dependencies import ReviewSite, Site, signed_in
 from ..display import author_label, day, local_datetime
 from ..i18n import translator

@@ -13,14 +13,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from ...accounts import Session
-from ...errors import ReviewError
-from ...letters import Addressee, clean_copies
-from ...messages import SEXES, state_label
-from ...patients import PatientRecord
-from ...records import Job, JobState
-from ...report import addressee_of
-from ...review_state import (
+from transcribe.documents.letters import Addressee, clean_copies
+from transcribe.documents.report import addressee_of
+from transcribe.documents.worktypes import WORKTYPES, label_of
+from transcribe.patient_record.patients import PatientRecord
+from transcribe.patient_record.validation import identity_problems
+from transcribe.security.accounts import Session
+from transcribe.work.review_state import (
     MAX_REPORT_CHARS,
     AnchorLost,
     Block,
@@ -40,8 +39,10 @@ from ...review_state import (
     take_back_suggestion,
     take_typed_blocks,
 )
-from ...validation import identity_problems
-from ...worktypes import WORKTYPES, label_of
+
+from ...errors import ReviewError
+from ...messages import SEXES, state_label
+from ...records import Job, JobState
 from ..annotated import annotated_blocks, time_of_span
 from ..autotext import load_autotext
 from ..dependencies import ReviewSite, Site, StateChange, signed_in, state_change

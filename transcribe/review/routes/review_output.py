@@ -10,13 +10,14 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from transcribe.documents.report import RenderFailed, compose_document, draft_label, read_document
+from transcribe.patient_record.filing import file_report
+from transcribe.patient_record.signatures import NOBODY, SignatureMissing, signer_of
+from transcribe.patient_record.validation import validate_report
+from transcribe.work.review_state import LockHeld, WorkState, blocks_of, final_text, still_ambiguous
+
 from ...errors import IdentityMismatch, ReviewError, TranscribeError
-from ...filing import file_report
 from ...records import Job, JobState
-from ...report import RenderFailed, compose_document, draft_label, read_document
-from ...review_state import LockHeld, WorkState, blocks_of, final_text, still_ambiguous
-from ...signatures import NOBODY, SignatureMissing, signer_of
-from ...validation import validate_report
 from ..dependencies import ReviewSite, Site
 from ..i18n import error_text, translator
 from .review import (
