@@ -11,6 +11,7 @@ all on one engine and one transaction helper (``database.Database``):
     patient_index  the patient index: import, candidates, search
     reports        validated report versions and their filing records
     signoffs       the comment thread of a returned report, the author's signature
+    codes          imported code sets, the codes chosen for a report and kept with each version
 
 Review work, accounts and audit keep their own tables through the same helper.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from ..schema import MIGRATIONS, schema_migrations
 from .claims import Claims, WorkerIdentity, this_worker
+from .codes import CodeStore
 from .database import Database, normalise_url
 from .jobs import Jobs, urgent_first
 from .patient_index import PatientIndex
@@ -38,7 +40,7 @@ __all__ = [
 ]
 
 
-class JobStore(Jobs, Claims, PatientIndex, ValidatedReports, Signoffs):
+class JobStore(Jobs, Claims, PatientIndex, ValidatedReports, Signoffs, CodeStore):
     """Jobs and their history in a SQL database."""
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from ..errors import StoreError
 from ..records import Job, JobState
 from ..schema import filings, jobs, reports
+from .codes import keep_chosen_codes
 from .database import Database
 from .jobs import add_event, fetch_job, job_from_row
 
@@ -42,7 +43,9 @@ class ValidatedReports(Database):
         copies: list[str],
         audit: Auditor | None = None,
     ) -> Job:
-        """Record a validated report (a new version if the job was validated before); the job waits to be filed."""
+        """Record a validated report (a new version if the job was validated before); the job waits to be filed.
+
+        The codes accepted for the report so far are kept with this version (``codes.keep_chosen_codes``)."""
         now = self._clock()
         with self.transaction() as conn:
             job = fetch_job(conn, job_id)
@@ -81,6 +84,7 @@ class ValidatedReports(Database):
                     copies_json=json.dumps(copies, ensure_ascii=False),
                 )
             )
+            keep_chosen_codes(conn, job_id, version)  # the codes chosen so far travel with this version
             add_event(conn, job_id, self._clock(), "validated", validated_by, f"version {version}")
             if audit is not None:
                 by = "" if audit.actor == validated_by else f", validator {validated_by}"
