@@ -396,7 +396,7 @@ report_codes = sa.Table(
 )
 
 
-def _migration_10(conn: Connection) -> None:
+def _migration_11(conn: Connection) -> None:
     """Coding: imported code sets (CIM-10, CCAM, ICD-10-CM), the secretary's code choices, the codes of each version."""
     for table in (code_sets, code_entries, code_choices, report_codes):
         table.create(conn, checkfirst=True)
@@ -413,5 +413,6 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (7, _migration_7),
     (8, _migration_8),
     (9, _migration_9),
-    (10, _migration_10),
+    # 10: the patient index's GP and INS columns (issue 24)
+    (11, _migration_11),
 ]

@@ -115,14 +115,18 @@ def _edsnlp_cim10() -> CodeTable:
     path = edsnlp.BASE_DIR / "resources" / "cim10.csv.gz"
     with gzip.open(path, "rb") as f:
         rows = csv.DictReader(io.TextIOWrapper(f, encoding="utf-8"))
-        labels = {dotted(row["code"]): row["long"] for row in rows if row.get("code") and row.get("long")}
+        # type 3: a heading of the classification, never coded (the ATIH's PMSI type)
+        labels = {dotted(row["code"]): row["long"] for row in rows if row.get("long") and row.get("type") != "3"}
     return CodeTable("cim10", f"edsnlp {edsnlp.__version__}", "edsnlp: resources/cim10.csv.gz (ATIH labels)", labels)
 
 
 def _simple_icd_10_cm() -> CodeTable:
+    import warnings
     from importlib.metadata import version
 
-    import simple_icd_10_cm as cm
+    with warnings.catch_warnings():  # it reads its data with importlib.resources' legacy API: not ours to fix
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import simple_icd_10_cm as cm
 
     labels = {
         code: cm.get_description(code)

@@ -1,7 +1,8 @@
 """Reading the official files of the code sets a site imports, recognised by their content.
 
 - ATIH, CIM-10 FR à usage PMSI: ``LIBCIM10MULTI.TXT``, one code a line, fields separated by ``|``:
-  code (padded), PMSI type, SSR profile, psychiatry type, short label, long label (ISO-8859-1).
+  code (padded), PMSI type, SSR profile, psychiatry type, short label, long label (ISO-8859-1); the
+  headings of the classification (type 3) are not kept: they are never coded.
 - CCAM, the list of acts (Assurance Maladie's table of acts, or the ATIH's descriptive CCAM for the
   PMSI) saved as CSV: a header naming a code column and a label column ("Code", "Libellé" or "Texte"),
   one act a row (an act's further rows, for its activities and phases, add nothing here).
@@ -117,11 +118,14 @@ def _most(lines: list[str], matches: int) -> bool:
 def _atih_cim10(text: str) -> Found | None:
     lines = _lines(text)
     labels: dict[str, str] = {}
+    matched = 0
     for line in lines:
         fields = [f.strip() for f in line.split("|")]
         if len(fields) >= 6 and _CIM10.match(fields[0]) and fields[5]:
-            labels.setdefault(dotted(fields[0]), fields[5])
-    return ("cim10", "atih-libcim10multi", labels, None) if _most(lines, len(labels)) else None
+            matched += 1
+            if fields[1] != "3":  # type 3: a heading of the classification, never coded
+                labels.setdefault(dotted(fields[0]), fields[5])
+    return ("cim10", "atih-libcim10multi", labels, None) if _most(lines, matched) and labels else None
 
 
 def _cms_order(text: str) -> Found | None:

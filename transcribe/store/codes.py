@@ -160,14 +160,7 @@ class CodeStore(Database):
     def report_codes(self, job_id: int, version: int) -> list[ChosenCode]:
         """The codes kept with a validated version (diagnoses first)."""
         with self.reading() as conn:
-            rows = conn.execute(
-                sa.select(report_codes).where(report_codes.c.job_id == job_id, report_codes.c.version == version)
-            )
-            found = [
-                ChosenCode(r.system, r.code, r.label, r.origin, tuple(json.loads(r.evidence_json)), r.chosen_by)
-                for r in rows
-            ]
-        return sorted(found, key=lambda c: (c.kind == ACT, c.system, c.code))
+            return codes_of_version(conn, job_id, version)
 
     def billed_reports(self, since: date) -> list[BilledReport]:
         """The newest validated version of each report dictated on or after a day, with its act codes."""
@@ -201,6 +194,17 @@ class CodeStore(Database):
                     BilledReport(r.job_id, r.version, r.patient_id, day, r.author, tuple(acts), filed is not None)
                 )
         return found
+
+
+def codes_of_version(conn: Connection, job_id: int, version: int) -> list[ChosenCode]:
+    """The codes kept with a validated version, diagnoses first."""
+    rows = conn.execute(
+        sa.select(report_codes).where(report_codes.c.job_id == job_id, report_codes.c.version == version)
+    )
+    found = [
+        ChosenCode(r.system, r.code, r.label, r.origin, tuple(json.loads(r.evidence_json)), r.chosen_by) for r in rows
+    ]
+    return sorted(found, key=lambda c: (c.kind == ACT, c.system, c.code))
 
 
 def keep_chosen_codes(conn: Connection, job_id: int, version: int) -> int:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from ..errors import StoreError
 from ..records import Job, JobState
 from ..schema import filings, jobs, reports
-from .codes import keep_chosen_codes
+from .codes import codes_of_version, keep_chosen_codes
 from .database import Database
 from .jobs import add_event, fetch_job, job_from_row
 
@@ -92,14 +92,18 @@ class ValidatedReports(Database):
             return fetch_job(conn, job_id)
 
     def report(self, job_id: int, version: int | None = None) -> dict[str, Any] | None:
-        """A validated report of a job (the newest when no version is given)."""
+        """A validated report of a job (the newest when no version is given).
+
+        ``codes``: the codes kept with that version (``ChosenCode``, diagnoses first), for the filed record
+        and its formats."""
         query = sa.select(reports).where(reports.c.job_id == job_id)
         query = query.where(reports.c.version == version) if version else query.order_by(reports.c.version.desc())
         with self.reading() as conn:
             row = conn.execute(query.limit(1)).first()
-        if row is None:
-            return None
-        data = dict(row._mapping)
+            if row is None:
+                return None
+            data = dict(row._mapping)
+            data["codes"] = codes_of_version(conn, job_id, data["version"])
         data["copies"] = json.loads(data.pop("copies_json") or "[]")
         return data
 
