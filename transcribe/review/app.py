@@ -25,7 +25,7 @@ from ..store import JobStore
 from ..vocabulary import Vocabulary
 from .dependencies import SESSION_COOKIE, NeedLogin, ReviewSite, site_of
 from .i18n import translator
-from .routes import admin, audio, doctor, learning, login, queue, review, review_lock, review_output
+from .routes import admin, audio, coding, doctor, learning, login, queue, review, review_lock, review_output
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -39,7 +39,7 @@ def create_app(settings: Settings, store: JobStore, vocabulary: Vocabulary) -> F
     app.exception_handler(NeedLogin)(answer_need_login)
     app.exception_handler(StarletteHTTPException)(answer_http_error)  # FastAPI's, and the router's own 404 and 405
     app.exception_handler(RequestValidationError)(answer_invalid_request)
-    for screen in (login, queue, review, review_lock, review_output, audio, doctor, admin, learning):
+    for screen in (login, queue, review, review_lock, review_output, coding, audio, doctor, admin, learning):
         include_screen(app, screen.router)
     return app
 

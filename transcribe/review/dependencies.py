@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 
 from ..accounts import Accounts, Session
 from ..audit import AuditTrail
+from ..coding.site import CurrentCoding
 from ..errors import TranscribeError
 from ..records import Job, format_duration
 from ..review_state import Workspace
@@ -57,7 +58,7 @@ class ReportLocks:
 
 @dataclass(frozen=True)
 class ReviewSite:
-    """The site the app serves: settings, store, vocabulary, accounts, audit trail, workspace, templates."""
+    """The site the app serves: settings, store, vocabulary, accounts, audit trail, workspace, templates, coding."""
 
     settings: Settings
     store: JobStore
@@ -67,6 +68,7 @@ class ReviewSite:
     workspace: Workspace
     templates: Jinja2Templates
     report_locks: ReportLocks
+    coding: CurrentCoding
 
     @classmethod
     def open(cls, settings: Settings, store: JobStore, vocabulary: Vocabulary) -> ReviewSite:
@@ -81,7 +83,8 @@ class ReviewSite:
         templates.env.filters["duration"] = format_duration
         live = LiveVocabulary(settings, vocabulary)
         audit = AuditTrail.of_site(store, settings)
-        return cls(settings, store, live, accounts, audit, Workspace(store), templates, ReportLocks())
+        coding = CurrentCoding(settings, store)
+        return cls(settings, store, live, accounts, audit, Workspace(store), templates, ReportLocks(), coding)
 
     @property
     def vocabulary(self) -> Vocabulary:

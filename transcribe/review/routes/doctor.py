@@ -91,6 +91,7 @@ def dictation(request: Request, job_id: int, site: Site, session: Doctor, messag
         else "",
         can_sign=row["awaiting_signature"] and may_sign(site.settings, site.store, job, session.user),
         max_comment=MAX_COMMENT_CHARS,
+        codes=report["codes"] if report is not None else [],  # the codes kept with the version (transcribe.coding)
         message=notice(translator(language), message),
     )
 

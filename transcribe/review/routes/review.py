@@ -63,6 +63,9 @@ SCREEN_WORDS = (
     "too_long_paste", "kept_before_reload", "restored", "undo_suggestion", "identity_confirm_hint", "identity_from",
     "refused_by", "refused_title", "awaiting_signature_admin", "awaiting_signature_by", "filed_unsigned",
     "audio_ranking", "without_the_list",
+    "codes.diagnosis", "codes.act", "codes.accept", "codes.reject", "codes.undo", "codes.add", "codes.accepted",
+    "codes.rejected", "codes.added", "codes.none", "codes.no_result", "codes.set_aside", "codes.reason.negated",
+    "codes.reason.hypothetical", "codes.reason.family", "codes.missing_set",
 )  # fmt: skip
 
 
