@@ -70,6 +70,10 @@ def codes_of(found) -> set[str]:
         ("On évoque une embolie pulmonaire, à confirmer par angioscanner.", set(), {"I26.9"}),
         ("Mère diabétique. Père décédé d'un infarctus du myocarde.", set(), {"E14.9", "I21.90"}),
         ("Fibrillation auriculaire connue ; pas d'insuffisance cardiaque.", {"I48.9"}, {"I50.9"}),
+        ("Une insuffisance cardiaque n'est pas exclue.", set(), {"I50.9"}),
+        # an act's result after it says it was done; a negation before it, that it was not; planned, not done
+        ("Épreuve d'effort ce jour : négative.", {"DKRP004"}, set()),
+        ("Pas d'ECG réalisé. Coloscopie à programmer.", set(), {"DEQP003", "HHQE002"}),
     ],
 )
 def test_french_suggestions_and_the_mentions_set_aside(french, text, wanted, not_wanted) -> None:

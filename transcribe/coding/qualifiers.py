@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .lexicon import CodeLexicon
-from .records import FAMILY, HYPOTHETICAL, NEGATED
+from .records import ACT, FAMILY, HYPOTHETICAL, NEGATED, kind_of
 
 #: an expression written in capitals (HTA, ECG, COPD) is matched only as written: in lower case it is
 #: often another word
@@ -97,6 +97,7 @@ def _french(lexicon: CodeLexicon) -> MentionFinder:
             following=listed("negated", "following", negation.following),
             verbs=listed("negated", "verbs", negation.verbs),
             termination=listed("negated", "termination", termination),
+            explain=True,  # its cues: a result after an act ("ECG normal", "épreuve d'effort négative") is no negation
         )
     )
     nlp.add_pipe(
@@ -117,7 +118,7 @@ def _french(lexicon: CodeLexicon) -> MentionFinder:
             reasons = tuple(
                 reason
                 for reason, holds in (
-                    (NEGATED, ent._.negation),
+                    (NEGATED, ent._.negation and not _result_of_act(ent)),
                     (HYPOTHETICAL, ent._.hypothesis),
                     (FAMILY, ent._.family),
                 )
@@ -127,6 +128,14 @@ def _french(lexicon: CodeLexicon) -> MentionFinder:
         return found
 
     return find
+
+
+def _result_of_act(ent: Any) -> bool:
+    """Whether the only negation of an act is a cue after it: its result ("ECG normal", "épreuve d'effort
+    négative"), which says the act was done. An act is negated by a cue before it ("pas d'ECG")."""
+    system = ent.label_.split(":", 1)[0]
+    cues = ent._.negation_cues or ()
+    return kind_of(system) == ACT and bool(cues) and all(cue.start >= ent.end for cue in cues)
 
 
 def _english(lexicon: CodeLexicon) -> MentionFinder:

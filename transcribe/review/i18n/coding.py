@@ -20,7 +20,7 @@ WORDS: dict[str, dict[str, str]] = {
     "codes.reason.hypothetical": {"fr": "hypothèse", "en": "hypothesis"},
     "codes.reason.family": {"fr": "antécédent familial", "en": "family history"},
     "codes.missing_set": {
-        "fr": "Codes {system} non proposés : la nomenclature n'est pas importée (transcribe codes import)",
+        "fr": "Nomenclature {system} non importée : ses codes ne sont pas proposés (transcribe codes import)",
         "en": "{system} codes not suggested: the code set is not imported (transcribe codes import)",
     },
     "codes.key": {"fr": "Aller au codage", "en": "Go to the codes"},
