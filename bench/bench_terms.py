@@ -1,7 +1,8 @@
 """The audio's evidence on the medical words: recall, wrong corrections, list terms never said, cost.
 
 For each dictation of the dev corpus (tests/dictations, bundled base, CPU int8, beam 5, VAD) and each
-condition (`none`: no biasing list; `specialty`: the dictation's specialty list), the engine's
+condition (`none`: no biasing list; `specialty`: the dictation's specialty list; `guessed`: no specialty
+configured, the list of the one the worker's first pass hears), the engine's
 transcript is cleaned by the text layer twice: alone, and with the audio's evidence
 (transcribe/acoustic.py: the doubtful stretches' candidate spellings scored against the recording,
 judged by the calibrated rule of transcribe/text/evidence.py). Printed for both:
@@ -56,7 +57,7 @@ from transcribe.specialties import SPECIALTIES  # noqa: E402
 from transcribe.text import TextLayer  # noqa: E402
 from transcribe.text.evidence import RULES, AudioRule  # noqa: E402
 from transcribe.vocabulary_files import load_vocabulary  # noqa: E402
-from transcribe.worker import load_recognizer  # noqa: E402
+from transcribe.worker import first_pass_specialty, load_recognizer  # noqa: E402
 
 CORPUS = ROOT / "tests" / "dictations"
 SHARED = ROOT.parent / "shared" / "audio"
@@ -157,7 +158,10 @@ def dev(engine: Engine, layer: TextLayer, vocabulary: Any, conditions: list[str]
         rows = []
         for script in all_scripts:
             path = CORPUS / "audio" / f"{script['id']}.opus"
-            biasing = biasing_of(condition, script, all_scripts, vocabulary, 30)
+            if condition == "guessed":  # no specialty configured: the worker's first pass chooses one
+                biasing = guessed_biasing(engine, layer, vocabulary, script, path)
+            else:
+                biasing = biasing_of(condition, script, all_scripts, vocabulary, 30)
             options = DecodeOptions(language=script["lang"], hotwords=biasing.hotwords, prompt_terms=biasing.terms,
                                     biasing=biasing.to_json() if biasing.terms else None)
             transcript, asr_s = engine.decode(script["id"], path, options, condition)
@@ -166,6 +170,22 @@ def dev(engine: Engine, layer: TextLayer, vocabulary: Any, conditions: list[str]
         out[condition] = rows
         print_dev(condition, rows, layer, vocabulary, rule, details)
     return out
+
+
+def guessed_biasing(engine: Engine, layer: TextLayer, vocabulary: Any, script: dict, path: Path) -> Any:
+    """The list the worker gives a dictation whose specialty nobody set: the one its first pass hears."""
+    target = CACHE / MODEL / "guessed" / f"{script['id']}.specialty"
+    if target.exists():
+        specialty = target.read_text()
+    else:
+        specialty = first_pass_specialty(engine.recognizer, layer, decode_dictation(path), script["lang"],
+                                         vocabulary.for_language(script["lang"]), Settings().asr.first_pass_s)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(specialty)
+    vocab = vocabulary.for_language(script["lang"])
+    groups = [("specialty", vocab.specialty_terms.get(specialty, ()))] if specialty else []
+    return dataclasses.replace(build_biasing(groups), specialty=specialty,
+                               specialty_source="first-pass" if specialty else "")
 
 
 def measure(rows: list[dict[str, Any]], layer: TextLayer, vocabulary: Any, rule: AudioRule | None,
@@ -375,7 +395,9 @@ def timing(count: int, vocabulary: Any, layer: TextLayer) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--conditions", default="none,specialty")
+    parser.add_argument("--conditions", default="none,specialty,guessed",
+                        help="none: no list; specialty: the dictation's specialty list; guessed: the list of the "
+                             "specialty the worker's first pass hears (no specialty configured)")
     parser.add_argument("--general", action="store_true")
     parser.add_argument("--unlisted", action="store_true")
     parser.add_argument("--curve", action="store_true")

@@ -63,8 +63,16 @@ class PrivatePostgres:
 
     def restart(self, down_s: float) -> None:
         """Stop the server (fast: sessions are cut), leave it down ``down_s``, start it again."""
-        self._pg_ctl("stop", "-m", "fast")
+        self.halt()
         time.sleep(down_s)
+        self.resume()
+
+    def halt(self) -> None:
+        """Stop the server, cutting its sessions (``pg_ctl stop -m fast``); its data stays."""
+        self._pg_ctl("stop", "-m", "fast")
+
+    def resume(self) -> None:
+        """Start the halted server again on the same port."""
         self._pg_ctl("start")
 
     def stop(self) -> None:

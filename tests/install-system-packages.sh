@@ -8,8 +8,11 @@ as_root=""; [ "$(id -u)" -eq 0 ] || as_root="sudo"
 # libreoffice-writer: reports must open without repair in LibreOffice (and PDF copies are made with it)
 # chromium: the review app is tested in a real browser (Playwright drives Debian's chromium)
 # libportaudio2: transcribe dictate records through PortAudio (the tests without a microphone still import it)
-# postgresql: the shared store is tested against a real server on loopback
-for p in libreoffice-writer chromium libportaudio2 postgresql ${TRANSCRIBE_TEST_DEBIAN_PACKAGES:-}; do need "$p"; done
+# postgresql: the shared store is tested against a real server on loopback (and a private one, restarted)
+# pulseaudio, pulseaudio-utils, libasound2-plugins: transcribe dictate records a real stream in a test, from the
+#   monitor of a PulseAudio null sink (a user-mode daemon the test starts) through ALSA's pulse plugin
+for p in libreoffice-writer chromium libportaudio2 postgresql pulseaudio pulseaudio-utils libasound2-plugins \
+  ${TRANSCRIBE_TEST_DEBIAN_PACKAGES:-}; do need "$p"; done
 if [ -n "$packages" ]; then
   command -v apt-get >/dev/null 2>&1 || { echo "apt-get not found: install$packages by hand" >&2; exit 1; }
   $as_root apt-get update -qq

@@ -48,6 +48,7 @@ def draft_recorded(
     file_name: str | None = None,
     recognizer: SpeechRecognizer | None = None,
     transcript: Transcript | None = None,
+    sidecar: dict | None = None,
 ) -> Job:
     """Drop a dictation into the inbox and draft it from its recorded transcript; the job as drafted.
 
@@ -56,11 +57,14 @@ def draft_recorded(
     ``recognizer``: the real engine, to score the transcript's doubtful words on the recording
     (``transcribe.acoustic``) as the worker does after decoding; without it the engine is not used.
     ``transcript``: the engine's words to start from, when not the recorded ones of ``name``.
+    ``sidecar``: the JSON written beside the audio, as a recorder does (taken with it by the intake).
     """
     source = audio or dictation(name)
     folder = settings.paths.inbox / author
     folder.mkdir(parents=True, exist_ok=True)
     dropped = Path(shutil.copyfile(source, folder / (file_name or source.name)))
+    if sidecar is not None:
+        dropped.with_suffix(".json").write_text(json.dumps(sidecar), encoding="utf-8")
     taken = Intake(settings, store).take(dropped)
     assert taken is not None, f"{dropped.name} was refused by the intake"
     worker = Worker(settings, store, recognizer or _no_engine, text_layer)  # type: ignore[arg-type]

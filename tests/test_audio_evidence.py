@@ -226,6 +226,18 @@ PROPERTY = settings(max_examples=int(__import__("os").environ.get("TEXT_PROPERTY
                     derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
+def test_a_lone_number_the_audio_prefers_a_drug_to_stays_a_number(text_layer: TextLayer) -> None:
+    # found by the property below on CI: "0" heard at the start, a drug ranked first on it
+    transcript = engine_output([("0", 0.0)])
+    evidence = [AudioEvidence(0, 0, "", (score("hydroxyzine", 0, 0, 0.0, 80.0, "lexicon", False),), "term")]
+    result = text_layer.clean(with_evidence(transcript, evidence))
+    assert "0" in result.text and not any("term-audio" in e.rule for e in result.edits)
+    listed = engine_output([("12", 0.01)], biasing={"terms": ["B12"], "sources": {}})
+    reverted = [AudioEvidence(0, 0, "", (score("", 0, 0, 9.0, 0.0, "without-list", False),), "list-term")]
+    result = text_layer.clean(with_evidence(listed, reverted))
+    assert "12" in result.text
+
+
 @PROPERTY
 @given(data=st.data())
 def test_whatever_the_audio_says_numbers_stay_and_only_its_best_candidate_is_written(

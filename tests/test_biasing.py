@@ -146,7 +146,7 @@ def test_a_specialty_setting_is_checked(site: Path, specialty: str) -> None:
 def test_the_review_screen_shows_the_words_the_engine_was_told_to_expect(app_site, browser) -> None:
     from .web_site import _login, _open_review
 
-    job_id = app_site.dictate("fr-cardio-01", {"patient": {"id": "100001"}, "specialty": "cardiology"})
+    job_id = app_site.dictate("fr-cardio-01", {"patient": {"id": "100001"}, "specialty": "cardiology"}, live=True)
     options = json.loads(app_site.store.results_of(job_id)["transcript"].read_text())["options"]
     terms = options["biasing"]["terms"]
     assert terms and options["hotwords"]

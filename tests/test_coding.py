@@ -23,7 +23,8 @@ from transcribe.coding.records import ACCEPTED, ADDED, REJECTED, SUGGESTED
 from transcribe.coding.suggester import CodeSuggester
 from transcribe.commands import main
 from transcribe.errors import CodingError
-from transcribe.filing import file_report
+from transcribe.exchange.fhir import build_fhir, check_fhir
+from transcribe.filing import exchange_document, file_report
 from transcribe.inbox import Intake
 from transcribe.patient_import import parse_patient_csv
 from transcribe.records import JobState, Segment, Transcript, Word
@@ -190,6 +191,14 @@ def test_chosen_codes_are_kept_with_the_version_filed_and_exported(
         sidecar = json.loads(filed.sidecar.read_text(encoding="utf-8"))
         assert [(c["code"], c["kind"], c["chosen_by"]) for c in sidecar["codes"]] == [
             ("I10", "diagnosis", "anne"), ("DEQP003", "act", "anne")]
+        # FHIR: the acts are the DocumentReference's context.event (its diagnoses have no element there)
+        facts = exchange_document(settings, store, text_layer.vocabulary, store.get(job_id), store.report(job_id),
+                                  store.patient("100001"), b"%PDF-1.7 test")
+        data = build_fhir(facts)
+        assert check_fhir(data, facts) == []
+        assert json.loads(data)["context"]["event"] == [{"coding": [
+            {"system": "https://smt.esante.gouv.fr/terminologie-ccam", "code": "DEQP003",
+             "display": "Électrocardiographie sur au moins 12 dérivations"}]}]
     finally:
         store.close()
 

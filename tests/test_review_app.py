@@ -75,7 +75,8 @@ def test_the_secretary_reviews_reverts_resolves_and_files(app_site: Site, browse
     assert page.url.endswith("/queue")
     page.wait_for_selector(f"#queue tr[data-job='{job_id}']")
     # the queue refreshes on its own when a new draft arrives
-    second = app_site.dictate("fr-mg-001", {"patient": {"id": "100003"}, "priority": "urgent"})
+    # this one decoded by the engine now, as the service does (the others start from the engine's recorded words)
+    second = app_site.dictate("fr-mg-001", {"patient": {"id": "100003"}, "priority": "urgent"}, live=True)
     page.wait_for_selector(f"#queue tr[data-job='{second}'].urgent", timeout=15000)
     first_row = page.locator("#queue tbody tr").first
     assert first_row.get_attribute("data-job") == str(second)  # urgent first

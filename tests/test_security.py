@@ -56,6 +56,7 @@ ACCESS = {
     ("POST", "/admin/users/{username}/sessions"): {"admin"},
     ("GET", "/admin/patients"): {"admin"},
     ("POST", "/admin/patients"): {"admin"},
+    ("POST", "/admin/patients/{patient_id}/export"): {"admin"},
     ("POST", "/admin/vocabulary"): {"admin"},
     ("GET", "/stats"): {"doctor", "admin"},
     ("GET", "/admin/proposals"): {"admin"},

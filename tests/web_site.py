@@ -58,7 +58,16 @@ class Site:
         wait_for(lambda: self.server.started, timeout_s=20)
         self.url = f"http://127.0.0.1:{self.port}"
 
-    def dictate(self, clip: str, sidecar: dict | None = None, name: str | None = None) -> int:
+    def dictate(self, clip: str, sidecar: dict | None = None, name: str | None = None, *, live: bool = False) -> int:
+        """A committed dictation dropped into dr-martin's inbox and drafted: from the words the engine once
+        wrote for it (tests/recorded.py: the same on every processor), or decoded now (``live``)."""
+        if not live:
+            from .recorded import draft_recorded
+
+            job = draft_recorded(self.settings, self.store, self.text_layer, clip, sidecar=sidecar,
+                                 file_name=name or f"{clip}.opus")
+            assert job.state is JobState.DRAFTED, job
+            return job.id
         path = copy_into(dictation(clip), self.settings.paths.inbox / "dr-martin", name or f"{clip}.opus")
         if sidecar:
             path.with_suffix(".json").write_text(json.dumps(sidecar))

@@ -7,7 +7,7 @@ import itertools
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,6 +15,9 @@ from .audio import SAMPLE_RATE, DecodedAudio
 from .errors import ConfigurationError, ModelUnavailable, TranscriptionFailed
 from .models import ResolvedModel
 from .records import Segment, Transcript, Word
+
+if TYPE_CHECKING:
+    from .asr_packed import Decide
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +134,6 @@ class SpeechRecognizer:
 
     def __init__(self, model: ResolvedModel, options: EngineOptions = EngineOptions()) -> None:
         self.model = model
-        self._batched: Any = None
         self.device, self.compute_type, self.cpu_threads = choose_device(options)
         try:
             self._whisper = _keeping_whisper_model()(
@@ -305,108 +307,24 @@ class SpeechRecognizer:
         return language, float(probability), {code: round(float(p), 4) for code, p in (ranked or ())[:8]}
 
     def transcribe_batch(
-        self, items: list[tuple[DecodedAudio, DecodeOptions]], batch_size: int
-    ) -> list[Transcript | TranscriptionFailed]:
-        """Transcribe several dictations together: their speech clips share the engine's batches.
-
-        Dictations are short (30 s to 3 min), so batching inside one file leaves the batches
-        half empty. Here the speech clips (at most 30 s, found by VAD in each file) of every
-        dictation with the same language and prompt go through faster-whisper's batched
-        pipeline in one call, and each result is put back into its own transcript.
-        """
-        from faster_whisper import BatchedInferencePipeline
-
-        if self._batched is None:
-            self._batched = BatchedInferencePipeline(self._whisper)
-        results: list[Transcript | TranscriptionFailed | None] = [None] * len(items)
-        groups: dict[tuple[str, str | None, str | None, int], list[tuple[int, DecodedAudio, DecodeOptions, float]]] = {}
-        for index, (audio, options) in enumerate(items):
-            try:
-                language, probability = options.language, 1.0
-                if language is None:
-                    language, probability, _ = self._whisper.detect_language(audio=audio.samples[: 30 * SAMPLE_RATE])
-                _check_language(language)
-            except Exception as e:
-                results[index] = TranscriptionFailed(f"the speech engine failed ({type(e).__name__}: {e})")
-                continue
-            key = (language, options.initial_prompt, options.hotwords, options.beam_size)
-            groups.setdefault(key, []).append((index, audio, options, probability))
-        for (language, prompt, hotwords, beam_size), members in groups.items():
-            try:
-                for index, transcript in self._transcribe_group(
-                    language, prompt, hotwords, beam_size, members, batch_size
-                ):
-                    results[index] = transcript
-            except Exception as e:
-                for index, *_ in members:
-                    results[index] = TranscriptionFailed(f"the speech engine failed ({type(e).__name__}: {e})")
-        return [r if r is not None else TranscriptionFailed("not transcribed") for r in results]
-
-    def _transcribe_group(
         self,
-        language: str,
-        prompt: str | None,
-        hotwords: str | None,
-        beam_size: int,
-        members: list[tuple[int, DecodedAudio, DecodeOptions, float]],
+        items: list[tuple[DecodedAudio, DecodeOptions]],
         batch_size: int,
-    ) -> list[tuple[int, Transcript]]:
-        clips: list[dict[str, float]] = []
-        spans: list[tuple[float, float]] = []  # where each file lies in the joined audio, in seconds
-        pieces = []
-        offset = 0
-        for _, audio, options, _ in members:
-            for start, end in speech_clips(audio.samples, vad=options.vad_filter):
-                clips.append({"start": (offset + start) / SAMPLE_RATE, "end": (offset + end) / SAMPLE_RATE})
-            spans.append((offset / SAMPLE_RATE, (offset + audio.samples.size) / SAMPLE_RATE))
-            pieces.append(audio.samples)
-            offset += audio.samples.size
-        per_file: list[list[Segment]] = [[] for _ in members]
-        info = None
-        if clips:
-            joined = np.concatenate(pieces)
-            segments, info = self._batched.transcribe(
-                joined,
-                language=language,
-                clip_timestamps=clips,
-                batch_size=batch_size,
-                beam_size=beam_size,
-                word_timestamps=True,
-                initial_prompt=prompt,
-                hotwords=hotwords,
-                vad_filter=False,
-            )
-            for segment in segments:
-                middle = (segment.start + segment.end) / 2
-                number = next((i for i, (a, b) in enumerate(spans) if a <= middle < b), len(spans) - 1)
-                per_file[number].append(_segment(segment, shift_s=-spans[number][0]))
-        out = []
-        for number, (index, audio, options, probability) in enumerate(members):
-            decode = DecodeOptions(
-                language=language,
-                beam_size=beam_size,
-                vad_filter=options.vad_filter,
-                initial_prompt=prompt,
-                prompt_terms=options.prompt_terms,
-                hotwords=hotwords,
-                biasing=options.biasing,
-            )
-            described = self.describe(info, decode)
-            described["batched"] = {"batch_size": batch_size, "files_in_group": len(members)}
-            out.append(
-                (
-                    index,
-                    Transcript(
-                        tuple(per_file[number]),
-                        language,
-                        float(probability),
-                        audio.samples.size / SAMPLE_RATE,
-                        self.model.name,
-                        described,
-                    ),
-                )
-            )
-        return out
+        *,
+        decide: Decide | None = None,
+        packing: bool = True,
+    ) -> list[Transcript | TranscriptionFailed]:
+        """Transcribe several dictations together: their speech clips share the engine's windows and batches.
+
+        Short dictations waste most of each 30-second window the engine computes: here the speech
+        clips of dictations decoded alike share windows (``packing``), each word is given back to
+        its own dictation by its time, and every dictation keeps its language and biasing list
+        (``asr_packed``). A ``DecodeOptions.language`` of None is detected on the dictation's first
+        clip, and ``decide`` turns the detection into the options it is decoded with.
+        """
+        from .asr_packed import transcribe_packed
+
+        return transcribe_packed(self, items, batch_size, decide=decide, packing=packing)
 
     def describe(self, info: Any, decode: DecodeOptions) -> dict[str, Any]:
         """The options a result was made with, for the job store and the transcript file."""

@@ -12,6 +12,7 @@ import errno
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 FOLDER_MODE = 0o700
@@ -29,17 +30,23 @@ def write_atomic(path: Path, data: bytes) -> Path:
     return _place(path, data, replace=True)
 
 
+def write_atomic_chunks(path: Path, chunks: Iterable[bytes]) -> Path:
+    """``write_atomic`` for large outputs made piece by piece (never held whole in memory)."""
+    return _place(path, chunks, replace=True)
+
+
 def write_new(path: Path, data: bytes) -> Path:
     """Write ``data`` to a new file ``path``, whole or not at all; fails if the name is taken (never replaces)."""
     return _place(path, data, replace=False)
 
 
-def _place(path: Path, data: bytes, *, replace: bool) -> Path:
+def _place(path: Path, data: bytes | Iterable[bytes], *, replace: bool) -> Path:
     ensure_folder(path.parent)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
+            for chunk in [data] if isinstance(data, bytes) else data:
+                stream.write(chunk)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, FILE_MODE)

@@ -1,9 +1,12 @@
 """``transcribe batch``: the nightly batch. Transcribe every waiting dictation as fast as the machine allows, then exit.
 
 Dictations are claimed from the store like any worker does (urgent first, then
-by due date), a window at a time; their speech clips go through the engine
-together (``SpeechRecognizer.transcribe_batch``), and each result is finished
-by the same code as ``serve`` (text layer, report, drafts). Only one batch runs
+by due date), a window at a time (a fair share of what waits, when several
+processes share the queue); their speech clips share the engine's windows and
+batches (``SpeechRecognizer.transcribe_batch``, ``packing.py``), a language
+nobody gave is decided by the worker's rule on the engine's detection, and each
+result is finished by the same code as ``serve`` (text layer, report, drafts,
+listening copy). A store that stops answering is waited out. Only one batch runs
 at a time (a lock file); a batch and ``serve`` never take the same job (the
 store's claims). Interrupted, it finishes the window in hand, gives back what it
 did not start, and the next run resumes; killed, its claims are released at the
@@ -15,7 +18,9 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,17 +37,23 @@ from typing import Any
 from .asr import DecodeOptions, EngineOptions, SpeechRecognizer, choose_device
 from .atomic import ensure_folder, write_atomic
 from .audio import DecodedAudio, decode_dictation
-from .errors import ConfigurationError, InputError, TranscribeError, TranscriptionFailed
+from .errors import ConfigurationError, InputError, StoreUnavailable, TranscribeError, TranscriptionFailed
 from .languages import LanguageCheck
 from .leases import Heartbeat
 from .records import Job, JobState, Transcript
 from .settings import Settings
 from .settings_loading import LoadedSettings
 from .store import JobStore, open_store
+from .store.outage import Outage
 from .text import TextLayer
 from .worker import Outcome, Worker, with_language_check
 
 log = logging.getLogger(__name__)
+
+
+#: the fewest dictations a process of the batch claims at once, while that many wait (fewer leave the engine's
+#: batches too small to be fast)
+MIN_WINDOW = 4
 
 
 class BatchAlreadyRunning(ConfigurationError):
@@ -79,7 +90,8 @@ class Progress:
     """What the progress display shows."""
 
     total_files: int
-    files_done: int = 0
+    files_done: int = 0  # drafted or failed
+    files_failed: int = 0
     audio_done_s: float = 0.0
     started: float = field(default_factory=time.monotonic)
 
@@ -122,6 +134,7 @@ class NightlyBatch:
         *,
         window: int,
         batch_size: int,
+        processes: int = 1,
         on_progress: Callable[[Progress], None] | None = None,
     ) -> None:
         self.settings = settings
@@ -130,6 +143,7 @@ class NightlyBatch:
         self.recognizer = recognizer
         self.window = window
         self.batch_size = batch_size
+        self.processes = processes
         self.on_progress = on_progress or (lambda _p: None)
 
     def run(self, stop: threading.Event) -> BatchSummary:
@@ -140,36 +154,65 @@ class NightlyBatch:
         progress = Progress(total_files=counts.get(JobState.QUEUED, 0))
         started = time.monotonic()
         self.on_progress(progress)
+        outage = Outage("the batch", self.settings.store)
+        held: set[int] = set()  # claimed and not finished: given back if a store outage cuts them off
         while not stop.is_set():
-            claimed = self._claim_window()
-            if not claimed:
-                break
-            progress.total_files = max(progress.total_files, progress.files_done + len(claimed))
-            with Heartbeat(self.store, [j.id for j in claimed], self.worker.identity, self.settings.worker.lease_s):
-                for job, outcome in self._run_window(claimed):
-                    progress.files_done += 1
-                    if outcome.state is JobState.DRAFTED:
-                        summary.files_done += 1
-                        duration = self.store.get(job.id).duration_s or 0.0
-                        summary.audio_s += duration
-                        progress.audio_done_s += duration
-                    else:
-                        summary.files_failed += 1
-                        summary.failures.append({"job": job.id, "state": outcome.state.value, "reason": outcome.error})
-                    self.on_progress(progress)
+            try:
+                if outage.ongoing:
+                    self.store.ping()
+                    outage.answered()
+                    for job_id in sorted(held):
+                        self.store.give_back(job_id, self.worker.identity, "the job store stopped answering")
+                    held.clear()
+                claimed = self._claim_window(held)
+                if not claimed:
+                    break
+                progress.total_files = max(progress.total_files, progress.files_done + len(claimed))
+                with Heartbeat(self.store, [j.id for j in claimed], self.worker.identity, self.settings.worker.lease_s):
+                    for job, outcome in self._run_window(claimed):
+                        held.discard(job.id)
+                        self._count(job, outcome, summary, progress)
+            except StoreUnavailable as e:
+                stop.wait(outage.failed(e))
         summary.interrupted = stop.is_set()
         summary.wall_s = round(time.monotonic() - started, 3)
         summary.audio_s = round(summary.audio_s, 3)
         return summary
 
-    def _claim_window(self) -> list[Job]:
+    def _count(self, job: Job, outcome: Outcome, summary: BatchSummary, progress: Progress) -> None:
+        progress.files_done += 1
+        if outcome.state is JobState.DRAFTED:
+            summary.files_done += 1
+            duration = self.store.get(job.id).duration_s or 0.0
+            summary.audio_s += duration
+            progress.audio_done_s += duration
+        else:
+            summary.files_failed += 1
+            progress.files_failed += 1
+            summary.failures.append({"job": job.id, "state": outcome.state.value, "reason": outcome.error})
+        self.on_progress(progress)
+
+    def _claim_window(self, held: set[int]) -> list[Job]:
         claimed = []
-        for _ in range(self.window):
+        for _ in range(self._window_size()):
             job = self.store.claim_next(self.worker.identity, self.settings.worker.lease_s)
             if job is None:
                 break
             claimed.append(job)
+            held.add(job.id)
         return claimed
+
+    def _window_size(self) -> int:
+        """How many dictations to claim now: a fair share of what waits, between ``MIN_WINDOW`` and ``window``.
+
+        The batch's processes claim from one queue: a process that took a full window near the end
+        would go on alone while the others wait. Claims shrink as the queue empties, so that they
+        all finish together (guided scheduling).
+        """
+        if self.processes <= 1:
+            return self.window
+        waiting = self.store.count_by_state().get(JobState.QUEUED, 0)
+        return max(1, min(self.window, max(MIN_WINDOW, math.ceil(waiting / self.processes))))
 
     def _run_window(self, jobs: list[Job]) -> Iterator[tuple[Job, Outcome]]:
         ready = []
@@ -180,22 +223,29 @@ class NightlyBatch:
                 yield job, self.worker.quarantine(job, e)
         if not ready:
             return
-        plans = []
-        for job, audio in ready:
-            try:
-                plans.append(self.worker.plan(job, audio))
-            except TranscribeError as e:
-                plans.append((self.worker.decode_options(job, None), None))
-                log.warning("job %d: language not decided before decoding (%s)", job.id, type(e).__name__)
-        options = [decode for decode, _ in plans]
+        options = [
+            self.worker.decode_options(job, self.worker.expected_language(job), audio=audio) for job, audio in ready
+        ]
+        checks: dict[int, LanguageCheck | None] = {}
+
+        def decide(index: int, detection: tuple[str, float, dict[str, float]]) -> DecodeOptions:
+            # nobody gave this dictation's language: the engine heard it on the first clip, the worker decides
+            job, audio = ready[index]
+            options[index], checks[index] = self.worker.plan_detected(job, *detection, audio=audio)
+            return options[index]
+
         try:
             transcripts = self.recognizer.transcribe_batch(
-                [(audio, decode) for (_, audio), decode in zip(ready, options)], self.batch_size
+                [(audio, decode) for (_, audio), decode in zip(ready, options)],
+                self.batch_size,
+                decide=decide,
+                packing=self.settings.batch.packing,
             )
         except Exception as e:
             transcripts = [TranscriptionFailed(f"the speech engine failed ({type(e).__name__})")] * len(ready)
-        for (job, audio), (decode, check), transcript in zip(ready, plans, transcripts):
-            yield job, self.worker.guarded(job, partial(self._finish, job, audio, decode, check, transcript))
+        for index, ((job, audio), transcript) in enumerate(zip(ready, transcripts)):
+            finish = partial(self._finish, job, audio, options[index], checks.get(index), transcript)
+            yield job, self.worker.guarded(job, finish)
 
     def _finish(
         self,
@@ -266,7 +316,11 @@ def run_helpers(
     store = open_store(loaded.settings.store_url)
     try:
         start_queued = store.count_by_state().get(JobState.QUEUED, 0)
-        helpers = _start_helpers(loaded, options, processes, Path(tempfile.mkdtemp(prefix="transcribe-batch-")))
+    finally:
+        store.close()
+    folder = Path(tempfile.mkdtemp(prefix="transcribe-batch-"))
+    try:
+        helpers = _start_helpers(loaded, options, processes, folder)
         began = time.monotonic()
         while any(process.poll() is None for _, process in helpers):
             if stop.is_set():
@@ -274,14 +328,33 @@ def run_helpers(
                     if process.poll() is None:
                         process.terminate()
             if on_progress:
-                left = store.count_by_state().get(JobState.QUEUED, 0)
-                on_progress(Progress(total_files=start_queued, files_done=max(0, start_queued - left), started=began))
+                on_progress(_joint_progress([part for part, _ in helpers], start_queued, began))
             time.sleep(1)
+        total = _add_up(helpers)
     finally:
-        store.close()
-    total = _add_up(helpers)
+        shutil.rmtree(folder, ignore_errors=True)
     total.wall_s = round(time.monotonic() - began, 3)
     return total
+
+
+def write_helper_progress(progress: Progress, path: Path) -> None:
+    """Leave a helper process's progress where the batch that started it reads it (``<summary file>.progress``)."""
+    done = {"files_done": progress.files_done, "files_failed": progress.files_failed, "audio_s": progress.audio_done_s}
+    write_atomic(path.with_suffix(".progress"), json.dumps(done).encode())
+
+
+def _joint_progress(parts: list[Path], total_files: int, started: float) -> Progress:
+    joint = Progress(total_files=total_files, started=started)
+    for part in parts:
+        try:
+            done = json.loads(part.with_suffix(".progress").read_text())
+        except (OSError, ValueError):
+            continue  # not started yet
+        joint.files_done += int(done["files_done"])
+        joint.files_failed += int(done["files_failed"])
+        joint.audio_done_s += float(done["audio_s"])
+    joint.total_files = max(joint.total_files, joint.files_done)
+    return joint
 
 
 def _start_helpers(
@@ -295,16 +368,11 @@ def _start_helpers(
         ["--config", str(loaded.config_file)] if loaded.config_file else []
     )
     helpers = []
+    flags = [f"--processes={processes}", *options.as_flags()]  # each helper claims its share of the queue
     for number in range(processes):
         part = folder / f"{number}.json"
-        helpers.append(
-            (
-                part,
-                subprocess.Popen(
-                    [*command, "-q", "batch", "--quiet", "--helper", str(part), *options.as_flags()], env=environment
-                ),
-            )
-        )
+        process = subprocess.Popen([*command, "-q", "batch", "--quiet", "--helper", str(part), *flags], env=environment)
+        helpers.append((part, process))
     return helpers
 
 

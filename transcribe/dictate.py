@@ -180,9 +180,12 @@ def record(
     device: int | None,
     audio_format: str,
     keys: Callable[[], str | None],
-    show: Callable[[str], None],
+    show: Callable[[Recording], None],
 ) -> Path | None:
-    """Record from the microphone until the doctor stops; return where the dictation was put (None: discarded)."""
+    """Record from the microphone until the doctor stops; return where the dictation was put (None: discarded).
+
+    ``show`` is given the recording at every tick (state, elapsed time, level) to display it.
+    """
     sd = sound_devices()
     inputs = input_devices()
     if not inputs:
@@ -209,30 +212,36 @@ def record(
     recording.start()
     with stream:
         while recording.state != "stopped":
+            while not blocks.empty():  # what was heard before the key, kept or dropped as the state was then
+                recording.feed(blocks.get())
             key = keys()
             if key in (" ", "p"):
                 recording.toggle()
             elif key in ("\n", "\r", "s"):
                 recording.stop()
             elif key in ("q", "\x1b"):
-                show("\ndiscarded\n")
+                recording.stop()
+                show(recording)
                 return None
-            while not blocks.empty():
-                recording.feed(blocks.get())
-            show(
-                f"\r{recording.state:<9} {int(recording.elapsed_s) // 60:02d}:{int(recording.elapsed_s) % 60:02d} "
-                f"[{level_meter(recording.level_db)}]  space: pause/resume  enter: stop and send  q: discard "
-            )
+            show(recording)
             time.sleep(0.05)
-    show("\n")
     return write_dictation(recording.samples(), rate, inbox, details, audio_format=audio_format)
 
 
 def terminal_keys() -> tuple[Callable[[], str | None], Callable[[], None]]:
-    """Read single keys from the terminal without waiting; and a function that restores the terminal."""
-    if not sys.stdin.isatty():
-        return (lambda: sys.stdin.read(1) or "\n"), (lambda: None)
+    """Read single keys from the terminal (or a pipe) without waiting; and a function that restores the terminal.
+
+    The end of a piped input sends the dictation, as enter does.
+    """
     import select
+
+    if not sys.stdin.isatty():
+
+        def piped() -> str | None:
+            ready, _, _ = select.select([sys.stdin], [], [], 0)
+            return (os.read(sys.stdin.fileno(), 1).decode(errors="replace") or "\n") if ready else None
+
+        return piped, lambda: None
     import termios
     import tty
 
@@ -242,6 +251,6 @@ def terminal_keys() -> tuple[Callable[[], str | None], Callable[[], None]]:
 
     def read() -> str | None:
         ready, _, _ = select.select([sys.stdin], [], [], 0)
-        return sys.stdin.read(1) if ready else None
+        return os.read(descriptor, 1).decode(errors="replace") if ready else None
 
     return read, lambda: termios.tcsetattr(descriptor, termios.TCSADRAIN, saved)

@@ -11,7 +11,9 @@ Every error the pipeline raises on purpose derives from ``TranscribeError``::
     ├── StageError                a stage failed on good input: retry, then quarantine
     │   └── TranscriptionFailed   the ASR engine failed
     ├── StoreError                the job store refused an operation
-    │   └── JobNotFound           no job has that id
+    │   ├── JobNotFound           no job has that id
+    │   ├── StoreUnavailable      the store does not answer (a database restart, a locked SQLite): waited out
+    │   └── StoreDown             it has not answered for ``store.outage_limit_s``: the process stops, loudly
     ├── ReviewError               a report cannot be validated as asked
     │   ├── IdentityMismatch      the dictated identity disagrees with the chosen patient
     │   └── PatientUnknown        no such patient in the index
@@ -86,6 +88,14 @@ class StoreError(TranscribeError):
 
 class JobNotFound(StoreError):
     """No job has the id that was asked for."""
+
+
+class StoreUnavailable(StoreError):
+    """The job store does not answer now (server restarting or unreachable, SQLite locked): try again later."""
+
+
+class StoreDown(StoreError):
+    """The job store has not answered for longer than ``store.outage_limit_s``: the process stops, for a person to look."""
 
 
 class ReviewError(TranscribeError):

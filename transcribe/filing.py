@@ -32,16 +32,17 @@ import logging
 import re
 import socket
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .atomic import ensure_folder, write_atomic, write_new
 from .errors import FilingError, IdentityMismatch, TranscribeError
+from .exchange.document import ExchangeDocument, site_oid
 from .patients import PatientRecord
 from .records import Job, JobState
-from .report import RenderFailed, compose_document, convert_to_pdf
+from .report import RenderFailed, addressee_of, compose_document, convert_to_pdf, worktype_title
 from .settings import Settings
 from .signatures import awaiting_signature, require_signature
 from .store import JobStore
@@ -67,6 +68,8 @@ class FiledReport:
     pdf: Path | None
     sidecar: Path
     already_filed: bool = False
+    #: each exchange format asked for (``filing.formats``): {"path": ...} where filed, {"refused": why} where not
+    formats: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def record_name(pattern: str, *, patient: PatientRecord, day: date, worktype: str, job_id: int, author: str) -> str:
@@ -194,6 +197,7 @@ def file_report(
         docx_path=filed.docx,
         pdf_path=filed.pdf,
         sidecar_path=filed.sidecar,
+        formats=filed.formats,
         audit=audit,
     )
     if not recorded:
@@ -214,6 +218,7 @@ def _filed_already(store: JobStore, job_id: int, version: int) -> FiledReport | 
         Path(done["pdf_path"]) if done["pdf_path"] else None,
         Path(done["sidecar_path"]),
         already_filed=True,
+        formats=done["formats"],
     )
 
 
@@ -238,29 +243,132 @@ def _place(
         name += f"_v{report['version']}"
     base = settings.paths.outbox / name
     docx_path = base.with_name(base.name + ".docx")
-    pdf_path = base.with_name(base.name + ".pdf") if settings.filing.pdf else None
+    pdf_path = base.with_name(base.name + ".pdf") if settings.filing.pdf or "pdfa" in settings.filing.formats else None
     sidecar_path = base.with_name(base.name + ".json")
     ensure_folder(base.parent)
     document = None
+    formats: dict[str, dict[str, str]] = {}
     placed: list[Path] = []  # what this attempt wrote: taken back if it fails, so that no partial report stays
     try:
         if not docx_path.exists():  # present: placed by an attempt that stopped before the store knew
             document = _compose(settings, vocabulary, job, report, patient)
             _write_unless_placed(docx_path, document, placed)
-        if pdf_path is not None and not pdf_path.exists():
-            pdf = convert_to_pdf(document or docx_path.read_bytes(), base.name, timeout_s=settings.filing.pdf_timeout_s)
-            _write_unless_placed(pdf_path, pdf, placed)
-        if not sidecar_path.exists():
-            _write_unless_placed(
-                sidecar_path,
-                json.dumps(_sidecar(job, report, patient, validated_at), ensure_ascii=False, indent=2).encode(),
-                placed,
+        if sidecar_path.exists():  # an attempt placed everything, the store did not hear of it
+            formats = json.loads(sidecar_path.read_bytes()).get("formats") or {}
+        else:
+            formats = _place_formats(
+                settings, store, vocabulary, job, report, patient, base, document or docx_path.read_bytes(), placed
             )
+        if pdf_path is not None and not pdf_path.exists():
+            if "pdfa" in settings.filing.formats:
+                pdf_path = None  # the PDF/A was refused (its reason is in formats): no other PDF stands for it
+            else:
+                docx = document or docx_path.read_bytes()
+                pdf = convert_to_pdf(docx, base.name, timeout_s=settings.filing.pdf_timeout_s)
+                _write_unless_placed(pdf_path, pdf, placed)
+        if not sidecar_path.exists():
+            content = {**_sidecar(job, report, patient, validated_at), "formats": formats}
+            _write_unless_placed(sidecar_path, json.dumps(content, ensure_ascii=False, indent=2).encode(), placed)
     except BaseException:
         for path in placed:
             path.unlink(missing_ok=True)
         raise
-    return FiledReport(job.id, report["version"], docx_path, pdf_path, sidecar_path)
+    return FiledReport(job.id, report["version"], docx_path, pdf_path, sidecar_path, formats=formats)
+
+
+def _place_formats(
+    settings: Settings,
+    store: JobStore,
+    vocabulary: Vocabulary,
+    job: Job,
+    report: dict[str, Any],
+    patient: PatientRecord,
+    base: Path,
+    docx: bytes,
+    placed: list[Path],
+) -> dict[str, dict[str, str]]:
+    """Make, check and place each exchange format the site asked for; what was filed, and why the others were not.
+
+    A format whose own check fails, or whose PDF/A LibreOffice could not make, is refused with its
+    reason; the DOCX and the other formats are filed all the same. LibreOffice not answering in time is
+    no refusal: the whole filing is tried again (``RenderFailed``).
+    """
+    wanted = settings.filing.formats
+    if not wanted:
+        return {}
+    from .exchange.filed import make_formats
+
+    pdfa: bytes | str
+    try:
+        pdfa = convert_to_pdf(docx, base.name, timeout_s=settings.filing.pdf_timeout_s, pdfa=True)
+    except RenderFailed as e:
+        if "within" in str(e):  # it hung or the machine is overloaded: the filing is tried again later
+            raise
+        pdfa = str(e)
+    outcomes = make_formats(
+        wanted, pdfa, lambda pdf: exchange_document(settings, store, vocabulary, job, report, patient, pdf)
+    )
+    formats: dict[str, dict[str, str]] = {}
+    for outcome in outcomes:
+        if outcome.data is None:
+            formats[outcome.format] = {"refused": outcome.refused}
+            continue
+        path = base.with_name(base.name + outcome.suffix)
+        if not path.exists():
+            _write_unless_placed(path, outcome.data, placed)
+        formats[outcome.format] = {"path": str(path)}
+    return formats
+
+
+def exchange_document(
+    settings: Settings,
+    store: JobStore,
+    vocabulary: Vocabulary,
+    job: Job,
+    report: dict[str, Any],
+    patient: PatientRecord,
+    pdf: bytes,
+) -> ExchangeDocument:
+    """The facts the exchange formats carry of one validated version: patient, author, practice, addressee, PDF."""
+    language = report["language"] or job.language or "fr"
+    author = settings.authors.get(job.author)
+    recipient, copies = _addressee(report, job, patient)
+    return ExchangeDocument(
+        job_id=job.id,
+        version=report["version"],
+        worktype=report["worktype"],
+        title=worktype_title(report["worktype"], vocabulary.for_language(language)),
+        language=language,
+        validated_at=datetime.fromtimestamp(report["validated_at"], UTC).astimezone(),
+        patient=patient,
+        author_name=author.name if author else "",
+        author_rpps=author.rpps if author else "",
+        practice_name=settings.practice.name,
+        practice_address=settings.practice.address,
+        practice_finess=settings.practice.finess,
+        practice_siret=settings.practice.siret,
+        site_oid=site_oid(settings.practice.oid, store.store_id()),
+        text=report["text"],
+        pdf=pdf,
+        recipient=recipient,
+        copies=copies,
+        codes=tuple(report.get("codes", ())),
+    )
+
+
+def _addressee(report: dict[str, Any], job: Job, patient: PatientRecord) -> tuple[str, tuple[str, ...]]:
+    """The addressee and copies of a validated version (chosen again for a version validated before they were kept)."""
+    if report.get("recipient") is not None:
+        return report["recipient"], tuple(report["copies"])
+    chosen = addressee_of(
+        worktype=report["worktype"],
+        text=report["text"],
+        language=report["language"] or job.language or "fr",
+        metadata=job.metadata,
+        patient=patient,
+        typed_copies=list(report["copies"]),
+    )
+    return chosen.recipient, chosen.copies
 
 
 def _compose(
@@ -269,6 +377,7 @@ def _compose(
     """A validated version's document, as it is filed (dated the day it was validated)."""
     language = report["language"] or job.language or "fr"
     validated_at = datetime.fromtimestamp(report["validated_at"], UTC).astimezone()
+    recipient, copies = _addressee(report, job, patient)
     return compose_document(
         settings,
         vocabulary.for_language(language),
@@ -277,7 +386,8 @@ def _compose(
         language=language,
         author=job.author,
         patient=patient,
-        copies=tuple(report["copies"]),
+        copies=copies,
+        recipient=recipient,
         day=validated_at.date(),
         draft=False,
     )

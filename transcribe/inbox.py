@@ -42,7 +42,7 @@ from .atomic import (
     move_file,
     write_atomic,
 )
-from .errors import StoreError
+from .errors import StoreError, StoreUnavailable
 from .inbox_files import (
     InboxEvents,
     SettleTracker,
@@ -70,6 +70,7 @@ from .quarantine import (
 from .records import Job, JobState
 from .settings import Settings
 from .store import JobStore
+from .store.outage import Outage
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +98,31 @@ class Intake:
 
     # --- the intake loop --------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
-        """Watch the inbox and take complete files until ``stop`` is set."""
+        """Watch the inbox and take complete files until ``stop`` is set.
+
+        While the store does not answer, dictations wait in the inbox (``store/outage.py``); when it
+        answers again, what an interrupted take left is finished and the inbox swept again.
+        """
         ensure_folder(self.inbox)
         observer = self._observer()
         observer.start()
+        outage = Outage("the inbox watcher", self.settings.store)
+        recovered = False
         try:
-            self.recover()
             while not stop.is_set():
-                self.step()
+                try:
+                    if outage.ongoing:
+                        self.store.ping()
+                        outage.answered()
+                        recovered = False
+                    if not recovered:  # at start, and after an outage: finish what a take left half done
+                        self.recover()
+                        recovered = True
+                    self.step()
+                except StoreUnavailable as e:
+                    self._last_sweep = float("-inf")  # the file being taken stayed in the inbox: seen again
+                    stop.wait(outage.failed(e))
+                    continue
                 stop.wait(0.1)
         finally:
             observer.stop()

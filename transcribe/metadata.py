@@ -11,6 +11,7 @@ Schema (every key optional)::
       "due_date": "2026-11-25",
       "language": "fr" | "en",
       "specialty": "cardiology" | ... (see transcribe/specialties.py),
+      "recipient": "Docteur Bernard, médecin traitant",
       "copies": ["Dr Leroy, cardiologue", "..."]
     }
 
@@ -54,6 +55,8 @@ class DictationMetadata:
     language: str | None = None
     copies: tuple[str, ...] = field(default_factory=tuple)
     specialty: str | None = None
+    #: the addressee of the report (a letter's "Docteur Bernard, médecin traitant")
+    recipient: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready mapping, as stored with the job."""
@@ -66,6 +69,7 @@ class DictationMetadata:
             "language": self.language,
             "specialty": self.specialty,
             "copies": list(self.copies),
+            "recipient": self.recipient,
         }
 
 
@@ -96,6 +100,7 @@ def parse_sidecar(data: bytes, name: str = "sidecar") -> DictationMetadata:
         or len(copies) > 20
     ):
         raise SidecarInvalid(f"{name}: copies must be a list of at most 20 names (200 characters each)")
+    recipient = _text(content, "recipient", name, 200)
     return DictationMetadata(
         author,
         _identity(content.get("patient"), name),
@@ -105,6 +110,7 @@ def parse_sidecar(data: bytes, name: str = "sidecar") -> DictationMetadata:
         language,
         tuple(c.strip() for c in copies if c.strip()),
         specialty,
+        recipient,
     )
 
 

@@ -4,6 +4,7 @@ French or English column names), UTF-8 or Windows-1252. Pure: text in, records a
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from dataclasses import dataclass, field
@@ -17,6 +18,11 @@ _COLUMNS = {
     "given_names": ("given_names", "prenom", "prénom", "prenoms", "prénoms", "first_name", "given", "first_names"),
     "birth_date": ("birth_date", "date_de_naissance", "ddn", "dob", "date_of_birth", "naissance", "birthdate"),
     "sex": ("sex", "sexe", "gender"),
+    "gp": ("gp", "medecin_traitant", "médecin_traitant", "general_practitioner", "mt"),
+    "ins": ("ins", "matricule_ins", "ins_matricule", "nir"),
+    "ins_oid": ("ins_oid", "oid_ins", "oid"),
+    "birth_name": ("birth_name", "nom_de_naissance", "nom_naissance"),
+    "birth_place": ("birth_place", "lieu_de_naissance", "code_lieu_de_naissance", "lieu_naissance", "insee_naissance"),
 }
 
 
@@ -29,6 +35,8 @@ class ImportProblem:
     #: the reason as a catalogue code with its parameters, for the review app's words
     code: str = ""
     params: dict[str, str] = field(default_factory=dict)
+    #: the row was imported all the same, without what the reason names (an INS without its strict traits)
+    imported: bool = False
 
 
 def decode_patient_csv(raw: bytes) -> str:
@@ -106,16 +114,58 @@ def parse_patient_csv(text: str) -> tuple[list[PatientRecord], list[ImportProble
                 )
                 continue
         seen.add(cells["patient_id"])
-        records.append(
-            PatientRecord(
-                cells["patient_id"],
-                cells["family_name"][:200],
-                cells["given_names"][:200],
-                birth,
-                cells.get("sex", "")[:10],
-            )
+        record = PatientRecord(
+            cells["patient_id"],
+            cells["family_name"][:200],
+            cells["given_names"][:200],
+            birth,
+            cells.get("sex", "")[:10],
+            gp=cells.get("gp", "")[:200],
+            birth_name=cells.get("birth_name", "")[:200],
+            birth_place=cells.get("birth_place", "")[:10],
         )
+        ins = _ins_of(record, cells.get("ins", ""), cells.get("ins_oid", ""))
+        if isinstance(ins, ImportProblem):
+            problems.append(dataclasses.replace(ins, line=line))
+        else:
+            record = dataclasses.replace(record, ins=ins[0], ins_oid=ins[1])
+        records.append(record)
     return records, problems
+
+
+def _ins_of(record: PatientRecord, matricule: str, oid: str) -> tuple[str, str] | ImportProblem:
+    """The INS of a row (matricule, OID), ("", "") when it has none, or why it is not kept (the patient is)."""
+    from .exchange.document import INS_OIDS, ins_missing_traits
+
+    matricule = re.sub(r"\s", "", matricule).upper()
+    if not matricule:
+        return "", ""
+    if not valid_ins_matricule(matricule):
+        reason = (
+            f"INS '{matricule[:20]}' is not a valid matricule (15 characters, its key checked); imported without it"
+        )
+        return ImportProblem(0, reason, "import.ins-invalid", {"value": matricule[:20]}, imported=True)
+    if oid not in INS_OIDS:
+        reason = (
+            f"INS given without its OID (ins_oid: {', '.join(INS_OIDS[:2])} for a NIR or a NIA); imported without it"
+        )
+        return ImportProblem(0, reason, "import.ins-oid", {}, imported=True)
+    missing = ins_missing_traits(record)
+    if missing:
+        reason = (
+            f"INS given without the strict identity traits it travels with ({', '.join(missing)} missing); "
+            "imported without it"
+        )
+        return ImportProblem(0, reason, "import.ins-traits", {"missing": ", ".join(missing)}, imported=True)
+    return matricule, oid
+
+
+def valid_ins_matricule(matricule: str) -> bool:
+    """Whether a text is an INS matricule (NIR or NIA): 13 characters (2A and 2B for Corsica) and their key."""
+    if not re.fullmatch(r"[1-478]\d{4}(?:\d{2}|2A|2B)\d{6}\d{2}", matricule):
+        return False
+    number = int(matricule[:13].replace("2A", "19").replace("2B", "18"))
+    return 97 - number % 97 == int(matricule[13:])
 
 
 def _map_columns(header: list[str]) -> dict[str, int]:

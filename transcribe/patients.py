@@ -85,6 +85,14 @@ class PatientRecord:
     given_names: str
     birth_date: date | None
     sex: str = ""
+    #: the patient's GP ("Dr Bernard"), as the practice software exports it: a letter's addressee by default
+    gp: str = ""
+    #: the INS (national health identifier: matricule and its OID), kept only with the five strict traits
+    ins: str = ""
+    ins_oid: str = ""
+    #: strict identity traits the INS travels with: birth name, birth place (INSEE code of the commune or country)
+    birth_name: str = ""
+    birth_place: str = ""
 
     @property
     def display_name(self) -> str:

@@ -27,9 +27,11 @@ from typing import Any
 from .atomic import write_atomic
 from .errors import StageError
 from .folding import fold, fold_with_map
+from .letters import LETTER_WORKTYPES, Addressee, choose_addressee, clean_copies, salutation_and_closing
 from .patients import PatientRecord, sex_of
 from .records import CleanText, DraftPaths, Transcript
 from .settings import Settings
+from .specialties import label_of as specialty_label
 from .vocabulary import LanguageVocabulary
 from .worktypes import DEFAULT_WORKTYPE
 
@@ -40,6 +42,8 @@ _LABELS = {
         "born_M": "né le",
         "born_F": "née le",
         "copies": "Copie à",
+        "concerning": "Concerne",
+        "rpps": "RPPS",
         "draft": "BROUILLON — à valider",
         "months": [
             "janvier",
@@ -62,6 +66,8 @@ _LABELS = {
         "born_M": "born",
         "born_F": "born",
         "copies": "Copies to",
+        "concerning": "Re",
+        "rpps": "RPPS",
         "draft": "DRAFT — not validated",
         "months": [
             "January",
@@ -298,18 +304,33 @@ def organise(
 # --- documents -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ReportPeople:
-    """Who the document names: practice, author, patient, copies."""
+    """Who the document names: practice, author (as reports sign: name, specialty, RPPS), patient, addressee, copies."""
 
     practice: dict[str, str]
     author_name: str
     patient: dict[str, str] = field(default_factory=dict)
     copies: tuple[str, ...] = ()
+    author_specialty: str = ""
+    author_rpps: str = ""
+    #: the addressee chosen (``addressee_of``); None: the one the dictation names, if any
+    recipient: str | None = None
+    salutation: str = ""
+    closing: str = ""
 
 
 def people_of(
-    settings: Settings, author: str, patient: PatientRecord | None, copies: tuple[str, ...] = ()
+    settings: Settings,
+    author: str,
+    patient: PatientRecord | None,
+    copies: tuple[str, ...] = (),
+    *,
+    recipient: str | None = None,
+    language: str = "fr",
 ) -> ReportPeople:
-    """Who a report names: the practice (letterhead), the author as reports sign, the patient, the copies."""
+    """Who a report names: the practice (letterhead), the author as reports sign, the patient, the addressee, copies.
+
+    An author with no ``name`` set signs with no name (never with the inbox folder's name: "dr-martin").
+    """
     known = settings.authors.get(author)
     practice = {
         "name": settings.practice.name,
@@ -325,7 +346,46 @@ def people_of(
             "birth_date": patient.birth_date.strftime("%d/%m/%Y") if patient.birth_date else "",
             "sex": patient.sex,
         }
-    return ReportPeople(practice, known.name if known and known.name else author, shown, tuple(copies))
+    return ReportPeople(
+        practice,
+        known.name if known else "",
+        shown,
+        clean_copies(copies),
+        author_specialty=specialty_label(known.specialty, language) if known and known.specialty else "",
+        author_rpps=known.rpps if known else "",
+        recipient=recipient,
+        salutation=known.salutation if known else "",
+        closing=known.closing if known else "",
+    )
+
+
+def addressee_of(
+    *,
+    worktype: str,
+    text: str,
+    language: str,
+    metadata: dict[str, Any] | None,
+    patient: PatientRecord | None,
+    typed_recipient: str | None = None,
+    typed_copies: list[str] | None = None,
+) -> Addressee:
+    """Who a report is for and who gets a copy: the screen's choice, else the sidecar's, the dictation's, the GP.
+
+    Only consultations and letters are addressed (``letters.LETTER_WORKTYPES``); copies come from
+    the screen, else the sidecar.
+    """
+    metadata = metadata or {}
+    copies = clean_copies(typed_copies if typed_copies is not None else list(metadata.get("copies") or ()))
+    if worktype not in LETTER_WORKTYPES and typed_recipient is None:
+        return Addressee("", "", copies)
+    recipient, source = choose_addressee(
+        typed=typed_recipient,
+        sidecar=metadata.get("recipient"),
+        dictated=find_recipient(text),
+        gp=patient.gp if patient else None,
+        language=language,
+    )
+    return Addressee(recipient[:200], source, copies)
 
 
 def format_date(day: date, language: str) -> str:
@@ -350,9 +410,20 @@ def render_docx(
 
     labels = _LABELS.get(language, _LABELS["en"])
     city = people.practice.get("city", "")
+    recipient = people.recipient if people.recipient is not None else content.recipient or ""
+    text = "\n".join([*content.body, *(p for s in content.sections for p in s.paragraphs)])
+    salutation, closing = (
+        salutation_and_closing(text, language=language, own_salutation=people.salutation, own_closing=people.closing)
+        if recipient
+        else ("", "")
+    )
     context = {
         "practice": people.practice,
-        "author": {"name": people.author_name},
+        "author": {"name": people.author_name, "specialty": people.author_specialty, "rpps": people.author_rpps},
+        "rpps_label": labels["rpps"],
+        "concerning_label": labels["concerning"],
+        "salutation": salutation,
+        "closing": closing,
         "patient": people.patient or {"display_name": "", "id": "", "birth_date": "", "sex": ""},
         "title": content.title,
         "worktype": content.worktype,
@@ -363,7 +434,7 @@ def render_docx(
             {"heading": s.heading, "paragraphs": [capitalise_first(p) for p in s.paragraphs]} for s in content.sections
         ],
         "copies": list(people.copies),
-        "recipient": content.recipient or "",
+        "recipient": recipient,
         "draft": draft,
         "draft_label": labels["draft"],
         "patient_label": labels["patient"],
@@ -397,14 +468,15 @@ def compose_document(
     copies: tuple[str, ...],
     day: date,
     draft: bool,
+    recipient: str | None = None,
 ) -> bytes:
-    """The report's DOCX: the one composition that filing, the preview and the doctor's signing page all use.
+    """The report's DOCX: the one composition that the draft, filing, the preview and the doctor's signing page use.
 
-    The same text, worktype, patient and day give the same document: what the doctor reads and
-    signs is what is filed.
+    The same text, worktype, patient, addressee and day give the same document: what the doctor
+    reads and signs is what is filed.
     """
     content = organise(text, vocab, metadata_worktype=worktype, headings=settings.text.headings)
-    people = people_of(settings, author, patient, copies)
+    people = people_of(settings, author, patient, copies, recipient=recipient, language=language)
     template = template_path(worktype, settings.paths.templates)
     return render_docx(template, content, people, language=language, day=day, draft=draft)
 
@@ -426,8 +498,15 @@ def read_document(document: bytes) -> dict[str, Any]:
     return {"header": header, "paragraphs": paragraphs}
 
 
-def convert_to_pdf(docx: bytes, name: str, *, timeout_s: float = 180.0) -> bytes:
-    """A PDF of a DOCX, made by LibreOffice (``soffice --headless --convert-to pdf``) within ``timeout_s``."""
+#: LibreOffice's PDF export asked for PDF/A-2b (its filter option ``SelectPdfVersion`` 2)
+PDFA_FILTER = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'
+
+
+def convert_to_pdf(docx: bytes, name: str, *, timeout_s: float = 180.0, pdfa: bool = False) -> bytes:
+    """A PDF of a DOCX, made by LibreOffice (``soffice --headless --convert-to pdf``) within ``timeout_s``.
+
+    ``pdfa``: a PDF/A-2b (fonts embedded, XMP identification), the archival copy the exchange formats carry.
+    """
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         raise RenderFailed(
@@ -443,7 +522,7 @@ def convert_to_pdf(docx: bytes, name: str, *, timeout_s: float = 180.0) -> bytes
             f"-env:UserInstallation=file://{profile}",
             "--headless",
             "--convert-to",
-            "pdf",
+            PDFA_FILTER if pdfa else "pdf",
             "--outdir",
             folder,
             str(source),

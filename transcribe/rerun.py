@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from .atomic import ensure_folder
+from .listening import LISTENING_COPY
 from .records import Job, JobState
 from .review_state import Workspace
 from .settings import Settings
@@ -59,7 +60,7 @@ def rerun(
             number = 1 + sum(1 for p in folder.iterdir() if p.name.startswith("previous-"))
             keep = ensure_folder(folder / f"previous-{number}")
             for path in folder.iterdir():
-                if path.is_file():
+                if path.is_file() and path.name != LISTENING_COPY:  # the same audio: it stays to be played
                     os.replace(path, keep / path.name)
         queued.append(store.queue_again(job.id, by, reason, audit=audit))
     return queued

@@ -89,6 +89,9 @@ class WorkState:
     anchors: dict[str, Anchor] = field(default_factory=dict)
     #: the flags whose suggestion she applied, each with the words it replaced (to take it back)
     suggested: dict[int, str] = field(default_factory=dict)
+    #: the addressee and copies she set (None: not changed: the sidecar's, the dictation's, the GP)
+    recipient: str | None = None
+    copies: list[str] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready mapping."""
@@ -118,6 +121,8 @@ class WorkState:
             typed_at=float(data.get("typed_at", 0.0)),
             anchors=anchors,
             suggested={int(k): str(v) for k, v in (data.get("suggested") or {}).items()},
+            recipient=data.get("recipient"),
+            copies=[str(c) for c in data["copies"]] if isinstance(data.get("copies"), list) else None,
         )
 
 

@@ -69,6 +69,12 @@ patients = sa.Table(
     sa.Column("imported_at", sa.Float, nullable=False),
     #: every name of the patient as compared (" family given "), so that a search matches them in any order
     sa.Column("names_key", sa.String(410)),
+    #: the GP (a letter's addressee by default), and the INS with the strict traits it travels with
+    sa.Column("gp", sa.String(200)),
+    sa.Column("ins", sa.String(15)),
+    sa.Column("ins_oid", sa.String(64)),
+    sa.Column("birth_name", sa.String(200)),
+    sa.Column("birth_place", sa.String(10)),
 )
 
 reports = sa.Table(
@@ -85,6 +91,8 @@ reports = sa.Table(
     sa.Column("validated_at", sa.Float, nullable=False),
     sa.Column("identity_confirmed_by", sa.String(200)),
     sa.Column("copies_json", sa.Text),
+    #: the letter's addressee as validated ("Docteur Bernard, médecin traitant"); copies are in copies_json
+    sa.Column("recipient", sa.String(200)),
     sa.UniqueConstraint("job_id", "version"),
 )
 
@@ -99,6 +107,8 @@ filings = sa.Table(
     sa.Column("pdf_path", sa.Text),
     sa.Column("sidecar_path", sa.Text, nullable=False),
     sa.Column("filed_at", sa.Float, nullable=False),
+    #: each exchange format asked for: the path filed, or why it was not ({"cda": "...", "fhir": {"refused": "..."}})
+    sa.Column("formats_json", sa.Text),
     sa.UniqueConstraint("job_id", "version"),
 )
 
@@ -339,6 +349,51 @@ def _migration_9(conn: Connection) -> None:
     refused_drafts.create(conn, checkfirst=True)
 
 
+retention_actions = sa.Table(
+    "retention_actions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False, index=True),
+    #: "audio" (the dictation's recording) or "drafts" (the draft files)
+    sa.Column("kind", sa.String(20), nullable=False),
+    #: what was deleted, so that a copy found later can be recognised: the audio's sha256 (drafts: their files')
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("filed_at", sa.Float, nullable=False),
+    sa.Column("due_at", sa.Float, nullable=False),
+    sa.Column("removed_at", sa.Float, nullable=False),
+    sa.Column("removed_by", sa.String(200), nullable=False),
+    #: the policy applied ("audio_days=30")
+    sa.Column("policy", sa.String(100), nullable=False),
+    sa.UniqueConstraint("job_id", "kind"),
+)
+
+patient_exports = sa.Table(
+    "patient_exports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("patient_id", sa.String(64), nullable=False, index=True),
+    sa.Column("requested_by", sa.String(200), nullable=False),
+    sa.Column("requested_at", sa.Float, nullable=False),
+    sa.Column("with_audio", sa.Boolean, nullable=False),
+    #: once written: when, how many report versions and recordings, and the archive's sha256
+    sa.Column("exported_at", sa.Float),
+    sa.Column("reports", sa.Integer),
+    sa.Column("recordings", sa.Integer),
+    sa.Column("sha256", sa.String(64)),
+)
+
+
+def _migration_10(conn: Connection) -> None:
+    """Letters and exchange formats: the GP and the INS in the index, a report's addressee, the formats filed;
+    the patient's right of access (exports) and the retention of audio and drafts after filing."""
+    for column in ("gp", "ins", "ins_oid", "birth_name", "birth_place"):
+        _add_column(conn, patients, column)
+    _add_column(conn, reports, "recipient")
+    _add_column(conn, filings, "formats_json")
+    for table in (retention_actions, patient_exports):
+        table.create(conn, checkfirst=True)
+
+
 code_sets = sa.Table(
     "code_sets",
     metadata,
@@ -413,6 +468,6 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (7, _migration_7),
     (8, _migration_8),
     (9, _migration_9),
-    # 10: the patient index's GP and INS columns (issue 24)
+    (10, _migration_10),
     (11, _migration_11),
 ]

@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections import Counter
 from collections.abc import Callable
 from types import FrameType
 
 from .atomic import ensure_folder
-from .errors import TranscribeError
+from .errors import StoreDown, TranscribeError
 from .filing import mark_outbox
 from .inbox import Intake
 from .settings import Settings
@@ -37,8 +38,13 @@ def prepare_folders(settings: Settings) -> None:
         ensure_folder(folder)
 
 
-def serve(settings: Settings, store: JobStore, stop: threading.Event | None = None) -> None:
-    """Watch the inbox and transcribe what arrives until SIGTERM, Ctrl-C or ``stop``."""
+def serve(
+    settings: Settings, store: JobStore, stop: threading.Event | None = None, *, tally: Counter[str] | None = None
+) -> None:
+    """Watch the inbox and transcribe what arrives until SIGTERM, Ctrl-C or ``stop``.
+
+    ``tally`` counts the jobs its worker finished, by the state it left them in (for the closing summary).
+    """
     stop = stop or threading.Event()
     prepare_folders(settings)
     problem = mark_outbox(settings, store)  # the worker below marks it again until it can
@@ -54,7 +60,10 @@ def serve(settings: Settings, store: JobStore, stop: threading.Event | None = No
     web = start_review_app(settings, store, text_layer.vocabulary, stop) if settings.review.enabled else None
     log.info("watching %s; drafts go to %s", settings.paths.inbox, settings.paths.drafts)
     try:
-        Worker(settings, store, recognizer, text_layer, front_host=True).run(stop)
+        worker = Worker(settings, store, recognizer, text_layer, front_host=True)
+        if tally is not None:
+            worker.tally = tally
+        worker.run(stop)
     finally:
         stop.set()
         intake_thread.join(timeout=10)
@@ -115,6 +124,9 @@ def start_review_app(
 def _guarded(run: object, stop: threading.Event, failures: list[Exception]) -> None:
     try:
         run(stop)  # type: ignore[operator]
+    except StoreDown as e:  # said loudly already (store/outage.py): the service stops with a failure
+        failures.append(e)
+        stop.set()
     except Exception as e:
         log.exception("the inbox watcher stopped on an error; stopping the service so that it is restarted")
         failures.append(e)

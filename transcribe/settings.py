@@ -62,6 +62,11 @@ class StoreSettings:
     """The job store. An empty URL means SQLite in the data folder."""
 
     url: str = ""
+    #: a store that does not answer (a database restart, a locked SQLite) is waited for this long, then the
+    #: process reports it and exits with a failure (for its supervisor)
+    outage_limit_s: float = 900.0
+    #: the longest wait between two tries while the store does not answer (the waits double up to it)
+    retry_max_s: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,8 @@ class BatchSettings:
 
     window_files: int = 16
     batch_size: int = 8
+    #: the speech clips of short dictations decoded alike share the engine's 30-second windows (``packing.py``)
+    packing: bool = True
     processes: int = 0  # 0: on a CPU one process per core (at most 8) with one thread each; on a GPU one
 
 
@@ -146,6 +153,12 @@ class PracticeSettings:
     address: str = ""
     phone: str = ""
     city: str = ""
+    #: the practice's FINESS number (an establishment) or SIRET (a practice): the custodian of its CDA documents
+    finess: str = ""
+    siret: str = ""
+    #: the OID under which the practice numbers its patients (IPP) and documents; "" : one made from the
+    #: store's own identifier (``2.25.<number>``), the same on every host of the site
+    oid: str = ""
 
 
 @dataclass(frozen=True)
@@ -156,6 +169,18 @@ class FilingSettings:
     pdf: bool = False
     #: how long LibreOffice may take to make one PDF copy before the filing is given up (and tried again later)
     pdf_timeout_s: float = 180.0
+    #: exchange formats filed beside the DOCX (any of ``exchange.FORMATS``: pdfa, cda, fhir, hprim)
+    formats: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long what was used to make a filed report is kept once it is filed (0: kept; filed reports always are)."""
+
+    #: days after filing before the dictation's audio (archive copy and listening copy) is deleted
+    audio_days: int = 0
+    #: days after filing before the draft files (transcript, edits, draft text and document) are deleted
+    drafts_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -194,6 +219,11 @@ class AuthorSettings:
     worktype: str = ""
     #: the specialty the author dictates in (see transcribe/specialties.py): chooses the engine's word list
     specialty: str = ""
+    #: the author's RPPS number (11 digits), on the letterhead, the signature and the exchange formats
+    rpps: str = ""
+    #: how the author's letters open and close when the dictation does not say it ("" : the language's default)
+    salutation: str = ""
+    closing: str = ""
 
 
 @dataclass(frozen=True)
@@ -212,6 +242,7 @@ class Settings:
     review: ReviewSettings = field(default_factory=ReviewSettings)
     batch: BatchSettings = field(default_factory=BatchSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     authors: dict[str, AuthorSettings] = field(default_factory=dict)
 
     @property

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigurationError
+from .exchange import FORMATS
 from .report import HEADINGS
 from .settings import (
     COMPUTE_TYPES,
@@ -38,6 +39,7 @@ from .settings import (
     IntakeSettings,
     PathSettings,
     PracticeSettings,
+    RetentionSettings,
     ReviewSettings,
     Settings,
     StoreSettings,
@@ -220,6 +222,7 @@ def _build(values: dict[str, Any], site: Path) -> Settings:
         review=ReviewSettings(**section_values["review"]),
         batch=BatchSettings(**section_values["batch"]),
         worker=WorkerSettings(**section_values["worker"]),
+        retention=RetentionSettings(**section_values["retention"]),
         authors={name: AuthorSettings(**fields) for name, fields in authors.items()},
     )
 
@@ -248,6 +251,11 @@ def _coerce(key: str, raw: Any, kind: Any) -> Any:
     """Turn a value from TOML or the environment into the field's type, or refuse it."""
     if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
         kind = next(k for k in typing.get_args(kind) if k is not type(None))
+    if typing.get_origin(kind) is tuple:  # a list of words: a TOML array, or "a,b" in the environment
+        items = raw.split(",") if isinstance(raw, str) else raw
+        if isinstance(items, (list, tuple)) and all(isinstance(item, str) for item in items):
+            return tuple(item.strip() for item in items if item.strip())
+        raise ConfigurationError(f"setting '{key}' must be a list of words (in the environment: a,b), got {raw!r}")
     try:
         if kind is bool:
             if isinstance(raw, bool):
@@ -348,8 +356,30 @@ def _check(settings: Settings) -> None:
     _check_filing_path(settings.filing.path)
     if settings.filing.pdf_timeout_s <= 0:
         raise ConfigurationError("filing.pdf_timeout_s must be more than 0 (seconds)")
+    unknown_formats = [f for f in settings.filing.formats if f not in FORMATS]
+    if unknown_formats:
+        raise ConfigurationError(
+            f"filing.formats names {', '.join(unknown_formats)}, which is not an exchange format; "
+            f"use any of: {', '.join(FORMATS)} (the DOCX is always filed)"
+        )
+    if settings.retention.audio_days < 0 or settings.retention.drafts_days < 0:
+        raise ConfigurationError(
+            "retention.audio_days and retention.drafts_days must be 0 (kept) or a number of days after filing"
+        )
+    for name, author in settings.authors.items():
+        if author.rpps and not re.fullmatch(r"\d{11}", author.rpps):
+            raise ConfigurationError(f"authors.{name}.rpps '{author.rpps}' must be the 11 digits of an RPPS number")
+    practice = settings.practice
+    if practice.finess and not re.fullmatch(r"\d{9}|\d{2}[AB]\d{6}", practice.finess):
+        raise ConfigurationError(f"practice.finess '{practice.finess}' must be a FINESS number (9 characters)")
+    if practice.siret and not re.fullmatch(r"\d{14}", practice.siret):
+        raise ConfigurationError(f"practice.siret '{practice.siret}' must be the 14 digits of a SIRET number")
+    if practice.oid and not re.fullmatch(r"[0-2](\.(0|[1-9]\d*))+", practice.oid):
+        raise ConfigurationError(f"practice.oid '{practice.oid}' must be an OID (digits and dots: 1.2.250.1...)")
     if settings.batch.window_files < 1 or settings.batch.batch_size < 1 or settings.batch.processes < 0:
         raise ConfigurationError("batch.window_files and batch.batch_size must be 1 or more")
+    if settings.store.outage_limit_s <= 0 or settings.store.retry_max_s <= 0:
+        raise ConfigurationError("store.outage_limit_s and store.retry_max_s must be more than 0 (seconds)")
     if settings.review.language not in ("fr", "en") or not 0 < settings.review.port < 65536:
         raise ConfigurationError("review.language must be 'fr' or 'en', and review.port a port number")
     if settings.text.abbreviations not in ("keep", "expand", "first-use"):

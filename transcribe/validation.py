@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from .errors import IdentityMismatch, PatientUnknown, ReviewError
 from .patients import IdentityNote, identity_conflicts, identity_from_filename, identity_from_json
 from .records import Job, JobState
+from .report import addressee_of
 from .settings import Settings
 from .store import JobStore
 
@@ -93,9 +94,15 @@ def validate_report(
     worktype: str | None = None,
     confirm_identity: bool = False,
     flags_checked: bool = False,
+    recipient: str | None = None,
+    copies: list[str] | None = None,
     audit: Auditor | None = None,
 ) -> Job:
-    """Validate a job's report for a patient; it then waits to be filed (``audit``: its entry, in the same transaction)."""
+    """Validate a job's report for a patient; it then waits to be filed (``audit``: its entry, in the same transaction).
+
+    ``recipient`` and ``copies``: the addressee and copies as the secretary set them (None: the
+    sidecar's, the dictation's, the patient's GP; see ``report.addressee_of``).
+    """
     job = store.get(job_id)
     if job.state not in (JobState.DRAFTED, JobState.VALIDATED, JobState.FILED):
         raise ReviewError(f"job {job_id} is {job.state.value}: only a transcribed report can be validated")
@@ -133,14 +140,25 @@ def validate_report(
             + ", ".join(f"'{f}'" for f in doubtful)
             + ", which can be read in several ways; write the dictated reading in the text first"
         )
+    chosen_worktype = worktype or job.worktype or "consultation"
+    addressee = addressee_of(
+        worktype=chosen_worktype,
+        text=report_text,
+        language=job.language or "fr",
+        metadata=job.metadata,
+        patient=store.patient(chosen),
+        typed_recipient=recipient,
+        typed_copies=copies,
+    )
     return store.validate(
         job_id,
         text=report_text,
         patient_id=chosen,
         validated_by=validator,
-        worktype=worktype or job.worktype or "consultation",
+        worktype=chosen_worktype,
         language=job.language,
         identity_confirmed_by=validator if problems else None,
-        copies=list((job.metadata or {}).get("copies") or []),
+        copies=list(addressee.copies),
+        recipient=addressee.recipient,
         audit=audit,
     )

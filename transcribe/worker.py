@@ -18,29 +18,34 @@ outbox carries the marker of this store (``filing.outbox_problem``).
 from __future__ import annotations
 
 import dataclasses
+import errno
 import logging
 import threading
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from .acoustic import with_audio_evidence
 from .asr import DecodeOptions, EncodedWindow, EngineOptions, SpeechRecognizer
 from .audio import DecodedAudio, decode_dictation
 from .audit import AuditTrail
 from .biasing import BiasingList, build_biasing, build_prompt, guess_specialty, terms_in
-from .errors import InputError, StageError, TranscribeError
+from .errors import InputError, StageError, StoreUnavailable, TranscribeError
 from .filing import file_waiting_reports, mark_outbox, outbox_problem
 from .languages import LanguageCheck, check_language
 from .leases import Heartbeat
+from .listening import write_listening_copy
 from .models import resolve_model
 from .patients import identity_from_filename, identity_from_json, propose_patient
 from .quarantine import quarantine_file
 from .records import Job, JobState, Transcript
-from .report import organise, people_of, render_docx, template_path, write_draft
+from .report import DraftsUnwritable, addressee_of, compose_document, organise, write_draft
 from .settings import Settings
 from .store import JobStore, WorkerIdentity, this_worker
+from .store.outage import Outage
 from .text import TextLayer, TextOptions
 from .text.evidence import rule_for_model
 from .text.pipeline import with_flag
@@ -115,6 +120,10 @@ class Worker:
         self.front_host = front_host
         self._outbox_problem: str | None = ""  # "": not looked at yet
         self._vocabulary = LiveVocabulary(settings, text_layer.vocabulary)
+        #: jobs this worker holds whose work a store outage cut off
+        self._cut_off: set[int] = set()
+        #: what the loop did with each job it claimed (by the state it left it in), for the service's summary
+        self.tally: Counter[str] = Counter()
 
     @property
     def recognizer(self) -> SpeechRecognizer:
@@ -124,19 +133,40 @@ class Worker:
         return self._recognizer
 
     def run(self, stop: threading.Event) -> None:
-        """Process queued jobs until ``stop`` is set; when idle, file the validated reports still waiting."""
-        self.store.release_abandoned()
-        last_filing = last_release = time.monotonic()
+        """Process queued jobs until ``stop`` is set; when idle, file the validated reports still waiting.
+
+        A store that does not answer is waited out (``store/outage.py``): the job in hand is given back to
+        the queue once it answers again; past ``store.outage_limit_s``, ``StoreDown`` ends the loop.
+        """
+        outage = Outage("the worker", self.settings.store)
+        last_filing = last_release = float("-inf")
         while not stop.is_set():
-            self.reload_vocabulary_if_changed()
-            if time.monotonic() - last_release >= min(30.0, self.settings.worker.lease_s / 2):
-                last_release = time.monotonic()
-                self.store.release_abandoned()  # a worker that died elsewhere: its jobs come back
-            if self.run_next() is None:
-                if time.monotonic() - last_filing >= self.settings.worker.filing_retry_s:
-                    last_filing = time.monotonic()
-                    self.file_waiting()
-                stop.wait(self.settings.worker.poll_s)
+            try:
+                if time.monotonic() - last_release >= min(30.0, self.settings.worker.lease_s / 2):
+                    self.store.release_abandoned()  # a worker that died elsewhere: its jobs come back
+                    last_release = time.monotonic()
+                if outage.ongoing:
+                    self.store.ping()
+                    outage.answered()
+                    self._give_back_cut_off()
+                self.reload_vocabulary_if_changed()
+                outcome = self.run_next()
+                if outcome is not None:
+                    self.tally[outcome.state.value] += 1
+                else:
+                    if time.monotonic() - last_filing >= self.settings.worker.filing_retry_s:
+                        last_filing = time.monotonic()
+                        self.file_waiting()
+                    stop.wait(self.settings.worker.poll_s)
+            except StoreUnavailable as e:
+                stop.wait(outage.failed(e))
+
+    def _give_back_cut_off(self) -> None:
+        """Give back to the queue the jobs whose work the store outage cut off (redone at once, not after a lease)."""
+        while self._cut_off:
+            job_id = self._cut_off.pop()
+            if self.store.give_back(job_id, self.identity, "the job store stopped answering while it was in hand"):
+                log.info("job %d: given back to the queue after the store outage", job_id)
 
     def reload_vocabulary_if_changed(self, *, now: bool = False) -> bool:
         """Build the text layer again when the vocabulary files changed (an accepted proposal, a term the
@@ -174,7 +204,11 @@ class Worker:
     def process(self, job: Job) -> Outcome:
         """Run one claimed job through every stage; never raises for a bad dictation."""
         with Heartbeat(self.store, [job.id], self.identity, self.settings.worker.lease_s):
-            return self.guarded(job, lambda: self._draft(job))
+            try:
+                return self.guarded(job, lambda: self._draft(job))
+            except StoreUnavailable:
+                self._cut_off.add(job.id)  # still claimed by this worker: given back when the store answers
+                raise
 
     def guarded(self, job: Job, step: Callable[[], Outcome]) -> Outcome:
         """Run a step of a claimed job: a bad dictation is quarantined, a failing stage retried, never raised."""
@@ -210,7 +244,18 @@ class Worker:
         language = self.expected_language(job)
         if language is not None:
             return self.decode_options(job, language, audio=audio), None
-        detected, probability, probabilities = self.recognizer.detect_language(audio)
+        return self.plan_detected(job, *self.recognizer.detect_language(audio), audio=audio)
+
+    def plan_detected(
+        self,
+        job: Job,
+        detected: str,
+        probability: float,
+        probabilities: dict[str, float],
+        audio: DecodedAudio | None = None,
+    ) -> tuple[DecodeOptions, LanguageCheck | None]:
+        """How to decode a dictation whose language the engine detected: kept when trusted, else the likeliest
+        site language (``transcribe.languages``), with the doubt recorded for the text layer's flag."""
         check = check_language(
             detected,
             probability,
@@ -258,7 +303,8 @@ class Worker:
         """Everything after the engine: text layer, report, patient proposal, draft files, the store.
 
         With the audio (and ``asr.audio_evidence``), the doubtful medical words and the terms of the
-        biasing list written with low confidence are first scored against it (``transcribe.acoustic``).
+        biasing list written with low confidence are first scored against it (``transcribe.acoustic``);
+        with the audio, the listening copy the review screen plays is written beside the draft.
         """
         if not transcript.words:
             raise NoSpeech(
@@ -283,16 +329,31 @@ class Worker:
         sidecar_identity = identity_from_json((job.metadata or {}).get("identity"))
         proposal = propose_patient(sidecar_identity, job.original_name, clean.text, self.store.patient_candidates)
         patient = self.store.patient(proposal.proposed) if proposal.proposed else None
-        document = render_docx(
-            template_path(content.worktype, self.settings.paths.templates),
-            content,
-            people_of(self.settings, job.author, patient, tuple((job.metadata or {}).get("copies") or ())),
+        addressee = addressee_of(
+            worktype=content.worktype,
+            text=clean.text,
             language=transcript.language,
+            metadata=job.metadata,
+            patient=patient,
+        )
+        document = compose_document(
+            self.settings,
+            vocab,
+            text=clean.text,
+            worktype=content.worktype,
+            language=transcript.language,
+            author=job.author,
+            patient=patient,
+            copies=addressee.copies,
+            recipient=addressee.recipient,
             day=job.created_at.astimezone().date(),
             draft=True,
         )
         version = self.text_layer.vocabulary.version
-        paths = write_draft(self.settings.paths.drafts / str(job.id), transcript, clean, content, document, version)
+        folder = self.settings.paths.drafts / str(job.id)
+        paths = write_draft(folder, transcript, clean, content, document, version)
+        if audio is not None:  # the review screen plays it at once, however long the dictation
+            write_listening(folder, audio)
         done = self.store.mark_drafted(
             job.id,
             self.identity,
@@ -377,11 +438,9 @@ class Worker:
         if guessed:
             return guessed, "author-reports"
         if audio is not None and self.settings.asr.first_pass_s > 0:
-            heard = self.recognizer.transcribe_clip(
-                audio, 0.0, min(audio.duration_s, self.settings.asr.first_pass_s), DecodeOptions(language, beam_size=1)
+            guessed = first_pass_specialty(
+                self.recognizer, self.text_layer, audio, language, vocab, self.settings.asr.first_pass_s
             )
-            text = self.text_layer.clean_text("".join(word for word, _ in heard), language).text
-            guessed = guess_specialty([text], vocab, minimum=1)
             if guessed:
                 return guessed, "first-pass"
         return "", ""
@@ -442,6 +501,33 @@ class Worker:
             "job %d: the claim was lost before %s; it is %s now, and left as it is", job.id, doing, now.state.value
         )
         return Outcome(job.id, now.state, error=now.error)
+
+
+def first_pass_specialty(
+    recognizer: SpeechRecognizer,
+    text_layer: TextLayer,
+    audio: DecodedAudio,
+    language: str,
+    vocab: LanguageVocabulary,
+    seconds: float,
+) -> str:
+    """The specialty heard in the first ``seconds`` of a dictation, decoded fast (beam 1) and without a list;
+    "" when none stands out."""
+    heard = recognizer.transcribe_clip(audio, 0.0, min(audio.duration_s, seconds), DecodeOptions(language, beam_size=1))
+    text = text_layer.clean_text("".join(word for word, _ in heard), language).text
+    return guess_specialty([text], vocab, minimum=1)
+
+
+def write_listening(folder: Path, audio: DecodedAudio) -> None:
+    """Write a job's listening copy beside its draft, from the samples just decoded; a full disk is a stage failure."""
+    try:
+        write_listening_copy(folder, audio.samples)
+    except OSError as e:
+        raise DraftsUnwritable(
+            f"{folder}: the listening copy could not be written ("
+            + ("the drafts disk is full" if e.errno == errno.ENOSPC else e.strerror or type(e).__name__)
+            + ")"
+        ) from e
 
 
 def retry_delay_s(attempts: int, base_s: float, max_s: float) -> float:

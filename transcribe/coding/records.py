@@ -23,18 +23,20 @@ ACCEPTED, REJECTED = "accepted", "rejected"
 
 @dataclass(frozen=True)
 class CodeSystem:
-    """A classification: its name in the store, its usual title, what it codes, the language of its reports."""
+    """A classification: its name in the store, its usual title, what it codes, the language of its reports,
+    and its canonical URI in FHIR (the ANS's terminology server for the French ones, HL7's for ICD-10-CM)."""
 
     name: str
     title: str
     kind: str
     language: str
+    uri: str
 
 
 SYSTEMS: dict[str, CodeSystem] = {
-    "cim10": CodeSystem("cim10", "CIM-10", DIAGNOSIS, "fr"),
-    "ccam": CodeSystem("ccam", "CCAM", ACT, "fr"),
-    "icd10cm": CodeSystem("icd10cm", "ICD-10-CM", DIAGNOSIS, "en"),
+    "cim10": CodeSystem("cim10", "CIM-10", DIAGNOSIS, "fr", "https://smt.esante.gouv.fr/terminologie-cim-10"),
+    "ccam": CodeSystem("ccam", "CCAM", ACT, "fr", "https://smt.esante.gouv.fr/terminologie-ccam"),
+    "icd10cm": CodeSystem("icd10cm", "ICD-10-CM", DIAGNOSIS, "en", "http://hl7.org/fhir/sid/icd-10-cm"),
 }
 
 

@@ -7,7 +7,9 @@ import contextlib
 import json
 import logging
 import sys
+import threading
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +31,11 @@ from . import (
 )
 
 if TYPE_CHECKING:
+    from collections import Counter
+    from collections.abc import Callable
+
     from ..batch import BatchSummary, Progress
+    from .displays import ServiceDisplay
 
 log = logging.getLogger("transcribe")
 
@@ -87,18 +93,66 @@ def register_queue(commands: Commands) -> None:
 
 
 def _serve(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from ..service import serve
+    import time
+    from collections import Counter
 
-    store = open_job_store(loaded.settings)
+    from ..service import serve
+    from .displays import ServiceDisplay, print_service_summary
+
+    settings = loaded.settings
+    store = _open_store_waiting(settings, "serve")
+    if store is None:
+        return EXIT_OK
+    started = time.monotonic()
+    tally: Counter[str] = Counter()
+    stop = threading.Event()
+    display = ServiceDisplay()  # on a terminal: one status line under the log
+    status = threading.Thread(target=_show_service, args=(settings, store, tally, display, stop), daemon=True)
+    if display.active:
+        status.start()
     try:
-        serve(loaded.settings, store)
+        serve(settings, store, stop, tally=tally)
     finally:
+        stop.set()
+        if status.is_alive():
+            status.join(timeout=5)
+        display.close()
+        print_service_summary(time.monotonic() - started, tally, _waiting(store))
         store.close()
     return EXIT_OK
 
 
+def _show_service(
+    settings: Settings, store: JobStore, tally: Counter[str], display: ServiceDisplay, stop: threading.Event
+) -> None:
+    """Every second, the service's state on its status line: the queue, what its worker did, where to review."""
+    from ..errors import StoreError
+
+    review = f"  ·  http://{settings.review.host}:{settings.review.port}/" if settings.review.enabled else ""
+    while not stop.wait(1.0):
+        try:
+            counts = store.count_by_state()
+        except StoreError:
+            display.show("[bold]serve[/] [red]●[/] the job store does not answer: waiting for it")
+            continue
+        queue = (
+            f"{counts.get(JobState.QUEUED, 0)} waiting · {counts.get(JobState.TRANSCRIBING, 0)} transcribing · "
+            f"{counts.get(JobState.DRAFTED, 0)} to review"
+        )
+        done = f"since start: {tally['drafted']} drafted, {tally['quarantined']} quarantined"
+        display.show(f"[bold]serve[/] [green]●[/] {queue}  ·  {done}{review}")
+
+
+def _waiting(store: JobStore) -> int | None:
+    from ..errors import StoreError
+
+    try:
+        return store.count_by_state().get(JobState.QUEUED, 0)
+    except StoreError:
+        return None
+
+
 def _worker(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    import threading
 
     from ..service import stop_on_signals
     from ..worker import Worker, load_recognizer, load_text_layer
@@ -108,13 +162,34 @@ def _worker(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     stop_on_signals(stop)
     recognizer = load_recognizer(settings)
     text_layer = load_text_layer(settings, warm=False)  # each language is built when first heard
-    store = open_job_store(settings)
+    store = _open_store_waiting(settings, "the worker", stop)
+    if store is None:
+        return EXIT_OK
     try:
         log.info("worker ready on store %s", store.display_url)
         Worker(settings, store, recognizer, text_layer).run(stop)
     finally:
         store.close()
     return EXIT_OK
+
+
+def _open_store_waiting(settings: Settings, who: str, stop: threading.Event | None = None) -> JobStore | None:
+    """Open the job store, waiting for it while it does not answer (a service started before its database);
+    past ``store.outage_limit_s`` ``StoreDown`` is raised. None if ``stop`` was set meanwhile."""
+    from ..errors import StoreUnavailable
+    from ..store.outage import Outage
+
+    outage = Outage(who, settings.store)
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            store = open_job_store(settings)
+        except StoreUnavailable as e:
+            stop.wait(outage.failed(e))
+            continue
+        outage.answered()
+        return store
+    return None
 
 
 def _run(args: argparse.Namespace, loaded: LoadedSettings) -> int:
@@ -181,7 +256,6 @@ def _print_result(store: JobStore, job_id: int, *, as_json: bool, raw: bool) -> 
 
 
 def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    import threading
 
     from ..batch import (
         BatchOptions,
@@ -189,10 +263,12 @@ def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         batch_lock,
         batch_processes,
         run_helpers,
+        write_helper_progress,
         write_helper_summary,
     )
     from ..service import prepare_folders, stop_on_signals
     from ..worker import load_recognizer, load_text_layer
+    from .displays import BatchDisplay
 
     settings = loaded.settings
     prepare_folders(settings)
@@ -223,7 +299,7 @@ def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     processes = batch_processes(settings, args.processes)
     if args.helper is None and processes > 1:
         with batch_lock(settings.paths.data):
-            display = None if quiet else _BatchDisplay()
+            display = None if quiet else BatchDisplay()
             try:
                 summary = run_helpers(loaded, options, processes, stop, on_progress=display.update if display else None)
             finally:
@@ -235,7 +311,10 @@ def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         text_layer = load_text_layer(settings)
         store = open_job_store(settings)
         try:
-            display = None if quiet or args.helper else _BatchDisplay()
+            display = None if quiet or args.helper else BatchDisplay()
+            on_progress: Callable[[Progress], None] | None = display.update if display else None
+            if args.helper is not None:  # the batch that started this process shows the joint progress
+                on_progress = partial(write_helper_progress, path=args.helper)
             batch = NightlyBatch(
                 settings,
                 store,
@@ -243,7 +322,8 @@ def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
                 text_layer,
                 window=options.window or settings.batch.window_files,
                 batch_size=options.batch_size or settings.batch.batch_size,
-                on_progress=display.update if display else None,
+                processes=processes if args.helper else 1,
+                on_progress=on_progress,
             )
             try:
                 summary = batch.run(stop)
@@ -260,57 +340,10 @@ def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 def _batch_report(settings: Settings, summary: BatchSummary) -> int:
     from ..batch import write_summary
+    from .displays import print_batch_summary
 
-    report = write_summary(summary, settings.paths.data / "batch-reports")
-    data = summary.to_json()
-    print(
-        f"batch: {summary.files_done} dictations transcribed, {summary.files_failed} failed; "
-        f"{summary.audio_s / 60:.1f} min of audio in {summary.wall_s / 60:.1f} min "
-        f"({data['audio_hours_per_hour']} audio-hours per hour){'; interrupted' if summary.interrupted else ''}"
-    )
-    for failure in summary.failures:
-        print(f"  job {failure['job']}: {failure['state']}: {failure['reason']}")
-    print(f"summary: {report}")
+    print_batch_summary(summary, str(write_summary(summary, settings.paths.data / "batch-reports")))
     return EXIT_FAILED if summary.failures else EXIT_OK
-
-
-class _BatchDisplay:
-    """The batch's progress bar: files, audio hours, speed, time left."""
-
-    def __init__(self) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-
-        self._progress = Progress(
-            TextColumn("[bold]batch"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[audio]}"),
-            TextColumn("{task.fields[speed]}"),
-            TimeRemainingColumn(),
-            transient=False,
-        )
-        self._task = self._progress.add_task("batch", total=None, audio="", speed="")
-        self._progress.start()
-
-    def update(self, progress: Progress) -> None:
-        """Show where the batch stands."""
-        self._progress.update(
-            self._task,
-            total=progress.total_files,
-            completed=progress.files_done,
-            audio=f"{progress.audio_done_s / 3600:.2f} h audio",
-            speed=f"{progress.speed:.1f} audio-min/min",
-        )
-
-    def close(self) -> None:
-        """Stop refreshing the bar, leaving its last state on screen."""
-        self._progress.stop()
 
 
 def _dictate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
@@ -333,7 +366,11 @@ def _dictate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         args.urgent,
         args.dictation_language,
     )
+    from ..audio import decode_dictation
+    from .displays import DictationDisplay, print_dictation_sent
+
     keys, restore = terminal_keys()
+    display = DictationDisplay(details)
     try:
         path = record(
             details,
@@ -341,19 +378,16 @@ def _dictate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
             device=args.input_device,
             audio_format=args.audio_format,
             keys=keys,
-            show=_show,
+            show=display.show,
         )
     finally:
+        display.close()
         restore()
     if path is None:
+        print("discarded: nothing was sent")
         return EXIT_OK
-    print(f"dictation sent: {path}")
+    print_dictation_sent(path, decode_dictation(path).duration_s, details)
     return EXIT_OK
-
-
-def _show(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
 
 
 def _jobs(args: argparse.Namespace, loaded: LoadedSettings) -> int:

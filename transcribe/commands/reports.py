@@ -1,4 +1,4 @@
-"""From draft to patient record: ``text``, ``validate``, ``file``, ``patients import`` and ``patients find``."""
+"""From draft to patient record: ``text``, ``validate``, ``file``, ``patients import|find|export``, ``retention``."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from . import (
     EXIT_OK,
     EXIT_USAGE,
     Commands,
+    cli_actor,
     cli_audit,
     load_site_vocabulary,
     open_job_store,
@@ -54,6 +55,8 @@ def register(commands: Commands) -> None:
         help="the dictated identity disagrees with the patient, and you checked it is right",
     )
     validate.add_argument("--flags-checked", action="store_true", help="the flagged doses and terms were checked")
+    validate.add_argument("--recipient", help='the addressee ("Docteur Bernard, médecin traitant"; "" : none)')
+    validate.add_argument("--copy", dest="copies", action="append", help="a copy's recipient (repeat for each)")
     validate.add_argument("--file", dest="file_now", action="store_true", help="file the report at once")
     validate.set_defaults(handler=_validate)
 
@@ -69,6 +72,21 @@ def register(commands: Commands) -> None:
     patients_find = patient_commands.add_parser("find", help="search the index by name or id")
     patients_find.add_argument("query")
     patients_find.set_defaults(handler=_patients_find)
+    patients_export = patient_commands.add_parser(
+        "export", help="the patient's right of access: one archive of every report filed for him (audited)"
+    )
+    patients_export.add_argument("patient_id", metavar="ID")
+    patients_export.add_argument(
+        "--audio", action="store_true", help="add the recordings the reports were dictated from"
+    )
+    patients_export.add_argument("--output", type=Path, help="the archive to write (default: data/exports/...)")
+    patients_export.set_defaults(handler=_patients_export)
+
+    retention = commands.add_parser(
+        "retention", help="delete the audio and drafts of filed reports the site's retention policy says are due"
+    )
+    retention.add_argument("--dry-run", action="store_true", help="only list what is due; delete nothing")
+    retention.set_defaults(handler=_retention)
 
 
 def _text(args: argparse.Namespace, loaded: LoadedSettings) -> int:
@@ -136,6 +154,8 @@ def _validate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
                 worktype=args.worktype,
                 confirm_identity=args.confirm_identity,
                 flags_checked=args.flags_checked,
+                recipient=args.recipient,
+                copies=args.copies,
                 audit=cli_audit(loaded.settings, store),
             )
         except IdentityMismatch as e:
@@ -184,6 +204,9 @@ def _file_jobs(loaded: LoadedSettings, store: JobStore, ids: list[int]) -> int:
             else filed.docx
         )
         print(f"job {job_id}: {'already filed' if filed.already_filed else 'filed'} as {where}")
+        for name, outcome in filed.formats.items():
+            if "refused" in outcome:
+                print(f"  not filed as {name}: {outcome['refused']}", file=sys.stderr)
     return status
 
 
@@ -201,10 +224,63 @@ def _patients_import(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         added, updated = store.import_patients(records, audit=cli_audit(loaded.settings, store))
     finally:
         store.close()
-    print(f"{added} patients added, {updated} updated, {len(problems)} rows refused")
+    refused = [p for p in problems if not p.imported]
+    print(f"{added} patients added, {updated} updated, {len(refused)} rows refused")
     for problem in problems[:50]:
         print(f"  line {problem.line}: {problem.reason}")
     return EXIT_OK if not problems else EXIT_FAILED
+
+
+def _patients_export(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from ..access import export_patient
+
+    store = open_site_store(loaded)
+    try:
+        export = export_patient(
+            loaded.settings,
+            store,
+            args.patient_id,
+            requested_by=cli_actor(),
+            with_audio=args.audio,
+            output=args.output,
+            audit=cli_audit(loaded.settings, store),
+        )
+    except FileExistsError:
+        print(f"transcribe: {args.output} exists already: name another file (nothing is replaced)", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        store.close()
+    print(f"{export.path}: {export.reports} report file(s), {export.recordings} recording(s); sha256 {export.sha256}")
+    for name in export.missing:
+        print(f"  missing from the outbox: {name}", file=sys.stderr)
+    return EXIT_OK if not export.missing else EXIT_FAILED
+
+
+def _retention(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    from datetime import datetime
+
+    from ..retention import apply, due
+
+    settings = loaded.settings
+    store = open_site_store(loaded)
+    try:
+        items = due(settings, store)
+        if not items:
+            policy = settings.retention
+            kept = policy.audio_days == 0 and policy.drafts_days == 0
+            print("nothing is due" + (" (retention: audio and drafts are kept, the default)" if kept else ""))
+            return EXIT_OK
+        for item in items:
+            when = datetime.fromtimestamp(item.due_at).date().isoformat()
+            print(f"job {item.job_id}: {item.kind} due since {when} ({item.policy}), {len(item.paths)} file(s)")
+        if args.dry_run:
+            print(f"{len(items)} deletion(s) due; run without --dry-run to apply them")
+            return EXIT_OK
+        removed = apply(settings, store, items, actor=cli_actor(), audit=cli_audit(settings, store))
+    finally:
+        store.close()
+    print(f"{len(removed)} deletion(s) applied and recorded; filed reports are never deleted")
+    return EXIT_OK if len(removed) == len(items) else EXIT_FAILED
 
 
 def _patients_find(args: argparse.Namespace, loaded: LoadedSettings) -> int:

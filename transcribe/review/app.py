@@ -15,11 +15,12 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..errors import StoreUnavailable
 from ..settings import Settings
 from ..store import JobStore
 from ..vocabulary import Vocabulary
@@ -39,6 +40,7 @@ def create_app(settings: Settings, store: JobStore, vocabulary: Vocabulary) -> F
     app.exception_handler(NeedLogin)(answer_need_login)
     app.exception_handler(StarletteHTTPException)(answer_http_error)  # FastAPI's, and the router's own 404 and 405
     app.exception_handler(RequestValidationError)(answer_invalid_request)
+    app.exception_handler(StoreUnavailable)(answer_store_unavailable)
     for screen in (login, queue, review, review_lock, review_output, coding, audio, doctor, admin, learning):
         include_screen(app, screen.router)
     return app
@@ -111,6 +113,18 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith(("/api/", "/audio/")) or request.headers.get("content-type", "").startswith(
         "application/json"
     )
+
+
+def answer_store_unavailable(request: Request, _exc: StoreUnavailable) -> Response:
+    """The job store does not answer (a database restart): 503, try again in a moment, in the site's language.
+
+    No page is drawn: drawing one needs the store (the session, the user's language).
+    """
+    text = translator(site_of(request).settings.review.language)("error.store-unavailable")
+    headers = {"Retry-After": "5"}
+    if request.url.path.startswith("/api/") or request.method != "GET":
+        return JSONResponse({"error": text}, status_code=503, headers=headers)
+    return PlainTextResponse(text, status_code=503, headers=headers)
 
 
 def answer_invalid_request(request: Request, _exc: RequestValidationError) -> Response:

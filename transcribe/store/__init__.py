@@ -11,6 +11,7 @@ all on one engine and one transaction helper (``database.Database``):
     patient_index  the patient index: import, candidates, search
     reports        validated report versions and their filing records
     signoffs       the comment thread of a returned report, the author's signature
+    keeping        exports of a patient's records (right of access), what retention deleted
     codes          imported code sets, the codes chosen for a report and kept with each version
 
 Review work, accounts and audit keep their own tables through the same helper.
@@ -23,6 +24,7 @@ from .claims import Claims, WorkerIdentity, this_worker
 from .codes import CodeStore
 from .database import Database, normalise_url
 from .jobs import Jobs, urgent_first
+from .keeping import Keeping
 from .patient_index import PatientIndex
 from .reports import ValidatedReports
 from .signoffs import Signoffs
@@ -40,7 +42,7 @@ __all__ = [
 ]
 
 
-class JobStore(Jobs, Claims, PatientIndex, ValidatedReports, Signoffs, CodeStore):
+class JobStore(Jobs, Claims, PatientIndex, ValidatedReports, Signoffs, Keeping, CodeStore):
     """Jobs and their history in a SQL database."""
 
 

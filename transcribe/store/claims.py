@@ -255,6 +255,31 @@ class Claims(Database):
             add_event(conn, job_id, self._clock(), "failed", str(worker), error)
             return True
 
+    def give_back(self, job_id: int, worker: WorkerIdentity, reason: str) -> bool:
+        """Put a job this worker holds back in the queue, claimable at once; the attempt does not count.
+
+        For a job whose work was cut off by something that is not the dictation's fault (the store
+        stopped answering while it was in hand). False if the claim was lost, or the outcome recorded.
+        """
+        now = self._clock()
+        with self.transaction() as conn:
+            done = conn.execute(
+                jobs.update()
+                .where(*_held_by(job_id, worker))
+                .values(
+                    state=JobState.QUEUED.value,
+                    attempts=jobs.c.attempts - 1,  # claiming counted it
+                    claimed_by=None,
+                    lease_until=None,
+                    next_try_at=None,
+                    updated_at=now,
+                )
+            ).rowcount
+            if done != 1:
+                return False
+            add_event(conn, job_id, self._clock(), "released", str(worker), reason)
+            return True
+
     def quarantine(
         self, job_id: int, worker: WorkerIdentity, *, error: str, audit: Auditor | None = None, kind: str = ""
     ) -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ..errors import StoreError
+from ..errors import StoreError, StoreUnavailable
 from ..schema import MIGRATIONS, schema_migrations, store_info
 
 # The logger the store has always used, whichever of its modules logs.
@@ -83,20 +83,55 @@ class Database:
                 try:
                     yield conn
                 finally:
-                    conn.info.pop(_AFTER_COMMIT, None)  # the DBAPI connection goes back to the pool
-        except sa.exc.OperationalError as e:
-            raise StoreError(
-                f"the job store at {self.display_url} is unavailable ({type(e.orig).__name__}); "
-                "check the disk and its permissions, or the database server"
-            ) from e
+                    if not conn.invalidated:  # cut by the server: it is thrown away, not pooled (nor readable)
+                        conn.info.pop(_AFTER_COMMIT, None)  # the DBAPI connection goes back to the pool
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as e:
+            raise self._unavailable(e) from e
+        except sa.exc.DBAPIError as e:
+            if e.connection_invalidated:
+                raise self._unavailable(e) from e
+            raise
         for action in committed:
             action()
+
+    def ping(self) -> None:
+        """Check that the store answers and takes writes (SQLite: its write lock); ``StoreUnavailable`` if not."""
+        with self.transaction() as conn:
+            conn.exec_driver_sql("SELECT 1")
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         """A connection for reading only (on SQLite it does not take the write lock)."""
-        with self.engine.connect().execution_options(store_read=True) as conn:
-            yield conn
+        try:
+            with self.engine.connect().execution_options(store_read=True) as conn:
+                yield conn
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as e:
+            error = self._unavailable(e)
+            if isinstance(error, StoreUnavailable):
+                raise error from e
+            raise
+        except sa.exc.DBAPIError as e:
+            if e.connection_invalidated:
+                raise self._unavailable(e) from e
+            raise
+
+    def _unavailable(self, e: sa.exc.DBAPIError) -> StoreError:
+        """The store error for a database error: ``StoreUnavailable`` when the store does not answer (waited out)."""
+        reason = str(e.orig).strip().splitlines()[0] if str(e.orig).strip() else type(e.orig).__name__
+        if (
+            not self.url.startswith("sqlite")
+            or e.connection_invalidated
+            or any(sign in reason.lower() for sign in _SQLITE_UNAVAILABLE)
+        ):
+            return StoreUnavailable(
+                f"the job store at {self.display_url} does not answer ({type(e.orig).__name__}: {reason}); "
+                "check that the database server runs and can be reached (for SQLite: the disk, and what holds "
+                "the file)"
+            )
+        return StoreError(
+            f"the job store at {self.display_url} refused an operation ({type(e.orig).__name__}: {reason}); "
+            "check the disk and its permissions, or the database server"
+        )
 
     @property
     def display_url(self) -> str:
@@ -105,6 +140,8 @@ class Database:
 
 
 _AFTER_COMMIT = "transcribe.after_commit"
+#: SQLite's words for a file that cannot be used now but may be in a moment (a lock, a disk that went away)
+_SQLITE_UNAVAILABLE = ("locked", "busy", "unable to open", "disk i/o error")
 
 
 def after_commit(conn: Connection, action: Callable[[], None]) -> None:

@@ -40,6 +40,11 @@ class PatientIndex(Database):
                     "family_key": name_key(record.family_name),
                     "names_key": names_key(record.family_name, record.given_names),
                     "imported_at": now,
+                    "gp": record.gp or None,
+                    "ins": record.ins or None,
+                    "ins_oid": record.ins_oid or None,
+                    "birth_name": record.birth_name or None,
+                    "birth_place": record.birth_place or None,
                 }
                 if record.patient_id in existing:
                     conn.execute(patients.update().where(patients.c.patient_id == record.patient_id).values(**values))
@@ -129,4 +134,9 @@ def _patient(row: Any) -> PatientRecord:
         row.given_names,
         date.fromisoformat(row.birth_date) if row.birth_date else None,
         row.sex or "",
+        row.gp or "",
+        row.ins or "",
+        row.ins_oid or "",
+        row.birth_name or "",
+        row.birth_place or "",
     )

@@ -41,6 +41,7 @@ class ValidatedReports(Database):
         language: str | None,
         identity_confirmed_by: str | None,
         copies: list[str],
+        recipient: str = "",
         audit: Auditor | None = None,
     ) -> Job:
         """Record a validated report (a new version if the job was validated before); the job waits to be filed.
@@ -82,6 +83,7 @@ class ValidatedReports(Database):
                     validated_at=now,
                     identity_confirmed_by=identity_confirmed_by,
                     copies_json=json.dumps(copies, ensure_ascii=False),
+                    recipient=recipient,
                 )
             )
             keep_chosen_codes(conn, job_id, version)  # the codes chosen so far travel with this version
@@ -108,12 +110,37 @@ class ValidatedReports(Database):
         return data
 
     def filing(self, job_id: int, version: int) -> dict[str, Any] | None:
-        """Where a report version was filed, if it was."""
+        """Where a report version was filed, if it was (``formats``: each exchange format's path, or why refused)."""
         with self.reading() as conn:
             row = conn.execute(
                 sa.select(filings).where(filings.c.job_id == job_id, filings.c.version == version)
             ).first()
-        return dict(row._mapping) if row else None
+        return _filing(row) if row else None
+
+    def filings_of_patient(self, patient_id: str) -> list[dict[str, Any]]:
+        """Every report version filed for a patient, oldest first, each with its report (author, worktype, dates).
+
+        Only the filings recorded for this very patient: a report filed for another patient and validated
+        again for this one contributes only its versions filed here.
+        """
+        query = (
+            sa.select(
+                filings,
+                reports.c.worktype,
+                reports.c.validated_at,
+                reports.c.validated_by,
+                jobs.c.author,
+                jobs.c.audio_sha256,
+                jobs.c.audio_path,
+                jobs.c.original_name,
+            )
+            .join(reports, sa.and_(reports.c.job_id == filings.c.job_id, reports.c.version == filings.c.version))
+            .join(jobs, jobs.c.id == filings.c.job_id)
+            .where(filings.c.patient_id == patient_id, reports.c.patient_id == patient_id)
+            .order_by(filings.c.filed_at, filings.c.job_id, filings.c.version)
+        )
+        with self.reading() as conn:
+            return [_filing(row) for row in conn.execute(query)]
 
     def record_filing(
         self,
@@ -124,6 +151,7 @@ class ValidatedReports(Database):
         docx_path: Path,
         pdf_path: Path | None,
         sidecar_path: Path,
+        formats: dict[str, dict[str, str]] | None = None,
         audit: Auditor | None = None,
     ) -> bool:
         """Record that a report version lies in the patient's record; the job is filed (unless validated again since).
@@ -134,6 +162,14 @@ class ValidatedReports(Database):
         try:
             with self.transaction() as conn:
                 self._record_filing(conn, job_id, version, now, patient_id, docx_path, pdf_path, sidecar_path)
+                conn.execute(
+                    filings.update()
+                    .where(filings.c.job_id == job_id, filings.c.version == version)
+                    .values(formats_json=json.dumps(formats or {}, ensure_ascii=False))
+                )
+                refused = sorted(name for name, outcome in (formats or {}).items() if "refused" in outcome)
+                if refused:
+                    add_event(conn, job_id, now, "formats-refused", None, ", ".join(refused))
                 if audit is not None:
                     audit.record_in(conn, "filed", job_id, f"version {version}")
         except sa.exc.IntegrityError:  # the filings table holds one row per (job, version)
@@ -217,3 +253,9 @@ class ValidatedReports(Database):
         )
         with self.reading() as conn:
             return [row.text for row in conn.execute(query)]
+
+
+def _filing(row: Any) -> dict[str, Any]:
+    data = dict(row._mapping)
+    data["formats"] = json.loads(data.pop("formats_json", None) or "{}")
+    return data

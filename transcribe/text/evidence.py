@@ -133,6 +133,10 @@ class AudioDecision:
     rule: str = RULE
 
 
+def _has_digit(text: str) -> bool:
+    return any(c.isdigit() for c in text)
+
+
 def decide(
     evidence: AudioEvidence,
     words: list[str],
@@ -150,6 +154,8 @@ def decide(
     stretch = words[best.first : best.last + 1]
     confidences = probabilities[best.first : best.last + 1]
     heard = " ".join(w.strip() for w in stretch)
+    if _has_digit(heard):
+        return None  # a number is never part of what the audio rewrites: the dose pass owns it
     choices = tuple(dict.fromkeys(s.spelling for s in scores))[:CHOICES]
     kept = {
         "heard": heard,
@@ -287,7 +293,8 @@ def decide_list_term(
         return None  # the same sounds, or the audio does not prefer the words written without the list
     term = heard.strip(".,;:!?")
     params = {"term": term, "heard": written or "—"}
-    if not rule.corrects:  # a model nobody calibrated: said, not changed
+    if not rule.corrects or _has_digit(heard) or _has_digit(written):
+        # a model nobody calibrated, or a number on either side: said, not changed
         choices = (written,) if written else ()
         return AudioDecision(
             evidence.first, evidence.last, heard, "", False, choices, "list-term-doubted", params, kept

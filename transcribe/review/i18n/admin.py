@@ -4,6 +4,8 @@ WORDS: dict[str, dict[str, str]] = {
     "users": {"fr": "Utilisateurs", "en": "Users"},
     "add_user": {"fr": "Ajouter", "en": "Add"},
     "patient_index": {"fr": "Index patients", "en": "Patient index"},
+    "export_records": {"fr": "Exporter son dossier", "en": "Export the records"},
+    "with_audio": {"fr": "avec les enregistrements", "en": "with the recordings"},
     "import": {"fr": "Importer", "en": "Import"},
     "site_vocabulary": {"fr": "Vocabulaire du site", "en": "Site vocabulary"},
     "add_term": {"fr": "Ajouter le terme", "en": "Add the term"},
@@ -91,5 +93,17 @@ WORDS: dict[str, dict[str, str]] = {
     "import.birth-date": {
         "fr": "la date de naissance « {value} » n'est pas une date (AAAA-MM-JJ ou JJ/MM/AAAA)",
         "en": "birth date '{value}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)",
+    },
+    "import.ins-invalid": {
+        "fr": "INS « {value} » invalide (15 caractères, clé vérifiée) : patient importé sans son INS",
+        "en": "INS '{value}' is not a valid matricule (15 characters, its key checked): imported without it",
+    },
+    "import.ins-oid": {
+        "fr": "INS sans son OID (colonne ins_oid) : patient importé sans son INS",
+        "en": "INS given without its OID (ins_oid column): imported without it",
+    },
+    "import.ins-traits": {
+        "fr": "INS sans les traits stricts qui l'accompagnent ({missing} manquant) : patient importé sans son INS",
+        "en": "INS given without the strict identity traits it travels with ({missing} missing): imported without it",
     },
 }

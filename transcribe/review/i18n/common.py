@@ -65,12 +65,20 @@ WORDS: dict[str, dict[str, str]] = {
     "error.json": {"fr": "La requête n'est pas du JSON valide", "en": "the request is not valid JSON"},
     "error.json-object": {"fr": "La requête doit être un objet JSON", "en": "the request must be a JSON object"},
     "error.no-such-dictation": {"fr": "Dictée introuvable", "en": "no such dictation"},
+    "error.no-such-patient": {
+        "fr": "Aucun patient de l'index n'a cet identifiant : rien n'a été exporté",
+        "en": "no patient of the index has this identifier: nothing was exported",
+    },
     "error.login-required": {
         "fr": "Votre session a pris fin : reconnectez-vous ; votre saisie est gardée sur ce poste et reviendra à l'écran",
         "en": "your session has ended: log in again; your typing is kept on this computer and comes back on the screen",
     },
     "author_unknown": {"fr": "Auteur inconnu", "en": "Unknown author"},
     "file_name": {"fr": "Fichier", "en": "File"},
+    "error.store-unavailable": {
+        "fr": "La base des dictées ne répond pas pour le moment (redémarrage ?) ; réessayez dans quelques secondes",
+        "en": "the dictation store does not answer at the moment (a restart?); try again in a few seconds",
+    },
     "error.audio-unplayable": {
         "fr": "L'enregistrement de cette dictée ne peut pas être lu",
         "en": "the audio of this dictation cannot be played",

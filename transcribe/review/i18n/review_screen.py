@@ -137,6 +137,12 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "Undo / redo the automatic change at the caret",
     },
     "review.key_worktype": {"fr": "Choisir le type de compte rendu", "en": "Choose the kind of report"},
+    "review.addressee": {"fr": "Destinataire", "en": "Addressee"},
+    "review.copies": {"fr": "Copies (une par ligne)", "en": "Copies (one a line)"},
+    "review.audio_removed": {
+        "fr": "L'enregistrement de cette dictée a été supprimé le {at} (politique de conservation du site)",
+        "en": "The recording of this dictation was deleted on {at} (the site's retention policy)",
+    },
     "review.key_autotext": {"fr": "Après un code : insérer le texte type", "en": "After a code: insert the text block"},
     "review.kbd_ctrl_space": {"fr": "Ctrl+Espace", "en": "Ctrl+Space"},
     "review.kbd_ctrl_enter": {"fr": "Ctrl+Entrée", "en": "Ctrl+Enter"},

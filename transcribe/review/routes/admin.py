@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from ...accounts import ROLES, AccountRefused, Session, User
@@ -118,7 +118,8 @@ def import_patients(request: Request, site: Site, change: AdminChange) -> Respon
     records, problems = parse_patient_csv(decode_patient_csv(raw))
     added, updated = site.store.import_patients(records, audit=site.audit.by(change.session.user.username))
     t = translator(site.language_of(change.session))
-    summary = t("done.patients-imported", added=added, updated=updated, refused=len(problems))
+    refused = len([p for p in problems if not p.imported])
+    summary = t("done.patients-imported", added=added, updated=updated, refused=refused)
     lines = [
         t("import.line", line=p.line, reason=t(p.code, **p.params) if p.code in MESSAGES else p.reason)
         for p in problems[:10]
@@ -154,6 +155,28 @@ def browse_patients(request: Request, site: Site, session: Admin, q: str = "", p
         previous=_page_link(q, page - 1) if page > 1 else "",
         next=_page_link(q, page + 1) if first + len(found) - 1 < total else "",
     )
+
+
+@router.post("/admin/patients/{patient_id}/export")
+def export_records(patient_id: str, site: Site, change: AdminChange) -> Response:
+    """The patient's right of access: the archive of every report filed for him (with the recordings if asked),
+    written in the data folder and downloaded; the request and the export audited."""
+    from ...access import export_patient
+    from ...errors import PatientUnknown
+
+    username = change.session.user.username
+    try:
+        export = export_patient(
+            site.settings,
+            site.store,
+            patient_id,
+            requested_by=username,
+            with_audio=bool(change.data.get("audio")),
+            audit=site.audit.by(username),
+        )
+    except PatientUnknown as e:
+        raise HTTPException(404, "error.no-such-patient") from e
+    return FileResponse(export.path, media_type="application/zip", filename=export.path.name)
 
 
 @router.post("/admin/vocabulary")

@@ -9,8 +9,8 @@ from fastapi.responses import FileResponse, Response
 
 from ...accounts import Session
 from ...errors import TranscribeError
+from ...listening import listening_copy
 from ..dependencies import Site, signed_in
-from ..listening import listening_copy
 
 router = APIRouter()
 Listener = Annotated[Session, Depends(signed_in("secretary", "doctor"))]
@@ -18,7 +18,8 @@ Listener = Annotated[Session, Depends(signed_in("secretary", "doctor"))]
 
 @router.get("/audio/{job_id}")
 def audio(job_id: int, site: Site, session: Listener) -> Response:
-    """The listening copy (16 kHz WAV) of a dictation, decoded on first use; a doctor hears only his own."""
+    """The listening copy (16 kHz WAV) of a dictation, written with its draft (older jobs: decoded on first use);
+    a doctor hears only his own."""
     job = site.job_or_404(job_id)
     if session.user.role == "doctor" and job.author != session.user.author:
         raise HTTPException(403, "error.not-yours")

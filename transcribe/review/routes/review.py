@@ -15,8 +15,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ...accounts import Session
 from ...errors import ReviewError
+from ...letters import Addressee, clean_copies
 from ...messages import SEXES, state_label
+from ...patients import PatientRecord
 from ...records import Job, JobState
+from ...report import addressee_of
 from ...review_state import (
     MAX_REPORT_CHARS,
     AnchorLost,
@@ -29,6 +32,7 @@ from ...review_state import (
     blocks_of,
     choose_reading,
     current_text,
+    final_text,
     load_material,
     replace_text,
     revert_edit,
@@ -62,7 +66,7 @@ SCREEN_WORDS = (
     "open_count", "awaiting_signature", "offline", "server_error", "quote", "not_saved", "login_again",
     "too_long_paste", "kept_before_reload", "restored", "undo_suggestion", "identity_confirm_hint", "identity_from",
     "refused_by", "refused_title", "awaiting_signature_admin", "awaiting_signature_by", "filed_unsigned",
-    "audio_ranking", "without_the_list",
+    "audio_ranking", "without_the_list", "audio_removed",
     "codes.diagnosis", "codes.act", "codes.accept", "codes.reject", "codes.undo", "codes.add", "codes.accepted",
     "codes.rejected", "codes.added", "codes.none", "codes.no_result", "codes.set_aside", "codes.reason.negated",
     "codes.reason.hypothetical", "codes.reason.family", "codes.missing_set",
@@ -107,14 +111,15 @@ def review_json(job_id: int, site: Site, session: Secretary) -> Response:
     """What the review screen shows of a report, as JSON (after any change being saved)."""
     with site.report_locks.of(job_id):
         job = site.job_or_404(job_id)
-        if "edits" not in site.store.results_of(job_id):
+        edits = site.store.results_of(job_id).get("edits")
+        if edits is None or not edits.is_file():  # never drafted, or its drafts deleted by the retention policy
             raise HTTPException(409, "review.err.no_draft")
         return JSONResponse(review_data(site, job, site.workspace.load(job_id), session))
 
 
 @router.post("/api/review/{job_id}/save")
 def save(job_id: int, site: Site, change: SecretaryChange) -> Response:
-    """Save the typed text, the chosen patient, the identity check and the worktype."""
+    """Save the typed text, the chosen patient, the identity check, the worktype, the addressee and copies."""
     data = change.data
     t = translator(site.language_of(change.session))
 
@@ -130,6 +135,10 @@ def save(job_id: int, site: Site, change: SecretaryChange) -> Response:
             state.confirm_identity = bool(data["confirm_identity"])
         if data.get("worktype") in WORKTYPES:
             state.worktype = data["worktype"]
+        if isinstance(data.get("recipient"), str):
+            state.recipient = " ".join(data["recipient"].split())[:200]
+        if isinstance(data.get("copies"), list):
+            state.copies = list(clean_copies([str(c) for c in data["copies"]]))
 
     return JSONResponse(change_report(site, job_id, change, apply, "changed"))
 
@@ -445,6 +454,10 @@ def review_data(site: ReviewSite, job: Job, state: WorkState, session: Session) 
             for r in site.workspace.refused(job.id)
         ],
         "max_chars": MAX_REPORT_CHARS,
+        "letter": letter_data(site, job, state, patient),
+        "audio_removed": next(
+            (local_datetime(r.removed_at, language) for r in site.store.removals(job.id) if r.kind == "audio"), None
+        ),
         "locked_by": holder,
         "mine": holder == session.user.username,
         "changeable": changeable,
@@ -452,6 +465,26 @@ def review_data(site: ReviewSite, job: Job, state: WorkState, session: Session) 
         "reopenable": job.state in (JobState.VALIDATED, JobState.FILED) and not state.reopened,
         "base": last[0] if last else None,
     }
+
+
+def addressee_for(site: ReviewSite, job: Job, state: WorkState, patient: PatientRecord | None) -> Addressee:
+    """Who the report is for as it stands: her choice on the screen, else the sidecar's, the dictation's, the GP."""
+    material = material_of(site, job.id)
+    return addressee_of(
+        worktype=state.worktype or job.worktype or "consultation",
+        text=final_text(report_blocks(site, job.id, state), material.language),
+        language=material.language,
+        metadata=job.metadata,
+        patient=patient,
+        typed_recipient=state.recipient,
+        typed_copies=state.copies,
+    )
+
+
+def letter_data(site: ReviewSite, job: Job, state: WorkState, patient: PatientRecord | None) -> dict[str, Any]:
+    """The addressee and copies the screen shows, and where the addressee came from."""
+    addressee = addressee_for(site, job, state, patient)
+    return {"recipient": addressee.recipient, "source": addressee.source, "copies": list(addressee.copies)}
 
 
 def flag_data(material: DraftMaterial, state: WorkState, index: int, anchor: Any, language: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from ..i18n import error_text, translator
 from .review import (
     Secretary,
     SecretaryChange,
+    addressee_for,
     can_change,
     material_of,
     report_blocks,
@@ -130,6 +131,8 @@ def validate(job_id: int, site: Site, change: SecretaryChange) -> Response:
                 worktype=state.worktype or job.worktype,
                 confirm_identity=state.confirm_identity,
                 flags_checked=True,
+                recipient=state.recipient,
+                copies=state.copies,
                 audit=audit,
             )
         except IdentityMismatch as e:
@@ -196,6 +199,7 @@ def document_of(site: ReviewSite, job: Job, state: WorkState, *, draft: bool) ->
     patient_id = state.patient_id or job.patient_id
     patient = site.store.patient(patient_id) if patient_id else None
     marked = draft and is_draft(job, state)
+    addressee = addressee_for(site, job, state, patient)
     try:
         document = compose_document(
             site.settings,
@@ -205,7 +209,8 @@ def document_of(site: ReviewSite, job: Job, state: WorkState, *, draft: bool) ->
             language=language,
             author=job.author,
             patient=patient,
-            copies=tuple((job.metadata or {}).get("copies") or ()),
+            copies=addressee.copies,
+            recipient=addressee.recipient,
             day=date.today(),
             draft=marked,
         )

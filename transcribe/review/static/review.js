@@ -845,6 +845,13 @@
   document.getElementById("worktype").addEventListener("change", function (event) {
     change(api + "/save", { worktype: event.target.value }).catch(function () {});
   });
+  document.getElementById("recipient").addEventListener("change", function (event) {
+    change(api + "/save", { recipient: event.target.value }).catch(function () {});
+  });
+  document.getElementById("copies").addEventListener("change", function (event) {
+    const copies = event.target.value.split("\n").map(function (c) { return c.trim(); }).filter(Boolean);
+    change(api + "/save", { copies: copies }).catch(function () {});
+  });
   document.getElementById("kept-close").addEventListener("click", function () {
     document.getElementById("kept-text").hidden = true;
     document.querySelector("#kept-text textarea").value = "";
@@ -923,6 +930,15 @@
     const select = document.getElementById("worktype");
     select.value = data.job.worktype || "";
     select.disabled = !editable();
+    const recipient = document.getElementById("recipient");
+    const copies = document.getElementById("copies");
+    const letter = data.letter || { recipient: "", copies: [] };
+    if (document.activeElement !== recipient) { recipient.value = letter.recipient || ""; }
+    if (document.activeElement !== copies) { copies.value = (letter.copies || []).join("\n"); }
+    recipient.disabled = copies.disabled = !editable();
+    const removed = document.getElementById("audio-removed");
+    removed.hidden = !data.audio_removed;
+    removed.textContent = data.audio_removed ? say("audio_removed", { at: data.audio_removed }) : "";
   }
 
   function renderSide() {
