@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,15 @@ def test_official_files_are_recognised_by_their_content_and_dated() -> None:
     assert ccam.labels["DEQP003"] == "Électrocardiographie sur au moins 12 dérivations"
     cms = read_code_set("icd10cm_order_2026.txt", (FILES / "icd10cm_order_2026.txt").read_bytes())
     assert cms.system == "icd10cm" and cms.version == "2025-10-01" and "E11.9" in cms.labels and "E11" not in cms.labels
+
+
+def test_a_zip_of_an_official_file_is_read(tmp_path: Path) -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("README.txt", "CCAM")
+        z.writestr("CCAM_V7700.csv", (FILES / "ccam-actes-2025.csv").read_bytes())
+    found = read_code_set("ccam.zip", archive.getvalue())
+    assert found.system == "ccam" and found.version == "2025-01-01" and len(found.labels) == 10
 
 
 def test_a_file_of_the_wrong_kind_or_undated_is_refused_in_words() -> None:

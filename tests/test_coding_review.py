@@ -108,6 +108,13 @@ def test_the_codes_panel_is_worked_with_the_keyboard_and_its_codes_are_filed(cod
     page.keyboard.press("Enter")
     page.wait_for_selector("#code-results li[data-code='I50.9'] button")
 
+    # a code the site's sets lack is refused in words, and nothing is kept
+    token = page.locator("meta[name='csrf-token']").get_attribute("content")
+    refused = page.context.request.post(f"{site.url}/api/review/{job_id}/codes", headers={
+        "Content-Type": "application/json", "X-CSRF-Token": token},
+        data=json.dumps({"system": "ccam", "code": "ZZZZ999", "decision": "accepted"}))
+    assert refused.status == 400 and "nomenclature du site" in refused.json()["error"]
+
     accepted = {code for code, state in shown_codes(page).items() if state == "accepted"}
     assert accepted == {first, third, "ZBQK002"}
     decisions = {d.code: d.decision for d in site.store.code_decisions(job_id)}
