@@ -34,21 +34,20 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from transcribe.errors import ConfigurationError, InputError, StoreUnavailable, TranscribeError, TranscriptionFailed
 from transcribe.intake.atomic import ensure_folder, write_atomic
+from transcribe.records import Job, JobState, Transcript
+from transcribe.settings import Settings
+from transcribe.settings_loading import LoadedSettings
 from transcribe.speech.audio import DecodedAudio, decode_dictation
 from transcribe.speech.engine import DecodeOptions, EngineOptions, SpeechRecognizer, choose_device
 from transcribe.speech.languages import LanguageCheck
 from transcribe.speech.packed import transcribe_packed
+from transcribe.store import JobStore, open_store
 from transcribe.store.leases import Heartbeat
-
-from .errors import ConfigurationError, InputError, StoreUnavailable, TranscribeError, TranscriptionFailed
-from .records import Job, JobState, Transcript
-from .settings import Settings
-from .settings_loading import LoadedSettings
-from .store import JobStore, open_store
-from .store.outage import Outage
-from .text import TextLayer
-from .worker import Outcome, Worker, with_language_check
+from transcribe.store.outage import Outage
+from transcribe.text import TextLayer
+from transcribe.worker import Outcome, Worker, with_language_check
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .commands import main
+from transcribe.commands import main
 
 __all__ = ["main"]
 

@@ -18,6 +18,7 @@ Every error the pipeline raises on purpose derives from ``TranscribeError``::
     │   ├── IdentityMismatch      the dictated identity disagrees with the chosen patient
     │   └── PatientUnknown        no such patient in the index
     ├── FilingError               a validated report could not be filed (it waits, nothing is lost)
+    ├── CodingError               a code set cannot be imported or read, a code is not in its set
     └── AuditError                the audit trail cannot be checked or changed as asked
         └── AnchorInvalid         its anchor file is damaged or forged (audit_anchor)
 
@@ -119,6 +120,10 @@ class PatientUnknown(ReviewError):
 
 class FilingError(TranscribeError):
     """A validated report could not be filed; it stays validated and waits."""
+
+
+class CodingError(TranscribeError):
+    """A file is not an official code set we read, or a code asked for is not in the site's code sets."""
 
 
 class AuditError(TranscribeError):

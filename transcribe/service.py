@@ -14,15 +14,14 @@ from collections import Counter
 from collections.abc import Callable
 from types import FrameType
 
+from transcribe.errors import StoreDown, TranscribeError
 from transcribe.intake.atomic import ensure_folder
 from transcribe.intake.inbox import Intake
 from transcribe.patient_record.filing import mark_outbox
+from transcribe.settings import Settings
+from transcribe.store import JobStore
 from transcribe.vocabulary.records import Vocabulary
-
-from .errors import StoreDown, TranscribeError
-from .settings import Settings
-from .store import JobStore
-from .worker import Worker, load_recognizer, load_text_layer
+from transcribe.worker import Worker, load_recognizer, load_text_layer
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +84,7 @@ def start_review_app(
     """Serve the review app in a thread until ``stop`` is set."""
     import uvicorn
 
-    from .review.app import create_app
+    from transcribe.review.app import create_app
 
     server = uvicorn.Server(
         uvicorn.Config(

@@ -26,10 +26,8 @@ from typing import Any
 from transcribe.documents.exchange import FORMATS
 from transcribe.documents.report import HEADINGS
 from transcribe.documents.worktypes import WORKTYPES
-from transcribe.vocabulary.specialties import SPECIALTIES
-
-from .errors import ConfigurationError
-from .settings import (
+from transcribe.errors import ConfigurationError
+from transcribe.settings import (
     COMPUTE_TYPES,
     CONFIG_ENV,
     CONFIG_FILE_NAME,
@@ -49,6 +47,7 @@ from .settings import (
     TextSettings,
     WorkerSettings,
 )
+from transcribe.vocabulary.specialties import SPECIALTIES
 
 
 @dataclass(frozen=True)

@@ -29,10 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from transcribe.documents.report import DraftsUnwritable, addressee_of, compose_document, organise, write_draft
+from transcribe.errors import InputError, StageError, StoreUnavailable, TranscribeError
 from transcribe.intake.quarantine import quarantine_file
 from transcribe.patient_record.filing import file_waiting_reports, mark_outbox, outbox_problem
 from transcribe.patient_record.patients import identity_from_filename, identity_from_json, propose_patient
+from transcribe.records import Job, JobState, Transcript
 from transcribe.security.audit import AuditTrail
+from transcribe.settings import Settings
 from transcribe.speech.acoustic import with_audio_evidence
 from transcribe.speech.audio import DecodedAudio, decode_dictation
 from transcribe.speech.biasing import BiasingList, build_biasing, build_prompt, guess_specialty, terms_in
@@ -40,19 +43,15 @@ from transcribe.speech.engine import DecodeOptions, EncodedWindow, EngineOptions
 from transcribe.speech.languages import LanguageCheck, check_language
 from transcribe.speech.listening import write_listening_copy
 from transcribe.speech.model_location import resolve_model
+from transcribe.store import JobStore, WorkerIdentity, this_worker
 from transcribe.store.leases import Heartbeat
+from transcribe.store.outage import Outage
+from transcribe.text import TextLayer, TextOptions
+from transcribe.text.evidence import rule_for_model
+from transcribe.text.pipeline import with_flag
 from transcribe.vocabulary.files import vocabulary_folder
 from transcribe.vocabulary.records import LanguageVocabulary, Vocabulary
 from transcribe.vocabulary.watch import LiveVocabulary, load_site_vocabulary
-
-from .errors import InputError, StageError, StoreUnavailable, TranscribeError
-from .records import Job, JobState, Transcript
-from .settings import Settings
-from .store import JobStore, WorkerIdentity, this_worker
-from .store.outage import Outage
-from .text import TextLayer, TextOptions
-from .text.evidence import rule_for_model
-from .text.pipeline import with_flag
 
 log = logging.getLogger(__name__)
 

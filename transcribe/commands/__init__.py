@@ -2,9 +2,9 @@
 
 Each area of the command is its own module, registering its subcommands and holding their handlers:
 ``intake`` (serve, worker, run, batch, dictate, jobs, requeue), ``reports`` (text, validate, file,
-patients), ``accounts`` (user, audit), ``learning`` (stats, proposals, rerun) and ``configuration``
-(init, models, config). Every command but ``init``, ``text``, ``models`` and ``config`` refuses to
-run where there is no site (``require_site``). This module holds the entry point, the global options and what the areas share.
+patients), ``coding`` (codes), ``accounts`` (user, audit), ``learning`` (stats, proposals, rerun) and
+``configuration`` (init, models, config). Every command but ``init``, ``text``, ``codes suggest``,
+``codes find``, ``models`` and ``config`` refuses to run where there is no site (``require_site``). This module holds the entry point, the global options and what the areas share.
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from transcribe import __version__
+from transcribe.errors import ConfigurationError, TranscribeError
+from transcribe.settings import CONFIG_FILE_NAME, Settings
+from transcribe.settings_loading import LoadedSettings, load_settings
+from transcribe.store import JobStore, open_store
 from transcribe.vocabulary.specialties import SPECIALTIES
-
-from .. import __version__
-from ..errors import ConfigurationError, TranscribeError
-from ..settings import CONFIG_FILE_NAME, Settings
-from ..settings_loading import LoadedSettings, load_settings
-from ..store import JobStore, open_store
 
 if TYPE_CHECKING:
     from transcribe.security.audit import Auditor
@@ -71,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     # imported here: the areas import this module's helpers, so it must be complete first
-    from . import accounts, configuration, intake, learning, reports
+    from transcribe.commands import accounts, coding, configuration, intake, learning, reports
 
     parser = argparse.ArgumentParser(
         prog="transcribe",
@@ -88,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     reports.register_text(commands)  # text
     intake.register_queue(commands)  # jobs requeue
     reports.register(commands)  # validate file patients
+    coding.register(commands)  # codes
     accounts.register(commands)  # user audit
     learning.register(commands)  # stats proposals rerun
     configuration.register(commands)  # models config

@@ -8,8 +8,17 @@ import sys
 from datetime import datetime
 from typing import cast
 
-from ..settings_loading import LoadedSettings
-from . import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Commands, cli_actor, cli_audit, open_job_store, open_site_store
+from transcribe.commands import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Commands,
+    cli_actor,
+    cli_audit,
+    open_job_store,
+    open_site_store,
+)
+from transcribe.settings_loading import LoadedSettings
 
 
 def register(commands: Commands) -> None:

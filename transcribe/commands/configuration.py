@@ -7,11 +7,10 @@ import dataclasses
 import json
 import typing
 
+from transcribe.commands import EXIT_OK, Commands
 from transcribe.intake.atomic import write_new
-
-from ..settings import CONFIG_FILE_NAME, Settings
-from ..settings_loading import LoadedSettings, describe, load_settings
-from . import EXIT_OK, Commands
+from transcribe.settings import CONFIG_FILE_NAME, Settings
+from transcribe.settings_loading import LoadedSettings, describe, load_settings
 
 
 def register(commands: Commands) -> None:
@@ -37,7 +36,7 @@ def _write_named_config(args: argparse.Namespace) -> None:
 
 
 def _init(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from ..store import open_store
+    from transcribe.store import open_store
 
     config = loaded.config_file or loaded.settings.site / CONFIG_FILE_NAME
     if not config.exists():

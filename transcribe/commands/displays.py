@@ -18,13 +18,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from ..records import format_duration
+from transcribe.records import format_duration
 
 if TYPE_CHECKING:
+    from transcribe.batch import BatchSummary
+    from transcribe.batch import Progress as BatchProgress
     from transcribe.intake.dictation import DictationDetails, Recording
-
-    from ..batch import BatchSummary
-    from ..batch import Progress as BatchProgress
 
 
 def console(stderr: bool = False) -> Console:

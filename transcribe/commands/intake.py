@@ -13,14 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from transcribe.documents.worktypes import WORKTYPES
-
-from ..errors import TranscribeError
-from ..records import JobState, format_duration
-from ..settings import Settings
-from ..settings_loading import LoadedSettings
-from ..store import JobStore
-from . import (
+from transcribe.commands import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
@@ -30,13 +23,19 @@ from . import (
     open_job_store,
     open_site_store,
 )
+from transcribe.documents.worktypes import WORKTYPES
+from transcribe.errors import TranscribeError
+from transcribe.records import JobState, format_duration
+from transcribe.settings import Settings
+from transcribe.settings_loading import LoadedSettings
+from transcribe.store import JobStore
 
 if TYPE_CHECKING:
     from collections import Counter
     from collections.abc import Callable
 
-    from ..batch import BatchSummary, Progress
-    from .displays import ServiceDisplay
+    from transcribe.batch import BatchSummary, Progress
+    from transcribe.commands.displays import ServiceDisplay
 
 log = logging.getLogger("transcribe")
 
@@ -97,8 +96,8 @@ def _serve(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     import time
     from collections import Counter
 
-    from ..service import serve
-    from .displays import ServiceDisplay, print_service_summary
+    from transcribe.commands.displays import ServiceDisplay, print_service_summary
+    from transcribe.service import serve
 
     settings = loaded.settings
     store = _open_store_waiting(settings, "serve")
@@ -127,7 +126,7 @@ def _show_service(
     settings: Settings, store: JobStore, tally: Counter[str], display: ServiceDisplay, stop: threading.Event
 ) -> None:
     """Every second, the service's state on its status line: the queue, what its worker did, where to review."""
-    from ..errors import StoreError
+    from transcribe.errors import StoreError
 
     review = f"  ·  http://{settings.review.host}:{settings.review.port}/" if settings.review.enabled else ""
     while not stop.wait(1.0):
@@ -145,7 +144,7 @@ def _show_service(
 
 
 def _waiting(store: JobStore) -> int | None:
-    from ..errors import StoreError
+    from transcribe.errors import StoreError
 
     try:
         return store.count_by_state().get(JobState.QUEUED, 0)
@@ -155,8 +154,8 @@ def _waiting(store: JobStore) -> int | None:
 
 def _worker(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
-    from ..service import stop_on_signals
-    from ..worker import Worker, load_recognizer, load_text_layer
+    from transcribe.service import stop_on_signals
+    from transcribe.worker import Worker, load_recognizer, load_text_layer
 
     settings = loaded.settings
     stop = threading.Event()
@@ -177,8 +176,8 @@ def _worker(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 def _open_store_waiting(settings: Settings, who: str, stop: threading.Event | None = None) -> JobStore | None:
     """Open the job store, waiting for it while it does not answer (a service started before its database);
     past ``store.outage_limit_s`` ``StoreDown`` is raised. None if ``stop`` was set meanwhile."""
-    from ..errors import StoreUnavailable
-    from ..store.outage import Outage
+    from transcribe.errors import StoreUnavailable
+    from transcribe.store.outage import Outage
 
     outage = Outage(who, settings.store)
     stop = stop or threading.Event()
@@ -197,9 +196,8 @@ def _run(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     from dataclasses import replace
 
     from transcribe.intake.inbox import Intake
-
-    from ..service import prepare_folders
-    from ..worker import Worker, load_recognizer, load_text_layer
+    from transcribe.service import prepare_folders
+    from transcribe.worker import Worker, load_recognizer, load_text_layer
 
     settings = loaded.settings
     if args.author:
@@ -246,7 +244,7 @@ def _run(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 
 def _print_result(store: JobStore, job_id: int, *, as_json: bool, raw: bool) -> None:
-    from ..records import transcript_from_json
+    from transcribe.records import transcript_from_json
 
     outputs = store.results_of(job_id)
     if as_json:
@@ -259,7 +257,7 @@ def _print_result(store: JobStore, job_id: int, *, as_json: bool, raw: bool) -> 
 
 def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
-    from ..batch import (
+    from transcribe.batch import (
         BatchOptions,
         NightlyBatch,
         batch_lock,
@@ -268,9 +266,9 @@ def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         write_helper_progress,
         write_helper_summary,
     )
-    from ..service import prepare_folders, stop_on_signals
-    from ..worker import load_recognizer, load_text_layer
-    from .displays import BatchDisplay
+    from transcribe.commands.displays import BatchDisplay
+    from transcribe.service import prepare_folders, stop_on_signals
+    from transcribe.worker import load_recognizer, load_text_layer
 
     settings = loaded.settings
     prepare_folders(settings)
@@ -338,8 +336,8 @@ def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 
 def _batch_report(settings: Settings, summary: BatchSummary) -> int:
-    from ..batch import write_summary
-    from .displays import print_batch_summary
+    from transcribe.batch import write_summary
+    from transcribe.commands.displays import print_batch_summary
 
     print_batch_summary(summary, str(write_summary(summary, settings.paths.data / "batch-reports")))
     return EXIT_FAILED if summary.failures else EXIT_OK
@@ -365,9 +363,8 @@ def _dictate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         args.urgent,
         args.dictation_language,
     )
+    from transcribe.commands.displays import DictationDisplay, print_dictation_sent
     from transcribe.speech.audio import decode_dictation
-
-    from .displays import DictationDisplay, print_dictation_sent
 
     keys, restore = terminal_keys()
     display = DictationDisplay(details)

@@ -8,10 +8,9 @@ import os
 import sys
 from datetime import UTC, datetime
 
+from transcribe.commands import EXIT_OK, EXIT_USAGE, Commands, cli_audit, load_site_vocabulary, open_site_store
 from transcribe.intake.atomic import write_atomic
-
-from ..settings_loading import LoadedSettings
-from . import EXIT_OK, EXIT_USAGE, Commands, cli_audit, load_site_vocabulary, open_site_store
+from transcribe.settings_loading import LoadedSettings
 
 
 def register(commands: Commands) -> None:
@@ -148,10 +147,9 @@ MIN_CALIBRATION_REPORTS = 20
 def _calibrate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     from transcribe.learning.accuracy import validated_cases
     from transcribe.learning.calibration import Case, choose, curve, tally
-
-    from ..records import transcript_from_json
-    from ..text import TextLayer
-    from ..text.evidence import rule_for_model
+    from transcribe.records import transcript_from_json
+    from transcribe.text import TextLayer
+    from transcribe.text.evidence import rule_for_model
 
     settings = loaded.settings
     model = settings.asr.model

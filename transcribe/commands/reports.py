@@ -8,12 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from transcribe.documents.worktypes import WORKTYPES
-
-from ..errors import IdentityMismatch, TranscribeError
-from ..settings_loading import LoadedSettings
-from ..store import JobStore
-from . import (
+from transcribe.commands import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
@@ -24,6 +19,10 @@ from . import (
     open_job_store,
     open_site_store,
 )
+from transcribe.documents.worktypes import WORKTYPES
+from transcribe.errors import IdentityMismatch, TranscribeError
+from transcribe.settings_loading import LoadedSettings
+from transcribe.store import JobStore
 
 
 def register_text(commands: Commands) -> None:
@@ -91,8 +90,8 @@ def register(commands: Commands) -> None:
 
 
 def _text(args: argparse.Namespace, loaded: LoadedSettings) -> int:
-    from ..records import transcript_from_json
-    from ..worker import load_text_layer
+    from transcribe.records import transcript_from_json
+    from transcribe.worker import load_text_layer
 
     try:
         content = args.file.read_text(encoding="utf-8") if args.file else sys.stdin.read()

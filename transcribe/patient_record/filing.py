@@ -352,6 +352,7 @@ def exchange_document(
         pdf=pdf,
         recipient=recipient,
         copies=copies,
+        codes=tuple(report.get("codes", ())),
     )
 
 
@@ -436,6 +437,8 @@ def _sidecar(job: Job, report: dict[str, Any], patient: PatientRecord, validated
         "audio_sha256": job.audio_sha256,
         "original_name": job.original_name,
         "duration_s": job.duration_s,
+        # the diagnoses and acts the secretary confirmed for this version (transcribe.coding)
+        "codes": [code.to_json() for code in report.get("codes", ())],
     }
 
 

@@ -20,14 +20,24 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from transcribe.errors import StoreUnavailable
+from transcribe.review.dependencies import SESSION_COOKIE, NeedLogin, ReviewSite, site_of
+from transcribe.review.i18n import translator
+from transcribe.review.routes import (
+    admin,
+    audio,
+    coding,
+    doctor,
+    learning,
+    login,
+    queue,
+    review,
+    review_lock,
+    review_output,
+)
+from transcribe.settings import Settings
+from transcribe.store import JobStore
 from transcribe.vocabulary.records import Vocabulary
-
-from ..errors import StoreUnavailable
-from ..settings import Settings
-from ..store import JobStore
-from .dependencies import SESSION_COOKIE, NeedLogin, ReviewSite, site_of
-from .i18n import translator
-from .routes import admin, audio, doctor, learning, login, queue, review, review_lock, review_output
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -42,7 +52,7 @@ def create_app(settings: Settings, store: JobStore, vocabulary: Vocabulary) -> F
     app.exception_handler(StarletteHTTPException)(answer_http_error)  # FastAPI's, and the router's own 404 and 405
     app.exception_handler(RequestValidationError)(answer_invalid_request)
     app.exception_handler(StoreUnavailable)(answer_store_unavailable)
-    for screen in (login, queue, review, review_lock, review_output, audio, doctor, admin, learning):
+    for screen in (login, queue, review, review_lock, review_output, coding, audio, doctor, admin, learning):
         include_screen(app, screen.router)
     return app
 

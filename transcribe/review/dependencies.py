@@ -18,18 +18,18 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from transcribe.coding.site import CurrentCoding
+from transcribe.errors import TranscribeError
+from transcribe.records import Job, format_duration
+from transcribe.review.i18n import translator
 from transcribe.security.accounts import Accounts, Session
 from transcribe.security.audit import AuditTrail
 from transcribe.security.site_key import LOGIN_PURPOSE, load_site_key, purpose_key
+from transcribe.settings import Settings
+from transcribe.store import JobStore
 from transcribe.vocabulary.records import Vocabulary
 from transcribe.vocabulary.watch import LiveVocabulary
 from transcribe.work.review_state import Workspace
-
-from ..errors import TranscribeError
-from ..records import Job, format_duration
-from ..settings import Settings
-from ..store import JobStore
-from .i18n import translator
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SESSION_COOKIE = "transcribe_session"
@@ -58,7 +58,7 @@ class ReportLocks:
 
 @dataclass(frozen=True)
 class ReviewSite:
-    """The site the app serves: settings, store, vocabulary, accounts, audit trail, workspace, templates."""
+    """The site the app serves: settings, store, vocabulary, accounts, audit trail, workspace, templates, coding."""
 
     settings: Settings
     store: JobStore
@@ -68,6 +68,7 @@ class ReviewSite:
     workspace: Workspace
     templates: Jinja2Templates
     report_locks: ReportLocks
+    coding: CurrentCoding
 
     @classmethod
     def open(cls, settings: Settings, store: JobStore, vocabulary: Vocabulary) -> ReviewSite:
@@ -82,7 +83,8 @@ class ReviewSite:
         templates.env.filters["duration"] = format_duration
         live = LiveVocabulary(settings, vocabulary)
         audit = AuditTrail.of_site(store, settings)
-        return cls(settings, store, live, accounts, audit, Workspace(store), templates, ReportLocks())
+        coding = CurrentCoding(settings, store)
+        return cls(settings, store, live, accounts, audit, Workspace(store), templates, ReportLocks(), coding)
 
     @property
     def vocabulary(self) -> Vocabulary:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from transcribe.review.i18n import translator
+from transcribe.settings import Settings
 from transcribe.work.worklist import author_name
-
-from ..settings import Settings
-from .i18n import translator
 
 DATE_FORMATS = {"fr": "%d/%m/%Y", "en": "%Y-%m-%d"}
 

@@ -13,10 +13,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from transcribe.messages import IDENTITY_SOURCES, identity_message, message
 from transcribe.patient_record.patients import IdentityNote
-
-from ..messages import IDENTITY_SOURCES, identity_message, message
-from .display import day
+from transcribe.review.display import day
 
 Translate = Callable[..., str]
 

@@ -12,21 +12,22 @@ all on one engine and one transaction helper (``database.Database``):
     reports        validated report versions and their filing records
     signoffs       the comment thread of a returned report, the author's signature
     keeping        exports of a patient's records (right of access), what retention deleted
+    codes          imported code sets, the codes chosen for a report and kept with each version
 
 Review work, accounts and audit keep their own tables through the same helper.
 """
 
 from __future__ import annotations
 
+from transcribe.store.claims import Claims, WorkerIdentity, this_worker
+from transcribe.store.codes import CodeStore
+from transcribe.store.database import Database, normalise_url
+from transcribe.store.jobs import Jobs, urgent_first
+from transcribe.store.keeping import Keeping
+from transcribe.store.patient_index import PatientIndex
+from transcribe.store.reports import ValidatedReports
 from transcribe.store.schema import MIGRATIONS, schema_migrations
-
-from .claims import Claims, WorkerIdentity, this_worker
-from .database import Database, normalise_url
-from .jobs import Jobs, urgent_first
-from .keeping import Keeping
-from .patient_index import PatientIndex
-from .reports import ValidatedReports
-from .signoffs import Signoffs
+from transcribe.store.signoffs import Signoffs
 
 __all__ = [
     "MIGRATIONS",
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 
-class JobStore(Jobs, Claims, PatientIndex, ValidatedReports, Signoffs, Keeping):
+class JobStore(Jobs, Claims, PatientIndex, ValidatedReports, Signoffs, Keeping, CodeStore):
     """Jobs and their history in a SQL database."""
 
 

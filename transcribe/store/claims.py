@@ -23,11 +23,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from transcribe.records import Job, JobState
+from transcribe.store.database import Database, log
+from transcribe.store.jobs import add_event, fetch_job, urgent_first
 from transcribe.store.schema import jobs, results
-
-from ..records import Job, JobState
-from .database import Database, log
-from .jobs import add_event, fetch_job, urgent_first
 
 if TYPE_CHECKING:
     from transcribe.store.database import AuditWriter

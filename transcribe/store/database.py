@@ -18,9 +18,8 @@ from typing import Any, Protocol, Self
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from transcribe.errors import StoreError, StoreUnavailable
 from transcribe.store.schema import MIGRATIONS, schema_migrations, store_info
-
-from ..errors import StoreError, StoreUnavailable
 
 # The logger the store has always used, whichever of its modules logs.
 log = logging.getLogger("transcribe.store")

@@ -20,12 +20,11 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from transcribe.errors import JobNotFound, StoreError
 from transcribe.patient_record.patients import name_key
+from transcribe.records import Job, JobState
+from transcribe.store.database import Database
 from transcribe.store.schema import job_events, jobs, patients, results
-
-from ..errors import JobNotFound, StoreError
-from ..records import Job, JobState
-from .database import Database
 
 if TYPE_CHECKING:
     from transcribe.store.database import AuditWriter

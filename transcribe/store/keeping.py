@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from transcribe.records import JobState
+from transcribe.store.database import Database
+from transcribe.store.jobs import add_event
 from transcribe.store.schema import filings, jobs, patient_exports, retention_actions
-
-from ..records import JobState
-from .database import Database
-from .jobs import add_event
 
 if TYPE_CHECKING:
     from transcribe.store.database import AuditWriter

@@ -14,8 +14,8 @@ import logging
 import time
 from collections.abc import Callable
 
-from ..errors import StoreDown, StoreUnavailable
-from ..settings import StoreSettings
+from transcribe.errors import StoreDown, StoreUnavailable
+from transcribe.settings import StoreSettings
 
 log = logging.getLogger("transcribe.store")
 

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from transcribe.patient_record.patients import DictatedIdentity, PatientRecord, name_key, names_key
+from transcribe.store.database import Database
 from transcribe.store.schema import patients
-
-from .database import Database
 
 if TYPE_CHECKING:
     from transcribe.store.database import AuditWriter

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from transcribe.errors import StoreError
+from transcribe.records import Job, JobState
+from transcribe.store.codes import codes_of_version, keep_chosen_codes
+from transcribe.store.database import Database
+from transcribe.store.jobs import add_event, fetch_job, job_from_row
 from transcribe.store.schema import filings, jobs, reports
-
-from ..errors import StoreError
-from ..records import Job, JobState
-from .database import Database
-from .jobs import add_event, fetch_job, job_from_row
 
 if TYPE_CHECKING:
     from transcribe.store.database import AuditWriter
@@ -44,7 +44,9 @@ class ValidatedReports(Database):
         recipient: str = "",
         audit: AuditWriter | None = None,
     ) -> Job:
-        """Record a validated report (a new version if the job was validated before); the job waits to be filed."""
+        """Record a validated report (a new version if the job was validated before); the job waits to be filed.
+
+        The codes accepted for the report so far are kept with this version (``codes.keep_chosen_codes``)."""
         now = self._clock()
         with self.transaction() as conn:
             job = fetch_job(conn, job_id)
@@ -84,6 +86,7 @@ class ValidatedReports(Database):
                     recipient=recipient,
                 )
             )
+            keep_chosen_codes(conn, job_id, version)  # the codes chosen so far travel with this version
             add_event(conn, job_id, self._clock(), "validated", validated_by, f"version {version}")
             if audit is not None:
                 by = "" if audit.actor == validated_by else f", validator {validated_by}"
@@ -91,14 +94,18 @@ class ValidatedReports(Database):
             return fetch_job(conn, job_id)
 
     def report(self, job_id: int, version: int | None = None) -> dict[str, Any] | None:
-        """A validated report of a job (the newest when no version is given)."""
+        """A validated report of a job (the newest when no version is given).
+
+        ``codes``: the codes kept with that version (``ChosenCode``, diagnoses first), for the filed record
+        and its formats."""
         query = sa.select(reports).where(reports.c.job_id == job_id)
         query = query.where(reports.c.version == version) if version else query.order_by(reports.c.version.desc())
         with self.reading() as conn:
             row = conn.execute(query.limit(1)).first()
-        if row is None:
-            return None
-        data = dict(row._mapping)
+            if row is None:
+                return None
+            data = dict(row._mapping)
+            data["codes"] = codes_of_version(conn, job_id, data["version"])
         data["copies"] = json.loads(data.pop("copies_json") or "[]")
         return data
 

@@ -394,6 +394,69 @@ def _migration_10(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+code_sets = sa.Table(
+    "code_sets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("system", sa.String(20), nullable=False),
+    #: the date the set applies from (YYYY-MM-DD): the newest version of a system is the one used
+    sa.Column("version", sa.String(10), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("file_kind", sa.String(40), nullable=False),
+    sa.Column("entries", sa.Integer, nullable=False),
+    sa.Column("imported_at", sa.Float, nullable=False),
+    sa.Column("imported_by", sa.String(200), nullable=False),
+    sa.UniqueConstraint("system", "version"),
+)
+
+code_entries = sa.Table(
+    "code_entries",
+    metadata,
+    sa.Column("set_id", sa.Integer, sa.ForeignKey("code_sets.id"), nullable=False, index=True),
+    sa.Column("code", sa.String(20), nullable=False),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("set_id", "code"),
+)
+
+#: the secretary's decisions on the codes of a report in review (one row per code: accepted or rejected)
+code_choices = sa.Table(
+    "code_choices",
+    metadata,
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False),
+    sa.Column("system", sa.String(20), nullable=False),
+    sa.Column("code", sa.String(20), nullable=False),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("decision", sa.String(10), nullable=False),
+    sa.Column("origin", sa.String(10), nullable=False),
+    #: the words of the text that support it (JSON list of strings)
+    sa.Column("evidence_json", sa.Text, nullable=False),
+    sa.Column("decided_by", sa.String(200), nullable=False),
+    sa.Column("decided_at", sa.Float, nullable=False),
+    sa.PrimaryKeyConstraint("job_id", "system", "code"),
+)
+
+#: the codes kept with a validated version: the accepted choices when it was validated
+report_codes = sa.Table(
+    "report_codes",
+    metadata,
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("system", sa.String(20), nullable=False),
+    sa.Column("code", sa.String(20), nullable=False),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("origin", sa.String(10), nullable=False),
+    sa.Column("evidence_json", sa.Text, nullable=False),
+    sa.Column("chosen_by", sa.String(200), nullable=False),
+    sa.PrimaryKeyConstraint("job_id", "version", "system", "code"),
+)
+
+
+def _migration_11(conn: Connection) -> None:
+    """Coding: imported code sets (CIM-10, CCAM, ICD-10-CM), the secretary's code choices, the codes of each version."""
+    for table in (code_sets, code_entries, code_choices, report_codes):
+        table.create(conn, checkfirst=True)
+
+
 #: Ordered schema migrations. Append, never edit: a site's store has run the earlier ones.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _migration_1),
@@ -406,4 +469,5 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (8, _migration_8),
     (9, _migration_9),
     (10, _migration_10),
+    (11, _migration_11),
 ]

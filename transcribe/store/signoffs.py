@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from transcribe.errors import StoreError
+from transcribe.records import JobState
+from transcribe.store.database import Database
+from transcribe.store.jobs import add_event, fetch_job
 from transcribe.store.schema import report_comments, report_signatures
-
-from ..errors import StoreError
-from ..records import JobState
-from .database import Database
-from .jobs import add_event, fetch_job
 
 if TYPE_CHECKING:
     from transcribe.store.database import AuditWriter

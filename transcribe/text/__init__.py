@@ -4,6 +4,6 @@
 vocabulary is loaded at the edge by ``transcribe.vocabulary.records.load_vocabulary``.
 """
 
-from .pipeline import TextLayer, TextOptions
+from transcribe.text.pipeline import TextLayer, TextOptions
 
 __all__ = ["TextLayer", "TextOptions"]

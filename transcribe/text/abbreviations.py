@@ -12,10 +12,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from transcribe.text.rewriting import Replacement
+from transcribe.text.tokens import Token, tokenize
 from transcribe.vocabulary.records import AbbreviationSense, LanguageVocabulary, fold
-
-from .rewriting import Replacement
-from .tokens import Token, tokenize
 
 POLICIES = ("keep", "expand", "first-use")
 CONTEXT_WORDS = 12

@@ -17,12 +17,11 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from transcribe.records import AudioQuestion, Candidate
 from transcribe.text.folding import fold, fold_with_map
+from transcribe.text.terms import TermIndex
+from transcribe.text.tokens import SourceText
 from transcribe.vocabulary.records import LanguageVocabulary
-
-from ..records import AudioQuestion, Candidate
-from .terms import TermIndex
-from .tokens import SourceText
 
 #: the longest stretch of words asked about as one term
 MAX_WORDS = 4

@@ -16,9 +16,8 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Token
 from spacy.util import filter_spans
 
+from transcribe.text.rewriting import Replacement
 from transcribe.vocabulary.records import CommandPhrase
-
-from .rewriting import Replacement
 
 RULE = "command"
 

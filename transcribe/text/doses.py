@@ -12,10 +12,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from transcribe.text.tokens import tokenize
+from transcribe.text.units import ValueFlag, parse_number
 from transcribe.vocabulary.records import DoseRange, LanguageVocabulary
-
-from .tokens import tokenize
-from .units import ValueFlag, parse_number
 
 #: how far before a dose its drug is looked for (words)
 DRUG_WINDOW = 5

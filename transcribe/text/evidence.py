@@ -34,10 +34,9 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from transcribe.records import AudioEvidence, CandidateScore
 from transcribe.text.folding import fold
 from transcribe.vocabulary.records import LanguageVocabulary
-
-from ..records import AudioEvidence, CandidateScore
 
 RULE = "term-audio"
 #: the rule of an edit that takes back a term of the biasing list the audio does not hold

@@ -19,11 +19,10 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from transcribe.messages import percent
 from transcribe.text.folding import fold, fold_with_map
-
-from ..messages import percent
-from .rewriting import Replacement
-from .tokens import SourceText
+from transcribe.text.rewriting import Replacement
+from transcribe.text.tokens import SourceText
 
 NO_SPEECH_PROBABILITY = 0.6
 LOW_LOG_PROBABILITY = -1.0

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from transcribe.text.rewriting import Replacement
 from transcribe.vocabulary.records import LanguageVocabulary
-
-from .rewriting import Replacement
 
 _SPACING = [
     (re.compile(r"[ \t]{2,}"), " "),

@@ -14,9 +14,8 @@ import re
 
 from text_to_num import alpha2digit
 
+from transcribe.text.rewriting import Replacement
 from transcribe.vocabulary.records import LanguageVocabulary
-
-from .rewriting import Replacement
 
 RULE = "number"
 _SPACE_TOKEN = re.compile(r"\S+")

@@ -14,20 +14,19 @@ from dataclasses import dataclass
 
 import spacy
 
+from transcribe.messages import message
+from transcribe.records import AudioEvidence, AudioQuestion, CleanText, Flag, Transcript, evidence_from_json
+from transcribe.text import abbreviations, doses, layout, numbers
+from transcribe.text.candidates import find_list_term_doubts, find_questions
+from transcribe.text.commands import CommandFinder
+from transcribe.text.evidence import AudioRule, decide, decide_list_term, rule_from_json
+from transcribe.text.hallucinations import as_replacements, find_hallucinations
+from transcribe.text.prompt_copies import find_prompt_copies
+from transcribe.text.rewriting import PendingFlag, Replacement, Rewriting
+from transcribe.text.terms import TermIndex, common_terms, find_terms, term_replacements
+from transcribe.text.tokens import SourceText, source_of, tokenize
+from transcribe.text.units import UnitFinder
 from transcribe.vocabulary.records import LanguageVocabulary, Vocabulary
-
-from ..messages import message
-from ..records import AudioEvidence, AudioQuestion, CleanText, Flag, Transcript, evidence_from_json
-from . import abbreviations, doses, layout, numbers
-from .candidates import find_list_term_doubts, find_questions
-from .commands import CommandFinder
-from .evidence import AudioRule, decide, decide_list_term, rule_from_json
-from .hallucinations import as_replacements, find_hallucinations
-from .prompt_copies import find_prompt_copies
-from .rewriting import PendingFlag, Replacement, Rewriting
-from .terms import TermIndex, common_terms, find_terms, term_replacements
-from .tokens import SourceText, source_of, tokenize
-from .units import UnitFinder
 
 
 @dataclass(frozen=True)

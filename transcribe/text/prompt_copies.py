@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from transcribe.messages import message, percent
 from transcribe.text.folding import fold, fold_with_map
-
-from ..messages import message, percent
-from .tokens import SourceText
+from transcribe.text.tokens import SourceText
 
 LOW_CONFIDENCE = 0.5
 _SEPARATORS = re.compile(r"^[\s,;.:]*(?:(?:et|and|puis|then|ou|or)[\s,;.:]*)?$", re.IGNORECASE)

@@ -16,8 +16,8 @@ import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..messages import message
-from ..records import Edit
+from transcribe.messages import message
+from transcribe.records import Edit
 
 
 @dataclass(frozen=True)

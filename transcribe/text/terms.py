@@ -24,12 +24,11 @@ from functools import lru_cache
 import jellyfish
 from rapidfuzz import fuzz, process
 
+from transcribe.messages import message, percent
 from transcribe.text.folding import fold
+from transcribe.text.rewriting import Replacement
+from transcribe.text.tokens import Token
 from transcribe.vocabulary.records import LanguageVocabulary, Term
-
-from ..messages import message, percent
-from .rewriting import Replacement
-from .tokens import Token
 
 RULE = "term"
 #: At or above this score a candidate is replaced; between FLAG and CHANGE it is flagged.

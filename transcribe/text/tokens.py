@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ..records import Transcript
+from transcribe.records import Transcript
 
 _WORD = re.compile(
     r"(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’](?=[^\W\d_])"  # French elision: d'|HTA, l'|examen

@@ -12,9 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from transcribe.text.rewriting import Replacement
 from transcribe.vocabulary.records import LanguageVocabulary, Unit
-
-from .rewriting import Replacement
 
 RULE = "unit"
 _THOUSANDS_LOOK = re.compile(r"\d{1,3}[.,]000")

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from transcribe.coding.records import ChosenCode
 from transcribe.patient_record.patients import PatientRecord, sex_of
 
 #: OIDs of the French health identifiers (ANS, "Identifiants des acteurs de santé" and INS)
@@ -55,6 +56,8 @@ class ExchangeDocument:
     pdf: bytes
     recipient: str = ""
     copies: tuple[str, ...] = field(default_factory=tuple)
+    #: the codes kept with this version (transcribe.coding), diagnoses first
+    codes: tuple[ChosenCode, ...] = field(default_factory=tuple)
 
     @property
     def document_oid(self) -> str:

@@ -10,7 +10,9 @@ Built as JSON and checked by parsing it into ``fhir.resources``' R4B models: R4B
 is R4's (FHIR 4.3 changed nothing in it), and that package carries no R4 (4.0.1) models any more.
 It does not claim the PDSm profile in ``meta.profile``: the IG's own validator is not run here.
 The addressee and copies are not carried (DocumentReference has no element for them; PDSm puts them
-on the submission's List): the CDA package carries them.
+on the submission's List): the CDA package carries them. The acts chosen for the version (CCAM,
+``transcribe.coding``) are its ``context.event``, "the main clinical acts documented"; its diagnoses
+have no element of DocumentReference and stay in the filed ``.json``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import base64
 import json
 from typing import Any
 
+from transcribe.coding.records import ACT, SYSTEMS
 from transcribe.documents.exchange.document import PS_OID, ExchangeDocument, ins_missing_traits
 
 FORMAT_SYSTEM = "http://ihe.net/fhir/ihe.formatcode.fhir/CodeSystem/formatcode"
@@ -73,6 +76,12 @@ def document_reference(document: ExchangeDocument) -> dict[str, Any]:
     code, name = document.type_code
     created = document.validated_at.isoformat(timespec="seconds")
     language = "fr-FR" if document.language == "fr" else "en-GB"
+    context: dict[str, Any] = {"period": {"start": created}}
+    acts = [c for c in document.codes if c.kind == ACT]
+    if acts:
+        context["event"] = [
+            {"coding": [{"system": SYSTEMS[c.system].uri, "code": c.code, "display": c.label}]} for c in acts
+        ]
     return {
         "resourceType": "DocumentReference",
         "contained": [contained_patient, author, custodian],
@@ -101,7 +110,7 @@ def document_reference(document: ExchangeDocument) -> dict[str, Any]:
                 "format": {"system": FORMAT_SYSTEM, "code": MIME_TYPE_SUFFICIENT},
             }
         ],
-        "context": {"period": {"start": created}},
+        "context": context,
     }
 
 

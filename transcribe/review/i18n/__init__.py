@@ -1,7 +1,7 @@
 """The review app's words, in French and English (a setting, and each user's choice).
 
 One catalogue, kept by screen: ``common`` (the top bar, login, roles, errors of the app),
-``worklist``, ``review_screen``, ``doctor``, ``admin``, ``stats``. A key lives in one of them
+``worklist``, ``review_screen``, ``coding``, ``doctor``, ``admin``, ``stats``. A key lives in one of them
 only (checked when the package loads); screens look words up in ``MESSAGES``, all of them merged.
 The flags' reasons and the job states are in ``transcribe.messages``.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import admin, common, doctor, review_screen, stats, worklist
+from transcribe.review.i18n import admin, coding, common, doctor, review_screen, stats, worklist
 
 LANGUAGES = ("fr", "en")
 
@@ -27,7 +27,7 @@ def _merged(*parts: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
 
 
 MESSAGES: dict[str, dict[str, str]] = _merged(
-    common.WORDS, worklist.WORDS, review_screen.WORDS, doctor.WORDS, admin.WORDS, stats.WORDS
+    common.WORDS, worklist.WORDS, review_screen.WORDS, coding.WORDS, doctor.WORDS, admin.WORDS, stats.WORDS
 )
 
 

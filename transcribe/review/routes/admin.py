@@ -10,16 +10,15 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from transcribe.messages import language_name
 from transcribe.patient_record.patient_import import decode_patient_csv, parse_patient_csv
+from transcribe.review.dependencies import ReviewSite, Site, StateChange, signed_in, state_change
+from transcribe.review.display import day
+from transcribe.review.i18n import MESSAGES, translator
 from transcribe.security.accounts import ROLES, AccountRefused, Session, User
+from transcribe.settings import AuthorSettings
 from transcribe.vocabulary.files import append_site_rows
 from transcribe.vocabulary.specialties import label_of as specialty_label
-
-from ...messages import language_name
-from ...settings import AuthorSettings
-from ..dependencies import ReviewSite, Site, StateChange, signed_in, state_change
-from ..display import day
-from ..i18n import MESSAGES, translator
 
 MAX_PATIENT_CSV_BYTES = 10 * 1024 * 1024
 TERM_KINDS = ("drug", "brand", "term", "anatomy", "exam", "clinical")
@@ -162,9 +161,8 @@ def browse_patients(request: Request, site: Site, session: Admin, q: str = "", p
 def export_records(patient_id: str, site: Site, change: AdminChange) -> Response:
     """The patient's right of access: the archive of every report filed for him (with the recordings if asked),
     written in the data folder and downloaded; the request and the export audited."""
+    from transcribe.errors import PatientUnknown
     from transcribe.patient_record.access import export_patient
-
-    from ...errors import PatientUnknown
 
     username = change.session.user.username
     try:

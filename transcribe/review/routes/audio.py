@@ -7,11 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import FileResponse, Response
 
+from transcribe.errors import TranscribeError
+from transcribe.review.dependencies import Site, signed_in
 from transcribe.security.accounts import Session
 from transcribe.speech.listening import listening_copy
-
-from ...errors import TranscribeError
-from ..dependencies import Site, signed_in
 
 router = APIRouter()
 Listener = Annotated[Session, Depends(signed_in("secretary", "doctor"))]

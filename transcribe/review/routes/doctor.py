@@ -11,18 +11,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from transcribe.documents.report import read_document
 from transcribe.documents.worktypes import label_of
+from transcribe.errors import ReviewError, TranscribeError
+from transcribe.messages import state_label
 from transcribe.patient_record.filing import file_report, validated_document
 from transcribe.patient_record.signatures import SignatureRefused, awaiting_signature, may_sign, sign_report
 from transcribe.patient_record.validation import draft_text
+from transcribe.records import Job, JobState, format_duration
+from transcribe.review.dependencies import ReviewSite, Site, StateChange, signed_in, state_change
+from transcribe.review.display import author_label, local_datetime
+from transcribe.review.i18n import MESSAGES, notice, translator
 from transcribe.security.accounts import Session
-
-from ...errors import ReviewError, TranscribeError
-from ...messages import state_label
-from ...records import Job, JobState, format_duration
-from ...store.signoffs import MAX_COMMENT_CHARS
-from ..dependencies import ReviewSite, Site, StateChange, signed_in, state_change
-from ..display import author_label, local_datetime
-from ..i18n import MESSAGES, notice, translator
+from transcribe.store.signoffs import MAX_COMMENT_CHARS
 
 router = APIRouter()
 Doctor = Annotated[Session, Depends(signed_in("doctor"))]
@@ -92,6 +91,7 @@ def dictation(request: Request, job_id: int, site: Site, session: Doctor, messag
         else "",
         can_sign=row["awaiting_signature"] and may_sign(site.settings, site.store, job, session.user),
         max_comment=MAX_COMMENT_CHARS,
+        codes=report["codes"] if report is not None else [],  # the codes kept with the version (transcribe.coding)
         message=notice(translator(language), message),
     )
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from transcribe.documents.worktypes import label_of
+from transcribe.errors import ReviewError
 from transcribe.learning.accuracy import (
     GROUPS,
     accuracy,
@@ -20,14 +21,12 @@ from transcribe.learning.accuracy import (
     replay,
     validated_cases,
 )
+from transcribe.messages import language_name, state_label
+from transcribe.review.dependencies import ReviewSite, Site, StateChange, signed_in, state_change
+from transcribe.review.display import author_label, span
+from transcribe.review.i18n import MESSAGES, translator
 from transcribe.security.accounts import Session
 from transcribe.work.throughput import AGE_BANDS, BACKLOG_STATES, backlog, turnaround
-
-from ...errors import ReviewError
-from ...messages import language_name, state_label
-from ..dependencies import ReviewSite, Site, StateChange, signed_in, state_change
-from ..display import author_label, span
-from ..i18n import MESSAGES, translator
 
 router = APIRouter()
 Doctor = Annotated[Session, Depends(signed_in("doctor"))]

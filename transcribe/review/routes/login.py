@@ -9,17 +9,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from transcribe.review.dependencies import SESSION_COOKIE, ReviewSite, Site, StateChange, signed_in, state_change
+from transcribe.review.i18n import error_text, translator
 from transcribe.security.accounts import LoginRefused, Session, client_address
-
-from ..dependencies import (
-    SESSION_COOKIE,
-    ReviewSite,
-    Site,
-    StateChange,
-    signed_in,
-    state_change,
-)
-from ..i18n import error_text, translator
 
 LOGIN_CSRF_COOKIE = "transcribe_login_csrf"
 

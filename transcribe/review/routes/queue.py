@@ -11,16 +11,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.datastructures import QueryParams
 
 from transcribe.documents.worktypes import WORKTYPES, label_of
+from transcribe.messages import language_name, state_label
 from transcribe.patient_record.signatures import ADMIN, AUTHOR, awaiting_signature, signer_of
+from transcribe.records import Job, JobState, format_duration
+from transcribe.review.dependencies import ReviewSite, Site, signed_in
+from transcribe.review.display import author_label, day, local_datetime
+from transcribe.review.i18n import translator
+from transcribe.review.wording import source_label
 from transcribe.security.accounts import Session
 from transcribe.work.worklist import SORTS, WORKED_ON, WorklistQuery, WorklistRow, worklist
-
-from ...messages import language_name, state_label
-from ...records import Job, JobState, format_duration
-from ..dependencies import ReviewSite, Site, signed_in
-from ..display import author_label, day, local_datetime
-from ..i18n import translator
-from ..wording import source_label
 
 router = APIRouter()
 Secretary = Annotated[Session, Depends(signed_in("secretary"))]

@@ -16,8 +16,17 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from transcribe.documents.letters import Addressee, clean_copies
 from transcribe.documents.report import addressee_of
 from transcribe.documents.worktypes import WORKTYPES, label_of
+from transcribe.errors import ReviewError
+from transcribe.messages import SEXES, state_label
 from transcribe.patient_record.patients import PatientRecord
 from transcribe.patient_record.validation import identity_problems
+from transcribe.records import Job, JobState
+from transcribe.review.annotated import annotated_blocks, time_of_span
+from transcribe.review.autotext import load_autotext
+from transcribe.review.dependencies import ReviewSite, Site, StateChange, signed_in, state_change
+from transcribe.review.display import author_label, day, local_datetime, number
+from transcribe.review.i18n import MESSAGES, translator
+from transcribe.review.wording import flag_kind, flag_reason, identity_words, rule_label, source_label
 from transcribe.security.accounts import Session
 from transcribe.work.review_state import (
     MAX_REPORT_CHARS,
@@ -40,16 +49,6 @@ from transcribe.work.review_state import (
     take_typed_blocks,
 )
 
-from ...errors import ReviewError
-from ...messages import SEXES, state_label
-from ...records import Job, JobState
-from ..annotated import annotated_blocks, time_of_span
-from ..autotext import load_autotext
-from ..dependencies import ReviewSite, Site, StateChange, signed_in, state_change
-from ..display import author_label, day, local_datetime, number
-from ..i18n import MESSAGES, translator
-from ..wording import flag_kind, flag_reason, identity_words, rule_label, source_label
-
 router = APIRouter()
 Secretary = Annotated[Session, Depends(signed_in("secretary"))]
 SecretaryChange = Annotated[StateChange, Depends(state_change("secretary"))]
@@ -68,6 +67,9 @@ SCREEN_WORDS = (
     "too_long_paste", "kept_before_reload", "restored", "undo_suggestion", "identity_confirm_hint", "identity_from",
     "refused_by", "refused_title", "awaiting_signature_admin", "awaiting_signature_by", "filed_unsigned",
     "audio_ranking", "without_the_list", "audio_removed",
+    "codes.diagnosis", "codes.act", "codes.accept", "codes.reject", "codes.undo", "codes.add", "codes.accepted",
+    "codes.rejected", "codes.added", "codes.none", "codes.no_result", "codes.set_aside", "codes.reason.negated",
+    "codes.reason.hypothetical", "codes.reason.family", "codes.missing_set",
 )  # fmt: skip
 
 

@@ -11,16 +11,14 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from transcribe.documents.report import RenderFailed, compose_document, draft_label, read_document
+from transcribe.errors import IdentityMismatch, ReviewError, TranscribeError
 from transcribe.patient_record.filing import file_report
 from transcribe.patient_record.signatures import NOBODY, SignatureMissing, signer_of
 from transcribe.patient_record.validation import validate_report
-from transcribe.work.review_state import LockHeld, WorkState, blocks_of, final_text, still_ambiguous
-
-from ...errors import IdentityMismatch, ReviewError, TranscribeError
-from ...records import Job, JobState
-from ..dependencies import ReviewSite, Site
-from ..i18n import error_text, translator
-from .review import (
+from transcribe.records import Job, JobState
+from transcribe.review.dependencies import ReviewSite, Site
+from transcribe.review.i18n import error_text, translator
+from transcribe.review.routes.review import (
     Secretary,
     SecretaryChange,
     addressee_for,
@@ -30,6 +28,7 @@ from .review import (
     review_data,
     take_blocks,
 )
+from transcribe.work.review_state import LockHeld, WorkState, blocks_of, final_text, still_ambiguous
 
 log = logging.getLogger(__name__)
 router = APIRouter()

@@ -103,6 +103,8 @@
   function setData(answer) {
     data = answer;
     serverText = textOfBlocks(data.blocks);
+    // the codes panel (codes.js) follows the report as the server holds it
+    document.dispatchEvent(new CustomEvent("review:data", { detail: { text: serverText, state: data.job.state, editable: data.editable } }));
   }
 
   function markUnsaved() { document.getElementById("saved").textContent = say("not_saved"); }
