@@ -11,6 +11,7 @@ from __future__ import annotations
 import string
 from typing import Any
 
+#: the languages the pipeline understands, writes reports in and speaks to people in: one list for every stage
 LANGUAGES = ("fr", "en")
 
 #: flags of the text layer and of the worker

@@ -27,6 +27,7 @@ from transcribe.documents.exchange import FORMATS
 from transcribe.documents.report import HEADINGS
 from transcribe.documents.worktypes import WORKTYPES
 from transcribe.errors import ConfigurationError
+from transcribe.messages import LANGUAGES
 from transcribe.settings import (
     COMPUTE_TYPES,
     CONFIG_ENV,
@@ -380,7 +381,7 @@ def _check(settings: Settings) -> None:
         raise ConfigurationError("batch.window_files and batch.batch_size must be 1 or more")
     if settings.store.outage_limit_s <= 0 or settings.store.retry_max_s <= 0:
         raise ConfigurationError("store.outage_limit_s and store.retry_max_s must be more than 0 (seconds)")
-    if settings.review.language not in ("fr", "en") or not 0 < settings.review.port < 65536:
+    if settings.review.language not in LANGUAGES or not 0 < settings.review.port < 65536:
         raise ConfigurationError("review.language must be 'fr' or 'en', and review.port a port number")
     if settings.text.abbreviations not in ("keep", "expand", "first-use"):
         raise ConfigurationError("text.abbreviations must be keep, expand or first-use")

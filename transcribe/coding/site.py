@@ -12,10 +12,10 @@ from pathlib import Path
 from transcribe.coding.catalogue import Catalogue, CodeTable, catalogue_of
 from transcribe.coding.lexicon import load_lexicon
 from transcribe.coding.suggester import CodeSuggester
+from transcribe.messages import LANGUAGES
 from transcribe.settings import Settings
 from transcribe.store import JobStore
 from transcribe.vocabulary.files import vocabulary_folder
-from transcribe.vocabulary.records import LANGUAGES
 
 
 def imported_tables(store: JobStore) -> dict[str, CodeTable]:

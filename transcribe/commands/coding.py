@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from transcribe.commands import EXIT_OK, EXIT_USAGE, Commands, cli_actor, open_site_store, require_site
 from transcribe.errors import ConfigurationError
+from transcribe.messages import LANGUAGES
 from transcribe.settings_loading import LoadedSettings
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ def register(commands: Commands) -> None:
 
     suggest = actions.add_parser("suggest", help="print the codes suggested for a text, with the words for each")
     suggest.add_argument("file", nargs="?", type=Path, metavar="FILE", help="the text (default: stdin)")
-    suggest.add_argument("--lang", choices=["fr", "en"], help="language of the text (default: the site's)")
+    suggest.add_argument("--lang", choices=LANGUAGES, help="language of the text (default: the site's)")
     suggest.add_argument("--json", action="store_true", help="print the suggestions as JSON")
     suggest.set_defaults(handler=_suggest, needs_site=False)  # text in, codes out: a site adds its imported sets
 
@@ -38,7 +39,7 @@ def register(commands: Commands) -> None:
 
     find = actions.add_parser("find", help="find codes by their words or by the code itself")
     find.add_argument("query", metavar="QUERY")
-    find.add_argument("--lang", choices=["fr", "en"], help="the language's systems (default: every system)")
+    find.add_argument("--lang", choices=LANGUAGES, help="the language's systems (default: every system)")
     find.set_defaults(handler=_find, needs_site=False)
 
     export = actions.add_parser("export", help="write the act codes of validated reports as CSV, for billing")

@@ -25,6 +25,7 @@ from transcribe.commands import (
 )
 from transcribe.documents.worktypes import WORKTYPES
 from transcribe.errors import TranscribeError
+from transcribe.messages import LANGUAGES
 from transcribe.records import JobState, format_duration
 from transcribe.settings import Settings
 from transcribe.settings_loading import LoadedSettings
@@ -74,7 +75,7 @@ def register(commands: Commands) -> None:
     dictate.add_argument("--patient", help="patient id in the index")
     dictate.add_argument("--worktype", choices=WORKTYPES)
     dictate.add_argument("--urgent", action="store_true")
-    dictate.add_argument("--language", dest="dictation_language", choices=["fr", "en"])
+    dictate.add_argument("--language", dest="dictation_language", choices=LANGUAGES)
     dictate.add_argument("--format", dest="audio_format", choices=["flac", "wav"], default="flac")
     dictate.set_defaults(handler=_dictate)
 

@@ -21,6 +21,7 @@ from transcribe.commands import (
 )
 from transcribe.documents.worktypes import WORKTYPES
 from transcribe.errors import IdentityMismatch, TranscribeError
+from transcribe.messages import LANGUAGES
 from transcribe.settings_loading import LoadedSettings
 from transcribe.store import JobStore
 
@@ -29,7 +30,7 @@ def register_text(commands: Commands) -> None:
     """Add the command that runs the medical text layer on its own: text."""
     text = commands.add_parser("text", help="run the medical text layer on plain text or a transcript JSON")
     text.add_argument("file", nargs="?", type=Path, metavar="FILE", help="text or transcript.json (default: stdin)")
-    text.add_argument("--lang", choices=["fr", "en"], help="language of plain text (a transcript names its own)")
+    text.add_argument("--lang", choices=LANGUAGES, help="language of plain text (a transcript names its own)")
     text.add_argument("--json", action="store_true", help="print the text, the edits and the flags as JSON")
     text.set_defaults(handler=_text, needs_site=False)  # plain text or a transcript in, text out: no site
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from transcribe.documents.worktypes import WORKTYPES
 from transcribe.errors import InputError
+from transcribe.messages import LANGUAGES
 from transcribe.patient_record.patients import DictatedIdentity, parse_date
 from transcribe.vocabulary.specialties import SPECIALTIES
 
@@ -89,7 +90,7 @@ def parse_sidecar(data: bytes, name: str = "sidecar") -> DictationMetadata:
     worktype = _choice(content, "worktype", WORKTYPES, name)
     priority = _choice(content, "priority", PRIORITIES, name) or "normal"
     language = _text(content, "language", name, 5)
-    if language is not None and language not in ("fr", "en"):
+    if language is not None and language not in LANGUAGES:
         raise SidecarInvalid(f"{name}: language must be 'fr' or 'en'")
     specialty = _choice(content, "specialty", SPECIALTIES, name)
     due = _date(content, "due_date", name)

@@ -26,10 +26,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from transcribe.errors import ConfigurationError
+from transcribe.messages import LANGUAGES
 from transcribe.text.folding import fold
 from transcribe.vocabulary.records import (
     DRUG_KINDS,
-    LANGUAGES,
     AbbreviationSense,
     CommandPhrase,
     DoNotUse,

@@ -12,7 +12,6 @@ from functools import cached_property
 
 from transcribe.text.folding import fold
 
-LANGUAGES = ("fr", "en")
 #: Lexicon kinds that name a medicine: never replaced by another one.
 DRUG_KINDS = frozenset({"drug", "inn", "brand"})
 

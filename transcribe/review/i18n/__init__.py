@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from transcribe.messages import LANGUAGES
 from transcribe.review.i18n import admin, coding, common, doctor, review_screen, stats, worklist
-
-LANGUAGES = ("fr", "en")
 
 
 def _merged(*parts: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:

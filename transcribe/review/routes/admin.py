@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from transcribe.messages import language_name
+from transcribe.messages import LANGUAGES, language_name
 from transcribe.patient_record.patient_import import decode_patient_csv, parse_patient_csv
 from transcribe.review.dependencies import ReviewSite, Site, StateChange, signed_in, state_change
 from transcribe.review.display import day
@@ -22,7 +22,6 @@ from transcribe.vocabulary.specialties import label_of as specialty_label
 
 MAX_PATIENT_CSV_BYTES = 10 * 1024 * 1024
 TERM_KINDS = ("drug", "brand", "term", "anatomy", "exam", "clinical")
-TERM_LANGUAGES = ("fr", "en")
 PATIENTS_PER_PAGE = 50
 #: the parameters an outcome message may carry back to the page (shown as text)
 MESSAGE_PARAMETERS = ("username", "role", "count", "term", "language", "roles", "minimum")
@@ -193,7 +192,7 @@ def add_term(site: Site, change: AdminChange) -> Response:
         or len(term) > 100
         or "\t" in term
         or "\n" in term
-        or language not in TERM_LANGUAGES
+        or language not in LANGUAGES
         or kind not in TERM_KINDS
     ):
         return _back("done.term-refused")
@@ -217,7 +216,7 @@ def _page(
         users=[_user_row(site, user, sessions.get(user.id, 0), language) for user in site.accounts.list_users()],
         roles=[(role, t(f"role.{role}")) for role in ROLES],
         kinds=[(kind, t(f"kind.{kind}")) for kind in TERM_KINDS],
-        term_languages=[(code, language_name(code, language)) for code in TERM_LANGUAGES],
+        term_languages=[(code, language_name(code, language)) for code in LANGUAGES],
         vocabulary_version=site.vocabulary.version,
         message=message,
         problems=problems or [],

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from transcribe.messages import LANGUAGES
 from transcribe.review.dependencies import SESSION_COOKIE, ReviewSite, Site, StateChange, signed_in, state_change
 from transcribe.review.i18n import error_text, translator
 from transcribe.security.accounts import LoginRefused, Session, client_address
@@ -82,7 +83,7 @@ def logout(request: Request, site: Site, change: AnyChange) -> Response:
 def choose_language(request: Request, site: Site, change: AnyChange) -> Response:
     """The user's interface language, then back to the page he was on (the form says which: no referrer is sent)."""
     language = change.data.get("language")
-    if language in ("fr", "en"):
+    if language in LANGUAGES:
         site.accounts.set_language(change.session.user.id, language)
     back = change.data.get("next") or request.headers.get("referer", "/")
     return RedirectResponse(_local(str(back), same_origin=True), status_code=303)
