@@ -52,7 +52,8 @@ def test_a_real_english_clip_becomes_a_draft(settings: Settings, store: JobStore
     assert outputs["text"].read_text().strip() == outcome.text.strip()
     document = Document(str(outputs["docx"]))
     body = "\n".join(p.text for p in document.paragraphs)
-    assert "fellow Americans" in body and "dr-test" in body
+    # the draft carries the author's name only from the settings: a folder's name never signs a report
+    assert "fellow Americans" in body and "dr-test" not in body
 
 
 def test_a_real_french_clip_is_detected_as_french(settings: Settings, store: JobStore,
