@@ -99,7 +99,7 @@ def main() -> int:
     site.mkdir(parents=True, exist_ok=True)
     (site / "transcribe.toml").write_text(
         "[intake]\nsettle_s = 0.3\n[worker]\npoll_s = 0.1\nlease_s = 60.0\nfiling_retry_s = 1.0\n"
-        "[review]\nenabled = false\n" + ("[asr]\nbeam_size = 1\n" if args.fast else ""))
+        "[review]\nenabled = false\n" + ("[asr]\nbeam_size = 1\nfirst_pass_s = 0.0\naudio_evidence = false\n" if args.fast else ""))
     staging = site / "staging"
     staging.mkdir(exist_ok=True)
     dictations = make_dictations(staging, args.dictations, rng)

@@ -129,7 +129,7 @@ def prepare_site(site: Path, options: LoadOptions) -> tuple[int, list[int], list
     port = free_port()
     (site / "transcribe.toml").write_text(
         f'[review]\nport = {port}\nlanguage = "fr"\n[filing]\npdf = true\n'
-        "[asr]\nbeam_size = 1\n[intake]\nsettle_s = 0.3\n[worker]\npoll_s = 0.5\n"
+        "[asr]\nbeam_size = 1\nfirst_pass_s = 0.0\naudio_evidence = false\n[intake]\nsettle_s = 0.3\n[worker]\npoll_s = 0.5\n"
     )
     settings = load_settings(cwd=site, environ={}).settings
     store = open_store(settings.store_url)

@@ -26,6 +26,12 @@ DICTATIONS = ROOT / "tests" / "dictations"
 SHARED_AUDIO = ROOT.parent / "shared" / "audio"
 
 
+#: for tests of robustness (hostile files, faults, outages, concurrency), not of hearing: the engine's own
+#: pass only (no first pass to guess a specialty, no audio scoring of doubtful words), which keeps the
+#: suite under 15 minutes on two cores. Hearing is tested in test_acoustic, test_biasing and test_worker.
+ENGINE_PASS_ONLY: dict[str, object] = {"asr.first_pass_s": 0.0, "asr.audio_evidence": False}
+
+
 def make_settings(site: Path, values: dict[str, object] | None = None) -> Settings:
     """Settings for a site folder, from a transcribe.toml written with these dotted values."""
     write_config(site, {"intake.settle_s": 0.3, "worker.poll_s": 0.1, "review.enabled": False, **(values or {})})

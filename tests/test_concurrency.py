@@ -13,13 +13,13 @@ from transcribe.records import JobState
 from transcribe.store import open_store
 
 from .audio_files import clip_samples, write_audio
-from .conftest import Service, dictation, make_settings, wait_for
+from .conftest import ENGINE_PASS_ONLY, Service, dictation, make_settings, wait_for
 
 pytestmark = pytest.mark.engine  # runs the real model, here or in a child process (tests/each-cpu-isa.sh)
 
 
 def test_two_services_and_a_batch_share_one_store(site: Path, tmp_path: Path) -> None:
-    settings = make_settings(site, {"asr.beam_size": 1})  # about claims, not accuracy: the fastest decoding
+    settings = make_settings(site, {"asr.beam_size": 1, **ENGINE_PASS_ONLY})  # about claims, not accuracy: the fastest decoding
     speech = clip_samples(dictation("fr-mg-001"))[: 16000 * 3]
     first, second = Service(site), Service(site)
     first.start()

@@ -23,7 +23,7 @@ from transcribe.settings import StoreSettings
 from transcribe.store import open_store
 from transcribe.store.outage import Outage
 
-from .conftest import Service, copy_into, dictation, make_settings, wait_for
+from .conftest import ENGINE_PASS_ONLY, Service, copy_into, dictation, make_settings, wait_for
 
 pytestmark = pytest.mark.engine  # runs the real model in a child process (tests/each-cpu-isa.sh)
 
@@ -136,7 +136,7 @@ def test_serve_keeps_running_through_a_postgresql_restart(site: Path, private_po
 
     server = private_postgres
     port = free_port()
-    settings = make_settings(site, {"store.url": server.url, "store.outage_limit_s": 25.0, "store.retry_max_s": 1.0,
+    settings = make_settings(site, {**ENGINE_PASS_ONLY, "store.url": server.url, "store.outage_limit_s": 25.0, "store.retry_max_s": 1.0,
                                     "review.enabled": True, "review.port": port})
     open_store(settings.store_url).close()
     service = Service(site)
