@@ -54,7 +54,7 @@ from transcribe.speech.biasing import build_biasing
 from transcribe.speech.engine import DecodeOptions, EncodedClip
 from transcribe.text import TextLayer
 from transcribe.text.evidence import RULES, AudioRule
-from transcribe.text.folding import fold
+from transcribe.vocabulary.folding import fold
 from transcribe.vocabulary.files import load_vocabulary
 from transcribe.vocabulary.specialties import SPECIALTIES
 from transcribe.worker import first_pass_specialty, load_recognizer

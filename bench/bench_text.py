@@ -178,7 +178,7 @@ def unlisted_drug_names(vocabulary) -> dict[str, list[str]]:
 
 def drugs_changed(layer: TextLayer, names: list[str], languages: tuple[str, ...], details: bool) -> tuple[int, int]:
     """How many dictated drug names the layer changed into something else (target 0)."""
-    from transcribe.text.folding import fold
+    from transcribe.vocabulary.folding import fold
 
     changed = tried = 0
     for name in names:

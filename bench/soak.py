@@ -232,7 +232,7 @@ def write_site(site: Path, url: str, options: SoakOptions) -> None:
     (site / "transcribe.toml").write_text(
         f'[store]\nurl = "{url}"\n'
         "[intake]\nsettle_s = 0.3\n"
-        "[asr]\ncpu_threads = 1\n" + f"beam_size = {options.beam_size}\n"
+        "[asr]\ncpu_threads = 1\nfirst_pass_s = 0.0\naudio_evidence = false\n" + f"beam_size = {options.beam_size}\n"
         "[worker]\npoll_s = 0.2\nlease_s = 30.0\nfiling_retry_s = 2.0\nretry_base_s = 2.0\nretry_max_s = 8.0\n"
         "max_attempts = 6\n"
         '[review]\nenabled = true\nhost = "127.0.0.1"\nlanguage = "fr"\n'

@@ -26,7 +26,7 @@ from transcribe.records import (
 )
 from transcribe.text import TextLayer
 from transcribe.text.evidence import RULES, AudioRule, decide, decide_list_term, rule_for_model, rule_from_json
-from transcribe.text.folding import fold
+from transcribe.vocabulary.folding import fold
 from transcribe.text.tokens import source_of
 
 RULE = RULES["bundled-base"]

@@ -34,7 +34,7 @@ from transcribe.store.schema import audit_log, proposals, schema_migrations
 from transcribe.worker import Worker, load_recognizer
 
 from .conftest import make_settings
-from .test_cli import transcribe
+from .test_cli import transcribe, transcribe_in_process
 
 CLI = f"cli:{getpass.getuser()}"
 
@@ -249,11 +249,11 @@ def _proposal(store: JobStore, target: str) -> int:
 
 
 def _cli(site: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    if stdin is None:
+    # in this process, except what transcribes (``rerun`` loads the engine: the command as typed)
+    if args[0] == "rerun":
         result = transcribe(site, *args)
     else:
-        result = subprocess.run([sys.executable, "-m", "transcribe", *args], cwd=site, input=stdin,
-                                capture_output=True, text=True, timeout=300)
+        result = transcribe_in_process(site, *args, stdin=stdin or "")
     assert result.returncode == 0, (args, result.stderr)
     return result
 

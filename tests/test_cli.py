@@ -21,6 +21,41 @@ def transcribe(site: Path, *args: str, env: dict[str, str] | None = None) -> sub
                           capture_output=True, text=True, timeout=300)
 
 
+def transcribe_in_process(site: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """The same command run by ``transcribe.commands.main`` in this process (no interpreter to start): for
+    commands that start no service, engine or subprocess. The folder, environment, umask and logging are
+    given back as they were."""
+    import contextlib
+    import io
+    import logging
+
+    from transcribe.commands import main
+
+    out, err = io.StringIO(), io.StringIO()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    saved_environ = dict(os.environ)
+    saved_stdin = sys.stdin
+    umask = os.umask(0o077)
+    try:
+        for key in [k for k in os.environ if k.startswith("TRANSCRIBE_")]:
+            del os.environ[key]
+        sys.stdin = io.StringIO(stdin)
+        with contextlib.chdir(site), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        os.umask(umask)
+        sys.stdin = saved_stdin
+        os.environ.clear()
+        os.environ.update(saved_environ)
+        for handler in root.handlers:
+            if handler not in handlers:
+                root.removeHandler(handler)
+                handler.close()
+        root.setLevel(level)
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
 def test_run_prints_the_transcript_and_keeps_the_file(site: Path, shared_audio: Path, tmp_path: Path) -> None:
     clip = tmp_path / "jfk.flac"
     clip.write_bytes((shared_audio / "en" / "fw_jfk.flac").read_bytes())
@@ -130,21 +165,21 @@ def test_every_command_refuses_where_there_is_no_site_and_init_starts_one(tmp_pa
                     ["stats"], ["proposals", "list"], ["rerun", "--since", "2024-01-01"], ["audit", "verify"], ["user", "list"],
                     ["user", "add", "anne", "--role", "secretary", "--password-stdin"], ["patients", "import", str(index)],
                     ["serve"], ["worker"], ["run", str(dictation("fr-mg-001"))], ["batch"], ["dictate"]):
-        result = transcribe(elsewhere, *command)
+        result = transcribe_in_process(elsewhere, *command)
         assert result.returncode == 2, (command, result.stderr)
         assert f"no site in {elsewhere}" in result.stderr and "--config" in result.stderr, command
         assert "transcribe init" in result.stderr, command
     assert list(elsewhere.iterdir()) == []  # no empty store, no folder was made
     for command in (["config"], ["models"]):  # what needs no site works anywhere
-        assert transcribe(elsewhere, *command).returncode == 0, command
+        assert transcribe_in_process(elsewhere, *command).returncode == 0, command
     assert list(elsewhere.iterdir()) == []
     # init makes the folder a site: then the commands work there
-    started = transcribe(elsewhere, "init")
+    started = transcribe(elsewhere, "init")  # one real process: the command as typed
     assert started.returncode == 0 and "site ready" in started.stdout, started.stderr
     assert (elsewhere / "transcribe.toml").is_file() and (elsewhere / "data" / "store.sqlite3").is_file()
-    assert transcribe(elsewhere, "user", "list").returncode == 0
-    assert transcribe(elsewhere, "init").returncode == 0  # again: the site stays as it is
-    named = transcribe(elsewhere, "--config", str(tmp_path / "clinic" / "transcribe.toml"), "init")
+    assert transcribe_in_process(elsewhere, "user", "list").returncode == 0
+    assert transcribe_in_process(elsewhere, "init").returncode == 0  # again: the site stays as it is
+    named = transcribe_in_process(elsewhere, "--config", str(tmp_path / "clinic" / "transcribe.toml"), "init")
     assert named.returncode == 0 and "site ready" in named.stdout, named.stderr  # a site in a new folder
     assert (tmp_path / "clinic" / "data" / "store.sqlite3").is_file()
     sections = (tmp_path / "clinic" / "transcribe.toml").read_text()
@@ -155,8 +190,8 @@ def test_every_command_refuses_where_there_is_no_site_and_init_starts_one(tmp_pa
     write_config(site, {"asr.beam_size": 2})
     index = tmp_path / "patients.csv"
     index.write_text("id,family_name,given_names\n100001,Dupont,Jean\n100003,Durand,Marie-Claire\n")
-    assert transcribe(site, "patients", "import", str(index)).returncode == 0
-    found = transcribe(elsewhere, "--config", str(site / "transcribe.toml"), "patients", "find", "jean dupont")
+    assert transcribe_in_process(site, "patients", "import", str(index)).returncode == 0
+    found = transcribe_in_process(elsewhere, "--config", str(site / "transcribe.toml"), "patients", "find", "jean dupont")
     assert found.returncode == 0 and "100001" in found.stdout and "100003" not in found.stdout
-    assert "100003" in transcribe(site, "patients", "find", "Marie").stdout
-    assert transcribe(site, "jobs").returncode == 0
+    assert "100003" in transcribe_in_process(site, "patients", "find", "Marie").stdout
+    assert transcribe_in_process(site, "jobs").returncode == 0

@@ -205,13 +205,13 @@ def test_dictate_records_a_real_stream_with_pause_resume_and_send(site: Path, se
 
     def play(path: Path) -> None:
         subprocess.run(["paplay", "--device=dictation", str(path)], env=env, check=True, timeout=120)
-        time.sleep(0.5)  # the tail reaches the recorder
+        time.sleep(1.0)  # the tail reaches the recorder (a loaded machine, or the other test process, may lag)
 
     def press(key: str) -> None:
         assert dictate.stdin is not None
         dictate.stdin.write(key.encode())
         dictate.stdin.flush()
-        time.sleep(0.3)
+        time.sleep(1.0)  # read and acted on before the next sound, even on a loaded machine
 
     try:
         wait_for(recording_stream_open, timeout_s=60)

@@ -23,14 +23,14 @@ from transcribe.store.schema import audit_log
 from transcribe.work.review_state import Workspace, WorkState
 
 from .audio_files import clip_samples, write_audio
-from .conftest import dictation, make_settings, wait_for
+from .conftest import ENGINE_PASS_ONLY, dictation, make_settings, wait_for
 
 pytestmark = pytest.mark.engine  # runs the real model, here or in a child process (tests/each-cpu-isa.sh)
 
 
 def test_four_workers_do_twenty_four_jobs_exactly_once_even_when_one_is_killed(site: Path, postgres_url: str,
                                                                         tmp_path: Path) -> None:
-    settings = make_settings(site, {"store.url": postgres_url, "worker.lease_s": 10.0})
+    settings = make_settings(site, {"store.url": postgres_url, "worker.lease_s": 10.0, **ENGINE_PASS_ONLY})  # exactly once, not hearing
     store = open_store(settings.store_url)
     speech = clip_samples(dictation("en-gp-001"))[: 16000]
     intake = Intake(settings, store)
@@ -132,7 +132,7 @@ def test_without_a_server_the_postgresql_tests_skip_here_and_fail_in_ci(tmp_path
     base["TRANSCRIBE_TEST_POSTGRES_URL"] = unreachable
 
     def run(**extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test, "-rs"],
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test, "-rs", "-n", "0"],
                               cwd=Path(__file__).resolve().parent.parent, env={**base, **extra},
                               capture_output=True, text=True, timeout=300)
 

@@ -14,7 +14,7 @@ from transcribe.settings import Settings
 from transcribe.store import open_store
 
 from .audio_files import clip_samples, write_audio
-from .conftest import copy_into, dictation, wait_for
+from .conftest import ENGINE_PASS_ONLY, copy_into, dictation, make_settings, wait_for
 
 pytestmark = pytest.mark.engine  # runs the real model, here or in a child process (tests/each-cpu-isa.sh)
 
@@ -52,7 +52,8 @@ def test_a_dropped_dictation_becomes_a_draft_and_a_bad_one_is_quarantined(settin
     assert not any(settings.paths.inbox.rglob("*.*")), "everything was taken out of the inbox"
 
 
-def test_a_worker_killed_mid_job_finishes_it_exactly_once_after_restart(settings: Settings, service, tmp_path: Path) -> None:
+def test_a_worker_killed_mid_job_finishes_it_exactly_once_after_restart(site: Path, service, tmp_path: Path) -> None:
+    settings = make_settings(site, ENGINE_PASS_ONLY)  # exactly once, not hearing
     speech = np.concatenate([clip_samples(dictation("fr-mg-001")), clip_samples(dictation("en-gp-001"))] * 5)
     long_dictation = write_audio(speech, tmp_path / "long.flac")
     first = service()

@@ -27,7 +27,7 @@ from transcribe.documents.report import (
     template_path,
 )
 from transcribe.text import TextLayer
-from transcribe.text.folding import fold, fold_with_map
+from transcribe.vocabulary.folding import fold, fold_with_map
 from transcribe.text.hallucinations import find_hallucinations
 from transcribe.text.prompt_copies import find_prompt_copies
 from transcribe.text.tokens import SourceText

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from transcribe.coding.records import SYSTEMS, CodeEntry
-from transcribe.text.folding import fold
+from transcribe.vocabulary.folding import fold
 
 #: a query that looks like a code: a letter, then letters, digits and dots ("E11", "e11.9", "DEQP003")
 _CODE_QUERY = re.compile(r"^[A-Za-z][0-9A-Za-z]{1,6}(\.[0-9A-Za-z]{0,4})?$")

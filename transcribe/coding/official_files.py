@@ -26,7 +26,7 @@ from datetime import date
 
 from transcribe.coding.catalogue import compact, dotted
 from transcribe.errors import CodingError
-from transcribe.text.folding import fold
+from transcribe.vocabulary.folding import fold
 
 _CIM10 = re.compile(r"^[A-Z][0-9]{2}[0-9A-Z+]{0,3}$")
 _CCAM = re.compile(r"^[A-Z]{4}[0-9]{3}$")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from transcribe.text.folding import fold
+from transcribe.vocabulary.folding import fold
 
 #: the worktypes whose documents are letters to a colleague (an addressee, a salutation, a closing)
 LETTER_WORKTYPES = ("consultation", "letter")

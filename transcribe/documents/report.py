@@ -37,7 +37,7 @@ from transcribe.intake.atomic import write_atomic
 from transcribe.patient_record.patients import PatientRecord, sex_of
 from transcribe.records import CleanText, DraftPaths, Transcript
 from transcribe.settings import Settings
-from transcribe.text.folding import fold, fold_with_map
+from transcribe.vocabulary.folding import fold, fold_with_map
 from transcribe.vocabulary.records import LanguageVocabulary
 from transcribe.vocabulary.specialties import label_of as specialty_label
 

@@ -25,8 +25,8 @@ from transcribe.speech.biasing import terms_in
 from transcribe.store import JobStore
 from transcribe.store.schema import audit_log, patients, proposals
 from transcribe.text import TextLayer
-from transcribe.text.folding import fold
 from transcribe.vocabulary.files import append_site_rows
+from transcribe.vocabulary.folding import fold
 from transcribe.vocabulary.records import Vocabulary, with_addition
 from transcribe.work.review_state import Workspace
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 from transcribe.records import Transcript, evidence_from_json
 from transcribe.text.evidence import AudioRule, decide, decide_list_term
-from transcribe.text.folding import fold
 from transcribe.text.tokens import source_of
+from transcribe.vocabulary.folding import fold
 from transcribe.vocabulary.records import LanguageVocabulary
 
 #: the thresholds tried, and their values (the first of each is the most cautious): those of the terms'

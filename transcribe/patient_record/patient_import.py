@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from transcribe.patient_record.patients import PatientRecord, parse_date
-from transcribe.text.folding import fold
+from transcribe.vocabulary.folding import fold
 
 _COLUMNS = {
     "patient_id": ("id", "patient_id", "identifier", "identifiant", "ipp", "pid", "mrn"),

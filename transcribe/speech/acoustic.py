@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from transcribe.records import AudioEvidence, AudioQuestion, Candidate, CandidateScore, Transcript, Word
 from transcribe.speech.audio import SAMPLE_RATE, DecodedAudio
 from transcribe.speech.engine import CLIP_LIMIT_S, EncodedClip, EncodedWindow, SpeechRecognizer
-from transcribe.text.folding import fold
+from transcribe.vocabulary.folding import fold
 
 log = logging.getLogger(__name__)
 

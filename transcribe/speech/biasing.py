@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from transcribe.text.folding import fold
+from transcribe.vocabulary.folding import fold
 from transcribe.vocabulary.records import LanguageVocabulary
 
 #: faster-whisper keeps at most half its 448-token window for hotwords and cuts the rest mid-word,

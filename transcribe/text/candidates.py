@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from transcribe.records import AudioQuestion, Candidate
-from transcribe.text.folding import fold, fold_with_map
 from transcribe.text.terms import TermIndex
 from transcribe.text.tokens import SourceText
+from transcribe.vocabulary.folding import fold, fold_with_map
 from transcribe.vocabulary.records import LanguageVocabulary
 
 #: the longest stretch of words asked about as one term

@@ -35,7 +35,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from transcribe.records import AudioEvidence, CandidateScore
-from transcribe.text.folding import fold
+from transcribe.vocabulary.folding import fold
 from transcribe.vocabulary.records import LanguageVocabulary
 
 RULE = "term-audio"

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from transcribe.messages import percent
-from transcribe.text.folding import fold, fold_with_map
 from transcribe.text.rewriting import Replacement
 from transcribe.text.tokens import SourceText
+from transcribe.vocabulary.folding import fold, fold_with_map
 
 NO_SPEECH_PROBABILITY = 0.6
 LOW_LOG_PROBABILITY = -1.0

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 
 from transcribe.messages import message, percent
-from transcribe.text.folding import fold, fold_with_map
 from transcribe.text.tokens import SourceText
+from transcribe.vocabulary.folding import fold, fold_with_map
 
 LOW_CONFIDENCE = 0.5
 _SEPARATORS = re.compile(r"^[\s,;.:]*(?:(?:et|and|puis|then|ou|or)[\s,;.:]*)?$", re.IGNORECASE)

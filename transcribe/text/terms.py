@@ -25,9 +25,9 @@ import jellyfish
 from rapidfuzz import fuzz, process
 
 from transcribe.messages import message, percent
-from transcribe.text.folding import fold
 from transcribe.text.rewriting import Replacement
 from transcribe.text.tokens import Token
+from transcribe.vocabulary.folding import fold
 from transcribe.vocabulary.records import LanguageVocabulary, Term
 
 RULE = "term"

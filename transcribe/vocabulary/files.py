@@ -27,7 +27,7 @@ from pathlib import Path
 
 from transcribe.errors import ConfigurationError
 from transcribe.messages import LANGUAGES
-from transcribe.text.folding import fold
+from transcribe.vocabulary.folding import fold
 from transcribe.vocabulary.records import (
     DRUG_KINDS,
     AbbreviationSense,
@@ -103,9 +103,7 @@ def _cache_path(folder: Path, site_folder: Path, cache_dir: Path) -> Path:
     digest = hashlib.sha256(f"{getattr(wordfreq, '__version__', '')}|{pickle.HIGHEST_PROTOCOL}".encode())
     digest.update(Path(__file__).read_bytes())  # a changed loader or record shape makes older caches unused
     digest.update((Path(__file__).parent / "records.py").read_bytes())
-    digest.update(
-        (Path(__file__).parent.parent / "text" / "folding.py").read_bytes()
-    )  # the keys terms are stored under
+    digest.update((Path(__file__).parent / "folding.py").read_bytes())  # the keys terms are stored under
     for root in (folder, site_folder):
         if root.is_dir():
             for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".tsv", ".txt", ".toml")):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from transcribe.text.folding import fold
+from transcribe.vocabulary.folding import fold
 
 #: Lexicon kinds that name a medicine: never replaced by another one.
 DRUG_KINDS = frozenset({"drug", "inn", "brand"})
