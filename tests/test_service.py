@@ -54,7 +54,7 @@ def test_a_dropped_dictation_becomes_a_draft_and_a_bad_one_is_quarantined(settin
 
 def test_a_worker_killed_mid_job_finishes_it_exactly_once_after_restart(site: Path, service, tmp_path: Path) -> None:
     settings = make_settings(site, ENGINE_PASS_ONLY)  # exactly once, not hearing
-    speech = np.concatenate([clip_samples(dictation("fr-mg-001")), clip_samples(dictation("en-gp-001"))] * 5)
+    speech = np.concatenate([clip_samples(dictation("fr-mg-001")), clip_samples(dictation("en-gp-001"))] * 3)
     long_dictation = write_audio(speech, tmp_path / "long.flac")
     first = service()
     wait_for(lambda: settings.paths.inbox.is_dir(), timeout_s=30)
