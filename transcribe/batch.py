@@ -34,7 +34,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from transcribe.errors import ConfigurationError, InputError, StoreUnavailable, TranscribeError, TranscriptionFailed
+from transcribe.errors import (
+    AlreadyRunning,
+    InputError,
+    StoreUnavailable,
+    TranscribeError,
+    TranscriptionFailed,
+)
 from transcribe.intake.atomic import ensure_folder, write_atomic
 from transcribe.records import Job, JobState, Transcript
 from transcribe.settings import Settings
@@ -57,8 +63,8 @@ log = logging.getLogger(__name__)
 MIN_WINDOW = 4
 
 
-class BatchAlreadyRunning(ConfigurationError):
-    """Another batch holds the lock."""
+class BatchAlreadyRunning(AlreadyRunning):
+    """Another batch holds the lock (not a configuration error: exit status 1, the message says to wait)."""
 
 
 @dataclass

@@ -41,6 +41,10 @@ class ModelUnavailable(ConfigurationError):
     """The ASR model cannot be resolved, assembled, verified or loaded."""
 
 
+class AlreadyRunning(TranscribeError):
+    """The same work is being done by another process now (a second nightly batch): nothing is wrong, wait."""
+
+
 class InputError(TranscribeError):
     """The dictation file itself is unusable: quarantine it without retrying."""
 
