@@ -18,6 +18,7 @@ from transcribe.commands import (
     open_job_store,
     open_site_store,
 )
+from transcribe.security.accounts import ROLES
 from transcribe.settings_loading import LoadedSettings
 
 
@@ -27,7 +28,7 @@ def register(commands: Commands) -> None:
     user_commands = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
     user_add = user_commands.add_parser("add", help="create an account (the first admin, or anyone)")
     user_add.add_argument("username")
-    user_add.add_argument("--role", choices=["doctor", "secretary", "admin"], default="secretary")
+    user_add.add_argument("--role", choices=ROLES, default="secretary")
     user_add.add_argument("--author", help="for a doctor: the inbox folder name of his dictations")
     user_add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     user_add.set_defaults(handler=_user_add)
