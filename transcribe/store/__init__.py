@@ -13,6 +13,7 @@ all on one engine and one transaction helper (``database.Database``):
     signoffs       the comment thread of a returned report, the author's signature
     keeping        exports of a patient's records (right of access), what retention deleted
     codes          imported code sets, the codes chosen for a report and kept with each version
+    review_work    what the worklist reads of the secretaries' work (saved drafts, locks, validators)
 
 Review work, accounts and audit keep their own tables through the same helper.
 """
@@ -26,6 +27,7 @@ from transcribe.store.jobs import Jobs, urgent_first
 from transcribe.store.keeping import Keeping
 from transcribe.store.patient_index import PatientIndex
 from transcribe.store.reports import ValidatedReports
+from transcribe.store.review_work import ReviewWork
 from transcribe.store.schema import MIGRATIONS, schema_migrations
 from transcribe.store.signoffs import Signoffs
 
@@ -42,7 +44,7 @@ __all__ = [
 ]
 
 
-class JobStore(Jobs, Claims, PatientIndex, ValidatedReports, Signoffs, Keeping, CodeStore):
+class JobStore(Jobs, Claims, PatientIndex, ValidatedReports, Signoffs, Keeping, CodeStore, ReviewWork):
     """Jobs and their history in a SQL database."""
 
 

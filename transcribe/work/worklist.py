@@ -10,13 +10,9 @@ applied here; the review app only shows the rows, in the reader's language.
 
 from __future__ import annotations
 
-import json
 import re
-import time
 from dataclasses import dataclass, field
 from datetime import date
-
-import sqlalchemy as sa
 
 from transcribe.documents.worktypes import label_of
 from transcribe.errors import ReviewError
@@ -25,7 +21,6 @@ from transcribe.patient_record.validation import draft_text
 from transcribe.records import Job, JobState
 from transcribe.settings import AuthorSettings, Settings
 from transcribe.store import JobStore
-from transcribe.store.schema import reports, review_drafts, review_locks, users
 from transcribe.store.signoffs import Comment
 from transcribe.work.review_state import WorkState
 
@@ -87,7 +82,7 @@ def worklist(
     if query.mine is not None:
         jobs = [
             job
-            for job in _worked_on(store, query.mine, limit)
+            for job in store.worked_on(query.mine, limit)
             if job.state in query.states
             and (not query.author or job.author == query.author)
             and (not query.worktype or job.worktype == query.worktype)
@@ -99,8 +94,8 @@ def worklist(
         )
     ids = [job.id for job in jobs]
     work = _saved_work(store, ids)
-    holders = _holders(store, ids)
-    validators = _validators(store, ids)
+    holders = store.lock_holders(ids)
+    validators = store.validators(ids)
     chosen = {job.id: (work[job.id].state.patient_id if job.id in work else None) for job in jobs}
     patients = store.patients_by_id({pid for job in jobs if (pid := chosen[job.id] or job.patient_id)})
     threads = store.comments(ids)
@@ -143,64 +138,10 @@ def carried_identity(job: Job) -> DictatedIdentity | None:
 
 def _saved_work(store: JobStore, ids: list[int]) -> dict[int, _Work]:
     """The secretaries' saved work on these reports, and who saved it last."""
-    if not ids:
-        return {}
-    with store.reading() as conn:
-        rows = conn.execute(
-            sa.select(review_drafts.c.job_id, review_drafts.c.state_json, users.c.username)
-            .outerjoin(users, users.c.id == review_drafts.c.saved_by)
-            .where(review_drafts.c.job_id.in_(ids))
-        )
-        return {row.job_id: _Work(WorkState.from_json(json.loads(row.state_json)), row.username) for row in rows}
-
-
-def _holders(store: JobStore, ids: list[int]) -> dict[int, str]:
-    """Who holds a live lock on each of these reports."""
-    if not ids:
-        return {}
-    with store.reading() as conn:
-        rows = conn.execute(
-            sa.select(review_locks.c.job_id, users.c.username)
-            .join(users, users.c.id == review_locks.c.user_id)
-            .where(review_locks.c.job_id.in_(ids), review_locks.c.expires_at > time.time())
-        )
-        return {row.job_id: row.username for row in rows}
-
-
-def _validators(store: JobStore, ids: list[int]) -> dict[int, str]:
-    """Who validated the newest version of each of these reports."""
-    if not ids:
-        return {}
-    with store.reading() as conn:
-        rows = conn.execute(
-            sa.select(reports.c.job_id, reports.c.validated_by)
-            .where(reports.c.job_id.in_(ids))
-            .order_by(reports.c.job_id, reports.c.version)
-        )
-        return {row.job_id: row.validated_by for row in rows}  # the newest version comes last
-
-
-def _worked_on(store: JobStore, user_id: int, limit: int) -> list[Job]:
-    """The reports a user holds, last saved or validated, the most recent first."""
-    with store.reading() as conn:
-        username = conn.scalar(sa.select(users.c.username).where(users.c.id == user_id))
-        moments: dict[int, float] = {}
-        for job_id, at in conn.execute(
-            sa.select(review_drafts.c.job_id, review_drafts.c.saved_at).where(review_drafts.c.saved_by == user_id)
-        ):
-            moments[job_id] = max(moments.get(job_id, 0.0), at)
-        for job_id, at in conn.execute(
-            sa.select(review_locks.c.job_id, review_locks.c.expires_at).where(
-                review_locks.c.user_id == user_id, review_locks.c.expires_at > time.time()
-            )
-        ):
-            moments[job_id] = max(moments.get(job_id, 0.0), at)
-        for job_id, at in conn.execute(
-            sa.select(reports.c.job_id, reports.c.validated_at).where(reports.c.validated_by == username)
-        ):
-            moments[job_id] = max(moments.get(job_id, 0.0), at)
-    newest = sorted(moments, key=lambda job_id: -moments[job_id])[:limit]
-    return [store.get(job_id) for job_id in newest]
+    return {
+        job_id: _Work(WorkState.from_json(saved.state), saved.saved_by)
+        for job_id, saved in store.saved_work(ids).items()
+    }
 
 
 def _matches(settings: Settings, store: JobStore, row: WorklistRow, work: _Work | None, search: str) -> bool:
