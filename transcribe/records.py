@@ -292,3 +292,16 @@ def apply_edits(source: str, edits: tuple[Edit, ...] | list[Edit]) -> str:
         position = edit.end
     parts.append(source[position:])
     return "".join(parts)
+
+
+@dataclass(frozen=True)
+class ProposalDraft:
+    """A vocabulary change the validated reports suggest: a term to add, a correction rule, or a term to
+    tell the engine to expect (``biasing``); kept by the store as a proposal an admin decides on."""
+
+    kind: str  # "term", "correction" or "biasing"
+    language: str
+    author: str
+    target: str
+    wrong_forms: tuple[tuple[str, int], ...]
+    count: int

@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
-from transcribe.learning.references import Comparison, ProposalDraft, Totals, compare, propose
-from transcribe.records import Job, JobState, transcript_from_json
+from transcribe.learning.references import Comparison, Totals, compare, propose
+from transcribe.records import Job, JobState, ProposalDraft, transcript_from_json
 from transcribe.settings import Settings
 from transcribe.speech.biasing import terms_in
 from transcribe.store import JobStore
-from transcribe.store.schema import audit_log, patients, proposals
 from transcribe.text import TextLayer
 from transcribe.vocabulary.files import append_site_rows
 from transcribe.vocabulary.folding import fold
@@ -85,10 +81,7 @@ def validated_cases(store: JobStore, *, author: str | None = None) -> list[Valid
 
 
 def _review_seconds(store: JobStore, job_id: int) -> float | None:
-    with store.reading() as conn:
-        rows = conn.execute(
-            sa.select(audit_log.c.action, audit_log.c.at).where(audit_log.c.job_id == job_id).order_by(audit_log.c.id)
-        ).all()
+    rows = store.job_actions(job_id)
     opened = next((at for action, at in rows if action == "opened"), None)
     validated = next((at for action, at in rows if action == "validated"), None)
     return validated - opened if opened is not None and validated is not None and validated >= opened else None
@@ -158,33 +151,7 @@ def refresh_proposals(store: JobStore, vocabulary: Vocabulary, *, minimum: int =
     ) + biasing_proposals(cases, vocabulary, minimum=minimum)
     private = private_words(store, cases)
     drafts = [d for d in drafts if not _holds_private(d, private)]
-    now = time.time()
-    with store.transaction() as conn:
-        for draft in drafts:
-            existing = conn.execute(
-                sa.select(proposals.c.id, proposals.c.status).where(
-                    proposals.c.kind == draft.kind,
-                    proposals.c.language == draft.language,
-                    proposals.c.author == draft.author,
-                    proposals.c.target == draft.target,
-                )
-            ).first()
-            values = {"wrong_forms_json": json.dumps(draft.wrong_forms, ensure_ascii=False), "count": draft.count}
-            if existing is None:
-                conn.execute(
-                    proposals.insert().values(
-                        kind=draft.kind,
-                        language=draft.language,
-                        author=draft.author,
-                        target=draft.target,
-                        status="open",
-                        created_at=now,
-                        **values,
-                    )
-                )
-            elif existing.status == "open":
-                conn.execute(proposals.update().where(proposals.c.id == existing.id).values(**values))
-        return conn.scalar(sa.select(sa.func.count()).where(proposals.c.status == "open")) or 0
+    return store.keep_proposals(drafts)
 
 
 #: words that open an identity line ("Patient Jean Dupont né le...", "Madame DURAND"): its capitalised words
@@ -200,12 +167,11 @@ def private_words(store: JobStore, cases: list[ValidatedCase]) -> frozenset[str]
     """Words that may name a patient: every name of the patient index, and the capitalised words of the
     identity lines of the validated reports (folded). A proposal never holds one."""
     words: set[str] = set()
-    with store.reading() as conn:
-        for row in conn.execute(sa.select(patients.c.family_name, patients.c.given_names)):
-            for name in (row.family_name, row.given_names):
-                parts = re.findall(r"[^\W\d_]+", fold(name or ""))
-                words.update(parts)
-                words.add("".join(parts))  # "Kerbrat-Lozach" typed as one word
+    for names in store.patient_names():
+        for name in names:
+            parts = re.findall(r"[^\W\d_]+", fold(name or ""))
+            words.update(parts)
+            words.add("".join(parts))  # "Kerbrat-Lozach" typed as one word
     for case in cases:
         for line in re.split(r"[\n.;]", case.validated):
             if _IDENTITY_LINE.search(line):
@@ -241,15 +207,7 @@ def biasing_proposals(cases: list[ValidatedCase], vocabulary: Vocabulary, *, min
 
 def list_proposals(store: JobStore, status: str | None = "open") -> list[dict[str, Any]]:
     """The proposals, most frequent first."""
-    query = sa.select(proposals).order_by(proposals.c.count.desc(), proposals.c.id)
-    if status:
-        query = query.where(proposals.c.status == status)
-    with store.reading() as conn:
-        rows = [dict(row._mapping) for row in conn.execute(query)]
-    for row in rows:
-        row["wrong_forms"] = [tuple(f) for f in json.loads(row.pop("wrong_forms_json"))]
-        row["effect"] = json.loads(row.pop("effect_json")) if row.get("effect_json") else None
-    return rows
+    return store.proposals(status)
 
 
 def _proposal(store: JobStore, proposal_id: int) -> dict[str, Any]:
@@ -291,8 +249,7 @@ def replay(store: JobStore, vocabulary: Vocabulary, proposal_id: int) -> dict[st
         introduced += max(0, after - before)
         cases += 1
     effect = {"dictations": cases, "errors_fixed": fixed, "errors_introduced": introduced}
-    with store.transaction() as conn:
-        conn.execute(proposals.update().where(proposals.c.id == proposal_id).values(effect_json=json.dumps(effect)))
+    store.keep_proposal_effect(proposal_id, effect)
     return effect
 
 
@@ -331,14 +288,6 @@ def decide(
         else:
             own = settings.paths.site_vocab / "authors" / "corrections" / f"{proposal['author']}.tsv"
             append_site_rows(own, [(*row, proposal["language"]) for row in rows])
-    with store.transaction() as conn:
-        conn.execute(
-            proposals.update()
-            .where(proposals.c.id == proposal_id)
-            .values(status="accepted" if accept else "rejected", decided_by=by, decided_at=time.time())
-        )
-        if audit is not None:
-            widened = ", every author" if accept and every_author else ""
-            action = "proposal-accepted" if accept else "proposal-rejected"
-            audit.record_in(conn, action, None, f"proposal {proposal_id}{widened}")
+    widened = ", every author" if accept and every_author else ""
+    store.decide_proposal(proposal_id, accept=accept, by=by, audit=audit, detail=f"proposal {proposal_id}{widened}")
     return _proposal(store, proposal_id)

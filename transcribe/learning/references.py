@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Levenshtein
 
+from transcribe.records import ProposalDraft
+
 _WORD = re.compile(r"\d+(?:[.,/]\d+)*|[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
 
 
@@ -103,18 +105,6 @@ class Totals:
             "edits_reverted": round(self.reverted / self.edits, 4) if self.edits else None,
             "review_minutes_per_audio_minute": round(self.review_s / self.audio_s, 2) if self.audio_s else None,
         }
-
-
-@dataclass(frozen=True)
-class ProposalDraft:
-    """A vocabulary change the comparisons suggest: a term to add, or a correction rule."""
-
-    kind: str  # "term" or "correction"
-    language: str
-    author: str
-    target: str
-    wrong_forms: tuple[tuple[str, int], ...]
-    count: int
 
 
 @dataclass

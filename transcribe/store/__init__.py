@@ -13,6 +13,7 @@ all on one engine and one transaction helper (``database.Database``):
     signoffs       the comment thread of a returned report, the author's signature
     keeping        exports of a patient's records (right of access), what retention deleted
     codes          imported code sets, the codes chosen for a report and kept with each version
+    proposals      vocabulary proposals learned from validated reports; a job's audit actions (review time)
     review_work    what the worklist reads of the secretaries' work (saved drafts, locks, validators)
 
 Review work, accounts and audit keep their own tables through the same helper.
@@ -26,6 +27,7 @@ from transcribe.store.database import Database, normalise_url
 from transcribe.store.jobs import Jobs, urgent_first
 from transcribe.store.keeping import Keeping
 from transcribe.store.patient_index import PatientIndex
+from transcribe.store.proposals import Proposals
 from transcribe.store.reports import ValidatedReports
 from transcribe.store.review_work import ReviewWork
 from transcribe.store.schema import MIGRATIONS, schema_migrations
@@ -44,7 +46,7 @@ __all__ = [
 ]
 
 
-class JobStore(Jobs, Claims, PatientIndex, ValidatedReports, Signoffs, Keeping, CodeStore, ReviewWork):
+class JobStore(Jobs, Claims, PatientIndex, ValidatedReports, Signoffs, Keeping, CodeStore, ReviewWork, Proposals):
     """Jobs and their history in a SQL database."""
 
 
