@@ -39,15 +39,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from transcribe.errors import AuditError
 from transcribe.security.audit_anchor import Anchor, AnchorInvalid, AuditAnchor, anchor_path
 from transcribe.security.site_key import load_site_key, purpose_key
 from transcribe.store import JobStore
+from transcribe.store.audit_log import append_audit_entry, last_audit_entry
 from transcribe.store.database import after_commit
-from transcribe.store.schema import audit_log
 
 if TYPE_CHECKING:
     from transcribe.settings import Settings
@@ -59,7 +58,6 @@ GENESIS = "0" * 64
 AUDIT_KEY_PURPOSE = "Audit-Chain/1"
 #: the action of the entry by which a person accepts the entries written before the chain was keyed
 UNKEYED_ACCEPTED = "unkeyed-accepted"
-_ADVISORY_LOCK = 7372657  # PostgreSQL: one writer of the chain at a time (SQLite's BEGIN IMMEDIATE does it there)
 
 
 @dataclass(frozen=True)
@@ -133,32 +131,22 @@ class AuditTrail:
 
         Call it last in the transaction: from here to the commit, other writers of the trail wait.
         """
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK})"))
-        last = conn.execute(
-            sa.select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)
-        ).first()
-        if last is None:
-            seq, previous = 1, GENESIS
-        elif last.seq is None:  # written by a host still running a version before the keyed chain
-            seq, previous = (conn.scalar(sa.select(sa.func.count()).select_from(audit_log)) or 0) + 1, last.hash
-        else:
-            seq, previous = last.seq + 1, last.hash
+        last = last_audit_entry(conn)
+        seq, previous = (1, GENESIS) if last is None else (last[0] + 1, last[1])
         at = self._clock()
         username = username[:100] if username else None
         action = action[:40]
         digest = entry_hash(self._key, seq, previous, at, username, action, job_id, detail)
-        conn.execute(
-            audit_log.insert().values(
-                seq=seq,
-                at=at,
-                username=username,
-                action=action,
-                job_id=job_id,
-                detail=detail,
-                previous_hash=previous,
-                hash=digest,
-            )
+        append_audit_entry(
+            conn,
+            seq=seq,
+            at=at,
+            username=username,
+            action=action,
+            job_id=job_id,
+            detail=detail,
+            previous_hash=previous,
+            digest=digest,
         )
         after_commit(conn, lambda: self._move_anchor(seq, digest))
 
@@ -176,11 +164,7 @@ class AuditTrail:
 
     def entries(self, *, job_id: int | None = None, limit: int = 200) -> list[dict[str, object]]:
         """The newest entries, optionally for one job."""
-        query = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
-        if job_id is not None:
-            query = query.where(audit_log.c.job_id == job_id)
-        with self._store.reading() as conn:
-            return [dict(row._mapping) for row in conn.execute(query)]
+        return self._store.audit_entries(job_id=job_id, limit=limit)
 
     def verify(self) -> AuditCheck:
         """Walk the whole chain, then hold it against the anchor: intact, or where it breaks and why."""
@@ -189,11 +173,10 @@ class AuditTrail:
         except AnchorInvalid as e:
             anchor, anchor_problem = None, str(e)
         walk = _Walk(self._key, anchor.count if anchor else None)
-        with self._store.reading() as conn:
-            for row in conn.execute(sa.select(audit_log).order_by(audit_log.c.id)):
-                problem = walk.step(row)
-                if problem:
-                    return walk.broken(walk.count, problem)
+        for row in self._store.audit_chain():
+            problem = walk.step(row)
+            if problem:
+                return walk.broken(walk.count, problem)
         if anchor_problem:
             return walk.broken(None, f"{anchor_problem}; restore it from its backup, or find who wrote it")
         if anchor is None and walk.keyed:

@@ -13,14 +13,16 @@ all on one engine and one transaction helper (``database.Database``):
     signoffs       the comment thread of a returned report, the author's signature
     keeping        exports of a patient's records (right of access), what retention deleted
     codes          imported code sets, the codes chosen for a report and kept with each version
+    audit_log      the audit log's rows (the chain's rules are transcribe.security.audit)
     proposals      vocabulary proposals learned from validated reports; a job's audit actions (review time)
     review_work    what the worklist reads of the secretaries' work (saved drafts, locks, validators)
 
-Review work, accounts and audit keep their own tables through the same helper.
+The review state and accounts still keep their own tables through the same helper (to move here).
 """
 
 from __future__ import annotations
 
+from transcribe.store.audit_log import AuditLog
 from transcribe.store.claims import Claims, WorkerIdentity, this_worker
 from transcribe.store.codes import CodeStore
 from transcribe.store.database import Database, normalise_url
@@ -46,7 +48,9 @@ __all__ = [
 ]
 
 
-class JobStore(Jobs, Claims, PatientIndex, ValidatedReports, Signoffs, Keeping, CodeStore, ReviewWork, Proposals):
+class JobStore(
+    Jobs, Claims, PatientIndex, ValidatedReports, Signoffs, Keeping, CodeStore, ReviewWork, Proposals, AuditLog
+):
     """Jobs and their history in a SQL database."""
 
 
