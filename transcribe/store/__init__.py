@@ -15,9 +15,9 @@ all on one engine and one transaction helper (``database.Database``):
     codes          imported code sets, the codes chosen for a report and kept with each version
     audit_log      the audit log's rows (the chain's rules are transcribe.security.audit)
     proposals      vocabulary proposals learned from validated reports; a job's audit actions (review time)
-    review_work    what the worklist reads of the secretaries' work (saved drafts, locks, validators)
+    review_work    the secretaries' work: locks, saved review state, refused text, what the worklist reads
 
-The review state and accounts still keep their own tables through the same helper (to move here).
+Accounts (users, sessions, login attempts) still keep their own tables through the same helper.
 """
 
 from __future__ import annotations

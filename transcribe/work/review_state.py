@@ -22,14 +22,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from transcribe.documents.report import find_section_spans
 from transcribe.errors import ReviewError
 from transcribe.records import Edit, transcript_from_json
 from transcribe.store import JobStore
-from transcribe.store.schema import refused_drafts, review_drafts, review_locks, users
 from transcribe.text.tokens import source_of
 from transcribe.vocabulary.records import LanguageVocabulary
 from transcribe.work.anchors import Anchor, AnchorLost, Block, anchored_text, carry_anchors, replace_at_anchor
@@ -426,23 +424,9 @@ class Workspace:
 
     def lock(self, job_id: int, user_id: int, *, force: bool = False) -> None:
         """Take or renew the lock on a report; ``LockHeld`` names who holds it otherwise (unless ``force``)."""
-        now = self._clock()
-        with self._store.transaction() as conn:
-            row = conn.execute(
-                sa.select(review_locks.c.user_id, review_locks.c.expires_at, users.c.username)
-                .join(users, users.c.id == review_locks.c.user_id)
-                .where(review_locks.c.job_id == job_id)
-            ).first()
-            if row is not None and row.user_id != user_id and row.expires_at > now and not force:
-                raise LockHeld(f"{row.username} is working on this report")
-            if row is None:
-                conn.execute(review_locks.insert().values(job_id=job_id, user_id=user_id, expires_at=now + LOCK_S))
-            else:
-                conn.execute(
-                    review_locks.update()
-                    .where(review_locks.c.job_id == job_id)
-                    .values(user_id=user_id, expires_at=now + LOCK_S)
-                )
+        holder = self._store.lock_report(job_id, user_id, now=self._clock(), lock_s=LOCK_S, force=force)
+        if holder is not None:
+            raise LockHeld(f"{holder} is working on this report")
 
     def take_over(self, job_id: int, user_id: int) -> str | None:
         """Take the lock from whoever holds it (a secretary who left her desk); returns who held it."""
@@ -452,63 +436,36 @@ class Workspace:
 
     def holder(self, job_id: int) -> str | None:
         """Who holds a live lock on a report, if anyone."""
-        with self._store.reading() as conn:
-            row = conn.execute(
-                sa.select(users.c.username, review_locks.c.expires_at)
-                .join(users, users.c.id == review_locks.c.user_id)
-                .where(review_locks.c.job_id == job_id)
-            ).first()
-        return row.username if row is not None and row.expires_at > self._clock() else None
+        lock = self._store.report_lock(job_id)
+        return lock[0] if lock is not None and lock[1] > self._clock() else None
 
     def release(self, job_id: int, user_id: int) -> None:
         """Give the lock back (only its holder can)."""
-        with self._store.transaction() as conn:
-            conn.execute(
-                review_locks.delete().where(review_locks.c.job_id == job_id, review_locks.c.user_id == user_id)
-            )
+        self._store.release_report(job_id, user_id)
 
     def refuse(self, job_id: int, user_id: int, blocks: Sequence[Block]) -> None:
         """Keep blocks a screen sent that were not taken (the report was someone else's), with their author."""
-        data = json.dumps([asdict(b) for b in blocks], ensure_ascii=False)
-        with self._store.transaction() as conn:
-            conn.execute(
-                refused_drafts.insert().values(job_id=job_id, user_id=user_id, at=self._clock(), blocks_json=data)
-            )
+        self._store.keep_refused_draft(job_id, user_id, self._clock(), [asdict(b) for b in blocks])
 
     def refused(self, job_id: int) -> list[RefusedDraft]:
         """The text refused on a report, oldest first, each with who typed it."""
-        with self._store.reading() as conn:
-            rows = conn.execute(
-                sa.select(users.c.username, refused_drafts.c.at, refused_drafts.c.blocks_json)
-                .join(users, users.c.id == refused_drafts.c.user_id)
-                .where(refused_drafts.c.job_id == job_id)
-                .order_by(refused_drafts.c.id)
-            ).all()
         return [
             RefusedDraft(
-                row.username,
-                row.at,
-                tuple(
-                    Block(str(b["key"]), str(b.get("heading", "")), str(b.get("text", "")))
-                    for b in json.loads(row.blocks_json)
-                ),
+                username,
+                at,
+                tuple(Block(str(b["key"]), str(b.get("heading", "")), str(b.get("text", ""))) for b in blocks),
             )
-            for row in rows
+            for username, at, blocks in self._store.refused_drafts_of(job_id)
         ]
 
     def load(self, job_id: int) -> WorkState:
         """The saved work on a report (an empty state when there is none)."""
-        with self._store.reading() as conn:
-            row = conn.execute(sa.select(review_drafts.c.state_json).where(review_drafts.c.job_id == job_id)).first()
-        return WorkState.from_json(json.loads(row.state_json)) if row else WorkState()
+        saved = self._store.saved_review(job_id)
+        return WorkState.from_json(saved) if saved is not None else WorkState()
 
     def last_save(self, job_id: int) -> tuple[float, int | None] | None:
         """When the work on a report was last saved, and by which user (None: never)."""
-        with self._store.reading() as conn:
-            row = conn.execute(
-                sa.select(review_drafts.c.saved_at, review_drafts.c.saved_by).where(review_drafts.c.job_id == job_id)
-            ).first()
-        return (row.saved_at, row.saved_by) if row else None
+        return self._store.last_review_save(job_id)
 
     def save(
         self, job_id: int, user_id: int, state: WorkState, *, audit: Callable[[Connection], None] | None = None
@@ -519,19 +476,5 @@ class Workspace:
         """
         self.lock(job_id, user_id)
         now = self._clock()
-        data = json.dumps(state.to_json(), ensure_ascii=False)
-        with self._store.transaction() as conn:
-            exists = conn.scalar(sa.select(review_drafts.c.job_id).where(review_drafts.c.job_id == job_id))
-            if exists is None:
-                conn.execute(
-                    review_drafts.insert().values(job_id=job_id, state_json=data, saved_by=user_id, saved_at=now)
-                )
-            else:
-                conn.execute(
-                    review_drafts.update()
-                    .where(review_drafts.c.job_id == job_id)
-                    .values(state_json=data, saved_by=user_id, saved_at=now)
-                )
-            if audit is not None:
-                audit(conn)
+        self._store.save_review(job_id, user_id, state.to_json(), now=now, audit=audit)
         return now
