@@ -23,14 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from transcribe.errors import ReviewError
 from transcribe.security.site_key import keyed_hash
 from transcribe.store import JobStore
-from transcribe.store.schema import login_attempts, sessions, users
+from transcribe.store.accounts import AccountRow
 
 if TYPE_CHECKING:
     from transcribe.security.audit import Auditor
@@ -157,33 +156,26 @@ class Accounts:
         ):
             raise AccountRefused("a user name is 1 to 100 letters, digits, '.', '-' or '_'", "account.username")
         _check_password(password)
-        with self._store.transaction() as conn:
-            if conn.scalar(sa.select(users.c.id).where(users.c.username == username)) is not None:
-                raise AccountRefused(f"user {username} already exists", "account.exists", username=username)
-            user_id = conn.execute(
-                users.insert().values(
-                    username=username,
-                    password_hash=_HASHER.hash(password),
-                    role=role,
-                    author=author or None,
-                    language=language,
-                    disabled=False,
-                    created_at=self._clock(),
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
-            if audit is not None:
-                audit.record_in(conn, "user-added", None, f"{username} ({role})")
+        user_id = self._store.insert_account(
+            username,
+            _HASHER.hash(password),
+            role,
+            author=author or None,
+            language=language,
+            created_at=self._clock(),
+            audit=audit,
+        )
+        if user_id is None:
+            raise AccountRefused(f"user {username} already exists", "account.exists", username=username)
         return User(user_id, username, role, author or None, language)
 
     def list_users(self) -> list[User]:
         """Every account."""
-        with self._store.reading() as conn:
-            return [_user(row) for row in conn.execute(sa.select(users).order_by(users.c.username))]
+        return [_user(row) for row in self._store.account_rows()]
 
     def user(self, username: str) -> User:
         """One account, by user name."""
-        with self._store.reading() as conn:
-            row = conn.execute(sa.select(users).where(users.c.username == username)).first()
+        row = self._store.account_row(username)
         if row is None:
             raise AccountRefused(f"no user {username}; 'transcribe user list' lists them", "error.no-such-user")
         return _user(row)
@@ -193,23 +185,24 @@ class Accounts:
         user = self.user(username)
         if disabled and user.role == "admin":
             self._keep_an_admin(user)
-        with self._store.transaction() as conn:
-            conn.execute(users.update().where(users.c.id == user.id).values(disabled=disabled))
-            if disabled:
-                conn.execute(sessions.delete().where(sessions.c.user_id == user.id))
-            if audit is not None:
-                audit.record_in(conn, "user-disabled" if disabled else "user-enabled", None, username)
+        action = "user-disabled" if disabled else "user-enabled"
+        self._store.change_account(
+            user.id, {"disabled": disabled}, end_sessions=disabled, audit=audit, action=action, detail=username
+        )
         return self.user(username)
 
     def set_password(self, username: str, password: str, *, audit: Auditor | None = None) -> User:
         """Give an account a new password; its open sessions end."""
         _check_password(password)
         user = self.user(username)
-        with self._store.transaction() as conn:
-            conn.execute(users.update().where(users.c.id == user.id).values(password_hash=_HASHER.hash(password)))
-            conn.execute(sessions.delete().where(sessions.c.user_id == user.id))
-            if audit is not None:
-                audit.record_in(conn, "password-reset", None, username)
+        self._store.change_account(
+            user.id,
+            {"password_hash": _HASHER.hash(password)},
+            end_sessions=True,
+            audit=audit,
+            action="password-reset",
+            detail=username,
+        )
         return user
 
     def set_role(self, username: str, role: str, *, audit: Auditor | None = None) -> User:
@@ -218,47 +211,31 @@ class Accounts:
         user = self.user(username)
         if user.role == "admin" and role != "admin":
             self._keep_an_admin(user)
-        with self._store.transaction() as conn:
-            conn.execute(users.update().where(users.c.id == user.id).values(role=role))
-            if audit is not None:
-                audit.record_in(conn, "role-changed", None, f"{username} ({role})")
+        self._store.change_account(
+            user.id, {"role": role}, audit=audit, action="role-changed", detail=f"{username} ({role})"
+        )
         return self.user(username)
 
     def end_sessions(self, username: str, *, audit: Auditor | None = None) -> int:
         """End every open session of an account (it must log in again); return how many there were."""
         user = self.user(username)
-        with self._store.transaction() as conn:
-            ended = conn.execute(sessions.delete().where(sessions.c.user_id == user.id)).rowcount or 0
-            if audit is not None:
-                audit.record_in(conn, "sessions-ended", None, username)
-            return ended
+        return self._store.change_account(
+            user.id, {}, end_sessions=True, audit=audit, action="sessions-ended", detail=username
+        )
 
     def open_sessions(self) -> dict[int, int]:
         """How many live sessions each user has (by user id)."""
         now = self._clock()
-        with self._store.reading() as conn:
-            rows = conn.execute(
-                sa.select(sessions.c.user_id, sa.func.count())
-                .where(sessions.c.last_seen_at > now - self._idle_s, sessions.c.created_at > now - self._lifetime_s)
-                .group_by(sessions.c.user_id)
-            )
-            return {row[0]: row[1] for row in rows}
+        return self._store.live_session_counts(seen_after=now - self._idle_s, created_after=now - self._lifetime_s)
 
     def _keep_an_admin(self, leaving: User) -> None:
         """Refuse a change that would leave the site without an active administrator."""
-        with self._store.reading() as conn:
-            others = conn.scalar(
-                sa.select(sa.func.count()).where(
-                    users.c.role == "admin", users.c.id != leaving.id, users.c.disabled.is_(False)
-                )
-            )
-        if not others:
+        if not self._store.other_active_admins(leaving.id):
             raise AccountRefused("at least one active administrator must remain", "error.last-admin")
 
     def set_language(self, user_id: int, language: str) -> None:
         """The interface language a user chose."""
-        with self._store.transaction() as conn:
-            conn.execute(users.update().where(users.c.id == user_id).values(language=language))
+        self._store.change_account(user_id, {"language": language})
 
     # --- logging in ------------------------------------------------------------------------
     def login(self, username: str, password: str, client: str) -> tuple[str, Session]:
@@ -268,23 +245,19 @@ class Accounts:
         """
         now = self._clock()
         key = self.attempt_key(username, client)
-        with self._store.transaction() as conn:
-            conn.execute(login_attempts.delete().where(login_attempts.c.at < now - THROTTLE_WINDOW_S))
-            failures, last = conn.execute(
-                sa.select(sa.func.count(), sa.func.max(login_attempts.c.at)).where(login_attempts.c.key == key)
-            ).one()
-            wait = (last or now) + login_delay(failures or 0) - now
-            if wait > 0:
-                seconds = int(wait) + 1
-                raise LoginRefused(
-                    f"too many failed attempts; wait {seconds} seconds and try again",
-                    "login.throttled",
-                    seconds=seconds,
-                )
-            row = conn.execute(sa.select(users).where(users.c.username == username.strip())).first()
+        failures, last, row = self._store.login_attempts_of(
+            key, username.strip(), forget_before=now - THROTTLE_WINDOW_S
+        )
+        wait = (last or now) + login_delay(failures) - now
+        if wait > 0:
+            seconds = int(wait) + 1
+            raise LoginRefused(
+                f"too many failed attempts; wait {seconds} seconds and try again",
+                "login.throttled",
+                seconds=seconds,
+            )
         if row is None or not _verify(row.password_hash, password):
-            with self._store.transaction() as conn:
-                conn.execute(login_attempts.insert().values(key=key, at=now))
+            self._store.record_failed_login(key, now)
             raise LoginRefused("wrong user name or password", "login.wrong")
         if row.disabled:  # said only to whom knows the password: a wrong one tells nothing of the account
             raise LoginRefused(
@@ -292,15 +265,8 @@ class Accounts:
             )
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
-        with self._store.transaction() as conn:
-            conn.execute(login_attempts.delete().where(login_attempts.c.key == key))
-            conn.execute(
-                sessions.insert().values(
-                    token_hash=_token_hash(token), user_id=row.id, csrf_token=csrf, created_at=now, last_seen_at=now
-                )
-            )
-            if _HASHER.check_needs_rehash(row.password_hash):
-                conn.execute(users.update().where(users.c.id == row.id).values(password_hash=_HASHER.hash(password)))
+        rehashed = _HASHER.hash(password) if _HASHER.check_needs_rehash(row.password_hash) else None
+        self._store.open_session(key, _token_hash(token), row.id, csrf, now, new_password_hash=rehashed)
         return token, Session(_user(row), csrf)
 
     def typed_name_hash(self, username: str) -> str:
@@ -315,27 +281,15 @@ class Accounts:
         """The live session of a cookie token, or None (unknown, expired, or its user disabled)."""
         if not token or len(token) > 200:
             return None
-        now = self._clock()
-        with self._store.transaction() as conn:
-            found = conn.execute(
-                sa.select(sessions, users)
-                .join(users, users.c.id == sessions.c.user_id)
-                .where(sessions.c.token_hash == _token_hash(token))
-            ).first()
-            if found is None:
-                return None
-            expired = now - found.last_seen_at > self._idle_s or now - found.created_at > self._lifetime_s
-            if expired or found.disabled:
-                conn.execute(sessions.delete().where(sessions.c.token_hash == _token_hash(token)))
-                return None
-            conn.execute(sessions.update().where(sessions.c.token_hash == _token_hash(token)).values(last_seen_at=now))
-            return Session(_user(found), found.csrf_token)
+        live = self._store.touch_session(
+            _token_hash(token), self._clock(), idle_s=self._idle_s, lifetime_s=self._lifetime_s
+        )
+        return Session(_user(live[0]), live[1]) if live is not None else None
 
     def logout(self, token: str | None) -> None:
         """End a session."""
         if token:
-            with self._store.transaction() as conn:
-                conn.execute(sessions.delete().where(sessions.c.token_hash == _token_hash(token)))
+            self._store.end_session(_token_hash(token))
 
 
 def _verify(stored: str, password: str) -> bool:
@@ -359,5 +313,5 @@ def _check_password(password: str) -> None:
         )
 
 
-def _user(row: sa.Row) -> User:
-    return User(row.id, row.username, row.role, row.author, row.language, bool(row.disabled))
+def _user(row: AccountRow) -> User:
+    return User(row.id, row.username, row.role, row.author, row.language, row.disabled)

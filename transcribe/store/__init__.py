@@ -13,15 +13,17 @@ all on one engine and one transaction helper (``database.Database``):
     signoffs       the comment thread of a returned report, the author's signature
     keeping        exports of a patient's records (right of access), what retention deleted
     codes          imported code sets, the codes chosen for a report and kept with each version
+    accounts       the review app's users, sessions and failed login attempts
     audit_log      the audit log's rows (the chain's rules are transcribe.security.audit)
     proposals      vocabulary proposals learned from validated reports; a job's audit actions (review time)
     review_work    the secretaries' work: locks, saved review state, refused text, what the worklist reads
 
-Accounts (users, sessions, login attempts) still keep their own tables through the same helper.
+No other module runs SQL: they ask these parts.
 """
 
 from __future__ import annotations
 
+from transcribe.store.accounts import AccountTables
 from transcribe.store.audit_log import AuditLog
 from transcribe.store.claims import Claims, WorkerIdentity, this_worker
 from transcribe.store.codes import CodeStore
@@ -49,7 +51,17 @@ __all__ = [
 
 
 class JobStore(
-    Jobs, Claims, PatientIndex, ValidatedReports, Signoffs, Keeping, CodeStore, ReviewWork, Proposals, AuditLog
+    Jobs,
+    Claims,
+    PatientIndex,
+    ValidatedReports,
+    Signoffs,
+    Keeping,
+    CodeStore,
+    ReviewWork,
+    Proposals,
+    AuditLog,
+    AccountTables,
 ):
     """Jobs and their history in a SQL database."""
 
