@@ -127,7 +127,7 @@ class BatchSettings:
 
     window_files: int = 16
     batch_size: int = 8
-    #: the speech clips of short dictations decoded alike share the engine's 30-second windows (``packing.py``)
+    #: the speech clips of short dictations decoded alike share the engine's 30-second windows (``speech.packing``)
     packing: bool = True
     processes: int = 0  # 0: on a CPU one process per core (at most 8) with one thread each; on a GPU one
 

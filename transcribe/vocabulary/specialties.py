@@ -1,7 +1,7 @@
 """The medical specialties an author dictates in: one list, with the words the interface shows.
 
 An author's specialty chooses the short list of terms, medicines and abbreviations the
-engine is told to expect (``vocab/<lang>/specialties/<specialty>.tsv``; see ``biasing.py``).
+engine is told to expect (``vocab/<lang>/specialties/<specialty>.tsv``; see ``speech.biasing``).
 """
 
 from __future__ import annotations

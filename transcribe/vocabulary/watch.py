@@ -20,7 +20,7 @@ from transcribe.vocabulary.records import Vocabulary
 
 log = logging.getLogger(__name__)
 
-#: the kinds of file the vocabulary is read from (``vocabulary_files``)
+#: the kinds of file the vocabulary is read from (``vocabulary.files``)
 VOCABULARY_SUFFIXES = (".tsv", ".txt", ".toml")
 
 Stamp = tuple[tuple[str, int, int], ...]
