@@ -103,9 +103,10 @@ def test_the_audio_writes_a_misheard_medicine_when_the_evidence_passes(text_laye
 ])
 def test_below_the_rule_the_word_stays_and_is_flagged_with_the_audio_s_choices(
         text_layer: TextLayer, margin: float, nearness: float, why: str) -> None:
-    evidence = AudioEvidence(1, 1, "hydroxysine", (score("hydroxyzine", 1, 1, margin, nearness),
-                                                   score("hydroxyurée", 1, 1, margin - 9, nearness - 10)))
-    decision = _decide(text_layer, HEARD, evidence)
+    heard = [("et", 0.9), ("hydroksyne", 0.5), ("25", 0.9), ("mg", 0.9)]  # near hydroxyzine, not its sound
+    evidence = AudioEvidence(1, 1, "hydroksyne", (score("hydroxyzine", 1, 1, margin, nearness),
+                                                  score("hydroxyurée", 1, 1, margin - 9, nearness - 10)))
+    decision = _decide(text_layer, heard, evidence)
     assert decision is not None and not decision.replace, why
     assert decision.choices[0] == "hydroxyzine" and decision.code == "term-audio-choices"
 
@@ -121,9 +122,10 @@ def test_a_pair_of_medicines_known_to_be_confused_is_always_flagged(text_layer: 
 
 
 def test_two_medicines_the_audio_barely_tells_apart_are_flagged(text_layer: TextLayer) -> None:
-    evidence = AudioEvidence(1, 1, "hydroxysine", (score("hydroxyzine", 1, 1, -1.0, 95.0),
-                                                   score("hydrocortisone", 1, 1, -1.0 - RULE.min_drug_lead / 2, 90)))
-    decision = _decide(text_layer, HEARD, evidence)
+    heard = [("et", 0.9), ("hydroksyne", 0.5), ("25", 0.9), ("mg", 0.9)]
+    evidence = AudioEvidence(1, 1, "hydroksyne", (score("hydroxyzine", 1, 1, -1.0, 95.0),
+                                                  score("hydrocortisone", 1, 1, -1.0 - RULE.min_drug_lead / 2, 90)))
+    decision = _decide(text_layer, heard, evidence)
     assert decision is not None and not decision.replace and decision.code == "term-lookalike-drugs"
 
 
@@ -143,6 +145,28 @@ def test_a_word_that_looks_like_a_medicine_we_do_not_list_is_never_replaced(text
     cut = AudioEvidence(1, 1, "Rami-pril", (score("ramipril", 1, 1, 1.7, 100.0),))
     joined = _decide(text_layer, [("sous", 0.9), ("Rami-pril", 0.3), ("5", 0.9)], cut)
     assert joined is not None and joined.replace and joined.spelling == "ramipril"
+
+
+def test_heard_letters_that_sound_as_a_medicine_may_fall_further_short_of_the_heard_words(
+        text_layer: TextLayer) -> None:
+    """"phosphomicine" sounds as fosfomycine: the same word written another way, not another medicine."""
+    heard = [("par", 0.9), ("phosphomicine", 0.38), ("3", 0.9), ("g", 0.9)]
+    margin = -(RULE.max_shortfall + RULE.same_sound_shortfall) / 2
+    assert RULE.same_sound_shortfall > RULE.max_shortfall
+    same = AudioEvidence(1, 1, "phosphomicine", (score("fosfomycine", 1, 1, margin, 85.0),
+                                                 score("Fosfocine", 1, 1, margin - 9, 77.5)))
+    decision = _decide(text_layer, heard, same)
+    assert decision is not None and decision.replace and decision.spelling == "fosfomycine"
+    # the same shortfall for a candidate that only looks like the heard letters: flagged
+    other = AudioEvidence(1, 1, "phosphomicine", (score("Physiomycine", 1, 1, margin, 85.0),))
+    flagged = _decide(text_layer, heard, other)
+    assert flagged is not None and not flagged.replace
+    # and sounding as one member of a known look-alike pair does not settle the pair: she chooses
+    pair = [("par", 0.9), ("hydroxizine", 0.4), ("25", 0.9)]
+    both = AudioEvidence(1, 1, "hydroxizine", (score("hydroxyzine", 1, 1, -1.0, 95.0),
+                                               score("hydralazine", 1, 1, -12.0, 75.0)))
+    refused = _decide(text_layer, pair, both)
+    assert refused is not None and not refused.replace and refused.code == "term-lookalike-drugs"
 
 
 def test_ordinary_words_heard_clearly_are_not_rewritten(text_layer: TextLayer) -> None:

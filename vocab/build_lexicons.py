@@ -47,6 +47,10 @@ PACKAGES = {
 }
 #: Words at least this frequent (Zipf scale) are ordinary words, not lexicon entries.
 ORDINARY_ZIPF = 3.6
+#: A DrugBank entry known by nothing else (no MeSH, MedlinePlus or formula) whose name is a word of
+#: English at least this frequent is a food, a plant or an allergen extract (pecan, rice, honey), not a
+#: medicine a doctor dictates: left out, so that the audio never writes "pecan" for a misheard drug.
+EXTRACT_ZIPF = 2.0
 WORD = re.compile(r"^[^\W\d_][^\W\d_'’-]*(?:-[^\W\d_]+)*$")
 
 
@@ -118,13 +122,20 @@ def english_drugs(wheels: dict[str, zipfile.ZipFile]) -> dict[str, tuple[str, st
     data = pickle.loads(bz2.decompress(member(wheels["drug-named-entity-recognition"], "drug_ner_dictionary.pkl.bz2")))
     variants = data["drug_variant_to_variant_data"]
     drugs: dict[str, tuple[str, str]] = {}
-    for canonical in data["drug_canonical_to_data"]:
+    for canonical, known in data["drug_canonical_to_data"].items():
+        if _is_extract(canonical, known):
+            continue
         if _usable_drug(canonical) and len(canonical.split()) == 1:
             drugs[canonical.lower()] = ("inn", "drug-named-entity-recognition")
     for variant, info in variants.items():
         if info.get("is_brand") and _usable_drug(variant) and len(variant.split()) == 1:
             drugs.setdefault(variant.lower(), ("brand", "drug-named-entity-recognition"))
     return drugs
+
+
+def _is_extract(name: str, known: dict) -> bool:
+    only_drugbank = set(known) <= {"drugbank_id", "name"}
+    return only_drugbank and wordfreq.zipf_frequency(name.lower(), "en") >= EXTRACT_ZIPF
 
 
 def english_terms(wheels: dict[str, zipfile.ZipFile], drugs: dict[str, tuple[str, str]]) -> Counter[str]:

@@ -33,6 +33,7 @@ TERM_GRID: dict[str, tuple[float, ...]] = {
     "min_nearness": (90.0, 85.0, 80.0, 78.0, 75.0, 72.0),
     "min_lead": (8.0, 4.0, 2.0, 1.0, 0.0),
     "doubted_below": (0.0, 0.3, 0.5),
+    "same_sound_shortfall": (0.0, 6.0, 8.0, 12.0, 16.0),
 }
 LIST_GRID: dict[str, tuple[float, ...]] = {
     "list_term_far": (0.0, 20.0, 30.0, 40.0, 50.0, 60.0),
