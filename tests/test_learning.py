@@ -152,24 +152,24 @@ def test_a_proposal_is_replayed_then_accepted_by_an_admin(settings: Settings, st
                                                           validated, tmp_path: Path) -> None:
     jobs, _ = validated
     assert refresh_proposals(store, text_layer.vocabulary) >= 1
-    proposal = next(p for p in list_proposals(store) if p["target"] == "kaliémie")
-    assert proposal["kind"] == "correction" and proposal["count"] == 2 and proposal["author"] == "dr-martin"
-    wrong = proposal["wrong_forms"][0][0]
-    effect = replay(store, text_layer.vocabulary, proposal["id"])
-    assert effect["dictations"] == 2 and effect["errors_fixed"] >= 2 and effect["errors_introduced"] == 0
+    proposal = next(p for p in list_proposals(store) if p.target == "kaliémie")
+    assert proposal.kind == "correction" and proposal.count == 2 and proposal.author == "dr-martin"
+    wrong = proposal.wrong_forms[0][0]
+    effect = replay(store, text_layer.vocabulary, proposal.id)
+    assert effect.dictations == 2 and effect.errors_fixed >= 2 and effect.errors_introduced == 0
     transcript = transcript_from_json(json.loads(store.results_of(jobs[0].id)["transcript"].read_text()))
     assert "aliémie" not in text_layer.clean(transcript).text  # nothing changed by itself
     site_vocab = tmp_path / "site"
     settings = Settings(paths=type(settings.paths)(**{**settings.paths.__dict__, "site_vocab": site_vocab}))
-    decide(store, settings, proposal["id"], accept=True, by="root")
-    assert list_proposals(store, "accepted")[0]["decided_by"] == "root"
+    decide(store, settings, proposal.id, accept=True, by="root")
+    assert list_proposals(store, "accepted")[0].decided_by == "root"
     reloaded = TextLayer(load_vocabulary(ROOT / "vocab", site_folder=site_vocab))
     mine = reloaded.clean(transcript, author="dr-martin").text.lower()
     assert "kaliémie" in mine and wrong not in mine
     # learned from dr-martin's reports, it applies to dr-martin only, until the admin widens it
     assert wrong in reloaded.clean(transcript, author="dr-other").text.lower()
     with pytest.raises(Exception, match="already accepted"):
-        decide(store, settings, proposal["id"], accept=False, by="root")
+        decide(store, settings, proposal.id, accept=False, by="root")
 
 
 def test_a_proposal_never_holds_a_patient_name(settings: Settings, store: JobStore, text_layer, tmp_path: Path) -> None:
@@ -186,8 +186,8 @@ def test_a_proposal_never_holds_a_patient_name(settings: Settings, store: JobSto
             second, "Lagarrigue").replace(",000 g", " mg")  # and she writes the doubtful doses right
         validate_report(settings, store, job.id, validator="anne", patient_id="7", text=fixed, flags_checked=True)
     refresh_proposals(store, text_layer.vocabulary)
-    held = {p["target"].lower() for p in list_proposals(store)} | {
-        form.lower() for p in list_proposals(store) for form, _ in p["wrong_forms"]}
+    held = {p.target.lower() for p in list_proposals(store)} | {
+        form.lower() for p in list_proposals(store) for form, _ in p.wrong_forms}
     assert not {w for w in held if "kerbrat" in w or "lagarrigue" in w}, held
 
 
@@ -229,9 +229,9 @@ def test_the_cli_widens_an_accepted_correction_to_every_author_and_a_running_wor
     listed = subprocess.run([sys.executable, "-m", "transcribe", "proposals"], cwd=site, capture_output=True,
                             text=True, timeout=120)
     assert listed.returncode == 0
-    proposal = next(p for p in list_proposals(store) if p["target"] == "kaliémie")
-    wrong = proposal["wrong_forms"][0][0]
-    accepted = subprocess.run([sys.executable, "-m", "transcribe", "proposals", "accept", str(proposal["id"]),
+    proposal = next(p for p in list_proposals(store) if p.target == "kaliémie")
+    wrong = proposal.wrong_forms[0][0]
+    accepted = subprocess.run([sys.executable, "-m", "transcribe", "proposals", "accept", str(proposal.id),
                                "--all-authors"], cwd=site, capture_output=True, text=True, timeout=120)
     assert accepted.returncode == 0, accepted.stderr
     rows = (settings.paths.site_vocab / "fr" / "corrections.tsv").read_text(encoding="utf-8")

@@ -305,3 +305,30 @@ class ProposalDraft:
     target: str
     wrong_forms: tuple[tuple[str, int], ...]
     count: int
+
+
+@dataclass(frozen=True)
+class ProposalEffect:
+    """What replaying a proposal on its author's past validated dictations changed."""
+
+    dictations: int
+    errors_fixed: int
+    errors_introduced: int
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A kept proposal, as the store hands it out: the draft, its state and the admin's decision."""
+
+    id: int
+    kind: str  # "term", "correction" or "biasing"
+    language: str
+    author: str
+    target: str
+    wrong_forms: tuple[tuple[str, int], ...]
+    count: int
+    status: str  # "open", "accepted" or "rejected"
+    created_at: float
+    effect: ProposalEffect | None = None
+    decided_by: str | None = None
+    decided_at: float | None = None

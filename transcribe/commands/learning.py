@@ -97,17 +97,17 @@ def _proposals_list(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         refresh_proposals(store, load_site_vocabulary(loaded.settings))
         open_ones = list_proposals(store)
     for p in open_ones:
-        forms = ", ".join(f"'{form}' x{n}" for form, n in p["wrong_forms"])
+        forms = ", ".join(f"'{form}' x{n}" for form, n in p.wrong_forms)
         what = {
-            "term": f"add the term '{p['target']}'",
-            "biasing": f"add '{p['target']}' to the words the engine expects from {p['author']}",
-        }.get(p["kind"], f"write '{p['target']}' for {forms}")
+            "term": f"add the term '{p.target}'",
+            "biasing": f"add '{p.target}' to the words the engine expects from {p.author}",
+        }.get(p.kind, f"write '{p.target}' for {forms}")
         effect = (
-            f"  [replayed: {p['effect']['errors_fixed']} fixed, {p['effect']['errors_introduced']} introduced]"
-            if p["effect"]
+            f"  [replayed: {p.effect.errors_fixed} fixed, {p.effect.errors_introduced} introduced]"
+            if p.effect
             else ""
         )
-        print(f"#{p['id']:<4} {p['language']} {p['author']:<14} {what}  (seen {p['count']} times){effect}")
+        print(f"#{p.id:<4} {p.language} {p.author:<14} {what}  (seen {p.count} times){effect}")
     if not open_ones:
         print("no open proposal")
     return EXIT_OK
@@ -120,8 +120,8 @@ def _proposals_decide(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         if args.action == "replay":
             effect = replay(store, load_site_vocabulary(loaded.settings), args.proposal_id)
             print(
-                f"proposal #{args.proposal_id} on {effect['dictations']} validated dictations of its author: "
-                f"{effect['errors_fixed']} word errors fixed, {effect['errors_introduced']} introduced"
+                f"proposal #{args.proposal_id} on {effect.dictations} validated dictations of its author: "
+                f"{effect.errors_fixed} word errors fixed, {effect.errors_introduced} introduced"
             )
         else:
             decided = decide(
@@ -134,8 +134,8 @@ def _proposals_decide(args: argparse.Namespace, loaded: LoadedSettings) -> int:
                 audit=cli_audit(loaded.settings, store),
             )
             print(
-                f"proposal #{args.proposal_id} {decided['status']}"
-                + (" (a running service uses it from its next dictation)" if decided["status"] == "accepted" else "")
+                f"proposal #{args.proposal_id} {decided.status}"
+                + (" (a running service uses it from its next dictation)" if decided.status == "accepted" else "")
             )
     return EXIT_OK
 

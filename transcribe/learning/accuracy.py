@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from transcribe.learning.references import Comparison, Totals, compare, propose
-from transcribe.records import Job, JobState, ProposalDraft, transcript_from_json
+from transcribe.records import Job, JobState, Proposal, ProposalDraft, ProposalEffect, transcript_from_json
 from transcribe.settings import Settings
 from transcribe.speech.biasing import terms_in
 from transcribe.store import JobStore
@@ -205,24 +205,24 @@ def biasing_proposals(cases: list[ValidatedCase], vocabulary: Vocabulary, *, min
     return drafts
 
 
-def list_proposals(store: JobStore, status: str | None = "open") -> list[dict[str, Any]]:
+def list_proposals(store: JobStore, status: str | None = "open") -> list[Proposal]:
     """The proposals, most frequent first."""
     return store.proposals(status)
 
 
-def _proposal(store: JobStore, proposal_id: int) -> dict[str, Any]:
-    found = [p for p in list_proposals(store, None) if p["id"] == proposal_id]
-    if not found:
+def _proposal(store: JobStore, proposal_id: int) -> Proposal:
+    found = store.proposal(proposal_id)
+    if found is None:
         from transcribe.errors import ReviewError
 
         raise ReviewError(f"no proposal {proposal_id}; 'transcribe proposals' lists them")
-    return found[0]
+    return found
 
 
-def replay(store: JobStore, vocabulary: Vocabulary, proposal_id: int) -> dict[str, int]:
+def replay(store: JobStore, vocabulary: Vocabulary, proposal_id: int) -> ProposalEffect:
     """The proposal's effect on its author's past validated dictations: word errors fixed and introduced."""
     proposal = _proposal(store, proposal_id)
-    if proposal["kind"] == "biasing":
+    if proposal.kind == "biasing":
         from transcribe.errors import ReviewError
 
         raise ReviewError(
@@ -231,24 +231,24 @@ def replay(store: JobStore, vocabulary: Vocabulary, proposal_id: int) -> dict[st
         )
     changed = with_addition(
         vocabulary,
-        proposal["language"],
-        proposal["kind"],
-        proposal["target"],
-        tuple(form for form, _ in proposal["wrong_forms"]),
+        proposal.language,
+        proposal.kind,
+        proposal.target,
+        tuple(form for form, _ in proposal.wrong_forms),
     )
     before_layer, after_layer = TextLayer(vocabulary), TextLayer(changed)
     fixed = introduced = cases = 0
-    for case in validated_cases(store, author=proposal["author"]):
-        if case.transcript_path is None or (case.job.language or "fr") != proposal["language"]:
+    for case in validated_cases(store, author=proposal.author):
+        if case.transcript_path is None or (case.job.language or "fr") != proposal.language:
             continue
         transcript = transcript_from_json(json.loads(case.transcript_path.read_text(encoding="utf-8")))
-        is_term = lambda w: _is_term(changed, proposal["language"], w)  # noqa: E731
+        is_term = lambda w: _is_term(changed, proposal.language, w)  # noqa: E731
         before = compare(before_layer.clean(transcript).text, case.validated, is_term).errors
         after = compare(after_layer.clean(transcript).text, case.validated, is_term).errors
         fixed += max(0, before - after)
         introduced += max(0, after - before)
         cases += 1
-    effect = {"dictations": cases, "errors_fixed": fixed, "errors_introduced": introduced}
+    effect = ProposalEffect(dictations=cases, errors_fixed=fixed, errors_introduced=introduced)
     store.keep_proposal_effect(proposal_id, effect)
     return effect
 
@@ -262,7 +262,7 @@ def decide(
     by: str,
     every_author: bool = False,
     audit: Auditor | None = None,
-) -> dict[str, Any]:
+) -> Proposal:
     """Accept (written to the site vocabulary) or reject a proposal. Nothing changes by itself.
 
     ``audit`` writes the decision's entry in the transaction that records it.
@@ -271,23 +271,23 @@ def decide(
     unless the admin widens it to every author (``every_author``: ``vocab/site/<lang>/corrections.tsv``).
     """
     proposal = _proposal(store, proposal_id)
-    if proposal["status"] != "open":
+    if proposal.status != "open":
         from transcribe.errors import ReviewError
 
-        raise ReviewError(f"proposal {proposal_id} was already {proposal['status']}")
-    if accept and proposal["kind"] == "biasing":
-        learned = settings.paths.site_vocab / "authors" / "learned" / f"{proposal['author']}.tsv"
-        append_site_rows(learned, [(proposal["target"], "term", str(proposal["count"]))])
+        raise ReviewError(f"proposal {proposal_id} was already {proposal.status}")
+    if accept and proposal.kind == "biasing":
+        learned = settings.paths.site_vocab / "authors" / "learned" / f"{proposal.author}.tsv"
+        append_site_rows(learned, [(proposal.target, "term", str(proposal.count))])
     elif accept:
-        folder = settings.paths.site_vocab / proposal["language"]
-        rows = [(form, proposal["target"]) for form, _ in proposal["wrong_forms"]]
-        if proposal["kind"] == "term":
-            append_site_rows(folder / "terms.tsv", [(proposal["target"], "term")])
+        folder = settings.paths.site_vocab / proposal.language
+        rows = [(form, proposal.target) for form, _ in proposal.wrong_forms]
+        if proposal.kind == "term":
+            append_site_rows(folder / "terms.tsv", [(proposal.target, "term")])
         elif every_author:
             append_site_rows(folder / "corrections.tsv", rows)
         else:
-            own = settings.paths.site_vocab / "authors" / "corrections" / f"{proposal['author']}.tsv"
-            append_site_rows(own, [(*row, proposal["language"]) for row in rows])
+            own = settings.paths.site_vocab / "authors" / "corrections" / f"{proposal.author}.tsv"
+            append_site_rows(own, [(*row, proposal.language) for row in rows])
     widened = ", every author" if accept and every_author else ""
     store.decide_proposal(proposal_id, accept=accept, by=by, audit=audit, detail=f"proposal {proposal_id}{widened}")
     return _proposal(store, proposal_id)

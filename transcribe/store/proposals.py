@@ -2,12 +2,13 @@
 
 Rows in ``proposals``: one per change (kind, language, author, target), its wrong forms and count
 refreshed while it is open, decided once by an admin (accepted or rejected, by whom, when), with the
-effect its replay measured. Proposals travel as dictionaries with ``wrong_forms`` and ``effect`` read
-back from their JSON.
+effect its replay measured. Proposals are handed out as frozen ``Proposal`` records, their wrong forms
+and effect read back from the JSON columns.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Iterable
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from transcribe.records import ProposalDraft
+from transcribe.records import Proposal, ProposalDraft, ProposalEffect
 from transcribe.store.database import Database
 from transcribe.store.schema import audit_log, patients, proposals
 
@@ -57,22 +58,28 @@ class Proposals(Database):
                     conn.execute(proposals.update().where(proposals.c.id == existing.id).values(**values))
             return conn.scalar(sa.select(sa.func.count()).where(proposals.c.status == "open")) or 0
 
-    def proposals(self, status: str | None = "open") -> list[dict[str, Any]]:
+    def proposals(self, status: str | None = "open") -> list[Proposal]:
         """The proposals (with this status; every one for None), most frequent first."""
         query = sa.select(proposals).order_by(proposals.c.count.desc(), proposals.c.id)
         if status:
             query = query.where(proposals.c.status == status)
         with self.reading() as conn:
-            rows = [dict(row._mapping) for row in conn.execute(query)]
-        for row in rows:
-            row["wrong_forms"] = [tuple(f) for f in json.loads(row.pop("wrong_forms_json"))]
-            row["effect"] = json.loads(row.pop("effect_json")) if row.get("effect_json") else None
-        return rows
+            return [_proposal_of(row) for row in conn.execute(query)]
 
-    def keep_proposal_effect(self, proposal_id: int, effect: dict[str, int]) -> None:
+    def proposal(self, proposal_id: int) -> Proposal | None:
+        """One proposal, whatever its state; None when there is none with this number."""
+        with self.reading() as conn:
+            row = conn.execute(sa.select(proposals).where(proposals.c.id == proposal_id)).first()
+        return _proposal_of(row) if row is not None else None
+
+    def keep_proposal_effect(self, proposal_id: int, effect: ProposalEffect) -> None:
         """What replaying the proposal on its author's past dictations changed."""
         with self.transaction() as conn:
-            conn.execute(proposals.update().where(proposals.c.id == proposal_id).values(effect_json=json.dumps(effect)))
+            conn.execute(
+                proposals.update()
+                .where(proposals.c.id == proposal_id)
+                .values(effect_json=json.dumps(dataclasses.asdict(effect)))
+            )
 
     def decide_proposal(
         self, proposal_id: int, *, accept: bool, by: str, audit: AuditWriter | None = None, detail: str = ""
@@ -105,3 +112,21 @@ class Proposals(Database):
                 .order_by(audit_log.c.id)
             ).all()
         return [(row.action, row.at) for row in rows]
+
+
+def _proposal_of(row: Any) -> Proposal:
+    effect = json.loads(row.effect_json) if row.effect_json else None
+    return Proposal(
+        id=row.id,
+        kind=row.kind,
+        language=row.language,
+        author=row.author,
+        target=row.target,
+        wrong_forms=tuple((str(form), int(n)) for form, n in json.loads(row.wrong_forms_json)),
+        count=row.count,
+        status=row.status,
+        created_at=row.created_at,
+        effect=ProposalEffect(**effect) if effect else None,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+    )

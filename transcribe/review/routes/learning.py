@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import Annotated, Any
@@ -96,9 +97,9 @@ def proposals_page(request: Request, site: Site, session: Admin, message: str = 
         session,
         proposals=[
             {
-                **p,
-                "language_name": language_name(p["language"], language),
-                "author_name": author_label(site.settings, p["author"], language),
+                **dataclasses.asdict(p),
+                "language_name": language_name(p.language, language),
+                "author_name": author_label(site.settings, p.author, language),
             }
             for p in list_proposals(site.store)
         ],
@@ -121,8 +122,8 @@ def decide_proposal(proposal_id: int, action: str, site: Site, change: AdminChan
             return _back(
                 "done.proposal-replayed",
                 id=proposal_id,
-                fixed=effect["errors_fixed"],
-                introduced=effect["errors_introduced"],
+                fixed=effect.errors_fixed,
+                introduced=effect.errors_introduced,
             )
         decide(
             site.store,
@@ -143,12 +144,12 @@ def decide_proposal(proposal_id: int, action: str, site: Site, change: AdminChan
 
 def _refusal(site: ReviewSite, proposal_id: int, action: str) -> str | None:
     """Why this action cannot be taken on this proposal, as a catalogue key; None when it can."""
-    found = next((p for p in list_proposals(site.store, None) if p["id"] == proposal_id), None)
+    found = site.store.proposal(proposal_id)
     if found is None:
         return "proposal.unknown"
-    if action == "replay" and found["kind"] == "biasing":
+    if action == "replay" and found.kind == "biasing":
         return "proposal.not-replayable"
-    if action != "replay" and found["status"] != "open":
+    if action != "replay" and found.status != "open":
         return "proposal.decided"
     return None
 
