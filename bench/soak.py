@@ -553,7 +553,7 @@ def check(
                 if filing is None or len(mine) != 1 or events.count("filed") != 1:
                     result.twice += len(mine) > 1 or events.count("filed") > 1
                     problems.append(f"job {job.id}: filed {events.count('filed')} times, {len(mine)} documents")
-                elif settings.paths.outbox.resolve() not in Path(filing["docx_path"]).resolve().parents:
+                elif settings.paths.outbox.resolve() not in Path(filing.docx_path).resolve().parents:
                     result.filed_elsewhere += 1
                     problems.append(f"job {job.id}: filed outside the outbox, at {filing['docx_path']}")
         known = {str(j.id) for j in jobs}

@@ -99,7 +99,7 @@ def test_retention_deletes_what_is_due_and_keeps_what_it_deleted(site: Path, tex
     assert removal.sha256 == father.audio_sha256 and removal.kind == "audio" and removal.removed_by.startswith("cli:")
     assert removal.filed_at < removal.due_at <= removal.removed_at
     filed = store.filing(father.id, 2)
-    assert Path(filed["docx_path"]).is_file()  # filed reports are never deleted
+    assert Path(filed.docx_path).is_file()  # filed reports are never deleted
     assert "retention-audio" in [e["action"] for e in AuditTrail.of_site(store, settings).entries()]
     store.close()
     assert "nothing is due" in transcribe(site, "retention").stdout  # done once

@@ -128,7 +128,7 @@ def test_an_addressed_letter_is_filed_in_every_format_each_checked(exchange_site
     assert hprim[1:3] == ["DURAND", "Marie-Claire"] and hprim[6] == "03/04/1962" and hprim[7] == "262046912345635"
     assert hprim[11] == "Docteur Bernard, médecin traitant" and hprim[-3:] == [END_OF_REPORT, END_OF_FILE, ""]
     # the filing record and its sidecar say which formats were filed
-    assert store.filing(job.id, 1)["formats"] == filed.formats
+    assert store.filing(job.id, 1).formats == filed.formats
     assert json.loads(filed.sidecar.read_text())["formats"] == filed.formats
     _look_at(filed.pdf, "letter-filed")
 
@@ -217,9 +217,9 @@ def test_the_secretary_changes_the_addressee_and_copies_before_validating(app_si
     _validate(page)
     page.wait_for_function("document.getElementById('message').textContent.includes('100001_DUPONT')", timeout=30000)
     report = app_site.store.report(job_id)
-    assert report["recipient"] == "Docteur Roux, cardiologue" and report["copies"] == ["Dr Leroy", "Dr Petit, CHU"]
+    assert report.recipient == "Docteur Roux, cardiologue" and report.copies == ("Dr Leroy", "Dr Petit, CHU")
     filed = app_site.store.filing(job_id, 1)
-    paragraphs = [p.text for p in Document(filed["docx_path"]).paragraphs]
+    paragraphs = [p.text for p in Document(filed.docx_path).paragraphs]
     assert "Docteur Roux, cardiologue" in paragraphs and "Copies to : Dr Petit, CHU" not in paragraphs
     assert any(p.endswith("Dr Petit, CHU") for p in paragraphs)
     # the recording deleted by the retention policy: the screen says so

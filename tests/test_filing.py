@@ -105,7 +105,7 @@ def test_a_disagreeing_identity_blocks_validation_until_confirmed(site_store, re
     assert store.get(job.id).state is JobState.DRAFTED
     confirmed = validate_report(settings, store, job.id, validator="s", patient_id="100002", flags_checked=True,
                                 confirm_identity=True)
-    assert store.report(confirmed.id)["identity_confirmed_by"] == "s"
+    assert store.report(confirmed.id).identity_confirmed_by == "s"
     filed = file_report(settings, store, text_layer.vocabulary, job.id)
     assert filed.docx.parent.name == "100002_DUPONT"
 
@@ -121,7 +121,7 @@ def test_a_file_name_naming_another_patient_blocks_validation_despite_the_sideca
     assert store.get(job.id).state is JobState.DRAFTED
     confirmed = validate_report(settings, store, job.id, validator="s", patient_id="100001", flags_checked=True,
                                 confirm_identity=True)
-    assert store.report(confirmed.id)["identity_confirmed_by"] == "s"
+    assert store.report(confirmed.id).identity_confirmed_by == "s"
 
 
 def test_no_patient_no_validation_and_flags_must_be_checked(site_store, recognizer, text_layer) -> None:

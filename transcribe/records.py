@@ -6,7 +6,10 @@ import enum
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from transcribe.coding.records import ChosenCode
 
 
 class JobState(enum.StrEnum):
@@ -332,3 +335,50 @@ class Proposal:
     effect: ProposalEffect | None = None
     decided_by: str | None = None
     decided_at: float | None = None
+
+
+@dataclass(frozen=True)
+class ValidatedReport:
+    """A version of a report as the secretary validated it (the store's ``reports`` row), with the codes
+    chosen for it (diagnoses first) and the letter's addressee and copies."""
+
+    job_id: int
+    version: int
+    worktype: str
+    language: str | None
+    text: str
+    patient_id: str
+    validated_by: str
+    validated_at: float
+    identity_confirmed_by: str | None = None
+    recipient: str | None = None
+    copies: tuple[str, ...] = ()
+    codes: tuple[ChosenCode, ...] = ()
+
+
+@dataclass(frozen=True)
+class Filing:
+    """Where a report version was filed: its documents, and each exchange format's path or why it was refused."""
+
+    job_id: int
+    version: int
+    patient_id: str
+    docx_path: str
+    pdf_path: str | None
+    sidecar_path: str
+    filed_at: float
+    formats: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PatientFiling:
+    """A filing of a patient's record with what its listing shows of the report and the dictation."""
+
+    filing: Filing
+    worktype: str
+    validated_at: float
+    validated_by: str
+    author: str
+    audio_sha256: str | None
+    audio_path: str | None
+    original_name: str | None

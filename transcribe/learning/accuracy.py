@@ -69,11 +69,11 @@ def validated_cases(store: JobStore, *, author: str | None = None) -> list[Valid
                 ValidatedCase(
                     job,
                     draft,
-                    first["text"],
+                    first.text,
                     edits,
                     len(workspace.load(job.id).reverted),
                     _review_seconds(store, job.id),
-                    first["validated_at"],
+                    first.validated_at,
                     outputs.get("transcript"),
                 )
             )

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from transcribe.errors import PatientUnknown
 from transcribe.intake.atomic import write_new
+from transcribe.records import PatientFiling
 from transcribe.settings import Settings
 from transcribe.store import JobStore
 
@@ -70,15 +71,15 @@ def export_patient(
     files = recordings = 0
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        audio_jobs: dict[int, dict[str, object]] = {}
+        audio_jobs: dict[int, PatientFiling] = {}
         for filing in store.filings_of_patient(patient_id):
-            day = datetime.fromtimestamp(filing["validated_at"], UTC).astimezone().date().isoformat()
-            paths = [filing["docx_path"], filing["pdf_path"], filing["sidecar_path"]]
-            paths += [f["path"] for f in filing["formats"].values() if "path" in f]
+            day = datetime.fromtimestamp(filing.validated_at, UTC).astimezone().date().isoformat()
+            paths = [filing.filing.docx_path, filing.filing.pdf_path, filing.filing.sidecar_path]
+            paths += [f["path"] for f in filing.filing.formats.values() if "path" in f]
             for name in dict.fromkeys(p for p in paths if p):
                 path = Path(name)
                 entry = f"reports/{path.name}"
-                row = [day, filing["author"], filing["worktype"], str(filing["version"]), str(filing["job_id"]), entry]
+                row = [day, filing.author, filing.worktype, str(filing.filing.version), str(filing.filing.job_id), entry]
                 if path.is_file():
                     archive.writestr(entry, path.read_bytes())
                     files += 1
@@ -86,14 +87,14 @@ def export_patient(
                     row[-1] = f"{entry} (missing from the outbox)"
                     missing.append(path.name)
                 rows.append(row)
-            audio_jobs[int(filing["job_id"])] = filing
+            audio_jobs[filing.filing.job_id] = filing
         if with_audio:
             for job_id, filing in audio_jobs.items():
                 job = store.get(job_id)
                 if job.patient_id != patient_id:  # validated since for another patient: his, not this one's
                     continue
-                audio = Path(str(filing["audio_path"]))
-                entry = f"audio/{job_id}_{Path(str(filing['original_name'])).name}"
+                audio = Path(str(filing.audio_path))
+                entry = f"audio/{job_id}_{Path(str(filing.original_name)).name}"
                 if audio.is_file():
                     archive.writestr(entry, audio.read_bytes())
                     recordings += 1

@@ -44,7 +44,7 @@ from transcribe.intake.atomic import ensure_folder, write_atomic, write_new
 from transcribe.patient_record.patients import PatientRecord
 from transcribe.patient_record.signatures import awaiting_signature, require_signature
 from transcribe.patient_record.validation import identity_problems
-from transcribe.records import Job, JobState
+from transcribe.records import Job, JobState, ValidatedReport
 from transcribe.settings import Settings
 from transcribe.store import JobStore
 from transcribe.vocabulary.records import Vocabulary, fold
@@ -167,12 +167,12 @@ def file_report(
     report = store.report(job_id, version)
     if report is None:
         raise FilingError(f"job {job_id}: validated version {version} not found in the store")
-    patient = store.patient(report["patient_id"])
+    patient = store.patient(report.patient_id)
     if patient is None:
         raise FilingError(
-            f"job {job_id}: patient {report['patient_id']} is no longer in the index; import the index again, then file"
+            f"job {job_id}: patient {report.patient_id} is no longer in the index; import the index again, then file"
         )
-    if identity_problems(job, patient.patient_id, store) and not report["identity_confirmed_by"]:
+    if identity_problems(job, patient.patient_id, store) and not report.identity_confirmed_by:
         raise IdentityMismatch(
             f"job {job_id}: the dictated identity disagrees with patient {patient.patient_id} "
             "and nobody confirmed it: the identity must be confirmed when the report is validated"
@@ -214,11 +214,11 @@ def _filed_already(store: JobStore, job_id: int, version: int) -> FiledReport | 
     return FiledReport(
         job_id,
         version,
-        Path(done["docx_path"]),
-        Path(done["pdf_path"]) if done["pdf_path"] else None,
-        Path(done["sidecar_path"]),
+        Path(done.docx_path),
+        Path(done.pdf_path) if done.pdf_path else None,
+        Path(done.sidecar_path),
         already_filed=True,
-        formats=done["formats"],
+        formats=done.formats,
     )
 
 
@@ -227,20 +227,20 @@ def _place(
     store: JobStore,
     vocabulary: Vocabulary,
     job: Job,
-    report: dict[str, Any],
+    report: ValidatedReport,
     patient: PatientRecord,
 ) -> FiledReport:
-    validated_at = datetime.fromtimestamp(report["validated_at"], UTC).astimezone()
+    validated_at = datetime.fromtimestamp(report.validated_at, UTC).astimezone()
     name = record_name(
         settings.filing.path,
         patient=patient,
         day=job.created_at.astimezone().date(),
-        worktype=report["worktype"],
+        worktype=report.worktype,
         job_id=job.id,
         author=job.author,
     )
-    if report["version"] > 1:
-        name += f"_v{report['version']}"
+    if report.version > 1:
+        name += f"_v{report.version}"
     base = settings.paths.outbox / name
     docx_path = base.with_name(base.name + ".docx")
     pdf_path = base.with_name(base.name + ".pdf") if settings.filing.pdf or "pdfa" in settings.filing.formats else None
@@ -273,7 +273,7 @@ def _place(
         for path in placed:
             path.unlink(missing_ok=True)
         raise
-    return FiledReport(job.id, report["version"], docx_path, pdf_path, sidecar_path, formats=formats)
+    return FiledReport(job.id, report.version, docx_path, pdf_path, sidecar_path, formats=formats)
 
 
 def _place_formats(
@@ -281,7 +281,7 @@ def _place_formats(
     store: JobStore,
     vocabulary: Vocabulary,
     job: Job,
-    report: dict[str, Any],
+    report: ValidatedReport,
     patient: PatientRecord,
     base: Path,
     docx: bytes,
@@ -325,21 +325,21 @@ def exchange_document(
     store: JobStore,
     vocabulary: Vocabulary,
     job: Job,
-    report: dict[str, Any],
+    report: ValidatedReport,
     patient: PatientRecord,
     pdf: bytes,
 ) -> ExchangeDocument:
     """The facts the exchange formats carry of one validated version: patient, author, practice, addressee, PDF."""
-    language = report["language"] or job.language or "fr"
+    language = report.language or job.language or "fr"
     author = settings.authors.get(job.author)
     recipient, copies = _addressee(report, job, patient)
     return ExchangeDocument(
         job_id=job.id,
-        version=report["version"],
-        worktype=report["worktype"],
-        title=worktype_title(report["worktype"], vocabulary.for_language(language)),
+        version=report.version,
+        worktype=report.worktype,
+        title=worktype_title(report.worktype, vocabulary.for_language(language)),
         language=language,
-        validated_at=datetime.fromtimestamp(report["validated_at"], UTC).astimezone(),
+        validated_at=datetime.fromtimestamp(report.validated_at, UTC).astimezone(),
         patient=patient,
         author_name=author.name if author else "",
         author_rpps=author.rpps if author else "",
@@ -348,41 +348,41 @@ def exchange_document(
         practice_finess=settings.practice.finess,
         practice_siret=settings.practice.siret,
         site_oid=site_oid(settings.practice.oid, store.store_id()),
-        text=report["text"],
+        text=report.text,
         pdf=pdf,
         recipient=recipient,
         copies=copies,
-        codes=tuple(report.get("codes", ())),
+        codes=tuple(report.codes),
     )
 
 
-def _addressee(report: dict[str, Any], job: Job, patient: PatientRecord) -> tuple[str, tuple[str, ...]]:
+def _addressee(report: ValidatedReport, job: Job, patient: PatientRecord) -> tuple[str, tuple[str, ...]]:
     """The addressee and copies of a validated version (chosen again for a version validated before they were kept)."""
-    if report.get("recipient") is not None:
-        return report["recipient"], tuple(report["copies"])
+    if report.recipient is not None:
+        return report.recipient, tuple(report.copies)
     chosen = addressee_of(
-        worktype=report["worktype"],
-        text=report["text"],
-        language=report["language"] or job.language or "fr",
+        worktype=report.worktype,
+        text=report.text,
+        language=report.language or job.language or "fr",
         metadata=job.metadata,
         patient=patient,
-        typed_copies=list(report["copies"]),
+        typed_copies=list(report.copies),
     )
     return chosen.recipient, chosen.copies
 
 
 def _compose(
-    settings: Settings, vocabulary: Vocabulary, job: Job, report: dict[str, Any], patient: PatientRecord
+    settings: Settings, vocabulary: Vocabulary, job: Job, report: ValidatedReport, patient: PatientRecord
 ) -> bytes:
     """A validated version's document, as it is filed (dated the day it was validated)."""
-    language = report["language"] or job.language or "fr"
-    validated_at = datetime.fromtimestamp(report["validated_at"], UTC).astimezone()
+    language = report.language or job.language or "fr"
+    validated_at = datetime.fromtimestamp(report.validated_at, UTC).astimezone()
     recipient, copies = _addressee(report, job, patient)
     return compose_document(
         settings,
         vocabulary.for_language(language),
-        text=report["text"],
-        worktype=report["worktype"],
+        text=report.text,
+        worktype=report.worktype,
         language=language,
         author=job.author,
         patient=patient,
@@ -400,10 +400,10 @@ def validated_document(settings: Settings, store: JobStore, vocabulary: Vocabula
     None when the job has no validated version (or its patient left the index).
     """
     done = store.filing(job.id, job.report_version) if job.report_version else None
-    if done is not None and Path(done["docx_path"]).is_file():
-        return Path(done["docx_path"]).read_bytes()
+    if done is not None and Path(done.docx_path).is_file():
+        return Path(done.docx_path).read_bytes()
     report = store.report(job.id, job.report_version) if job.report_version else None
-    patient = store.patient(report["patient_id"]) if report else None
+    patient = store.patient(report.patient_id) if report else None
     if report is None or patient is None:
         return None
     return _compose(settings, vocabulary, job, report, patient)
@@ -418,16 +418,16 @@ def _write_unless_placed(path: Path, data: bytes, placed: list[Path]) -> None:
         placed.append(path)
 
 
-def _sidecar(job: Job, report: dict[str, Any], patient: PatientRecord, validated_at: datetime) -> dict[str, Any]:
+def _sidecar(job: Job, report: ValidatedReport, patient: PatientRecord, validated_at: datetime) -> dict[str, Any]:
     return {
         "job": job.id,
-        "version": report["version"],
+        "version": report.version,
         "patient_id": patient.patient_id,
-        "worktype": report["worktype"],
-        "language": report["language"],
+        "worktype": report.worktype,
+        "language": report.language,
         "author": job.author,
-        "validator": report["validated_by"],
-        "identity_confirmed_by": report["identity_confirmed_by"],
+        "validator": report.validated_by,
+        "identity_confirmed_by": report.identity_confirmed_by,
         "received_at": job.created_at.isoformat(),
         "validated_at": validated_at.isoformat(),
         "filed_at": datetime.now(UTC).isoformat(),
@@ -438,7 +438,7 @@ def _sidecar(job: Job, report: dict[str, Any], patient: PatientRecord, validated
         "original_name": job.original_name,
         "duration_s": job.duration_s,
         # the diagnoses and acts the secretary confirmed for this version (transcribe.coding)
-        "codes": [code.to_json() for code in report.get("codes", ())],
+        "codes": [code.to_json() for code in report.codes],
     }
 
 

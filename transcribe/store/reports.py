@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from transcribe.errors import StoreError
-from transcribe.records import Job, JobState
+from transcribe.records import Filing, Job, JobState, PatientFiling, ValidatedReport
 from transcribe.store.codes import codes_of_version, keep_chosen_codes
 from transcribe.store.database import Database
 from transcribe.store.jobs import add_event, fetch_job, job_from_row
@@ -93,23 +93,32 @@ class ValidatedReports(Database):
                 audit.record_in(conn, "validated", job_id, f"version {version}{by}")
             return fetch_job(conn, job_id)
 
-    def report(self, job_id: int, version: int | None = None) -> dict[str, Any] | None:
-        """A validated report of a job (the newest when no version is given).
-
-        ``codes``: the codes kept with that version (``ChosenCode``, diagnoses first), for the filed record
-        and its formats."""
+    def report(self, job_id: int, version: int | None = None) -> ValidatedReport | None:
+        """A validated report of a job (the newest when no version is given), with the codes kept with that
+        version (``ChosenCode``, diagnoses first) for the filed record and its formats."""
         query = sa.select(reports).where(reports.c.job_id == job_id)
         query = query.where(reports.c.version == version) if version else query.order_by(reports.c.version.desc())
         with self.reading() as conn:
             row = conn.execute(query.limit(1)).first()
             if row is None:
                 return None
-            data = dict(row._mapping)
-            data["codes"] = codes_of_version(conn, job_id, data["version"])
-        data["copies"] = json.loads(data.pop("copies_json") or "[]")
-        return data
+            codes = codes_of_version(conn, job_id, row.version)
+        return ValidatedReport(
+            job_id=row.job_id,
+            version=row.version,
+            worktype=row.worktype,
+            language=row.language,
+            text=row.text,
+            patient_id=row.patient_id,
+            validated_by=row.validated_by,
+            validated_at=row.validated_at,
+            identity_confirmed_by=row.identity_confirmed_by,
+            recipient=row.recipient,
+            copies=tuple(str(c) for c in json.loads(row.copies_json or "[]")),
+            codes=tuple(codes),
+        )
 
-    def filing(self, job_id: int, version: int) -> dict[str, Any] | None:
+    def filing(self, job_id: int, version: int) -> Filing | None:
         """Where a report version was filed, if it was (``formats``: each exchange format's path, or why refused)."""
         with self.reading() as conn:
             row = conn.execute(
@@ -117,7 +126,7 @@ class ValidatedReports(Database):
             ).first()
         return _filing(row) if row else None
 
-    def filings_of_patient(self, patient_id: str) -> list[dict[str, Any]]:
+    def filings_of_patient(self, patient_id: str) -> list[PatientFiling]:
         """Every report version filed for a patient, oldest first, each with its report (author, worktype, dates).
 
         Only the filings recorded for this very patient: a report filed for another patient and validated
@@ -140,7 +149,19 @@ class ValidatedReports(Database):
             .order_by(filings.c.filed_at, filings.c.job_id, filings.c.version)
         )
         with self.reading() as conn:
-            return [_filing(row) for row in conn.execute(query)]
+            return [
+                PatientFiling(
+                    _filing(row),
+                    row.worktype,
+                    row.validated_at,
+                    row.validated_by,
+                    row.author,
+                    row.audio_sha256,
+                    row.audio_path,
+                    row.original_name,
+                )
+                for row in conn.execute(query)
+            ]
 
     def record_filing(
         self,
@@ -255,7 +276,14 @@ class ValidatedReports(Database):
             return [row.text for row in conn.execute(query)]
 
 
-def _filing(row: Any) -> dict[str, Any]:
-    data = dict(row._mapping)
-    data["formats"] = json.loads(data.pop("formats_json", None) or "{}")
-    return data
+def _filing(row: Any) -> Filing:
+    return Filing(
+        job_id=row.job_id,
+        version=row.version,
+        patient_id=row.patient_id,
+        docx_path=row.docx_path,
+        pdf_path=row.pdf_path,
+        sidecar_path=row.sidecar_path,
+        filed_at=row.filed_at,
+        formats=json.loads(row.formats_json or "{}"),
+    )

@@ -176,7 +176,7 @@ def _text_of(settings: Settings, store: JobStore, job: Job, work: _Work | None) 
     if job.state in (JobState.VALIDATED, JobState.FILED):
         report = store.report(job.id)
         if report:
-            return str(report["text"])
+            return str(report.text)
     if work and work.state.blocks is not None:
         return "\n".join(f"{b.heading} {b.text}" for b in work.state.blocks)
     try:

@@ -16,7 +16,7 @@ from transcribe.messages import state_label
 from transcribe.patient_record.filing import file_report, validated_document
 from transcribe.patient_record.signatures import SignatureRefused, awaiting_signature, may_sign, sign_report
 from transcribe.patient_record.validation import draft_text
-from transcribe.records import Job, JobState, format_duration
+from transcribe.records import Job, JobState, ValidatedReport, format_duration
 from transcribe.review.dependencies import ReviewSite, Site, StateChange, signed_in, state_change
 from transcribe.review.display import author_label, local_datetime
 from transcribe.review.i18n import MESSAGES, notice, translator
@@ -83,7 +83,7 @@ def dictation(request: Request, job_id: int, site: Site, session: Doctor, messag
         text=_text_of(site, job, report),
         validated=report is not None and job.state in (JobState.VALIDATED, JobState.FILED),
         document=document,
-        filed_in=str(filing["docx_path"]).removeprefix(str(site.settings.paths.outbox) + "/") if filing else "",
+        filed_in=str(filing.docx_path).removeprefix(str(site.settings.paths.outbox) + "/") if filing else "",
         signed=translator(language)(
             "signed_by", name=signature.signed_by, at=local_datetime(signature.signed_at, language)
         )
@@ -91,7 +91,7 @@ def dictation(request: Request, job_id: int, site: Site, session: Doctor, messag
         else "",
         can_sign=row["awaiting_signature"] and may_sign(site.settings, site.store, job, session.user),
         max_comment=MAX_COMMENT_CHARS,
-        codes=report["codes"] if report is not None else [],  # the codes kept with the version (transcribe.coding)
+        codes=list(report.codes) if report is not None else [],  # the codes kept with the version (transcribe.coding)
         message=notice(translator(language), message),
     )
 
@@ -178,12 +178,12 @@ def _rows(site: ReviewSite, jobs: list[Job], language: str) -> list[dict[str, An
     return rows
 
 
-def _text_of(site: ReviewSite, job: Job, report: dict[str, Any] | None) -> str:
+def _text_of(site: ReviewSite, job: Job, report: ValidatedReport | None) -> str:
     """The report's text as it stands: validated, as the secretary typed it, or the draft; "" when there is none."""
     if job.state not in WITH_TEXT:
         return ""
     if report is not None and job.state in (JobState.VALIDATED, JobState.FILED):
-        return str(report["text"])
+        return str(report.text)
     saved = site.workspace.load(job.id)
     if saved.blocks is not None:
         return "\n\n".join(f"{b.heading}\n{b.text}".strip() for b in saved.blocks)

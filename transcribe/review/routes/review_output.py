@@ -83,9 +83,9 @@ def reopen(job_id: int, site: Site, change: SecretaryChange) -> Response:
         state = site.workspace.load(job_id)
         filed = site.store.report(job_id)
         material = material_of(site, job_id)
-        if filed is not None and final_text(report_blocks(site, job_id, state), material.language) != filed["text"]:
+        if filed is not None and final_text(report_blocks(site, job_id, state), material.language) != filed.text:
             # validated elsewhere (the command line): start from the text that was validated
-            state.blocks = blocks_of(filed["text"], site.vocabulary.for_language(material.language))
+            state.blocks = blocks_of(filed.text, site.vocabulary.for_language(material.language))
             state.anchors = dict.fromkeys(state.anchors)
         state.reopened = True
         reopened = site.audit.by(session.user.username).entry("reopened", job_id, f"after version {job.report_version}")
@@ -190,8 +190,8 @@ def document_of(site: ReviewSite, job: Job, state: WorkState, *, draft: bool) ->
     """
     if job.state is JobState.FILED and not state.reopened:
         done = site.store.filing(job.id, job.report_version)
-        if done is not None and Path(done["docx_path"]).is_file():
-            path = Path(done["docx_path"])
+        if done is not None and Path(done.docx_path).is_file():
+            path = Path(done.docx_path)
             return path.read_bytes(), path.name
     material = material_of(site, job.id)
     language = material.language
