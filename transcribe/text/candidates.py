@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from transcribe.records import AudioQuestion, Candidate
-from transcribe.text.terms import TermIndex
+from transcribe.text.term_index import TermIndex
 from transcribe.text.tokens import SourceText
 from transcribe.vocabulary.folding import fold, fold_with_map
 from transcribe.vocabulary.records import LanguageVocabulary

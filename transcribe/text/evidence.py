@@ -35,7 +35,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from transcribe.records import AudioEvidence, CandidateScore
-from transcribe.text.terms import english_key, french_key
+from transcribe.text.phonetic import key_of_language
 from transcribe.vocabulary.folding import fold
 from transcribe.vocabulary.records import LanguageVocabulary
 
@@ -174,8 +174,10 @@ def decide(
     nonwords = sum(1 for w in stretch if _is_nonword(w, vocab))
     clear_ordinary = sum(1 for w, p in zip(stretch, confidences) if _bare(w) in vocab.ordinary_words and p >= 0.6)
     doubted = nonwords > 0 or max(confidences) < rule.doubted_below
-    same_sound = nonwords > 0 and _sounds_as(heard, best.spelling, vocab.language) and not any(
-        _sounds_as(heard, s.spelling, vocab.language) for s in others if s.is_drug
+    same_sound = (
+        nonwords > 0
+        and _sounds_as(heard, best.spelling, vocab.language)
+        and not any(_sounds_as(heard, s.spelling, vocab.language) for s in others if s.is_drug)
     )
     # heard letters that sound as the candidate tell it from its family and from an unlisted medicine; a known
     # look-alike pair among the candidates is still only flagged
@@ -292,7 +294,7 @@ def _letters(text: str) -> str:
 def _sounds_as(heard: str, spelling: str, language: str) -> bool:
     """Whether the heard letters, taken as one word, sound as the spelling does (the same phonetic key of the
     language): the same word written another way ("phosphomicine" / fosfomycine, "rami-pril" / ramipril)."""
-    key = french_key if language == "fr" else english_key
+    key = key_of_language(language)
     heard_key = key(_letters(heard))
     return bool(heard_key) and len(_letters(heard)) >= 5 and heard_key == key(_letters(spelling))
 

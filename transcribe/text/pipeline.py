@@ -23,7 +23,8 @@ from transcribe.text.evidence import AudioRule, decide, decide_list_term, rule_f
 from transcribe.text.hallucinations import as_replacements, find_hallucinations
 from transcribe.text.prompt_copies import find_prompt_copies
 from transcribe.text.rewriting import PendingFlag, Replacement, Rewriting
-from transcribe.text.terms import TermIndex, common_terms, find_terms, term_replacements
+from transcribe.text.term_index import TermIndex
+from transcribe.text.terms import common_terms, find_terms, term_replacements
 from transcribe.text.tokens import SourceText, source_of, tokenize
 from transcribe.text.units import UnitFinder
 from transcribe.vocabulary.records import LanguageVocabulary, Vocabulary

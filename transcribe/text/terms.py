@@ -21,11 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-import jellyfish
-from rapidfuzz import fuzz, process
-
 from transcribe.messages import message, percent
 from transcribe.text.rewriting import Replacement
+from transcribe.text.term_index import TermIndex
 from transcribe.text.tokens import Token
 from transcribe.vocabulary.folding import fold
 from transcribe.vocabulary.records import LanguageVocabulary, Term
@@ -64,109 +62,6 @@ class TermFinding:
     def reason(self) -> str:
         """What a person is told, in English."""
         return message(self.code, "en", **self.params)
-
-
-def french_key(word: str) -> str:
-    """A rough French phonetic key: words that sound alike share it ("miocard", "myocarde")."""
-    w = re.sub(r"[^a-z]", "", fold(word))
-    for pattern, replacement in _FRENCH_RULES:
-        w = pattern.sub(replacement, w)
-    w = re.sub(r"(.)\1+", r"\1", w)
-    return w
-
-
-_FRENCH_RULES = [
-    (re.compile(p), r)
-    for p, r in [
-        (r"ph", "f"),
-        (r"th", "t"),
-        (r"rh", "r"),
-        (r"ch(?=[rl])", "k"),
-        (r"ch", "S"),
-        (r"qu|q|ck", "k"),
-        (r"sc(?=[eiy])", "s"),
-        (r"c(?=[eiy])", "s"),
-        (r"c", "k"),
-        (r"gu(?=[eiy])", "g"),
-        (r"g(?=[eiy])", "j"),
-        (r"gn", "n"),
-        (r"x", "ks"),
-        (r"y", "i"),
-        (r"w", "v"),
-        (r"h", ""),
-        (r"eau|au", "o"),
-        (r"ai|ei", "e"),
-        (r"ou", "u"),
-        (r"(?<=[aeiou])s(?=[aeiou])", "z"),
-        (r"(?:an|en|am|em)(?![aeiou])", "A"),
-        (r"(?:ain|ein|in|im|un)(?![aeiou])", "I"),
-        (r"(?:er|ez|et)$", "e"),
-        (r"e$", ""),
-        (r"(?<=.)[sxtdz]$", ""),
-    ]
-]
-
-
-def english_key(word: str) -> str:
-    """An English phonetic key (metaphone)."""
-    letters = re.sub(r"[^a-z]", "", fold(word))
-    return jellyfish.metaphone(letters) if letters else ""
-
-
-class TermIndex:
-    """The single-word terms of a language, indexed for fuzzy and phonetic lookup.
-
-    ``only``: index these terms alone (folded), phrases included, their letters joined ("colite
-    ulcéreuse" is found for "collicule séreuse"): the short index of the terms most often dictated.
-    """
-
-    def __init__(self, vocab: LanguageVocabulary, only: frozenset[str] | None = None) -> None:
-        self._vocab = vocab
-        self._key = french_key if vocab.language == "fr" else english_key
-        self._terms: list[Term] = []
-        self._spellings: list[str] = []
-        self._keys: list[str] = []
-        for folded, term in vocab.terms.items():
-            if only is not None:
-                if folded not in only:
-                    continue
-                folded = re.sub(r"[\s'’-]", "", folded)
-            elif " " in folded:
-                continue
-            if len(folded) < 4:
-                continue
-            self._terms.append(term)
-            self._spellings.append(folded)
-            self._keys.append(self._key(folded))
-        self.lookup = lru_cache(maxsize=50_000)(self._lookup)
-
-    def _lookup(self, word: str) -> tuple[tuple[Term, float], ...]:
-        """The best lexicon terms for a word, with a score out of 100, best first."""
-        folded = fold(word)
-        key = self._key(folded)
-        if len(key) < 3:
-            return ()
-        by_spelling = process.extract(folded, self._spellings, scorer=fuzz.ratio, limit=5, score_cutoff=55)
-        by_sound = process.extract(key, self._keys, scorer=fuzz.ratio, limit=5, score_cutoff=70)
-        scores: dict[int, float] = {}
-        for _, _, index in by_spelling + by_sound:
-            spelling = fuzz.ratio(folded, self._spellings[index])
-            sound = fuzz.ratio(key, self._keys[index])
-            scores[index] = max(scores.get(index, 0.0), 0.45 * spelling + 0.55 * sound)
-        ranked = sorted(scores.items(), key=lambda item: -item[1])
-        return tuple((self._terms[i], round(s, 1)) for i, s in ranked[:5])
-
-    def nearness(self, word: str, spelling: str) -> float:
-        """How near a word is to one spelling, out of 100, as ``lookup`` scores it (spelling and sound)."""
-        folded, target = fold(word), re.sub(r"[\s'’-]", "", fold(spelling))
-        spelled = fuzz.ratio(folded, target)
-        sound = fuzz.ratio(self._key(folded), self._key(target))
-        return round(0.45 * spelled + 0.55 * sound, 1)
-
-    def is_drug(self, spelling: str) -> bool:
-        """Whether a spelling is a medicine of the lexicon."""
-        term = self._vocab.term(spelling)
-        return term is not None and term.is_drug
 
 
 def find_terms(
