@@ -26,8 +26,8 @@ from transcribe.records import (
 )
 from transcribe.text import TextLayer
 from transcribe.text.evidence import RULES, AudioRule, decide, decide_list_term, rule_for_model, rule_from_json
-from transcribe.vocabulary.folding import fold
 from transcribe.text.tokens import source_of
+from transcribe.vocabulary.folding import fold
 
 RULE = RULES["bundled-base"]
 

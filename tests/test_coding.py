@@ -23,14 +23,14 @@ from transcribe.coding.official_files import read_code_set
 from transcribe.coding.records import ACCEPTED, ADDED, REJECTED, SUGGESTED
 from transcribe.coding.suggester import CodeSuggester
 from transcribe.commands import main
-from transcribe.errors import CodingError
 from transcribe.documents.exchange.fhir import build_fhir, check_fhir
-from transcribe.patient_record.filing import exchange_document, file_report
+from transcribe.errors import CodingError
 from transcribe.intake.inbox import Intake
+from transcribe.patient_record.filing import exchange_document, file_report
 from transcribe.patient_record.patient_import import parse_patient_csv
+from transcribe.patient_record.validation import validate_report
 from transcribe.records import JobState, Segment, Transcript, Word
 from transcribe.store import open_store
-from transcribe.patient_record.validation import validate_report
 from transcribe.worker import Worker
 
 from .conftest import ROOT, copy_into, dictation, make_settings

@@ -10,16 +10,9 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from transcribe.documents.report import (
-    ReportPeople,
-    convert_to_pdf,
-    detect_worktype,
-    find_recipient,
-    organise,
-    render_docx,
-    split_sections,
-    template_path,
-)
+from transcribe.documents.pdf import convert_to_pdf
+from transcribe.documents.report import ReportPeople, render_docx, template_path
+from transcribe.documents.sections import detect_worktype, find_recipient, organise, split_sections
 from transcribe.documents.worktypes import WORKTYPES
 from transcribe.text import TextLayer
 

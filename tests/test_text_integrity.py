@@ -18,19 +18,13 @@ from docx import Document
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from transcribe.documents.report import (
-    ReportPeople,
-    find_section_spans,
-    organise,
-    render_docx,
-    split_sections,
-    template_path,
-)
+from transcribe.documents.report import ReportPeople, render_docx, template_path
+from transcribe.documents.sections import find_section_spans, organise, split_sections
 from transcribe.text import TextLayer
-from transcribe.vocabulary.folding import fold, fold_with_map
 from transcribe.text.hallucinations import find_hallucinations
 from transcribe.text.prompt_copies import find_prompt_copies
 from transcribe.text.tokens import SourceText
+from transcribe.vocabulary.folding import fold, fold_with_map
 from transcribe.work.review_state import blocks_of, final_text
 
 PEOPLE = ReportPeople({"name": "Cabinet test", "address": "", "phone": "", "city": ""}, "Dr Test",

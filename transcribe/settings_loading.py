@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from transcribe.documents.exchange import FORMATS
-from transcribe.documents.report import HEADINGS
+from transcribe.documents.sections import HEADINGS
 from transcribe.documents.worktypes import WORKTYPES
 from transcribe.errors import ConfigurationError
 from transcribe.messages import LANGUAGES

@@ -28,7 +28,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from transcribe.documents.report import DraftsUnwritable, addressee_of, compose_document, organise, write_draft
+from transcribe.documents.report import DraftsUnwritable, addressee_of, compose_document, write_draft
+from transcribe.documents.sections import organise
 from transcribe.errors import InputError, StageError, StoreUnavailable, TranscribeError
 from transcribe.intake.quarantine import quarantine_file
 from transcribe.patient_record.filing import file_waiting_reports, mark_outbox, outbox_problem

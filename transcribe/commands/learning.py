@@ -103,9 +103,7 @@ def _proposals_list(args: argparse.Namespace, loaded: LoadedSettings) -> int:
             "biasing": f"add '{p.target}' to the words the engine expects from {p.author}",
         }.get(p.kind, f"write '{p.target}' for {forms}")
         effect = (
-            f"  [replayed: {p.effect.errors_fixed} fixed, {p.effect.errors_introduced} introduced]"
-            if p.effect
-            else ""
+            f"  [replayed: {p.effect.errors_fixed} fixed, {p.effect.errors_introduced} introduced]" if p.effect else ""
         )
         print(f"#{p.id:<4} {p.language} {p.author:<14} {what}  (seen {p.count} times){effect}")
     if not open_ones:

@@ -79,7 +79,14 @@ def export_patient(
             for name in dict.fromkeys(p for p in paths if p):
                 path = Path(name)
                 entry = f"reports/{path.name}"
-                row = [day, filing.author, filing.worktype, str(filing.filing.version), str(filing.filing.job_id), entry]
+                row = [
+                    day,
+                    filing.author,
+                    filing.worktype,
+                    str(filing.filing.version),
+                    str(filing.filing.job_id),
+                    entry,
+                ]
                 if path.is_file():
                     archive.writestr(entry, path.read_bytes())
                     files += 1

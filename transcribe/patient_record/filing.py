@@ -38,7 +38,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from transcribe.documents.exchange.document import ExchangeDocument, site_oid
-from transcribe.documents.report import RenderFailed, addressee_of, compose_document, convert_to_pdf, worktype_title
+from transcribe.documents.pdf import convert_to_pdf
+from transcribe.documents.report import RenderFailed, addressee_of, compose_document
+from transcribe.documents.sections import worktype_title
 from transcribe.errors import FilingError, IdentityMismatch, TranscribeError
 from transcribe.intake.atomic import ensure_folder, write_atomic, write_new
 from transcribe.patient_record.patients import PatientRecord

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from transcribe.documents.report import find_section_spans
+from transcribe.documents.sections import find_section_spans
 from transcribe.errors import ReviewError
 from transcribe.records import Edit, transcript_from_json
 from transcribe.store import JobStore

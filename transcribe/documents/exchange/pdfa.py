@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from transcribe.documents.report import convert_to_pdf
+from transcribe.documents.pdf import convert_to_pdf
 
 
 def make_pdfa(docx: bytes, name: str, *, timeout_s: float) -> bytes:
