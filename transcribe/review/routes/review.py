@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -56,6 +57,12 @@ Apply = Callable[[WorkState, Job], None]
 #: said with a refusal because the report is someone else's now: the text sent was kept (``refused_drafts``),
 #: and the screen shows the report as saved, her text put aside
 TEXT_KEPT = {"X-Text-Kept": "1"}
+
+
+def held_by(holder: str) -> dict[str, str]:
+    """The refusal's headers when another secretary holds the report: her screen says who at once."""
+    return {**TEXT_KEPT, "X-Held-By": quote(holder)}
+
 
 #: the words review.js shows, given to it with the page: the screen's own ("review.<name>"), else shared ones
 SCREEN_WORDS = (
@@ -318,7 +325,7 @@ def change_report(
         holder = site.workspace.holder(job_id)
         if holder is not None and holder != session.user.username:
             keep_refused(site, job_id, state, change)
-            raise HTTPException(423, t("review.taken_by_other", holder=holder), headers=TEXT_KEPT)
+            raise HTTPException(423, t("review.taken_by_other", holder=holder), headers=held_by(holder))
         base, last = change.data.get("base"), site.workspace.last_save(job_id)
         if holder is None and isinstance(base, (int, float)) and last is not None:
             saved_at, saved_by = last
@@ -330,7 +337,7 @@ def change_report(
         except LockHeld as e:
             keep_refused(site, job_id, state, change)
             holder = site.workspace.holder(job_id) or "?"
-            raise HTTPException(423, t("review.taken_by_other", holder=holder), headers=TEXT_KEPT) from e
+            raise HTTPException(423, t("review.taken_by_other", holder=holder), headers=held_by(holder)) from e
         apply(state, job)
         entry = site.audit.by(session.user.username).entry(action, job_id, detail())
         saved_at = site.workspace.save(job_id, session.user.id, state, audit=entry)

@@ -65,6 +65,8 @@
       const error = new Error(content.error || say("server_error", { status: response.status }));
       error.status = response.status;
       error.textKept = response.headers.get("X-Text-Kept") === "1";  // the report is someone else's now
+      const heldBy = response.headers.get("X-Held-By");
+      if (heldBy) error.heldBy = decodeURIComponent(heldBy);  // who holds it: said on her screen at once
       throw error;
     }
     return content;
@@ -161,6 +163,12 @@
     if (error.status === 401) {  // her session ended: she logs in again, and finds her text back here
       sessionEnded(error.message);
       return;
+    }
+    if (error.heldBy && data) {  // who has it now, before anything else is asked of the server
+      data.locked_by = error.heldBy;
+      data.mine = false;
+      data.editable = false;
+      renderLock();
     }
     if (error.textKept && payload && textOfBlocks(payload.blocks) !== serverText) {
       // someone else has the report now: her text goes aside (the server kept it too), the screen shows theirs
