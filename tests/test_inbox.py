@@ -12,7 +12,7 @@ import pytest
 
 from transcribe.intake.files import SettleTracker, author_of, is_dictation_name
 from transcribe.intake.inbox import Intake
-from transcribe.records import JobState
+from transcribe.records import DictationMetadata, JobState
 from transcribe.settings import Settings
 from transcribe.store import JobStore
 
@@ -164,9 +164,9 @@ def test_a_sidecar_travels_with_its_dictation_and_a_bad_one_is_quarantined(setti
     first, second = intake.take(good), intake.take(bad)
     assert first is not None and second is not None
     assert (first.author, first.priority, first.worktype) == ("dr-b", "urgent", "letter")
-    assert first.metadata["identity"]["patient_id"] == "100001"
+    assert first.metadata.identity and first.metadata.identity.patient_id == "100001"
     assert first.audio_path.with_suffix(".json").is_file() and not good.with_suffix(".json").exists()
-    assert second.metadata is None and second.author == "dr-a"
+    assert second.metadata == DictationMetadata() and second.author == "dr-a"
     kept = list(settings.paths.quarantine.glob("*two.json"))
     assert kept and "not valid JSON" in json.loads(kept[0].with_name(kept[0].name + ".error.json").read_text())["error"]
 
@@ -218,7 +218,7 @@ def test_a_dictation_waits_for_the_sidecar_its_recorder_writes_after_it(site) ->
     assert intake.step() == []  # the sidecar has just been written: it must be complete first
     clock.now += 1
     (job,) = intake.step()
-    assert job.metadata["identity"]["patient_id"] == "100001" and job.worktype == "letter"
+    assert job.metadata.identity and job.metadata.identity.patient_id == "100001" and job.worktype == "letter"
     assert not sidecar.exists() and job.audio_path.with_suffix(".json").is_file()
     alone = copy_into(dictation("en-gp-001"), settings.paths.inbox / "dr-a", "0413.opus")  # no sidecar comes
     intake.sweep()  # what the watcher's event does
@@ -226,7 +226,7 @@ def test_a_dictation_waits_for_the_sidecar_its_recorder_writes_after_it(site) ->
     assert intake.step() == [] and alone.exists()
     clock.now += 0.2
     (other,) = intake.step()
-    assert other.metadata is None and not alone.exists()
+    assert other.metadata == DictationMetadata() and not alone.exists()
     store.close()
 
 
@@ -238,13 +238,13 @@ def test_a_sidecar_that_comes_after_its_dictation_was_taken_is_attached_while_it
     intake.step()
     clock.now += 1
     (job,) = intake.step()  # intake.sidecar_wait_s = 0: taken at once
-    assert job.metadata is None
+    assert job.metadata == DictationMetadata()
     sidecar = _sidecar_of(audio, {"patient": {"id": "100001"}, "priority": "urgent", "author": "dr-b"})
     intake.sweep()  # what the watcher's event does
     clock.now += 1
     intake.step()
     attached = store.get(job.id)
-    assert attached.metadata["identity"]["patient_id"] == "100001"
+    assert attached.metadata.identity and attached.metadata.identity.patient_id == "100001"
     assert (attached.priority, attached.author, attached.state) == ("urgent", "dr-b", JobState.QUEUED)
     assert not sidecar.exists() and job.audio_path.with_suffix(".json").is_file()
     assert "sidecar-attached" in [e[1] for e in store.events(job.id)]
@@ -264,7 +264,7 @@ def test_a_sidecar_that_comes_after_the_transcription_started_is_reported(settin
     intake.sweep()
     clock.now += 1
     intake.step()
-    assert not sidecar.exists() and store.get(job.id).metadata is None
+    assert not sidecar.exists() and store.get(job.id).metadata == DictationMetadata()
     (kept,) = settings.paths.quarantine.glob(f"job{job.id}_0412.json")
     record = json.loads(kept.with_name(kept.name + ".error.json").read_text())
     assert record["kind"] == "late-sidecar" and "transcribing" in record["error"] and record["job_id"] == job.id

@@ -223,7 +223,8 @@ def test_identity_evidence_and_conflicts_read_in_french() -> None:
     """Evidence and conflicts are data (a code and its parameters), written in the reader's language."""
     from datetime import date
 
-    from transcribe.patient_record.patients import DictatedIdentity, PatientRecord, identity_conflicts, rank_candidates
+    from transcribe.patient_record.patients import PatientRecord, identity_conflicts, rank_candidates
+    from transcribe.records import DictatedIdentity
     from transcribe.review.wording import identity_words
 
     patient = PatientRecord("100001", "Dupont", "Jean", date(1950, 3, 12), "M")

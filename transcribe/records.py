@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -104,6 +104,98 @@ def transcript_from_json(data: dict[str, Any]) -> Transcript:
 
 
 @dataclass(frozen=True)
+class DictatedIdentity:
+    """Who a dictation says it is about, and where that came from."""
+
+    source: str  # "sidecar", "filename" or "dictated"
+    patient_id: str | None = None
+    family_name: str | None = None
+    given_names: str | None = None
+    birth_date: date | None = None
+    evidence: str = ""
+    #: "M" or "F" when the dictation says it ("Monsieur", "Madame"), else ""
+    sex: str = ""
+    #: the age it gives ("de 68 ans"), in years
+    age: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping."""
+        data = asdict(self)
+        data["birth_date"] = self.birth_date.isoformat() if self.birth_date else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> DictatedIdentity | None:
+        """Read back what ``to_json`` stored; None for nothing stored."""
+        if not data:
+            return None
+        birth, age, sex = data.get("birth_date"), data.get("age"), data.get("sex")
+        return cls(
+            data.get("source", "dictated"),
+            data.get("patient_id"),
+            data.get("family_name"),
+            data.get("given_names"),
+            date.fromisoformat(birth) if birth else None,
+            data.get("evidence", ""),
+            sex=sex if sex in ("M", "F") else "",
+            age=int(age) if isinstance(age, int) or (isinstance(age, str) and age.isdigit()) else None,
+        )
+
+    @property
+    def names_someone(self) -> bool:
+        """Whether it names a patient (an identifier or a name), not only a sex or an age."""
+        return bool(self.patient_id or self.family_name)
+
+
+@dataclass(frozen=True)
+class DictationMetadata:
+    """What a sidecar file says about a dictation (``intake.sidecars`` reads and checks it); empty when none came."""
+
+    author: str | None = None
+    identity: DictatedIdentity | None = None
+    worktype: str | None = None
+    priority: str = "normal"
+    due_date: date | None = None
+    language: str | None = None
+    copies: tuple[str, ...] = field(default_factory=tuple)
+    specialty: str | None = None
+    #: the addressee of the report (a letter's "Docteur Bernard, médecin traitant")
+    recipient: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping, as stored with the job."""
+        return {
+            "author": self.author,
+            "identity": self.identity.to_json() if self.identity else None,
+            "worktype": self.worktype,
+            "priority": self.priority,
+            "due_date": self.due_date.isoformat() if self.due_date else None,
+            "language": self.language,
+            "specialty": self.specialty,
+            "copies": list(self.copies),
+            "recipient": self.recipient,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> DictationMetadata:
+        """Read back what ``to_json`` stored (an empty record for nothing stored)."""
+        if not data:
+            return cls()
+        due = data.get("due_date")
+        return cls(
+            author=data.get("author"),
+            identity=DictatedIdentity.from_json(data.get("identity")),
+            worktype=data.get("worktype"),
+            priority=data.get("priority") or "normal",
+            due_date=date.fromisoformat(due) if due else None,
+            language=data.get("language"),
+            copies=tuple(data.get("copies") or ()),
+            specialty=data.get("specialty"),
+            recipient=data.get("recipient"),
+        )
+
+
+@dataclass(frozen=True)
 class Job:
     """One dictation and its progress through the pipeline."""
 
@@ -128,7 +220,8 @@ class Job:
     worktype: str | None = None
     priority: str = "normal"
     due_date: str | None = None
-    metadata: dict[str, Any] | None = None
+    #: what the sidecar file said (an empty record when none came)
+    metadata: DictationMetadata = field(default_factory=DictationMetadata)
     patient_id: str | None = None
     identity: dict[str, Any] | None = None
     report_version: int = 0

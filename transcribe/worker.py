@@ -33,7 +33,7 @@ from transcribe.documents.sections import organise
 from transcribe.errors import InputError, StageError, StoreUnavailable, TranscribeError
 from transcribe.intake.quarantine import quarantine_file
 from transcribe.patient_record.filing import file_waiting_reports, mark_outbox, outbox_problem
-from transcribe.patient_record.patients import identity_from_filename, identity_from_json, propose_patient
+from transcribe.patient_record.patients import identity_from_filename, propose_patient
 from transcribe.records import Job, JobState, Transcript
 from transcribe.security.audit import AuditTrail
 from transcribe.settings import Settings
@@ -290,7 +290,7 @@ class Worker:
 
     def expected_language(self, job: Job) -> str | None:
         """The language a person said this dictation is in: its sidecar's, else its author's setting."""
-        return (job.metadata or {}).get("language") or self.settings.language_for(job.author)
+        return job.metadata.language or self.settings.language_for(job.author)
 
     def finish(
         self,
@@ -327,7 +327,7 @@ class Worker:
             author_default=author.worktype if author and author.worktype else None,
             headings=self.settings.text.headings,
         )
-        sidecar_identity = identity_from_json((job.metadata or {}).get("identity"))
+        sidecar_identity = job.metadata.identity
         proposal = propose_patient(sidecar_identity, job.original_name, clean.text, self.store.patient_candidates)
         patient = self.store.patient(proposal.proposed) if proposal.proposed else None
         addressee = addressee_of(
@@ -427,7 +427,7 @@ class Worker:
         """The specialty of a dictation and how it is known: said with it, set for its author or the site, the
         most frequent in its author's filed reports, or heard in a first pass over its start without a list
         (``asr.first_pass``); ("", "") when none stands out."""
-        said = (job.metadata or {}).get("specialty")
+        said = job.metadata.specialty
         if said:
             return said, "sidecar"
         own = self.settings.authors.get(job.author)
@@ -545,7 +545,7 @@ def with_language_check(transcript: Transcript, check: LanguageCheck | None) -> 
 
 def patient_known_at_intake(job: Job) -> str | None:
     """The patient identifier given with the audio (sidecar, then file name), before any matching."""
-    sidecar = identity_from_json((job.metadata or {}).get("identity"))
+    sidecar = job.metadata.identity
     if sidecar is not None and sidecar.patient_id:
         return sidecar.patient_id
     named = identity_from_filename(job.original_name)

@@ -28,7 +28,7 @@ from transcribe.documents.sections import ReportContent, capitalise_first, find_
 from transcribe.errors import StageError
 from transcribe.intake.atomic import write_atomic
 from transcribe.patient_record.patients import PatientRecord, sex_of
-from transcribe.records import CleanText, DraftPaths, Transcript
+from transcribe.records import CleanText, DictationMetadata, DraftPaths, Transcript
 from transcribe.settings import Settings
 from transcribe.vocabulary.records import LanguageVocabulary
 from transcribe.vocabulary.specialties import label_of as specialty_label
@@ -161,7 +161,7 @@ def addressee_of(
     worktype: str,
     text: str,
     language: str,
-    metadata: dict[str, Any] | None,
+    metadata: DictationMetadata,
     patient: PatientRecord | None,
     typed_recipient: str | None = None,
     typed_copies: list[str] | None = None,
@@ -171,13 +171,12 @@ def addressee_of(
     Only consultations and letters are addressed (``letters.LETTER_WORKTYPES``); copies come from
     the screen, else the sidecar.
     """
-    metadata = metadata or {}
-    copies = clean_copies(typed_copies if typed_copies is not None else list(metadata.get("copies") or ()))
+    copies = clean_copies(typed_copies if typed_copies is not None else list(metadata.copies))
     if worktype not in LETTER_WORKTYPES and typed_recipient is None:
         return Addressee("", "", copies)
     recipient, source = choose_addressee(
         typed=typed_recipient,
-        sidecar=metadata.get("recipient"),
+        sidecar=metadata.recipient,
         dictated=find_recipient(text),
         gp=patient.gp if patient else None,
         language=language,

@@ -49,8 +49,8 @@ from transcribe.intake.files import (
     relative_or_name,
 )
 from transcribe.intake.quarantine import QuarantineRecord, error_record_path, quarantine_file, safe_file_name
-from transcribe.intake.sidecars import MAX_SIDECAR_BYTES, DictationMetadata, SidecarInvalid, parse_sidecar
-from transcribe.records import Job, JobState
+from transcribe.intake.sidecars import MAX_SIDECAR_BYTES, SidecarInvalid, parse_sidecar
+from transcribe.records import DictationMetadata, Job, JobState
 from transcribe.settings import Settings
 from transcribe.store import JobStore
 from transcribe.store.outage import Outage
@@ -317,7 +317,7 @@ class Intake:
             author=author,
             original_name=path.name,
             audio_path=target,
-            metadata=metadata.to_json() if metadata else None,
+            metadata=metadata,
         )
         if not new and not (job.state is JobState.RECEIVED and not job.audio_path.exists()):
             if not keep_original:
@@ -365,7 +365,7 @@ class Intake:
             with sidecar.open("rb") as stream:
                 metadata = parse_sidecar(stream.read(MAX_SIDECAR_BYTES + 1), sidecar.name)
             detail = f"{sidecar.name} came {late_s:.0f} s after the audio"
-            if self.store.attach_metadata(job_id, metadata.to_json(), detail=detail):
+            if self.store.attach_metadata(job_id, metadata, detail=detail):
                 job = self.store.get(job_id)
                 placed = move_file(sidecar, job.audio_path.with_suffix(".json"))  # kept beside the audio
                 os.chmod(placed, FILE_MODE)

@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from transcribe.documents.worktypes import WORKTYPES
 from transcribe.errors import InputError
 from transcribe.messages import LANGUAGES
-from transcribe.patient_record.patients import DictatedIdentity, parse_date
+from transcribe.patient_record.patients import parse_date
+from transcribe.records import DictatedIdentity, DictationMetadata
 from transcribe.vocabulary.specialties import SPECIALTIES
 
 MAX_SIDECAR_BYTES = 64 * 1024
@@ -42,36 +42,6 @@ class SidecarInvalid(InputError):
 
     kind = "sidecar-invalid"
     hint = "correct the .json file (see the README, 'Sidecar files') and drop it again, or drop the audio alone"
-
-
-@dataclass(frozen=True)
-class DictationMetadata:
-    """What a sidecar says about a dictation."""
-
-    author: str | None = None
-    identity: DictatedIdentity | None = None
-    worktype: str | None = None
-    priority: str = "normal"
-    due_date: date | None = None
-    language: str | None = None
-    copies: tuple[str, ...] = field(default_factory=tuple)
-    specialty: str | None = None
-    #: the addressee of the report (a letter's "Docteur Bernard, médecin traitant")
-    recipient: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready mapping, as stored with the job."""
-        return {
-            "author": self.author,
-            "identity": self.identity.to_json() if self.identity else None,
-            "worktype": self.worktype,
-            "priority": self.priority,
-            "due_date": self.due_date.isoformat() if self.due_date else None,
-            "language": self.language,
-            "specialty": self.specialty,
-            "copies": list(self.copies),
-            "recipient": self.recipient,
-        }
 
 
 def parse_sidecar(data: bytes, name: str = "sidecar") -> DictationMetadata:

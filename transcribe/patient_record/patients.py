@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from rapidfuzz import fuzz
 
+from transcribe.records import DictatedIdentity
 from transcribe.vocabulary.records import fold
 
 MONTHS = {
@@ -98,33 +99,6 @@ class PatientRecord:
     def display_name(self) -> str:
         """FAMILY Given, as reports and folders show it."""
         return f"{self.family_name.upper()} {self.given_names}".strip()
-
-
-@dataclass(frozen=True)
-class DictatedIdentity:
-    """Who a dictation says it is about, and where that came from."""
-
-    source: str  # "sidecar", "filename" or "dictated"
-    patient_id: str | None = None
-    family_name: str | None = None
-    given_names: str | None = None
-    birth_date: date | None = None
-    evidence: str = ""
-    #: "M" or "F" when the dictation says it ("Monsieur", "Madame"), else ""
-    sex: str = ""
-    #: the age it gives ("de 68 ans"), in years
-    age: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready mapping."""
-        data = asdict(self)
-        data["birth_date"] = self.birth_date.isoformat() if self.birth_date else None
-        return data
-
-    @property
-    def names_someone(self) -> bool:
-        """Whether it names a patient (an identifier or a name), not only a sex or an age."""
-        return bool(self.patient_id or self.family_name)
 
 
 @dataclass(frozen=True)
@@ -478,21 +452,3 @@ def propose_patient(
         if by_identifier or (candidates[0].score - runner_up >= PROPOSE_MARGIN and namesakes <= 1 and more_than_family):
             proposed = top.patient_id
     return IdentityProposal(identity, dictated, candidates, proposed)
-
-
-def identity_from_json(data: dict[str, Any] | None) -> DictatedIdentity | None:
-    """Read back an identity stored by ``DictatedIdentity.to_json``."""
-    if not data:
-        return None
-    birth = data.get("birth_date")
-    age = data.get("age")
-    return DictatedIdentity(
-        data.get("source", "dictated"),
-        data.get("patient_id"),
-        data.get("family_name"),
-        data.get("given_names"),
-        date.fromisoformat(birth) if birth else None,
-        data.get("evidence", ""),
-        sex=sex_of(data.get("sex")),
-        age=int(age) if isinstance(age, int) or (isinstance(age, str) and age.isdigit()) else None,
-    )

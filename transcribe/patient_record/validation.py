@@ -19,9 +19,8 @@ from transcribe.patient_record.patients import (
     IdentityNote,
     identity_conflicts,
     identity_from_filename,
-    identity_from_json,
 )
-from transcribe.records import Job, JobState
+from transcribe.records import DictatedIdentity, Job, JobState
 from transcribe.settings import Settings
 from transcribe.store import JobStore
 
@@ -79,7 +78,7 @@ def identity_problems(job: Job, patient_id: str, store: JobStore) -> list[Identi
     dictated_on = job.created_at.astimezone().date()
     # every source counts, not only the one matched on: a sidecar's identifier does not silence a file
     # name or an opening that names someone else
-    sources = [identity_from_json(stored.get(key)) for key in ("identity", "dictated")]
+    sources = [DictatedIdentity.from_json(stored.get(key)) for key in ("identity", "dictated")]
     sources.append(identity_from_filename(job.original_name))
     for identity in sources:
         for problem in identity_conflicts(identity, patient, on=dictated_on):

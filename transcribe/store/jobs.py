@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from transcribe.errors import JobNotFound, StoreError
 from transcribe.patient_record.patients import name_key
-from transcribe.records import Job, JobState
+from transcribe.records import DictationMetadata, Job, JobState
 from transcribe.store.database import Database
 from transcribe.store.schema import job_events, jobs, patients, results
 
@@ -41,7 +41,7 @@ class Jobs(Database):
         author: str,
         original_name: str,
         audio_path: Path,
-        metadata: dict[str, Any] | None = None,
+        metadata: DictationMetadata | None = None,
     ) -> tuple[Job, bool]:
         """Record a received dictation; return its job and whether it is new.
 
@@ -66,10 +66,10 @@ class Jobs(Database):
                         attempts=0,
                         created_at=now,
                         updated_at=now,
-                        metadata_json=json.dumps(metadata, ensure_ascii=False) if metadata else None,
-                        worktype=(metadata or {}).get("worktype"),
-                        priority=(metadata or {}).get("priority") or "normal",
-                        due_date=(metadata or {}).get("due_date"),
+                        metadata_json=json.dumps(metadata.to_json(), ensure_ascii=False) if metadata else None,
+                        worktype=metadata.worktype if metadata else None,
+                        priority=metadata.priority if metadata else "normal",
+                        due_date=metadata.due_date.isoformat() if metadata and metadata.due_date else None,
                         report_version=0,
                     )
                 ).inserted_primary_key[0]  # type: ignore[index]
@@ -95,7 +95,7 @@ class Jobs(Database):
             )
             return fetch_job(conn, job_id)
 
-    def attach_metadata(self, job_id: int, metadata: dict[str, Any], *, detail: str) -> bool:
+    def attach_metadata(self, job_id: int, metadata: DictationMetadata, *, detail: str) -> bool:
         """Give a queued job the metadata of a sidecar that came after its audio; False if it is not queued any more.
 
         Either way the job's history says that the sidecar came ("sidecar-attached" or "sidecar-too-late").
@@ -105,11 +105,11 @@ class Jobs(Database):
                 jobs.update()
                 .where(jobs.c.id == job_id, jobs.c.state == JobState.QUEUED.value)
                 .values(
-                    metadata_json=json.dumps(metadata, ensure_ascii=False),
-                    worktype=metadata.get("worktype"),
-                    priority=metadata.get("priority") or "normal",
-                    due_date=metadata.get("due_date"),
-                    **({"author": metadata["author"]} if metadata.get("author") else {}),
+                    metadata_json=json.dumps(metadata.to_json(), ensure_ascii=False),
+                    worktype=metadata.worktype,
+                    priority=metadata.priority,
+                    due_date=metadata.due_date.isoformat() if metadata.due_date else None,
+                    **({"author": metadata.author} if metadata.author else {}),
                     updated_at=self._clock(),
                 )
             ).rowcount
@@ -341,7 +341,7 @@ def job_from_row(row: Any) -> Job:
         worktype=row.worktype,
         priority=row.priority or "normal",
         due_date=row.due_date,
-        metadata=json.loads(row.metadata_json) if row.metadata_json else None,
+        metadata=DictationMetadata.from_json(json.loads(row.metadata_json) if row.metadata_json else None),
         patient_id=row.patient_id,
         identity=json.loads(row.identity_json) if row.identity_json else None,
         report_version=row.report_version or 0,

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from transcribe.patient_record.patients import DictatedIdentity, PatientRecord, name_key, names_key
+from transcribe.patient_record.patients import PatientRecord, name_key, names_key
+from transcribe.records import DictatedIdentity
 from transcribe.store.database import Database
 from transcribe.store.schema import patients
 

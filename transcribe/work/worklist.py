@@ -16,9 +16,9 @@ from datetime import date
 
 from transcribe.documents.worktypes import label_of
 from transcribe.errors import ReviewError
-from transcribe.patient_record.patients import DictatedIdentity, PatientRecord, identity_from_json, name_key
+from transcribe.patient_record.patients import PatientRecord, name_key
 from transcribe.patient_record.validation import draft_text
-from transcribe.records import Job, JobState
+from transcribe.records import DictatedIdentity, Job, JobState
 from transcribe.settings import AuthorSettings, Settings
 from transcribe.store import JobStore
 from transcribe.store.signoffs import Comment
@@ -130,7 +130,7 @@ def carried_identity(job: Job) -> DictatedIdentity | None:
     """What a dictation says of its patient: its sidecar's or file name's identity, else its dictated opening's."""
     stored = job.identity or {}
     for key in ("identity", "dictated"):
-        identity = identity_from_json(stored.get(key))
+        identity = DictatedIdentity.from_json(stored.get(key))
         if identity is not None and (identity.family_name or identity.given_names or identity.patient_id):
             return identity
     return None
