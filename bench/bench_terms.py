@@ -218,7 +218,14 @@ def measure(rows: list[dict[str, Any]], layer: TextLayer, vocabulary: Any, rule:
                 if here:
                     t["missed_flagged"] += 1
                     offered = [c for f in here for c in ((*f.choices[:3],) or (f.suggestion or "",))]
-                    t["missed_in_choices"] += any(fold(c) == fold(term) for c in offered)
+                    offered_it = any(fold(c) == fold(term) for c in offered)
+                    t["missed_in_choices"] += offered_it
+                    if details and not offered_it:
+                        print(f"    NOT OFFERED {script['id']}: {term!r} heard {result.source[place[0]:place[1]]!r}"
+                              f" flagged {[result.source[f.start:f.end] for f in here]} choices {offered}")
+                elif details:
+                    print(f"    MISSED, NO FLAG {script['id']}: {term!r} heard "
+                          f"{result.source[place[0]:place[1]] if place else None!r}")
         for edit in result.edits:
             if "term-audio" in edit.rule:
                 t["corrections"] += 1

@@ -230,18 +230,53 @@ def service(site: Path) -> Iterator[Callable[[], Service]]:
         s.kill()
 
 
-@pytest.fixture
-def no_leaked_threads() -> Iterator[None]:
-    """Fail a test that leaves threads running (watchdog observers, heartbeats)."""
-    before = set(threading.enumerate())
+#: threads a library starts once and keeps on purpose: tqdm's refresh monitor (faster-whisper's progress
+#: bars start it), and the executor workers of an event loop that outlives the test (a module's review
+#: server): the loop's own thread, started by a test, is still counted
+LIBRARY_THREADS = ("tqdm_monitor", "asyncio_", "AnyIO worker thread")
+
+
+def _child_processes() -> set[int]:
+    """The live (not zombie) processes whose parent is this one, from /proc; empty where there is no /proc."""
+    children: set[int] = set()
+    me = os.getpid()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended while we looked
+        if fields[0] != "Z" and int(fields[1]) == me:
+            children.add(int(stat.parent.name))
+    return children
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_running(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail any test that leaves threads or child processes running (watchdog observers, heartbeats,
+    a `serve` or a helper process not stopped): every test, so that no new one forgets to ask.
+
+    What a module- or session-wide fixture starts (a browser, a PostgreSQL) is there before the test and
+    is not counted; what the test's own fixtures start is stopped by their teardown before this check.
+    """
+    threads_before = set(threading.enumerate())
+    processes_before = _child_processes()
     yield
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()]
-        if not leaked:
+    while True:
+        threads = [
+            t.name
+            for t in threading.enumerate()
+            if t not in threads_before and t.is_alive() and not t.name.startswith(LIBRARY_THREADS)
+        ]
+        processes = sorted(_child_processes() - processes_before)
+        if not threads and not processes:
             return
+        if time.monotonic() > deadline:
+            break
         time.sleep(0.05)
-    raise AssertionError(f"threads left running: {[t.name for t in leaked]}")
+    commands = [Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120] for pid in processes
+                if Path(f"/proc/{pid}/cmdline").exists()]
+    raise AssertionError(f"{request.node.name} left running: threads {threads}, processes {commands}")
 
 
 def copy_slowly(source: Path, target: Path, chunks: int = 8, pause_s: float = 0.2) -> None:

@@ -80,7 +80,6 @@ def _run_intake(settings: Settings, store: JobStore) -> tuple[threading.Event, t
     return stop, thread
 
 
-@pytest.mark.usefixtures("no_leaked_threads")
 def test_watcher_takes_a_slowly_written_file_once_and_complete(settings: Settings, store: JobStore) -> None:
     source = dictation("fr-mg-001")
     settings.paths.inbox.mkdir(parents=True)
@@ -104,7 +103,6 @@ def test_watcher_takes_a_slowly_written_file_once_and_complete(settings: Setting
     assert oct(job.audio_path.stat().st_mode & 0o777) == "0o600"
 
 
-@pytest.mark.usefixtures("no_leaked_threads")
 def test_files_present_at_start_are_swept_and_temporaries_ignored(settings: Settings, store: JobStore) -> None:
     inbox = settings.paths.inbox
     copy_into(dictation("fr-mg-001"), inbox, "early.opus")

@@ -151,7 +151,8 @@ def test_1_a_take_over_keeps_what_each_secretary_typed_and_says_so_at_once(day: 
     assert "Phrase d'Anne après la reprise." in anne.locator("#kept-text textarea").input_value()  # to copy
     assert "bea" in anne.locator("#lock-message").inner_text()
     anne.wait_for_function("!document.getElementById('saved').textContent.includes('Enregistrement')")
-    assert anne.locator("#block-0").get_attribute("contenteditable") == "false"
+    # her screen then shows the report as it is now, read-only (it reloads after keeping her text aside)
+    anne.wait_for_selector("#block-0[contenteditable='false']", timeout=10000)
     french_only(anne, "taken over")
     # the server keeps it, with its author; bea's screen shows it, to copy what she needs
     refused = wait_for(lambda: [d for d in Workspace(day.store).refused(job_id) if "Phrase d'Anne" in d.text])

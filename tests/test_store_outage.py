@@ -59,7 +59,7 @@ def test_waits_grow_to_their_bound_and_the_limit_stops_loudly(caplog: pytest.Log
     assert any(r.levelno == logging.CRITICAL for r in caplog.records)
 
 
-def test_a_locked_sqlite_is_waited_out_and_the_dictation_taken_after(settings, no_leaked_threads,
+def test_a_locked_sqlite_is_waited_out_and_the_dictation_taken_after(settings,
                                                                      caplog: pytest.LogCaptureFixture) -> None:
     """Another program holds the SQLite file's lock for longer than the store's busy timeout (30 s): the inbox
     watcher keeps running, the dictation waits in the inbox, and is taken when the lock is released."""

@@ -285,20 +285,39 @@ class BatchOptions:
     language: str | None = None
     specialty: str | None = None
 
-    def as_flags(self) -> list[str]:
-        """The same requests as options of the ``transcribe batch`` command, for a helper process."""
-        return [
-            f"--{name}={value}"
-            for name, value in (
-                ("batch-size", self.batch_size),
-                ("window", self.window),
-                ("model", self.model),
-                ("device", self.device),
-                ("language", self.language),
-                ("specialty", self.specialty),
-            )
-            if value
-        ]
+    def setting_values(self) -> dict[str, Any]:
+        """The requests that are settings, as the dotted keys ``load_settings`` takes as flags."""
+        return {
+            "asr.model": self.model,
+            "asr.device": self.device,
+            "asr.language": self.language,
+            "asr.specialty": self.specialty,
+        }
+
+
+@dataclass(frozen=True)
+class HelperOrder:
+    """What one engine process of a batch is to do, handed to it as a file (``python -m transcribe.batch ORDER``).
+
+    The settings it runs with are the batch's own: the same settings file, the same environment
+    (inherited), and the batch's requests as values, not rebuilt as command-line flags.
+    """
+
+    config_file: str | None
+    settings: dict[str, Any]
+    options: BatchOptions
+    processes: int
+    #: where it leaves its summary (and, beside it, ``.progress``)
+    summary_path: str
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping."""
+        return {**asdict(self), "options": asdict(self.options)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> HelperOrder:
+        """Read back what ``to_json`` wrote."""
+        return cls(**{**data, "options": BatchOptions(**data["options"])})
 
 
 def batch_processes(settings: Settings, asked: int | None) -> int:
@@ -365,20 +384,58 @@ def _joint_progress(parts: list[Path], total_files: int, started: float) -> Prog
 def _start_helpers(
     loaded: LoadedSettings, options: BatchOptions, processes: int, folder: Path
 ) -> list[tuple[Path, subprocess.Popen[bytes]]]:
-    # each helper is `transcribe batch --helper FILE`: it runs a NightlyBatch and leaves its summary in FILE
-    environment = dict(os.environ)
+    # each helper runs a NightlyBatch (``run_helper``) and leaves its summary where its order says
+    values = options.setting_values()
     if loaded.sources.get("asr.cpu_threads") == "default":
-        environment["TRANSCRIBE_ASR_CPU_THREADS"] = "1"
-    command = [sys.executable, "-m", "transcribe"] + (
-        ["--config", str(loaded.config_file)] if loaded.config_file else []
-    )
+        values["asr.cpu_threads"] = 1  # one thread per process: the processes share the cores
     helpers = []
-    flags = [f"--processes={processes}", *options.as_flags()]  # each helper claims its share of the queue
     for number in range(processes):
         part = folder / f"{number}.json"
-        process = subprocess.Popen([*command, "-q", "batch", "--quiet", "--helper", str(part), *flags], env=environment)
+        order = HelperOrder(
+            config_file=str(loaded.config_file) if loaded.config_file else None,
+            settings=values,
+            options=options,
+            processes=processes,  # each helper claims its share of the queue
+            summary_path=str(part),
+        )
+        order_path = folder / f"{number}.order.json"
+        order_path.write_text(json.dumps(order.to_json()))
+        process = subprocess.Popen([sys.executable, "-m", "transcribe.batch", str(order_path)])
         helpers.append((part, process))
     return helpers
+
+
+def run_helper(order_path: Path) -> int:
+    """One engine process of a batch: claim its share of the queue, transcribe it, leave the summary; 0 when done.
+
+    It shows nothing: the batch that started it reads its progress and summary files.
+    """
+    from transcribe.service import prepare_folders, stop_on_signals
+    from transcribe.settings_loading import load_settings
+    from transcribe.worker import load_recognizer, load_text_layer
+
+    order = HelperOrder.from_json(json.loads(order_path.read_text()))
+    settings = load_settings(Path(order.config_file) if order.config_file else None, flags=order.settings).settings
+    prepare_folders(settings)
+    stop = threading.Event()
+    stop_on_signals(stop)  # the batch that started it terminates it when told to stop: finish what is in hand
+    summary_path = Path(order.summary_path)
+    recognizer = load_recognizer(settings)
+    text_layer = load_text_layer(settings)
+    with open_store(settings.store_url) as store:
+        batch = NightlyBatch(
+            settings,
+            store,
+            recognizer,
+            text_layer,
+            window=order.options.window or settings.batch.window_files,
+            batch_size=order.options.batch_size or settings.batch.batch_size,
+            processes=order.processes,
+            on_progress=partial(write_helper_progress, path=summary_path),
+        )
+        summary = batch.run(stop)
+    write_helper_summary(summary, summary_path)
+    return 0
 
 
 def write_helper_summary(summary: BatchSummary, path: Path) -> None:
@@ -402,3 +459,8 @@ def _add_up(helpers: list[tuple[Path, subprocess.Popen[bytes]]]) -> BatchSummary
         total.failures += part["failures"]
         total.interrupted = total.interrupted or part["interrupted"]
     return total
+
+
+if __name__ == "__main__":  # one of the engine processes a batch starts (``_start_helpers``)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    sys.exit(run_helper(Path(sys.argv[1])))

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import sys
 import threading
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,9 +31,8 @@ from transcribe.store import JobStore
 
 if TYPE_CHECKING:
     from collections import Counter
-    from collections.abc import Callable
 
-    from transcribe.batch import BatchSummary, Progress
+    from transcribe.batch import BatchSummary
     from transcribe.commands.displays import ServiceDisplay
 
 log = logging.getLogger("transcribe")
@@ -64,7 +61,6 @@ def register(commands: Commands) -> None:
     batch.add_argument("--batch-size", type=int, help="speech clips per engine batch (default: batch.batch_size)")
     batch.add_argument("--window", type=int, help="dictations transcribed together (default: batch.window_files)")
     batch.add_argument("--processes", type=int, help="engine processes (default: batch.processes; 0 = best measured)")
-    batch.add_argument("--helper", type=Path, help=argparse.SUPPRESS)  # one of the processes a batch starts
     add_model_options(batch)
     batch.set_defaults(handler=_batch)
 
@@ -258,16 +254,9 @@ def _print_result(store: JobStore, job_id: int, *, as_json: bool, raw: bool) -> 
 
 def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
-    from transcribe.batch import (
-        BatchOptions,
-        NightlyBatch,
-        batch_lock,
-        batch_processes,
-        run_helpers,
-        write_helper_progress,
-        write_helper_summary,
-    )
+    from transcribe.batch import BatchOptions, NightlyBatch, batch_lock, batch_processes, run_helpers
     from transcribe.commands.displays import BatchDisplay
+    from transcribe.intake.inbox import Intake
     from transcribe.service import prepare_folders, stop_on_signals
     from transcribe.worker import load_recognizer, load_text_layer
 
@@ -276,18 +265,11 @@ def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     stop = threading.Event()
 
     def announce() -> None:
-        if not args.helper:
-            print("\ninterrupted: finishing the dictations in hand, then stopping", file=sys.stderr)
+        print("\ninterrupted: finishing the dictations in hand, then stopping", file=sys.stderr)
 
     stop_on_signals(stop, announce)
-    if args.helper is None:
-        from transcribe.intake.inbox import Intake
-
-        intake_store = open_job_store(settings)
-        try:
-            Intake(settings, intake_store).take_settled()  # what lies in the inbox waits too
-        finally:
-            intake_store.close()
+    with open_job_store(settings) as intake_store:
+        Intake(settings, intake_store).take_settled()  # what lies in the inbox waits too
     options = BatchOptions(
         batch_size=args.batch_size,
         window=args.window,
@@ -298,41 +280,28 @@ def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     )
     quiet = args.quiet or args.quiet_batch
     processes = batch_processes(settings, args.processes)
-    if args.helper is None and processes > 1:
-        with batch_lock(settings.paths.data):
-            display = None if quiet else BatchDisplay()
-            try:
+    with batch_lock(settings.paths.data):
+        display = None if quiet else BatchDisplay()
+        try:
+            if processes > 1:  # one engine process per core (``batch.run_helpers``), their progress added up
                 summary = run_helpers(loaded, options, processes, stop, on_progress=display.update if display else None)
-            finally:
-                if display:
-                    display.close()
-        return _batch_report(settings, summary)
-    with batch_lock(settings.paths.data) if args.helper is None else contextlib.nullcontext():
-        recognizer = load_recognizer(settings)
-        text_layer = load_text_layer(settings)
-        with open_job_store(settings) as store:
-            display = None if quiet or args.helper else BatchDisplay()
-            on_progress: Callable[[Progress], None] | None = display.update if display else None
-            if args.helper is not None:  # the batch that started this process shows the joint progress
-                on_progress = partial(write_helper_progress, path=args.helper)
-            batch = NightlyBatch(
-                settings,
-                store,
-                recognizer,
-                text_layer,
-                window=options.window or settings.batch.window_files,
-                batch_size=options.batch_size or settings.batch.batch_size,
-                processes=processes if args.helper else 1,
-                on_progress=on_progress,
-            )
-            try:
-                summary = batch.run(stop)
-            finally:
-                if display:
-                    display.close()
-    if args.helper is not None:
-        write_helper_summary(summary, args.helper)
-        return EXIT_OK
+            else:
+                recognizer = load_recognizer(settings)
+                text_layer = load_text_layer(settings)
+                with open_job_store(settings) as store:
+                    batch = NightlyBatch(
+                        settings,
+                        store,
+                        recognizer,
+                        text_layer,
+                        window=options.window or settings.batch.window_files,
+                        batch_size=options.batch_size or settings.batch.batch_size,
+                        on_progress=display.update if display else None,
+                    )
+                    summary = batch.run(stop)
+        finally:
+            if display:
+                display.close()
     return _batch_report(settings, summary)
 
 
