@@ -218,7 +218,8 @@ def measure(rows: list[dict[str, Any]], layer: TextLayer, vocabulary: Any, rule:
                 if here:
                     t["missed_flagged"] += 1
                     offered = [c for f in here for c in ((*f.choices[:3],) or (f.suggestion or "",))]
-                    offered_it = any(fold(c) == fold(term) for c in offered)
+                    # a choice that writes the term with the ordinary word glued to it ("angor stable") counts
+                    offered_it = any(re.search(rf"(?<!\w){re.escape(fold(term))}(?!\w)", fold(c)) for c in offered)
                     t["missed_in_choices"] += offered_it
                     if details and not offered_it:
                         print(f"    NOT OFFERED {script['id']}: {term!r} heard {result.source[place[0]:place[1]]!r}"

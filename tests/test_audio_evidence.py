@@ -25,6 +25,7 @@ from transcribe.records import (
     evidence_from_json,
 )
 from transcribe.text import TextLayer
+from transcribe.text.candidates import OFFERED, PER_QUESTION
 from transcribe.text.evidence import RULES, AudioRule, decide, decide_list_term, rule_for_model, rule_from_json
 from transcribe.text.tokens import source_of
 from transcribe.vocabulary.folding import fold
@@ -79,6 +80,23 @@ def test_a_term_of_the_list_written_with_low_confidence_is_asked_about(text_laye
     assert not [q for q in text_layer.audio_questions(clear) if q.kind == "list-term"]
 
 
+
+def test_a_term_glued_to_an_ordinary_word_is_offered_as_the_two_words(text_layer: TextLayer) -> None:
+    """The engine wrote "angor stable" as one non-word: the split is asked about, as a choice only."""
+    transcript = engine_output([("conclusion", 0.7), ("de", 0.9), ("points", 0.9), ("engorstable", 0.48),
+                                ("point.", 0.4)])
+    (question,) = [q for q in text_layer.audio_questions(transcript) if "engorstable" in q.heard]
+    offered = [c for c in question.candidates if c.source == OFFERED]
+    assert "angor stable" in [c.spelling for c in offered]
+
+
+def test_the_next_nearest_terms_are_offered_beside_those_the_rule_may_write(text_layer: TextLayer) -> None:
+    """"systique": systémique, systolique, kystique are nearer by spelling; cystite, a little farther, is offered."""
+    transcript = engine_output([("une", 0.9), ("systique", 0.4), ("simple", 0.9)])
+    (question,) = [q for q in text_layer.audio_questions(transcript) if "systique" in q.heard]
+    assert ("cystite", OFFERED) in [(c.spelling, c.source) for c in question.candidates]
+    assert len([c for c in question.candidates if c.source != OFFERED]) <= PER_QUESTION
+
 # --- the decision ---------------------------------------------------------------------------------
 def _decide(text_layer: TextLayer, heard: list[tuple[str, float]], evidence: AudioEvidence, rule: AudioRule = RULE):
     source = source_of(engine_output(heard))
@@ -110,6 +128,32 @@ def test_below_the_rule_the_word_stays_and_is_flagged_with_the_audio_s_choices(
     assert decision is not None and not decision.replace, why
     assert decision.choices[0] == "hydroxyzine" and decision.code == "term-audio-choices"
 
+
+
+def test_a_spelling_only_offered_is_never_written_however_the_audio_ranks_it(text_layer: TextLayer) -> None:
+    heard = [("une", 0.9), ("systique", 0.4), ("simple", 0.9)]
+    evidence = AudioEvidence(1, 1, "systique", (score("cystite", 1, 1, 2.0, 80.0, source=OFFERED, is_drug=False),
+                                                score("systémique", 1, 1, -6.0, 87.1, is_drug=False)))
+    decision = _decide(text_layer, heard, evidence)
+    assert decision is not None and not decision.replace and decision.choices[0] == "cystite"
+    # and, behind a spelling the rule may write, it still counts against that one's lead
+    evidence = AudioEvidence(1, 1, "hydroxysine", (score("hydroxyzine", 1, 1, -3.0, 95.9),
+                                                   score("hydroxychloroquine", 1, 1, -3.2, 70.0, source=OFFERED)))
+    decision = _decide(text_layer, HEARD, evidence)
+    assert decision is not None and not decision.replace
+
+
+def test_an_audio_flag_next_to_a_dictated_comma_still_stands_for_the_text_s_own(text_layer: TextLayer) -> None:
+    """ "virgule" became ", " right before the doubtful words: the words are as heard, the audio's flag stands."""
+    transcript = engine_output([("douleur", 0.9), ("virgule", 0.5), ("qui", 0.88), ("n'esité", 0.48),
+                                ("rapide", 0.84), ("et", 0.44), ("repos", 0.9)])
+    evidence = [AudioEvidence(2, 4, "qui n'esité rapide", (
+        score("kinésithérapie", 2, 4, -15.5, 92.2, source="common", is_drug=False),
+        score("cécité", 3, 3, -31.5, 79.9, is_drug=False)))]
+    result = text_layer.clean(with_evidence(transcript, evidence))
+    (flag,) = [f for f in result.flags if f.kind == "term"]
+    assert flag.code == "term-audio-choices" and flag.choices[0] == "kinésithérapie"
+    assert "Douleur, qui" in result.text
 
 def test_a_pair_of_medicines_known_to_be_confused_is_always_flagged(text_layer: TextLayer) -> None:
     """bisoprolol and métoprolol are listed look-alikes: however the audio ranks them, she chooses."""

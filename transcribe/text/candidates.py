@@ -13,6 +13,7 @@ Pure: the transcript's source text in, questions out.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from functools import lru_cache
@@ -30,6 +31,14 @@ DOUBTED_PROBABILITY = 0.6
 #: candidates kept for one stretch (nearest first), and for one question (all its stretches together)
 PER_STRETCH = 4
 PER_QUESTION = 6
+#: spellings only *offered* on the flag, never written by the audio's rule (``OFFERED``): the next nearest
+#: lexicon terms after those kept, and a term the engine glued to an ordinary word ("engorstable": angor
+#: stable); per stretch, and per question
+OFFERED_PER_STRETCH = 2
+OFFERED_PER_QUESTION = 3
+OFFERED = "offered"
+#: a glued word is split only where both pieces have at least this many letters
+GLUED_PIECE = 5
 #: a candidate from the lexicon must be at least this near (out of 100, spelling and sound together)
 MIN_NEARNESS = 66.0
 #: a term of the dictation's biasing list is offered from this nearness: the list says it is expected
@@ -77,8 +86,11 @@ def find_questions(
                 continue
             found = _candidates(joined, first, last, index, common, listed_terms)
             found = [c for c in found if not _inflection_of_heard(c.spelling, words[first : last + 1])]
-            if found and found[0].nearness >= (MIN_BEST_NEARNESS if doubt == "no word" else MIN_BEST_NEARNESS_WORDS):
-                stretches.append((first, last, found))
+            if first == last and doubt == "no word":
+                found += _glued(words[first], first, index, vocab)
+            kept = [c for c in found if c.source != OFFERED]
+            if any(c.nearness >= (MIN_BEST_NEARNESS if doubt == "no word" else MIN_BEST_NEARNESS_WORDS) for c in found):
+                stretches.append((first, last, kept + [c for c in found if c.source == OFFERED]))
     return _as_questions(stretches, source, max_questions)
 
 
@@ -149,7 +161,34 @@ def _candidates(
         nearness = index.nearness(joined, spelling)
         if nearness >= MIN_NEARNESS_LISTED:
             found[folded] = Candidate(first, last, spelling, nearness, "list", index.is_drug(spelling))
-    return sorted(found.values(), key=lambda c: -c.nearness)[:PER_STRETCH]
+    ranked = sorted(found.values(), key=lambda c: -c.nearness)
+    kept, farther = ranked[:PER_STRETCH], ranked[PER_STRETCH:]
+    stems = {_stem(c.spelling) for c in kept}
+    offered = [c for c in farther if c.source != "list" and _stem(c.spelling) not in stems]
+    return kept + [dataclasses.replace(c, source=OFFERED) for c in offered[:OFFERED_PER_STRETCH]]
+
+
+def _glued(word: str, at: int, index: TermIndex, vocab: LanguageVocabulary) -> list[Candidate]:
+    """A term the engine wrote glued to an ordinary word before or after it ("engorstable": angor stable,
+    "puisapixaban": puis apixaban), as the two words; only ever offered on the flag."""
+    letters = _letters_of(word)
+    if letters is None or len(letters) < 2 * GLUED_PIECE:
+        return []
+    # per term and side, the split with the longest ordinary word ("engor stable", not "engors table")
+    found: dict[tuple[str, bool], tuple[int, Candidate]] = {}
+    for cut in range(GLUED_PIECE, len(letters) - GLUED_PIECE + 1):
+        head, tail = letters[:cut], letters[cut:]
+        for ordinary, rest, before in ((tail, head, False), (head, tail, True)):
+            if ordinary.lower() not in vocab.ordinary_words and vocab.term(ordinary) is None:
+                continue
+            for term, nearness in index.lookup(rest)[:1]:
+                if nearness < MIN_BEST_NEARNESS:
+                    continue
+                spelling = f"{ordinary} {term.text}" if before else f"{term.text} {ordinary}"
+                key = (fold(term.text), before)
+                if key not in found or len(ordinary) > found[key][0]:
+                    found[key] = (len(ordinary), Candidate(at, at, spelling, nearness, OFFERED, term.is_drug))
+    return sorted((c for _, c in found.values()), key=lambda c: -c.nearness)[:OFFERED_PER_STRETCH]
 
 
 def _as_questions(
@@ -170,9 +209,14 @@ def _as_questions(
         for _, _, candidates in group:
             for c in candidates:
                 key = fold(c.spelling)
-                if key not in best or c.nearness > best[key].nearness:
-                    best[key] = c
-        kept = tuple(sorted(best.values(), key=lambda c: -c.nearness)[:PER_QUESTION])
+                if key not in best or (c.source == OFFERED, -c.nearness) < (
+                    best[key].source == OFFERED,
+                    -best[key].nearness,
+                ):
+                    best[key] = c  # a spelling kept by one stretch and only offered by another is kept
+        ranked = sorted(best.values(), key=lambda c: -c.nearness)
+        regular = [c for c in ranked if c.source != OFFERED][:PER_QUESTION]
+        kept = tuple(regular + [c for c in ranked if c.source == OFFERED][:OFFERED_PER_QUESTION])
         start, end = source.word_spans[first][0], source.word_spans[last][1]
         questions.append(
             AudioQuestion(
@@ -185,7 +229,8 @@ def _as_questions(
                 min(source.probabilities[first : last + 1]),
             )
         )
-    questions.sort(key=lambda q: -max(c.nearness for c in q.candidates))
+    # the nearest first (a question with spellings only to offer last), when there are more than can be asked
+    questions.sort(key=lambda q: -max((c.nearness for c in q.candidates if c.source != OFFERED), default=0.0))
     return sorted(questions[:max_questions], key=lambda q: q.first)
 
 

@@ -35,6 +35,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from transcribe.records import AudioEvidence, CandidateScore
+from transcribe.text.candidates import OFFERED
 from transcribe.text.phonetic import key_of_language
 from transcribe.vocabulary.folding import fold
 from transcribe.vocabulary.records import LanguageVocabulary
@@ -191,6 +192,7 @@ def decide(
     shortfall = max(rule.max_shortfall, rule.same_sound_shortfall) if same_sound else rule.max_shortfall
     passes = (
         rule.corrects
+        and best.source != OFFERED  # only offered: the rule was calibrated without it
         and refusal is None
         and doubted
         and clear_ordinary <= rule.max_clear_ordinary
@@ -218,6 +220,9 @@ def _medical(score: CandidateScore, vocab: LanguageVocabulary, rule: AudioRule) 
 
 def _kind(score: CandidateScore, vocab: LanguageVocabulary) -> str:
     term = vocab.term(score.spelling)
+    if term is None and score.source == OFFERED:  # a term glued to an ordinary word: the term's kind
+        kinds = [t.kind for t in map(vocab.term, score.spelling.split()) if t is not None]
+        return next((k for k in kinds if k in MEDICAL_KINDS), "")
     return term.kind if term is not None else ""
 
 

@@ -224,7 +224,7 @@ class TextLayer:
                 continue
             src_start, src_end = source.word_spans[decision.first][0], source.word_spans[decision.last][1]
             start, end = rw.text_span(src_start, src_end)
-            if rw.is_changed(start, end) or start >= end:
+            if rw.source_changed(src_start, src_end) or start >= end:
                 continue
             if decision.replace:
                 settled.append((src_start, src_end))
@@ -249,8 +249,7 @@ class TextLayer:
         """The audio's flags, where the text's own pass did not correct the place; they stand for the text's
         own term flags there (their choices are ordered by the audio)."""
         for flag in audio_flags:
-            start, end = rw.text_span(flag.start, flag.end)
-            if flag.code not in ("list-term-reverted",) and rw.is_changed(start, end):
+            if flag.code not in ("list-term-reverted",) and rw.source_changed(flag.start, flag.end):
                 continue
             rw.flags = [f for f in rw.flags if not (f.kind == "term" and f.start < flag.end and flag.start < f.end)]
             rw.flags.append(flag)

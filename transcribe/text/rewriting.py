@@ -215,6 +215,18 @@ class Rewriting:
                 return True
         return False
 
+    def source_changed(self, src_start: int, src_end: int) -> bool:
+        """Whether a replacement reaches into this span of the source (one that only touches its ends does not:
+        a dictated comma before a word leaves the word as heard)."""
+        for piece in self._pieces:
+            if piece.kept or piece.src_start > src_end:
+                continue
+            if piece.src_start < src_end and piece.src_end > src_start:
+                return True
+            if piece.src_start == piece.src_end and src_start < piece.src_start < src_end:
+                return True  # something put in between its words
+        return False
+
     def edits(self) -> list[Edit]:
         """Every change, as non-overlapping edits on the source."""
         return [
