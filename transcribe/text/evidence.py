@@ -38,13 +38,11 @@ from transcribe.records import AudioEvidence, CandidateScore
 from transcribe.text.candidates import OFFERED
 from transcribe.text.phonetic import key_of_language
 from transcribe.vocabulary.folding import fold
-from transcribe.vocabulary.records import LanguageVocabulary
+from transcribe.vocabulary.records import MEDICAL_KINDS, LanguageVocabulary
 
 RULE = "term-audio"
 #: the rule of an edit that takes back a term of the biasing list the audio does not hold
 LIST_TERM_RULE = "list-term-reverted"
-#: lexicon kinds that name medical things (the CIM-10 words of kind "term" include everyday words)
-MEDICAL_KINDS = frozenset({"drug", "inn", "brand", "clinical", "exam", "anatomy", "specialty"})
 #: choices offered on a flag, best first
 CHOICES = 3
 

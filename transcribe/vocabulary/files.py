@@ -29,7 +29,9 @@ from transcribe.errors import ConfigurationError
 from transcribe.messages import LANGUAGES
 from transcribe.vocabulary.folding import fold
 from transcribe.vocabulary.records import (
+    ADDED_KINDS,
     DRUG_KINDS,
+    TERM_KINDS,
     AbbreviationSense,
     CommandPhrase,
     DoNotUse,
@@ -218,11 +220,7 @@ def _load_language(folder: Path, site: Path, language: str, digest: hashlib._Has
         (site / language / "terms.tsv", "term"),
     ):
         for row in _read(path, digest):
-            kind = (
-                row[1]
-                if len(row) > 1 and row[1] in DRUG_KINDS | {"term", "anatomy", "exam", "specialty", "clinical"}
-                else default_kind
-            )
+            kind = row[1] if len(row) > 1 and row[1] in TERM_KINDS else default_kind
             if path.name == "drugs.tsv" and kind == "term":
                 kind = "drug"
             kind = "brand" if kind == "brand" else "drug" if kind in DRUG_KINDS else kind
@@ -236,11 +234,7 @@ def _load_language(folder: Path, site: Path, language: str, digest: hashlib._Has
     if authors.is_dir():
         for path in sorted(authors.glob("*.tsv")):
             for row in _read(path, digest):
-                kind = (
-                    row[1]
-                    if len(row) > 1 and row[1] in DRUG_KINDS | {"term", "anatomy", "exam", "clinical"}
-                    else "term"
-                )
+                kind = row[1] if len(row) > 1 and (row[1] in DRUG_KINDS or row[1] in ADDED_KINDS) else "term"
                 terms.setdefault(
                     fold(row[0]), Term(row[0], "drug" if kind in DRUG_KINDS else kind, f"authors/{path.name}")
                 )

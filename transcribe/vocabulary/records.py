@@ -14,6 +14,13 @@ from transcribe.vocabulary.folding import fold
 
 #: Lexicon kinds that name a medicine: never replaced by another one.
 DRUG_KINDS = frozenset({"drug", "inn", "brand"})
+#: every kind a lexicon row may give (``term <TAB> kind``, vocab/README.md); a row giving another reads as
+#: its file's own kind
+TERM_KINDS = ("drug", "inn", "brand", "term", "clinical", "exam", "anatomy", "specialty")
+#: the kinds a person gives a term she adds (the admin screen, an author's learned terms)
+ADDED_KINDS = ("drug", "brand", "term", "anatomy", "exam", "clinical")
+#: kinds that name medical things (the disease classifications' words, of kind "term", include everyday words)
+MEDICAL_KINDS = frozenset({"drug", "inn", "brand", "clinical", "exam", "anatomy", "specialty"})
 
 
 @dataclass(frozen=True)

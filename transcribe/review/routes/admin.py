@@ -18,10 +18,10 @@ from transcribe.review.i18n import MESSAGES, translator
 from transcribe.security.accounts import ROLES, AccountRefused, Session, User
 from transcribe.settings import AuthorSettings
 from transcribe.vocabulary.files import append_site_rows
+from transcribe.vocabulary.records import ADDED_KINDS
 from transcribe.vocabulary.specialties import label_of as specialty_label
 
 MAX_PATIENT_CSV_BYTES = 10 * 1024 * 1024
-TERM_KINDS = ("drug", "brand", "term", "anatomy", "exam", "clinical")
 PATIENTS_PER_PAGE = 50
 #: the parameters an outcome message may carry back to the page (shown as text)
 MESSAGE_PARAMETERS = ("username", "role", "count", "term", "language", "roles", "minimum")
@@ -193,7 +193,7 @@ def add_term(site: Site, change: AdminChange) -> Response:
         or "\t" in term
         or "\n" in term
         or language not in LANGUAGES
-        or kind not in TERM_KINDS
+        or kind not in ADDED_KINDS
     ):
         return _back("done.term-refused")
     append_site_rows(site.settings.paths.site_vocab / language / "terms.tsv", [(term, kind)])
@@ -215,7 +215,7 @@ def _page(
         session,
         users=[_user_row(site, user, sessions.get(user.id, 0), language) for user in site.accounts.list_users()],
         roles=[(role, t(f"role.{role}")) for role in ROLES],
-        kinds=[(kind, t(f"kind.{kind}")) for kind in TERM_KINDS],
+        kinds=[(kind, t(f"kind.{kind}")) for kind in ADDED_KINDS],
         term_languages=[(code, language_name(code, language)) for code in LANGUAGES],
         vocabulary_version=site.vocabulary.version,
         message=message,
