@@ -39,12 +39,10 @@ _GROUP = re.compile(r"\(\?P<\w+>[^)]*\)|\\[sSdDw]\+?")
 
 
 def _pairs() -> list[tuple[str, str]]:
-    pairs = [(entry["en"], entry.get("fr", "")) for entry in MESSAGES.values()]
-    pairs += [(entry["en"], entry.get("fr", "")) for entry in messages.FLAGS.values()]
-    pairs += [(entry["en"], entry.get("fr", "")) for entry in messages.IDENTITY.values()]
-    for table in (messages.STATES, messages.LANGUAGE_NAMES, worktypes.LABELS, specialties.LABELS,
-                  messages.IDENTITY_SOURCES, messages.SEXES):
-        pairs += [(english, table["fr"].get(key, "")) for key, english in table["en"].items()]
+    pairs = []
+    for catalogue in (MESSAGES, messages.FLAGS, messages.IDENTITY, messages.STATES, messages.LANGUAGE_NAMES,
+                      worktypes.LABELS, specialties.LABELS, messages.IDENTITY_SOURCES, messages.SEXES):
+        pairs += [(entry["en"], entry.get("fr", "")) for entry in catalogue.values()]
     for pattern, french in wording._IDENTITY:
         pairs.append((_GROUP.sub("{}", pattern).replace("\\(", "(").replace("\\)", ")"), french))
     return pairs

@@ -12,15 +12,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from transcribe.messages import Catalogue
 from transcribe.vocabulary.folding import fold
 
 #: the worktypes whose documents are letters to a colleague (an addressee, a salutation, a closing)
 LETTER_WORKTYPES = ("consultation", "letter")
 
-_DEFAULTS = {
-    "fr": {"salutation": "Cher confrère,", "closing": "Bien confraternellement.", "gp": "médecin traitant"},
-    "en": {"salutation": "Dear colleague,", "closing": "Yours sincerely,", "gp": "general practitioner"},
-}
+_DEFAULTS = Catalogue.by_language(
+    {
+        "fr": {"salutation": "Cher confrère,", "closing": "Bien confraternellement.", "gp": "médecin traitant"},
+        "en": {"salutation": "Dear colleague,", "closing": "Yours sincerely,", "gp": "general practitioner"},
+    }
+)
 
 #: a dictated opening of a letter, at its start (folded: accents and case ignored)
 _SALUTATION = re.compile(
@@ -65,7 +68,7 @@ def gp_addressee(gp: str, language: str) -> str:
     name = re.sub(r"^(?:dr|docteur)\.?\s+", "Docteur " if language == "fr" else "Dr ", gp.strip(), flags=re.I)
     if name == gp.strip() and language == "fr" and not name.lower().startswith(("pr ", "professeur")):
         name = f"Docteur {name}"
-    return f"{name}, {_DEFAULTS.get(language, _DEFAULTS['en'])['gp']}"
+    return f"{name}, {_DEFAULTS.say('gp', language)}"
 
 
 def clean_copies(copies: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -92,7 +95,6 @@ def salutation_and_closing(
     text: str, *, language: str, own_salutation: str = "", own_closing: str = ""
 ) -> tuple[str, str]:
     """The salutation and closing the document adds around the text: "" for each the dictation already says."""
-    defaults = _DEFAULTS.get(language, _DEFAULTS["en"])
-    salutation = "" if has_salutation(text) else own_salutation or defaults["salutation"]
-    closing = "" if has_closing(text) else own_closing or defaults["closing"]
+    salutation = "" if has_salutation(text) else own_salutation or _DEFAULTS.say("salutation", language)
+    closing = "" if has_closing(text) else own_closing or _DEFAULTS.say("closing", language)
     return salutation, closing

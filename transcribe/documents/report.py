@@ -27,62 +27,40 @@ from transcribe.documents.letters import (
 from transcribe.documents.sections import ReportContent, capitalise_first, find_recipient, organise
 from transcribe.errors import StageError
 from transcribe.intake.atomic import write_atomic
+from transcribe.messages import Catalogue
 from transcribe.patient_record.patients import PatientRecord, sex_of
 from transcribe.records import CleanText, DictationMetadata, DraftPaths, Transcript
 from transcribe.settings import Settings
 from transcribe.vocabulary.records import LanguageVocabulary
 from transcribe.vocabulary.specialties import label_of as specialty_label
 
-_LABELS = {
-    "fr": {
-        "patient": "Patient",
-        "born": "né(e) le",
-        "born_M": "né le",
-        "born_F": "née le",
-        "copies": "Copie à",
-        "concerning": "Concerne",
-        "rpps": "RPPS",
-        "draft": "BROUILLON — à valider",
-        "months": [
-            "janvier",
-            "février",
-            "mars",
-            "avril",
-            "mai",
-            "juin",
-            "juillet",
-            "août",
-            "septembre",
-            "octobre",
-            "novembre",
-            "décembre",
-        ],
-    },
-    "en": {
-        "patient": "Patient",
-        "born": "born",
-        "born_M": "born",
-        "born_F": "born",
-        "copies": "Copies to",
-        "concerning": "Re",
-        "rpps": "RPPS",
-        "draft": "DRAFT — not validated",
-        "months": [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ],
-    },
-}
+#: the words a report writes around what was dictated
+_WORDS = Catalogue.by_language(
+    {
+        "fr": {
+            "patient": "Patient",
+            "born": "né(e) le",
+            "born_M": "né le",
+            "born_F": "née le",
+            "copies": "Copie à",
+            "concerning": "Concerne",
+            "rpps": "RPPS",
+            "draft": "BROUILLON — à valider",
+            "months": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+        },
+        "en": {
+            "patient": "Patient",
+            "born": "born",
+            "born_M": "born",
+            "born_F": "born",
+            "copies": "Copies to",
+            "concerning": "Re",
+            "rpps": "RPPS",
+            "draft": "DRAFT — not validated",
+            "months": "January February March April May June July August September October November December",
+        },
+    }
+)
 
 
 class RenderFailed(StageError):
@@ -186,7 +164,7 @@ def addressee_of(
 
 def format_date(day: date, language: str) -> str:
     """A date as a letter writes it ("23 novembre 2026", "23 November 2026")."""
-    months = _LABELS.get(language, _LABELS["en"])["months"]
+    months = _WORDS.say("months", language).split()
     return f"{day.day} {months[day.month - 1]} {day.year}"
 
 
@@ -204,7 +182,9 @@ def render_docx(
     """The report as DOCX bytes, from a docxtpl template."""
     from docxtpl import DocxTemplate
 
-    labels = _LABELS.get(language, _LABELS["en"])
+    def labels(key: str) -> str:
+        return _WORDS.say(key, language)
+
     city = people.practice.get("city", "")
     recipient = people.recipient if people.recipient is not None else content.recipient or ""
     text = "\n".join([*content.body, *(p for s in content.sections for p in s.paragraphs)])
@@ -216,8 +196,8 @@ def render_docx(
     context = {
         "practice": people.practice,
         "author": {"name": people.author_name, "specialty": people.author_specialty, "rpps": people.author_rpps},
-        "rpps_label": labels["rpps"],
-        "concerning_label": labels["concerning"],
+        "rpps_label": labels("rpps"),
+        "concerning_label": labels("concerning"),
         "salutation": salutation,
         "closing": closing,
         "patient": people.patient or {"display_name": "", "id": "", "birth_date": "", "sex": ""},
@@ -232,10 +212,10 @@ def render_docx(
         "copies": list(people.copies),
         "recipient": recipient,
         "draft": draft,
-        "draft_label": labels["draft"],
-        "patient_label": labels["patient"],
-        "born_label": labels.get(f"born_{sex_of((people.patient or {}).get('sex', ''))}", labels["born"]),
-        "copies_label": labels["copies"],
+        "draft_label": labels("draft"),
+        "patient_label": labels("patient"),
+        "born_label": _WORDS.say(f"born_{sex_of((people.patient or {}).get('sex', ''))}", language, labels("born")),
+        "copies_label": labels("copies"),
     }
     try:
         document = DocxTemplate(str(template))
@@ -249,7 +229,7 @@ def render_docx(
 
 def draft_label(language: str) -> str:
     """The mark of a draft document ("BROUILLON — à valider"), in the report's language."""
-    return str(_LABELS.get(language, _LABELS["en"])["draft"])
+    return _WORDS.say("draft", language)
 
 
 def compose_document(

@@ -6,29 +6,33 @@ how the queue sorts and filters it. Labels are the words the review screen shows
 
 from __future__ import annotations
 
+from transcribe.messages import Catalogue
+
 WORKTYPES = ("consultation", "letter", "hospital", "operative", "examination", "note")
 DEFAULT_WORKTYPE = "consultation"
 
-LABELS = {
-    "fr": {
-        "consultation": "Consultation",
-        "letter": "Courrier",
-        "hospital": "Hospitalisation",
-        "operative": "Compte rendu opératoire",
-        "examination": "Examen",
-        "note": "Note",
-    },
-    "en": {
-        "consultation": "Consultation",
-        "letter": "Letter",
-        "hospital": "Hospital stay",
-        "operative": "Operative report",
-        "examination": "Examination",
-        "note": "Note",
-    },
-}
+LABELS = Catalogue.by_language(
+    {
+        "fr": {
+            "consultation": "Consultation",
+            "letter": "Courrier",
+            "hospital": "Hospitalisation",
+            "operative": "Compte rendu opératoire",
+            "examination": "Examen",
+            "note": "Note",
+        },
+        "en": {
+            "consultation": "Consultation",
+            "letter": "Letter",
+            "hospital": "Hospital stay",
+            "operative": "Operative report",
+            "examination": "Examination",
+            "note": "Note",
+        },
+    }
+)
 
 
 def label_of(worktype: str, language: str) -> str:
     """The worktype as the interface shows it, in its language."""
-    return LABELS.get(language, LABELS["en"]).get(worktype, worktype)
+    return LABELS.say(worktype, language)

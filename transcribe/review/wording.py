@@ -40,8 +40,6 @@ def rule_label(rule: str, t: Translate) -> str:
     return " + ".join(labels)
 
 
-_SOURCES = IDENTITY_SOURCES
-
 #: the English sentences transcribe.patient_record.patients stored before its evidence was data, and their French
 _IDENTITY = [
     (r"identifier (?P<id>.+) given by the (?P<source>\w+)", "identifiant {id} donné par {source}"),
@@ -85,7 +83,7 @@ def identity_words(note: IdentityNote | dict[str, Any] | str, language: str) -> 
             # a date as the French screens write it (anything else is kept as it is)
             fields = {name: day(value, "fr") for name, value in m.groupdict().items()}
             if "source" in fields:
-                source = _SOURCES["fr"].get(fields["source"], fields["source"])
+                source = IDENTITY_SOURCES.say(fields["source"], "fr")
                 fields["source"], fields["Source"] = source, source[:1].upper() + source[1:]
             return french.format(**fields)
     return sentence
@@ -93,4 +91,4 @@ def identity_words(note: IdentityNote | dict[str, Any] | str, language: str) -> 
 
 def source_label(source: str, language: str) -> str:
     """Where an identity came from (sidecar, file name, dictation), as the screen names it."""
-    return _SOURCES.get(language, _SOURCES["en"]).get(source, source)
+    return IDENTITY_SOURCES.say(source, language)

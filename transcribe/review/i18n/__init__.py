@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from transcribe.messages import LANGUAGES
+from transcribe.messages import LANGUAGES, Catalogue
 from transcribe.review.i18n import admin, coding, common, doctor, review_screen, stats, worklist
 
 
@@ -25,8 +25,8 @@ def _merged(*parts: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
     return merged
 
 
-MESSAGES: dict[str, dict[str, str]] = _merged(
-    common.WORDS, worklist.WORDS, review_screen.WORDS, coding.WORDS, doctor.WORDS, admin.WORDS, stats.WORDS
+MESSAGES = Catalogue(
+    _merged(common.WORDS, worklist.WORDS, review_screen.WORDS, coding.WORDS, doctor.WORDS, admin.WORDS, stats.WORDS)
 )
 
 
@@ -39,18 +39,9 @@ def translator(language: str) -> Callable[..., str]:
     language = language if language in LANGUAGES else "en"
 
     def t(key: str, **params: Any) -> str:
-        entry = MESSAGES.get(key)
-        text = entry.get(language, entry["en"]) if entry else key
-        return text.format_map(_Kept(params)) if params and entry else text
+        return MESSAGES.say(key, language, key, **params)
 
     return t
-
-
-class _Kept(dict[str, Any]):
-    """Parameters for a message: one that is missing stays as it is written ("{name}")."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
 
 
 def notice(t: Callable[..., str], key: str) -> str:

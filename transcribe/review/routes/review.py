@@ -525,7 +525,7 @@ def identity_data(job: Job, language: str) -> dict[str, Any]:
         return {
             **data,
             "source_label": source_label(str(data.get("source", "")), language),
-            "sex_label": SEXES.get(language, SEXES["en"]).get(sex, "") if sex else "",
+            "sex_label": SEXES.say(sex, language, "") if sex else "",
             "age_label": t("review.age", age=age) if age is not None else "",
             **born(data),
         }
