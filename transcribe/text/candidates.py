@@ -84,21 +84,13 @@ def find_questions(
             joined = "".join(p for p in pieces if p)
             if len(joined) < 5 or len(joined) > 30:
                 continue
-            heard = words[first : last + 1]
-            found = [
-                c
-                for c in _candidates(joined, first, last, index, common, listed_terms)
-                if not _inflection_of_heard(c.spelling, heard)
-            ]
-            glued = _glued(words[first], first, index, vocab) if first == last and doubt == "no word" else []
-            threshold = MIN_BEST_NEARNESS if doubt == "no word" else MIN_BEST_NEARNESS_WORDS
-            if any(c.nearness >= threshold for c in found + glued):
-                offered = [
-                    c
-                    for c in _offered(joined, first, last, found, index)
-                    if not _inflection_of_heard(c.spelling, heard)
-                ]
-                stretches.append((first, last, offered + glued))
+            found = _candidates(joined, first, last, index, common, listed_terms)
+            found = [c for c in found if not _inflection_of_heard(c.spelling, words[first : last + 1])]
+            if first == last and doubt == "no word":
+                found += _glued(words[first], first, index, vocab)
+            kept = [c for c in found if c.source != OFFERED]
+            if any(c.nearness >= (MIN_BEST_NEARNESS if doubt == "no word" else MIN_BEST_NEARNESS_WORDS) for c in found):
+                stretches.append((first, last, kept + [c for c in found if c.source == OFFERED]))
     return _as_questions(stretches, source, max_questions)
 
 
@@ -170,22 +162,10 @@ def _candidates(
         if nearness >= MIN_NEARNESS_LISTED:
             found[folded] = Candidate(first, last, spelling, nearness, "list", index.is_drug(spelling))
     ranked = sorted(found.values(), key=lambda c: -c.nearness)
-    return ranked[:PER_STRETCH] + [dataclasses.replace(c, source=OFFERED) for c in ranked[PER_STRETCH:]]
-
-
-def _offered(joined: str, first: int, last: int, found: list[Candidate], index: TermIndex) -> list[Candidate]:
-    """The spellings a stretch that is asked about only offers: the nearest after those kept, the lexicon
-    looked up further ("systique": cystite, behind systémique, systolique, kystique), no other form of a
-    kept one."""
-    kept = [c for c in found if c.source != OFFERED]
-    farther = [c for c in found if c.source == OFFERED]
-    seen = {fold(c.spelling) for c in found}
-    for term, nearness in index.lookup_wide(joined):
-        if fold(term.text) not in seen and nearness >= MIN_NEARNESS:
-            farther.append(Candidate(first, last, term.text, nearness, OFFERED, term.is_drug))
+    kept, farther = ranked[:PER_STRETCH], ranked[PER_STRETCH:]
     stems = {_stem(c.spelling) for c in kept}
-    farther = [c for c in sorted(farther, key=lambda c: -c.nearness) if _stem(c.spelling) not in stems]
-    return kept + farther[:OFFERED_PER_STRETCH]
+    offered = [c for c in farther if c.source != "list" and _stem(c.spelling) not in stems]
+    return kept + [dataclasses.replace(c, source=OFFERED) for c in offered[:OFFERED_PER_STRETCH]]
 
 
 def _glued(word: str, at: int, index: TermIndex, vocab: LanguageVocabulary) -> list[Candidate]:

@@ -43,30 +43,22 @@ class TermIndex:
             self._spellings.append(folded)
             self._keys.append(self._key(folded))
         self.lookup = lru_cache(maxsize=50_000)(self._lookup)
-        self.lookup_wide = lru_cache(maxsize=10_000)(self._lookup_wide)
 
     def _lookup(self, word: str) -> tuple[tuple[Term, float], ...]:
         """The best lexicon terms for a word, with a score out of 100, best first."""
-        return self._nearest(word, 5)
-
-    def _lookup_wide(self, word: str) -> tuple[tuple[Term, float], ...]:
-        """As ``lookup``, looking further: the 12 nearest by spelling and by sound (spellings only offered)."""
-        return self._nearest(word, 12)
-
-    def _nearest(self, word: str, limit: int) -> tuple[tuple[Term, float], ...]:
         folded = fold(word)
         key = self._key(folded)
         if len(key) < 3:
             return ()
-        by_spelling = process.extract(folded, self._spellings, scorer=fuzz.ratio, limit=limit, score_cutoff=55)
-        by_sound = process.extract(key, self._keys, scorer=fuzz.ratio, limit=limit, score_cutoff=70)
+        by_spelling = process.extract(folded, self._spellings, scorer=fuzz.ratio, limit=5, score_cutoff=55)
+        by_sound = process.extract(key, self._keys, scorer=fuzz.ratio, limit=5, score_cutoff=70)
         scores: dict[int, float] = {}
         for _, _, index in by_spelling + by_sound:
             spelling = fuzz.ratio(folded, self._spellings[index])
             sound = fuzz.ratio(key, self._keys[index])
             scores[index] = max(scores.get(index, 0.0), 0.45 * spelling + 0.55 * sound)
         ranked = sorted(scores.items(), key=lambda item: -item[1])
-        return tuple((self._terms[i], round(s, 1)) for i, s in ranked[:limit])
+        return tuple((self._terms[i], round(s, 1)) for i, s in ranked[:5])
 
     def nearness(self, word: str, spelling: str) -> float:
         """How near a word is to one spelling, out of 100, as ``lookup`` scores it (spelling and sound)."""
