@@ -280,8 +280,9 @@ def print_dev(condition: str, rows: list[dict[str, Any]], layer: TextLayer, voca
               f"{t['drugs_never_said']:>18}{t['list_never_said']:>17}{t['reverted']:>10}{choices:>22}")
 
 
-def general(engine: Engine, layer: TextLayer, vocabulary: Any, rule: AudioRule) -> list[dict[str, Any]]:
-    """Real general speech with every specialty's list: list terms written never said; words changed."""
+def general(engine: Engine, layer: TextLayer, vocabulary: Any, rule: AudioRule,
+            specialties: tuple[str, ...] = SPECIALTIES) -> list[dict[str, Any]]:
+    """Real general speech with every specialty's list (or these): list terms written never said; words changed."""
     from rapidfuzz.distance import Levenshtein
 
     from bench.bench_text import normalised_words
@@ -294,7 +295,7 @@ def general(engine: Engine, layer: TextLayer, vocabulary: Any, rule: AudioRule) 
         for name, reference, *_ in lines:
             if not name.startswith(language + "/"):
                 continue
-            for specialty in SPECIALTIES:
+            for specialty in specialties:
                 biasing = build_biasing([("specialty", vocab.specialty_terms.get(specialty, ()))])
                 options = DecodeOptions(language=language, hotwords=biasing.hotwords, prompt_terms=biasing.terms,
                                         biasing=biasing.to_json() if biasing.terms else None)
@@ -315,7 +316,7 @@ def general(engine: Engine, layer: TextLayer, vocabulary: Any, rule: AudioRule) 
                 t["changed"] += Levenshtein.distance(a, b)
                 t["words"] += len(a)
         engine.save()
-        print(f"general speech ({language}): {t['runs']} runs (clips x {len(SPECIALTIES)} specialty lists): list terms "
+        print(f"general speech ({language}): {t['runs']} runs (clips x {len(specialties)} specialty lists): list terms "
               f"never said written {t['written_raw']} before the audio's check, {t['written']} after; corrections by "
               f"the audio {t['corrections']}; words changed by the audio {t['changed']} of {t['words']} "
               f"({t['changed'] / max(1, t['words']):.2%})")
@@ -408,6 +409,8 @@ def main() -> int:
                         help="none: no list; specialty: the dictation's specialty list; guessed: the list of the "
                              "specialty the worker's first pass hears (no specialty configured)")
     parser.add_argument("--general", action="store_true")
+    parser.add_argument("--general-lists", default=",".join(SPECIALTIES),
+                        help="the specialty lists the general-speech clips are decoded with (default: every one)")
     parser.add_argument("--unlisted", action="store_true")
     parser.add_argument("--curve", action="store_true")
     parser.add_argument("--timing", type=int, default=0)
@@ -422,7 +425,7 @@ def main() -> int:
     rows = dev(engine, layer, vocabulary, conditions, rule, args.details)
     every = [row for condition in rows.values() for row in condition]
     if args.general and SHARED.is_dir():
-        every += general(engine, layer, vocabulary, rule)
+        every += general(engine, layer, vocabulary, rule, tuple(args.general_lists.split(",")))
     if args.unlisted and (UNLISTED / "clips.json").exists():
         unlisted(engine, layer, vocabulary, rule)
     if args.curve:
