@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -274,8 +275,10 @@ def nothing_left_running(request: pytest.FixtureRequest) -> Iterator[None]:
         if time.monotonic() > deadline:
             break
         time.sleep(0.05)
-    commands = [Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120] for pid in processes
-                if Path(f"/proc/{pid}/cmdline").exists()]
+    commands = []
+    for pid in processes:
+        with contextlib.suppress(OSError):  # it may end while we look
+            commands.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120])
     raise AssertionError(f"{request.node.name} left running: threads {threads}, processes {commands}")
 
 

@@ -36,6 +36,7 @@ from typing import Any
 
 from transcribe.errors import (
     AlreadyRunning,
+    ConfigurationError,
     InputError,
     StoreUnavailable,
     TranscribeError,
@@ -461,6 +462,20 @@ def _add_up(helpers: list[tuple[Path, subprocess.Popen[bytes]]]) -> BatchSummary
     return total
 
 
-if __name__ == "__main__":  # one of the engine processes a batch starts (``_start_helpers``)
+def helper_main(order_path: Path) -> int:
+    """``python -m transcribe.batch ORDER``: a helper's exit status, its errors said as the command says them."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
-    sys.exit(run_helper(Path(sys.argv[1])))
+    try:
+        return run_helper(order_path)
+    except ConfigurationError as e:
+        print(f"transcribe: configuration error: {e}", file=sys.stderr)
+        return 2
+    except TranscribeError as e:
+        print(f"transcribe: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # one of the engine processes a batch starts (``_start_helpers``)
+    sys.exit(helper_main(Path(sys.argv[1])))

@@ -170,7 +170,7 @@ def _candidates(
 
 def _glued(word: str, at: int, index: TermIndex, vocab: LanguageVocabulary) -> list[Candidate]:
     """A term the engine wrote glued to an ordinary word before or after it ("engorstable": angor stable,
-    "puisapixaban": puis apixaban), as the two words; only ever offered on the flag."""
+    "aprèsbisoprolol": après bisoprolol), as the two words; only ever offered on the flag."""
     letters = _letters_of(word)
     if letters is None or len(letters) < 2 * GLUED_PIECE:
         return []
@@ -179,8 +179,9 @@ def _glued(word: str, at: int, index: TermIndex, vocab: LanguageVocabulary) -> l
     for cut in range(GLUED_PIECE, len(letters) - GLUED_PIECE + 1):
         head, tail = letters[:cut], letters[cut:]
         for ordinary, rest, before in ((tail, head, False), (head, tail, True)):
-            if ordinary.lower() not in vocab.ordinary_words and vocab.term(ordinary) is None:
-                continue
+            known = vocab.term(ordinary)
+            if ordinary.lower() not in vocab.ordinary_words and (known is None or known.is_drug):
+                continue  # the other piece is a word of the language, or a term that is no medicine ("stable")
             for term, nearness in index.lookup(rest)[:1]:
                 if nearness < MIN_BEST_NEARNESS:
                     continue
