@@ -34,8 +34,8 @@ PER_QUESTION = 6
 #: spellings only *offered* on the flag, never written by the audio's rule (``OFFERED``): the next nearest
 #: lexicon terms after those kept, and a term the engine glued to an ordinary word ("engorstable": angor
 #: stable); per stretch, and per question
-OFFERED_PER_STRETCH = 2
-OFFERED_PER_QUESTION = 3
+OFFERED_PER_STRETCH = 1
+OFFERED_PER_QUESTION = 1
 OFFERED = "offered"
 #: a glued word is split only where both pieces have at least this many letters
 GLUED_PIECE = 5
