@@ -413,7 +413,6 @@ def run_helper(order_path: Path) -> int:
     """
     from transcribe.service import prepare_folders, stop_on_signals
     from transcribe.settings_loading import load_settings
-    from transcribe.worker import load_recognizer, load_text_layer
 
     order = HelperOrder.from_json(json.loads(order_path.read_text()))
     settings = load_settings(Path(order.config_file) if order.config_file else None, flags=order.settings).settings
@@ -421,6 +420,24 @@ def run_helper(order_path: Path) -> int:
     stop = threading.Event()
     stop_on_signals(stop)  # the batch that started it terminates it when told to stop: finish what is in hand
     summary_path = Path(order.summary_path)
+    on_progress = partial(write_helper_progress, path=summary_path)
+    summary = run_here(settings, order.options, stop, processes=order.processes, on_progress=on_progress)
+    write_helper_summary(summary, summary_path)
+    return 0
+
+
+def run_here(
+    settings: Settings,
+    options: BatchOptions,
+    stop: threading.Event,
+    *,
+    processes: int = 1,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> BatchSummary:
+    """Run the batch in this process (alone, or as one of ``processes`` sharing the queue): load the engine
+    and the text layer, claim and transcribe until nothing waits or ``stop`` is set."""
+    from transcribe.worker import load_recognizer, load_text_layer
+
     recognizer = load_recognizer(settings)
     text_layer = load_text_layer(settings)
     with open_store(settings.store_url) as store:
@@ -429,14 +446,12 @@ def run_helper(order_path: Path) -> int:
             store,
             recognizer,
             text_layer,
-            window=order.options.window or settings.batch.window_files,
-            batch_size=order.options.batch_size or settings.batch.batch_size,
-            processes=order.processes,
-            on_progress=partial(write_helper_progress, path=summary_path),
+            window=options.window or settings.batch.window_files,
+            batch_size=options.batch_size or settings.batch.batch_size,
+            processes=processes,
+            on_progress=on_progress,
         )
-        summary = batch.run(stop)
-    write_helper_summary(summary, summary_path)
-    return 0
+        return batch.run(stop)
 
 
 def write_helper_summary(summary: BatchSummary, path: Path) -> None:

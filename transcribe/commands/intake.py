@@ -254,11 +254,10 @@ def _print_result(store: JobStore, job_id: int, *, as_json: bool, raw: bool) -> 
 
 def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
-    from transcribe.batch import BatchOptions, NightlyBatch, batch_lock, batch_processes, run_helpers
+    from transcribe.batch import BatchOptions, batch_lock, batch_processes, run_helpers, run_here
     from transcribe.commands.displays import BatchDisplay
     from transcribe.intake.inbox import Intake
     from transcribe.service import prepare_folders, stop_on_signals
-    from transcribe.worker import load_recognizer, load_text_layer
 
     settings = loaded.settings
     prepare_folders(settings)
@@ -286,19 +285,7 @@ def _batch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
             if processes > 1:  # one engine process per core (``batch.run_helpers``), their progress added up
                 summary = run_helpers(loaded, options, processes, stop, on_progress=display.update if display else None)
             else:
-                recognizer = load_recognizer(settings)
-                text_layer = load_text_layer(settings)
-                with open_job_store(settings) as store:
-                    batch = NightlyBatch(
-                        settings,
-                        store,
-                        recognizer,
-                        text_layer,
-                        window=options.window or settings.batch.window_files,
-                        batch_size=options.batch_size or settings.batch.batch_size,
-                        on_progress=display.update if display else None,
-                    )
-                    summary = batch.run(stop)
+                summary = run_here(settings, options, stop, on_progress=display.update if display else None)
         finally:
             if display:
                 display.close()

@@ -88,9 +88,8 @@ def find_questions(
             found = [c for c in found if not _inflection_of_heard(c.spelling, words[first : last + 1])]
             if first == last and doubt == "no word":
                 found += _glued(words[first], first, index, vocab)
-            kept = [c for c in found if c.source != OFFERED]
             if any(c.nearness >= (MIN_BEST_NEARNESS if doubt == "no word" else MIN_BEST_NEARNESS_WORDS) for c in found):
-                stretches.append((first, last, kept + [c for c in found if c.source == OFFERED]))
+                stretches.append((first, last, found))
     return _as_questions(stretches, source, max_questions)
 
 
