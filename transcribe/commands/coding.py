@@ -65,11 +65,8 @@ def _site_coding(loaded: LoadedSettings) -> SiteCoding:
         require_site(loaded)
     except ConfigurationError:
         return SiteCoding.of_site(loaded.settings, None)
-    store = open_site_store(loaded)
-    try:
+    with open_site_store(loaded) as store:
         return SiteCoding.of_site(loaded.settings, store)
-    finally:
-        store.close()
 
 
 def _suggest(args: argparse.Namespace, loaded: LoadedSettings) -> int:
@@ -117,8 +114,7 @@ def _import(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         print(f"transcribe: {args.file}: cannot be read ({e.strerror})", file=sys.stderr)
         return EXIT_USAGE
     found = read_code_set(args.file.name, content, version=args.version)
-    store = open_site_store(loaded)
-    try:
+    with open_site_store(loaded) as store:
         info = store.import_code_set(
             found.system,
             found.version,
@@ -127,8 +123,6 @@ def _import(args: argparse.Namespace, loaded: LoadedSettings) -> int:
             labels=found.labels,
             by=cli_actor(),
         )
-    finally:
-        store.close()
     print(f"{SYSTEMS[info.system].title} of {info.version}: {info.entries} codes imported from {info.source}")
     return EXIT_OK
 
@@ -160,12 +154,9 @@ def _export(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     from transcribe.coding.billing import billing_csv
     from transcribe.intake.atomic import write_atomic
 
-    store = open_site_store(loaded)
-    try:
+    with open_site_store(loaded) as store:
         rows = store.billed_reports(args.since)
         patients = {r.patient_id: store.patient(r.patient_id) for r in rows}
-    finally:
-        store.close()
     text, count = billing_csv(rows, patients)
     if args.output:
         write_atomic(args.output, text.encode("utf-8"))

@@ -107,15 +107,15 @@ def _serve(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     status = threading.Thread(target=_show_service, args=(settings, store, tally, display, stop), daemon=True)
     if display.active:
         status.start()
-    try:
-        serve(settings, store, stop, tally=tally)
-    finally:
-        stop.set()
-        if status.is_alive():
-            status.join(timeout=5)
-        display.close()
-        print_service_summary(time.monotonic() - started, tally, _waiting(store))
-        store.close()
+    with store:
+        try:
+            serve(settings, store, stop, tally=tally)
+        finally:
+            stop.set()
+            if status.is_alive():
+                status.join(timeout=5)
+            display.close()
+            print_service_summary(time.monotonic() - started, tally, _waiting(store))
     return EXIT_OK
 
 
@@ -162,11 +162,9 @@ def _worker(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     store = _open_store_waiting(settings, "the worker", stop)
     if store is None:
         return EXIT_OK
-    try:
+    with store:
         log.info("worker ready on store %s", store.display_url)
         Worker(settings, store, recognizer, text_layer).run(stop)
-    finally:
-        store.close()
     return EXIT_OK
 
 
@@ -206,11 +204,10 @@ def _run(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     prepare_folders(settings)
     recognizer = load_recognizer(settings)  # a wrong model stops here, before any job is claimed
     text_layer = load_text_layer(settings, warm=False)  # only the languages heard get built
-    store = open_job_store(settings)
-    worker = Worker(settings, store, recognizer, text_layer)
-    intake = Intake(settings, store)
-    status = EXIT_OK
-    try:
+    with open_job_store(settings) as store:
+        worker = Worker(settings, store, recognizer, text_layer)
+        intake = Intake(settings, store)
+        status = EXIT_OK
         for number, path in enumerate(args.files):
             job = intake.take(path.resolve(), keep_original=True)
             if job is None:  # the file changed while it was read
@@ -235,8 +232,6 @@ def _run(args: argparse.Namespace, loaded: LoadedSettings) -> int:
                     + (f": {job.error}" if job.error else ""),
                     file=sys.stderr,
                 )
-    finally:
-        store.close()
     return status
 
 
@@ -408,9 +403,8 @@ def _age(seconds: float) -> str:
 def _requeue(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     from transcribe.intake.requeue import requeue
 
-    store = open_site_store(loaded)
     status = EXIT_OK
-    try:
+    with open_site_store(loaded) as store:
         audit = cli_audit(loaded.settings, store)
         for job_id in args.job_ids:
             try:
@@ -419,6 +413,4 @@ def _requeue(args: argparse.Namespace, loaded: LoadedSettings) -> int:
             except TranscribeError as e:
                 print(f"transcribe: {e}", file=sys.stderr)
                 status = EXIT_FAILED
-    finally:
-        store.close()
     return status

@@ -226,22 +226,20 @@ def _patients_import(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 def _patients_export(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     from transcribe.patient_record.access import export_patient
 
-    store = open_site_store(loaded)
     try:
-        export = export_patient(
-            loaded.settings,
-            store,
-            args.patient_id,
-            requested_by=cli_actor(),
-            with_audio=args.audio,
-            output=args.output,
-            audit=cli_audit(loaded.settings, store),
-        )
+        with open_site_store(loaded) as store:
+            export = export_patient(
+                loaded.settings,
+                store,
+                args.patient_id,
+                requested_by=cli_actor(),
+                with_audio=args.audio,
+                output=args.output,
+                audit=cli_audit(loaded.settings, store),
+            )
     except FileExistsError:
         print(f"transcribe: {args.output} exists already: name another file (nothing is replaced)", file=sys.stderr)
         return EXIT_USAGE
-    finally:
-        store.close()
     print(f"{export.path}: {export.reports} report file(s), {export.recordings} recording(s); sha256 {export.sha256}")
     for name in export.missing:
         print(f"  missing from the outbox: {name}", file=sys.stderr)
