@@ -351,6 +351,64 @@ def test_text_over_silence_is_removed_and_flagged(text_layer: TextLayer) -> None
     assert [f for f in result.flags if f.kind == "hallucination"]
 
 
+def _timed(text: str, start: float, step: float) -> tuple[Word, ...]:
+    """Words as the engine times them: each ``step`` seconds long (0: placed on no audio, at ``start``)."""
+    return tuple(Word(" " + w, start + i * step, start + (i + 1) * step, 0.5) for i, w in enumerate(text.split()))
+
+
+@pytest.mark.parametrize(
+    ("heard", "tail"),
+    [
+        # written by the engine on CUDA float16 (bench/bench_cuda.py, fr-cardio-03): an earlier passage again
+        ("Je propose une coronarographie point", "pour 100 points je vous remercie de m'avoir adressé votre patient"),
+        # CPU int8 with the pneumology list (fr-pneumo-03): invented words past the end of the speech
+        ("pendant 7 jours point", "sur le site www.mesmerism.info"),
+    ],
+)
+def test_words_placed_on_no_audio_are_removed_and_flagged(text_layer: TextLayer, heard: str, tail: str) -> None:
+    spoken = Segment(" " + heard, 0.0, 4.0, _timed(heard, 0.0, 0.4), avg_logprob=-0.3, no_speech_prob=0.0,
+                     compression_ratio=1.2)
+    # the first word of such a tail may get the last bit of audio, the others none (the engine's word times)
+    words = _timed(tail, 4.0, 0.0)
+    words = (Word(words[0].text, 4.0, 4.6, 0.0), *words[1:])
+    unplaced = Segment(" " + tail, 4.0, 4.6, words, avg_logprob=-0.6, no_speech_prob=0.45, compression_ratio=1.1)
+    result = text_layer.clean(Transcript((spoken, unplaced), "fr", 1.0, 4.6, "m"))
+    assert tail.split()[1] not in result.text.lower() and "point" not in result.text.lower()
+    assert [f for f in result.flags if f.kind == "hallucination" and f.code == "hallucination-unplaced"]
+    assert apply_edits(result.source, result.edits) == result.text  # the secretary can undo it
+
+
+def test_a_few_short_words_among_timed_ones_are_kept(text_layer: TextLayer) -> None:
+    """Two words of no length in a timed segment are the engine's word times, not a tail: nothing removed."""
+    words = _timed("la patiente a une tension à 12", 0.0, 0.3)
+    words = (*words[:5], Word(" à", 1.5, 1.5, 0.9), Word(" 12", 1.5, 1.5, 0.9))
+    result = text_layer.clean(Transcript((Segment(" la patiente a une tension à 12", 0.0, 1.5, words),), "fr", 1.0,
+                                         1.5, "m"))
+    assert result.text.endswith("à 12")
+    assert not [f for f in result.flags if f.kind == "hallucination"]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=4),
+       lengths=st.lists(st.floats(min_value=0.03, max_value=2.0), min_size=1, max_size=40))
+def test_words_that_last_are_never_removed_as_unplaced(text_layer: TextLayer, texts: list[str],
+                                                       lengths: list[float]) -> None:
+    """Whatever the text, a segment whose words all last some time is never cut for being placed on no audio."""
+    from transcribe.text.hallucinations import find_hallucinations
+    from transcribe.text.tokens import source_of
+
+    segments, clock, n = [], 0.0, 0
+    for text in texts:
+        words = []
+        for piece in text.split() or [text]:
+            length = lengths[n % len(lengths)]
+            words.append(Word(" " + piece, clock, clock + length, 0.5))
+            clock, n = clock + length, n + 1
+        segments.append(Segment(" " + text, words[0].start_s, clock, tuple(words)))
+    source = source_of(Transcript(tuple(segments), "fr", 1.0, clock, "m"))
+    assert not [r for r in find_hallucinations(source, ()) if r.code == "hallucination-unplaced"]
+
+
 # --- properties ----------------------------------------------------------------------------
 FR_WORDS = ["patient", "de", "soixante", "cinq", "ans", "virgule", "point", "à", "la", "ligne", "deux", "points",
             "furosémide", "quatre-vingts", "milligrammes", "grammes", "tension", "douze", "huit", "HTA", "H", "T", "A",

@@ -186,6 +186,12 @@ FLAGS = Catalogue(
             "fr": "le moteur s'est répété ici (taux de compression {ratio}) ; le passage a été retiré : écoutez, et "
             "annulez si c'était dicté",
         },
+        "hallucination-unplaced": {
+            "en": "the engine placed these {words} words on no audio (written past the speech); they were removed: "
+            "listen, and undo if they were dictated",
+            "fr": "le moteur n'a placé ces {words} mots sur aucun son (écrits au-delà de la parole) ; ils ont été "
+            "retirés : écoutez, et annulez s'ils étaient dictés",
+        },
         "hallucination-phrase": {
             "en": "'{phrase}' is a phrase the engine writes on silence or music (subtitle credits); it was removed",
             "fr": "« {phrase} » est une phrase que le moteur écrit sur du silence ou de la musique (sous-titres) ; "

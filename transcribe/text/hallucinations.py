@@ -8,6 +8,9 @@ text is removed, as an edit the secretary can undo, and flagged.
 - a segment the engine itself doubts (no-speech probability above 0.6 with a
   mean log-probability below -1, Whisper's own rule), or whose text compresses
   too well (ratio above 2.4: a loop), is removed;
+- a segment whose words the engine could place on no audio (three words or more,
+  at least three in four of them lasting no time: written past the end of the
+  speech, typically an earlier passage again or invented words) is removed;
 - a known phrase of ``vocab/<lang>/hallucinations.txt`` is removed;
 - words repeated back to back (a run of 3 or more words, 2 more times) keep
   only their first occurrence.
@@ -27,6 +30,11 @@ from transcribe.vocabulary.folding import fold, fold_with_map
 NO_SPEECH_PROBABILITY = 0.6
 LOW_LOG_PROBABILITY = -1.0
 LOOP_COMPRESSION_RATIO = 2.4
+#: a word lasting at most this (seconds) was placed on no audio
+UNPLACED_WORD_S = 0.02
+#: a segment is removed when at least this share of its words, and at least UNPLACED_WORDS of them, were
+UNPLACED_SHARE = 0.75
+UNPLACED_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,12 @@ class Removal:
 
 def find_hallucinations(source: SourceText, phrases: tuple[str, ...]) -> list[Removal]:
     """Spans of the engine's text that were not dictated, with the reason (on the source text)."""
-    removals = _doubtful_segments(source) + _known_phrases(source.text, phrases) + _loops(source.text)
+    removals = (
+        _doubtful_segments(source)
+        + _unplaced_segments(source)
+        + _known_phrases(source.text, phrases)
+        + _loops(source.text)
+    )
     removals.sort(key=lambda r: (r.start, -(r.end - r.start)))
     kept: list[Removal] = []
     for removal in removals:
@@ -102,6 +115,20 @@ def _doubtful_segments(source: SourceText) -> list[Removal]:
                     {"ratio": f"{ratio:.1f}"},
                 )
             )
+    return found
+
+
+def _unplaced_segments(source: SourceText) -> list[Removal]:
+    """Segments whose words the engine placed on no audio: seen where it wrote on past the end of the speech
+    (an earlier passage again, or invented words), on CUDA float16 more often than on the CPU."""
+    if len(source.durations) != len(source.word_spans):
+        return []
+    found = []
+    for start, end, *_ in source.segments:
+        lasting = [d for (a, _), d in zip(source.word_spans, source.durations) if start <= a < end]
+        unplaced = sum(1 for d in lasting if d <= UNPLACED_WORD_S)
+        if unplaced >= UNPLACED_WORDS and unplaced >= UNPLACED_SHARE * len(lasting):
+            found.append(Removal(start, end, "hallucination", "hallucination-unplaced", {"words": str(len(lasting))}))
     return found
 
 

@@ -54,6 +54,8 @@ class SourceText:
     probabilities: tuple[float, ...]
     #: each segment of the engine: span in the text, no-speech probability, mean log-probability, compression ratio
     segments: tuple[tuple[int, int, float, float, float], ...] = ()
+    #: for each word, the seconds of audio the engine placed it on (its end minus its start)
+    durations: tuple[float, ...] = ()
 
     def probability_at(self, start: int, end: int) -> float:
         """The lowest engine confidence of the words that overlap this span (1.0 where unknown)."""
@@ -70,6 +72,7 @@ def source_of(transcript: Transcript) -> SourceText:
     """The source text the edits refer to: the engine's words joined as it spaced them."""
     spans: list[tuple[int, int]] = []
     probabilities: list[float] = []
+    durations: list[float] = []
     parts: list[str] = []
     position = 0
     if not transcript.words:
@@ -86,10 +89,11 @@ def source_of(transcript: Transcript) -> SourceText:
             leading = len(piece) - len(piece.lstrip())
             spans.append((position + leading, position + len(piece)))
             probabilities.append(word.probability)
+            durations.append(max(0.0, word.end_s - word.start_s))
             parts.append(piece)
             position += len(piece)
         if segment.words:
             text_so_far = "".join(parts)
             start = segment_start + (len(text_so_far[segment_start:]) - len(text_so_far[segment_start:].lstrip()))
             segments.append((start, position, segment.no_speech_prob, segment.avg_logprob, segment.compression_ratio))
-    return SourceText("".join(parts), tuple(spans), tuple(probabilities), tuple(segments))
+    return SourceText("".join(parts), tuple(spans), tuple(probabilities), tuple(segments), tuple(durations))
