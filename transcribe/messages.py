@@ -192,6 +192,12 @@ FLAGS = Catalogue(
             "fr": "le moteur n'a placé ces {words} mots sur aucun son (écrits au-delà de la parole) ; ils ont été "
             "retirés : écoutez, et annulez s'ils étaient dictés",
         },
+        "hallucination-unplaced-repeat": {
+            "en": "'{word}' came again right after itself, placed on no audio; the repeat was removed: listen, and "
+            "undo if it was said twice",
+            "fr": "« {word} » est revenu juste après lui-même, placé sur aucun son ; la répétition a été retirée : "
+            "écoutez, et annulez s'il a été dit deux fois",
+        },
         "hallucination-phrase": {
             "en": "'{phrase}' is a phrase the engine writes on silence or music (subtitle credits); it was removed",
             "fr": "« {phrase} » est une phrase que le moteur écrit sur du silence ou de la musique (sous-titres) ; "

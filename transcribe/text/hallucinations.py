@@ -10,7 +10,8 @@ text is removed, as an edit the secretary can undo, and flagged.
   too well (ratio above 2.4: a loop), is removed;
 - a segment whose words the engine could place on no audio (three words or more,
   at least three in four of them lasting no time: written past the end of the
-  speech, typically an earlier passage again or invented words) is removed;
+  speech, typically an earlier passage again or invented words) is removed, and so
+  is a word written again right after itself on no audio ("périndopril, périndopril");
 - a known phrase of ``vocab/<lang>/hallucinations.txt`` is removed;
 - words repeated back to back (a run of 3 or more words, 2 more times) keep
   only their first occurrence.
@@ -30,8 +31,6 @@ from transcribe.vocabulary.folding import fold, fold_with_map
 NO_SPEECH_PROBABILITY = 0.6
 LOW_LOG_PROBABILITY = -1.0
 LOOP_COMPRESSION_RATIO = 2.4
-#: a word lasting at most this (seconds) was placed on no audio
-UNPLACED_WORD_S = 0.02
 #: a segment is removed when at least this share of its words, and at least UNPLACED_WORDS of them, were
 UNPLACED_SHARE = 0.75
 UNPLACED_WORDS = 3
@@ -54,6 +53,7 @@ def find_hallucinations(source: SourceText, phrases: tuple[str, ...]) -> list[Re
     removals = (
         _doubtful_segments(source)
         + _unplaced_segments(source)
+        + _unplaced_repeats(source)
         + _known_phrases(source.text, phrases)
         + _loops(source.text)
     )
@@ -121,14 +121,32 @@ def _doubtful_segments(source: SourceText) -> list[Removal]:
 def _unplaced_segments(source: SourceText) -> list[Removal]:
     """Segments whose words the engine placed on no audio: seen where it wrote on past the end of the speech
     (an earlier passage again, or invented words), on CUDA float16 more often than on the CPU."""
-    if len(source.durations) != len(source.word_spans):
-        return []
     found = []
-    for start, end, *_ in source.segments:
-        lasting = [d for (a, _), d in zip(source.word_spans, source.durations) if start <= a < end]
-        unplaced = sum(1 for d in lasting if d <= UNPLACED_WORD_S)
-        if unplaced >= UNPLACED_WORDS and unplaced >= UNPLACED_SHARE * len(lasting):
-            found.append(Removal(start, end, "hallucination", "hallucination-unplaced", {"words": str(len(lasting))}))
+    word = 0
+    for start, end, *_ in source.segments:  # segments and words both in text order: one walk
+        while word < len(source.word_spans) and source.word_spans[word][0] < start:
+            word += 1
+        inside = []
+        while word < len(source.word_spans) and source.word_spans[word][0] < end:
+            inside.append(word)
+            word += 1
+        unplaced = sum(1 for i in inside if source.unplaced(i, i))
+        if unplaced >= UNPLACED_WORDS and unplaced >= UNPLACED_SHARE * len(inside):
+            found.append(Removal(start, end, "hallucination", "hallucination-unplaced", {"words": str(len(inside))}))
+    return found
+
+
+def _unplaced_repeats(source: SourceText) -> list[Removal]:
+    """A word written again right after itself, the second time on no audio: one was heard, at most."""
+    found = []
+    previous = ""
+    for number, (start, end) in enumerate(source.word_spans):
+        letters = re.sub(r"\W", "", fold(source.text[start:end]))
+        if len(letters) >= 3 and letters == previous and source.unplaced(number, number):
+            found.append(
+                Removal(start, end, "repetition", "hallucination-unplaced-repeat", {"word": source.text[start:end]})
+            )
+        previous = letters
     return found
 
 

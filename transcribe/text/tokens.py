@@ -15,6 +15,8 @@ _WORD = re.compile(
 )
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+#: a word the engine timed at most this long (seconds) was placed on no audio: written past the speech
+UNPLACED_WORD_S = 0.02
 
 
 class Token(NamedTuple):
@@ -56,6 +58,12 @@ class SourceText:
     segments: tuple[tuple[int, int, float, float, float], ...] = ()
     #: for each word, the seconds of audio the engine placed it on (its end minus its start)
     durations: tuple[float, ...] = ()
+
+    def unplaced(self, first: int, last: int) -> bool:
+        """Whether the engine placed words ``first`` to ``last`` on no audio (False where word times are unknown)."""
+        if len(self.durations) != len(self.word_spans) or not 0 <= first <= last < len(self.durations):
+            return False
+        return all(d <= UNPLACED_WORD_S for d in self.durations[first : last + 1])
 
     def probability_at(self, start: int, end: int) -> float:
         """The lowest engine confidence of the words that overlap this span (1.0 where unknown)."""
