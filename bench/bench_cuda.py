@@ -1,6 +1,6 @@
 """The engine on a GPU: CUDA float16 against the CPU, sequential and batched, and the acoustic scorer.
 
-Two steps, because a GPU machine may hold no more than the speech engine (no spaCy, no lexicons):
+Three steps, because a GPU machine may hold no more than the speech engine (no spaCy, no lexicons):
 
   prepare  (here, on the CPU, the whole project installed) decodes the committed dev corpus
            (tests/dictations, 52 dictations, French and English) as ``transcribe run --specialty``

@@ -76,6 +76,9 @@ def test_no_word_of_one_dictation_lands_in_another(lengths: list[list[int]], dat
         assert piece is owner(window, word.start_s, word.end_s, RATE)
         low, high = piece.clip.start / RATE, piece.clip.end / RATE
         assert low - 1e-3 <= moved.start_s <= moved.end_s <= high + 1e-3  # inside the clip it was heard in
+        # its length kept (at most its clip's): packing never makes a word of no length, which the text
+        # layer takes for a word placed on no audio
+        assert moved.end_s - moved.start_s == pytest.approx(min(word.end_s - word.start_s, high - low), abs=2e-3)
         assert moved.text == word.text
 
 

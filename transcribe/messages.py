@@ -187,10 +187,10 @@ FLAGS = Catalogue(
             "annulez si c'était dicté",
         },
         "hallucination-unplaced": {
-            "en": "the engine placed these {words} words on no audio (written past the speech); they were removed: "
-            "listen, and undo if they were dictated",
-            "fr": "le moteur n'a placé ces {words} mots sur aucun son (écrits au-delà de la parole) ; ils ont été "
-            "retirés : écoutez, et annulez s'ils étaient dictés",
+            "en": "the engine placed {unplaced} of these {words} words on no audio; the passage was removed: "
+            "listen, and undo if it was dictated",
+            "fr": "le moteur n'a placé {unplaced} de ces {words} mots sur aucun son ; le passage a été retiré : "
+            "écoutez, et annulez s'il était dicté",
         },
         "hallucination-unplaced-repeat": {
             "en": "'{word}' came again right after itself, placed on no audio; the repeat was removed: listen, and "

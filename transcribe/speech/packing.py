@@ -105,16 +105,19 @@ def place_words(window: Window, words: Sequence[Word], rate: int) -> list[tuple[
     """Each word of a window given back to its clip: (the clip, the word on its dictation's timeline).
 
     A word's times are moved by its clip's shift and kept inside that clip, so that no word lies
-    outside the speech it was heard in, and none is given to a dictation it was not heard in.
+    outside the speech it was heard in, and none is given to a dictation it was not heard in. A word
+    the engine timed partly in the silence between two clips is moved inside its clip with its length
+    kept (at most the clip's): a word of no length is one the engine placed on no audio
+    (``SourceText.unplaced``), which packing must not make.
     """
     placed = []
     for word in words:
         piece = owner(window, word.start_s, word.end_s, rate)
         shift_s = (piece.clip.start - piece.offset) / rate
         low, high = piece.clip.start / rate, piece.clip.end / rate
-        start = min(max(word.start_s + shift_s, low), high)
-        end = min(max(word.end_s + shift_s, start), high)
-        placed.append((piece, Word(word.text, round(start, 3), round(end, 3), word.probability)))
+        length = min(max(0.0, word.end_s - word.start_s), high - low)
+        start = min(max(word.start_s + shift_s, low), high - length)
+        placed.append((piece, Word(word.text, round(start, 3), round(start + length, 3), word.probability)))
     return placed
 
 

@@ -9,9 +9,10 @@ text is removed, as an edit the secretary can undo, and flagged.
   mean log-probability below -1, Whisper's own rule), or whose text compresses
   too well (ratio above 2.4: a loop), is removed;
 - a segment whose words the engine could place on no audio (three words or more,
-  at least three in four of them lasting no time: written past the end of the
-  speech, typically an earlier passage again or invented words) is removed, and so
-  is a word written again right after itself on no audio ("périndopril, périndopril");
+  at least three in four of them timed 0.01 s or less; seen where it wrote on past
+  the end of the speech: an earlier passage again, or invented words) is removed,
+  and so is a word (never a number) written again right after itself on no audio
+  ("périndopril, périndopril");
 - a known phrase of ``vocab/<lang>/hallucinations.txt`` is removed;
 - words repeated back to back (a run of 3 or more words, 2 more times) keep
   only their first occurrence.
@@ -132,7 +133,15 @@ def _unplaced_segments(source: SourceText) -> list[Removal]:
             word += 1
         unplaced = sum(1 for i in inside if source.unplaced(i, i))
         if unplaced >= UNPLACED_WORDS and unplaced >= UNPLACED_SHARE * len(inside):
-            found.append(Removal(start, end, "hallucination", "hallucination-unplaced", {"words": str(len(inside))}))
+            found.append(
+                Removal(
+                    start,
+                    end,
+                    "hallucination",
+                    "hallucination-unplaced",
+                    {"unplaced": str(unplaced), "words": str(len(inside))},
+                )
+            )
     return found
 
 
@@ -141,12 +150,15 @@ def _unplaced_repeats(source: SourceText) -> list[Removal]:
     found = []
     previous = ""
     for number, (start, end) in enumerate(source.word_spans):
-        letters = re.sub(r"\W", "", fold(source.text[start:end]))
-        if len(letters) >= 3 and letters == previous and source.unplaced(number, number):
+        word = fold(source.text[start:end]).strip(".,;:!?…«»\"()[]'’- ")
+        if any(c.isdigit() for c in word):
+            previous = ""  # a number is the number pass's: "12,5" then "125" are two values, never a repeat
+            continue
+        if len(word) >= 3 and word == previous and source.unplaced(number, number):
             found.append(
                 Removal(start, end, "repetition", "hallucination-unplaced-repeat", {"word": source.text[start:end]})
             )
-        previous = letters
+        previous = word
     return found
 
 

@@ -15,8 +15,8 @@ _WORD = re.compile(
 )
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
-#: a word the engine timed at most this long (seconds) was placed on no audio: written past the speech
-UNPLACED_WORD_S = 0.02
+#: a word the engine timed at most this long (seconds: half of its 20-ms step) was placed on no audio
+UNPLACED_WORD_S = 0.01
 
 
 class Token(NamedTuple):
