@@ -92,10 +92,13 @@ def text_layer_of(settings: Settings, vocabulary: Vocabulary) -> TextLayer:
 def load_recognizer(settings: Settings) -> SpeechRecognizer:
     """Resolve and load the configured model (once per worker process)."""
     model = resolve_model(settings.asr.model, models_dir=settings.paths.models, cache_dir=settings.asr.model_cache)
-    return SpeechRecognizer(
+    recognizer = SpeechRecognizer(
         model,
         EngineOptions(settings.asr.device, settings.asr.compute_type, settings.asr.cpu_threads),
     )
+    if recognizer.device == "cuda":  # the device's start at load, not on the first dictation
+        log.info("engine warmed up on %s in %.1f s", recognizer.device, recognizer.warm_up())
+    return recognizer
 
 
 class Worker:

@@ -6,6 +6,7 @@ import dataclasses
 import itertools
 import logging
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -294,6 +295,23 @@ class SpeechRecognizer:
         if tokens[: len(given)] == given:  # the engine gives the forced words back first
             tokens = tokens[len(given) :]
         return str(tokenizer.decode(tokens))
+
+    def warm_up(self) -> float:
+        """Decode one second of silence, so that the device's start is not paid by the first dictation: on a
+        GPU the first decode of a process took 14-16 s, the next ones under a second (bench/bench_cuda.py).
+        Returns the seconds it took."""
+        began = time.perf_counter()
+        try:
+            segments, _ = self._whisper.transcribe(
+                np.zeros(SAMPLE_RATE, dtype=np.float32), language="en", beam_size=1, vad_filter=False
+            )
+            list(segments)
+        except Exception as e:  # the engine's own errors are not typed
+            raise ModelUnavailable(
+                f"model '{self.model.name}' was loaded on {self.device} but could not decode "
+                f'({type(e).__name__}: {e}); check the device, or use device = "cpu"'
+            ) from e
+        return time.perf_counter() - began
 
     def detect_language(self, audio: DecodedAudio) -> tuple[str, float, dict[str, float]]:
         """The language the engine hears in the first 30 s: code, probability, and the likeliest others."""
