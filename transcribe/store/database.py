@@ -159,6 +159,10 @@ class Database:
 
 _AFTER_COMMIT = "transcribe.after_commit"
 #: SQLite's words for a file that cannot be used now but may be in a moment (a lock, a disk that went away)
+#: how long a statement waits for another program's lock on the SQLite file before the store is "not answering"
+#: (then the caller's bounded back-off takes over: ``store/outage.py``)
+SQLITE_BUSY_S = 30.0
+
 _SQLITE_UNAVAILABLE = ("locked", "busy", "unable to open", "disk i/o error")
 
 
@@ -194,7 +198,7 @@ def _create_engine(url: str) -> Engine:
     database = sa.engine.make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"timeout": 30})
+    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_S})
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -205,7 +209,7 @@ def _create_engine(url: str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_S * 1000)}")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
