@@ -64,7 +64,7 @@ def run(processes: int, jobs: int, base: str | None) -> tuple[float, float]:
     started = time.perf_counter()
     workers = [subprocess.Popen([sys.executable, "-m", "transcribe", "-q", "worker"], cwd=folder, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(processes)]
-    while store.count_by_state().get(JobState.DRAFTED, 0) < jobs:
+    while store.jobs.count_by_state().get(JobState.DRAFTED, 0) < jobs:
         time.sleep(0.2)
     wall = time.perf_counter() - started
     for worker in workers:

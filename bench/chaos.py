@@ -107,7 +107,7 @@ def main() -> int:
     store = open_store(settings.store_url)
     from transcribe.patient_record.patient_import import parse_patient_csv
 
-    store.import_patients(parse_patient_csv(PATIENTS)[0])
+    store.patients.import_patients(parse_patient_csv(PATIENTS)[0])
     store.close()
 
     service = Service(site)
@@ -134,7 +134,7 @@ def main() -> int:
         while not stop_secretary.is_set():
             store = open_store(settings.store_url)
             try:
-                ready = [j.id for j in store.list_jobs(state=JobState.DRAFTED, limit=1000) if j.patient_id and j.id not in seen]
+                ready = [j.id for j in store.jobs.list_jobs(state=JobState.DRAFTED, limit=1000) if j.patient_id and j.id not in seen]
             finally:
                 store.close()
             for job_id in ready[:5]:
@@ -159,7 +159,7 @@ def main() -> int:
     def settled() -> bool:
         store = open_store(settings.store_url)
         try:
-            jobs = store.list_jobs(limit=100_000)
+            jobs = store.jobs.list_jobs(limit=100_000)
             waiting = [j for j in jobs if j.state in (JobState.RECEIVED, JobState.QUEUED, JobState.TRANSCRIBING,
                                                        JobState.VALIDATED)]
             return len(jobs) >= len(dictations) and not waiting
@@ -177,8 +177,8 @@ def main() -> int:
     wall = time.monotonic() - started
     problems = check(site, settings, dictations)
     store = open_store(settings.store_url)
-    counts = store.count_by_state()
-    retaken = sum(1 for j in store.list_jobs(limit=100_000) if [e[1] for e in store.events(j.id)].count("claimed") > 1)
+    counts = store.jobs.count_by_state()
+    retaken = sum(1 for j in store.jobs.list_jobs(limit=100_000) if [e[1] for e in store.jobs.events(j.id)].count("claimed") > 1)
     store.close()
     print(f"chaos: {len(dictations)} dictations, {kills} kills survived, {wall / 60:.1f} min")
     print("  states: " + ", ".join(f"{s.value} {n}" for s, n in sorted(counts.items(), key=lambda kv: kv[0].value)))
@@ -196,7 +196,7 @@ def check(site: Path, settings, dictations: list[Path]) -> list[str]:
     problems = []
     store = open_store(settings.store_url)
     try:
-        jobs = store.list_jobs(limit=100_000)
+        jobs = store.jobs.list_jobs(limit=100_000)
         by_name: dict[str, list] = {}
         for job in jobs:
             by_name.setdefault(job.original_name, []).append(job)
@@ -206,7 +206,7 @@ def check(site: Path, settings, dictations: list[Path]) -> list[str]:
                 problems.append(f"{path.name}: {len(found)} jobs")
                 continue
             job = found[0]
-            events = [e[1] for e in store.events(job.id)]
+            events = [e[1] for e in store.jobs.events(job.id)]
             if job.state is JobState.QUARANTINED:
                 if not job.error:
                     problems.append(f"{path.name}: quarantined without a reason")

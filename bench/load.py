@@ -134,7 +134,7 @@ def prepare_site(site: Path, options: LoadOptions) -> tuple[int, list[int], list
     settings = load_settings(cwd=site, environ={}).settings
     store = open_store(settings.store_url)
     try:
-        store.import_patients(
+        store.patients.import_patients(
             parse_patient_csv(f"id,family_name,given_names,birth_date\n100001,Dupont,Jean,{born_aged(68)}\n")[0]
         )
         accounts = Accounts(store)
@@ -161,7 +161,7 @@ def prepare_site(site: Path, options: LoadOptions) -> tuple[int, list[int], list
         worker = Worker(settings, store, load_recognizer(settings), load_text_layer(settings, warm=False))
         audio = decode_dictation(jobs[0].audio_path)
         transcript = worker.recognizer.transcribe(audio, worker.plan(jobs[0], audio)[0])
-        while (claimed := store.claim_next(worker.identity, 600)) is not None:
+        while (claimed := store.claims.claim_next(worker.identity, 600)) is not None:
             # the worker's own finish, with the decoded audio: it writes the listening copy beside the draft
             own = decode_dictation(claimed.audio_path)
             worker.finish(
@@ -331,7 +331,7 @@ def run_load(options: LoadOptions, site: Path) -> LoadResult:
         result.wall_s = time.monotonic() - started
         store = open_store(settings.store_url)
         try:
-            result.drafted = sum(1 for j in store.list_jobs(limit=10_000) if j.original_name.startswith("arrived-")
+            result.drafted = sum(1 for j in store.jobs.list_jobs(limit=10_000) if j.original_name.startswith("arrived-")
                                  and j.state.value == "drafted")
         finally:
             store.close()

@@ -283,7 +283,7 @@ class Secretary(threading.Thread):
         while not self.stop.wait(1.5):
             ready = with_store(
                 self.site,
-                lambda s: [j.id for j in s.list_jobs(state=JobState.DRAFTED, limit=100_000) if j.patient_id],
+                lambda s: [j.id for j in s.jobs.list_jobs(state=JobState.DRAFTED, limit=100_000) if j.patient_id],
                 None,
             )
             if ready is None:
@@ -399,7 +399,7 @@ def prepare_store(site: Path) -> None:
     store = open_site_store(site)
     try:
         rows = "\n".join(f"{900000 + i},Soak{i},Test,1950-01-{i % 28 + 1:02d}" for i in range(PATIENTS))
-        store.import_patients(parse_patient_csv("id,family_name,given_names,birth_date\n" + rows)[0])
+        store.patients.import_patients(parse_patient_csv("id,family_name,given_names,birth_date\n" + rows)[0])
         Accounts(store).add_user(SECRETARY, PASSWORD, "secretary")
     finally:
         store.close()
@@ -474,7 +474,7 @@ def wait_for_first_draft(site: Path, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if with_store(
-            site, lambda s: s.count_by_state().get(JobState.DRAFTED, 0) + s.count_by_state().get(JobState.FILED, 0), 0
+            site, lambda s: s.jobs.count_by_state().get(JobState.DRAFTED, 0) + s.jobs.count_by_state().get(JobState.FILED, 0), 0
         ):
             return
         time.sleep(1)
@@ -484,7 +484,7 @@ def wait_until_settled(site: Path, expected: int, timeout_s: float) -> bool:
     """Until every dictation has a job in a final state and no validated report waits to be filed."""
 
     def settled(store) -> bool:
-        jobs = store.list_jobs(limit=100_000)
+        jobs = store.jobs.jobs.list_jobs(limit=100_000)
         return len(jobs) >= expected and all(j.state in FINAL for j in jobs)
 
     deadline = time.monotonic() + timeout_s
@@ -502,7 +502,7 @@ def check(
     problems = result.problems
     store = open_store(settings.store_url)
     try:
-        jobs = store.list_jobs(limit=100_000)
+        jobs = store.jobs.jobs.list_jobs(limit=100_000)
         by_name: dict[str, list] = {}
         for job in jobs:
             by_name.setdefault(job.original_name, []).append(job)
@@ -525,10 +525,10 @@ def check(
         records = quarantine_records(settings.paths.quarantine)
         outbox_docx = list(settings.paths.outbox.rglob("*.docx"))
         for job in jobs:
-            events = [e[1] for e in store.events(job.id)]
+            events = [e[1] for e in store.jobs.events(job.id)]
             result.taken_again += events.count("claimed") > 1
             result.stage_failures += events.count("failed")
-            for _, event, _, detail in store.events(job.id):
+            for _, event, _, detail in store.jobs.events(job.id):
                 if event == "failed":
                     result.stage_failure_reasons[failure_reason(detail or "")] += 1
             result.filing_failures += events.count("filing-failed")
@@ -548,7 +548,7 @@ def check(
             if job.state in (JobState.DRAFTED, JobState.FILED) and not (settings.paths.drafts / str(job.id)).is_dir():
                 problems.append(f"job {job.id}: no draft folder")
             if job.state is JobState.FILED:
-                filing = store.filing(job.id, job.report_version)
+                filing = store.reports.filing(job.id, job.report_version)
                 mine = [p for p in outbox_docx if p.stem.endswith(f"_{job.id}")]
                 if filing is None or len(mine) != 1 or events.count("filed") != 1:
                     result.twice += len(mine) > 1 or events.count("filed") > 1

@@ -1,8 +1,7 @@
 """English left in a French screen: the English texts of the interface's catalogues, looked for in a page.
 
 The catalogues are the review app's (``review/i18n/``), the flags', states', languages', identity
-evidence's and sexes' (``messages.py``), the worktypes', the specialties' and the identity wording's
-kept for older jobs. Each English text
+evidence's, its sources' and sexes' (``messages.py``), the worktypes' and the specialties'. Each English text
 that differs from its French is cut at its ``{parameters}``; every piece with a word of three
 letters or more is looked for, as whole words, in what the page shows and in the words it keeps
 for its script (titles, placeholders, labels, the review screen's words).
@@ -15,7 +14,6 @@ from functools import cache
 
 from transcribe import messages
 from transcribe.documents import worktypes
-from transcribe.review import wording
 from transcribe.review.i18n import MESSAGES
 from transcribe.vocabulary import specialties
 
@@ -35,7 +33,6 @@ ENGLISH = ["Search", "Status", "Author", "Patient ID", "Due", "Duration", "Open"
            "file name", "dictation", "name matches", "birth date", "identifier", "given by", "--confirm-identity"]
 
 _PARAMETER = re.compile(r"\{[^}]*\}")
-_GROUP = re.compile(r"\(\?P<\w+>[^)]*\)|\\[sSdDw]\+?")
 
 
 def _pairs() -> list[tuple[str, str]]:
@@ -43,8 +40,6 @@ def _pairs() -> list[tuple[str, str]]:
     for catalogue in (MESSAGES, messages.FLAGS, messages.IDENTITY, messages.STATES, messages.LANGUAGE_NAMES,
                       worktypes.LABELS, specialties.LABELS, messages.IDENTITY_SOURCES, messages.SEXES):
         pairs += [(entry["en"], entry.get("fr", "")) for entry in catalogue.values()]
-    for pattern, french in wording._IDENTITY:
-        pairs.append((_GROUP.sub("{}", pattern).replace("\\(", "(").replace("\\)", ")"), french))
     return pairs
 
 

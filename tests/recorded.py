@@ -68,7 +68,7 @@ def draft_recorded(
     taken = Intake(settings, store).take(dropped)
     assert taken is not None, f"{dropped.name} was refused by the intake"
     worker = Worker(settings, store, recognizer or _no_engine, text_layer)  # type: ignore[arg-type]
-    job = store.claim(taken.id, worker.identity, settings.worker.lease_s)
+    job = store.claims.claim(taken.id, worker.identity, settings.worker.lease_s)
     assert job is not None, f"job {taken.id} could not be claimed"
     words = transcript or recorded_transcript(name)
     if recognizer is None:
@@ -77,4 +77,4 @@ def draft_recorded(
         sound = decode_dictation(source)
         options = DecodeOptions(language=words.language, biasing=words.options.get("biasing"))
         worker.guarded(job, lambda: worker.finish(job, words, audio=sound, options=options))
-    return store.get(job.id)
+    return store.jobs.get(job.id)

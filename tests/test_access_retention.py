@@ -36,14 +36,14 @@ def transcribe(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def _family_site(site: Path, text_layer, values: dict | None = None):
     settings = make_settings(site, {"authors.dr-martin.name": "Dr Anne Martin", **(values or {})})
     store = open_store(settings.store_url)
-    store.import_patients(parse_patient_csv(FAMILY_CSV)[0])
+    store.patients.import_patients(parse_patient_csv(FAMILY_CSV)[0])
     jobs = {}
     for clip, patient in (("fr-mg-001", "100001"), ("fr-cardio-01", "100002")):
         job = draft_recorded(settings, store, text_layer, clip, audio=dictation(clip))
         validate_report(settings, store, job.id, validator="s", patient_id=patient, flags_checked=True,
                         confirm_identity=True, text=f"Examen du patient {patient} normal.")
         file_report(settings, store, text_layer.vocabulary, job.id)
-        jobs[patient] = store.get(job.id)
+        jobs[patient] = store.jobs.get(job.id)
     # the father's report corrected once: version 2, beside version 1
     validate_report(settings, store, jobs["100001"].id, validator="s", text="Examen normal, version corrigée.")
     file_report(settings, store, text_layer.vocabulary, jobs["100001"].id)
@@ -71,7 +71,7 @@ def test_an_export_holds_every_version_of_its_patient_only_and_is_audited(site: 
     trail = AuditTrail.of_site(store, settings)
     actions = [e["action"] for e in trail.entries()]
     assert "export-requested" in actions and "patient-exported" in actions
-    assert store.exports_of("100001")[0]["with_audio"] and store.exports_of("100001")[0]["sha256"]
+    assert store.keeping.exports_of("100001")[0]["with_audio"] and store.keeping.exports_of("100001")[0]["sha256"]
     store.close()
     # an unknown patient: a clear message, nothing written; an existing file is never replaced
     unknown = transcribe(site, "patients", "export", "999999")
@@ -95,10 +95,10 @@ def test_retention_deletes_what_is_due_and_keeps_what_it_deleted(site: Path, tex
     assert applied.returncode == 0 and "1 deletion(s) applied" in applied.stdout, applied.stderr
     assert not Path(father.audio_path).exists() and Path(jobs["100002"].audio_path).is_file()
     store = open_store(settings.store_url)
-    (removal,) = store.removals(father.id)
+    (removal,) = store.keeping.removals(father.id)
     assert removal.sha256 == father.audio_sha256 and removal.kind == "audio" and removal.removed_by.startswith("cli:")
     assert removal.filed_at < removal.due_at <= removal.removed_at
-    filed = store.filing(father.id, 2)
+    filed = store.reports.filing(father.id, 2)
     assert Path(filed.docx_path).is_file()  # filed reports are never deleted
     assert "retention-audio" in [e["action"] for e in AuditTrail.of_site(store, settings).entries()]
     store.close()

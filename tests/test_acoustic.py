@@ -24,7 +24,7 @@ from .recorded import draft_recorded, recorded_transcript
 
 
 def _layer_of(store: JobStore, job_id: int) -> dict:
-    return json.loads(store.results_of(job_id)["edits"].read_text(encoding="utf-8"))
+    return json.loads(store.jobs.results_of(job_id)["edits"].read_text(encoding="utf-8"))
 
 
 def test_the_engine_scores_what_was_said_above_what_was_not(recognizer: SpeechRecognizer) -> None:
@@ -48,7 +48,7 @@ def test_a_misheard_medicine_is_corrected_by_the_audio_and_a_misheard_term_offer
     kaliemie = [f for f in layer["flags"] if f["code"] == "term-audio-choices" and "accalier" in
                 layer["source"][f["start"]:f["end"]]]
     assert kaliemie and kaliemie[0]["choices"][0] == "kaliémie"  # the audio ranks it first: one click
-    transcript = json.loads(store.results_of(job.id)["transcript"].read_text(encoding="utf-8"))
+    transcript = json.loads(store.jobs.results_of(job.id)["transcript"].read_text(encoding="utf-8"))
     assert transcript["options"]["audio_evidence"] and transcript["options"]["audio_rule"]["model"] == "bundled-base"
     assert transcript["options"]["audio_evidence_s"] > 0
 

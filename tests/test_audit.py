@@ -197,12 +197,12 @@ def test_unkeyed_entries_of_an_older_version_are_numbered_then_wait_for_a_person
 
 def test_an_entry_is_rolled_back_with_its_action(store: JobStore, trail: AuditTrail) -> None:
     _write(trail, 2)
-    job, _ = store.receive(audio_sha256="a" * 64, author="dr-martin", original_name="a.opus", audio_path=Path("/a"))
+    job, _ = store.jobs.receive(audio_sha256="a" * 64, author="dr-martin", original_name="a.opus", audio_path=Path("/a"))
     with pytest.raises(RuntimeError), store.transaction() as conn:
         trail.by("anne").record_in(conn, "requeued", job.id)
         raise RuntimeError("the action failed after its entry was written")
     with pytest.raises(StoreError, match="only a quarantined job"):  # a refused action writes nothing
-        store.requeue(job.id, audio_path=Path("/a"), audit=trail.by("anne"))
+        store.jobs.requeue(job.id, audio_path=Path("/a"), audit=trail.by("anne"))
     assert len(_rows(store)) == 2 and trail.anchor.read().count == 2
     assert trail.verify().intact
 
@@ -215,11 +215,11 @@ def _claimed(settings: Settings, store: JobStore, number: int) -> tuple[int, Wor
     audio = settings.paths.archive / f"{number}.opus"
     audio.parent.mkdir(parents=True, exist_ok=True)
     audio.write_bytes(b"audio %d" % number)
-    job, _ = store.receive(audio_sha256=f"{number:064d}", author="dr-martin", original_name=f"{number}.opus",
+    job, _ = store.jobs.receive(audio_sha256=f"{number:064d}", author="dr-martin", original_name=f"{number}.opus",
                            audio_path=audio)
-    store.mark_queued(job.id)
+    store.jobs.mark_queued(job.id)
     worker = this_worker()
-    assert store.claim(job.id, worker, 60) is not None
+    assert store.claims.claim(job.id, worker, 60) is not None
     return job.id, worker
 
 
@@ -229,14 +229,14 @@ def _drafted(settings: Settings, store: JobStore, number: int, text: str = "Pati
     draft = settings.paths.drafts / str(job_id) / "draft.txt"
     draft.parent.mkdir(parents=True, exist_ok=True)
     draft.write_text(text, encoding="utf-8")
-    assert store.mark_drafted(job_id, worker, duration_s=3.0, language="fr", model="bundled-base", options={},
+    assert store.claims.mark_drafted(job_id, worker, duration_s=3.0, language="fr", model="bundled-base", options={},
                               outputs={"text": draft}, worktype="consultation")
     return job_id
 
 
 def _quarantined(settings: Settings, store: JobStore, number: int) -> int:
     job_id, worker = _claimed(settings, store, number)
-    assert store.quarantine(job_id, worker, error="cannot decode")
+    assert store.claims.quarantine(job_id, worker, error="cannot decode")
     return job_id
 
 
@@ -308,14 +308,14 @@ def test_a_failed_command_writes_no_entry_and_a_broken_chain_exits_1(
 
 def test_the_worker_writes_what_it_quarantines_and_files(settings: Settings, store: JobStore, trail: AuditTrail,
                                                         text_layer) -> None:
-    store.import_patients(parse_patient_csv("id,family_name,given_names\n100001,Dupont,Jean\n")[0])
+    store.patients.import_patients(parse_patient_csv("id,family_name,given_names\n100001,Dupont,Jean\n")[0])
     broken = settings.paths.inbox / "dr-martin" / "broken.m4a"
     broken.parent.mkdir(parents=True, exist_ok=True)
     broken.write_bytes(b"\x00" * 1000)
     bad = Intake(settings, store).take(broken)
     worker = Worker(settings, store, lambda: load_recognizer(settings), text_layer, front_host=True)
     worker.run_next()  # the file cannot be decoded: quarantined, and the engine never loaded
-    assert store.get(bad.id).state is JobState.QUARANTINED
+    assert store.jobs.get(bad.id).state is JobState.QUARANTINED
     good = _drafted(settings, store, 1)
     validate_report(settings, store, good, validator="anne", patient_id="100001", audit=trail.by("anne"))
     assert worker.file_waiting() == [good]

@@ -67,15 +67,15 @@ def test_a_batch_drafts_everything_waiting_and_quarantines_the_bad(settings: Set
     assert (summary.files_done, summary.files_failed) == (3, 1)
     assert summary.failures[0]["state"] == "quarantined" and "broken.wav" in str(summary.failures[0]["reason"])
     assert summary.audio_s > 20 and summary.wall_s > 0 and seen[-1] == 4
-    states = {j.original_name: j.state for j in store.list_jobs()}
+    states = {j.original_name: j.state for j in store.jobs.list_jobs()}
     assert states == {"fr-mg-001.opus": JobState.DRAFTED, "en-gp-001.opus": JobState.DRAFTED,
                       "fr-dose-01.opus": JobState.DRAFTED, "broken.wav": JobState.QUARANTINED}
-    urgent = next(j for j in store.list_jobs() if j.original_name == "fr-dose-01.opus")
-    assert [e[1] for e in store.events(urgent.id)].index("claimed") >= 0
-    first_claimed = min(store.list_jobs(), key=lambda j: next(e[0] for e in store.events(j.id) if e[1] == "claimed"))
+    urgent = next(j for j in store.jobs.list_jobs() if j.original_name == "fr-dose-01.opus")
+    assert [e[1] for e in store.jobs.events(urgent.id)].index("claimed") >= 0
+    first_claimed = min(store.jobs.list_jobs(), key=lambda j: next(e[0] for e in store.jobs.events(j.id) if e[1] == "claimed"))
     assert first_claimed.original_name == "fr-dose-01.opus"  # urgent first
-    assert all(store.results_of(j.id) for j in store.list_jobs(state=JobState.DRAFTED))
-    for job in store.list_jobs(state=JobState.DRAFTED):  # nobody gave the language: detected, then decided
+    assert all(store.jobs.results_of(j.id) for j in store.jobs.list_jobs(state=JobState.DRAFTED))
+    for job in store.jobs.list_jobs(state=JobState.DRAFTED):  # nobody gave the language: detected, then decided
         assert job.options is not None and job.options["language"] == "detect" and job.language in ("fr", "en")
         listening = settings.paths.drafts / str(job.id) / "listen.wav"  # written with the draft: plays at once
         assert decode_dictation(listening).duration_s == pytest.approx(job.duration_s, abs=0.01)
@@ -88,10 +88,10 @@ def test_an_interrupted_batch_loses_nothing(settings: Settings, store: JobStore,
                          on_progress=lambda p: stop.set() if p.files_done >= 1 else None)
     summary = batch.run(stop)
     assert summary.interrupted and summary.files_done == 1
-    counts = store.count_by_state()
+    counts = store.jobs.count_by_state()
     assert counts.get(JobState.DRAFTED) == 1 and counts.get(JobState.QUEUED) == 2
     resumed = NightlyBatch(settings, store, recognizer, text_layer, window=4, batch_size=4).run(threading.Event())
-    assert resumed.files_done == 2 and store.count_by_state() == {JobState.DRAFTED: 3}
+    assert resumed.files_done == 2 and store.jobs.count_by_state() == {JobState.DRAFTED: 3}
 
 
 def test_only_one_batch_at_a_time(tmp_path: Path) -> None:

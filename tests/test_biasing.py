@@ -67,13 +67,13 @@ def test_the_author_specialty_and_the_patient_history_bias_the_engine(site: Path
         earlier = _take(settings, store, "fr-mg-001", "dr-card", {"patient": {"id": "900001"}}, name="earlier.opus")
         worker = Worker(settings, store, recognizer, text_layer)
         worker.run_next()
-        store.validate(earlier.id, text="Patient sous hydroxyzine le soir.", patient_id="900001", validated_by="s",
+        store.reports.validate(earlier.id, text="Patient sous hydroxyzine le soir.", patient_id="900001", validated_by="s",
                        worktype="consultation", language="fr", identity_confirmed_by=None, copies=[])
-        store.record_filing(earlier.id, 1, patient_id="900001", docx_path=site / "a.docx", pdf_path=None,
+        store.reports.record_filing(earlier.id, 1, patient_id="900001", docx_path=site / "a.docx", pdf_path=None,
                             sidecar_path=site / "a.json")
         job = _take(settings, store, "fr-cardio-01", "dr-card", {"patient": {"id": "900001"}})
         worker.run_next()
-        options = json.loads(store.results_of(job.id)["transcript"].read_text())["options"]
+        options = json.loads(store.jobs.results_of(job.id)["transcript"].read_text())["options"]
         sources = options["biasing"]["sources"]
         assert sources["hydroxyzine"] == "patient"
         assert sum(1 for s in sources.values() if s == "specialty") >= 20
@@ -90,10 +90,10 @@ def test_the_sidecar_specialty_wins_and_off_means_off(site: Path, recognizer: Sp
     try:
         worker = Worker(settings, store, recognizer, text_layer)
         job = _take(settings, store, "fr-mg-001", "dr-x", {"specialty": "dermatology", "language": "fr"})
-        options = worker.decode_options(store.get(job.id), "fr")
+        options = worker.decode_options(store.jobs.get(job.id), "fr")
         assert options.hotwords and "psoriasis" in options.hotwords and "apixaban" not in options.hotwords
         quiet = Worker(make_settings(site, {"asr.biasing": "off"}), store, recognizer, text_layer)
-        assert quiet.decode_options(store.get(job.id), "fr").hotwords is None
+        assert quiet.decode_options(store.jobs.get(job.id), "fr").hotwords is None
     finally:
         store.close()
 
@@ -115,18 +115,18 @@ def test_an_author_with_no_specialty_gets_the_one_of_his_filed_reports_then_a_fi
         earlier = _take(settings, store, "fr-mg-001", "dr-new", {"language": "fr"}, name="earlier.opus")
         # nothing filed yet: a first pass without a list over the start of the dictation
         audio = decode_dictation(dictation("fr-cardio-01"))
-        first = worker.biasing_for(store.get(earlier.id), "fr", audio)
+        first = worker.biasing_for(store.jobs.get(earlier.id), "fr", audio)
         assert (first.specialty, first.specialty_source) in (("cardiology", "first-pass"), ("", ""))
         assert first.to_json().get("specialty", {"source": "first-pass"})["source"] == "first-pass"
         # two filed cardiology reports of this author: their specialty, before any pass
         for number, text in enumerate(["Fibrillation atriale sous apixaban, échocardiographie normale.",
                                        "Insuffisance cardiaque, furosémide et bisoprolol. Holter prévu."]):
             job = draft_recorded(settings, store, text_layer, ["fr-mg-002", "fr-mg-003"][number], author="dr-new")
-            store.validate(job.id, text=text, patient_id="900001", validated_by="s", worktype="consultation",
+            store.reports.validate(job.id, text=text, patient_id="900001", validated_by="s", worktype="consultation",
                            language="fr", identity_confirmed_by=None, copies=[])
-            store.record_filing(job.id, 1, patient_id="900001", docx_path=site / f"{number}.docx", pdf_path=None,
+            store.reports.record_filing(job.id, 1, patient_id="900001", docx_path=site / f"{number}.docx", pdf_path=None,
                                 sidecar_path=site / f"{number}.json")
-        known = worker.biasing_for(store.get(earlier.id), "fr", audio)
+        known = worker.biasing_for(store.jobs.get(earlier.id), "fr", audio)
         assert (known.specialty, known.specialty_source) == ("cardiology", "author-reports")
         assert "apixaban" in known.terms and known.to_json()["specialty"] == {"name": "cardiology",
                                                                                "source": "author-reports"}
@@ -147,7 +147,7 @@ def test_the_review_screen_shows_the_words_the_engine_was_told_to_expect(app_sit
     from .web_site import _login, _open_review
 
     job_id = app_site.dictate("fr-cardio-01", {"patient": {"id": "100001"}, "specialty": "cardiology"}, live=True)
-    options = json.loads(app_site.store.results_of(job_id)["transcript"].read_text())["options"]
+    options = json.loads(app_site.store.jobs.results_of(job_id)["transcript"].read_text())["options"]
     terms = options["biasing"]["terms"]
     assert terms and options["hotwords"]
     page = _login(browser, app_site, "anne")

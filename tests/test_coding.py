@@ -166,13 +166,13 @@ def draft_text(settings, store, text_layer, text: str, language: str = "fr", cli
         raise AssertionError("no engine runs in these tests")
 
     worker = Worker(settings, store, no_engine, text_layer)
-    claimed = store.claim_next(worker.identity, 60)
+    claimed = store.claims.claim_next(worker.identity, 60)
     assert claimed is not None and claimed.id == job.id
     words = tuple(Word((" " if i else "") + w, 0.4 * i, 0.4 * i + 0.35, 0.9) for i, w in enumerate(text.split()))
     transcript = Transcript((Segment(text, 0.0, 0.4 * len(words), words),), language, 0.99, 0.4 * len(words),
                             "bundled-base", {"language": language})
     worker.finish(claimed, transcript)
-    assert store.get(job.id).state is JobState.DRAFTED
+    assert store.jobs.get(job.id).state is JobState.DRAFTED
     return job.id
 
 
@@ -182,28 +182,28 @@ def test_chosen_codes_are_kept_with_the_version_filed_and_exported(
     settings = make_settings(site)
     store = open_store(settings.store_url)
     try:
-        store.import_patients(parse_patient_csv(PATIENTS_CSV)[0])
+        store.patients.import_patients(parse_patient_csv(PATIENTS_CSV)[0])
         job_id = draft_text(settings, store, text_layer, "Patient hypertendu. ECG ce jour normal.")
-        store.decide_code(job_id, system="cim10", code="I10", label="Hypertension essentielle (primitive)",
+        store.codes.decide_code(job_id, system="cim10", code="I10", label="Hypertension essentielle (primitive)",
                           decision=ACCEPTED, origin=SUGGESTED, evidence=("hypertendu",), by="anne")
-        store.decide_code(job_id, system="ccam", code="DEQP003", label="Électrocardiographie sur au moins 12 dérivations",
+        store.codes.decide_code(job_id, system="ccam", code="DEQP003", label="Électrocardiographie sur au moins 12 dérivations",
                           decision=ACCEPTED, origin=ADDED, evidence=(), by="anne")
-        store.decide_code(job_id, system="cim10", code="R07.4", label="Douleur thoracique, sans précision",
+        store.codes.decide_code(job_id, system="cim10", code="R07.4", label="Douleur thoracique, sans précision",
                           decision=REJECTED, origin=SUGGESTED, evidence=("douleur",), by="anne")
         validate_report(settings, store, job_id, validator="anne", patient_id="100001", flags_checked=True)
-        kept = store.report_codes(job_id, 1)
+        kept = store.codes.report_codes(job_id, 1)
         assert [(c.system, c.code) for c in kept] == [("cim10", "I10"), ("ccam", "DEQP003")]  # diagnoses first
         # a decision taken after validation does not change the version
-        store.forget_code(job_id, system="cim10", code="I10")
-        assert len(store.report_codes(job_id, 1)) == 2
+        store.codes.forget_code(job_id, system="cim10", code="I10")
+        assert len(store.codes.report_codes(job_id, 1)) == 2
 
         filed = file_report(settings, store, text_layer.vocabulary, job_id)
         sidecar = json.loads(filed.sidecar.read_text(encoding="utf-8"))
         assert [(c["code"], c["kind"], c["chosen_by"]) for c in sidecar["codes"]] == [
             ("I10", "diagnosis", "anne"), ("DEQP003", "act", "anne")]
         # FHIR: the acts are the DocumentReference's context.event (its diagnoses have no element there)
-        facts = exchange_document(settings, store, text_layer.vocabulary, store.get(job_id), store.report(job_id),
-                                  store.patient("100001"), b"%PDF-1.7 test")
+        facts = exchange_document(settings, store, text_layer.vocabulary, store.jobs.get(job_id), store.reports.report(job_id),
+                                  store.patients.patient("100001"), b"%PDF-1.7 test")
         data = build_fhir(facts)
         assert check_fhir(data, facts) == []
         assert json.loads(data)["context"]["event"] == [{"coding": [

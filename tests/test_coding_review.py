@@ -39,7 +39,7 @@ def coding_site(site: Path, text_layer, monkeypatch: pytest.MonkeyPatch):
 
     running = Site(site, no_engine, text_layer)
     found = read_code_set("ccam-actes-2025.csv", (FILES / "ccam-actes-2025.csv").read_bytes())
-    running.store.import_code_set(found.system, found.version, source=found.source, file_kind=found.file_kind,
+    running.store.codes.import_code_set(found.system, found.version, source=found.source, file_kind=found.file_kind,
                                   labels=found.labels, by="test")
     yield running
     running.close()
@@ -117,7 +117,7 @@ def test_the_codes_panel_is_worked_with_the_keyboard_and_its_codes_are_filed(cod
 
     accepted = {code for code, state in shown_codes(page).items() if state == "accepted"}
     assert accepted == {first, third, "ZBQK002"}
-    decisions = {d.code: d.decision for d in site.store.code_decisions(job_id)}
+    decisions = {d.code: d.decision for d in site.store.codes.code_decisions(job_id)}
     assert decisions[second] == "rejected" and decisions["ZBQK002"] == "accepted"
 
     # validated: the codes are kept with the version, the panel shows them to read, the doctor sees them
@@ -127,10 +127,10 @@ def test_the_codes_panel_is_worked_with_the_keyboard_and_its_codes_are_filed(cod
     page.click("#validate")
     page.wait_for_selector("#document-dialog[open] #document-confirm:not([hidden])", timeout=20000)
     page.click("#document-confirm")
-    wait_for(lambda: site.store.get(job_id).state in (JobState.VALIDATED, JobState.FILED), timeout_s=20)
-    job = site.store.get(job_id)
+    wait_for(lambda: site.store.jobs.get(job_id).state in (JobState.VALIDATED, JobState.FILED), timeout_s=20)
+    job = site.store.jobs.get(job_id)
     assert job.state in (JobState.VALIDATED, JobState.FILED)
-    kept = {c.code for c in site.store.report_codes(job_id, job.report_version)}
+    kept = {c.code for c in site.store.codes.report_codes(job_id, job.report_version)}
     assert kept == accepted
     _open_review(page, site, job_id)  # opened again: the codes of the version, to read, not to change
     page.wait_for_function("n => document.querySelectorAll('#code-list li[data-code]').length === n", arg=len(kept))

@@ -37,7 +37,7 @@ def test_two_services_and_a_batch_share_one_store(site: Path, tmp_path: Path) ->
         def done() -> bool:
             store = open_store(settings.store_url)
             try:
-                jobs = store.list_jobs()
+                jobs = store.jobs.list_jobs()
                 return len(jobs) == 10 and all(j.state is JobState.DRAFTED for j in jobs)
             finally:
                 store.close()
@@ -49,8 +49,8 @@ def test_two_services_and_a_batch_share_one_store(site: Path, tmp_path: Path) ->
     store = open_store(settings.store_url)
     try:
         workers = set()
-        for job in store.list_jobs():
-            events = store.events(job.id)
+        for job in store.jobs.list_jobs():
+            events = store.jobs.events(job.id)
             assert [e[1] for e in events].count("claimed") == 1, events  # taken once, by one worker
             assert [e[1] for e in events].count("drafted") == 1
             workers.add(next(e[2] for e in events if e[1] == "claimed").rsplit(":", 1)[0])

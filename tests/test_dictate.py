@@ -77,7 +77,7 @@ def test_a_recording_fed_with_speech_becomes_a_dictation_the_pipeline_takes(sett
     from transcribe.worker import Worker
 
     Worker(settings, store, recognizer, text_layer).run_next()
-    assert store.get(job.id).state is JobState.DRAFTED
+    assert store.jobs.get(job.id).state is JobState.DRAFTED
 
 
 def test_the_temporary_name_is_ignored_by_the_watcher() -> None:

@@ -50,7 +50,7 @@ def exchange_site(site: Path):
     })
     store = open_store(settings.store_url)
     records, problems = parse_patient_csv(PATIENTS_CSV)
-    store.import_patients(records)
+    store.patients.import_patients(records)
     yield settings, store, problems
     store.close()
 
@@ -59,9 +59,9 @@ def test_an_ins_without_its_strict_traits_is_not_kept_and_the_patient_is(exchang
     settings, store, problems = exchange_site
     assert [(p.line, p.code, p.imported) for p in problems] == [(3, "import.ins-traits", True)]
     assert "birth name" in problems[0].reason and "birth place" in problems[0].reason
-    jean = store.patient("100001")
+    jean = store.patients.patient("100001")
     assert jean is not None and jean.ins == "" and jean.family_name == "Dupont"  # the patient is there, no INS
-    marie = store.patient("100003")
+    marie = store.patients.patient("100003")
     assert marie.ins == "262046912345635" and marie.gp == "Dr Bernard" and marie.birth_place == "69123"
     _, refused = parse_patient_csv("id,nom,prenom,ins,ins_oid\n9,A,B,262046912345600,1.2.250.1.213.1.4.8\n")
     assert refused[0].code == "import.ins-invalid" and refused[0].imported
@@ -85,11 +85,11 @@ def test_an_addressed_letter_is_filed_in_every_format_each_checked(exchange_site
     settings, store, _ = exchange_site
     job, filed = _file_addressed(settings, store, text_layer)
     assert set(filed.formats) == set(ALL) and all("path" in f for f in filed.formats.values()), str(filed.formats)[-600:]
-    report = store.report(job.id)
-    patient = store.patient("100003")
+    report = store.reports.report(job.id)
+    patient = store.patients.patient("100003")
     paths = {name: Path(f["path"]) for name, f in filed.formats.items()}
     assert paths["pdfa"] == filed.pdf and filed.pdf.parent == filed.docx.parent
-    facts = exchange_document(settings, store, text_layer.vocabulary, store.get(job.id), report, patient,
+    facts = exchange_document(settings, store, text_layer.vocabulary, store.jobs.get(job.id), report, patient,
                               paths["pdfa"].read_bytes())
     # each file passes its own check again, read back from the outbox
     assert check_pdfa(paths["pdfa"].read_bytes()) == []
@@ -128,7 +128,7 @@ def test_an_addressed_letter_is_filed_in_every_format_each_checked(exchange_site
     assert hprim[1:3] == ["DURAND", "Marie-Claire"] and hprim[6] == "03/04/1962" and hprim[7] == "262046912345635"
     assert hprim[11] == "Docteur Bernard, médecin traitant" and hprim[-3:] == [END_OF_REPORT, END_OF_FILE, ""]
     # the filing record and its sidecar say which formats were filed
-    assert store.filing(job.id, 1).formats == filed.formats
+    assert store.reports.filing(job.id, 1).formats == filed.formats
     assert json.loads(filed.sidecar.read_text())["formats"] == filed.formats
     _look_at(filed.pdf, "letter-filed")
 
@@ -153,17 +153,17 @@ def test_a_format_that_fails_its_own_check_is_refused_with_its_reason_and_the_re
     assert "refused" in filed.formats["hprim"] and "🫀" in filed.formats["hprim"]["refused"]
     assert not list(filed.docx.parent.glob("*.hprim.txt"))
     assert all("path" in filed.formats[name] for name in ("pdfa", "cda", "fhir"))
-    assert any(e[1] == "formats-refused" for e in store.events(job.id))
+    assert any(e[1] == "formats-refused" for e in store.jobs.events(job.id))
 
 
 def test_the_checks_find_what_is_wrong(exchange_site, text_layer) -> None:
     settings, store, _ = exchange_site
-    patient = store.patient("100003")
+    patient = store.patients.patient("100003")
     job = draft_recorded(settings, store, text_layer, "fr-mg-001")
     validate_report(settings, store, job.id, validator="s", patient_id="100003", flags_checked=True,
                     confirm_identity=True, text="Examen normal.")
     pdf = b"%PDF-1.7\n<x:xmpmeta><pdfaid:part>2</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance>/FontFile2\n%%EOF\n"
-    facts = exchange_document(settings, store, text_layer.vocabulary, store.get(job.id), store.report(job.id),
+    facts = exchange_document(settings, store, text_layer.vocabulary, store.jobs.get(job.id), store.reports.report(job.id),
                               patient, pdf)
     assert check_pdfa(pdf) == []
     assert "not PDF/A-2b" in check_pdfa(pdf.replace(b">2<", b">1<"))[0]
@@ -216,14 +216,14 @@ def test_the_secretary_changes_the_addressee_and_copies_before_validating(app_si
         page.wait_for_timeout(300)
     _validate(page)
     page.wait_for_function("document.getElementById('message').textContent.includes('100001_DUPONT')", timeout=30000)
-    report = app_site.store.report(job_id)
+    report = app_site.store.reports.report(job_id)
     assert report.recipient == "Docteur Roux, cardiologue" and report.copies == ("Dr Leroy", "Dr Petit, CHU")
-    filed = app_site.store.filing(job_id, 1)
+    filed = app_site.store.reports.filing(job_id, 1)
     paragraphs = [p.text for p in Document(filed.docx_path).paragraphs]
     assert "Docteur Roux, cardiologue" in paragraphs and "Copies to : Dr Petit, CHU" not in paragraphs
     assert any(p.endswith("Dr Petit, CHU") for p in paragraphs)
     # the recording deleted by the retention policy: the screen says so
-    app_site.store.record_removal(Removal(job_id, "audio", "0" * 64, 1.0, 2.0, 3.0, "cli:test", "audio_days=1"))
+    app_site.store.keeping.record_removal(Removal(job_id, "audio", "0" * 64, 1.0, 2.0, 3.0, "cli:test", "audio_days=1"))
     _open_review(page, app_site, job_id)
     page.wait_for_selector("#audio-removed:not([hidden])", timeout=10000)
     assert "deleted on" in page.text_content("#audio-removed")

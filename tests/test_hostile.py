@@ -71,7 +71,7 @@ def _three_hours(path: Path) -> Path:
 def _states(settings: Settings) -> dict[str, tuple[JobState, str | None, int]]:
     store = open_store(settings.store_url)
     try:
-        return {j.original_name: (j.state, j.error, j.id) for j in store.list_jobs(limit=1000)}
+        return {j.original_name: (j.state, j.error, j.id) for j in store.jobs.list_jobs(limit=1000)}
     finally:
         store.close()
 
@@ -215,7 +215,7 @@ def test_a_full_disk_leaves_the_file_in_the_inbox_and_the_intake_going(settings:
     monkeypatch.undo()
     job = intake._take_safely(first)
     assert job is not None and job.audio_path.exists() and not first.exists()
-    states = [j.state for j in store.list_jobs()]
+    states = [j.state for j in store.jobs.list_jobs()]
     assert states == [JobState.QUEUED]
 
 

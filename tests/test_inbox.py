@@ -88,13 +88,13 @@ def test_watcher_takes_a_slowly_written_file_once_and_complete(settings: Setting
         author_folder = settings.paths.inbox / "dr-martin"
         author_folder.mkdir()
         copy_slowly(source, author_folder / "consultation.opus", chunks=6, pause_s=0.25)
-        jobs = wait_for(lambda: store.list_jobs(), timeout_s=20)
+        jobs = wait_for(lambda: store.jobs.list_jobs(), timeout_s=20)
         # give the watcher time to (wrongly) take it again
         stop.wait(1.5)
     finally:
         stop.set()
         thread.join(timeout=10)
-    jobs = store.list_jobs()
+    jobs = store.jobs.list_jobs()
     assert len(jobs) == 1
     job = jobs[0]
     assert (job.author, job.original_name, job.state) == ("dr-martin", "consultation.opus", JobState.QUEUED)
@@ -109,14 +109,14 @@ def test_files_present_at_start_are_swept_and_temporaries_ignored(settings: Sett
     copy_into(dictation("en-gp-001"), inbox, "upload.opus.part")
     stop, thread = _run_intake(settings, store)
     try:
-        wait_for(lambda: len(store.list_jobs()) == 1, timeout_s=20)
+        wait_for(lambda: len(store.jobs.list_jobs()) == 1, timeout_s=20)
         assert (inbox / "upload.opus.part").exists()
         os.rename(inbox / "upload.opus.part", inbox / "upload.opus")  # the upload finished
-        wait_for(lambda: len(store.list_jobs()) == 2, timeout_s=20)
+        wait_for(lambda: len(store.jobs.list_jobs()) == 2, timeout_s=20)
     finally:
         stop.set()
         thread.join(timeout=10)
-    assert sorted(j.original_name for j in store.list_jobs()) == ["early.opus", "upload.opus"]
+    assert sorted(j.original_name for j in store.jobs.list_jobs()) == ["early.opus", "upload.opus"]
 
 
 def test_the_same_audio_twice_is_one_job_and_the_copy_is_kept(settings: Settings, store: JobStore) -> None:
@@ -124,7 +124,7 @@ def test_the_same_audio_twice_is_one_job_and_the_copy_is_kept(settings: Settings
     first = intake.take(copy_into(dictation("fr-mg-001"), settings.paths.inbox / "dr-a", "one.opus"))
     second = intake.take(copy_into(dictation("fr-mg-001"), settings.paths.inbox / "dr-a", "again.opus"))
     assert first is not None and second is None
-    assert len(store.list_jobs()) == 1
+    assert len(store.jobs.list_jobs()) == 1
     kept = list(settings.paths.quarantine.glob("*again.opus"))
     assert len(kept) == 1 and kept[0].read_bytes() == dictation("fr-mg-001").read_bytes()
     record = json.loads(kept[0].with_name(kept[0].name + ".error.json").read_text())
@@ -137,7 +137,7 @@ def test_a_crash_between_store_and_archive_is_completed(settings: Settings, stor
     from transcribe.intake.files import archive_path, hash_file
 
     sha = hash_file(path)
-    job, _ = store.receive(audio_sha256=sha, author="unknown", original_name="x.opus",
+    job, _ = store.jobs.receive(audio_sha256=sha, author="unknown", original_name="x.opus",
                            audio_path=archive_path(settings.paths.archive, sha, "x.opus"))
     taken = Intake(settings, store).take(path)
     assert taken is not None and taken.id == job.id and taken.state is JobState.QUEUED
@@ -177,7 +177,7 @@ def test_urgent_dictations_are_taken_first(settings: Settings, store: JobStore) 
     urgent = copy_into(dictation("en-gp-001"), folder, "urgent.opus")
     urgent.with_suffix(".json").write_text(json.dumps({"priority": "urgent"}))
     Intake(settings, store).take(urgent)
-    claimed = store.claim_next(this_worker(), 60)
+    claimed = store.claims.claim_next(this_worker(), 60)
     assert claimed is not None and claimed.original_name == "urgent.opus"
 
 
@@ -241,11 +241,11 @@ def test_a_sidecar_that_comes_after_its_dictation_was_taken_is_attached_while_it
     intake.sweep()  # what the watcher's event does
     clock.now += 1
     intake.step()
-    attached = store.get(job.id)
+    attached = store.jobs.get(job.id)
     assert attached.metadata.identity and attached.metadata.identity.patient_id == "100001"
     assert (attached.priority, attached.author, attached.state) == ("urgent", "dr-b", JobState.QUEUED)
     assert not sidecar.exists() and job.audio_path.with_suffix(".json").is_file()
-    assert "sidecar-attached" in [e[1] for e in store.events(job.id)]
+    assert "sidecar-attached" in [e[1] for e in store.jobs.events(job.id)]
 
 
 def test_a_sidecar_that_comes_after_the_transcription_started_is_reported(settings: Settings, store: JobStore) -> None:
@@ -257,16 +257,16 @@ def test_a_sidecar_that_comes_after_the_transcription_started_is_reported(settin
     intake.step()
     clock.now += 1
     (job,) = intake.step()
-    assert store.claim_next(this_worker(), 60) is not None  # a worker took it at once
+    assert store.claims.claim_next(this_worker(), 60) is not None  # a worker took it at once
     sidecar = _sidecar_of(audio, {"patient": {"id": "100001"}})
     intake.sweep()
     clock.now += 1
     intake.step()
-    assert not sidecar.exists() and store.get(job.id).metadata == DictationMetadata()
+    assert not sidecar.exists() and store.jobs.get(job.id).metadata == DictationMetadata()
     (kept,) = settings.paths.quarantine.glob(f"job{job.id}_0412.json")
     record = json.loads(kept.with_name(kept.name + ".error.json").read_text())
     assert record["kind"] == "late-sidecar" and "transcribing" in record["error"] and record["job_id"] == job.id
-    assert "sidecar-too-late" in [e[1] for e in store.events(job.id)]
+    assert "sidecar-too-late" in [e[1] for e in store.jobs.events(job.id)]
 
 
 def test_an_orphan_sidecar_is_set_aside_with_its_reason(settings: Settings, store: JobStore) -> None:

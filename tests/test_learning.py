@@ -107,14 +107,14 @@ def _two_dictations(settings: Settings, store: JobStore, text_layer, tmp_path: P
 @pytest.fixture
 def validated(settings: Settings, store: JobStore, text_layer, tmp_path: Path):
     """Two dictations transcribed by the pipeline and validated with the secretary's corrections."""
-    store.import_patients(parse_patient_csv("id,family_name,given_names,birth_date\n1,Dupont,Jean,1950-03-12\n")[0])
+    store.patients.import_patients(parse_patient_csv("id,family_name,given_names,birth_date\n1,Dupont,Jean,1950-03-12\n")[0])
     jobs = _two_dictations(settings, store, text_layer, tmp_path)
     trail = AuditTrail.of_site(store, settings)
     corrected = []
     reference = next(json.loads(line)["reference"] for line in (ROOT / "tests" / "dictations" / "scripts.jsonl")
                      .read_text().splitlines() if '"fr-dose-01"' in line)
     for job in jobs:
-        draft = store.results_of(job.id)["text"].read_text().strip()
+        draft = store.jobs.results_of(job.id)["text"].read_text().strip()
         fixed = reference  # what the doctor said, as the secretary types it
         trail.record("anne", "opened", job.id)
         validate_report(settings, store, job.id, validator="anne", patient_id="1", text=fixed, flags_checked=True)
@@ -136,8 +136,8 @@ def test_figures_match_a_hand_computed_case(settings: Settings, store: JobStore,
     figures = accuracy(validated_cases(store), text_layer.vocabulary, "author")
     words = sum(len(words_of(fixed)) for _, fixed in corrected)
     errors = sum(_levenshtein(words_of(draft), words_of(fixed)) for draft, fixed in corrected)
-    edits = sum(len(json.loads(store.results_of(j.id)["edits"].read_text())["edits"]) for j in jobs)
-    audio = sum(store.get(j.id).duration_s for j in jobs)
+    edits = sum(len(json.loads(store.jobs.results_of(j.id)["edits"].read_text())["edits"]) for j in jobs)
+    audio = sum(store.jobs.get(j.id).duration_s for j in jobs)
     mine = figures["dr-martin"]
     assert mine["reports"] == 2 and mine["words"] == words
     assert mine["word_error_rate"] == pytest.approx(errors / words, abs=1e-4)
@@ -157,7 +157,7 @@ def test_a_proposal_is_replayed_then_accepted_by_an_admin(settings: Settings, st
     wrong = proposal.wrong_forms[0][0]
     effect = replay(store, text_layer.vocabulary, proposal.id)
     assert effect.dictations == 2 and effect.errors_fixed >= 2 and effect.errors_introduced == 0
-    transcript = transcript_from_json(json.loads(store.results_of(jobs[0].id)["transcript"].read_text()))
+    transcript = transcript_from_json(json.loads(store.jobs.results_of(jobs[0].id)["transcript"].read_text()))
     assert "aliémie" not in text_layer.clean(transcript).text  # nothing changed by itself
     site_vocab = tmp_path / "site"
     settings = Settings(paths=type(settings.paths)(**{**settings.paths.__dict__, "site_vocab": site_vocab}))
@@ -174,9 +174,9 @@ def test_a_proposal_is_replayed_then_accepted_by_an_admin(settings: Settings, st
 
 def test_a_proposal_never_holds_a_patient_name(settings: Settings, store: JobStore, text_layer, tmp_path: Path) -> None:
     """A secretary who corrects a misheard surname must not teach it to the vocabulary (names are patient data)."""
-    store.import_patients(parse_patient_csv("id,family_name,given_names\n7,Kerbrat-Lozach,Ewen\n")[0])
+    store.patients.import_patients(parse_patient_csv("id,family_name,given_names\n7,Kerbrat-Lozach,Ewen\n")[0])
     jobs = _two_dictations(settings, store, text_layer, tmp_path)
-    drafts = [store.results_of(job.id)["text"].read_text().strip() for job in jobs]
+    drafts = [store.jobs.results_of(job.id)["text"].read_text().strip() for job in jobs]
     common = set.intersection(*({w.strip(".,") for w in d.split() if len(w.strip(".,")) > 4 and w.isalpha()}
                                 for d in drafts))
     first, second = sorted(common)[:2]
@@ -199,15 +199,15 @@ def test_rerun_keeps_the_earlier_draft_and_transcribes_again(settings: Settings,
 
     job = Intake(settings, store).take(copy_into(dictation("en-gp-001"), settings.paths.inbox, "x.opus"))
     Worker(settings, store, recognizer, text_layer).run_next()
-    first = store.results_of(job.id)["text"].read_text()
+    first = store.jobs.results_of(job.id)["text"].read_text()
     choice = choose_jobs(store, datetime(2000, 1, 1, tzinfo=UTC))
     assert [j.id for j in choice.again] == [job.id]
     rerun(settings, store, choice.again, "root", "vocabulary changed")
-    assert store.get(job.id).state is JobState.QUEUED
+    assert store.jobs.get(job.id).state is JobState.QUEUED
     assert (settings.paths.drafts / str(job.id) / "previous-1" / "draft.txt").read_text() == first
     Worker(settings, store, recognizer, text_layer).run_next()
-    assert store.get(job.id).state is JobState.DRAFTED
-    assert "rerun" in [e[1] for e in store.events(job.id)]
+    assert store.jobs.get(job.id).state is JobState.DRAFTED
+    assert "rerun" in [e[1] for e in store.jobs.events(job.id)]
 
 
 def test_stats_and_proposals_commands(site: Path, settings: Settings, store: JobStore, validated) -> None:
@@ -237,7 +237,7 @@ def test_the_cli_widens_an_accepted_correction_to_every_author_and_a_running_wor
     rows = (settings.paths.site_vocab / "fr" / "corrections.tsv").read_text(encoding="utf-8")
     assert f"{wrong}\tkaliémie" in rows  # the site-wide table, not the author's own
     assert not (settings.paths.site_vocab / "authors" / "corrections" / "dr-martin.tsv").exists()
-    transcript = transcript_from_json(json.loads(store.results_of(jobs[0].id)["transcript"].read_text()))
+    transcript = transcript_from_json(json.loads(store.jobs.results_of(jobs[0].id)["transcript"].read_text()))
     assert wrong in worker.text_layer.clean(transcript, author="dr-other").text.lower()
     assert worker.reload_vocabulary_if_changed(now=True)  # the next job of the running worker sees the new files
     assert "kaliémie" in worker.text_layer.clean(transcript, author="dr-other").text.lower()

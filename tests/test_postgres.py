@@ -49,14 +49,14 @@ def test_four_workers_do_twenty_four_jobs_exactly_once_even_when_one_is_killed(s
 
         def victim_busy() -> bool:
             return any(j.claimed_by and f":{victim.pid}:" in j.claimed_by
-                       for j in store.list_jobs(state=JobState.TRANSCRIBING, limit=100))
+                       for j in store.jobs.list_jobs(state=JobState.TRANSCRIBING, limit=100))
 
         wait_for(victim_busy, timeout_s=180, step_s=0.05)
         victim.send_signal(signal.SIGKILL)  # killed mid-job
         victim.wait()
 
         def all_done() -> bool:
-            return store.count_by_state() == {JobState.DRAFTED: 24}
+            return store.jobs.count_by_state() == {JobState.DRAFTED: 24}
 
         wait_for(all_done, timeout_s=600, step_s=0.5)
     finally:
@@ -65,8 +65,8 @@ def test_four_workers_do_twenty_four_jobs_exactly_once_even_when_one_is_killed(s
                 worker.terminate()
                 worker.wait(timeout=60)
     released = 0
-    for job in store.list_jobs(limit=100):
-        events = [e[1] for e in store.events(job.id)]
+    for job in store.jobs.list_jobs(limit=100):
+        events = [e[1] for e in store.jobs.events(job.id)]
         assert events.count("drafted") == 1, events  # done exactly once
         released += events.count("released")
     assert released >= 1  # the killed worker's job came back and was done by another
@@ -95,11 +95,11 @@ def test_the_keyed_chain_on_postgresql_rolls_back_with_its_action_and_shows_trun
         postgres_url: str, tmp_path: Path) -> None:
     store = open_store(postgres_url)
     trail = AuditTrail(store, key=b"k" * 32, anchor=tmp_path / "audit-anchor.json")
-    job, _ = store.receive(audio_sha256="d" * 64, author="dr", original_name="d.wav", audio_path=Path("/d"))
+    job, _ = store.jobs.receive(audio_sha256="d" * 64, author="dr", original_name="d.wav", audio_path=Path("/d"))
     for number in range(3):
         trail.record("anne", "changed", job.id, f"flag {number}")
     try:
-        store.requeue(job.id, audio_path=Path("/d"), audit=trail.by("cli:root"))  # not quarantined: refused
+        store.jobs.requeue(job.id, audio_path=Path("/d"), audit=trail.by("cli:root"))  # not quarantined: refused
     except StoreError:
         pass
     assert len(trail.entries()) == 3 and trail.verify().intact
@@ -116,9 +116,9 @@ def test_accounts_patients_and_work_in_progress_on_postgresql(postgres_url: str)
     user = accounts.add_user("anne", "correct horse battery", "secretary")
     token, session = accounts.login("anne", "correct horse battery", "127.0.0.1")
     assert accounts.session(token).user.username == "anne" and session.csrf_token
-    added, _ = store.import_patients(parse_patient_csv("id,nom,prénom,ddn\n1,Dupont,Jean,1950-03-12\n")[0])
-    assert added == 1 and store.search_patients("dupont")[0].patient_id == "1"
-    job, _ = store.receive(audio_sha256="c" * 64, author="dr", original_name="a.wav", audio_path=Path("/a"))
+    added, _ = store.patients.import_patients(parse_patient_csv("id,nom,prénom,ddn\n1,Dupont,Jean,1950-03-12\n")[0])
+    assert added == 1 and store.patients.search_patients("dupont")[0].patient_id == "1"
+    job, _ = store.jobs.receive(audio_sha256="c" * 64, author="dr", original_name="a.wav", audio_path=Path("/a"))
     workspace = Workspace(store)
     workspace.save(job.id, user.id, WorkState(resolved=[1, 2], patient_id="1"))
     assert workspace.load(job.id).resolved == [1, 2] and workspace.holder(job.id) == "anne"

@@ -95,7 +95,7 @@ def test_the_secretary_reviews_reverts_resolves_and_files(app_site: Site, browse
     page.screenshot(path=str(ARTIFACTS / "review-screen.png"), full_page=True)
 
     # revert an automatic edit: the heard words come back in its place, and only there
-    layer = json.loads(app_site.store.results_of(job_id)["edits"].read_text())
+    layer = json.loads(app_site.store.jobs.results_of(job_id)["edits"].read_text())
     edit = page.locator("#report span.edit").first
     index = int(edit.get_attribute("data-edit"))
     before, after = layer["edits"][index]["before"], layer["edits"][index]["after"]
@@ -135,7 +135,7 @@ def test_the_secretary_reviews_reverts_resolves_and_files(app_site: Site, browse
     from docx import Document
 
     assert "Contrôle dans un mois." in "\n".join(p.text for p in Document(str(filed[0])).paragraphs)
-    assert app_site.store.get(job_id).state is JobState.FILED
+    assert app_site.store.jobs.get(job_id).state is JobState.FILED
     actions = [e["action"] for e in AuditTrail.of_site(app_site.store, app_site.settings).entries(job_id=job_id)]
     assert {"opened", "edit-reverted", "changed", "validated", "filed"} <= set(actions)
     assert AuditTrail.of_site(app_site.store, app_site.settings).verify().intact
@@ -157,7 +157,7 @@ def test_identity_must_be_confirmed_and_the_patient_can_be_searched(app_site: Si
     page.wait_for_function("document.getElementById('message').textContent.includes('tick the box')")
     assert "--confirm-identity" not in page.locator("#message").text_content()  # the box, not a command-line flag
     assert page.evaluate("document.activeElement.id") == "confirm-identity"
-    assert app_site.store.get(job_id).state is JobState.DRAFTED
+    assert app_site.store.jobs.get(job_id).state is JobState.DRAFTED
     page.check("#confirm-identity")
     page.wait_for_timeout(500)
     _validate(page)
@@ -171,13 +171,13 @@ def test_return_to_author_and_the_doctor_sees_it(app_site: Site, browser) -> Non
     page.fill("#return-comment", "Dose inaudible à 0:04, merci de redicter.")
     page.click("#return")
     page.wait_for_url("**/queue")
-    assert app_site.store.get(job_id).state is JobState.RETURNED
+    assert app_site.store.jobs.get(job_id).state is JobState.RETURNED
     doctor = _login(browser, app_site, "martin")
     doctor.wait_for_selector(f".returned li[data-job='{job_id}']")
     assert "redicter" in doctor.locator(".returned").inner_text()
     doctor.click(f".returned li[data-job='{job_id}'] button")
     doctor.wait_for_load_state("networkidle")
-    assert app_site.store.get(job_id).state is JobState.DRAFTED
+    assert app_site.store.jobs.get(job_id).state is JobState.DRAFTED
 
 
 def test_opening_does_not_lock_her_change_does_and_leaving_gives_it_back(app_site: Site, browser) -> None:
@@ -254,7 +254,7 @@ def test_state_changes_without_the_csrf_token_are_refused(app_site: Site, browse
     forged = request.post(f"{app_site.url}/api/review/{job_id}/validate", data="{}",
                           headers={"Content-Type": "application/json", "X-CSRF-Token": "forged"})
     assert forged.status == 403
-    assert app_site.store.get(job_id).state is JobState.DRAFTED
+    assert app_site.store.jobs.get(job_id).state is JobState.DRAFTED
     token = page.locator("meta[name='csrf-token']").get_attribute("content")
     accepted = request.post(f"{app_site.url}/api/review/{job_id}/save", data="{}",
                             headers={"Content-Type": "application/json", "X-CSRF-Token": token})
@@ -274,7 +274,7 @@ def test_the_admin_adds_users_and_imports_patients_and_the_interface_speaks_fren
     page.set_input_files("form[action='/admin/patients'] input[type=file]", str(csv))
     page.click("form[action='/admin/patients'] button")
     page.wait_for_selector("text=1 added")
-    assert app_site.store.patient("300001") is not None
+    assert app_site.store.patients.patient("300001") is not None
     page.click("button[name=language][value=fr]")
     page.wait_for_load_state("networkidle")
     assert "Déconnexion" in page.content()
@@ -462,13 +462,13 @@ def test_preview_download_and_a_confirmation_before_filing(app_site: Site, brows
     page.wait_for_selector("#document-dialog[open] #document-confirm:focus")
     page.keyboard.press("Escape")
     page.wait_for_timeout(500)
-    assert app_site.store.get(job_id).state is JobState.DRAFTED
+    assert app_site.store.jobs.get(job_id).state is JobState.DRAFTED
     page.locator("#block-0").focus()
     page.keyboard.press("Control+Enter")
     page.wait_for_selector("#document-dialog[open] #document-confirm:focus")
     page.keyboard.press("Enter")
     page.wait_for_function("document.getElementById('message').textContent.includes('100001_DUPONT')", timeout=30000)
-    assert app_site.store.get(job_id).state is JobState.FILED
+    assert app_site.store.jobs.get(job_id).state is JobState.FILED
 
 
 def test_a_filed_report_is_reopened_and_filed_again_as_a_new_version(app_site: Site, browser) -> None:
@@ -479,7 +479,7 @@ def test_a_filed_report_is_reopened_and_filed_again_as_a_new_version(app_site: S
     _open_review(page, app_site, job_id)
     _validate(page)
     page.wait_for_url("**/queue", timeout=30000)
-    assert app_site.store.get(job_id).state is JobState.FILED
+    assert app_site.store.jobs.get(job_id).state is JobState.FILED
     _open_review(page, app_site, job_id)
     assert page.locator("#block-0").get_attribute("contenteditable") == "false"  # filed: read only
     page.wait_for_selector("#reopen-bar:not([hidden])")
@@ -493,6 +493,6 @@ def test_a_filed_report_is_reopened_and_filed_again_as_a_new_version(app_site: S
     assert first and second  # beside the first, never over it
     assert "Rectificatif" in "\n".join(p.text for p in Document(str(second[0])).paragraphs)
     assert "Rectificatif" not in "\n".join(p.text for p in Document(str(first[0])).paragraphs)
-    assert app_site.store.get(job_id).report_version == 2
+    assert app_site.store.jobs.get(job_id).report_version == 2
     actions = [e["action"] for e in AuditTrail.of_site(app_site.store, app_site.settings).entries(job_id=job_id)]
     assert "reopened" in actions and actions.count("filed") == 2

@@ -134,7 +134,7 @@ def test_the_french_review_screen_has_no_english_from_opening_to_filing(fr_site:
     anne.keyboard.press("Enter")
     anne.wait_for_function("document.getElementById('message').textContent.includes('100003_DURAND')", timeout=30000)
     french_only(anne, "filed")
-    assert fr_site.store.get(job_id).state is JobState.FILED
+    assert fr_site.store.jobs.get(job_id).state is JobState.FILED
     _open_review(anne, fr_site, job_id)
     anne.wait_for_selector("#reopen-bar:not([hidden])")
     assert "Classée" in anne.locator("#reopen-message").inner_text()
@@ -275,7 +275,7 @@ def test_print_the_disabled_validate_button_lengths_and_the_icon(app_site: Site,
     enabled = anne.locator("#validate")
     assert float(enabled.evaluate("b => getComputedStyle(b).opacity")) == 1
     # the length of the dictation, written the same on every page
-    length = format_duration(app_site.store.get(job_id).duration_s)
+    length = format_duration(app_site.store.jobs.get(job_id).duration_s)
     assert anne.locator("#duration").inner_text() == length
     anne.wait_for_function("document.getElementById('player').duration > 0")
     played = anne.evaluate("Math.floor(document.getElementById('player').duration)")  # what the player writes

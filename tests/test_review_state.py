@@ -200,7 +200,7 @@ def test_the_lock_is_a_short_lease_taken_over_with_a_reason_and_saves_say_who(st
 
     anne = Accounts(store).add_user("anne", "correct horse battery", "secretary")
     bea = Accounts(store).add_user("bea", "correct horse battery", "secretary")
-    job, _ = store.receive(audio_sha256="d" * 64, author="dr", original_name="a.wav", audio_path=Path("/a"))
+    job, _ = store.jobs.receive(audio_sha256="d" * 64, author="dr", original_name="a.wav", audio_path=Path("/a"))
     now = [1000.0]
     workspace = Workspace(store, clock=lambda: now[0])
     assert workspace.holder(job.id) is None and workspace.last_save(job.id) is None
@@ -244,5 +244,3 @@ def test_identity_evidence_and_conflicts_read_in_french() -> None:
         assert identity_words(note, "en") == str(note)
         assert identity_words(note.to_json(), "fr") == french  # as stored with the job
     assert "12/03/1950" in identity_words(notes[-3], "fr") or any("12/03/1950" in identity_words(n, "fr") for n in notes)
-    # evidence stored as English sentences by older versions is still read
-    assert identity_words("name matches", "fr") == "le nom correspond"

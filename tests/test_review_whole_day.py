@@ -314,7 +314,7 @@ def test_6_a_report_whose_author_has_no_account_is_said_at_validation_waits_in_v
     confirm_filing(anne)
     wait_message(anne, "administrateur")
     french_only(anne, "validated, waits for an admin")
-    assert day.store.get(job_id).state is JobState.VALIDATED
+    assert day.store.jobs.get(job_id).state is JobState.VALIDATED
     anne.goto(f"{day.url}/queue")
     shown_jobs(anne)
     waiting = anne.locator("#counts a[data-state='to-sign']")
@@ -329,8 +329,8 @@ def test_6_a_report_whose_author_has_no_account_is_said_at_validation_waits_in_v
     root.wait_for_url(f"**/mine/{job_id}")
     root.click("#sign")
     root.wait_for_url("**/mine?message=done.signed")
-    assert day.store.get(job_id).state is JobState.FILED
-    assert day.store.signature(job_id, 1).signed_by == "root"
+    assert day.store.jobs.get(job_id).state is JobState.FILED
+    assert day.store.signoffs.signature(job_id, 1).signed_by == "root"
 
 
 @pytest.mark.parametrize("rule", ["nobody", "martin"])
@@ -344,7 +344,7 @@ def test_6_the_site_rule_for_authors_without_an_account(site: Path, recognizer, 
                                       sidecar={"patient": {"id": "100001"}})
         validate_report(running.settings, running.store, job_id, validator="anne", patient_id="100001",
                         flags_checked=True)
-        job = running.store.get(job_id)
+        job = running.store.jobs.get(job_id)
         if rule == "nobody":  # filed without a signature
             assert not awaiting_signature(running.settings, running.store, job)
             assert file_waiting_reports(running.settings, running.store, running.text_layer.vocabulary) == [job_id]
@@ -374,7 +374,7 @@ def test_7_the_worktype_is_chosen_on_the_review_screen(day: Site, browser) -> No
     tick_every_point(anne)
     confirm_filing(anne)
     wait_message(anne, "100001_DUPONT", timeout=30000)
-    assert day.store.get(job_id).worktype == "examination"
+    assert day.store.jobs.get(job_id).worktype == "examination"
     assert list((day.settings.paths.outbox / "100001_DUPONT").glob(f"*_examination_{job_id}.docx"))
 
 
@@ -404,7 +404,7 @@ def test_8_the_worklist_shows_the_file_name_and_the_identity_each_dictation_carr
 def test_9_the_dictated_sex_and_age_are_compared_with_the_chosen_patient(day: Site, browser) -> None:
     today = date.today()
     born = date(today.year - 64, today.month, min(today.day, 28)) - timedelta(days=10)  # 64 years old
-    day.store.import_patients([PatientRecord("100009", "Lefort", "Lucie", born, "F")])
+    day.store.patients.import_patients([PatientRecord("100009", "Lefort", "Lucie", born, "F")])
     job_id = day.dictate_text("Monsieur de soixante-huit ans vu ce jour pour un contrôle point Examen normal point",
                               sidecar={"patient": {"id": "100009"}})
     anne = _login(browser, day, "anne")
@@ -466,7 +466,7 @@ def test_a_suggestion_is_taken_back_with_its_button_or_alt_z(day: Site, browser)
 
 def test_the_french_screens_have_no_english_or_odd_words(day: Site, browser) -> None:
     today = date.today()
-    day.store.import_patients([PatientRecord("100010", "Moreau", "Claire", date(1970, 5, 4), "F")])
+    day.store.patients.import_patients([PatientRecord("100010", "Moreau", "Claire", date(1970, 5, 4), "F")])
     job_id = day.dictate_text(CONSULTATION + " Revoir dans un mois zzz point", author="unknown",
                               sidecar={"patient": {"id": "100010"}})
     anne = _login(browser, day, "anne")

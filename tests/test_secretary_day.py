@@ -86,7 +86,7 @@ def row_of(page, job_id: int):
 
 # --- the patient search of the store -----------------------------------------------------------------
 def test_patients_are_found_by_their_names_in_any_order_and_by_identifier(store) -> None:
-    store.import_patients([
+    store.patients.import_patients([
         PatientRecord("100001", "Dupont", "Jean", date(1950, 3, 12)),
         PatientRecord("100002", "Dupont", "Marie", date(1972, 8, 1)),
         PatientRecord("100003", "Durand", "Marie-Claire", date(1962, 4, 3)),
@@ -95,7 +95,7 @@ def test_patients_are_found_by_their_names_in_any_order_and_by_identifier(store)
     ])
 
     def found(query: str) -> list[str]:
-        return [p.patient_id for p in store.search_patients(query)]
+        return [p.patient_id for p in store.patients.search_patients(query)]
 
     assert found("Jean DUPONT") == found("dupont jean") == found("jean dupont") == ["100001"]
     assert found("Marie") == ["100002", "100003"]  # a given name alone, and the second of two given names
@@ -104,7 +104,7 @@ def test_patients_are_found_by_their_names_in_any_order_and_by_identifier(store)
     assert found("anne tour") == ["100005"]
     assert found("100003") == ["100003"] and len(found("10000")) == 5  # the start of an identifier
     assert found("jean durand") == [] and found("%") == [] and found("") == []
-    page, total = store.browse_patients("", offset=2, limit=2)
+    page, total = store.patients.browse_patients("", offset=2, limit=2)
     assert total == 5 and [p.patient_id for p in page] == ["100002", "100003"]  # de la Tour, Dupont J., Dupont M...
 
 
@@ -177,7 +177,7 @@ def test_the_worklist_shows_chosen_patients_sorts_filters_searches_and_has_a_min
 def test_the_doctor_reads_listens_answers_and_signs(day_site: Site, browser) -> None:
     job_id = dictate_words(day_site, "fr-cardio-01", "Patient vu en consultation, tension artérielle normale.",
                            sidecar={"patient": {"id": "100001"}})
-    day_site.store.return_to_author(job_id, "Dose inaudible à 0:04, merci de préciser.", "anne")
+    day_site.store.jobs.return_to_author(job_id, "Dose inaudible à 0:04, merci de préciser.", "anne")
     martin = _login(browser, day_site, "martin")
     assert martin.url.endswith("/mine")
     assert "Dose inaudible" in martin.locator(f".returned li[data-job='{job_id}']").inner_text()
@@ -199,7 +199,7 @@ def test_the_doctor_reads_listens_answers_and_signs(day_site: Site, browser) -> 
     assert "martin" in thread.inner_text() and "Kardégic 75 mg" in thread.inner_text()
     martin.click("#resubmit")
     martin.wait_for_url("**/mine")
-    assert day_site.store.get(job_id).state is JobState.DRAFTED
+    assert day_site.store.jobs.get(job_id).state is JobState.DRAFTED
     # a doctor hears only his own dictations
     other = dictate_words(day_site, "fr-endo-02", "Bilan thyroïdien.", author="dr-durand")
     assert martin.goto(f"{day_site.url}/mine/{other}").status == 403
@@ -213,7 +213,7 @@ def test_the_doctor_reads_listens_answers_and_signs(day_site: Site, browser) -> 
     _validate(anne)
     anne.wait_for_function("document.getElementById('message').textContent.includes(\"author's signature\")")
     anne.wait_for_url("**/queue")
-    job = day_site.store.get(job_id)
+    job = day_site.store.jobs.get(job_id)
     assert job.state is JobState.VALIDATED and not list(day_site.settings.paths.outbox.glob("*/*.docx"))
     with pytest.raises(SignatureMissing):
         require_signature(day_site.settings, day_site.store, job)
@@ -227,8 +227,8 @@ def test_the_doctor_reads_listens_answers_and_signs(day_site: Site, browser) -> 
     martin.click("#sign")
     martin.wait_for_url("**/mine?message=done.signed")
     assert "Report signed and filed" in martin.locator("main").inner_text()
-    assert day_site.store.get(job_id).state is JobState.FILED
-    assert day_site.store.signature(job_id, 1).signed_by == "martin"
+    assert day_site.store.jobs.get(job_id).state is JobState.FILED
+    assert day_site.store.signoffs.signature(job_id, 1).signed_by == "martin"
     assert list((day_site.settings.paths.outbox / "100001_DUPONT").glob(f"*_{job_id}.docx"))
     martin.goto(f"{day_site.url}/mine/{job_id}")
     assert "Signed by martin" in martin.locator("#signed").inner_text()
@@ -241,8 +241,8 @@ def test_filing_waits_for_the_signature_when_the_site_wants_one(day_site: Site) 
     validate_report(day_site.settings, day_site.store, job_id, validator="anne", patient_id="100001",
                     flags_checked=True)
     assert file_waiting_reports(day_site.settings, day_site.store, day_site.text_layer.vocabulary) == []
-    assert day_site.store.get(job_id).state is JobState.VALIDATED
-    day_site.store.sign(job_id, 1, "martin")
+    assert day_site.store.jobs.get(job_id).state is JobState.VALIDATED
+    day_site.store.signoffs.sign(job_id, 1, "martin")
     assert file_waiting_reports(day_site.settings, day_site.store, day_site.text_layer.vocabulary) == [job_id]
 
 
@@ -309,7 +309,7 @@ def test_the_admin_disables_resets_changes_roles_and_ends_sessions(day_site: Sit
 
 def test_the_admin_browses_the_patient_index(day_site: Site, browser) -> None:
     rows = "".join(f"{200000 + n},Martin{n:03d},Louis,1980-01-01\n" for n in range(120))
-    day_site.store.import_patients(parse_patient_csv("id,family_name,given_names,birth_date\n" + rows)[0])
+    day_site.store.patients.import_patients(parse_patient_csv("id,family_name,given_names,birth_date\n" + rows)[0])
     root = _login(browser, day_site, "root")
     root.goto(f"{day_site.url}/admin")
     root.click("#browse-patients")
@@ -332,7 +332,7 @@ def test_the_admin_browses_the_patient_index(day_site: Site, browser) -> None:
 def test_a_term_added_by_the_admin_is_used_by_the_next_dictation_without_a_restart(day_site: Site, browser) -> None:
     text = "Traitement par zorvalimab 10 mg par jour."
     before = dictate_words(day_site, "fr-cardio-03", text)
-    assert day_site.store.get(before).flag_count >= 1  # an unknown medicine: a point to check
+    assert day_site.store.jobs.get(before).flag_count >= 1  # an unknown medicine: a point to check
     watch = VocabularyWatch(day_site.settings)  # what the worker asks before each job
     root = _login(browser, day_site, "root")
     root.goto(f"{day_site.url}/admin")
@@ -347,7 +347,7 @@ def test_a_term_added_by_the_admin_is_used_by_the_next_dictation_without_a_resta
     assert watch.changed() and not watch.changed()
     day_site.text_layer = load_text_layer(day_site.settings, warm=False)  # the worker's reload on a change
     after = dictate_words(day_site, "fr-cardio-02", text)
-    assert day_site.store.get(after).flag_count < day_site.store.get(before).flag_count
+    assert day_site.store.jobs.get(after).flag_count < day_site.store.jobs.get(before).flag_count
     anne = _login(browser, day_site, "anne")
     anne.goto(f"{day_site.url}/queue")
     shown_jobs(anne)
@@ -361,7 +361,7 @@ def test_stats_show_the_backlog_and_the_turnaround(day_site: Site, browser) -> N
     filed = dictate_words(day_site, "fr-mg-004", "Consultation sans particularité.", sidecar={"patient": {"id": "100001"}})
     validate_report(day_site.settings, day_site.store, filed, validator="anne", patient_id="100001", flags_checked=True)
     assert file_waiting_reports(day_site.settings, day_site.store, day_site.text_layer.vocabulary) == [filed]
-    assert day_site.store.get(waiting).state is JobState.DRAFTED
+    assert day_site.store.jobs.get(waiting).state is JobState.DRAFTED
     root = _login(browser, day_site, "root")
     root.goto(f"{day_site.url}/stats")
     drafted = root.locator("#backlog tr[data-state='drafted']")
@@ -382,8 +382,8 @@ def test_the_french_interface_has_no_english_words_on_these_screens(day_site: Si
     yesterday = (date.today() - timedelta(days=1)).isoformat()
     job_id = dictate_words(day_site, "fr-courrier-02", "Cher confrère, merci de revoir ce patient.",
                            sidecar={"patient": {"id": "100001"}, "worktype": "letter", "due_date": yesterday})
-    day_site.store.return_to_author(job_id, "Merci de préciser la posologie.", "anne")
-    day_site.store.add_comment(job_id, "martin", "Un comprimé le matin.")
+    day_site.store.jobs.return_to_author(job_id, "Merci de préciser la posologie.", "anne")
+    day_site.store.signoffs.add_comment(job_id, "martin", "Un comprimé le matin.")
     login = browser.new_context(bypass_csp=True).new_page()
     login.goto(f"{day_site.url}/login")
     assert english_words_in(login) == []

@@ -174,7 +174,7 @@ def test_csrf_is_required_on_every_state_change(app_site: Site) -> None:
     status, _, _ = client.request("POST", "/login", b"username=anne&password=x&login_csrf=forged",
                                   {"Content-Type": "application/x-www-form-urlencoded"})
     assert status == 403
-    assert app_site.store.get(job_id).state is JobState.DRAFTED
+    assert app_site.store.jobs.get(job_id).state is JobState.DRAFTED
 
 
 def test_a_session_cookie_planted_before_login_is_never_used(app_site: Site) -> None:

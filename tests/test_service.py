@@ -22,7 +22,7 @@ pytestmark = pytest.mark.engine  # runs the real model, here or in a child proce
 def _jobs(settings: Settings):
     store = open_store(settings.store_url)
     try:
-        return store.list_jobs()
+        return store.jobs.list_jobs()
     finally:
         store.close()
 
@@ -67,8 +67,8 @@ def test_a_worker_killed_mid_job_finishes_it_exactly_once_after_restart(site: Pa
     job = wait_for(lambda: [j for j in _jobs(settings) if j.state is JobState.DRAFTED], timeout_s=180)[0]  # type: ignore[index]
     second.stop()
     store = open_store(settings.store_url)
-    events = [e[1] for e in store.events(job.id)]
-    outputs = store.results_of(job.id)
+    events = [e[1] for e in store.jobs.events(job.id)]
+    outputs = store.jobs.results_of(job.id)
     store.close()
     assert job.attempts == 2
     assert events.count("claimed") == 2 and events.count("released") == 1 and events.count("drafted") == 1

@@ -63,7 +63,7 @@ def test_two_hosts_taking_the_same_recording_at_once_get_one_job(postgres_url: s
 
             def receive() -> None:
                 try:
-                    outcome["job"] = store.receive(audio_sha256=digest, author="dr", original_name="a.wav",
+                    outcome["job"] = store.jobs.receive(audio_sha256=digest, author="dr", original_name="a.wav",
                                                    audio_path=Path("/a"))
                 except Exception as e:  # the fault: this reached the intake loop
                     outcome["error"] = e
@@ -104,7 +104,7 @@ def test_a_full_drafts_disk_is_a_stage_failure_tried_again(site: Path, tmp_path:
         assert job is not None
         outcome = Worker(settings, store, recognizer, text_layer).run_next()
         assert outcome is not None and outcome.state is JobState.QUEUED  # tried again later, not quarantined
-        failed = [detail for _, event, _, detail in store.events(job.id) if event == "failed"]
+        failed = [detail for _, event, _, detail in store.jobs.events(job.id) if event == "failed"]
         assert len(failed) == 1 and "internal error" not in failed[0], failed
         assert "the draft could not be written" in failed[0], failed
         if mounted:

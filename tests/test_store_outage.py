@@ -82,7 +82,7 @@ def test_a_locked_sqlite_is_waited_out_and_the_dictation_taken_after(settings, c
             assert dropped.exists() and watcher.is_alive()  # it waits in the inbox; the watcher goes on
             holder.execute("ROLLBACK")
             wait_for(lambda: not dropped.exists(), timeout_s=120)
-            wait_for(lambda: store.count_by_state().get(JobState.QUEUED) == 1, timeout_s=30)
+            wait_for(lambda: store.jobs.count_by_state().get(JobState.QUEUED) == 1, timeout_s=30)
             assert "answers again" in caplog.text and "database is locked" in caplog.text
     finally:
         stop.set()
@@ -125,7 +125,7 @@ def test_a_transaction_cut_by_a_server_restart_is_an_outage(private_postgres) ->
             store.ping()
         server.resume()
         store.ping()  # a new connection: the store answers again
-        assert store.count_by_state() == {}
+        assert store.jobs.count_by_state() == {}
     finally:
         store.close()
 
@@ -169,7 +169,7 @@ def test_serve_keeps_running_through_a_postgresql_restart(site: Path, private_po
         assert "answers again" in log and "Traceback" not in log, log[-3000:]
         store = open_store(settings.store_url)
         try:
-            jobs = store.list_jobs()
+            jobs = store.jobs.list_jobs()
             assert sorted(j.original_name for j in jobs) == ["en-cardio-01.opus", "en-gp-001.opus", "fr-mg-001.opus"]
             assert all(j.state is JobState.DRAFTED for j in jobs)  # each once, none lost
         finally:
@@ -197,7 +197,7 @@ def _wait_drafted(url: str, count: int) -> None:
         except StoreUnavailable:
             return False
         try:
-            return store.count_by_state().get(JobState.DRAFTED, 0) >= count
+            return store.jobs.count_by_state().get(JobState.DRAFTED, 0) >= count
         finally:
             store.close()
 

@@ -29,7 +29,7 @@ def _drop_and_run(settings: Settings, store: JobStore, recognizer: SpeechRecogni
     assert job is not None
     outcome = Worker(settings, store, recognizer, text_layer).run_next()
     assert outcome is not None and outcome.job_id == job.id
-    return store.get(job.id), outcome
+    return store.jobs.get(job.id), outcome
 
 
 def test_a_real_english_clip_becomes_a_draft(settings: Settings, store: JobStore, recognizer: SpeechRecognizer, text_layer,
@@ -38,7 +38,7 @@ def test_a_real_english_clip_becomes_a_draft(settings: Settings, store: JobStore
     assert job.state is JobState.DRAFTED and outcome.text
     text = outcome.text.lower()
     assert "fellow americans" in text and "country" in text
-    outputs = store.results_of(job.id)
+    outputs = store.jobs.results_of(job.id)
     transcript = transcript_from_json(json.loads(outputs["transcript"].read_text()))
     assert transcript.language == "en" and abs(transcript.duration_s - 11.0) < 0.2
     words = transcript.words
@@ -70,7 +70,7 @@ def test_a_synthetic_french_dictation_goes_through_the_text_layer(settings: Sett
     # words the engine writes on every processor tried ("65 ans" came out "65 en vue" on one: issue 20)
     assert "65" in text and "artérielle" in text
     assert " virgule" not in text.lower() and not text.rstrip().lower().endswith("point")  # commands applied
-    outputs = store.results_of(job.id)
+    outputs = store.jobs.results_of(job.id)
     layer = json.loads(outputs["edits"].read_text())
     transcript = transcript_from_json(json.loads(outputs["transcript"].read_text()))
     assert layer["text"] == outputs["text"].read_text().strip() == text
@@ -114,10 +114,10 @@ def test_a_language_the_site_does_not_use_is_transcribed_again_and_flagged(
     store = open_store(settings.store_url)
     job, _ = _drop_and_run(settings, store, recognizer, text_layer, shared_audio / "fr" / "sr_french.aiff")
     assert job.language == "en" and job.flag_count >= 1
-    layer = json.loads(store.results_of(job.id)["edits"].read_text())
+    layer = json.loads(store.jobs.results_of(job.id)["edits"].read_text())
     (flag,) = [f for f in layer["flags"] if f["kind"] == "language"]
     assert "French" in flag["reason"] and "English" in flag["reason"]
-    check = json.loads(store.results_of(job.id)["transcript"].read_text())["options"]["language_check"]
+    check = json.loads(store.jobs.results_of(job.id)["transcript"].read_text())["options"]["language_check"]
     assert check["detected"] == "fr" and check["rerun_in"] == "en"
     store.close()
 
@@ -130,7 +130,7 @@ def test_an_unsure_language_is_flagged(site: Path, recognizer: SpeechRecognizer,
     settings = make_settings(site, {"asr.min_language_probability": 1.0})  # no detection is ever sure enough
     store = open_store(settings.store_url)
     job, _ = _drop_and_run(settings, store, recognizer, text_layer, dictation("fr-mg-001"))
-    layer = json.loads(store.results_of(job.id)["edits"].read_text())
+    layer = json.loads(store.jobs.results_of(job.id)["edits"].read_text())
     assert job.language == "fr" and [f for f in layer["flags"] if f["kind"] == "language"]
     store.close()
 
@@ -187,7 +187,7 @@ def test_a_job_quarantined_by_an_earlier_version_goes_back_to_the_archive_on_req
     assert job is not None
     archived = job.audio_path
     me = this_worker()
-    assert store.claim_next(me, 60) is not None and store.quarantine(job.id, me, error="old")
+    assert store.claims.claim_next(me, 60) is not None and store.claims.quarantine(job.id, me, error="old")
     moved = settings.paths.quarantine / f"job{job.id}_en-gp-001.opus"
     moved.parent.mkdir(parents=True, exist_ok=True)
     archived.rename(moved)
@@ -244,10 +244,10 @@ def test_a_failing_engine_is_retried_after_growing_waits_then_quarantined(
     third = worker.run_next()
     assert third is not None and third.state is JobState.QUARANTINED
 
-    final = store.get(job.id)
+    final = store.jobs.get(job.id)
     assert final.attempts == 3 and "after 3 attempts" in (final.error or "")
     assert "the speech engine failed" in (final.error or "") and "internal error" not in (final.error or "")
-    failures = [detail or "" for _, event, _, detail in store.events(job.id) if event == "failed"]
+    failures = [detail or "" for _, event, _, detail in store.jobs.events(job.id) if event == "failed"]
     assert len(failures) == 2  # the reason of each attempt is kept in the job's history
     assert failures[0].startswith("attempt 1 of 3: the speech engine failed") and failures[0].endswith("in 30 s")
     assert failures[1].startswith("attempt 2 of 3: the speech engine failed") and failures[1].endswith("in 45 s")

@@ -43,7 +43,7 @@ class Site:
         self.settings = make_settings(folder, {"review.port": self.port, "review.language": "en", "review.enabled": True,
                                                **(values or {})})
         self.store = open_store(self.settings.store_url)
-        self.store.import_patients(parse_patient_csv(PATIENTS_CSV)[0])
+        self.store.patients.import_patients(parse_patient_csv(PATIENTS_CSV)[0])
         accounts = Accounts(self.store)
         accounts.add_user("anne", PASSWORD, "secretary")
         accounts.add_user("bea", PASSWORD, "secretary")
@@ -74,7 +74,7 @@ class Site:
         job = Intake(self.settings, self.store).take(path)
         assert job is not None
         Worker(self.settings, self.store, self.recognizer, self.text_layer).run_next()
-        assert self.store.get(job.id).state is JobState.DRAFTED
+        assert self.store.jobs.get(job.id).state is JobState.DRAFTED
         return job.id
 
     def dictate_recorded(self, clip: str, author: str = "dr-martin") -> int:
@@ -103,13 +103,13 @@ class Site:
         job = Intake(self.settings, self.store).take(path)
         assert job is not None
         worker = Worker(self.settings, self.store, self.recognizer, self.text_layer)
-        claimed = self.store.claim_next(worker.identity, 60)
+        claimed = self.store.claims.claim_next(worker.identity, 60)
         assert claimed is not None and claimed.id == job.id
         words = tuple(Word((" " if i else "") + w, 0.4 * i, 0.4 * i + 0.35, 0.9) for i, w in enumerate(text.split()))
         transcript = Transcript((Segment(text, 0.0, 0.4 * len(words), words),), language, 0.99, 0.4 * len(words),
                                 "bundled-base", {"language": language})
         worker.finish(claimed, transcript)
-        assert self.store.get(job.id).state is JobState.DRAFTED
+        assert self.store.jobs.get(job.id).state is JobState.DRAFTED
         return job.id
 
     def close(self) -> None:

@@ -157,8 +157,8 @@ class NightlyBatch:
     def run(self, stop: threading.Event) -> BatchSummary:
         """Transcribe until nothing waits (or ``stop`` is set); return the summary."""
         summary = BatchSummary(started_at=datetime.now().astimezone().isoformat(timespec="seconds"))
-        self.store.release_abandoned()
-        counts = self.store.count_by_state()
+        self.store.claims.release_abandoned()
+        counts = self.store.jobs.count_by_state()
         progress = Progress(total_files=counts.get(JobState.QUEUED, 0))
         started = time.monotonic()
         self.on_progress(progress)
@@ -170,7 +170,7 @@ class NightlyBatch:
                     self.store.ping()
                     outage.answered()
                     for job_id in sorted(held):
-                        self.store.give_back(job_id, self.worker.identity, "the job store stopped answering")
+                        self.store.claims.give_back(job_id, self.worker.identity, "the job store stopped answering")
                     held.clear()
                 claimed = self._claim_window(held)
                 if not claimed:
@@ -191,7 +191,7 @@ class NightlyBatch:
         progress.files_done += 1
         if outcome.state is JobState.DRAFTED:
             summary.files_done += 1
-            duration = self.store.get(job.id).duration_s or 0.0
+            duration = self.store.jobs.get(job.id).duration_s or 0.0
             summary.audio_s += duration
             progress.audio_done_s += duration
         else:
@@ -203,7 +203,7 @@ class NightlyBatch:
     def _claim_window(self, held: set[int]) -> list[Job]:
         claimed = []
         for _ in range(self._window_size()):
-            job = self.store.claim_next(self.worker.identity, self.settings.worker.lease_s)
+            job = self.store.claims.claim_next(self.worker.identity, self.settings.worker.lease_s)
             if job is None:
                 break
             claimed.append(job)
@@ -219,7 +219,7 @@ class NightlyBatch:
         """
         if self.processes <= 1:
             return self.window
-        waiting = self.store.count_by_state().get(JobState.QUEUED, 0)
+        waiting = self.store.jobs.count_by_state().get(JobState.QUEUED, 0)
         return max(1, min(self.window, max(MIN_WINDOW, math.ceil(waiting / self.processes))))
 
     def _run_window(self, jobs: list[Job]) -> Iterator[tuple[Job, Outcome]]:
@@ -342,7 +342,7 @@ def run_helpers(
 ) -> BatchSummary:
     """Start the batch's engine processes, report their joint progress, and add up their summaries."""
     with open_store(loaded.settings.store_url) as store:
-        start_queued = store.count_by_state().get(JobState.QUEUED, 0)
+        start_queued = store.jobs.count_by_state().get(JobState.QUEUED, 0)
     folder = Path(tempfile.mkdtemp(prefix="transcribe-batch-"))
     try:
         helpers = _start_helpers(loaded, options, processes, folder)

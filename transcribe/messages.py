@@ -272,6 +272,8 @@ IDENTITY = Catalogue(
             "en": "{source} speaks of {given_sex}, the patient's record says {chosen_sex}",
             "fr": "{Source} parle d'{given_sex}, la fiche du patient dit : {chosen_sex}",
         },
+        # evidence an older version stored as a sentence that no code stands for (``store/schema.py``, migration 12)
+        "identity-as-written": {"en": "{text}", "fr": "{text}"},
         "identity-age-differs": {
             "en": "{source} gives {given_age} years of age, the patient is {chosen_age}",
             "fr": "{Source} donne {given_age} ans, le patient a {chosen_age} ans",

@@ -147,7 +147,7 @@ class Worker:
         while not stop.is_set():
             try:
                 if time.monotonic() - last_release >= min(30.0, self.settings.worker.lease_s / 2):
-                    self.store.release_abandoned()  # a worker that died elsewhere: its jobs come back
+                    self.store.claims.release_abandoned()  # a worker that died elsewhere: its jobs come back
                     last_release = time.monotonic()
                 if outage.ongoing:
                     self.store.ping()
@@ -169,7 +169,9 @@ class Worker:
         """Give back to the queue the jobs whose work the store outage cut off (redone at once, not after a lease)."""
         while self._cut_off:
             job_id = self._cut_off.pop()
-            if self.store.give_back(job_id, self.identity, "the job store stopped answering while it was in hand"):
+            if self.store.claims.give_back(
+                job_id, self.identity, "the job store stopped answering while it was in hand"
+            ):
                 log.info("job %d: given back to the queue after the store outage", job_id)
 
     def reload_vocabulary_if_changed(self, *, now: bool = False) -> bool:
@@ -200,7 +202,7 @@ class Worker:
 
     def run_next(self) -> Outcome | None:
         """Claim and process the next queued job; None when the queue is empty."""
-        job = self.store.claim_next(self.identity, self.settings.worker.lease_s)
+        job = self.store.claims.claim_next(self.identity, self.settings.worker.lease_s)
         if job is None:
             return None
         return self.process(job)
@@ -331,8 +333,10 @@ class Worker:
             headings=self.settings.text.headings,
         )
         sidecar_identity = job.metadata.identity
-        proposal = propose_patient(sidecar_identity, job.original_name, clean.text, self.store.patient_candidates)
-        patient = self.store.patient(proposal.proposed) if proposal.proposed else None
+        proposal = propose_patient(
+            sidecar_identity, job.original_name, clean.text, self.store.patients.patient_candidates
+        )
+        patient = self.store.patients.patient(proposal.proposed) if proposal.proposed else None
         addressee = addressee_of(
             worktype=content.worktype,
             text=clean.text,
@@ -358,7 +362,7 @@ class Worker:
         paths = write_draft(folder, transcript, clean, content, document, version)
         if audio is not None:  # the review screen plays it at once, however long the dictation
             write_listening(folder, audio)
-        done = self.store.mark_drafted(
+        done = self.store.claims.mark_drafted(
             job.id,
             self.identity,
             duration_s=transcript.duration_s,
@@ -379,7 +383,7 @@ class Worker:
         )
         if not done:
             log.warning("job %d: the claim was lost while transcribing; another worker owns it now", job.id)
-            return Outcome(job.id, self.store.get(job.id).state)
+            return Outcome(job.id, self.store.jobs.get(job.id).state)
         log.info("job %d drafted (%.1f s of audio, %s)", job.id, transcript.duration_s, transcript.language)
         return Outcome(job.id, JobState.DRAFTED, text=clean.text)
 
@@ -413,7 +417,7 @@ class Worker:
         groups: list[tuple[str, Iterable[str]]] = []
         patient_id = patient_known_at_intake(job)
         if patient_id and vocab is not None:
-            history = self.store.filed_texts_of_patient(patient_id, limit=10)
+            history = self.store.reports.filed_texts_of_patient(patient_id, limit=10)
             groups.append(("patient", [term for term, _ in terms_in(history, vocab)]))
         groups.append(("author", vocabulary.author_terms.get(job.author, ())))
         groups.append(("learned", vocabulary.learned_terms.get(job.author, ())))
@@ -438,7 +442,7 @@ class Worker:
             return own.specialty, "author"
         if self.settings.asr.specialty:
             return self.settings.asr.specialty, "site"
-        guessed = guess_specialty(self.store.filed_texts_of_author(job.author, language), vocab)
+        guessed = guess_specialty(self.store.reports.filed_texts_of_author(job.author, language), vocab)
         if guessed:
             return guessed, "author-reports"
         if audio is not None and self.settings.asr.first_pass_s > 0:
@@ -458,7 +462,7 @@ class Worker:
             return self._quarantine(job, kind, f"{message} (after {job.attempts} attempts)", hint)
         wait_s = retry_delay_s(job.attempts, self.settings.worker.retry_base_s, self.settings.worker.retry_max_s)
         detail = f"attempt {job.attempts} of {self.settings.worker.max_attempts}: {message}; next try in {wait_s:.0f} s"
-        if not self.store.mark_failed(job.id, self.identity, detail, retry_in_s=wait_s):
+        if not self.store.claims.mark_failed(job.id, self.identity, detail, retry_in_s=wait_s):
             return self._claim_lost(job, "recording its failure")
         log.warning(
             "job %d failed (%s), attempt %d of %d; tried again in %.0f s",
@@ -471,9 +475,9 @@ class Worker:
         return Outcome(job.id, JobState.QUEUED, error=message)
 
     def _quarantine(self, job: Job, kind: str, message: str, hint: str) -> Outcome:
-        earlier = tuple(detail or "" for _, event, _, detail in self.store.events(job.id) if event == "failed")
+        earlier = tuple(detail or "" for _, event, _, detail in self.store.jobs.events(job.id) if event == "failed")
         error = f"{message}. What to do: {hint}"
-        if not self.store.quarantine(job.id, self.identity, error=error, audit=self.audit, kind=kind):
+        if not self.store.claims.quarantine(job.id, self.identity, error=error, audit=self.audit, kind=kind):
             return self._claim_lost(job, "quarantining it")
         try:  # a copy for the person who looks into quarantine/; the archived audio stays as received
             quarantine_file(
@@ -500,7 +504,7 @@ class Worker:
 
     def _claim_lost(self, job: Job, doing: str) -> Outcome:
         """Another worker took the job over (this one's lease ran out): its outcome is left to that worker."""
-        now = self.store.get(job.id)
+        now = self.store.jobs.get(job.id)
         log.warning(
             "job %d: the claim was lost before %s; it is %s now, and left as it is", job.id, doing, now.state.value
         )

@@ -21,8 +21,8 @@ from transcribe.vocabulary.files import vocabulary_folder
 def imported_tables(store: JobStore) -> dict[str, CodeTable]:
     """The newest imported set of each system, read from the store."""
     return {
-        system: CodeTable(system, info.version, info.source, store.code_labels(info.id))
-        for system, info in store.newest_code_sets().items()
+        system: CodeTable(system, info.version, info.source, store.codes.code_labels(info.id))
+        for system, info in store.codes.newest_code_sets().items()
     }
 
 
@@ -61,7 +61,7 @@ class CurrentCoding:
 
     def current(self) -> SiteCoding:
         """The site's coding as the store's code sets stand now."""
-        newest = tuple(sorted((s, info.id) for s, info in self._store.newest_code_sets().items()))
+        newest = tuple(sorted((s, info.id) for s, info in self._store.codes.newest_code_sets().items()))
         with self._lock:
             if self._coding is None or newest != self._made:
                 self._coding = SiteCoding.of_site(self._settings, self._store)

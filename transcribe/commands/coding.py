@@ -115,7 +115,7 @@ def _import(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         return EXIT_USAGE
     found = read_code_set(args.file.name, content, version=args.version)
     with open_site_store(loaded) as store:
-        info = store.import_code_set(
+        info = store.codes.import_code_set(
             found.system,
             found.version,
             source=found.source,
@@ -155,8 +155,8 @@ def _export(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     from transcribe.intake.atomic import write_atomic
 
     with open_site_store(loaded) as store:
-        rows = store.billed_reports(args.since)
-        patients = {r.patient_id: store.patient(r.patient_id) for r in rows}
+        rows = store.codes.billed_reports(args.since)
+        patients = {r.patient_id: store.patients.patient(r.patient_id) for r in rows}
     text, count = billing_csv(rows, patients)
     if args.output:
         write_atomic(args.output, text.encode("utf-8"))

@@ -128,7 +128,7 @@ def _show_service(
     review = f"  ·  http://{settings.review.host}:{settings.review.port}/" if settings.review.enabled else ""
     while not stop.wait(1.0):
         try:
-            counts = store.count_by_state()
+            counts = store.jobs.count_by_state()
         except StoreError:
             display.show("[bold]serve[/] [red]●[/] the job store does not answer: waiting for it")
             continue
@@ -144,7 +144,7 @@ def _waiting(store: JobStore) -> int | None:
     from transcribe.errors import StoreError
 
     try:
-        return store.count_by_state().get(JobState.QUEUED, 0)
+        return store.jobs.count_by_state().get(JobState.QUEUED, 0)
     except StoreError:
         return None
 
@@ -215,10 +215,10 @@ def _run(args: argparse.Namespace, loaded: LoadedSettings) -> int:
                 status = EXIT_FAILED
                 continue
             if job.state is JobState.QUEUED:
-                claimed = store.claim(job.id, worker.identity, settings.worker.lease_s)
+                claimed = store.claims.claim(job.id, worker.identity, settings.worker.lease_s)
                 if claimed is not None:
                     worker.process(claimed)
-                job = store.get(job.id)
+                job = store.jobs.get(job.id)
             elif job.state is JobState.DRAFTED:
                 print(f"(job {job.id}: already transcribed, shown from the store)", file=sys.stderr)
             if len(args.files) > 1 and not args.json:
@@ -238,7 +238,7 @@ def _run(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 def _print_result(store: JobStore, job_id: int, *, as_json: bool, raw: bool) -> None:
     from transcribe.records import transcript_from_json
 
-    outputs = store.results_of(job_id)
+    outputs = store.jobs.results_of(job_id)
     if as_json:
         print(outputs["transcript"].read_text())
     elif raw:
@@ -342,8 +342,8 @@ def _dictate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 def _jobs(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     with open_site_store(loaded) as store:
         state = JobState(args.state) if args.state else None
-        listed = store.list_jobs(state=state, limit=args.limit)
-        counts = store.count_by_state()
+        listed = store.jobs.list_jobs(state=state, limit=args.limit)
+        counts = store.jobs.count_by_state()
     now = datetime.now(UTC)
     if args.json:
         for job in listed:

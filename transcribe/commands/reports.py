@@ -172,7 +172,7 @@ def _validate(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 def _file(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     with open_site_store(loaded) as store:
-        ids = args.job_ids or [job.id for job in store.waiting_to_be_filed()]
+        ids = args.job_ids or [job.id for job in store.reports.waiting_to_be_filed()]
         if not ids:
             print("nothing waits to be filed")
             return EXIT_OK
@@ -215,7 +215,7 @@ def _patients_import(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         return EXIT_USAGE
     records, problems = parse_patient_csv(content)
     with open_job_store(loaded.settings) as store:
-        added, updated = store.import_patients(records, audit=cli_audit(loaded.settings, store))
+        added, updated = store.patients.import_patients(records, audit=cli_audit(loaded.settings, store))
     refused = [p for p in problems if not p.imported]
     print(f"{added} patients added, {updated} updated, {len(refused)} rows refused")
     for problem in problems[:50]:
@@ -272,7 +272,7 @@ def _retention(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
 def _patients_find(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     with open_site_store(loaded) as store:
-        found = store.search_patients(args.query)
+        found = store.patients.search_patients(args.query)
     for patient in found:
         born = patient.birth_date.isoformat() if patient.birth_date else "-"
         print(f"{patient.patient_id:<12} {patient.display_name:<40} {born}  {patient.sex}")

@@ -122,9 +122,9 @@ class Intake:
 
     def recover(self) -> None:
         """Finish what a crash interrupted: received jobs whose audio already lies in the archive."""
-        for job in self.store.list_jobs(state=JobState.RECEIVED, limit=10_000):
+        for job in self.store.jobs.list_jobs(state=JobState.RECEIVED, limit=10_000):
             if job.audio_path.exists():
-                self.store.mark_queued(job.id)
+                self.store.jobs.mark_queued(job.id)
                 log.info("job %d: archived before a stop; queued now", job.id)
 
     def step(self) -> list[Job]:
@@ -312,7 +312,7 @@ class Intake:
             relative, self.settings.intake.default_author
         )
         target = archive_path(self.settings.paths.archive, audio_sha256, path.name)
-        job, new = self.store.receive(
+        job, new = self.store.jobs.receive(
             audio_sha256=audio_sha256,
             author=author,
             original_name=path.name,
@@ -328,7 +328,7 @@ class Intake:
         self._archive(path, job.audio_path, keep_original=keep_original)
         if sidecar is not None and new:
             self._archive(sidecar, job.audio_path.with_suffix(".json"), keep_original=keep_original)
-        job = self.store.mark_queued(job.id)
+        job = self.store.jobs.mark_queued(job.id)
         if sidecar is None and not keep_original:
             self._taken_alone[path.with_suffix("")] = (job.id, self._clock())
         log.info("job %d received (author %s, %d bytes)", job.id, author, after.st_size)
@@ -365,13 +365,13 @@ class Intake:
             with sidecar.open("rb") as stream:
                 metadata = parse_sidecar(stream.read(MAX_SIDECAR_BYTES + 1), sidecar.name)
             detail = f"{sidecar.name} came {late_s:.0f} s after the audio"
-            if self.store.attach_metadata(job_id, metadata, detail=detail):
-                job = self.store.get(job_id)
+            if self.store.jobs.attach_metadata(job_id, metadata, detail=detail):
+                job = self.store.jobs.get(job_id)
                 placed = move_file(sidecar, job.audio_path.with_suffix(".json"))  # kept beside the audio
                 os.chmod(placed, FILE_MODE)
                 log.info("job %d: its sidecar came %.0f s after the audio and was attached", job_id, late_s)
                 return
-            job = self.store.get(job_id)
+            job = self.store.jobs.get(job_id)
         except SidecarInvalid as e:
             self._quarantine_sidecar(sidecar, job_id, e.kind, str(e), e.hint)
             return

@@ -21,9 +21,9 @@ def requeue(settings: Settings, store: JobStore, job_id: int, *, audit: Auditor 
 
     ``audit`` writes the entry in the transaction that queues it again.
     """
-    job = store.get(job_id)
+    job = store.jobs.get(job_id)
     if job.state is not JobState.QUARANTINED:
-        return store.requeue(job_id, audio_path=job.audio_path, audit=audit)  # raises with a clear message
+        return store.jobs.requeue(job_id, audio_path=job.audio_path, audit=audit)  # raises with a clear message
     audio = job.audio_path
     if audio.is_relative_to(settings.paths.quarantine) and audio.exists():
         # quarantined by an earlier version, which moved the audio out of the archive: it goes back
@@ -32,7 +32,7 @@ def requeue(settings: Settings, store: JobStore, job_id: int, *, audit: Auditor 
         record.unlink(missing_ok=True)
     elif not audio.exists():
         raise InputError(f"job {job_id}: its audio is no longer at {audio}; put it back there and requeue again")
-    job = store.requeue(job_id, audio_path=audio, audit=audit)
+    job = store.jobs.requeue(job_id, audio_path=audio, audit=audit)
     for kept in quarantined_files(settings.paths.quarantine, job_id):
         if hash_file(kept) == job.audio_sha256:  # the copy of the archived audio (a late sidecar is kept)
             kept.unlink()

@@ -51,11 +51,11 @@ def validated_cases(store: JobStore, *, author: str | None = None) -> list[Valid
     workspace = Workspace(store)
     cases = []
     for state in (JobState.VALIDATED, JobState.FILED):
-        for job in store.list_jobs(state=state, limit=100_000):
+        for job in store.jobs.list_jobs(state=state, limit=100_000):
             if author and job.author != author:
                 continue
-            first = store.report(job.id, 1)
-            outputs = store.results_of(job.id)
+            first = store.reports.report(job.id, 1)
+            outputs = store.jobs.results_of(job.id)
             if first is None or "text" not in outputs:
                 continue
             try:
@@ -81,7 +81,7 @@ def validated_cases(store: JobStore, *, author: str | None = None) -> list[Valid
 
 
 def _review_seconds(store: JobStore, job_id: int) -> float | None:
-    rows = store.job_actions(job_id)
+    rows = store.proposals.job_actions(job_id)
     opened = next((at for action, at in rows if action == "opened"), None)
     validated = next((at for action, at in rows if action == "validated"), None)
     return validated - opened if opened is not None and validated is not None and validated >= opened else None
@@ -151,7 +151,7 @@ def refresh_proposals(store: JobStore, vocabulary: Vocabulary, *, minimum: int =
     ) + biasing_proposals(cases, vocabulary, minimum=minimum)
     private = private_words(store, cases)
     drafts = [d for d in drafts if not _holds_private(d, private)]
-    return store.keep_proposals(drafts)
+    return store.proposals.keep_proposals(drafts)
 
 
 #: words that open an identity line ("Patient Jean Dupont né le...", "Madame DURAND"): its capitalised words
@@ -167,7 +167,7 @@ def private_words(store: JobStore, cases: list[ValidatedCase]) -> frozenset[str]
     """Words that may name a patient: every name of the patient index, and the capitalised words of the
     identity lines of the validated reports (folded). A proposal never holds one."""
     words: set[str] = set()
-    for names in store.patient_names():
+    for names in store.proposals.patient_names():
         for name in names:
             parts = re.findall(r"[^\W\d_]+", fold(name or ""))
             words.update(parts)
@@ -207,11 +207,11 @@ def biasing_proposals(cases: list[ValidatedCase], vocabulary: Vocabulary, *, min
 
 def list_proposals(store: JobStore, status: str | None = "open") -> list[Proposal]:
     """The proposals, most frequent first."""
-    return store.proposals(status)
+    return store.proposals.proposals(status)
 
 
 def _proposal(store: JobStore, proposal_id: int) -> Proposal:
-    found = store.proposal(proposal_id)
+    found = store.proposals.proposal(proposal_id)
     if found is None:
         from transcribe.errors import ReviewError
 
@@ -249,7 +249,7 @@ def replay(store: JobStore, vocabulary: Vocabulary, proposal_id: int) -> Proposa
         introduced += max(0, after - before)
         cases += 1
     effect = ProposalEffect(dictations=cases, errors_fixed=fixed, errors_introduced=introduced)
-    store.keep_proposal_effect(proposal_id, effect)
+    store.proposals.keep_proposal_effect(proposal_id, effect)
     return effect
 
 
@@ -289,5 +289,7 @@ def decide(
             own = settings.paths.site_vocab / "authors" / "corrections" / f"{proposal.author}.tsv"
             append_site_rows(own, [(*row, proposal.language) for row in rows])
     widened = ", every author" if accept and every_author else ""
-    store.decide_proposal(proposal_id, accept=accept, by=by, audit=audit, detail=f"proposal {proposal_id}{widened}")
+    store.proposals.decide_proposal(
+        proposal_id, accept=accept, by=by, audit=audit, detail=f"proposal {proposal_id}{widened}"
+    )
     return _proposal(store, proposal_id)

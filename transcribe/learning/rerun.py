@@ -38,7 +38,7 @@ def choose_jobs(
     workspace = Workspace(store)
     again, left = [], []
     for state in (JobState.DRAFTED, JobState.RETURNED):
-        for job in store.list_jobs(state=state, limit=100_000):
+        for job in store.jobs.list_jobs(state=state, limit=100_000):
             if job.created_at < since or (author and job.author != author):
                 continue
             started = workspace.load(job.id)
@@ -62,5 +62,5 @@ def rerun(
             for path in folder.iterdir():
                 if path.is_file() and path.name != LISTENING_COPY:  # the same audio: it stays to be played
                     os.replace(path, keep / path.name)
-        queued.append(store.queue_again(job.id, by, reason, audit=audit))
+        queued.append(store.jobs.queue_again(job.id, by, reason, audit=audit))
     return queued

@@ -56,23 +56,23 @@ def export_patient(
     ``output``: where (default ``data/exports/patient-<id>-<UTC time>.zip``); an existing file is never
     replaced. A filed file that is missing from the outbox is named in the index and in ``missing``.
     """
-    patient = store.patient(patient_id)
+    patient = store.patients.patient(patient_id)
     if patient is None:
         raise PatientUnknown(
             f"no patient {patient_id} in the index: nothing was exported; check the identifier "
             "('transcribe patients find NAME')"
         )
-    export_id = store.record_export_request(patient_id, requested_by, with_audio=with_audio, audit=audit)
+    export_id = store.keeping.record_export_request(patient_id, requested_by, with_audio=with_audio, audit=audit)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     target = output or settings.paths.data / "exports" / f"patient-{patient_id}-{stamp}.zip"
-    removed_audio = {r.job_id: r.removed_at for r in store.removals() if r.kind == "audio"}
+    removed_audio = {r.job_id: r.removed_at for r in store.keeping.removals() if r.kind == "audio"}
     rows: list[list[str]] = []
     missing: list[str] = []
     files = recordings = 0
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         audio_jobs: dict[int, PatientFiling] = {}
-        for filing in store.filings_of_patient(patient_id):
+        for filing in store.reports.filings_of_patient(patient_id):
             day = datetime.fromtimestamp(filing.validated_at, UTC).astimezone().date().isoformat()
             paths = [filing.filing.docx_path, filing.filing.pdf_path, filing.filing.sidecar_path]
             paths += [f["path"] for f in filing.filing.formats.values() if "path" in f]
@@ -97,7 +97,7 @@ def export_patient(
             audio_jobs[filing.filing.job_id] = filing
         if with_audio:
             for job_id, filing in audio_jobs.items():
-                job = store.get(job_id)
+                job = store.jobs.get(job_id)
                 if job.patient_id != patient_id:  # validated since for another patient: his, not this one's
                     continue
                 audio = Path(str(filing.audio_path))
@@ -125,5 +125,5 @@ def export_patient(
     data = buffer.getvalue()
     write_new(target, data)
     digest = hashlib.sha256(data).hexdigest()
-    store.record_export_done(export_id, reports=files, recordings=recordings, sha256=digest, audit=audit)
+    store.keeping.record_export_done(export_id, reports=files, recordings=recordings, sha256=digest, audit=audit)
     return PatientExport(target, files, recordings, digest, tuple(missing))

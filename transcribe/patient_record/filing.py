@@ -155,7 +155,7 @@ def file_report(
     problem = outbox_problem(settings, store)
     if problem and (settings.paths.outbox / OUTBOX_MARKER).exists():
         raise FilingError(f"job {job_id} is not filed: {problem}")
-    job = store.get(job_id)
+    job = store.jobs.get(job_id)
     if job.state not in (JobState.VALIDATED, JobState.FILED) or job.report_version == 0:
         raise FilingError(
             f"job {job_id} is {job.state.value}: only a validated report is filed "
@@ -166,10 +166,10 @@ def file_report(
     if done is not None:
         return done
     require_signature(settings, store, job)
-    report = store.report(job_id, version)
+    report = store.reports.report(job_id, version)
     if report is None:
         raise FilingError(f"job {job_id}: validated version {version} not found in the store")
-    patient = store.patient(report.patient_id)
+    patient = store.patients.patient(report.patient_id)
     if patient is None:
         raise FilingError(
             f"job {job_id}: patient {report.patient_id} is no longer in the index; import the index again, then file"
@@ -182,17 +182,17 @@ def file_report(
     try:
         filed = _place(settings, store, vocabulary, job, report, patient)
     except RenderFailed as e:
-        store.record_filing_error(job_id, str(e), audit=audit, code="render-failed")
+        store.reports.record_filing_error(job_id, str(e), audit=audit, code="render-failed")
         raise FilingError(f"job {job_id} could not be filed: {e}. The report stays validated") from e
     except OSError as e:
         reason = _disk_reason(e)
         code = f"disk {errno.errorcode.get(e.errno or 0, 'error')}"
-        store.record_filing_error(job_id, reason, audit=audit, code=code)
+        store.reports.record_filing_error(job_id, reason, audit=audit, code=code)
         raise FilingError(
             f"job {job_id} could not be filed: {reason}. The report stays validated; "
             f"fix the outbox, then run 'transcribe file {job_id}'"
         ) from e
-    recorded = store.record_filing(
+    recorded = store.reports.record_filing(
         job_id,
         version,
         patient_id=patient.patient_id,
@@ -210,7 +210,7 @@ def file_report(
 
 
 def _filed_already(store: JobStore, job_id: int, version: int) -> FiledReport | None:
-    done = store.filing(job_id, version)
+    done = store.reports.filing(job_id, version)
     if done is None:
         return None
     return FiledReport(
@@ -401,11 +401,11 @@ def validated_document(settings: Settings, store: JobStore, vocabulary: Vocabula
     What the doctor reads before he signs: the same composition, text, patient and day as the filing.
     None when the job has no validated version (or its patient left the index).
     """
-    done = store.filing(job.id, job.report_version) if job.report_version else None
+    done = store.reports.filing(job.id, job.report_version) if job.report_version else None
     if done is not None and Path(done.docx_path).is_file():
         return Path(done.docx_path).read_bytes()
-    report = store.report(job.id, job.report_version) if job.report_version else None
-    patient = store.patient(report.patient_id) if report else None
+    report = store.reports.report(job.id, job.report_version) if job.report_version else None
+    patient = store.patients.patient(report.patient_id) if report else None
     if report is None or patient is None:
         return None
     return _compose(settings, vocabulary, job, report, patient)
@@ -461,7 +461,7 @@ def file_waiting_reports(
     for whatever reason, keeps its error (``filing_error``) and the next one goes on.
     """
     filed = []
-    for job in store.waiting_to_be_filed():
+    for job in store.reports.waiting_to_be_filed():
         if awaiting_signature(settings, store, job):
             continue  # filed when its author signs it
         try:
@@ -484,6 +484,6 @@ def file_waiting_reports(
 
 def _keep_filing_error(store: JobStore, job_id: int, error: str, audit: Auditor | None) -> None:
     try:
-        store.record_filing_error(job_id, error, audit=audit, code="unexpected")
+        store.reports.record_filing_error(job_id, error, audit=audit, code="unexpected")
     except TranscribeError as e:
         log.error("job %d: the filing error could not be kept either (%s)", job_id, type(e).__name__)

@@ -45,9 +45,9 @@ def due(settings: Settings, store: JobStore, *, now: float | None = None) -> lis
     """What the retention policy deletes now, of the filed reports (nothing when both periods are 0: kept)."""
     now = time.time() if now is None else now
     policy = settings.retention
-    done = {(r.job_id, r.kind) for r in store.removals()}
+    done = {(r.job_id, r.kind) for r in store.keeping.removals()}
     found: list[Due] = []
-    for job in store.filed_jobs():
+    for job in store.keeping.filed_jobs():
         drafts = settings.paths.drafts / str(job.job_id)
         if policy.audio_days and (job.job_id, "audio") not in done:
             due_at = job.filed_at + policy.audio_days * DAY_S
@@ -112,6 +112,6 @@ def apply(
         removal = Removal(
             item.job_id, item.kind, item.sha256, item.filed_at, item.due_at, time.time(), actor, item.policy
         )
-        store.record_removal(removal, audit=audit)
+        store.keeping.record_removal(removal, audit=audit)
         removed.append(removal)
     return removed

@@ -62,7 +62,7 @@ def awaiting_signature(settings: Settings, store: JobStore, job: Job) -> bool:
     return (
         settings.review.doctor_signs
         and job.state is JobState.VALIDATED
-        and store.signature(job.id, job.report_version) is None
+        and store.signoffs.signature(job.id, job.report_version) is None
         and signer_of(settings, store, job) != NOBODY
     )
 
@@ -96,4 +96,4 @@ def sign_report(
         raise SignatureRefused(f"job {job.id} does not wait for a signature", "error.not-signable")
     if not may_sign(settings, store, job, user):
         raise SignatureRefused(f"job {job.id}: only its author ({job.author}) signs it", "error.only-author-signs")
-    return store.sign(job.id, job.report_version, user.username, audit=audit)
+    return store.signoffs.sign(job.id, job.report_version, user.username, audit=audit)

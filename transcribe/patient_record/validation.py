@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 def draft_text(settings: Settings, store: JobStore, job: Job) -> str:
     """The clean text of a job's draft."""
-    path = store.results_of(job.id).get("text") or settings.paths.drafts / str(job.id) / "draft.txt"
+    path = store.jobs.results_of(job.id).get("text") or settings.paths.drafts / str(job.id) / "draft.txt"
     try:
         return Path(path).read_text(encoding="utf-8").strip()
     except OSError as e:
@@ -50,7 +50,7 @@ def doubtful_forms(store: JobStore, job: Job) -> list[str]:
     """What the flags of doubtful doses marked in the clean text ("5,000 g"): it must not be validated as is.
 
     A term's audio-ranked choices are offered, not required: its words may stay as heard."""
-    path = store.results_of(job.id).get("edits")
+    path = store.jobs.results_of(job.id).get("edits")
     if not path:
         return []
     try:
@@ -67,7 +67,7 @@ def doubtful_forms(store: JobStore, job: Job) -> list[str]:
 
 def identity_problems(job: Job, patient_id: str, store: JobStore) -> list[IdentityNote]:
     """How what came with the dictation disagrees with the chosen patient (its sex and age on the day it was dictated too)."""
-    patient = store.patient(patient_id)
+    patient = store.patients.patient(patient_id)
     if patient is None:
         raise PatientUnknown(
             f"no patient {patient_id} in the index; import the index ('transcribe patients import') "
@@ -107,7 +107,7 @@ def validate_report(
     ``recipient`` and ``copies``: the addressee and copies as the secretary set them (None: the
     sidecar's, the dictation's, the patient's GP; see ``report.addressee_of``).
     """
-    job = store.get(job_id)
+    job = store.jobs.get(job_id)
     if job.state not in (JobState.DRAFTED, JobState.VALIDATED, JobState.FILED):
         raise ReviewError(f"job {job_id} is {job.state.value}: only a transcribed report can be validated")
     chosen = patient_id or job.patient_id
@@ -150,11 +150,11 @@ def validate_report(
         text=report_text,
         language=job.language or "fr",
         metadata=job.metadata,
-        patient=store.patient(chosen),
+        patient=store.patients.patient(chosen),
         typed_recipient=recipient,
         typed_copies=copies,
     )
-    return store.validate(
+    return store.reports.validate(
         job_id,
         text=report_text,
         patient_id=chosen,

@@ -107,7 +107,7 @@ class ReviewSite:
     def job_or_404(self, job_id: int) -> Job:
         """A job of the store, or 404."""
         try:
-            return self.store.get(job_id)
+            return self.store.jobs.get(job_id)
         except TranscribeError as e:
             raise HTTPException(404, "error.no-such-dictation") from e
 

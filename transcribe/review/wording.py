@@ -2,14 +2,12 @@
 
 Flags are message codes with parameters (``transcribe.messages``); the text layer's changes
 are rule names (their labels are in ``i18n/review_screen.py``). The identity evidence and
-conflicts are codes with parameters too (``patients.IdentityNote``, ``messages.IDENTITY``).
-Jobs drafted before they were (their evidence stored as English sentences) are read back by
-the sentences' patterns below, kept only for those.
+conflicts are codes with parameters too (``patients.IdentityNote``, ``messages.IDENTITY``); the
+evidence older versions stored as English sentences was turned into codes by the store's migration 12.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -40,53 +38,13 @@ def rule_label(rule: str, t: Translate) -> str:
     return " + ".join(labels)
 
 
-#: the English sentences transcribe.patient_record.patients stored before its evidence was data, and their French
-_IDENTITY = [
-    (r"identifier (?P<id>.+) given by the (?P<source>\w+)", "identifiant {id} donné par {source}"),
-    (r"name matches", "le nom correspond"),
-    (r"name matches with family and given names inverted", "le nom correspond, nom et prénom inversés"),
-    (r"name close \((?P<score>\d+)%\)", "nom proche ({score} %)"),
-    (r"birth date matches \((?P<date>[\d-]+)\)", "la date de naissance correspond ({date})"),
-    (
-        r"birth date differs: dictated (?P<dictated>\S+), index (?P<index>\S+)",
-        "la date de naissance diffère : dictée {dictated}, index {index}",
-    ),
-    (
-        r"the (?P<source>\w+) names patient (?P<given>.+), not (?P<chosen>.+)",
-        "{Source} désigne le patient {given}, pas {chosen}",
-    ),
-    (
-        r"the (?P<source>\w+) gives the birth date (?P<given>\S+), the patient's is (?P<chosen>\S+)",
-        "{Source} donne la date de naissance {given}, celle du patient est {chosen}",
-    ),
-    (
-        r"the (?P<source>\w+) names (?P<names>.+), the patient is (?P<patient>.+)",
-        "{Source} nomme {names}, le patient est {patient}",
-    ),
-]
-_IDENTITY_PATTERNS = [(re.compile(pattern + r"\Z"), french) for pattern, french in _IDENTITY]
-
-
-def identity_words(note: IdentityNote | dict[str, Any] | str, language: str) -> str:
-    """An identity evidence or conflict in the reader's language, its dates as the screens write them."""
-    if isinstance(note, dict) and "code" in note:
-        note = IdentityNote(str(note["code"]), {str(k): str(v) for k, v in (note.get("params") or {}).items()})
-    if isinstance(note, IdentityNote):
-        params = {k: day(v, language) if k.endswith("date") else v for k, v in note.params.items()}
-        return identity_message(note.code, language, **params)
-    sentence = str(note)
-    if language != "fr":
-        return sentence
-    for pattern, french in _IDENTITY_PATTERNS:
-        m = pattern.match(sentence)
-        if m:
-            # a date as the French screens write it (anything else is kept as it is)
-            fields = {name: day(value, "fr") for name, value in m.groupdict().items()}
-            if "source" in fields:
-                source = IDENTITY_SOURCES.say(fields["source"], "fr")
-                fields["source"], fields["Source"] = source, source[:1].upper() + source[1:]
-            return french.format(**fields)
-    return sentence
+def identity_words(note: IdentityNote | dict[str, Any], language: str) -> str:
+    """An identity evidence or conflict in the reader's language, its dates as the screens write them
+    (``note`` as ``patients`` makes it, or as it is stored with the job: ``{"code", "params"}``)."""
+    if isinstance(note, dict):
+        note = IdentityNote(str(note.get("code", "")), {str(k): str(v) for k, v in (note.get("params") or {}).items()})
+    params = {k: day(v, language) if k.endswith("date") else v for k, v in note.params.items()}
+    return identity_message(note.code, language, **params)
 
 
 def source_label(source: str, language: str) -> str:

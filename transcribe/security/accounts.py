@@ -156,7 +156,7 @@ class Accounts:
         ):
             raise AccountRefused("a user name is 1 to 100 letters, digits, '.', '-' or '_'", "account.username")
         _check_password(password)
-        user_id = self._store.insert_account(
+        user_id = self._store.accounts.insert_account(
             username,
             _HASHER.hash(password),
             role,
@@ -171,11 +171,11 @@ class Accounts:
 
     def list_users(self) -> list[User]:
         """Every account."""
-        return [_user(row) for row in self._store.account_rows()]
+        return [_user(row) for row in self._store.accounts.account_rows()]
 
     def user(self, username: str) -> User:
         """One account, by user name."""
-        row = self._store.account_row(username)
+        row = self._store.accounts.account_row(username)
         if row is None:
             raise AccountRefused(f"no user {username}; 'transcribe user list' lists them", "error.no-such-user")
         return _user(row)
@@ -186,7 +186,7 @@ class Accounts:
         if disabled and user.role == "admin":
             self._keep_an_admin(user)
         action = "user-disabled" if disabled else "user-enabled"
-        self._store.change_account(
+        self._store.accounts.change_account(
             user.id, {"disabled": disabled}, end_sessions=disabled, audit=audit, action=action, detail=username
         )
         return self.user(username)
@@ -195,7 +195,7 @@ class Accounts:
         """Give an account a new password; its open sessions end."""
         _check_password(password)
         user = self.user(username)
-        self._store.change_account(
+        self._store.accounts.change_account(
             user.id,
             {"password_hash": _HASHER.hash(password)},
             end_sessions=True,
@@ -211,7 +211,7 @@ class Accounts:
         user = self.user(username)
         if user.role == "admin" and role != "admin":
             self._keep_an_admin(user)
-        self._store.change_account(
+        self._store.accounts.change_account(
             user.id, {"role": role}, audit=audit, action="role-changed", detail=f"{username} ({role})"
         )
         return self.user(username)
@@ -219,23 +219,25 @@ class Accounts:
     def end_sessions(self, username: str, *, audit: Auditor | None = None) -> int:
         """End every open session of an account (it must log in again); return how many there were."""
         user = self.user(username)
-        return self._store.change_account(
+        return self._store.accounts.change_account(
             user.id, {}, end_sessions=True, audit=audit, action="sessions-ended", detail=username
         )
 
     def open_sessions(self) -> dict[int, int]:
         """How many live sessions each user has (by user id)."""
         now = self._clock()
-        return self._store.live_session_counts(seen_after=now - self._idle_s, created_after=now - self._lifetime_s)
+        return self._store.accounts.live_session_counts(
+            seen_after=now - self._idle_s, created_after=now - self._lifetime_s
+        )
 
     def _keep_an_admin(self, leaving: User) -> None:
         """Refuse a change that would leave the site without an active administrator."""
-        if not self._store.other_active_admins(leaving.id):
+        if not self._store.accounts.other_active_admins(leaving.id):
             raise AccountRefused("at least one active administrator must remain", "error.last-admin")
 
     def set_language(self, user_id: int, language: str) -> None:
         """The interface language a user chose."""
-        self._store.change_account(user_id, {"language": language})
+        self._store.accounts.change_account(user_id, {"language": language})
 
     # --- logging in ------------------------------------------------------------------------
     def login(self, username: str, password: str, client: str) -> tuple[str, Session]:
@@ -245,7 +247,7 @@ class Accounts:
         """
         now = self._clock()
         key = self.attempt_key(username, client)
-        failures, last, row = self._store.login_attempts_of(
+        failures, last, row = self._store.accounts.login_attempts_of(
             key, username.strip(), forget_before=now - THROTTLE_WINDOW_S
         )
         wait = (last or now) + login_delay(failures) - now
@@ -257,7 +259,7 @@ class Accounts:
                 seconds=seconds,
             )
         if row is None or not _verify(row.password_hash, password):
-            self._store.record_failed_login(key, now)
+            self._store.accounts.record_failed_login(key, now)
             raise LoginRefused("wrong user name or password", "login.wrong")
         if row.disabled:  # said only to whom knows the password: a wrong one tells nothing of the account
             raise LoginRefused(
@@ -266,7 +268,7 @@ class Accounts:
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         rehashed = _HASHER.hash(password) if _HASHER.check_needs_rehash(row.password_hash) else None
-        self._store.open_session(key, _token_hash(token), row.id, csrf, now, new_password_hash=rehashed)
+        self._store.accounts.open_session(key, _token_hash(token), row.id, csrf, now, new_password_hash=rehashed)
         return token, Session(_user(row), csrf)
 
     def typed_name_hash(self, username: str) -> str:
@@ -281,7 +283,7 @@ class Accounts:
         """The live session of a cookie token, or None (unknown, expired, or its user disabled)."""
         if not token or len(token) > 200:
             return None
-        live = self._store.touch_session(
+        live = self._store.accounts.touch_session(
             _token_hash(token), self._clock(), idle_s=self._idle_s, lifetime_s=self._lifetime_s
         )
         return Session(_user(live[0]), live[1]) if live is not None else None
@@ -289,7 +291,7 @@ class Accounts:
     def logout(self, token: str | None) -> None:
         """End a session."""
         if token:
-            self._store.end_session(_token_hash(token))
+            self._store.accounts.end_session(_token_hash(token))
 
 
 def _verify(stored: str, password: str) -> bool:

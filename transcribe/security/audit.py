@@ -164,7 +164,7 @@ class AuditTrail:
 
     def entries(self, *, job_id: int | None = None, limit: int = 200) -> list[dict[str, object]]:
         """The newest entries, optionally for one job."""
-        return self._store.audit_entries(job_id=job_id, limit=limit)
+        return self._store.audit_log.audit_entries(job_id=job_id, limit=limit)
 
     def verify(self) -> AuditCheck:
         """Walk the whole chain, then hold it against the anchor: intact, or where it breaks and why."""
@@ -173,7 +173,7 @@ class AuditTrail:
         except AnchorInvalid as e:
             anchor, anchor_problem = None, str(e)
         walk = _Walk(self._key, anchor.count if anchor else None)
-        for row in self._store.audit_chain():
+        for row in self._store.audit_log.audit_chain():
             problem = walk.step(row)
             if problem:
                 return walk.broken(walk.count, problem)

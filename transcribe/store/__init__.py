@@ -3,12 +3,13 @@
 SQLite (WAL) is the embedded default; the schema is written with SQLAlchemy
 Core so that the same migrations serve other engines. ``JobStore`` is the one
 object the rest of the code receives; it is made of parts by what they keep,
-all on one engine and one transaction helper (``database.Database``):
+all on one engine and one transaction helper (``database.Database``), each reached by its name
+(``store.jobs``, ``store.claims``, ...):
 
     database       the engine, its URL, migrations, ``transaction()`` / ``reading()``
     jobs           intake, quarantine and review outcomes, history, listings, the review queue
     claims         workers' claims and leases, release of abandoned jobs, drafted / failed
-    patient_index  the patient index: import, candidates, search
+    patients       the patient index (patient_index.py): import, candidates, search
     reports        validated report versions and their filing records
     signoffs       the comment thread of a returned report, the author's signature
     keeping        exports of a patient's records (right of access), what retention deleted
@@ -16,12 +17,15 @@ all on one engine and one transaction helper (``database.Database``):
     accounts       the review app's users, sessions and failed login attempts
     audit_log      the audit log's rows (the chain's rules are transcribe.security.audit)
     proposals      vocabulary proposals learned from validated reports; a job's audit actions (review time)
-    review_work    the secretaries' work: locks, saved review state, refused text, what the worklist reads
+    reviews        the secretaries' work (review_work.py): locks, saved review state, refused text, what the worklist reads
 
 No other module runs SQL: they ask these parts.
 """
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
 
 from transcribe.store.accounts import AccountTables
 from transcribe.store.audit_log import AuditLog
@@ -50,20 +54,26 @@ __all__ = [
 ]
 
 
-class JobStore(
-    Jobs,
-    Claims,
-    PatientIndex,
-    ValidatedReports,
-    Signoffs,
-    Keeping,
-    CodeStore,
-    ReviewWork,
-    Proposals,
-    AuditLog,
-    AccountTables,
-):
-    """Jobs and their history in a SQL database."""
+class JobStore(Database):
+    """Jobs and their history in a SQL database: the database, and one of each part on it.
+
+    ``store.jobs.get(job_id)``, ``store.claims.claim_next(...)``, ``store.reports.report(job_id)``:
+    a caller names the part it needs, so that what a module touches is visible where it is used.
+    """
+
+    def __init__(self, url: str, *, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(url, clock=clock)
+        self.jobs = Jobs(self)
+        self.claims = Claims(self)
+        self.patients = PatientIndex(self)
+        self.reports = ValidatedReports(self)
+        self.signoffs = Signoffs(self)
+        self.keeping = Keeping(self)
+        self.codes = CodeStore(self)
+        self.reviews = ReviewWork(self)
+        self.proposals = Proposals(self)
+        self.audit_log = AuditLog(self)
+        self.accounts = AccountTables(self)
 
 
 def open_store(url: str) -> JobStore:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from transcribe.store.database import Database
+from transcribe.store.database import StorePart
 from transcribe.store.schema import login_attempts, sessions, users
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def _account(row: Any) -> AccountRow:
     return AccountRow(row.id, row.username, row.password_hash, row.role, row.author, row.language, bool(row.disabled))
 
 
-class AccountTables(Database):
+class AccountTables(StorePart):
     """Users, sessions and login attempts."""
 
     def insert_account(
@@ -50,7 +50,7 @@ class AccountTables(Database):
         audit: AuditWriter | None = None,
     ) -> int | None:
         """Add an account; its id, or None when the user name is taken (nothing written then)."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             if conn.scalar(sa.select(users.c.id).where(users.c.username == username)) is not None:
                 return None
             user_id = conn.execute(
@@ -70,12 +70,12 @@ class AccountTables(Database):
 
     def account_rows(self) -> list[AccountRow]:
         """Every account, by user name."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             return [_account(row) for row in conn.execute(sa.select(users).order_by(users.c.username))]
 
     def account_row(self, username: str) -> AccountRow | None:
         """One account by its user name."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             row = conn.execute(sa.select(users).where(users.c.username == username)).first()
         return _account(row) if row is not None else None
 
@@ -91,7 +91,7 @@ class AccountTables(Database):
     ) -> int:
         """Change an account's columns (``values``: disabled, password_hash, role, language), end its sessions
         if asked, and write the audit entry, in one transaction; returns how many sessions ended."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             if values:
                 conn.execute(users.update().where(users.c.id == user_id).values(**values))
             ended = 0
@@ -103,7 +103,7 @@ class AccountTables(Database):
 
     def live_session_counts(self, *, seen_after: float, created_after: float) -> dict[int, int]:
         """How many sessions each user has that were seen and opened after these times (by user id)."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             rows = conn.execute(
                 sa.select(sessions.c.user_id, sa.func.count())
                 .where(sessions.c.last_seen_at > seen_after, sessions.c.created_at > created_after)
@@ -113,7 +113,7 @@ class AccountTables(Database):
 
     def other_active_admins(self, user_id: int) -> int:
         """How many enabled administrators there are besides this user."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             return (
                 conn.scalar(
                     sa.select(sa.func.count()).where(
@@ -129,7 +129,7 @@ class AccountTables(Database):
     ) -> tuple[int, float | None, AccountRow | None]:
         """In one transaction: forget attempts older than ``forget_before``, then the failed attempts of this
         key (how many, the last one's time) and the account of this user name."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             conn.execute(login_attempts.delete().where(login_attempts.c.at < forget_before))
             failures, last = conn.execute(
                 sa.select(sa.func.count(), sa.func.max(login_attempts.c.at)).where(login_attempts.c.key == key)
@@ -139,14 +139,14 @@ class AccountTables(Database):
 
     def record_failed_login(self, key: str, at: float) -> None:
         """Count one failed attempt of this key."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             conn.execute(login_attempts.insert().values(key=key, at=at))
 
     def open_session(
         self, key: str, token_hash: str, user_id: int, csrf_token: str, now: float, *, new_password_hash: str | None
     ) -> None:
         """A successful login: forget the key's failed attempts, open the session, store a rehashed password."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             conn.execute(login_attempts.delete().where(login_attempts.c.key == key))
             conn.execute(
                 sessions.insert().values(
@@ -161,7 +161,7 @@ class AccountTables(Database):
     ) -> tuple[AccountRow, str] | None:
         """The account and CSRF token of a live session, its last use moved to ``now``; a session idle longer
         than ``idle_s``, older than ``lifetime_s`` or of a disabled account is ended instead (None)."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             found = conn.execute(
                 sa.select(sessions, users)
                 .join(users, users.c.id == sessions.c.user_id)
@@ -178,5 +178,5 @@ class AccountTables(Database):
 
     def end_session(self, token_hash: str) -> None:
         """End one session."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             conn.execute(sessions.delete().where(sessions.c.token_hash == token_hash))

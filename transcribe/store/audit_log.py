@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from transcribe.store.database import Database
+from transcribe.store.database import StorePart
 from transcribe.store.schema import audit_log
 
 #: PostgreSQL: one writer of the chain at a time (SQLite's BEGIN IMMEDIATE does it there); the number every
@@ -61,7 +61,7 @@ def append_audit_entry(
     )
 
 
-class AuditLog(Database):
+class AuditLog(StorePart):
     """Reading the audit log."""
 
     def audit_entries(self, *, job_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
@@ -69,11 +69,11 @@ class AuditLog(Database):
         query = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
         if job_id is not None:
             query = query.where(audit_log.c.job_id == job_id)
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
     def audit_chain(self) -> Iterator[Any]:
         """Every entry, oldest first (rows with ``seq``, ``at``, ``username``, ``action``, ``job_id``,
         ``detail``, ``previous_hash``, ``hash``), read in one transaction."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             yield from conn.execute(sa.select(audit_log).order_by(audit_log.c.id))

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from transcribe.records import Job, JobState
-from transcribe.store.database import Database, log
+from transcribe.store.database import StorePart, log
 from transcribe.store.jobs import add_event, fetch_job, urgent_first
 from transcribe.store.schema import jobs, results
 
@@ -67,7 +67,7 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-class Claims(Database):
+class Claims(StorePart):
     """Claims of workers on queued jobs, their leases, and what the holder of a claim records."""
 
     # --- claiming ---------------------------------------------------------------
@@ -75,22 +75,22 @@ class Claims(Database):
         """Take the oldest queued job that is due for this worker, or None when there is none."""
         candidate = (
             sa.select(jobs.c.id)
-            .where(jobs.c.state == JobState.QUEUED.value, _due(self._clock()))
+            .where(jobs.c.state == JobState.QUEUED.value, _due(self._db.now()))
             .order_by(*urgent_first())
             .limit(1)
             .with_for_update(skip_locked=True)
         )
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             job_id = conn.scalar(candidate)
             return None if job_id is None else self._claim(conn, job_id, worker, lease_s)
 
     def claim(self, job_id: int, worker: WorkerIdentity, lease_s: float) -> Job | None:
         """Take this queued job for this worker; None if it is not queued any more, or not due yet."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             return self._claim(conn, job_id, worker, lease_s)
 
     def _claim(self, conn: Connection, job_id: int, worker: WorkerIdentity, lease_s: float) -> Job | None:
-        now = self._clock()
+        now = self._db.now()
         claimed = conn.execute(
             jobs.update()
             .where(jobs.c.id == job_id, jobs.c.state == JobState.QUEUED.value, _due(now))
@@ -104,12 +104,12 @@ class Claims(Database):
         ).rowcount
         if claimed != 1:
             return None
-        add_event(conn, job_id, self._clock(), "claimed", str(worker), None)
+        add_event(conn, job_id, self._db.now(), "claimed", str(worker), None)
         return fetch_job(conn, job_id)
 
     def renew_lease(self, job_id: int, worker: WorkerIdentity, lease_s: float) -> bool:
         """Extend this worker's claim; False if the job is no longer ours."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             return (
                 conn.execute(
                     jobs.update()
@@ -118,7 +118,7 @@ class Claims(Database):
                         jobs.c.claimed_by == str(worker),
                         jobs.c.state == JobState.TRANSCRIBING.value,
                     )
-                    .values(lease_until=self._clock() + lease_s)
+                    .values(lease_until=self._db.now() + lease_s)
                 ).rowcount
                 == 1
             )
@@ -129,10 +129,10 @@ class Claims(Database):
         A claim is abandoned when its lease ran out, or when it was made on this
         host by a process that no longer runs.
         """
-        now = self._clock()
+        now = self._db.now()
         host = socket.gethostname()
         released: list[int] = []
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             rows = conn.execute(
                 sa.select(jobs.c.id, jobs.c.claimed_by, jobs.c.lease_until).where(
                     jobs.c.state == JobState.TRANSCRIBING.value
@@ -162,7 +162,7 @@ class Claims(Database):
                 add_event(
                     conn,
                     row.id,
-                    self._clock(),
+                    self._db.now(),
                     "released",
                     row.claimed_by,
                     "worker died" if dead_here else "lease expired",
@@ -190,9 +190,9 @@ class Claims(Database):
         patient_id: str | None = None,
     ) -> bool:
         """Record a finished transcription and its outputs; False if the claim was lost."""
-        now = self._clock()
+        now = self._db.now()
         options_json = json.dumps(options, sort_keys=True, default=str)
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             done = conn.execute(
                 jobs.update()
                 .where(*_held_by(job_id, worker))
@@ -227,7 +227,7 @@ class Claims(Database):
                         created_at=now,
                     )
                 )
-            add_event(conn, job_id, self._clock(), "drafted", str(worker), None)
+            add_event(conn, job_id, self._db.now(), "drafted", str(worker), None)
             return True
 
     def mark_failed(self, job_id: int, worker: WorkerIdentity, error: str, *, retry_in_s: float = 0.0) -> bool:
@@ -236,8 +236,8 @@ class Claims(Database):
         The error is also kept in the job's history ("failed"), so that every attempt's reason stays.
         False if the claim was lost (the job is no longer this worker's).
         """
-        now = self._clock()
-        with self.transaction() as conn:
+        now = self._db.now()
+        with self._db.transaction() as conn:
             done = conn.execute(
                 jobs.update()
                 .where(*_held_by(job_id, worker))
@@ -252,7 +252,7 @@ class Claims(Database):
             ).rowcount
             if done != 1:
                 return False
-            add_event(conn, job_id, self._clock(), "failed", str(worker), error)
+            add_event(conn, job_id, self._db.now(), "failed", str(worker), error)
             return True
 
     def give_back(self, job_id: int, worker: WorkerIdentity, reason: str) -> bool:
@@ -261,8 +261,8 @@ class Claims(Database):
         For a job whose work was cut off by something that is not the dictation's fault (the store
         stopped answering while it was in hand). False if the claim was lost, or the outcome recorded.
         """
-        now = self._clock()
-        with self.transaction() as conn:
+        now = self._db.now()
+        with self._db.transaction() as conn:
             done = conn.execute(
                 jobs.update()
                 .where(*_held_by(job_id, worker))
@@ -277,7 +277,7 @@ class Claims(Database):
             ).rowcount
             if done != 1:
                 return False
-            add_event(conn, job_id, self._clock(), "released", str(worker), reason)
+            add_event(conn, job_id, self._db.now(), "released", str(worker), reason)
             return True
 
     def quarantine(
@@ -289,8 +289,8 @@ class Claims(Database):
         ``audit`` writes the entry in the same transaction, with ``kind`` (the error's short kind), never
         the message (it may hold a file name, which may name the patient).
         """
-        now = self._clock()
-        with self.transaction() as conn:
+        now = self._db.now()
+        with self._db.transaction() as conn:
             done = conn.execute(
                 jobs.update()
                 .where(*_held_by(job_id, worker))
@@ -305,7 +305,7 @@ class Claims(Database):
             ).rowcount
             if done != 1:
                 return False
-            add_event(conn, job_id, self._clock(), "quarantined", str(worker), error)
+            add_event(conn, job_id, self._db.now(), "quarantined", str(worker), error)
             if audit is not None:
                 audit.record_in(conn, "quarantined", job_id, kind or None)
             return True

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from transcribe.coding.records import ACCEPTED, ACT, SYSTEMS, ChosenCode, CodeDecision, CodeSetInfo
 from transcribe.errors import StoreError
-from transcribe.store.database import Database
+from transcribe.store.database import StorePart
 from transcribe.store.schema import code_choices, code_entries, code_sets, filings, jobs, report_codes, reports
 
 #: the systems whose codes are billed acts
@@ -37,7 +37,7 @@ class BilledReport:
     filed: bool
 
 
-class CodeStore(Database):
+class CodeStore(StorePart):
     """Imported code sets and the codes chosen for reports."""
 
     # --- code sets ----------------------------------------------------------------
@@ -45,8 +45,8 @@ class CodeStore(Database):
         self, system: str, version: str, *, source: str, file_kind: str, labels: dict[str, str], by: str
     ) -> CodeSetInfo:
         """Keep a code set (the same system and version imported again is replaced)."""
-        now = self._clock()
-        with self.transaction() as conn:
+        now = self._db.now()
+        with self._db.transaction() as conn:
             old = conn.scalar(
                 sa.select(code_sets.c.id).where(code_sets.c.system == system, code_sets.c.version == version)
             )
@@ -71,7 +71,7 @@ class CodeStore(Database):
 
     def code_sets(self) -> list[CodeSetInfo]:
         """Every imported code set, newest version of each system first."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             rows = conn.execute(sa.select(code_sets).order_by(code_sets.c.system, code_sets.c.version.desc()))
             return [
                 CodeSetInfo(r.id, r.system, r.version, r.source, r.file_kind, r.entries, r.imported_at, r.imported_by)
@@ -87,7 +87,7 @@ class CodeStore(Database):
 
     def code_labels(self, set_id: int) -> dict[str, str]:
         """The codes of an imported set and their labels."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             rows = conn.execute(
                 sa.select(code_entries.c.code, code_entries.c.label).where(code_entries.c.set_id == set_id)
             )
@@ -107,8 +107,8 @@ class CodeStore(Database):
         by: str,
     ) -> None:
         """Accept or reject a code for a report (a second decision on the same code replaces the first)."""
-        now = self._clock()
-        with self.transaction() as conn:
+        now = self._db.now()
+        with self._db.transaction() as conn:
             if conn.scalar(sa.select(jobs.c.id).where(jobs.c.id == job_id)) is None:
                 raise StoreError(f"no job {job_id}")
             key = (code_choices.c.job_id == job_id, code_choices.c.system == system, code_choices.c.code == code)
@@ -129,7 +129,7 @@ class CodeStore(Database):
 
     def forget_code(self, job_id: int, *, system: str, code: str) -> None:
         """Take back a decision on a code: it is a suggestion again (or, added by hand, gone)."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             conn.execute(
                 code_choices.delete().where(
                     code_choices.c.job_id == job_id, code_choices.c.system == system, code_choices.c.code == code
@@ -138,7 +138,7 @@ class CodeStore(Database):
 
     def code_decisions(self, job_id: int) -> list[CodeDecision]:
         """The decisions taken on a report's codes, in the order they were taken."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             rows = conn.execute(
                 sa.select(code_choices).where(code_choices.c.job_id == job_id).order_by(code_choices.c.decided_at)
             )
@@ -159,7 +159,7 @@ class CodeStore(Database):
     # --- codes of validated versions ----------------------------------------------
     def report_codes(self, job_id: int, version: int) -> list[ChosenCode]:
         """The codes kept with a validated version (diagnoses first)."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             return codes_of_version(conn, job_id, version)
 
     def billed_reports(self, since: date) -> list[BilledReport]:
@@ -177,7 +177,7 @@ class CodeStore(Database):
             .where(jobs.c.created_at >= start)
             .order_by(jobs.c.created_at, reports.c.job_id)
         )
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             found = []
             for r in conn.execute(query).all():
                 acts = conn.scalars(

@@ -45,6 +45,10 @@ class Database:
         self._clock = clock
         self.engine = _create_engine(self.url)
 
+    def now(self) -> float:
+        """The store's clock (seconds since the epoch): every time it writes comes from here."""
+        return self._clock()
+
     def close(self) -> None:
         """Release the database connections."""
         self.engine.dispose()
@@ -155,6 +159,17 @@ class Database:
     def display_url(self) -> str:
         """The store URL without its password, for messages."""
         return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+
+class StorePart:
+    """One part of the store (its jobs, its claims, its accounts...): the tables it keeps, on the store's database.
+
+    A part reads and writes only through ``Database.transaction()`` / ``reading()`` and takes its time from
+    ``Database.now()``; ``JobStore`` makes one of each on its own database.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
 
 _AFTER_COMMIT = "transcribe.after_commit"

@@ -23,14 +23,14 @@ from sqlalchemy.engine import Connection
 from transcribe.errors import JobNotFound, StoreError
 from transcribe.patient_record.patients import name_key
 from transcribe.records import DictationMetadata, Job, JobState
-from transcribe.store.database import Database
+from transcribe.store.database import StorePart
 from transcribe.store.schema import job_events, jobs, patients, results
 
 if TYPE_CHECKING:
     from transcribe.store.database import AuditWriter
 
 
-class Jobs(Database):
+class Jobs(StorePart):
     """Dictations through their states: intake, quarantine and review outcomes, history and listings."""
 
     # --- intake -----------------------------------------------------------------
@@ -49,12 +49,12 @@ class Jobs(Database):
         the archive. The same audio (same hash) received again returns the
         existing job.
         """
-        now = self._clock()
+        now = self._db.now()
         try:
-            with self.transaction() as conn:
+            with self._db.transaction() as conn:
                 existing = conn.execute(sa.select(jobs).where(jobs.c.audio_sha256 == audio_sha256)).first()
                 if existing is not None:
-                    add_event(conn, existing.id, self._clock(), "duplicate-received", None, None)
+                    add_event(conn, existing.id, self._db.now(), "duplicate-received", None, None)
                     return job_from_row(existing), False
                 job_id: int = conn.execute(
                     jobs.insert().values(
@@ -73,25 +73,25 @@ class Jobs(Database):
                         report_version=0,
                     )
                 ).inserted_primary_key[0]  # type: ignore[index]
-                add_event(conn, job_id, self._clock(), "received", None, None)
+                add_event(conn, job_id, self._db.now(), "received", None, None)
                 return fetch_job(conn, job_id), True
         except sa.exc.IntegrityError:
             # another host took the same recording at the same moment: on PostgreSQL both saw no job with this
             # hash and the second insert failed on the unique hash; the first one's job is the job
-            with self.transaction() as conn:
+            with self._db.transaction() as conn:
                 existing = conn.execute(sa.select(jobs).where(jobs.c.audio_sha256 == audio_sha256)).first()
                 if existing is None:
                     raise
-                add_event(conn, existing.id, self._clock(), "duplicate-received", None, None)
+                add_event(conn, existing.id, self._db.now(), "duplicate-received", None, None)
                 return job_from_row(existing), False
 
     def mark_queued(self, job_id: int) -> Job:
         """Make a received job, whose audio is now archived, available to workers."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             conn.execute(
                 jobs.update()
                 .where(jobs.c.id == job_id, jobs.c.state == JobState.RECEIVED.value)
-                .values(state=JobState.QUEUED.value, updated_at=self._clock())
+                .values(state=JobState.QUEUED.value, updated_at=self._db.now())
             )
             return fetch_job(conn, job_id)
 
@@ -100,7 +100,7 @@ class Jobs(Database):
 
         Either way the job's history says that the sidecar came ("sidecar-attached" or "sidecar-too-late").
         """
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             done = conn.execute(
                 jobs.update()
                 .where(jobs.c.id == job_id, jobs.c.state == JobState.QUEUED.value)
@@ -110,17 +110,17 @@ class Jobs(Database):
                     priority=metadata.priority,
                     due_date=metadata.due_date.isoformat() if metadata.due_date else None,
                     **({"author": metadata.author} if metadata.author else {}),
-                    updated_at=self._clock(),
+                    updated_at=self._db.now(),
                 )
             ).rowcount
-            add_event(conn, job_id, self._clock(), "sidecar-attached" if done else "sidecar-too-late", None, detail)
+            add_event(conn, job_id, self._db.now(), "sidecar-attached" if done else "sidecar-too-late", None, detail)
             return done == 1
 
     # --- outcomes ---------------------------------------------------------------
     def requeue(self, job_id: int, *, audio_path: Path, audit: AuditWriter | None = None) -> Job:
         """Send a quarantined job back to the queue with fresh attempts (``audit``: who, in the same transaction)."""
-        now = self._clock()
-        with self.transaction() as conn:
+        now = self._db.now()
+        with self._db.transaction() as conn:
             _change_state(
                 conn,
                 job_id,
@@ -132,7 +132,7 @@ class Jobs(Database):
                 audio_path=str(audio_path),
                 updated_at=now,
             )
-            add_event(conn, job_id, self._clock(), "requeued", audit.actor if audit else None, None)
+            add_event(conn, job_id, self._db.now(), "requeued", audit.actor if audit else None, None)
             if audit is not None:
                 audit.record_in(conn, "requeued", job_id)
             return fetch_job(conn, job_id)
@@ -140,7 +140,7 @@ class Jobs(Database):
     # --- review outcomes -------------------------------------------------------
     def queue_again(self, job_id: int, by: str | None, reason: str, *, audit: AuditWriter | None = None) -> Job:
         """Send a drafted (not yet validated) job back to the engine: a re-run after the vocabulary or model changed."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             _change_state(
                 conn,
                 job_id,
@@ -149,16 +149,16 @@ class Jobs(Database):
                 state=JobState.QUEUED.value,
                 attempts=0,
                 next_try_at=None,
-                updated_at=self._clock(),
+                updated_at=self._db.now(),
             )
-            add_event(conn, job_id, self._clock(), "rerun", by, reason)
+            add_event(conn, job_id, self._db.now(), "rerun", by, reason)
             if audit is not None:
                 audit.record_in(conn, "rerun", job_id, reason[:200])
             return fetch_job(conn, job_id)
 
     def return_to_author(self, job_id: int, comment: str, by: str, *, audit: AuditWriter | None = None) -> Job:
         """Send a draft back to its author with a comment; it leaves the review queue."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             _change_state(
                 conn,
                 job_id,
@@ -166,25 +166,25 @@ class Jobs(Database):
                 "only a draft waiting for review can be returned",
                 state=JobState.RETURNED.value,
                 return_comment=comment,
-                updated_at=self._clock(),
+                updated_at=self._db.now(),
             )
-            add_event(conn, job_id, self._clock(), "returned", by, None)
+            add_event(conn, job_id, self._db.now(), "returned", by, None)
             if audit is not None:  # the comment stays on the job: it may name the patient
                 audit.record_in(conn, "returned", job_id)
             return fetch_job(conn, job_id)
 
     def resubmit(self, job_id: int, by: str, *, audit: AuditWriter | None = None) -> Job:
         """The author sends a returned report back to the review queue."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             _change_state(
                 conn,
                 job_id,
                 (JobState.RETURNED,),
                 "not returned",
                 state=JobState.DRAFTED.value,
-                updated_at=self._clock(),
+                updated_at=self._db.now(),
             )
-            add_event(conn, job_id, self._clock(), "resubmitted", by, None)
+            add_event(conn, job_id, self._db.now(), "resubmitted", by, None)
             if audit is not None:
                 audit.record_in(conn, "resubmitted", job_id)
             return fetch_job(conn, job_id)
@@ -192,7 +192,7 @@ class Jobs(Database):
     # --- reading ----------------------------------------------------------------
     def get(self, job_id: int) -> Job:
         """The job with this id."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             return fetch_job(conn, job_id)
 
     def list_jobs(self, *, state: JobState | None = None, limit: int = 100) -> list[Job]:
@@ -200,7 +200,7 @@ class Jobs(Database):
         query = sa.select(jobs).order_by(jobs.c.id.desc()).limit(limit)
         if state is not None:
             query = query.where(jobs.c.state == state.value)
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             return [job_from_row(row) for row in conn.execute(query)]
 
     def review_queue(
@@ -229,24 +229,24 @@ class Jobs(Database):
                 sa.or_(patients.c.patient_id == patient.strip(), patients.c.family_key.like(f"%{key}%"))
             )
             query = query.where(jobs.c.patient_id.in_(matching))
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             return [job_from_row(row) for row in conn.execute(query)]
 
     def jobs_of_author(self, author: str, limit: int = 200) -> list[Job]:
         """A doctor's own dictations, newest first."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             rows = conn.execute(sa.select(jobs).where(jobs.c.author == author).order_by(jobs.c.id.desc()).limit(limit))
             return [job_from_row(row) for row in rows]
 
     def count_by_state(self) -> dict[JobState, int]:
         """How many jobs are in each state."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             rows = conn.execute(sa.select(jobs.c.state, sa.func.count()).group_by(jobs.c.state))
             return {JobState(state): count for state, count in rows}
 
     def authors(self) -> list[str]:
         """Every author who has dictated, in alphabetical order."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             return list(conn.scalars(sa.select(jobs.c.author).distinct().order_by(jobs.c.author)))
 
     def ages_by_state(self, states: tuple[JobState, ...], *, author: str | None = None) -> list[tuple[JobState, float]]:
@@ -254,7 +254,7 @@ class Jobs(Database):
         query = sa.select(jobs.c.state, jobs.c.created_at).where(jobs.c.state.in_([s.value for s in states]))
         if author is not None:
             query = query.where(jobs.c.author == author)
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             return [(JobState(state), created_at) for state, created_at in conn.execute(query)]
 
     def first_events(
@@ -270,14 +270,14 @@ class Jobs(Database):
         if author is not None:
             query = query.where(jobs.c.author == author)
         found: dict[int, dict[str, float]] = {}
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             for job_id, event, at in conn.execute(query):
                 found.setdefault(job_id, {})[event] = at
         return found
 
     def events(self, job_id: int) -> list[tuple[float, str, str | None, str | None]]:
         """The history of one job: (time, event, actor, detail), oldest first."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             rows = conn.execute(
                 sa.select(job_events.c.at, job_events.c.event, job_events.c.actor, job_events.c.detail)
                 .where(job_events.c.job_id == job_id)
@@ -287,7 +287,7 @@ class Jobs(Database):
 
     def results_of(self, job_id: int) -> dict[str, Path]:
         """The newest output of each kind for one job."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             rows = conn.execute(
                 sa.select(results.c.kind, results.c.path).where(results.c.job_id == job_id).order_by(results.c.id)
             )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from transcribe.records import JobState
-from transcribe.store.database import Database
+from transcribe.store.database import StorePart
 from transcribe.store.jobs import add_event
 from transcribe.store.schema import filings, jobs, patient_exports, retention_actions
 
@@ -46,17 +46,17 @@ class Removal:
     policy: str
 
 
-class Keeping(Database):
+class Keeping(StorePart):
     """Exports of a patient's records, and what retention deleted."""
 
     def record_export_request(
         self, patient_id: str, requested_by: str, *, with_audio: bool, audit: AuditWriter | None = None
     ) -> int:
         """Keep that someone asked for a patient's records (audited in the same transaction); the request's id."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             inserted = conn.execute(
                 patient_exports.insert().values(
-                    patient_id=patient_id, requested_by=requested_by, requested_at=self._clock(), with_audio=with_audio
+                    patient_id=patient_id, requested_by=requested_by, requested_at=self._db.now(), with_audio=with_audio
                 )
             ).inserted_primary_key
             export_id = int(inserted[0]) if inserted else 0
@@ -68,11 +68,11 @@ class Keeping(Database):
         self, export_id: int, *, reports: int, recordings: int, sha256: str, audit: AuditWriter | None = None
     ) -> None:
         """Keep that a requested export was written: what it holds and its sha256 (audited)."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             conn.execute(
                 patient_exports.update()
                 .where(patient_exports.c.id == export_id)
-                .values(exported_at=self._clock(), reports=reports, recordings=recordings, sha256=sha256)
+                .values(exported_at=self._db.now(), reports=reports, recordings=recordings, sha256=sha256)
             )
             if audit is not None:
                 detail = f"export {export_id}: {reports} report file(s), {recordings} recording(s)"
@@ -80,7 +80,7 @@ class Keeping(Database):
 
     def exports_of(self, patient_id: str) -> list[dict[str, object]]:
         """The exports asked for a patient, oldest first."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             rows = conn.execute(
                 sa.select(patient_exports)
                 .where(patient_exports.c.patient_id == patient_id)
@@ -101,7 +101,7 @@ class Keeping(Database):
             .where(jobs.c.state == JobState.FILED.value)
             .order_by(jobs.c.id)
         )
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             return [FiledJob(row.id, row.audio_sha256, row.audio_path, row.filed_at) for row in conn.execute(query)]
 
     def removals(self, job_id: int | None = None) -> list[Removal]:
@@ -109,7 +109,7 @@ class Keeping(Database):
         query = sa.select(retention_actions).order_by(retention_actions.c.id)
         if job_id is not None:
             query = query.where(retention_actions.c.job_id == job_id)
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             return [
                 Removal(r.job_id, r.kind, r.sha256, r.filed_at, r.due_at, r.removed_at, r.removed_by, r.policy)
                 for r in conn.execute(query)
@@ -117,7 +117,7 @@ class Keeping(Database):
 
     def record_removal(self, removal: Removal, *, audit: AuditWriter | None = None) -> None:
         """Keep what retention deleted of a job (a job event and, with ``audit``, an audit entry, in one transaction)."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             conn.execute(
                 retention_actions.insert().values(
                     job_id=removal.job_id,

@@ -1,7 +1,7 @@
 """Keeping the jobs a worker holds: their leases renewed in the background while it works on them.
 
 A worker that stops renewing (killed, frozen, cut off from the store) loses its jobs after
-``worker.lease_s``; ``store.release_abandoned`` gives them back to the queue.
+``worker.lease_s``; ``store.claims.release_abandoned`` gives them back to the queue.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class Heartbeat:
                 if job_id in lost:
                     continue
                 try:
-                    if not self._store.renew_lease(job_id, self._worker, self._lease_s):
+                    if not self._store.claims.renew_lease(job_id, self._worker, self._lease_s):
                         lost.add(job_id)
                         log.warning(
                             "job %d: its lease ran out and another worker may have it; this outcome is not kept", job_id

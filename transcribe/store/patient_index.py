@@ -16,21 +16,21 @@ import sqlalchemy as sa
 
 from transcribe.patient_record.patients import PatientRecord, name_key, names_key
 from transcribe.records import DictatedIdentity
-from transcribe.store.database import Database
+from transcribe.store.database import StorePart
 from transcribe.store.schema import patients
 
 if TYPE_CHECKING:
     from transcribe.store.database import AuditWriter
 
 
-class PatientIndex(Database):
+class PatientIndex(StorePart):
     """The patients a report can be filed for."""
 
     def import_patients(self, records: list[PatientRecord], *, audit: AuditWriter | None = None) -> tuple[int, int]:
         """Add or update patients of the index; return (added, updated). ``audit``: the entry, in the same transaction."""
-        now = self._clock()
+        now = self._db.now()
         added = updated = 0
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             existing = set(conn.scalars(sa.select(patients.c.patient_id)))
             for record in records:
                 values = {
@@ -60,7 +60,7 @@ class PatientIndex(Database):
 
     def patient(self, patient_id: str) -> PatientRecord | None:
         """One patient of the index."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             row = conn.execute(sa.select(patients).where(patients.c.patient_id == patient_id)).first()
         return _patient(row) if row else None
 
@@ -68,7 +68,7 @@ class PatientIndex(Database):
         """These patients of the index, by identifier (those not in the index are left out)."""
         if not patient_ids:
             return {}
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             rows = conn.execute(sa.select(patients).where(patients.c.patient_id.in_(sorted(patient_ids))))
             return {row.patient_id: _patient(row) for row in rows}
 
@@ -86,7 +86,7 @@ class PatientIndex(Database):
                     conditions.append(patients.c.family_key.like(part[:3] + "%"))
         if not conditions:
             return []
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             rows = conn.execute(sa.select(patients).where(sa.or_(*conditions)).limit(2000))
             return [_patient(row) for row in rows]
 
@@ -97,7 +97,7 @@ class PatientIndex(Database):
     def browse_patients(self, query: str = "", *, offset: int = 0, limit: int = 50) -> tuple[list[PatientRecord], int]:
         """A page of the index, by family name, matching a search (the whole index when it is empty); and the total."""
         condition = _search_condition(query)
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             total = conn.scalar(sa.select(sa.func.count()).select_from(patients).where(condition)) or 0
             rows = conn.execute(
                 sa.select(patients)

@@ -17,21 +17,21 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from transcribe.records import Proposal, ProposalDraft, ProposalEffect
-from transcribe.store.database import Database
+from transcribe.store.database import StorePart
 from transcribe.store.schema import audit_log, patients, proposals
 
 if TYPE_CHECKING:
     from transcribe.store.database import AuditWriter
 
 
-class Proposals(Database):
+class Proposals(StorePart):
     """Vocabulary proposals, and the audit log's actions on a job (review time)."""
 
     def keep_proposals(self, drafts: Iterable[ProposalDraft]) -> int:
         """Add the new proposals, refresh the open ones (their wrong forms and count), leave decided ones as
         they are. Returns how many are open."""
         now = time.time()
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             for draft in drafts:
                 existing = conn.execute(
                     sa.select(proposals.c.id, proposals.c.status).where(
@@ -63,18 +63,18 @@ class Proposals(Database):
         query = sa.select(proposals).order_by(proposals.c.count.desc(), proposals.c.id)
         if status:
             query = query.where(proposals.c.status == status)
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             return [_proposal_of(row) for row in conn.execute(query)]
 
     def proposal(self, proposal_id: int) -> Proposal | None:
         """One proposal, whatever its state; None when there is none with this number."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             row = conn.execute(sa.select(proposals).where(proposals.c.id == proposal_id)).first()
         return _proposal_of(row) if row is not None else None
 
     def keep_proposal_effect(self, proposal_id: int, effect: ProposalEffect) -> None:
         """What replaying the proposal on its author's past dictations changed."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             conn.execute(
                 proposals.update()
                 .where(proposals.c.id == proposal_id)
@@ -85,7 +85,7 @@ class Proposals(Database):
         self, proposal_id: int, *, accept: bool, by: str, audit: AuditWriter | None = None, detail: str = ""
     ) -> None:
         """Record an admin's decision (``audit``: its entry, in the same transaction, with ``detail``)."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             conn.execute(
                 proposals.update()
                 .where(proposals.c.id == proposal_id)
@@ -97,7 +97,7 @@ class Proposals(Database):
 
     def patient_names(self) -> list[tuple[str | None, str | None]]:
         """Every (family name, given names) of the patient index."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             return [
                 (row.family_name, row.given_names)
                 for row in conn.execute(sa.select(patients.c.family_name, patients.c.given_names))
@@ -105,7 +105,7 @@ class Proposals(Database):
 
     def job_actions(self, job_id: int) -> list[tuple[str, float]]:
         """The audit log's actions on one job, in order, with their times."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             rows = conn.execute(
                 sa.select(audit_log.c.action, audit_log.c.at)
                 .where(audit_log.c.job_id == job_id)

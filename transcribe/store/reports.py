@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from transcribe.errors import StoreError
 from transcribe.records import Filing, Job, JobState, PatientFiling, ValidatedReport
 from transcribe.store.codes import codes_of_version, keep_chosen_codes
-from transcribe.store.database import Database
+from transcribe.store.database import StorePart
 from transcribe.store.jobs import add_event, fetch_job, job_from_row
 from transcribe.store.schema import filings, jobs, reports
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from transcribe.store.database import AuditWriter
 
 
-class ValidatedReports(Database):
+class ValidatedReports(StorePart):
     """Report versions as validated, and where each was filed."""
 
     def validate(
@@ -47,8 +47,8 @@ class ValidatedReports(Database):
         """Record a validated report (a new version if the job was validated before); the job waits to be filed.
 
         The codes accepted for the report so far are kept with this version (``codes.keep_chosen_codes``)."""
-        now = self._clock()
-        with self.transaction() as conn:
+        now = self._db.now()
+        with self._db.transaction() as conn:
             job = fetch_job(conn, job_id)
             if job.state not in (JobState.DRAFTED, JobState.VALIDATED, JobState.FILED):
                 raise StoreError(f"job {job_id} is {job.state.value}: only a drafted report can be validated")
@@ -87,7 +87,7 @@ class ValidatedReports(Database):
                 )
             )
             keep_chosen_codes(conn, job_id, version)  # the codes chosen so far travel with this version
-            add_event(conn, job_id, self._clock(), "validated", validated_by, f"version {version}")
+            add_event(conn, job_id, self._db.now(), "validated", validated_by, f"version {version}")
             if audit is not None:
                 by = "" if audit.actor == validated_by else f", validator {validated_by}"
                 audit.record_in(conn, "validated", job_id, f"version {version}{by}")
@@ -98,7 +98,7 @@ class ValidatedReports(Database):
         version (``ChosenCode``, diagnoses first) for the filed record and its formats."""
         query = sa.select(reports).where(reports.c.job_id == job_id)
         query = query.where(reports.c.version == version) if version else query.order_by(reports.c.version.desc())
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             row = conn.execute(query.limit(1)).first()
             if row is None:
                 return None
@@ -120,7 +120,7 @@ class ValidatedReports(Database):
 
     def filing(self, job_id: int, version: int) -> Filing | None:
         """Where a report version was filed, if it was (``formats``: each exchange format's path, or why refused)."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             row = conn.execute(
                 sa.select(filings).where(filings.c.job_id == job_id, filings.c.version == version)
             ).first()
@@ -148,7 +148,7 @@ class ValidatedReports(Database):
             .where(filings.c.patient_id == patient_id, reports.c.patient_id == patient_id)
             .order_by(filings.c.filed_at, filings.c.job_id, filings.c.version)
         )
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             return [
                 PatientFiling(
                     _filing(row),
@@ -179,9 +179,9 @@ class ValidatedReports(Database):
 
         False if that version's filing was already recorded: another host filed it at the same time.
         """
-        now = self._clock()
+        now = self._db.now()
         try:
-            with self.transaction() as conn:
+            with self._db.transaction() as conn:
                 self._record_filing(conn, job_id, version, now, patient_id, docx_path, pdf_path, sidecar_path)
                 conn.execute(
                     filings.update()
@@ -224,7 +224,7 @@ class ValidatedReports(Database):
             .where(jobs.c.id == job_id, jobs.c.state == JobState.VALIDATED.value, jobs.c.report_version == version)
             .values(state=JobState.FILED.value, filing_error=None, updated_at=now)
         )
-        add_event(conn, job_id, self._clock(), "filed", None, f"version {version}")
+        add_event(conn, job_id, self._db.now(), "filed", None, f"version {version}")
 
     def record_filing_error(self, job_id: int, error: str, *, audit: AuditWriter | None = None, code: str = "") -> None:
         """Keep why filing failed; the report stays validated and waits (nothing is kept on a job filed since).
@@ -232,21 +232,21 @@ class ValidatedReports(Database):
         ``audit`` writes an entry (with ``code``, a short reason) when the error kept is a new one: a
         report the service tries again and again leaves one entry per reason, not one per try.
         """
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             before = conn.scalar(sa.select(jobs.c.filing_error).where(jobs.c.id == job_id))
             changed = conn.execute(
                 jobs.update()
                 .where(jobs.c.id == job_id, jobs.c.state == JobState.VALIDATED.value)
-                .values(filing_error=error, updated_at=self._clock())
+                .values(filing_error=error, updated_at=self._db.now())
             ).rowcount
             if changed:
-                add_event(conn, job_id, self._clock(), "filing-failed", None, error)
+                add_event(conn, job_id, self._db.now(), "filing-failed", None, error)
             if changed and audit is not None and before != error:
                 audit.record_in(conn, "filing-failed", job_id, code or None)
 
     def waiting_to_be_filed(self) -> list[Job]:
         """Validated reports not filed yet (a filing that failed is tried again)."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             rows = conn.execute(sa.select(jobs).where(jobs.c.state == JobState.VALIDATED.value).order_by(jobs.c.id))
             return [job_from_row(row) for row in rows]
 
@@ -260,7 +260,7 @@ class ValidatedReports(Database):
             .order_by(filings.c.filed_at.desc())
             .limit(limit)
         )
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             return [row.text for row in conn.execute(query)]
 
     def filed_texts_of_patient(self, patient_id: str, *, limit: int = 10) -> list[str]:
@@ -272,7 +272,7 @@ class ValidatedReports(Database):
             .order_by(filings.c.filed_at.desc())
             .limit(limit)
         )
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             return [row.text for row in conn.execute(query)]
 
 

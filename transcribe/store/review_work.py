@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from transcribe.records import Job
-from transcribe.store.database import Database
+from transcribe.store.database import StorePart
 from transcribe.store.jobs import fetch_job
 from transcribe.store.schema import refused_drafts, reports, review_drafts, review_locks, users
 
@@ -30,14 +30,14 @@ class SavedWork:
     saved_by: str | None
 
 
-class ReviewWork(Database):
+class ReviewWork(StorePart):
     """The secretaries' work on reports, as the worklist needs it."""
 
     def saved_work(self, job_ids: list[int]) -> dict[int, SavedWork]:
         """The saved work on these reports, and who saved it last."""
         if not job_ids:
             return {}
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             rows = conn.execute(
                 sa.select(review_drafts.c.job_id, review_drafts.c.state_json, users.c.username)
                 .outerjoin(users, users.c.id == review_drafts.c.saved_by)
@@ -49,7 +49,7 @@ class ReviewWork(Database):
         """Who holds a live lock on each of these reports."""
         if not job_ids:
             return {}
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             rows = conn.execute(
                 sa.select(review_locks.c.job_id, users.c.username)
                 .join(users, users.c.id == review_locks.c.user_id)
@@ -61,7 +61,7 @@ class ReviewWork(Database):
         """Who validated the newest version of each of these reports."""
         if not job_ids:
             return {}
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             rows = conn.execute(
                 sa.select(reports.c.job_id, reports.c.validated_by)
                 .where(reports.c.job_id.in_(job_ids))
@@ -71,7 +71,7 @@ class ReviewWork(Database):
 
     def worked_on(self, user_id: int, limit: int) -> list[Job]:
         """The reports a user holds, last saved or validated, the most recent first."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             username = conn.scalar(sa.select(users.c.username).where(users.c.id == user_id))
             moments: dict[int, float] = {}
             for job_id, at in conn.execute(
@@ -95,7 +95,7 @@ class ReviewWork(Database):
     def lock_report(self, job_id: int, user_id: int, *, now: float, lock_s: float, force: bool = False) -> str | None:
         """Take or renew a user's lock on a report; the holder's name, and nothing changed, when another user
         holds a live lock (unless ``force``)."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             row = conn.execute(
                 sa.select(review_locks.c.user_id, review_locks.c.expires_at, users.c.username)
                 .join(users, users.c.id == review_locks.c.user_id)
@@ -115,7 +115,7 @@ class ReviewWork(Database):
 
     def report_lock(self, job_id: int) -> tuple[str, float] | None:
         """Who holds the lock on a report and until when (live or not); None when there is none."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             row = conn.execute(
                 sa.select(users.c.username, review_locks.c.expires_at)
                 .join(users, users.c.id == review_locks.c.user_id)
@@ -125,14 +125,14 @@ class ReviewWork(Database):
 
     def release_report(self, job_id: int, user_id: int) -> None:
         """Give a lock back (only its holder's is removed)."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             conn.execute(
                 review_locks.delete().where(review_locks.c.job_id == job_id, review_locks.c.user_id == user_id)
             )
 
     def keep_refused_draft(self, job_id: int, user_id: int, at: float, blocks: list[dict[str, str]]) -> None:
         """Keep the blocks a screen sent that were not taken, with who typed them."""
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             conn.execute(
                 refused_drafts.insert().values(
                     job_id=job_id, user_id=user_id, at=at, blocks_json=json.dumps(blocks, ensure_ascii=False)
@@ -141,7 +141,7 @@ class ReviewWork(Database):
 
     def refused_drafts_of(self, job_id: int) -> list[tuple[str, float, list[dict[str, str]]]]:
         """The refused text of a report, oldest first: who typed it, when, its blocks."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             rows = conn.execute(
                 sa.select(users.c.username, refused_drafts.c.at, refused_drafts.c.blocks_json)
                 .join(users, users.c.id == refused_drafts.c.user_id)
@@ -152,13 +152,13 @@ class ReviewWork(Database):
 
     def saved_review(self, job_id: int) -> dict[str, Any] | None:
         """The saved review state of a report, as stored; None when nothing was saved."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             row = conn.execute(sa.select(review_drafts.c.state_json).where(review_drafts.c.job_id == job_id)).first()
         return json.loads(row.state_json) if row else None
 
     def last_review_save(self, job_id: int) -> tuple[float, int | None] | None:
         """When the work on a report was last saved, and by which user (None: never)."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             row = conn.execute(
                 sa.select(review_drafts.c.saved_at, review_drafts.c.saved_by).where(review_drafts.c.job_id == job_id)
             ).first()
@@ -175,7 +175,7 @@ class ReviewWork(Database):
     ) -> None:
         """Save a report's review state (``audit``: the change's entry, written in the same transaction)."""
         data = json.dumps(state, ensure_ascii=False)
-        with self.transaction() as conn:
+        with self._db.transaction() as conn:
             exists = conn.scalar(sa.select(review_drafts.c.job_id).where(review_drafts.c.job_id == job_id))
             if exists is None:
                 conn.execute(

@@ -8,6 +8,8 @@ created after the column was added to the table definition).
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from collections.abc import Callable
 
@@ -457,6 +459,52 @@ def _migration_11(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+#: the English sentences a job's identity evidence was stored as before it was data (``patients.IdentityNote``),
+#: and the note each one becomes; ``source`` was "sidecar", "filename" or "dictated", written after "the "
+_SENTENCE_NOTES = [
+    (r"identifier (?P<id>.+) given by the (?P<source>\w+)", "identity-id-given"),
+    (r"name matches", "identity-name-matches"),
+    (r"name matches with family and given names inverted", "identity-name-inverted"),
+    (r"name close \((?P<score>\d+)%\)", "identity-name-close"),
+    (r"birth date matches \((?P<date>[\d-]+)\)", "identity-birth-date-matches"),
+    (r"birth date differs: dictated (?P<given_date>\S+), index (?P<chosen_date>\S+)", "identity-birth-date-unlike"),
+    (r"the (?P<source>\w+) names patient (?P<given_id>.+), not (?P<chosen_id>.+)", "identity-id-differs"),
+    (
+        r"the (?P<source>\w+) gives the birth date (?P<given_date>\S+), the patient's is (?P<chosen_date>\S+)",
+        "identity-birth-date-differs",
+    ),
+    (r"the (?P<source>\w+) names (?P<names>.+), the patient is (?P<patient>.+)", "identity-name-differs"),
+]
+
+
+def sentence_note(sentence: str) -> dict[str, object]:
+    """The identity note (``{"code", "params"}``) an evidence sentence of an older version stands for;
+    a sentence none of them wrote is kept, word for word, as ``identity-as-written``."""
+    for pattern, code in _SENTENCE_NOTES:
+        found = re.fullmatch(pattern, sentence)
+        if found:
+            return {"code": code, "params": found.groupdict()}
+    return {"code": "identity-as-written", "params": {"text": sentence}}
+
+
+def _migration_12(conn: Connection) -> None:
+    """A job's identity evidence is data: the English sentences older versions stored become codes with parameters,
+    so that each reader sees them in her language and no sentence has to be parsed back."""
+    stored = conn.execute(sa.select(jobs.c.id, jobs.c.identity_json).where(jobs.c.identity_json.is_not(None)))
+    for job_id, text in stored.all():
+        identity = json.loads(text)
+        candidates = identity.get("candidates") or []
+        if not any(isinstance(e, str) for c in candidates for e in c.get("evidence", [])):
+            continue
+        for candidate in candidates:
+            candidate["evidence"] = [
+                sentence_note(e) if isinstance(e, str) else e for e in candidate.get("evidence", [])
+            ]
+        conn.execute(
+            jobs.update().where(jobs.c.id == job_id).values(identity_json=json.dumps(identity, ensure_ascii=False))
+        )
+
+
 #: Ordered schema migrations. Append, never edit: a site's store has run the earlier ones.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _migration_1),
@@ -470,4 +518,5 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (9, _migration_9),
     (10, _migration_10),
     (11, _migration_11),
+    (12, _migration_12),
 ]

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from transcribe.errors import StoreError
 from transcribe.records import JobState
-from transcribe.store.database import Database
+from transcribe.store.database import StorePart
 from transcribe.store.jobs import add_event, fetch_job
 from transcribe.store.schema import report_comments, report_signatures
 
@@ -45,7 +45,7 @@ class Signature:
     signed_at: datetime
 
 
-class Signoffs(Database):
+class Signoffs(StorePart):
     """Comment threads and signatures of reports."""
 
     def add_comment(self, job_id: int, username: str, text: str, *, audit: AuditWriter | None = None) -> Comment:
@@ -53,8 +53,8 @@ class Signoffs(Database):
         text = text.strip()[:MAX_COMMENT_CHARS]
         if not text:
             raise StoreError(f"job {job_id}: an empty message is not added to the thread")
-        now = self._clock()
-        with self.transaction() as conn:
+        now = self._db.now()
+        with self._db.transaction() as conn:
             fetch_job(conn, job_id)
             conn.execute(report_comments.insert().values(job_id=job_id, at=now, username=username, text=text))
             add_event(conn, job_id, now, "commented", username, None)
@@ -66,7 +66,7 @@ class Signoffs(Database):
         """The threads of these reports, oldest message first."""
         if not job_ids:
             return {}
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             rows = conn.execute(
                 sa.select(report_comments)
                 .where(report_comments.c.job_id.in_(job_ids))
@@ -81,8 +81,8 @@ class Signoffs(Database):
 
     def sign(self, job_id: int, version: int, signed_by: str, *, audit: AuditWriter | None = None) -> Signature:
         """Record the author's signature of a validated version (signing it twice changes nothing)."""
-        now = self._clock()
-        with self.transaction() as conn:
+        now = self._db.now()
+        with self._db.transaction() as conn:
             job = fetch_job(conn, job_id)
             if job.state is not JobState.VALIDATED or job.report_version != version:
                 raise StoreError(
@@ -108,7 +108,7 @@ class Signoffs(Database):
 
     def signature(self, job_id: int, version: int) -> Signature | None:
         """The signature of a report version, if it was signed."""
-        with self.reading() as conn:
+        with self._db.reading() as conn:
             row = conn.execute(
                 sa.select(report_signatures).where(
                     report_signatures.c.job_id == job_id, report_signatures.c.version == version

@@ -424,7 +424,7 @@ class Workspace:
 
     def lock(self, job_id: int, user_id: int, *, force: bool = False) -> None:
         """Take or renew the lock on a report; ``LockHeld`` names who holds it otherwise (unless ``force``)."""
-        holder = self._store.lock_report(job_id, user_id, now=self._clock(), lock_s=LOCK_S, force=force)
+        holder = self._store.reviews.lock_report(job_id, user_id, now=self._clock(), lock_s=LOCK_S, force=force)
         if holder is not None:
             raise LockHeld(f"{holder} is working on this report")
 
@@ -436,16 +436,16 @@ class Workspace:
 
     def holder(self, job_id: int) -> str | None:
         """Who holds a live lock on a report, if anyone."""
-        lock = self._store.report_lock(job_id)
+        lock = self._store.reviews.report_lock(job_id)
         return lock[0] if lock is not None and lock[1] > self._clock() else None
 
     def release(self, job_id: int, user_id: int) -> None:
         """Give the lock back (only its holder can)."""
-        self._store.release_report(job_id, user_id)
+        self._store.reviews.release_report(job_id, user_id)
 
     def refuse(self, job_id: int, user_id: int, blocks: Sequence[Block]) -> None:
         """Keep blocks a screen sent that were not taken (the report was someone else's), with their author."""
-        self._store.keep_refused_draft(job_id, user_id, self._clock(), [asdict(b) for b in blocks])
+        self._store.reviews.keep_refused_draft(job_id, user_id, self._clock(), [asdict(b) for b in blocks])
 
     def refused(self, job_id: int) -> list[RefusedDraft]:
         """The text refused on a report, oldest first, each with who typed it."""
@@ -455,17 +455,17 @@ class Workspace:
                 at,
                 tuple(Block(str(b["key"]), str(b.get("heading", "")), str(b.get("text", ""))) for b in blocks),
             )
-            for username, at, blocks in self._store.refused_drafts_of(job_id)
+            for username, at, blocks in self._store.reviews.refused_drafts_of(job_id)
         ]
 
     def load(self, job_id: int) -> WorkState:
         """The saved work on a report (an empty state when there is none)."""
-        saved = self._store.saved_review(job_id)
+        saved = self._store.reviews.saved_review(job_id)
         return WorkState.from_json(saved) if saved is not None else WorkState()
 
     def last_save(self, job_id: int) -> tuple[float, int | None] | None:
         """When the work on a report was last saved, and by which user (None: never)."""
-        return self._store.last_review_save(job_id)
+        return self._store.reviews.last_review_save(job_id)
 
     def save(
         self, job_id: int, user_id: int, state: WorkState, *, audit: Callable[[Connection], None] | None = None
@@ -476,5 +476,5 @@ class Workspace:
         """
         self.lock(job_id, user_id)
         now = self._clock()
-        self._store.save_review(job_id, user_id, state.to_json(), now=now, audit=audit)
+        self._store.reviews.save_review(job_id, user_id, state.to_json(), now=now, audit=audit)
         return now

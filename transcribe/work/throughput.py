@@ -61,7 +61,7 @@ class Turnaround:
 def backlog(store: JobStore, *, now: float, author: str | None = None) -> Backlog:
     """The dictations still waiting (of one author, or all), by state and by how long ago they were received."""
     counts: dict[JobState, dict[str, int]] = {state: {name: 0 for name, _ in AGE_BANDS} for state in BACKLOG_STATES}
-    for state, received_at in store.ages_by_state(BACKLOG_STATES, author=author):
+    for state, received_at in store.jobs.ages_by_state(BACKLOG_STATES, author=author):
         age = max(0.0, now - received_at)
         band = next(name for name, bound in AGE_BANDS if age < bound)
         counts[state][band] += 1
@@ -71,7 +71,7 @@ def backlog(store: JobStore, *, now: float, author: str | None = None) -> Backlo
 def turnaround(store: JobStore, *, now: float, author: str | None = None) -> list[Turnaround]:
     """How long each stretch took for the dictations received in the last 30 days (of one author, or all)."""
     names = tuple({name for _, start, end in SPANS for name in (start, end)})
-    milestones = store.first_events(names, since=now - TURNAROUND_DAYS * 86400, author=author)
+    milestones = store.jobs.first_events(names, since=now - TURNAROUND_DAYS * 86400, author=author)
     figures = []
     for span, start, end in SPANS:
         lengths = sorted(

@@ -82,23 +82,23 @@ def worklist(
     if query.mine is not None:
         jobs = [
             job
-            for job in store.worked_on(query.mine, limit)
+            for job in store.reviews.worked_on(query.mine, limit)
             if job.state in query.states
             and (not query.author or job.author == query.author)
             and (not query.worktype or job.worktype == query.worktype)
             and (not query.language or job.language == query.language)
         ]
     else:
-        jobs = store.review_queue(
+        jobs = store.jobs.review_queue(
             states=query.states, author=query.author, worktype=query.worktype, language=query.language, limit=limit
         )
     ids = [job.id for job in jobs]
     work = _saved_work(store, ids)
-    holders = store.lock_holders(ids)
-    validators = store.validators(ids)
+    holders = store.reviews.lock_holders(ids)
+    validators = store.reviews.validators(ids)
     chosen = {job.id: (work[job.id].state.patient_id if job.id in work else None) for job in jobs}
-    patients = store.patients_by_id({pid for job in jobs if (pid := chosen[job.id] or job.patient_id)})
-    threads = store.comments(ids)
+    patients = store.patients.patients_by_id({pid for job in jobs if (pid := chosen[job.id] or job.patient_id)})
+    threads = store.signoffs.comments(ids)
     rows = []
     for job in jobs:
         patient_id = chosen[job.id] or job.patient_id
@@ -140,7 +140,7 @@ def _saved_work(store: JobStore, ids: list[int]) -> dict[int, _Work]:
     """The secretaries' saved work on these reports, and who saved it last."""
     return {
         job_id: _Work(WorkState.from_json(saved.state), saved.saved_by)
-        for job_id, saved in store.saved_work(ids).items()
+        for job_id, saved in store.reviews.saved_work(ids).items()
     }
 
 
@@ -174,7 +174,7 @@ def _matches(settings: Settings, store: JobStore, row: WorklistRow, work: _Work 
 def _text_of(settings: Settings, store: JobStore, job: Job, work: _Work | None) -> str:
     """The report's text as it stands: validated, as typed by the secretary, or the draft."""
     if job.state in (JobState.VALIDATED, JobState.FILED):
-        report = store.report(job.id)
+        report = store.reports.report(job.id)
         if report:
             return str(report.text)
     if work and work.state.blocks is not None:

@@ -115,7 +115,7 @@ def import_patients(request: Request, site: Site, change: AdminChange) -> Respon
         raw = upload.file.read(MAX_PATIENT_CSV_BYTES)
         upload.file.close()
     records, problems = parse_patient_csv(decode_patient_csv(raw))
-    added, updated = site.store.import_patients(records, audit=site.audit.by(change.session.user.username))
+    added, updated = site.store.patients.import_patients(records, audit=site.audit.by(change.session.user.username))
     t = translator(site.language_of(change.session))
     refused = len([p for p in problems if not p.imported])
     summary = t("done.patients-imported", added=added, updated=updated, refused=refused)
@@ -131,7 +131,9 @@ def browse_patients(request: Request, site: Site, session: Admin, q: str = "", p
     """The patient index, page by page, searched by names (any order) or identifier."""
     language = site.language_of(session)
     page = max(1, page)
-    found, total = site.store.browse_patients(q[:200], offset=(page - 1) * PATIENTS_PER_PAGE, limit=PATIENTS_PER_PAGE)
+    found, total = site.store.patients.browse_patients(
+        q[:200], offset=(page - 1) * PATIENTS_PER_PAGE, limit=PATIENTS_PER_PAGE
+    )
     first = (page - 1) * PATIENTS_PER_PAGE + 1 if found else 0
     return site.page(
         request,

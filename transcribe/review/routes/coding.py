@@ -52,11 +52,11 @@ def decide(job_id: int, site: Site, change: SecretaryChange) -> Response:
 
     def apply(state: WorkState, job: Job) -> None:
         if decision == UNDECIDED:
-            site.store.forget_code(job_id, system=system, code=code)
+            site.store.codes.forget_code(job_id, system=system, code=code)
             return
         suggested = {(s["system"], s["code"]): s for s in codes_data(site, job, state)["suggestions"]}
         found = suggested.get((system, code))
-        site.store.decide_code(
+        site.store.codes.decide_code(
             job_id,
             system=system,
             code=code,
@@ -104,7 +104,7 @@ def codes_data(site: ReviewSite, job: Job, state: WorkState) -> dict[str, Any]:
     report not opened again: the codes kept with its version, to read.
     """
     if not can_change(job, state):
-        kept = site.store.report_codes(job.id, job.report_version) if job.report_version else []
+        kept = site.store.codes.report_codes(job.id, job.report_version) if job.report_version else []
         return {
             "changeable": False,
             "suggestions": [],
@@ -120,7 +120,7 @@ def codes_data(site: ReviewSite, job: Job, state: WorkState) -> dict[str, Any]:
     blocks = report_blocks(site, job.id, state)
     text = "\n".join((f"{b.heading}\n" if b.heading else "") + b.text for b in blocks)
     found = suggester.suggest(text) if suggester is not None else None
-    decisions = {(d.system, d.code): d for d in site.store.code_decisions(job.id)}
+    decisions = {(d.system, d.code): d for d in site.store.codes.code_decisions(job.id)}
     suggestions = []
     for s in found.suggestions if found else ():
         decided = decisions.pop((s.system, s.code), None)

@@ -38,13 +38,13 @@ def mine(request: Request, site: Site, session: Doctor, message: str = "") -> Re
     Those to sign include the reports the site's rule gives him to sign (``review.signer_without_account``:
     an administrator, or a doctor it names, signs for authors without an account).
     """
-    jobs = site.store.jobs_of_author(session.user.author) if session.user.author else []
+    jobs = site.store.jobs.jobs_of_author(session.user.author) if session.user.author else []
     language = site.language_of(session)
     rows = _rows(site, jobs, language)
     own = {job.id for job in jobs}
     others = [
         job
-        for job in site.store.list_jobs(state=JobState.VALIDATED, limit=500)
+        for job in site.store.jobs.list_jobs(state=JobState.VALIDATED, limit=500)
         if job.id not in own
         and awaiting_signature(site.settings, site.store, job)
         and may_sign(site.settings, site.store, job, session.user)
@@ -66,9 +66,9 @@ def dictation(request: Request, job_id: int, site: Site, session: Doctor, messag
     job = _own_job(site, session, job_id)
     language = site.language_of(session)
     row = _rows(site, [job], language)[0]
-    report = site.store.report(job_id) if job.report_version else None
-    filing = site.store.filing(job_id, job.report_version) if job.state is JobState.FILED else None
-    signature = site.store.signature(job_id, job.report_version) if job.report_version else None
+    report = site.store.reports.report(job_id) if job.report_version else None
+    filing = site.store.reports.filing(job_id, job.report_version) if job.state is JobState.FILED else None
+    signature = site.store.signoffs.signature(job_id, job.report_version) if job.report_version else None
     # a validated report is shown as the document filing makes of it: what he signs is what is filed
     document = None
     if report is not None and job.state in (JobState.VALIDATED, JobState.FILED):
@@ -104,7 +104,7 @@ def reply(job_id: int, site: Site, change: DoctorChange) -> Response:
     text = str(change.data.get("text", "")).strip()
     if not text:
         raise HTTPException(400, "error.empty-reply")
-    site.store.add_comment(job.id, session.user.username, text, audit=site.audit.by(session.user.username))
+    site.store.signoffs.add_comment(job.id, session.user.username, text, audit=site.audit.by(session.user.username))
     return RedirectResponse(f"/mine/{job.id}", status_code=303)
 
 
@@ -114,7 +114,7 @@ def resubmit(job_id: int, site: Site, change: DoctorChange) -> Response:
     session = change.session
     _own_job(site, session, job_id)
     try:
-        site.store.resubmit(job_id, session.user.username, audit=site.audit.by(session.user.username))
+        site.store.jobs.resubmit(job_id, session.user.username, audit=site.audit.by(session.user.username))
     except TranscribeError as e:
         raise HTTPException(409, "error.not-returned") from e
     return RedirectResponse("/mine", status_code=303)
@@ -151,8 +151,8 @@ def _own_job(site: ReviewSite, session: Session, job_id: int) -> Job:
 
 def _rows(site: ReviewSite, jobs: list[Job], language: str) -> list[dict[str, Any]]:
     """The dictations as the doctor's lists show them."""
-    patients = site.store.patients_by_id({j.patient_id for j in jobs if j.patient_id})
-    threads = site.store.comments([j.id for j in jobs if j.return_comment])
+    patients = site.store.patients.patients_by_id({j.patient_id for j in jobs if j.patient_id})
+    threads = site.store.signoffs.comments([j.id for j in jobs if j.return_comment])
     rows = []
     for job in jobs:
         patient = patients.get(job.patient_id or "")

@@ -144,7 +144,7 @@ def decide_proposal(proposal_id: int, action: str, site: Site, change: AdminChan
 
 def _refusal(site: ReviewSite, proposal_id: int, action: str) -> str | None:
     """Why this action cannot be taken on this proposal, as a catalogue key; None when it can."""
-    found = site.store.proposal(proposal_id)
+    found = site.store.proposals.proposal(proposal_id)
     if found is None:
         return "proposal.unknown"
     if action == "replay" and found.kind == "biasing":

@@ -108,10 +108,12 @@ def queue_items(site: ReviewSite, session: Session, params: QueryParams) -> dict
     rows = worklist(site.settings, site.store, query, today=date.today(), language=language)
     if to_sign:
         rows = [r for r in rows if awaiting_signature(site.settings, site.store, r.job)]
-    counts = site.store.count_by_state()
+    counts = site.store.jobs.count_by_state()
     shown = [{"state": s, "label": state_label(s, language), "count": counts.get(JobState(s), 0)} for s in STATES]
     if site.settings.review.doctor_signs:  # validated reports that wait for a signature, in view
-        waiting = [j for j in site.store.waiting_to_be_filed() if awaiting_signature(site.settings, site.store, j)]
+        waiting = [
+            j for j in site.store.reports.waiting_to_be_filed() if awaiting_signature(site.settings, site.store, j)
+        ]
         shown.append({"state": TO_SIGN, "label": translator(language)("to_sign"), "count": len(waiting)})
     return {"items": [_item(site, row, language) for row in rows], "counts": shown}
 
@@ -123,7 +125,7 @@ def _item(site: ReviewSite, row: WorklistRow, language: str) -> dict[str, Any]:
     thread = []
     if job.return_comment:
         returned_by = next(
-            (actor for _, event, actor, _ in reversed(site.store.events(job.id)) if event == "returned"), None
+            (actor for _, event, actor, _ in reversed(site.store.jobs.events(job.id)) if event == "returned"), None
         )
         thread.append({"by": returned_by or "", "text": job.return_comment})
     thread += [{"by": c.username, "text": c.text, "at": local_datetime(c.at, language)} for c in row.comments]
@@ -180,7 +182,7 @@ def _carried(row: WorklistRow, language: str) -> dict[str, str] | None:
 
 def known_authors(site: ReviewSite, language: str) -> list[tuple[str, str]]:
     """Every author the site knows (its settings, its dictations, its doctors' accounts), with his name."""
-    names = set(site.settings.authors) | set(site.store.authors())
+    names = set(site.settings.authors) | set(site.store.jobs.authors())
     names |= {user.author for user in site.accounts.list_users() if user.author}
     return sorted(((a, author_label(site.settings, a, language)) for a in names), key=lambda pair: pair[1].lower())
 

@@ -102,7 +102,7 @@ def review_page(request: Request, job_id: int, site: Site, session: Secretary) -
 
 def expected_words(site: ReviewSite, job_id: int) -> list[tuple[str, str]]:
     """The words the engine was told to expect for this dictation (its biasing list), each with its source."""
-    transcript = site.store.results_of(job_id).get("transcript")
+    transcript = site.store.jobs.results_of(job_id).get("transcript")
     if transcript is None:
         return []
     try:
@@ -118,7 +118,7 @@ def review_json(job_id: int, site: Site, session: Secretary) -> Response:
     """What the review screen shows of a report, as JSON (after any change being saved)."""
     with site.report_locks.of(job_id):
         job = site.job_or_404(job_id)
-        edits = site.store.results_of(job_id).get("edits")
+        edits = site.store.jobs.results_of(job_id).get("edits")
         if edits is None or not edits.is_file():  # never drafted, or its drafts deleted by the retention policy
             raise HTTPException(409, "review.err.no_draft")
         return JSONResponse(review_data(site, job, site.workspace.load(job_id), session))
@@ -134,7 +134,7 @@ def save(job_id: int, site: Site, change: SecretaryChange) -> Response:
         take_blocks(site, job_id, state, change)
         if "patient_id" in data:
             chosen = data.get("patient_id")
-            if chosen and site.store.patient(str(chosen)) is None:
+            if chosen and site.store.patients.patient(str(chosen)) is None:
                 raise HTTPException(400, t("review.err.no_patient"))
             state.patient_id = str(chosen) if chosen else None
             state.confirm_identity = False
@@ -289,7 +289,7 @@ def patients(site: Site, session: Secretary, q: str = "") -> Response:
                 "name": p.display_name,
                 "birth_date": day(p.birth_date, language) or None,
             }
-            for p in site.store.search_patients(q[:100])
+            for p in site.store.patients.search_patients(q[:100])
         ]
     )
 
@@ -348,7 +348,7 @@ def change_report(
 
 def material_of(site: ReviewSite, job_id: int) -> DraftMaterial:
     """The draft of a job as the text layer left it: transcript, edits and flags."""
-    outputs = site.store.results_of(job_id)
+    outputs = site.store.jobs.results_of(job_id)
     return load_material(outputs["edits"], outputs["transcript"])
 
 
@@ -424,7 +424,7 @@ def review_data(site: ReviewSite, job: Job, state: WorkState, session: Session) 
             if "rule" in piece:
                 piece["rule"] = rule_label(piece["rule"], t)
     patient_id = state.patient_id or job.patient_id
-    patient = site.store.patient(patient_id) if patient_id else None
+    patient = site.store.patients.patient(patient_id) if patient_id else None
     problems = identity_problems(job, patient_id, site.store) if patient and patient_id else []
     holder = site.workspace.holder(job.id)
     last = site.workspace.last_save(job.id)
@@ -463,7 +463,8 @@ def review_data(site: ReviewSite, job: Job, state: WorkState, session: Session) 
         "max_chars": MAX_REPORT_CHARS,
         "letter": letter_data(site, job, state, patient),
         "audio_removed": next(
-            (local_datetime(r.removed_at, language) for r in site.store.removals(job.id) if r.kind == "audio"), None
+            (local_datetime(r.removed_at, language) for r in site.store.keeping.removals(job.id) if r.kind == "audio"),
+            None,
         ),
         "locked_by": holder,
         "mine": holder == session.user.username,

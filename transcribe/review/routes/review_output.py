@@ -61,7 +61,7 @@ def docx(job_id: int, site: Site, session: Secretary) -> Response:
 @router.get("/review/{job_id}/next")
 def next_dictation(job_id: int, site: Site, session: Secretary) -> Response:
     """The next report of the queue that nobody else holds (the queue when there is none)."""
-    for job in site.store.review_queue(states=(JobState.DRAFTED,)):
+    for job in site.store.jobs.review_queue(states=(JobState.DRAFTED,)):
         if job.id != job_id and site.workspace.holder(job.id) in (None, session.user.username):
             return RedirectResponse(f"/review/{job.id}", status_code=303)
     return RedirectResponse("/queue", status_code=303)
@@ -81,7 +81,7 @@ def reopen(job_id: int, site: Site, change: SecretaryChange) -> Response:
         except LockHeld as e:
             raise HTTPException(423, t("review.locked_by_other", holder=site.workspace.holder(job_id) or "?")) from e
         state = site.workspace.load(job_id)
-        filed = site.store.report(job_id)
+        filed = site.store.reports.report(job_id)
         material = material_of(site, job_id)
         if filed is not None and final_text(report_blocks(site, job_id, state), material.language) != filed.text:
             # validated elsewhere (the command line): start from the text that was validated
@@ -145,7 +145,7 @@ def validate(job_id: int, site: Site, change: SecretaryChange) -> Response:
         try:
             filed = file_report(site.settings, site.store, site.vocabulary, job_id, audit=audit)
         except SignatureMissing:  # review.doctor_signs: filed once signed (by whom: said now)
-            signer = signer_of(site.settings, site.store, site.store.get(job_id))
+            signer = signer_of(site.settings, site.store, site.store.jobs.get(job_id))
             return JSONResponse({"validated": True, "filed": False, "awaiting_signature": True, "signer": signer})
         except TranscribeError as e:
             return JSONResponse({"validated": True, "filed": False, "error": error_text(t, e)}, status_code=202)
@@ -171,7 +171,7 @@ def return_to_author(job_id: int, site: Site, change: SecretaryChange) -> Respon
     with site.report_locks.of(job_id):
         try:
             site.workspace.lock(job_id, session.user.id)
-            site.store.return_to_author(
+            site.store.jobs.return_to_author(
                 job_id, comment, session.user.username, audit=site.audit.by(session.user.username)
             )
         except LockHeld as e:
@@ -189,7 +189,7 @@ def document_of(site: ReviewSite, job: Job, state: WorkState, *, draft: bool) ->
     people as filing; ``draft`` marks a report not filed yet as a draft.
     """
     if job.state is JobState.FILED and not state.reopened:
-        done = site.store.filing(job.id, job.report_version)
+        done = site.store.reports.filing(job.id, job.report_version)
         if done is not None and Path(done.docx_path).is_file():
             path = Path(done.docx_path)
             return path.read_bytes(), path.name
@@ -197,7 +197,7 @@ def document_of(site: ReviewSite, job: Job, state: WorkState, *, draft: bool) ->
     language = material.language
     worktype = state.worktype or job.worktype or "consultation"
     patient_id = state.patient_id or job.patient_id
-    patient = site.store.patient(patient_id) if patient_id else None
+    patient = site.store.patients.patient(patient_id) if patient_id else None
     marked = draft and is_draft(job, state)
     addressee = addressee_for(site, job, state, patient)
     try:
