@@ -484,7 +484,7 @@ def wait_until_settled(site: Path, expected: int, timeout_s: float) -> bool:
     """Until every dictation has a job in a final state and no validated report waits to be filed."""
 
     def settled(store) -> bool:
-        jobs = store.jobs.jobs.list_jobs(limit=100_000)
+        jobs = store.jobs.list_jobs(limit=100_000)
         return len(jobs) >= expected and all(j.state in FINAL for j in jobs)
 
     deadline = time.monotonic() + timeout_s
@@ -502,7 +502,7 @@ def check(
     problems = result.problems
     store = open_store(settings.store_url)
     try:
-        jobs = store.jobs.jobs.list_jobs(limit=100_000)
+        jobs = store.jobs.list_jobs(limit=100_000)
         by_name: dict[str, list] = {}
         for job in jobs:
             by_name.setdefault(job.original_name, []).append(job)

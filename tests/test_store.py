@@ -138,7 +138,7 @@ def test_each_job_is_claimed_by_exactly_one_of_many_threads(engine_store: JobSto
 
     def work() -> None:
         me = this_worker()
-        while (job := store.claims.claims.claim_next(me, 60)) is not None:
+        while (job := store.claims.claim_next(me, 60)) is not None:
             with lock:
                 claims.append((str(me), job.id))
 
@@ -218,7 +218,7 @@ def test_requeue_only_a_quarantined_job(engine_store: JobStore) -> None:
     with pytest.raises(StoreError, match="not quarantined"):
         store.jobs.requeue(job_id, audio_path=Path("/a"))
     me = this_worker()
-    store.claims.claims.claim_next(me, 60)
+    store.claims.claim_next(me, 60)
     assert store.claims.quarantine(job_id, me, error="bad")
     assert store.jobs.get(job_id).audio_path == Path("/archive/1.wav")  # the audio stays in the archive
     job = store.jobs.requeue(job_id, audio_path=Path("/archive/x.wav"))
@@ -257,15 +257,15 @@ def test_a_failed_job_is_not_claimed_again_before_its_next_try(store_url: str) -
     store.migrate()
     job_id = _receive(store, 1)
     me = this_worker()
-    assert store.claims.claims.claim_next(me, 60) is not None
+    assert store.claims.claim_next(me, 60) is not None
     assert store.claims.mark_failed(job_id, me, "attempt 1 of 3: CUDA out of memory", retry_in_s=60)
     job = store.jobs.get(job_id)
     assert job.state is JobState.QUEUED and job.next_try_at is not None and job.next_try_at.timestamp() == 1060.0
-    assert store.claims.claims.claim_next(me, 60) is None and store.claims.claim(job_id, me, 60) is None  # waiting for its next try
+    assert store.claims.claim_next(me, 60) is None and store.claims.claim(job_id, me, 60) is None  # waiting for its next try
     now[0] += 59
-    assert store.claims.claims.claim_next(me, 60) is None
+    assert store.claims.claim_next(me, 60) is None
     now[0] += 1
-    again = store.claims.claims.claim_next(me, 60)
+    again = store.claims.claim_next(me, 60)
     assert again is not None and again.id == job_id and again.attempts == 2
     events = store.jobs.events(job_id)
     assert ("failed", "attempt 1 of 3: CUDA out of memory") in [(e[1], e[3]) for e in events]  # the reason is kept
@@ -292,7 +292,7 @@ def test_a_filing_recorded_twice_is_taken_as_already_filed(engine_store: JobStor
     store = engine_store
     job_id = _receive(store, 1)
     me = this_worker()
-    store.claims.claims.claim_next(me, 60)
+    store.claims.claim_next(me, 60)
     kwargs = dict(duration_s=3.0, language="fr", model="m", options={}, outputs={"text": Path("/d/draft.txt")})
     assert store.claims.mark_drafted(job_id, me, **kwargs)
     store.reports.validate(job_id, text="RAS.", patient_id="1", validated_by="anne", worktype="note", language="fr",
