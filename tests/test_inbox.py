@@ -145,6 +145,71 @@ def test_a_crash_between_store_and_archive_is_completed(settings: Settings, stor
     assert not settings.paths.quarantine.exists() or not any(settings.paths.quarantine.iterdir())
 
 
+class _Stopped(BaseException):
+    """The process stopped here (a SIGKILL between two steps of taking a file)."""
+
+
+def _stop_at_archive(monkeypatch: pytest.MonkeyPatch, call: int) -> None:
+    """Make the ``call``-th move into the archive stop the process (1: the audio, 2: its sidecar)."""
+    real, calls = Intake._archive, []
+
+    def archive(self: Intake, path: Path, target: Path, *, keep_original: bool) -> None:
+        calls.append(path)
+        if len(calls) == call:
+            raise _Stopped(path.name)
+        real(self, path, target, keep_original=keep_original)
+
+    monkeypatch.setattr(Intake, "_archive", archive)
+
+
+def _with_sidecar(settings: Settings) -> Path:
+    path = copy_into(dictation("fr-mg-001"), settings.paths.inbox / "dr-a", "x.opus")
+    path.with_suffix(".json").write_text(json.dumps({"priority": "urgent", "patient": {"id": "100001"}}))
+    return path
+
+
+@pytest.mark.parametrize("stopped_at", [1, 2], ids=["before-the-audio-moved", "before-the-sidecar-moved"])
+def test_a_stop_while_a_dictation_is_taken_leaves_its_sidecar_with_it(
+    settings: Settings, store: JobStore, monkeypatch: pytest.MonkeyPatch, stopped_at: int
+) -> None:
+    """Killed after the job was recorded, before its audio (or its sidecar) reached the archive: once started
+    again, the sidecar lies beside the audio in the archive, neither left in the inbox nor quarantined."""
+    path = _with_sidecar(settings)
+    _stop_at_archive(monkeypatch, stopped_at)
+    with pytest.raises(_Stopped):
+        Intake(settings, store).take(path)
+    monkeypatch.undo()
+    (job,) = store.jobs.list_jobs()
+    assert job.state is JobState.RECEIVED and job.priority == "urgent"
+    again = Intake(settings, store)  # the process started again
+    again.recover()
+    if stopped_at == 1:
+        assert again.take(path) is not None
+    job = store.jobs.get(job.id)
+    assert job.state is JobState.QUEUED and job.audio_path.exists()
+    assert json.loads(job.audio_path.with_suffix(".json").read_text())["priority"] == "urgent"
+    assert not any(p.is_file() for p in settings.paths.inbox.rglob("*"))
+    assert not settings.paths.quarantine.exists() or not any(settings.paths.quarantine.iterdir())
+
+
+def test_a_sidecar_of_another_dictation_is_not_taken_for_a_stopped_one(
+    settings: Settings, store: JobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a stop, a sidecar of the same name that says something else is not the job's: it stays for its own
+    dictation (then the orphan rule, as for any sidecar)."""
+    path = _with_sidecar(settings)
+    _stop_at_archive(monkeypatch, 2)
+    with pytest.raises(_Stopped):
+        Intake(settings, store).take(path)
+    monkeypatch.undo()
+    other = path.with_suffix(".json")
+    other.write_text(json.dumps({"priority": "normal", "patient": {"id": "100002"}}))
+    Intake(settings, store).recover()
+    (job,) = store.jobs.list_jobs()
+    assert job.state is JobState.QUEUED and not job.audio_path.with_suffix(".json").exists()
+    assert other.exists()
+
+
 def test_take_can_keep_the_original(settings: Settings, store: JobStore, tmp_path: Path) -> None:
     outside = copy_into(dictation("en-gp-001"), tmp_path / "desk")
     job = Intake(settings, store).take(outside, keep_original=True)

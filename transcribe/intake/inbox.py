@@ -121,11 +121,36 @@ class Intake:
         return observer
 
     def recover(self) -> None:
-        """Finish what a crash interrupted: received jobs whose audio already lies in the archive."""
+        """Finish what a crash interrupted: received jobs whose audio already lies in the archive (their
+        sidecar, still in the inbox, joins the audio in the archive)."""
         for job in self.store.jobs.list_jobs(state=JobState.RECEIVED, limit=10_000):
             if job.audio_path.exists():
+                self._archive_left_sidecar(job)
                 self.store.jobs.mark_queued(job.id)
                 log.info("job %d: archived before a stop; queued now", job.id)
+
+    def _archive_left_sidecar(self, job: Job) -> None:
+        """The sidecar of a job whose audio was archived just before a stop, found in the inbox by its name
+        with no dictation beside it and recognised by what it says (the metadata the job was received with)."""
+        target = job.audio_path.with_suffix(".json")
+        if job.metadata == DictationMetadata() or target.exists() or not self.inbox.is_dir():
+            return
+        name = Path(job.original_name).with_suffix(".json").name
+        for root, folders, files in os.walk(self.inbox):
+            folders[:] = [f for f in folders if not f.startswith(".")]
+            if name not in files:
+                continue
+            sidecar = Path(root) / name
+            if any(is_sidecar_of(sidecar, other) for other in files if other != name):
+                continue  # another dictation of that name waits beside it: the sidecar is its
+            try:
+                if parse_sidecar(sidecar.read_bytes(), name) != job.metadata:
+                    continue
+                self._archive(sidecar, target, keep_original=False)
+            except (OSError, SidecarInvalid):
+                continue
+            log.info("job %d: its sidecar, left in the inbox by a stop, joined its audio in the archive", job.id)
+            return
 
     def step(self) -> list[Job]:
         """Look at what changed, and take every file that is complete; return the new jobs."""
@@ -326,7 +351,7 @@ class Intake:
                     self._quarantine_duplicate(sidecar, job)
             return job if keep_original else None
         self._archive(path, job.audio_path, keep_original=keep_original)
-        if sidecar is not None and new:
+        if sidecar is not None:  # a new job, or one whose taking a stop cut off: its sidecar goes with it
             self._archive(sidecar, job.audio_path.with_suffix(".json"), keep_original=keep_original)
         job = self.store.jobs.mark_queued(job.id)
         if sidecar is None and not keep_original:
