@@ -69,9 +69,10 @@ def test_an_export_holds_every_version_of_its_patient_only_and_is_audited(site: 
     assert (site / "father.zip").read_bytes()[:2] == b"PK"
     store = open_store(settings.store_url)
     trail = AuditTrail.of_site(store, settings)
-    actions = [e["action"] for e in trail.entries()]
+    actions = [e.action for e in trail.entries()]
     assert "export-requested" in actions and "patient-exported" in actions
-    assert store.keeping.exports_of("100001")[0]["with_audio"] and store.keeping.exports_of("100001")[0]["sha256"]
+    (export,) = store.keeping.exports_of("100001")
+    assert export.with_audio and export.sha256 and export.reports and export.exported_at
     store.close()
     # an unknown patient: a clear message, nothing written; an existing file is never replaced
     unknown = transcribe(site, "patients", "export", "999999")
@@ -100,7 +101,7 @@ def test_retention_deletes_what_is_due_and_keeps_what_it_deleted(site: Path, tex
     assert removal.filed_at < removal.due_at <= removal.removed_at
     filed = store.reports.filing(father.id, 2)
     assert Path(filed.docx_path).is_file()  # filed reports are never deleted
-    assert "retention-audio" in [e["action"] for e in AuditTrail.of_site(store, settings).entries()]
+    assert "retention-audio" in [e.action for e in AuditTrail.of_site(store, settings).entries()]
     store.close()
     assert "nothing is due" in transcribe(site, "retention").stdout  # done once
     export = transcribe(site, "patients", "export", "100001", "--audio", "--output", "after.zip")

@@ -273,7 +273,7 @@ def test_every_action_of_the_command_line_writes_an_entry_as_its_user(
     accepted, rejected = _proposal(store, "kaliémie"), _proposal(store, "natrémie")
     _cli(site, "proposals", "accept", str(accepted))
     _cli(site, "proposals", "reject", str(rejected))
-    entries = {(e["username"], e["action"], e["job_id"], e["detail"]) for e in trail.entries()}
+    entries = {(e.username, e.action, e.job_id, e.detail) for e in trail.entries()}
     assert {
         (CLI, "patients-imported", None, "1 added, 0 updated"),
         (CLI, "user-added", None, "bea (secretary)"),
@@ -320,7 +320,7 @@ def test_the_worker_writes_what_it_quarantines_and_files(settings: Settings, sto
     validate_report(settings, store, good, validator="anne", patient_id="100001", audit=trail.by("anne"))
     assert worker.file_waiting() == [good]
     who = f"worker:{worker.identity}"
-    entries = [(e["username"], e["action"], e["job_id"], e["detail"]) for e in reversed(trail.entries())]
+    entries = [(e.username, e.action, e.job_id, e.detail) for e in reversed(trail.entries())]
     assert entries == [
         (who, "quarantined", bad.id, "audio-unreadable"),
         ("anne", "validated", good, "version 1"),

@@ -136,7 +136,7 @@ def test_the_secretary_reviews_reverts_resolves_and_files(app_site: Site, browse
 
     assert "Contrôle dans un mois." in "\n".join(p.text for p in Document(str(filed[0])).paragraphs)
     assert app_site.store.jobs.get(job_id).state is JobState.FILED
-    actions = [e["action"] for e in AuditTrail.of_site(app_site.store, app_site.settings).entries(job_id=job_id)]
+    actions = [e.action for e in AuditTrail.of_site(app_site.store, app_site.settings).entries(job_id=job_id)]
     assert {"opened", "edit-reverted", "changed", "validated", "filed"} <= set(actions)
     assert AuditTrail.of_site(app_site.store, app_site.settings).verify().intact
 
@@ -221,9 +221,9 @@ def test_two_secretaries_on_one_report_and_a_take_over_with_a_reason(app_site: S
     _type_at_end(bea, " Repris par Béa.")
     bea.wait_for_function("document.getElementById('saved').textContent.startsWith('Saved')")
     entries = AuditTrail.of_site(app_site.store, app_site.settings).entries(job_id=job_id)
-    taken = [e for e in entries if e["action"] == "lock-taken-over"]
-    assert taken and taken[0]["username"] == "bea" and "from anne" in taken[0]["detail"]
-    assert "congé" in taken[0]["detail"]
+    taken = [e for e in entries if e.action == "lock-taken-over"]
+    assert taken and taken[0].username == "bea" and "from anne" in (taken[0].detail or "")
+    assert "congé" in (taken[0].detail or "")
     # anne's next change is refused and her screen says who has it now
     _type_at_end(anne, " Encore.")
     anne.wait_for_selector("#lock-bar:not([hidden])", timeout=20000)
@@ -390,7 +390,7 @@ def test_in_french_a_flag_jumps_to_its_place_and_time_and_a_suggestion_applies_i
     page.wait_for_function(f"({REPORT_TEXT}).includes('des fissures aux genoux')")
     item = page.locator(f"#flags li[data-flag='{index}']")
     assert item.locator("input[type=checkbox]").is_checked() and "Vérifié" in item.inner_text()
-    assert "suggestion-applied" in [e["action"] for e in AuditTrail.of_site(app_site.store, app_site.settings).entries(job_id=job_id)]
+    assert "suggestion-applied" in [e.action for e in AuditTrail.of_site(app_site.store, app_site.settings).entries(job_id=job_id)]
 
 
 def test_find_and_replace_in_the_report(app_site: Site, browser) -> None:
@@ -494,5 +494,5 @@ def test_a_filed_report_is_reopened_and_filed_again_as_a_new_version(app_site: S
     assert "Rectificatif" in "\n".join(p.text for p in Document(str(second[0])).paragraphs)
     assert "Rectificatif" not in "\n".join(p.text for p in Document(str(first[0])).paragraphs)
     assert app_site.store.jobs.get(job_id).report_version == 2
-    actions = [e["action"] for e in AuditTrail.of_site(app_site.store, app_site.settings).entries(job_id=job_id)]
+    actions = [e.action for e in AuditTrail.of_site(app_site.store, app_site.settings).entries(job_id=job_id)]
     assert "reopened" in actions and actions.count("filed") == 2

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime
-from typing import cast
 
 from transcribe.commands import (
     EXIT_FAILED,
@@ -116,12 +115,10 @@ def _audit_show(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
     with open_site_store(loaded) as store:
         for entry in AuditTrail.of_site(store, loaded.settings).entries(job_id=args.job):
-            at = datetime.fromtimestamp(cast(float, entry["at"])).strftime("%Y-%m-%d %H:%M:%S")
-            job = f"job {entry['job_id']}" if entry["job_id"] else ""
-            number = f"#{entry['seq']}" if entry["seq"] is not None else "#?"
-            print(
-                f"{number:>6} {at}  {entry['username'] or '-':<14} {entry['action']:<18} {job} {entry['detail'] or ''}"
-            )
+            at = datetime.fromtimestamp(entry.at).strftime("%Y-%m-%d %H:%M:%S")
+            job = f"job {entry.job_id}" if entry.job_id else ""
+            number = f"#{entry.seq}" if entry.seq is not None else "#?"
+            print(f"{number:>6} {at}  {entry.username or '-':<14} {entry.action:<18} {job} {entry.detail or ''}")
     return EXIT_OK
 
 

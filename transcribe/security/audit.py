@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
 
@@ -45,7 +45,7 @@ from transcribe.errors import AuditError
 from transcribe.security.audit_anchor import Anchor, AnchorInvalid, AuditAnchor, anchor_path
 from transcribe.security.site_key import load_site_key, purpose_key
 from transcribe.store import JobStore
-from transcribe.store.audit_log import append_audit_entry, last_audit_entry
+from transcribe.store.audit_log import AuditEntry, append_audit_entry, last_audit_entry
 from transcribe.store.database import after_commit
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ class AuditTrail:
                 e,
             )
 
-    def entries(self, *, job_id: int | None = None, limit: int = 200) -> list[dict[str, object]]:
+    def entries(self, *, job_id: int | None = None, limit: int = 200) -> list[AuditEntry]:
         """The newest entries, optionally for one job."""
         return self._store.audit_log.audit_entries(job_id=job_id, limit=limit)
 
@@ -257,7 +257,7 @@ class _Walk:
         self.unkeyed = 0
         self.accepted_by: str | None = None
 
-    def step(self, row: Any) -> str:
+    def step(self, row: AuditEntry) -> str:
         """Check the next entry; what is wrong with it ("" when nothing)."""
         self.count += 1
         n = self.count

@@ -8,6 +8,7 @@ read the same last entry.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -61,19 +62,41 @@ def append_audit_entry(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One row of the audit log: who did what, when, to which job, and its place in the keyed chain."""
+
+    id: int
+    #: its number in the chain (None: written before the chain was numbered, counted by its place)
+    seq: int | None
+    at: float
+    username: str | None
+    action: str
+    job_id: int | None
+    detail: str | None
+    previous_hash: str
+    hash: str
+
+
+def _entry(row: sa.Row[Any]) -> AuditEntry:
+    return AuditEntry(
+        row.id, row.seq, row.at, row.username, row.action, row.job_id, row.detail, row.previous_hash, row.hash
+    )
+
+
 class AuditLog(StorePart):
     """Reading the audit log."""
 
-    def audit_entries(self, *, job_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    def audit_entries(self, *, job_id: int | None = None, limit: int = 200) -> list[AuditEntry]:
         """The newest entries, optionally for one job."""
         query = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
         if job_id is not None:
             query = query.where(audit_log.c.job_id == job_id)
         with self._db.reading() as conn:
-            return [dict(row._mapping) for row in conn.execute(query)]
+            return [_entry(row) for row in conn.execute(query)]
 
-    def audit_chain(self) -> Iterator[Any]:
-        """Every entry, oldest first (rows with ``seq``, ``at``, ``username``, ``action``, ``job_id``,
-        ``detail``, ``previous_hash``, ``hash``), read in one transaction."""
+    def audit_chain(self) -> Iterator[AuditEntry]:
+        """Every entry, oldest first, read in one transaction."""
         with self._db.reading() as conn:
-            yield from conn.execute(sa.select(audit_log).order_by(audit_log.c.id))
+            for row in conn.execute(sa.select(audit_log).order_by(audit_log.c.id)):
+                yield _entry(row)

@@ -46,6 +46,21 @@ class Removal:
     policy: str
 
 
+@dataclass(frozen=True)
+class PatientExport:
+    """A request for a patient's records and, once its archive was written, what the archive holds."""
+
+    id: int
+    patient_id: str
+    requested_by: str
+    requested_at: float
+    with_audio: bool
+    exported_at: float | None
+    reports: int | None
+    recordings: int | None
+    sha256: str | None
+
+
 class Keeping(StorePart):
     """Exports of a patient's records, and what retention deleted."""
 
@@ -78,7 +93,7 @@ class Keeping(StorePart):
                 detail = f"export {export_id}: {reports} report file(s), {recordings} recording(s)"
                 audit.record_in(conn, "patient-exported", None, detail)
 
-    def exports_of(self, patient_id: str) -> list[dict[str, object]]:
+    def exports_of(self, patient_id: str) -> list[PatientExport]:
         """The exports asked for a patient, oldest first."""
         with self._db.reading() as conn:
             rows = conn.execute(
@@ -86,7 +101,7 @@ class Keeping(StorePart):
                 .where(patient_exports.c.patient_id == patient_id)
                 .order_by(patient_exports.c.id)
             )
-            return [dict(row._mapping) for row in rows]
+            return [PatientExport(**row._mapping) for row in rows]
 
     def filed_jobs(self) -> list[FiledJob]:
         """Every filed job, with when its newest version was filed."""
