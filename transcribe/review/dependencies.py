@@ -173,3 +173,16 @@ async def posted_fields(request: Request) -> dict[str, Any]:
         return data
     form = await request.form()
     return dict(form.items())
+
+
+# The sessions routes ask for, by role: one definition for every router.
+AnySession = Annotated[Session, Depends(signed_in())]
+AnyChange = Annotated[StateChange, Depends(state_change())]
+Secretary = Annotated[Session, Depends(signed_in("secretary"))]
+SecretaryChange = Annotated[StateChange, Depends(state_change("secretary"))]
+Doctor = Annotated[Session, Depends(signed_in("doctor"))]
+DoctorChange = Annotated[StateChange, Depends(state_change("doctor"))]
+Admin = Annotated[Session, Depends(signed_in("admin"))]
+AdminChange = Annotated[StateChange, Depends(state_change("admin"))]
+#: who may listen to a dictation: a secretary, or a doctor (his own: the route checks it)
+Listener = Annotated[Session, Depends(signed_in("secretary", "doctor"))]

@@ -3,16 +3,16 @@ and the site's vocabulary (used from the next dictation, without a restart)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from transcribe.messages import LANGUAGES, language_name
 from transcribe.patient_record.patient_import import decode_patient_csv, parse_patient_csv
-from transcribe.review.dependencies import ReviewSite, Site, StateChange, signed_in, state_change
+from transcribe.review.dependencies import Admin, AdminChange, ReviewSite, Site, StateChange
 from transcribe.review.display import day
 from transcribe.review.i18n import MESSAGES, translator
 from transcribe.security.accounts import ROLES, AccountRefused, Session, User
@@ -27,8 +27,6 @@ PATIENTS_PER_PAGE = 50
 MESSAGE_PARAMETERS = ("username", "role", "count", "term", "language", "roles", "minimum")
 
 router = APIRouter()
-Admin = Annotated[Session, Depends(signed_in("admin"))]
-AdminChange = Annotated[StateChange, Depends(state_change("admin"))]
 
 
 @router.get("/admin", response_class=HTMLResponse)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, Response
 
 from transcribe.errors import TranscribeError
-from transcribe.review.dependencies import Site, signed_in
-from transcribe.security.accounts import Session
+from transcribe.review.dependencies import Listener, Site
 from transcribe.speech.listening import listening_copy
 
 router = APIRouter()
-Listener = Annotated[Session, Depends(signed_in("secretary", "doctor"))]
 
 
 @router.get("/audio/{job_id}")

@@ -13,16 +13,9 @@ from fastapi.responses import JSONResponse, Response
 
 from transcribe.coding.records import ACCEPTED, ADDED, REJECTED, SUGGESTED, SYSTEMS, systems_of
 from transcribe.records import Job
-from transcribe.review.dependencies import ReviewSite, Site
+from transcribe.review.dependencies import ReviewSite, Secretary, SecretaryChange, Site
 from transcribe.review.i18n import translator
-from transcribe.review.routes.review import (
-    Secretary,
-    SecretaryChange,
-    can_change,
-    change_report,
-    material_of,
-    report_blocks,
-)
+from transcribe.review.report_view import can_change, change_report, material_of, report_blocks
 from transcribe.work.review_state import WorkState
 
 router = APIRouter()

@@ -3,10 +3,10 @@ report's comment and sending it back for review; signing a validated report wher
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from transcribe.documents.report import read_document
@@ -17,15 +17,13 @@ from transcribe.patient_record.filing import file_report, validated_document
 from transcribe.patient_record.signatures import SignatureRefused, awaiting_signature, may_sign, sign_report
 from transcribe.patient_record.validation import draft_text
 from transcribe.records import Job, JobState, ValidatedReport, format_duration
-from transcribe.review.dependencies import ReviewSite, Site, StateChange, signed_in, state_change
+from transcribe.review.dependencies import Doctor, DoctorChange, ReviewSite, Site
 from transcribe.review.display import author_label, local_datetime
 from transcribe.review.i18n import MESSAGES, notice, translator
 from transcribe.security.accounts import Session
 from transcribe.store.signoffs import MAX_COMMENT_CHARS
 
 router = APIRouter()
-Doctor = Annotated[Session, Depends(signed_in("doctor"))]
-DoctorChange = Annotated[StateChange, Depends(state_change("doctor"))]
 
 #: states in which a dictation has a text to read
 WITH_TEXT = (JobState.DRAFTED, JobState.RETURNED, JobState.VALIDATED, JobState.FILED)

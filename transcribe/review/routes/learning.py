@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from transcribe.documents.worktypes import label_of
@@ -23,16 +23,18 @@ from transcribe.learning.accuracy import (
     validated_cases,
 )
 from transcribe.messages import language_name, state_label
-from transcribe.review.dependencies import ReviewSite, Site, StateChange, signed_in, state_change
+from transcribe.review.dependencies import (
+    Admin,
+    AdminChange,
+    Doctor,
+    ReviewSite,
+    Site,
+)
 from transcribe.review.display import author_label, span
 from transcribe.review.i18n import MESSAGES, translator
-from transcribe.security.accounts import Session
 from transcribe.work.throughput import AGE_BANDS, BACKLOG_STATES, backlog, turnaround
 
 router = APIRouter()
-Doctor = Annotated[Session, Depends(signed_in("doctor"))]
-Admin = Annotated[Session, Depends(signed_in("admin"))]
-AdminChange = Annotated[StateChange, Depends(state_change("admin"))]
 ACTIONS = ("replay", "accept", "reject")
 log = logging.getLogger(__name__)
 

@@ -10,15 +10,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from transcribe.messages import LANGUAGES
-from transcribe.review.dependencies import SESSION_COOKIE, ReviewSite, Site, StateChange, signed_in, state_change
+from transcribe.review.dependencies import (
+    SESSION_COOKIE,
+    AnyChange,
+    AnySession,
+    ReviewSite,
+    Site,
+)
 from transcribe.review.i18n import error_text, translator
-from transcribe.security.accounts import LoginRefused, Session, client_address
+from transcribe.security.accounts import LoginRefused, client_address
 
 LOGIN_CSRF_COOKIE = "transcribe_login_csrf"
 
 router = APIRouter()
-AnySession = Annotated[Session, Depends(signed_in())]
-AnyChange = Annotated[StateChange, Depends(state_change())]
 
 
 async def login_form(request: Request) -> FormData:

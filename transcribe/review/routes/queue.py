@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.datastructures import QueryParams
 
@@ -14,7 +14,7 @@ from transcribe.documents.worktypes import WORKTYPES, label_of
 from transcribe.messages import language_name, state_label
 from transcribe.patient_record.signatures import ADMIN, AUTHOR, awaiting_signature, signer_of
 from transcribe.records import Job, JobState, format_duration
-from transcribe.review.dependencies import ReviewSite, Site, signed_in
+from transcribe.review.dependencies import ReviewSite, Secretary, Site
 from transcribe.review.display import author_label, day, local_datetime
 from transcribe.review.i18n import translator
 from transcribe.review.wording import source_label
@@ -22,7 +22,6 @@ from transcribe.security.accounts import Session
 from transcribe.work.worklist import SORTS, WORKED_ON, WorklistQuery, WorklistRow, worklist
 
 router = APIRouter()
-Secretary = Annotated[Session, Depends(signed_in("secretary"))]
 
 #: the states the worklist can show, in the order of its filter
 STATES = ("drafted", "returned", "validated", "filed")

@@ -9,9 +9,9 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse, Response
 
-from transcribe.review.dependencies import Site
+from transcribe.review.dependencies import Secretary, SecretaryChange, Site
 from transcribe.review.i18n import translator
-from transcribe.review.routes.review import Secretary, SecretaryChange, change_report, review_data, take_blocks
+from transcribe.review.report_view import change_report, review_data, take_blocks
 
 router = APIRouter()
 

@@ -16,11 +16,9 @@ from transcribe.patient_record.filing import file_report
 from transcribe.patient_record.signatures import NOBODY, SignatureMissing, signer_of
 from transcribe.patient_record.validation import validate_report
 from transcribe.records import Job, JobState
-from transcribe.review.dependencies import ReviewSite, Site
+from transcribe.review.dependencies import ReviewSite, Secretary, SecretaryChange, Site
 from transcribe.review.i18n import error_text, translator
-from transcribe.review.routes.review import (
-    Secretary,
-    SecretaryChange,
+from transcribe.review.report_view import (
     addressee_for,
     can_change,
     material_of,
