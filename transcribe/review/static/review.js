@@ -289,6 +289,10 @@
   }
 
   report.addEventListener("input", function (event) {
+    // where she typed is known now, not only once the browser reports the selection's change (a text
+    // block chosen in the list at once after typing goes where the caret is, not where it was)
+    const place = placeNow();
+    if (place) lastPlace = place;
     if (event.target.classList && event.target.classList.contains("block-text")) scheduleSave();
   });
   report.addEventListener("focusout", function () { saveNow(); });
