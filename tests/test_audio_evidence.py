@@ -258,6 +258,20 @@ def test_a_list_term_stays_where_the_audio_holds_it_or_the_same_sounds_were_hear
     assert doubted is not None and not doubted.replace and doubted.code == "list-term-doubted"
 
 
+def test_other_words_with_letters_in_common_are_taken_back_when_the_audio_is_sure(text_layer: TextLayer) -> None:
+    """'He could rise and' written 'hemiparesis' with the neurology list (real general speech): the words written
+    without the list share letters with the term (nearness over ``list_term_far``), but the audio prefers them
+    by far more than any said term was ever preferred; the same sounds written another way still stay."""
+    near = text_layer._layer("fr").terms.nearness
+    assert RULE.list_term_far <= near("pour un rien", "périndopril,") < RULE.list_term_same
+    assert _list_decision(text_layer, "pour un rien", RULE.list_term_sure - 1) is None  # not sure enough
+    sure = _list_decision(text_layer, "pour un rien", RULE.list_term_sure)
+    assert sure is not None and sure.replace and sure.spelling == "pour un rien" and sure.rule == "list-term-reverted"
+    assert _list_decision(text_layer, "Périndoprile", RULE.list_term_sure + 10) is None  # the same sounds
+    uncalibrated = _list_decision(text_layer, "pour un rien", 500.0, rule_for_model("large-v3"))
+    assert uncalibrated is None  # a model nobody calibrated takes back only what it is sure is other words
+
+
 # --- in the text layer ------------------------------------------------------------------------------
 def test_the_text_layer_applies_the_audio_s_decisions_as_edits_that_keep_their_evidence(text_layer: TextLayer) -> None:
     transcript = engine_output([("Poursuite", 0.9), ("hydroxysine,", 0.5), ("25", 0.9), ("mg", 0.9), ("le", 0.9),

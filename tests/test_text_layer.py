@@ -339,6 +339,19 @@ def test_a_repetition_loop_is_cut_to_its_first_occurrence_and_flagged(text_layer
     assert text_layer.clean_text(plain, "fr").text == plain
 
 
+def test_one_word_looped_is_cut_but_speech_and_numbers_repeated_are_kept(text_layer: TextLayer) -> None:
+    """A list term the engine looped on (real general speech with the orthopedics list: 'ibuprofen' six times)
+    keeps its first occurrence, flagged; a word said three times, and a number however often, are kept."""
+    looped = text_layer.clean_text("Total knee replacement, " + "ibuprofen, " * 6 + "on the left.", "en")
+    assert looped.text.count("ibuprofen") == 1 and looped.text.endswith("on the left.")
+    assert [f for f in looped.flags if f.kind == "repetition"]
+    assert apply_edits(looped.source, looped.edits) == looped.text
+    for kept in ("It is very, very, very good.", "Non, non, non, il ne fume pas.", "Code 4 4 4 4 4 noté."):
+        language = "fr" if kept.startswith(("Non", "Code")) else "en"
+        result = text_layer.clean_text(kept, language)
+        assert not [f for f in result.flags if f.kind == "repetition"], (kept, result.text)
+
+
 def test_text_over_silence_is_removed_and_flagged(text_layer: TextLayer) -> None:
     from transcribe.records import Segment, Transcript, Word
 

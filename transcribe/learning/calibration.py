@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from transcribe.records import Transcript, evidence_from_json
-from transcribe.text.evidence import AudioRule, decide, decide_list_term
+from transcribe.text.evidence import NEVER, AudioRule, decide, decide_list_term
 from transcribe.text.tokens import source_of
 from transcribe.vocabulary.folding import fold
 from transcribe.vocabulary.records import LanguageVocabulary
@@ -38,6 +38,7 @@ TERM_GRID: dict[str, tuple[float, ...]] = {
 LIST_GRID: dict[str, tuple[float, ...]] = {
     "list_term_far": (0.0, 20.0, 30.0, 40.0, 50.0, 60.0),
     "list_term_hold": (12.0, 8.0, 6.0, 4.0, 2.0, 0.0),
+    "list_term_sure": (NEVER, 30.0, 24.0, 20.0, 16.0, 14.0, 12.0),
 }
 GRID = {**TERM_GRID, **LIST_GRID}
 

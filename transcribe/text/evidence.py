@@ -45,6 +45,8 @@ RULE = "term-audio"
 LIST_TERM_RULE = "list-term-reverted"
 #: choices offered on a flag, best first
 CHOICES = 3
+#: a margin no score reaches: the threshold it stands for never holds (a model nobody calibrated)
+NEVER = 1000.0
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,10 @@ class AudioRule:
     #: writes words this far from it (nearness below) or none, and the audio prefers that by this many nats
     list_term_far: float = 30.0
     list_term_hold: float = 2.0
+    #: ... or words nearer the term's letters, when the audio prefers them by this many nats at least and they
+    #: are not the same sounds written another way (nearness below ``list_term_same``)
+    list_term_sure: float = NEVER
+    list_term_same: float = 85.0
     #: whether any stretch is corrected at all (False: flags with audio-ranked choices only)
     corrects: bool = True
     #: where these thresholds come from
@@ -102,12 +108,15 @@ RULES: dict[str, AudioRule] = {
         doubted_below=0.0,
         same_sound_shortfall=12.0,
         list_term_hold=0.0,
+        list_term_sure=16.0,
         calibrated_on="chosen by bench/bench_terms.py --curve on 933 transcripts (the 52 dev dictations in three "
         "conditions and the 37 real general-speech clips of ../shared/audio, each with the 21 specialty lists): "
         "95 right corrections, 0 wrong, 8 list terms taken back, none that was said. A stretch must hold a "
         "non-word (doubted_below 0: ordinary words heard unsure, 'modif', 'table', were rewritten wrongly on "
         "general speech) and its best candidate lead the next by 1 nat; a candidate that sounds as the heard "
-        "letters may fall 12 nats short",
+        "letters may fall 12 nats short. list_term_sure 16 (2026-12-05, bench/bench_terms.py): list terms said in "
+        "the dev dictations were preferred to the words written without the list by at most 12.0 nats where "
+        "those words were not the same sounds; terms never said on the general-speech clips by 16.7 to 30.0",
     ),
 }
 
@@ -317,7 +326,9 @@ def decide_list_term(
     Its candidates are what the engine writes in its place without the list, and the term left out. The
     term was not there when, without the list, the engine writes other words (their letters far from
     the term's, below ``rule.list_term_far``) or none (it goes straight on to the next words), and the
-    audio prefers that to the term by at least ``rule.list_term_hold`` nats. Then those words take its
+    audio prefers that to the term by at least ``rule.list_term_hold`` nats; or when it writes other words
+    nearer the term's letters (below ``rule.list_term_same``) that the audio prefers by at least
+    ``rule.list_term_sure`` nats. Then those words take its
     place (rule ``list-term-reverted``) and the place is flagged, the term offered as a choice. Where
     the engine writes the same sounds differently without the list ("Dispner" for dyspnée), the term
     stays: the list did its work.
@@ -335,7 +346,10 @@ def decide_list_term(
         "nearness": f"{near:.0f}",
         "model": rule.model,
     }
-    if near >= rule.list_term_far or unbiased.margin < rule.list_term_hold:
+    other_words = near < rule.list_term_far or (
+        unbiased.margin >= rule.list_term_sure and near < rule.list_term_same
+    )  # "He could rise and" for hemiparesis: letters in common, but 24 nats in favour of the other words
+    if not other_words or unbiased.margin < rule.list_term_hold:
         return None  # the same sounds, or the audio does not prefer the words written without the list
     term = heard.strip(".,;:!?")
     params = {"term": term, "heard": written or "—"}

@@ -15,7 +15,9 @@ text is removed, as an edit the secretary can undo, and flagged.
   ("périndopril, périndopril");
 - a known phrase of ``vocab/<lang>/hallucinations.txt`` is removed;
 - words repeated back to back (a run of 3 or more words, 2 more times) keep
-  only their first occurrence.
+  only their first occurrence; so do one or two words written 4 times or more
+  (``find_short_loops``, once spoken marks and numbers are written: a list term
+  the engine looped on; never a number).
 """
 
 from __future__ import annotations
@@ -201,8 +203,26 @@ _WORD = re.compile(r"\S+")
 _NON_WORD = re.compile(r"[^\w]")
 
 
+def find_short_loops(text: str) -> list[Removal]:
+    """One or two words written 4 times or more back to back ("ibuprofen, ibuprofen, ibuprofen, ibuprofen":
+    a list term the engine looped on), never a number; "very, very, very" is speech. Run on the text once
+    spoken marks and numbers are written (a "virgule" between two repeats is a comma then), so that the
+    clean text has none left to find."""
+    return _loops(text, 1, 2)
+
+
+def _is_loop(unit: list[str], repeats: int) -> bool:
+    """Whether words said back to back this many times are a loop: a run of 3 words or more said 3 times (2 from
+    5 words); one or two words said 4 times or more, never a number."""
+    if len(unit) <= 2:
+        return repeats >= 4 and not any(any(c.isdigit() for c in key) for key in unit)
+    return repeats >= 3 or (repeats >= 2 and len(unit) >= 5)
+
+
 def _loops(text: str, min_words: int = 3, max_words: int = 12) -> list[Removal]:
-    words = [(m.start(), m.end(), _NON_WORD.sub("", fold(m.group()))) for m in _WORD.finditer(text)]
+    # marks written apart (" , ") are not words: "patient patient , patient" is the same loop as with the comma
+    # joined, so that the clean text has no loop left to find (the layer is idempotent)
+    words = [(m.start(), m.end(), key) for m in _WORD.finditer(text) if (key := _NON_WORD.sub("", fold(m.group())))]
     keys = [w[2] for w in words]
     found: list[Removal] = []
     i = 0
@@ -219,7 +239,7 @@ def _loops(text: str, min_words: int = 3, max_words: int = 12) -> list[Removal]:
             repeats = 1
             while keys[i + repeats * size : i + (repeats + 1) * size] == unit:
                 repeats += 1
-            if (repeats >= 3 or (repeats >= 2 and size >= 5)) and (best is None or size * repeats > best[0] * best[1]):
+            if _is_loop(unit, repeats) and (best is None or size * repeats > best[0] * best[1]):
                 best = (size, repeats)
         if best is None:
             i += 1

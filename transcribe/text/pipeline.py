@@ -20,7 +20,7 @@ from transcribe.text import abbreviations, doses, layout, numbers
 from transcribe.text.candidates import find_list_term_doubts, find_questions
 from transcribe.text.commands import CommandFinder
 from transcribe.text.evidence import AudioRule, decide, decide_list_term, rule_from_json
-from transcribe.text.hallucinations import as_replacements, find_hallucinations
+from transcribe.text.hallucinations import as_replacements, find_hallucinations, find_short_loops
 from transcribe.text.prompt_copies import find_prompt_copies
 from transcribe.text.rewriting import PendingFlag, Replacement, Rewriting
 from transcribe.text.term_index import TermIndex
@@ -172,6 +172,10 @@ class TextLayer:
         rw.apply(numbers.find_colloquial_rates(rw.text, vocab))
         rw.apply(numbers.find_years(rw.text, vocab))
         rw.apply(layer.commands.find(rw.text))
+        loops = find_short_loops(rw.text)
+        for removal in loops:
+            rw.flag(removal.start, removal.end, removal.kind, removal.code, removal.params)
+        rw.apply(as_replacements(rw.text, loops))
         unit_replacements, dose_flags = layer.units.find(rw.text)
         for flag in dose_flags:
             rw.flag(flag.start, flag.end, "dose", flag.code, flag.params, choices=flag.choices)
