@@ -272,6 +272,26 @@ def test_other_words_with_letters_in_common_are_taken_back_when_the_audio_is_sur
     assert uncalibrated is None  # a model nobody calibrated takes back only what it is sure is other words
 
 
+def test_calibration_takes_back_the_never_said_list_terms_and_none_that_was_said(text_layer: TextLayer) -> None:
+    """``transcribe calibrate`` on a site's reports: of the list's thresholds it chooses those that take back the
+    terms the validated text does not hold, and none that it holds (here the margins measured on 2026-12-05:
+    a said term out-scored by 12 nats, a never-said one by 20, both with words sharing letters with it)."""
+    from transcribe.learning.calibration import Case, choose, tally
+
+    def case(term: str, written: str, margin: float, reference: str) -> Case:
+        heard = [("Pause", 0.6), (term, 0.02), ("ensuite", 0.9)]
+        evidence = AudioEvidence(1, 1, term, (score(written, 1, 1, margin, 0.0, "without-list", False),), "list-term")
+        return Case(with_evidence(engine_output(heard), [evidence]), reference)
+
+    said = case("périndopril", "pour un rien", 12.0, "Pause périndopril ensuite")
+    never = case("périndopril", "pour un rien", 20.0, "Pause pour un rien ensuite")
+    vocab_of, nearness_of = text_layer.vocabulary.for_language, lambda lang: text_layer._layer(lang).terms.nearness
+    rule, result = choose([said, never], "bundled-base", vocab_of, nearness_of)
+    assert result.reverted == 1 and result.reverted_wrongly == 0
+    assert 12.0 < rule.list_term_sure <= 20.0
+    assert tally([said], rule, vocab_of, nearness_of).reverted == 0
+
+
 # --- in the text layer ------------------------------------------------------------------------------
 def test_the_text_layer_applies_the_audio_s_decisions_as_edits_that_keep_their_evidence(text_layer: TextLayer) -> None:
     transcript = engine_output([("Poursuite", 0.9), ("hydroxysine,", 0.5), ("25", 0.9), ("mg", 0.9), ("le", 0.9),
