@@ -180,6 +180,23 @@ def test_an_inn_ending_heard_alone_does_not_name_its_family_member(text_layer: T
     assert decision is not None and not decision.replace and decision.code == "term-lookalike-drugs"
 
 
+def test_a_shared_ending_heard_with_another_beginning_does_not_name_the_medicine(text_layer: TextLayer) -> None:
+    """Xipamid (a real medicine our lexicons lack) heard "osipamine" on a fresh decode: the audio put dopamine
+    0.5 nats short of the heard word, near enough by its letters; "-pamine" says only a family, and "osi" is
+    not "do": flagged with dopamine as a choice, never written. Where nothing was heard before the ending
+    ("suline"), nothing contradicts the medicine."""
+    heard = [("Patient", 0.03), ("son", 0.1), ("osipamine", 0.15), ("depuis", 0.99)]
+    evidence = AudioEvidence(2, 2, "osipamine", (score("dopamine", 2, 2, -0.5, 81.1, "lexicon"),
+                                                 score("desipramine", 2, 2, -19.8, 78.8, "lexicon")))
+    decision = _decide(text_layer, heard, evidence)
+    assert decision is not None and not decision.replace and decision.code == "term-lookalike-drugs"
+    assert "dopamine" in decision.choices
+    missed_start = AudioEvidence(1, 1, "suline", (score("insuline", 1, 1, -3.0, 83.0, "common"),
+                                                  score("Umuline", 1, 1, -12.0, 75.0, "lexicon")))
+    written = _decide(text_layer, [("sous", 0.9), ("suline", 0.2), ("rapide", 0.9)], missed_start)
+    assert written is not None and written.replace and written.spelling == "insuline"
+
+
 def test_a_word_that_looks_like_a_medicine_we_do_not_list_is_never_replaced(text_layer: TextLayer) -> None:
     heard = [("sous", 0.9), ("vériciguate", 0.4), ("10", 0.9), ("mg", 0.9)]
     evidence = AudioEvidence(1, 1, "vériciguate", (score("riociguat", 1, 1, 3.0, 82.0),))

@@ -45,6 +45,8 @@ RULE = "term-audio"
 LIST_TERM_RULE = "list-term-reverted"
 #: choices offered on a flag, best first
 CHOICES = 3
+#: a medicine's ending this long, shared with the heard letters, says only its family (their beginnings must agree)
+FAMILY_ENDING = 4
 #: a margin no score reaches: the threshold it stands for never holds (a model nobody calibrated)
 NEVER = 1000.0
 
@@ -280,7 +282,24 @@ def _family_refusal(
             spelled, prefix = letters[: -len(stem)], target.rstrip("e")[: -len(stem)]
             if fuzz.ratio(spelled, prefix) < 50:
                 return "term-lookalike-drugs", {"word": heard, "names": f"{best.spelling}, …{stem}"}
+    # the same holds for any long ending the two share ("osipamine", the unlisted Xipamid misheard, and dopamine:
+    # "-pamine"): the ending says only the family; the beginning, heard unlike, tells its members apart. Nothing
+    # heard before the ending ("suline" for insuline: the engine missed the start) contradicts nothing.
+    spelled_letters = re.sub(r"[^a-z]", "", target)
+    ending = _common_ending(letters, spelled_letters)
+    if len(ending) >= FAMILY_ENDING:
+        spelled, prefix = letters[: -len(ending)], spelled_letters[: -len(ending)]
+        if spelled and fuzz.ratio(spelled, prefix) < 50:
+            return "term-lookalike-drugs", {"word": heard, "names": f"{best.spelling}, …{ending}"}
     return None
+
+
+def _common_ending(first: str, second: str) -> str:
+    """The letters both words end with."""
+    size = 0
+    while size < min(len(first), len(second)) and first[-1 - size] == second[-1 - size]:
+        size += 1
+    return first[len(first) - size :]
 
 
 def _prescribed(score: CandidateScore) -> bool:
