@@ -477,7 +477,7 @@ _SENTENCE_NOTES = [
 ]
 
 
-def sentence_note(sentence: str) -> dict[str, object]:
+def _sentence_note(sentence: str) -> dict[str, object]:
     """The identity note (``{"code", "params"}``) an evidence sentence of an older version stands for;
     a sentence none of them wrote is kept, word for word, as ``identity-as-written``."""
     for pattern, code in _SENTENCE_NOTES:
@@ -498,7 +498,7 @@ def _migration_12(conn: Connection) -> None:
             continue
         for candidate in candidates:
             candidate["evidence"] = [
-                sentence_note(e) if isinstance(e, str) else e for e in candidate.get("evidence", [])
+                _sentence_note(e) if isinstance(e, str) else e for e in candidate.get("evidence", [])
             ]
         conn.execute(
             jobs.update().where(jobs.c.id == job_id).values(identity_json=json.dumps(identity, ensure_ascii=False))

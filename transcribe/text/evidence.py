@@ -277,19 +277,20 @@ def _family_refusal(
         return None
     letters = re.sub(r"[^a-z]", "", fold("".join(stretch)))
     target = fold(best.spelling)
-    for stem in vocab.drug_stems:
-        if letters.endswith(stem) and target.rstrip("e").endswith(stem):
-            spelled, prefix = letters[: -len(stem)], target.rstrip("e")[: -len(stem)]
-            if fuzz.ratio(spelled, prefix) < 50:
-                return "term-lookalike-drugs", {"word": heard, "names": f"{best.spelling}, …{stem}"}
-    # the same holds for any long ending the two share ("osipamine", the unlisted Xipamid misheard, and dopamine:
-    # "-pamine"): the ending says only the family; the beginning, heard unlike, tells its members apart. Nothing
-    # heard before the ending ("suline" for insuline: the engine missed the start) contradicts nothing.
+    # an ending the two share says only the family; the beginning, heard unlike, tells its members apart: an INN
+    # stem ("-tropium"), even heard alone, or any ending of FAMILY_ENDING letters ("osipamine", the unlisted
+    # Xipamid misheard, is not dopamine: "-pamine") once something was heard before it ("suline" for insuline:
+    # the engine missed the start, which contradicts nothing)
+    endings = [(stem, target.rstrip("e"), False) for stem in vocab.drug_stems if target.rstrip("e").endswith(stem)]
     spelled_letters = re.sub(r"[^a-z]", "", target)
-    ending = _common_ending(letters, spelled_letters)
-    if len(ending) >= FAMILY_ENDING:
-        spelled, prefix = letters[: -len(ending)], spelled_letters[: -len(ending)]
-        if spelled and fuzz.ratio(spelled, prefix) < 50:
+    shared = _common_ending(letters, spelled_letters)
+    if len(shared) >= FAMILY_ENDING:
+        endings.append((shared, spelled_letters, True))
+    for ending, name, needs_beginning in endings:
+        if not letters.endswith(ending):
+            continue
+        spelled, prefix = letters[: -len(ending)], name[: -len(ending)]
+        if (spelled or not needs_beginning) and fuzz.ratio(spelled, prefix) < 50:
             return "term-lookalike-drugs", {"word": heard, "names": f"{best.spelling}, …{ending}"}
     return None
 
