@@ -433,6 +433,31 @@ def test_site_text_blocks_are_inserted_by_their_code(app_site: Site, browser) ->
     assert "Avec mes remerciements." in Workspace(app_site.store).load(job_id).blocks[0].text
 
 
+def test_validating_without_a_patient_says_so_before_the_document_opens(app_site: Site, browser) -> None:
+    """Found walking a secretary's day: with every point checked and no patient chosen, validating opened the
+    document to confirm (an empty "Patient" line) and was only refused at its last button."""
+    job_id = app_site.dictate("fr-mg-001")
+    page = _login(browser, app_site, "anne")
+    _open_review(page, app_site, job_id)
+    for _ in range(10):  # each point in turn: a doubtful dose needs a reading chosen, the others a tick
+        item = page.locator("#flags li.flag:not(.resolved)").first
+        if not page.locator("#flags li.flag:not(.resolved)").count():
+            break
+        if item.locator("button.reading").count():
+            item.locator("button.reading").first.click()
+        else:
+            item.locator("input[type=checkbox]").first.check()
+        page.wait_for_timeout(500)
+    assert not page.locator("#flags li.flag:not(.resolved)").count()
+    page.locator("#block-0").focus()
+    page.keyboard.press("Control+Enter")
+    page.wait_for_function("document.getElementById('message').textContent.length > 0")
+    assert "choose the patient" in page.locator("#message").inner_text().lower()
+    assert page.locator("#document-dialog[open]").count() == 0
+    assert page.evaluate("document.activeElement.id") == "patient-query"
+    assert app_site.store.jobs.get(job_id).state is JobState.DRAFTED
+
+
 def test_preview_download_and_a_confirmation_before_filing(app_site: Site, browser, tmp_path: Path) -> None:
     from docx import Document
 

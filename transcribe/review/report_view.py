@@ -198,6 +198,7 @@ def review_data(site: ReviewSite, job: Job, state: WorkState, session: Session) 
             "urgent": job.priority == "urgent",
             "version": job.report_version,
             "reopened": state.reopened,
+            "patient_id": patient_id,  # the one validation will file under (None: she must choose one)
         },
         "blocks": blocks,
         "flags": [

@@ -46,7 +46,7 @@ from transcribe.work.review_state import (
 router = APIRouter()
 #: the words review.js shows, given to it with the page: the screen's own ("review.<name>"), else shared ones
 SCREEN_WORDS = (
-    "heard", "revert", "reapply", "resolved", "to_check", "choose", "no_patient", "identity_conflict",
+    "heard", "revert", "reapply", "resolved", "to_check", "choose", "no_patient", "err.choose_patient", "identity_conflict",
     "dictated_identity", "candidates", "chosen_patient", "body", "saved", "saving", "filed", "low_confidence",
     "apply_suggestion", "locked_by_other", "reopened_note", "not_found", "replaced_count", "autotext_unknown",
     "confirm_file", "confirm_refile", "preview_title", "version", "words_removed", "flags_pending", "filing_failed",

@@ -740,6 +740,11 @@
       goToFlag(open[0].index);
       return;
     }
+    if (!data.job.patient_id) {  // said before the document opens, not at its last button (the server checks it too)
+      show(say("err.choose_patient"), true);
+      document.getElementById("patient-query").focus();
+      return;
+    }
     // the box as she ticked it (its save may still be on its way: the server checks it again, in order)
     if (data.problems.length && !document.getElementById("confirm-identity").checked) {
       show(say("identity_conflict") + ". " + say("identity_confirm_hint"), true);
