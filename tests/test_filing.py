@@ -94,9 +94,10 @@ def test_a_disagreeing_identity_blocks_validation_until_confirmed(site_store, re
                    {"patient": {"family_name": "Dupont", "given_names": "Jean", "birth_date": "1950-03-12"}})
     # name and birth date rank the right Jean Dupont first; another Dupont exists, so a person chooses
     assert job.patient_id is None
-    candidates = job.identity["candidates"]
-    assert candidates[0]["patient_id"] == "100001"
-    assert any(e["code"] == "identity-birth-date-matches" for e in candidates[0]["evidence"])
+    assert job.identity is not None
+    candidates = job.identity.candidates
+    assert candidates[0].patient_id == "100001" and candidates[0].name == "DUPONT Jean"
+    assert any(e.code == "identity-birth-date-matches" for e in candidates[0].evidence)
     with pytest.raises(IdentityMismatch, match="1950-03-12") as refused:
         validate_report(settings, store, job.id, validator="s", patient_id="100002", flags_checked=True)
     assert "--confirm-identity" not in str(refused.value)  # each door says how to confirm

@@ -101,7 +101,7 @@ def test_homonyms_are_told_apart_by_birth_date() -> None:
     assert _rank(family_name="Dupont", given_names="Jean", birth_date=date(1950, 3, 12))[0] == "100001"
     proposal = propose_patient(None, "x.wav", "Patient Jean Dupont. Douleur.", lambda i: INDEX)
     assert proposal.proposed is None  # two Jean Dupont and no birth date: nobody is proposed
-    assert {c.patient.patient_id for c in proposal.candidates[:2]} == {"100001", "100002"}
+    assert {c.patient_id for c in proposal.candidates[:2]} == {"100001", "100002"}
 
 
 def test_accents_case_hyphens_and_inverted_names_match() -> None:
@@ -121,7 +121,7 @@ def test_a_misheard_name_with_the_right_birth_date_is_proposed_with_evidence() -
 def test_a_family_shared_by_several_patients_always_needs_a_choice() -> None:
     # the right birth date ranks Jean Dupont 1950 first, but another Dupont exists: a person chooses
     proposal = propose_patient(None, "x.wav", "Patient Jean Dupont né le 12 mars 1950.", lambda i: INDEX)
-    assert proposal.proposed is None and proposal.candidates[0].patient.patient_id == "100001"
+    assert proposal.proposed is None and proposal.candidates[0].patient_id == "100001"
 
 
 def test_a_family_name_alone_is_never_pre_chosen() -> None:
@@ -219,3 +219,16 @@ def test_patient_csv_parser_never_raises(text: str) -> None:
 def test_file_name_and_dictation_parsers_never_raise(text: str) -> None:
     identity_from_filename(text)
     identity_from_text(text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(family=st.text(min_size=1, max_size=20), given_names=st.text(max_size=20),
+       patient_id=st.one_of(st.none(), st.sampled_from(["100001", "100003", "999999"])))
+def test_the_stored_proposal_reads_back_as_it_was_made(family: str, given_names: str, patient_id: str | None) -> None:
+    """What the draft stores about the patient (any name, hostile Unicode included) is read back unchanged."""
+    from transcribe.records import PatientProposal
+
+    sidecar = DictatedIdentity("sidecar", patient_id, family, given_names or None, date(1950, 3, 12), sex="M", age=76)
+    proposal = propose_patient(sidecar, "dictee.wav", "Patient Jean Dupont, 76 ans.", lambda _: INDEX)
+    assert PatientProposal.from_json(proposal.to_json()) == proposal
+    assert proposal.sources[0] == sidecar

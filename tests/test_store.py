@@ -91,8 +91,10 @@ def test_identity_evidence_stored_as_sentences_becomes_notes(tmp_path: Path) -> 
                      .values(identity_json=json.dumps(identity)))
         conn.execute(schema.schema_migrations.delete().where(schema.schema_migrations.c.version >= 12))
     assert store.migrate() == [version for version, _ in MIGRATIONS if version >= 12]
-    evidence = store.jobs.get(job_id).identity["candidates"][0]["evidence"]
-    assert [e["code"] for e in evidence] == [
+    proposal = store.jobs.get(job_id).identity
+    assert proposal is not None
+    evidence = proposal.candidates[0].evidence
+    assert [e.code for e in evidence] == [
         "identity-id-given", "identity-name-matches", "identity-name-close", "identity-birth-date-matches",
         "identity-birth-date-unlike", "identity-name-differs", "identity-as-written"]
     assert [identity_words(e, "fr") for e in evidence] == [

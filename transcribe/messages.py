@@ -237,7 +237,7 @@ FLAGS = Catalogue(
     }
 )
 
-#: identity evidence and conflicts (``patients.IdentityNote``); ``{source}`` is where the identity came from
+#: identity evidence and conflicts (``records.IdentityNote``); ``{source}`` is where the identity came from
 #: (``IDENTITY_SOURCES``), ``{Source}`` the same with a capital, ``*_sex`` a sex (``SEXES``), ``*_date`` a date
 IDENTITY = Catalogue(
     {

@@ -8,6 +8,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from transcribe.messages import identity_message
+
 if TYPE_CHECKING:
     from transcribe.coding.records import ChosenCode
 
@@ -148,6 +150,104 @@ class DictatedIdentity:
 
 
 @dataclass(frozen=True)
+class IdentityNote:
+    """A piece of identity evidence or a conflict, as data: a code of ``messages.IDENTITY`` and its parameters.
+
+    Dates are ISO (``1950-03-12``), sexes "M" or "F", sources "sidecar", "filename" or "dictated":
+    each door writes them in its reader's language; ``str()`` is the English.
+    """
+
+    code: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return identity_message(self.code, "en", **self.params)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping, stored with the job."""
+        return {"code": self.code, "params": dict(self.params)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> IdentityNote:
+        """Read back what ``to_json`` stored."""
+        return cls(str(data.get("code", "")), {str(k): str(v) for k, v in (data.get("params") or {}).items()})
+
+
+@dataclass(frozen=True)
+class PatientCandidate:
+    """A patient of the index the draft found worth offering, as stored with the job."""
+
+    patient_id: str
+    name: str
+    birth_date: date | None
+    score: float
+    evidence: tuple[IdentityNote, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping."""
+        return {
+            "patient_id": self.patient_id,
+            "name": self.name,
+            "birth_date": self.birth_date.isoformat() if self.birth_date else None,
+            "score": self.score,
+            "evidence": [e.to_json() for e in self.evidence],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PatientCandidate:
+        """Read back what ``to_json`` stored."""
+        birth = data.get("birth_date")
+        return cls(
+            str(data.get("patient_id", "")),
+            str(data.get("name", "")),
+            date.fromisoformat(birth) if birth else None,
+            float(data.get("score", 0.0)),
+            tuple(IdentityNote.from_json(e) for e in data.get("evidence", ()) if isinstance(e, dict)),
+        )
+
+
+@dataclass(frozen=True)
+class PatientProposal:
+    """Who the draft found a dictation is about: the identity it gives, the dictated one, the candidates.
+
+    ``identity`` is what was matched on (sidecar, file name, else the dictated opening);
+    ``dictated`` is the opening's, kept for the mismatch check; ``proposed`` is the candidate
+    pre-chosen for the secretary, if one stood out.
+    """
+
+    identity: DictatedIdentity | None = None
+    dictated: DictatedIdentity | None = None
+    candidates: tuple[PatientCandidate, ...] = ()
+    proposed: str | None = None
+
+    @property
+    def sources(self) -> tuple[DictatedIdentity, ...]:
+        """Every identity the dictation gave, matched-on first."""
+        return tuple(i for i in (self.identity, self.dictated) if i is not None)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping, stored with the job for the secretary."""
+        return {
+            "identity": self.identity.to_json() if self.identity else None,
+            "dictated": self.dictated.to_json() if self.dictated else None,
+            "candidates": [c.to_json() for c in self.candidates],
+            "proposed": self.proposed,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> PatientProposal | None:
+        """Read back what ``to_json`` stored; None for nothing stored."""
+        if not data:
+            return None
+        return cls(
+            DictatedIdentity.from_json(data.get("identity")),
+            DictatedIdentity.from_json(data.get("dictated")),
+            tuple(PatientCandidate.from_json(c) for c in data.get("candidates", ()) if isinstance(c, dict)),
+            data.get("proposed"),
+        )
+
+
+@dataclass(frozen=True)
 class DictationMetadata:
     """What a sidecar file says about a dictation (``intake.sidecars`` reads and checks it); empty when none came."""
 
@@ -223,7 +323,8 @@ class Job:
     #: what the sidecar file said (an empty record when none came)
     metadata: DictationMetadata = field(default_factory=DictationMetadata)
     patient_id: str | None = None
-    identity: dict[str, Any] | None = None
+    #: who the draft found the dictation is about (None before a draft)
+    identity: PatientProposal | None = None
     report_version: int = 0
     filing_error: str | None = None
     return_comment: str | None = None

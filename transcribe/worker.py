@@ -378,7 +378,7 @@ class Worker:
             vocabulary_version=version,
             flag_count=len(clean.flags),
             worktype=content.worktype,
-            identity=proposal.to_json(),
+            identity=proposal,
             patient_id=proposal.proposed,
         )
         if not done:

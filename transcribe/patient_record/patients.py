@@ -18,11 +18,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from rapidfuzz import fuzz
 
-from transcribe.records import DictatedIdentity
+from transcribe.records import DictatedIdentity, IdentityNote, PatientCandidate, PatientProposal
 from transcribe.vocabulary.records import fold
 
 MONTHS = {
@@ -99,27 +98,6 @@ class PatientRecord:
     def display_name(self) -> str:
         """FAMILY Given, as reports and folders show it."""
         return f"{self.family_name.upper()} {self.given_names}".strip()
-
-
-@dataclass(frozen=True)
-class IdentityNote:
-    """A piece of identity evidence or a conflict, as data: a code of ``messages.IDENTITY`` and its parameters.
-
-    Dates are ISO (``1950-03-12``), sexes "M" or "F", sources "sidecar", "filename" or "dictated":
-    each door writes them in its reader's language; ``str()`` is the English.
-    """
-
-    code: str
-    params: dict[str, str] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        from transcribe.messages import identity_message
-
-        return identity_message(self.code, "en", **self.params)
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready mapping, stored with the job."""
-        return {"code": self.code, "params": dict(self.params)}
 
 
 @dataclass(frozen=True)
@@ -387,34 +365,6 @@ def names_agree(identity: DictatedIdentity, patient: PatientRecord) -> bool:
     return bool(given) and same(family, p_given) and same(given, p_family)
 
 
-@dataclass(frozen=True)
-class IdentityProposal:
-    """The identity a dictation gives, the dictated one (for the mismatch check), and the candidates."""
-
-    identity: DictatedIdentity | None
-    dictated: DictatedIdentity | None
-    candidates: tuple[Candidate, ...]
-    proposed: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready mapping, stored with the job for the secretary."""
-        return {
-            "identity": self.identity.to_json() if self.identity else None,
-            "dictated": self.dictated.to_json() if self.dictated else None,
-            "candidates": [
-                {
-                    "patient_id": c.patient.patient_id,
-                    "name": c.patient.display_name,
-                    "birth_date": c.patient.birth_date.isoformat() if c.patient.birth_date else None,
-                    "score": c.score,
-                    "evidence": [e.to_json() for e in c.evidence],
-                }
-                for c in self.candidates
-            ],
-            "proposed": self.proposed,
-        }
-
-
 #: A candidate is proposed when it scores this much and no other comes within the margin.
 PROPOSE_SCORE = 90.0
 PROPOSE_MARGIN = 10.0
@@ -425,7 +375,7 @@ def propose_patient(
     original_name: str,
     clean_text: str,
     lookup: Callable[[DictatedIdentity], list[PatientRecord]],
-) -> IdentityProposal:
+) -> PatientProposal:
     """Find who a dictation is about: sidecar, then file name, then dictated opening; rank the index.
 
     A patient is proposed (pre-chosen for the secretary) only on an identifier, or on a name
@@ -438,7 +388,7 @@ def propose_patient(
     named = dictated if dictated is not None and dictated.names_someone else None  # a sex or an age alone names nobody
     identity = sidecar or identity_from_filename(original_name) or named
     if identity is None:
-        return IdentityProposal(None, dictated, (), None)
+        return PatientProposal(None, dictated, (), None)
     patients = lookup(identity)
     candidates = tuple(rank_candidates(identity, patients))
     proposed = None
@@ -451,4 +401,8 @@ def propose_patient(
         more_than_family = bool(identity.given_names or identity.birth_date) and not identity_conflicts(identity, top)
         if by_identifier or (candidates[0].score - runner_up >= PROPOSE_MARGIN and namesakes <= 1 and more_than_family):
             proposed = top.patient_id
-    return IdentityProposal(identity, dictated, candidates, proposed)
+    offered = tuple(
+        PatientCandidate(c.patient.patient_id, c.patient.display_name, c.patient.birth_date, c.score, c.evidence)
+        for c in candidates
+    )
+    return PatientProposal(identity, dictated, offered, proposed)

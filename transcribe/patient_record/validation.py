@@ -15,12 +15,8 @@ from typing import TYPE_CHECKING
 
 from transcribe.documents.report import addressee_of
 from transcribe.errors import IdentityMismatch, PatientUnknown, ReviewError
-from transcribe.patient_record.patients import (
-    IdentityNote,
-    identity_conflicts,
-    identity_from_filename,
-)
-from transcribe.records import DictatedIdentity, Job, JobState
+from transcribe.patient_record.patients import identity_conflicts, identity_from_filename
+from transcribe.records import IdentityNote, Job, JobState
 from transcribe.settings import Settings
 from transcribe.store import JobStore
 
@@ -73,13 +69,11 @@ def identity_problems(job: Job, patient_id: str, store: JobStore) -> list[Identi
             f"no patient {patient_id} in the index; import the index ('transcribe patients import') "
             "or search it ('transcribe patients find NAME')"
         )
-    stored = job.identity or {}
     problems: list[IdentityNote] = []
     dictated_on = job.created_at.astimezone().date()
     # every source counts, not only the one matched on: a sidecar's identifier does not silence a file
     # name or an opening that names someone else
-    sources = [DictatedIdentity.from_json(stored.get(key)) for key in ("identity", "dictated")]
-    sources.append(identity_from_filename(job.original_name))
+    sources = [*(job.identity.sources if job.identity else ()), identity_from_filename(job.original_name)]
     for identity in sources:
         for problem in identity_conflicts(identity, patient, on=dictated_on):
             if problem not in problems:
@@ -112,7 +106,8 @@ def validate_report(
         raise ReviewError(f"job {job_id} is {job.state.value}: only a transcribed report can be validated")
     chosen = patient_id or job.patient_id
     if not chosen:
-        candidates = ", ".join(f"{c['patient_id']} {c['name']}" for c in (job.identity or {}).get("candidates", [])[:3])
+        offered = job.identity.candidates[:3] if job.identity else ()
+        candidates = ", ".join(f"{c.patient_id} {c.name}" for c in offered)
         raise ReviewError(
             f"job {job_id}: choose the patient with --patient ID"
             + (f" (candidates: {candidates})" if candidates else " (no candidate found in the index)")

@@ -7,6 +7,7 @@ shows of it (``review_data``). The routers (``routes/review.py``, ``review_outpu
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -17,7 +18,7 @@ from transcribe.documents.report import addressee_of
 from transcribe.messages import SEXES, state_label
 from transcribe.patient_record.patients import PatientRecord
 from transcribe.patient_record.validation import identity_problems
-from transcribe.records import Job, JobState
+from transcribe.records import DictatedIdentity, Job, JobState, PatientProposal
 from transcribe.review.annotated import annotated_blocks, time_of_span
 from transcribe.review.dependencies import (
     ReviewSite,
@@ -274,30 +275,32 @@ def flag_data(material: DraftMaterial, state: WorkState, index: int, anchor: Any
 
 def identity_data(job: Job, language: str) -> dict[str, Any]:
     """What came with the dictation about the patient, and the candidates, in the reader's language."""
-    identity = job.identity or {}
-
+    proposal = job.identity or PatientProposal()
     t = translator(language)
 
-    def who(data: dict[str, Any] | None) -> dict[str, Any] | None:
-        if not data:
+    def born(birth: date | None) -> str | None:
+        return day(birth, language) if birth else None
+
+    def who(identity: DictatedIdentity | None) -> dict[str, Any] | None:
+        if identity is None:
             return None
-        sex, age = data.get("sex") or "", data.get("age")
         return {
-            **data,
-            "source_label": source_label(str(data.get("source", "")), language),
-            "sex_label": SEXES.say(sex, language, "") if sex else "",
-            "age_label": t("review.age", age=age) if age is not None else "",
-            **born(data),
+            **identity.to_json(),
+            "birth_date": born(identity.birth_date),
+            "source_label": source_label(identity.source, language),
+            "sex_label": SEXES.say(identity.sex, language, "") if identity.sex else "",
+            "age_label": t("review.age", age=identity.age) if identity.age is not None else "",
         }
 
-    def born(data: dict[str, Any]) -> dict[str, Any]:
-        return {"birth_date": day(data["birth_date"], language)} if data.get("birth_date") else {}
-
     return {
-        "given": who(identity.get("identity")),
-        "dictated": who(identity.get("dictated")),
+        "given": who(proposal.identity),
+        "dictated": who(proposal.dictated),
         "candidates": [
-            {**c, "evidence": [identity_words(e, language) for e in c.get("evidence", [])], **born(c)}
-            for c in identity.get("candidates", [])
+            {
+                **c.to_json(),
+                "birth_date": born(c.birth_date),
+                "evidence": [identity_words(e, language) for e in c.evidence],
+            }
+            for c in proposal.candidates
         ],
     }

@@ -2,7 +2,7 @@
 
 Flags are message codes with parameters (``transcribe.messages``); the text layer's changes
 are rule names (their labels are in ``i18n/review_screen.py``). The identity evidence and
-conflicts are codes with parameters too (``patients.IdentityNote``, ``messages.IDENTITY``); the
+conflicts are codes with parameters too (``records.IdentityNote``, ``messages.IDENTITY``); the
 evidence older versions stored as English sentences was turned into codes by the store's migration 12.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from transcribe.messages import IDENTITY_SOURCES, identity_message, message
-from transcribe.patient_record.patients import IdentityNote
+from transcribe.records import IdentityNote
 from transcribe.review.display import day
 
 Translate = Callable[..., str]
@@ -38,11 +38,8 @@ def rule_label(rule: str, t: Translate) -> str:
     return " + ".join(labels)
 
 
-def identity_words(note: IdentityNote | dict[str, Any], language: str) -> str:
-    """An identity evidence or conflict in the reader's language, its dates as the screens write them
-    (``note`` as ``patients`` makes it, or as it is stored with the job: ``{"code", "params"}``)."""
-    if isinstance(note, dict):
-        note = IdentityNote(str(note.get("code", "")), {str(k): str(v) for k, v in (note.get("params") or {}).items()})
+def identity_words(note: IdentityNote, language: str) -> str:
+    """An identity evidence or conflict in the reader's language, its dates as the screens write them."""
     params = {k: day(v, language) if k.endswith("date") else v for k, v in note.params.items()}
     return identity_message(note.code, language, **params)
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from transcribe.records import Job, JobState
+from transcribe.records import Job, JobState, PatientProposal
 from transcribe.store.database import StorePart, log
 from transcribe.store.jobs import add_event, fetch_job, urgent_first
 from transcribe.store.schema import jobs, results
@@ -186,7 +186,7 @@ class Claims(StorePart):
         vocabulary_version: str | None = None,
         flag_count: int = 0,
         worktype: str | None = None,
-        identity: dict[str, Any] | None = None,
+        identity: PatientProposal | None = None,
         patient_id: str | None = None,
     ) -> bool:
         """Record a finished transcription and its outputs; False if the claim was lost."""
@@ -206,7 +206,7 @@ class Claims(StorePart):
                     vocabulary_version=vocabulary_version,
                     flag_count=flag_count,
                     worktype=worktype,
-                    identity_json=json.dumps(identity, ensure_ascii=False) if identity else None,
+                    identity_json=json.dumps(identity.to_json(), ensure_ascii=False) if identity else None,
                     patient_id=patient_id,
                     claimed_by=None,
                     lease_until=None,

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from transcribe.errors import JobNotFound, StoreError
 from transcribe.patient_record.patients import name_key
-from transcribe.records import DictationMetadata, Job, JobState
+from transcribe.records import DictationMetadata, Job, JobState, PatientProposal
 from transcribe.store.database import StorePart
 from transcribe.store.schema import job_events, jobs, patients, results
 
@@ -343,7 +343,7 @@ def job_from_row(row: Any) -> Job:
         due_date=row.due_date,
         metadata=DictationMetadata.from_json(json.loads(row.metadata_json) if row.metadata_json else None),
         patient_id=row.patient_id,
-        identity=json.loads(row.identity_json) if row.identity_json else None,
+        identity=PatientProposal.from_json(json.loads(row.identity_json) if row.identity_json else None),
         report_version=row.report_version or 0,
         filing_error=row.filing_error,
         return_comment=row.return_comment,

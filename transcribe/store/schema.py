@@ -459,7 +459,7 @@ def _migration_11(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
-#: the English sentences a job's identity evidence was stored as before it was data (``patients.IdentityNote``),
+#: the English sentences a job's identity evidence was stored as before it was data (``records.IdentityNote``),
 #: and the note each one becomes; ``source`` was "sidecar", "filename" or "dictated", written after "the "
 _SENTENCE_NOTES = [
     (r"identifier (?P<id>.+) given by the (?P<source>\w+)", "identity-id-given"),

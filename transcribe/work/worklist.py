@@ -128,10 +128,8 @@ def worklist(
 
 def carried_identity(job: Job) -> DictatedIdentity | None:
     """What a dictation says of its patient: its sidecar's or file name's identity, else its dictated opening's."""
-    stored = job.identity or {}
-    for key in ("identity", "dictated"):
-        identity = DictatedIdentity.from_json(stored.get(key))
-        if identity is not None and (identity.family_name or identity.given_names or identity.patient_id):
+    for identity in job.identity.sources if job.identity else ():
+        if identity.family_name or identity.given_names or identity.patient_id:
             return identity
     return None
 
