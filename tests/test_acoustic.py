@@ -98,6 +98,33 @@ def test_a_term_the_biasing_list_made_the_engine_write_is_taken_back(
     assert flag["choices"] == ["metoprolol"]  # one click puts it back if it was said
 
 
+def test_a_list_term_the_engine_looped_on_is_taken_back_whole(
+        settings: Settings, store: JobStore, recognizer: SpeechRecognizer, text_layer: TextLayer) -> None:
+    """As on real general speech with the orthopedics list ("total knee replacement, ibuprofen, ibuprofen, ..."): a
+    hotword written five times where nothing was said, the first doubted, the repeats confident. Read with the loop
+    after it, the audio preferred the term (each repeat makes the next likelier); read without the loop's tail, which
+    the text layer removes anyway, it prefers what the engine writes without the list, and nothing of it stays."""
+    recorded = recorded_transcript("en-gp-001")
+    first = recorded.segments[0]
+    cut = next(i for i, w in enumerate(first.words) if w.text.strip() == "for")
+    at = first.words[cut - 1].end_s
+    looped = tuple(Word(" metoprolol,", at + 0.03 * i, at + 0.03 * i + 0.025, 0.02 if i == 0 else 0.9)
+                   for i in range(5))
+    words = (*first.words[:cut], *looped, *first.words[cut:])
+    biasing = {"terms": ["metoprolol", "aspirin"], "sources": {"metoprolol": "specialty", "aspirin": "specialty"}}
+    transcript = dataclasses.replace(
+        recorded, segments=(Segment("".join(w.text for w in words), first.start_s, first.end_s, words),
+                            *recorded.segments[1:]),
+        options={**recorded.options, "biasing": biasing, "prompt_terms": biasing["terms"]})
+    (question,) = [q for q in text_layer.audio_questions(transcript) if q.kind == "list-term"]
+    assert question.repeated_words == tuple(range(cut + 1, cut + 5))
+    job = draft_recorded(settings, store, text_layer, "en-gp-001", recognizer=recognizer, transcript=transcript)
+    layer = _layer_of(store, job.id)
+    assert "metoprolol" not in layer["text"].lower()
+    assert [e["before"].strip() for e in layer["edits"] if "list-term-reverted" in e["rule"]] == ["metoprolol"]
+    assert any("hallucination" in e["rule"] and e["before"].count("metoprolol") == 4 for e in layer["edits"])
+
+
 def test_questions_that_share_a_clip_share_one_pass_of_the_encoder(recognizer: SpeechRecognizer) -> None:
     transcript = recorded_transcript("fr-dose-01")
     audio = decode_dictation(dictation("fr-dose-01"))

@@ -412,6 +412,8 @@ class AudioQuestion:
     #: "term": which spelling the audio prefers; "list-term": whether the audio holds a term of the biasing
     #: list the engine wrote with low confidence (its candidate is what the engine writes without the list)
     kind: str = "term"
+    #: the transcript's words a loop repeats (the text layer removes them): the audio is scored without them
+    repeated_words: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

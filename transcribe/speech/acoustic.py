@@ -8,6 +8,8 @@ audio, is the candidate's *margin*: above zero the audio prefers it to what the 
 
 Clips are cut around the questions, at word boundaries, with the transcript's own words before
 and after as context; questions that fit in one 30-second clip share one pass of the encoder.
+The words a loop repeats (``AudioQuestion.repeated_words``: the text layer removes them) are left
+out of that context: read with them, a loop's tail votes for its head ("ibuprofen, ibuprofen, ...").
 No prompt and no hotwords are given when scoring: the biasing list does not vote.
 """
 
@@ -99,18 +101,23 @@ def weigh(
             clip = recognizer.encode_clip(
                 audio.samples[int(start_s * SAMPLE_RATE) : int(end_s * SAMPLE_RATE)], transcript.language
             )
+        skipped = frozenset(i for q in window.questions for i in q.repeated_words)
         asked: list[tuple[AudioQuestion, tuple[Candidate, ...]]] = []
         for question in window.questions:
+            if any(i in skipped for i in range(question.first, question.last + 1)):
+                continue  # words of a loop's tail: the text layer removes them
             if question.kind == "list-term":
-                unbiased = _without_the_list(recognizer, clip, words, window, question, beam_size)
+                unbiased = _without_the_list(recognizer, clip, words, window, question, beam_size, skipped)
                 if unbiased is None:
                     continue  # the engine writes the term without the list too: the audio holds it
                 asked.append((question, (unbiased,)))
             else:
                 asked.append((question, question.candidates))
-        texts = [_text(words, window.first, window.last)]
+        texts = [_text(words, window.first, window.last, skipped=skipped)]
         for _, candidates in asked:
-            texts += [_text(words, window.first, window.last, (c.first, c.last, c.spelling)) for c in candidates]
+            texts += [
+                _text(words, window.first, window.last, (c.first, c.last, c.spelling), skipped) for c in candidates
+            ]
         scores = recognizer.score_texts(clip, texts)
         heard, rest = scores[0], iter(scores[1:])
         for question, candidates in asked:
@@ -133,11 +140,13 @@ def _without_the_list(
     window: _Window,
     question: AudioQuestion,
     beam_size: int,
+    skipped: frozenset[int] = frozenset(),
 ) -> Candidate | None:
     """What the engine writes in place of a list term with no list, after the same words; None: the same term."""
-    prefix = "".join(w.text for w in words[window.first : question.first])
+    prefix = _text(words, window.first, question.first - 1, skipped=skipped)
     stretch = question.last - question.first + 1
-    following = {_folded_word(w.text) for w in words[question.last + 1 : question.last + 4]} - {""}
+    after = [w for i, w in enumerate(words[question.last + 1 :], question.last + 1) if i not in skipped][:3]
+    following = {_folded_word(w.text) for w in after} - {""}
     written = recognizer.continue_text(clip, prefix, max_tokens=8 * stretch + 8, beam_size=beam_size).split()
     # the engine's words up to where it takes up the heard words again
     cut = next((i for i, w in enumerate(written) if _folded_word(w) in following), None)
@@ -196,14 +205,25 @@ def _last_word_before(words: tuple[Word, ...], time_s: float, at_least: int) -> 
     return last
 
 
-def _text(words: tuple[Word, ...], first: int, last: int, replace: tuple[int, int, str] | None = None) -> str:
-    """The words ``first`` to ``last`` as the engine wrote them, with one stretch replaced by a spelling."""
+def _text(
+    words: tuple[Word, ...],
+    first: int,
+    last: int,
+    replace: tuple[int, int, str] | None = None,
+    skipped: frozenset[int] = frozenset(),
+) -> str:
+    """The words ``first`` to ``last`` as the engine wrote them, less the ``skipped`` ones, with one stretch
+    replaced by a spelling."""
+
+    def written(start: int, end: int) -> str:
+        return "".join(words[i].text for i in range(start, end) if i not in skipped)
+
     if replace is None:
-        return "".join(w.text for w in words[first : last + 1])
+        return written(first, last + 1)
     a, b, spelling = replace
-    before = "".join(w.text for w in words[first:a])
+    before = written(first, a)
     stretch = "".join(w.text for w in words[a : b + 1])
-    after = "".join(w.text for w in words[b + 1 : last + 1])
+    after = written(b + 1, last + 1)
     letters = _LETTERS.search(stretch)
     if letters is None:
         return before + (" " + spelling if spelling else "") + after

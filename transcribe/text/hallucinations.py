@@ -16,8 +16,10 @@ text is removed, as an edit the secretary can undo, and flagged.
 - a known phrase of ``vocab/<lang>/hallucinations.txt`` is removed;
 - words repeated back to back (a run of 3 or more words, 2 more times) keep
   only their first occurrence; so do one or two words written 4 times or more
-  (``find_short_loops``, once spoken marks and numbers are written: a list term
-  the engine looped on; never a number).
+  (a list term the engine looped on; never a number), on the engine's words and
+  again once spoken marks and numbers are written (``find_short_loops``: a
+  "virgule" between two repeats is a comma then). The audio's scorer reads the
+  engine's words without a loop's tail (``repeated_words``).
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def find_hallucinations(source: SourceText, phrases: tuple[str, ...]) -> list[Re
         + _unplaced_segments(source)
         + _unplaced_repeats(source)
         + _known_phrases(source.text, phrases)
-        + _loops(source.text)
+        + _repeats(source.text)
     )
     removals.sort(key=lambda r: (r.start, -(r.end - r.start)))
     kept: list[Removal] = []
@@ -200,6 +202,7 @@ def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
 
 
 _WORD = re.compile(r"\S+")
+_LETTER = re.compile(r"\w")
 _NON_WORD = re.compile(r"[^\w]")
 
 
@@ -209,6 +212,23 @@ def find_short_loops(text: str) -> list[Removal]:
     spoken marks and numbers are written (a "virgule" between two repeats is a comma then), so that the
     clean text has none left to find."""
     return _loops(text, 1, 2)
+
+
+def repeated_words(source: SourceText) -> tuple[int, ...]:
+    """The words of the engine's text that a loop repeats (every occurrence after the first), as the layer
+    removes them; the audio's scorer reads the text without them (a loop's tail would vote for its head)."""
+    loops = _repeats(source.text)
+    repeated = []
+    for index, (a, b) in enumerate(source.word_spans):
+        letters = _LETTER.search(source.text, a, b)
+        if letters is not None and any(r.start <= letters.start() < r.end for r in loops):
+            repeated.append(index)
+    return tuple(repeated)
+
+
+def _repeats(text: str) -> list[Removal]:
+    """Every loop of the text: runs of 3 words or more, and one or two words written 4 times or more."""
+    return _loops(text) + _loops(text, 1, 2)
 
 
 def _is_loop(unit: list[str], repeats: int) -> bool:

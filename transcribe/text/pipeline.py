@@ -8,6 +8,7 @@ and capitals.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from transcribe.text import abbreviations, doses, layout, numbers
 from transcribe.text.candidates import find_list_term_doubts, find_questions
 from transcribe.text.commands import CommandFinder
 from transcribe.text.evidence import AudioRule, decide, decide_list_term, rule_from_json
-from transcribe.text.hallucinations import as_replacements, find_hallucinations, find_short_loops
+from transcribe.text.hallucinations import as_replacements, find_hallucinations, find_short_loops, repeated_words
 from transcribe.text.prompt_copies import find_prompt_copies
 from transcribe.text.rewriting import PendingFlag, Replacement, Rewriting
 from transcribe.text.term_index import TermIndex
@@ -109,7 +110,11 @@ class TextLayer:
             if self.options.correct_terms
             else []
         )
-        return questions + find_list_term_doubts(source, listed)
+        repeated = repeated_words(source)
+        return [
+            dataclasses.replace(q, repeated_words=repeated) if repeated else q
+            for q in questions + find_list_term_doubts(source, listed)
+        ]
 
     def clean_text(self, text: str, language: str) -> CleanText:
         """The clean text of plain text (no engine confidences: every word counts as certain)."""
